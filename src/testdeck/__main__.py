@@ -1,0 +1,3 @@
+from testdeck.cli import main
+
+raise SystemExit(main())

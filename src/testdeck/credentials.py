@@ -1,0 +1,136 @@
+"""Secrets: env var first, then keyring, then an opt-in 0600 file. Never the TOML.
+
+Every lookup says where the secret came from, so `profile list` and the status
+bar can tell the user without ever showing the secret itself.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import os
+import re
+import stat
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+import tomli_w
+
+from testdeck.config import config_dir, write_private
+from testdeck.errors import CredentialError
+
+KEYRING_SERVICE = "testdeck"
+KEYRING_TIMEOUT = 3.0  # a locked Secret Service collection can hang forever
+
+_keyring_warning: str | None = None  # set once when the keyring is unusable
+_pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="keyring")
+
+
+@dataclass(frozen=True)
+class Secret:
+    value: str | None
+    source: str  # "env TESTDECK_SECRET_X", "keyring", "file <path>", "none"
+
+    def __repr__(self) -> str:  # never leak through a repr in a traceback or log
+        return f"Secret(source={self.source!r}, value={'***' if self.value else None})"
+
+
+def env_var(profile: str) -> str:
+    return "TESTDECK_SECRET_" + re.sub(r"[^A-Z0-9]", "_", profile.upper())
+
+
+def secrets_file() -> Path:
+    env = os.environ.get("TESTDECK_SECRETS_FILE")
+    return Path(env) if env else config_dir() / "secrets.toml"
+
+
+def keyring_warning() -> str | None:
+    """The one plain sentence to show when no keyring backend works (or None)."""
+    return _keyring_warning
+
+
+def _keyring_call(fn, *args):
+    """Run a keyring call with a timeout; None and a warning when it cannot work."""
+    global _keyring_warning
+    import keyring
+    import keyring.errors
+
+    future = _pool.submit(fn, *args)
+    try:
+        return future.result(timeout=KEYRING_TIMEOUT), True
+    except concurrent.futures.TimeoutError:
+        _keyring_warning = f"keyring did not answer within {KEYRING_TIMEOUT:.0f}s (locked?); secrets from env vars or the secrets file only"
+    except keyring.errors.NoKeyringError:
+        _keyring_warning = "no keyring backend on this machine; use TESTDECK_SECRET_<PROFILE> or --insecure-storage"
+    except keyring.errors.KeyringError as exc:
+        _keyring_warning = f"keyring unusable ({type(exc).__name__}); secrets from env vars or the secrets file only"
+    except Exception as exc:  # D-Bus errors and friends from third-party backends
+        _keyring_warning = f"keyring unusable ({type(exc).__name__}); secrets from env vars or the secrets file only"
+    return None, False
+
+
+def _read_file() -> dict[str, str]:
+    path = secrets_file()
+    if not path.exists():
+        return {}
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        raise CredentialError(f"{path} is readable by others (mode {mode:o}); run: chmod 600 {path}")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise CredentialError(f"{path}: invalid TOML: {exc}") from None
+    return {k: v for k, v in data.get("secrets", {}).items() if isinstance(v, str)}
+
+
+def get_secret(profile: str) -> Secret:
+    var = env_var(profile)
+    if os.environ.get(var):
+        return Secret(os.environ[var], f"env {var}")
+    import keyring
+
+    value, ok = _keyring_call(keyring.get_password, KEYRING_SERVICE, profile)
+    if ok and value:
+        return Secret(value, "keyring")
+    stored = _read_file().get(profile)
+    if stored:
+        return Secret(stored, f"file {secrets_file()}")
+    return Secret(None, "none")
+
+
+def set_secret(profile: str, value: str, insecure_storage: bool = False) -> str:
+    """Store a secret; returns where it went. The file only when asked for."""
+    if insecure_storage:
+        data = _read_file()
+        data[profile] = value
+        write_private(secrets_file(), tomli_w.dumps({"secrets": data}))
+        return f"file {secrets_file()}"
+    import keyring
+
+    _, ok = _keyring_call(keyring.set_password, KEYRING_SERVICE, profile, value)
+    if not ok:
+        raise CredentialError(f"cannot store the secret: {_keyring_warning}")
+    return "keyring"
+
+
+def delete_secret(profile: str) -> None:
+    import keyring
+    import keyring.errors
+
+    def _delete(service, name):
+        try:
+            keyring.delete_password(service, name)
+        except keyring.errors.PasswordDeleteError:
+            pass
+
+    _keyring_call(_delete, KEYRING_SERVICE, profile)
+    data = _read_file()
+    if profile in data:
+        del data[profile]
+        write_private(secrets_file(), tomli_w.dumps({"secrets": data}))
+
+
+def reset_warning() -> None:
+    """For tests: forget the once-only keyring warning."""
+    global _keyring_warning
+    _keyring_warning = None

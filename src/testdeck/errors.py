@@ -1,0 +1,46 @@
+"""The one error type the UI and the CLI know how to show."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class ApiError(Exception):
+    """Any failure talking to a back-end.
+
+    `message` is the server's own words where it gave any (first meaningful
+    line); `detail` keeps the full body for the detail view. Neither may hold
+    a secret: the HTTP layer redacts before building one.
+    """
+
+    service: str
+    profile: str
+    method: str
+    path: str
+    status: int | None
+    message: str
+    retryable: bool = False
+    detail: str = ""
+
+    def __post_init__(self) -> None:
+        super().__init__(self.one_line())
+
+    def one_line(self) -> str:
+        status = f"HTTP {self.status}" if self.status else "no response"
+        return f"{self.service}/{self.profile}: {self.method} {self.path}: {status}: {self.message}"
+
+    def __str__(self) -> str:  # dataclass would otherwise replace Exception.__str__
+        return self.one_line()
+
+
+class ReadOnlyError(ApiError):
+    """A mutating call refused because the console runs with --read-only."""
+
+
+class ConfigError(Exception):
+    """A broken or unusable config file; the message names file and line."""
+
+
+class CredentialError(Exception):
+    """A secret could not be read or stored."""

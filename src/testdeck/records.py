@@ -1,0 +1,76 @@
+"""Typed records that never crash on a missing, extra or null field.
+
+A service declares `@dataclass class Alert(Record): id: str = ""; ...`.
+`Alert.from_api(d)` fills the typed fields it can, falls back to the
+default where a value is missing, null or of the wrong type, and keeps the
+whole server object in `raw` (unknown fields included) for details and JSON.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from typing import Any, TypeVar
+
+R = TypeVar("R", bound="Record")
+
+_COERCE = {str: str, int: int, float: float}
+
+
+@dataclasses.dataclass
+class Record:
+    raw: dict[str, Any] = dataclasses.field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_api(cls: type[R], data: Any) -> R:
+        if not isinstance(data, dict):
+            data = {"value": data}
+        hints = typing.get_type_hints(cls)
+        kwargs: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            if f.name == "raw" or f.name not in data:
+                continue
+            value = _coerce(data[f.name], hints.get(f.name))
+            if value is not None:
+                kwargs[f.name] = value
+        return cls(raw=dict(data), **kwargs)
+
+    @classmethod
+    def many(cls: type[R], items: Any) -> list[R]:
+        return [cls.from_api(x) for x in items] if isinstance(items, list) else []
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """A field by its API name: typed value first, then anything in raw."""
+        if key != "raw" and key in self.__dataclass_fields__:
+            return getattr(self, key)
+        return self.raw.get(key, default)
+
+
+def _coerce(value: Any, hint: Any) -> Any:
+    """Best effort to the declared type; None (use the default) when impossible."""
+    if value is None:
+        return None
+    origin = typing.get_origin(hint)
+    args = [a for a in typing.get_args(hint) if a is not type(None)]
+    if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)) and args:
+        hint = args[0]
+        origin = typing.get_origin(hint)
+    target = origin or hint
+    if target is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, (int, float)):
+            return bool(value)
+        if isinstance(value, str) and value.lower() in ("true", "false", "1", "0", "yes", "no"):
+            return value.lower() in ("true", "1", "yes")
+        return None
+    if target in _COERCE:
+        if isinstance(value, (dict, list)):
+            return None
+        try:
+            return _COERCE[target](value)
+        except (TypeError, ValueError):
+            return None
+    if target in (list, dict):
+        return value if isinstance(value, target) else None
+    return value

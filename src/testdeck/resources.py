@@ -1,0 +1,205 @@
+"""Declarative resource specs: a service says what it has, one screen renders it.
+
+A service's views.py declares Resources (columns, list/detail calls, actions
+with forms) and one Service. Every callable takes a Ctx, so the generic
+screen, the CLI and tests all drive a resource the same way.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from testdeck import clock
+from testdeck.records import Record
+
+LogFeed = AsyncIterator[list[str]]  # batches of new lines until the source ends
+
+
+@dataclass
+class Ctx:
+    """What a resource callable gets: the client, the scope, the row, form values."""
+
+    client: Any
+    scope: str | None = None
+    row: Record | None = None
+    values: dict[str, Any] = field(default_factory=dict)
+    changed: dict[str, Any] = field(default_factory=dict)  # edit forms: only what the user changed
+    progress: Callable[[int, int], None] | None = None  # uploads report (sent, total) here
+    key: str | None = None  # the selected row's key (also for `describe ID`)
+
+
+@dataclass
+class Col:
+    key: str
+    title: str | None = None
+    fmt: Callable[[Any], str] | None = None
+    width: int | None = None  # fixed width; None measures the data
+
+    @property
+    def heading(self) -> str:
+        return self.title or self.key
+
+    def cell(self, record: Record) -> str:
+        value = record.get(self.key)
+        if self.fmt is not None:
+            try:
+                return self.fmt(value)
+            except Exception:  # a formatter must never take a refresh down
+                return str(value)
+        return plain(value)
+
+
+@dataclass
+class Field:
+    """One form field. Types: str, text, int, float, bool, choice, multi, secret, file, json."""
+
+    name: str
+    label: str | None = None
+    type: str = "str"
+    required: bool = False
+    choices: list[Any] | Callable[[Ctx], Awaitable[list[Any]]] | None = None  # values or (value, label)
+    default: Any = None
+    help: str = ""
+    min: float | None = None
+    max: float | None = None
+    validate: Callable[[Any], str | None] | None = None  # extra check: an error message or None
+
+    @property
+    def title(self) -> str:
+        return self.label or self.name.replace("_", " ")
+
+
+@dataclass
+class Form:
+    title: str
+    fields: list[Field]
+    # prefill for edit forms; default: the selected row's own fields
+    initial: Callable[[Ctx], Awaitable[dict[str, Any]]] | None = None
+
+
+@dataclass
+class Action:
+    key: str
+    label: str
+    call: Callable[[Ctx], Awaitable[Any]]
+    form: Form | None = None
+    mutates: bool = False
+    confirm: bool = False  # ask before running (deletes)
+    row: bool = True  # needs a selected row
+    show: Callable[[Any], str] | None = None  # render the result in a dialog
+    follow: Callable[[Ctx, Any], LogFeed] | None = None  # open a log tail on the result
+    screen: Callable[[Ctx, Any], Any] | None = None  # push a special screen with the result
+    upload: bool = False  # show upload progress
+
+
+@dataclass
+class Scope:
+    """Resources that live inside something (a project): the screen offers to pick it."""
+
+    name: str  # "project"
+    options: Callable[[Ctx], Awaitable[list[tuple[str, str]]]]  # (id, label)
+
+
+@dataclass
+class Resource:
+    name: str
+    title: str
+    key: str
+    columns: list[Col]
+    list: Callable[[Ctx], Awaitable[list[Record]]]
+    detail: Callable[[Ctx], Awaitable[Any]] | None = None
+    actions: list[Action] = field(default_factory=list)
+    log: Callable[[Ctx], LogFeed] | None = None
+    scope: Scope | None = None
+    aliases: tuple[str, ...] = ()
+
+    def row_key(self, record: Record) -> str:
+        return str(record.get(self.key))
+
+    def action(self, label: str) -> Action | None:
+        return next((a for a in self.actions if a.label == label), None)
+
+
+@dataclass
+class Service:
+    name: str
+    title: str
+    client: type  # the ApiClient subclass
+    resources: list[Resource]
+    create_sim: Callable[..., Any] | None = None  # (SimConfig) -> ASGI app
+    demo_fields: dict[str, Any] = field(default_factory=dict)  # profile fields for --demo
+    demo_secret: str | None = None
+    status: Callable[[Any], Awaitable[str]] | None = None  # extra status-bar text, e.g. a quota
+
+    def resource(self, name: str) -> Resource | None:
+        return next((r for r in self.resources if r.name == name or name in r.aliases), None)
+
+
+# --- formatters ----------------------------------------------------------------
+
+def plain(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, separators=(",", ":"))
+    return str(value)
+
+
+def yes_no(value: Any) -> str:
+    return "yes" if value else "no"
+
+
+def _epoch(value: Any) -> float | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value) / (1000 if value > 1e12 else 1)
+    try:
+        text = str(value).replace("Z", "+00:00")
+        return _dt.datetime.fromisoformat(text).timestamp()
+    except ValueError:
+        return None
+
+
+def duration(seconds: Any) -> str:
+    """Two most significant units: 45s, 3m12s, 2h5m, 4d3h."""
+    try:
+        s = max(0, int(float(seconds)))
+    except (TypeError, ValueError):
+        return ""
+    return _two_units(s)
+
+
+def _two_units(s: int) -> str:
+    units = (("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
+    parts = []
+    for unit, size in units:
+        if s >= size or (parts and len(parts) < 2):
+            parts.append(f"{s // size}{unit}")
+            s %= size
+        if len(parts) == 2:
+            break
+    return "".join(parts) or "0s"
+
+
+def age(value: Any) -> str:
+    """'3m12s' since an epoch or ISO-8601 timestamp, against the (freezable) clock."""
+    at = _epoch(value)
+    if at is None:
+        return ""
+    return duration(clock.now() - at)
+
+
+def timestamp(value: Any) -> str:
+    at = _epoch(value)
+    if at is None:
+        return ""
+    return _dt.datetime.fromtimestamp(at, _dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ")

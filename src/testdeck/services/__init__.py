@@ -1,0 +1,35 @@
+"""The service registry: each service is a folder with client.py, sim.py, views.py.
+
+views.py declares `SERVICE = Service(...)`; the core finds it by name and
+knows nothing else about any single service.
+"""
+
+from __future__ import annotations
+
+import importlib
+from functools import cache
+
+from testdeck.resources import Resource, Service
+
+ORDER = ("alyvix", "xyops", "xpresso", "onetest", "kyaraben")
+
+
+@cache
+def get_service(name: str) -> Service:
+    if name not in ORDER:
+        raise KeyError(name)
+    return importlib.import_module(f"testdeck.services.{name}.views").SERVICE
+
+
+def all_services() -> list[Service]:
+    return [get_service(name) for name in ORDER]
+
+
+def find_resource(name: str) -> list[tuple[Service, Resource]]:
+    """Every (service, resource) answering to a resource name or alias."""
+    found = []
+    for service in all_services():
+        res = service.resource(name)
+        if res is not None:
+            found.append((service, res))
+    return found

@@ -1,0 +1,1 @@
+"""alyvix: adapter, simulator and views."""

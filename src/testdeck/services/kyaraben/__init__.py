@@ -1,0 +1,1 @@
+"""kyaraben: adapter, simulator and views."""

@@ -1,0 +1,1 @@
+"""onetest: adapter, simulator and views."""

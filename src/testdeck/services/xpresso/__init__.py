@@ -1,0 +1,1 @@
+"""xpresso: adapter, simulator and views."""

@@ -1,0 +1,1 @@
+"""xyops: adapter, simulator and views."""
