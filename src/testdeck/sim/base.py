@@ -61,31 +61,38 @@ class DropConnection(Exception):
     """Raised by the fault layer: uvicorn closes the socket without a response."""
 
 
-def faults(app, config: SimConfig):
-    """ASGI middleware applying the config's latency and fault knobs (read per request)."""
+class faults:
+    """ASGI middleware applying the config's latency and fault knobs (read per request).
 
-    async def middleware(scope, receive, send):
+    `.app` is the wrapped simulator (its `state` holds the data, for tests)."""
+
+    def __init__(self, app, config: SimConfig):
+        self.app = app
+        self.config = config
+
+    @property
+    def state(self):
+        return self.app.state
+
+    async def __call__(self, scope, receive, send):
+        config = self.config
         if scope["type"] != "http":
-            return await app(scope, receive, send)
+            return await self.app(scope, receive, send)
         if config.latency:
             await asyncio.sleep(config.latency)
         if config.roll(config.drop_rate):
             raise DropConnection("simulated dropped connection")
         if config.roll(config.error_rate):
-            body = b"Internal Server Error (simulated fault)"
-            await send({"type": "http.response.start", "status": 500,
-                        "headers": [(b"content-type", b"text/plain"), (b"content-length", str(len(body)).encode())]})
-            await send({"type": "http.response.body", "body": body})
-            return None
+            return await _send(send, 500, "text/plain", b"Internal Server Error (simulated fault)")
         if config.roll(config.malformed_rate):
-            body = b'{"code": 0, "rows": [{"id": "trunc'
-            await send({"type": "http.response.start", "status": 200,
-                        "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
-            await send({"type": "http.response.body", "body": body})
-            return None
-        return await app(scope, receive, send)
+            return await _send(send, 200, "application/json", b'{"code": 0, "rows": [{"id": "trunc')
+        return await self.app(scope, receive, send)
 
-    return middleware
+
+async def _send(send, status: int, ctype: str, body: bytes) -> None:
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", ctype.encode()), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
 
 
 @dataclass
