@@ -1,0 +1,504 @@
+"""ResourceScreen: the one generic screen that renders any declared Resource.
+
+Live refresh with backoff, stale-on-error (rows stay, marked, with age and
+the server's message), filter, sort, details, actions with forms and
+confirmation, log tail. Everything heavy (formatting, filtering, sorting,
+measuring) runs off the event loop; the table swaps prepared data in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+from testdeck import clock
+from testdeck.errors import ApiError
+from testdeck.records import Record
+from testdeck.resources import Action, Ctx, Resource, plain
+from testdeck.session import ProfileSession
+from testdeck.widgets.dialogs import ConfirmScreen, TextScreen
+from testdeck.widgets.form import FormScreen
+from testdeck.widgets.statusbar import StatusBar
+from testdeck.widgets.table import TableData, VirtualTable
+
+MAX_BACKOFF = 60.0
+
+
+@dataclass
+class Row:
+    key: str
+    cells: tuple[str, ...]
+    record: Record
+
+
+def format_rows(resource: Resource, records: list[Record]) -> list[Row]:
+    cols = resource.columns
+    return [Row(resource.row_key(r), tuple(c.cell(r) for c in cols), r) for r in records]
+
+
+def compile_filter(text: str) -> Any:
+    """None for no filter; a callable on a joined row; ValueError on a bad /regex/."""
+    text = text.strip()
+    if not text:
+        return None
+    if len(text) >= 2 and text.startswith("/") and text.endswith("/"):
+        try:
+            rx = re.compile(text[1:-1], re.I)
+        except re.error as exc:
+            raise ValueError(f"bad regex: {exc}") from None
+        return rx.search
+    needle = text.lower()
+    return lambda hay: needle in hay.lower()
+
+
+def _sort_key(value: Any) -> tuple:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return (0, value, "")
+    return (1, 0, plain(value).lower())
+
+
+def build_view(resource: Resource, rows: list[Row], match: Any, sort_col: int | None,
+               reverse: bool) -> TableData:
+    """Filter, sort and measure: pure, runs in a thread."""
+    if match is not None:
+        rows = [r for r in rows if match("\t".join(r.cells))]
+    if sort_col is not None:
+        key = resource.columns[sort_col].key
+        rows = sorted(rows, key=lambda r: _sort_key(r.record.get(key)), reverse=reverse)
+    headings = [c.heading for c in resource.columns]
+    return TableData.build(headings, [(r.key, r.cells) for r in rows], [c.width for c in resource.columns])
+
+
+def as_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Record):
+        value = value.raw
+    return json.dumps(value, indent=2, sort_keys=False, default=str)
+
+
+class ScopePicker(Screen[str | None]):
+    """Pick the container a scoped resource lives in (a project, say)."""
+
+    BINDINGS = [Binding("escape,q", "cancel", "back")]
+
+    def __init__(self, title: str, options: list[tuple[str, str]]):
+        super().__init__()
+        self.title_text = title
+        self.options = options
+
+    def compose(self) -> ComposeResult:
+        yield Label(Text(self.title_text), classes="screen-title")
+        yield OptionList(*[Option(Text(f"{label}  ({oid})"), id=oid) for oid, label in self.options])
+        yield Footer()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ResourceScreen(Screen):
+    DEFAULT_CSS = """
+    ResourceScreen #titlebar { height: 1; background: $primary; color: $text; padding: 0 1; }
+    ResourceScreen #title { width: 1fr; text-style: bold; }
+    ResourceScreen #tabs { width: auto; color: $text-muted; }
+    ResourceScreen #filter { dock: top; display: none; height: 3; }
+    ResourceScreen #filter.-active { display: block; }
+    ResourceScreen #message { height: auto; max-height: 3; padding: 0 1; display: none; }
+    ResourceScreen #message.-stale { display: block; background: $error 30%; color: $text; }
+    ResourceScreen #message.-info { display: block; color: $text-muted; }
+    """
+    BINDINGS = [
+        Binding("slash", "filter", "filter"),
+        Binding("enter,d", "detail", "details"),
+        Binding("r", "refresh", "refresh"),
+        Binding("p", "pause", "pause"),
+        Binding("s", "sort", "sort", show=False),
+        Binding("S", "sort_reverse", "reverse", show=False),
+        Binding("l", "log", "log"),
+        Binding("P", "pick_scope", "scope"),
+        Binding("left_square_bracket", "switch(-1)", "prev", show=False),
+        Binding("right_square_bracket", "switch(1)", "next", show=False),
+        Binding("escape", "back", "back"),
+        Binding("question_mark", "help", "help"),
+    ]
+
+    def __init__(self, session: ProfileSession, resource: Resource, scope: str | None = None):
+        super().__init__()
+        self.session = session
+        self.resource = resource
+        self.scope = scope or session.views.get(f"scope:{resource.name}") or self._default_scope()
+        self.rows: list[Row] = []
+        self.records: dict[str, Record] = {}
+        self.filter_text = ""
+        self.sort_col: int | None = None
+        self.sort_reverse = False
+        self.paused = False
+        self.last_ok: float | None = None
+        self.error: ApiError | None = None
+        self.retry_in: float | None = None
+        self.loaded = asyncio.Event()  # set after each completed refresh attempt (tests wait on it)
+        self._wake = asyncio.Event()
+        for action in resource.actions:
+            self._bindings.bind(action.key, f"act('{action.label}')", action.label)
+
+    def _default_scope(self) -> str | None:
+        if self.resource.scope is None:
+            return None
+        return self.session.profile.fields.get(f"{self.resource.scope.name}_id")
+
+    # --- layout ---------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="titlebar"):
+            yield Label(self._title(), id="title")
+            yield Label(self._tabs(), id="tabs")
+        yield Input(placeholder="filter: text, or /regex/  (enter keep, esc clear)", id="filter")
+        yield VirtualTable([c.heading for c in self.resource.columns], empty_text="loading…")
+        yield Static("", id="message")
+        yield StatusBar()
+        yield Footer()
+
+    def _title(self) -> Text:
+        title = Text()
+        title.append(f"{self.session.service.title}", style="bold")
+        title.append(f" · {self.session.profile.name} · ")
+        title.append(self.resource.title, style="bold")
+        if self.resource.scope is not None:
+            title.append(f" · {self.resource.scope.name} {self.scope or '(none)'}")
+        if self.filter_text:
+            title.append(f" · filter {self.filter_text}")
+        return title
+
+    def _tabs(self) -> Text:
+        names = [r.name for r in self.session.service.resources]
+        if len(names) < 2:
+            return Text("")
+        return Text("[ " + " ".join(n.upper() if n == self.resource.name else n for n in names) + " ]")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # keys a resource cannot use are hidden from the footer, not just inert
+        if action == "log":
+            return self.resource.log is not None
+        if action == "pick_scope":
+            return self.resource.scope is not None
+        if action == "switch":
+            return len(self.session.service.resources) > 1
+        return True
+
+    @property
+    def table(self) -> VirtualTable:
+        return self.query_one(VirtualTable)
+
+    def on_mount(self) -> None:
+        self.table.focus()
+        self.set_interval(1.0, self._update_status)
+        self._update_status()
+        if self.resource.scope is not None and not self.scope:
+            self.action_pick_scope()
+        self._poll()
+
+    # --- refresh loop -----------------------------------------------------------
+    def ctx(self, record: Record | None = None) -> Ctx:
+        key = self.resource.row_key(record) if record is not None else None
+        return Ctx(self.session.client, scope=self.scope, row=record, key=key)
+
+    @work(exit_on_error=False, group="poll")
+    async def _poll(self) -> None:
+        delay = self.session.interval
+        while True:
+            if not self.paused and (self.resource.scope is None or self.scope):
+                ok = await self.refresh_now()
+                delay = self.session.interval if ok else min(MAX_BACKOFF, max(delay * 2, self.session.interval))
+                self.retry_in = None if ok else delay
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=delay)
+            except TimeoutError:
+                pass
+
+    async def refresh_now(self) -> bool:
+        """One refresh: fetch, prepare off-loop, swap in. False (and stale) on failure."""
+        try:
+            records = await self.resource.list(self.ctx())
+            rows = await asyncio.to_thread(format_rows, self.resource, list(records))
+        except ApiError as exc:
+            self._mark_stale(exc)
+            return False
+        except Exception as exc:  # a bug must not close the console: show it like a server error
+            self._mark_stale(ApiError(self.session.service.name, self.session.profile.name, "GET",
+                                      self.resource.name, None, f"{type(exc).__name__}: {exc}"))
+            return False
+        finally:
+            self.loaded.set()
+        self.rows = rows
+        self.records = {r.key: r.record for r in rows}
+        self.error = None
+        self.last_ok = clock.now()
+        await self._apply_view()
+        self.table.stale = False
+        self.table.empty_text = "no rows match the filter" if self.filter_text else "no rows"
+        self._show_message()
+        self._update_status()
+        return True
+
+    def _mark_stale(self, exc: ApiError) -> None:
+        self.error = exc
+        if self.last_ok is None:
+            self.table.empty_text = "no data yet"
+        self.table.stale = True
+        self._show_message()
+        self._update_status()
+
+    async def _apply_view(self) -> None:
+        try:
+            match = compile_filter(self.filter_text)
+        except ValueError as exc:
+            self._info(str(exc))
+            return
+        data = await asyncio.to_thread(build_view, self.resource, self.rows, match, self.sort_col,
+                                       self.sort_reverse)
+        self.table.sort_column, self.table.sort_reverse = self.sort_col, self.sort_reverse
+        self.table.set_data(data)
+
+    def _show_message(self) -> None:
+        msg = self.query_one("#message", Static)
+        msg.remove_class("-stale", "-info")
+        if self.error is None:
+            msg.update("")
+            return
+        if self.last_ok is not None:
+            age = f"showing data from {_ago(self.last_ok)} ago"
+        else:
+            age = "no data yet"
+        retry = f" · retrying in {self.retry_in:g}s" if self.retry_in else ""
+        msg.update(Text(f"STALE · {age}{retry} · {self.error.one_line()}"))
+        msg.add_class("-stale")
+
+    def _info(self, text: str) -> None:
+        msg = self.query_one("#message", Static)
+        msg.remove_class("-stale")
+        msg.update(Text(text))
+        msg.add_class("-info")
+
+    def _update_status(self) -> None:
+        if not self.is_mounted:
+            return
+        age = clock.now() - self.last_ok if self.last_ok is not None else None
+        health = self.session.client.health.ok if self.error is None else False
+        shown, total = self.table.row_count, len(self.rows)
+        self.query_one(StatusBar).show(
+            profile=self.session.profile.name, ok=health, age=age, interval=self.session.interval,
+            paused=self.paused, read_only=self.session.read_only,
+            rows=f"{shown}/{total} rows" if shown != total else f"{total} rows", extra=self.session.status_extra)
+        if self.error is not None:
+            self._show_message()
+
+    # --- keys ------------------------------------------------------------------
+    def action_refresh(self) -> None:
+        self.notify("refreshing…", timeout=1)
+        self._wake.set()
+
+    def action_pause(self) -> None:
+        self.paused = not self.paused
+        self._update_status()
+        if not self.paused:
+            self._wake.set()
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.add_class("-active")
+        box.value = self.filter_text
+        box.focus()
+
+    async def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "filter":
+            self.filter_text = event.value
+            self.query_one("#title", Label).update(self._title())
+            self._refilter()
+
+    @work(exclusive=True, group="filter", exit_on_error=False)
+    async def _refilter(self) -> None:
+        await self._apply_view()
+        if self.error is None:
+            self._show_message()
+        self._update_status()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "filter":
+            event.input.remove_class("-active")
+            self.table.focus()
+
+    def action_back(self) -> None:
+        box = self.query_one("#filter", Input)
+        if box.has_class("-active") or self.filter_text:
+            box.remove_class("-active")
+            box.value = ""  # clearing the filter is the first escape
+            self.table.focus()
+            return
+        if len(self.app.screen_stack) > 2:
+            self.app.pop_screen()
+
+    def action_sort(self) -> None:
+        n = len(self.resource.columns)
+        self.sort_col = 0 if self.sort_col is None else (self.sort_col + 1 if self.sort_col + 1 < n else None)
+        self._refilter()
+
+    def action_sort_reverse(self) -> None:
+        if self.sort_col is None:
+            self.sort_col = 0
+        self.sort_reverse = not self.sort_reverse
+        self._refilter()
+
+    def action_switch(self, step: int) -> None:
+        resources = self.session.service.resources
+        i = resources.index(self.resource)
+        self.app.open_resource(self.session, resources[(i + step) % len(resources)])
+
+    def selected(self) -> Record | None:
+        key = self.table.cursor_key
+        return self.records.get(key) if key is not None else None
+
+    @work(exit_on_error=False, group="ui")
+    async def action_pick_scope(self) -> None:
+        scope = self.resource.scope
+        if scope is None:
+            self.notify("this resource is not inside anything", timeout=2)
+            return
+        try:
+            options = await scope.options(self.ctx())
+        except ApiError as exc:
+            self._mark_stale(exc)
+            return
+        if not options:
+            self._info(f"no {scope.name} to choose from: create one first")
+            return
+        chosen = await self.app.push_screen_wait(ScopePicker(f"Choose a {scope.name} for {self.resource.title}",
+                                                             options))
+        if chosen:
+            self.scope = chosen
+            self.session.views[f"scope:{self.resource.name}"] = chosen
+            self.query_one("#title", Label).update(self._title())
+            self.rows, self.records, self.last_ok = [], {}, None
+            self.table.set_data(TableData([c.heading for c in self.resource.columns]))
+            self.table.empty_text = "loading…"
+            self._wake.set()
+
+    @work(exit_on_error=False, group="ui")
+    async def action_detail(self) -> None:
+        record = self.selected()
+        if record is None:
+            return
+        ctx = self.ctx(record)
+        detail: Any = record
+        if self.resource.detail is not None:
+            try:
+                detail = await self.resource.detail(ctx)
+            except ApiError as exc:
+                self.notify(exc.message, title="details failed; showing the row", severity="warning", markup=False)
+        await self.app.push_screen(TextScreen(f"{self.resource.title[:-1] if self.resource.title.endswith('s') else self.resource.title} {ctx.key}", as_text(detail)))
+
+    def action_log(self) -> None:
+        record = self.selected()
+        if self.resource.log is None or record is None:
+            self.notify(f"{self.resource.title} have no log", timeout=2)
+            return
+        from testdeck.screens.log import LogScreen
+
+        ctx = self.ctx(record)
+        self.app.push_screen(LogScreen(f"{self.resource.name} {ctx.key}", self.resource.log(ctx),
+                                       line_cap=self.app.config.log_line_cap))
+
+    def action_help(self) -> None:
+        from testdeck.screens.help import help_text
+
+        self.app.push_screen(TextScreen(f"Keys · {self.resource.title}", help_text(self)))
+
+    # --- resource actions ---------------------------------------------------------
+    def action_act(self, label: str) -> None:
+        action = self.resource.action(label)
+        if action is None:
+            return
+        record = self.selected()
+        if action.row and record is None:
+            self.notify(f"{label}: select a row first", severity="warning", timeout=2)
+            return
+        if action.mutates and self.session.read_only:
+            self.notify(f"{label}: refused, testdeck runs read-only (--read-only)", severity="error", markup=False)
+            return
+        self._run_action(action, self.ctx(record if action.row else None))
+
+    @work(exit_on_error=False, group="ui")
+    async def _run_action(self, action: Action, ctx: Ctx) -> None:
+        if action.form is not None:
+            if action.form.initial is not None:
+                try:
+                    initial = await action.form.initial(ctx)
+                except ApiError as exc:
+                    self.notify(exc.message, title=action.label, severity="error", markup=False)
+                    return
+            else:
+                names = {f.name for f in action.form.fields}
+                initial = {k: v for k, v in ctx.row.raw.items() if k in names} if ctx.row else {}
+            form: FormScreen | None = None
+
+            async def submit(values: dict, changed: dict) -> Any:
+                ctx.values, ctx.changed = values, changed
+                ctx.progress = form.report_progress if form is not None else None
+                result = await action.call(ctx)
+                return result
+
+            form = FormScreen(action.form, ctx, initial, submit, upload=action.upload)
+            result = await self.app.push_screen_wait(form)
+            if result is None:
+                return
+        else:
+            if action.confirm:
+                what = f"{action.label} {self._noun()} {ctx.key}?" if ctx.key else f"{action.label}?"
+                if not await self.app.push_screen_wait(ConfirmScreen(what.capitalize(), action.label.capitalize())):
+                    return
+            try:
+                result = await action.call(ctx)
+            except ApiError as exc:
+                self.notify(exc.message, title=f"{action.label} failed", severity="error", markup=False,
+                            timeout=8)
+                return
+        await self._after(action, ctx, result)
+
+    def _noun(self) -> str:
+        title = self.resource.title.lower()
+        return title[:-1] if title.endswith("s") else title
+
+    async def _after(self, action: Action, ctx: Ctx, result: Any) -> None:
+        if action.mutates:
+            self.notify(f"{action.label}: done", timeout=2)
+            self._wake.set()
+        if action.show is not None:
+            await self.app.push_screen(TextScreen(f"{action.label} · {ctx.key or ''}".strip(" ·"),
+                                                  action.show(result)))
+        elif action.follow is not None:
+            from testdeck.screens.log import LogScreen
+
+            await self.app.push_screen(LogScreen(f"{action.label} {ctx.key or ''}", action.follow(ctx, result),
+                                                 line_cap=self.app.config.log_line_cap))
+        elif action.screen is not None:
+            await self.app.push_screen(action.screen(ctx, result))
+
+
+def _ago(at: float) -> str:
+    from testdeck.resources import duration
+
+    return duration(clock.now() - at)
