@@ -73,3 +73,43 @@ def sim_server():
     yield start
     for server in running:
         server.stop()
+
+
+# --- UI harness --------------------------------------------------------------------
+
+import asyncio  # noqa: E402
+
+from testdeck.config import Config, Profile  # noqa: E402
+from testdeck.credentials import env_var  # noqa: E402
+
+
+async def wait_for(pilot, condition, timeout: float = 5.0, what: str = "condition"):
+    """Let the app run until condition() is true; fail loudly on timeout (no blind sleeps)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await pilot.pause(0.02)
+
+
+@pytest.fixture
+def deck(sim_server, monkeypatch, tmp_path):
+    """deck(service, read_only=False, **sim knobs) -> (TestdeckApp, sim app, SimConfig).
+
+    The simulator runs on real loopback; the profile's secret comes from its env var.
+    Live refresh is slowed to 60 s so tests drive refreshes explicitly."""
+    from testdeck.app import TestdeckApp
+    from testdeck.services import get_service
+
+    def make(service: str, read_only: bool = False, start: str | None = None, **knobs):
+        svc = get_service(service)
+        url, app, config = sim_server(svc.create_sim, **knobs)
+        name = f"test-{service}"
+        if svc.demo_secret:
+            monkeypatch.setenv(env_var(name), svc.demo_secret)
+        cfg = Config(path=tmp_path / "config.toml", settings={"refresh_interval": 60.0},
+                     profiles={name: Profile(name, service, url, timeout=2.0, fields=dict(svc.demo_fields))})
+        deck_app = TestdeckApp(cfg, read_only=read_only, start=start or name, save_theme=False)
+        return deck_app, app, config
+
+    return make

@@ -53,9 +53,12 @@ def compile_filter(text: str) -> Any:
     text = text.strip()
     if not text:
         return None
-    if len(text) >= 2 and text.startswith("/") and text.endswith("/"):
+    if text.startswith("/"):  # /regex/ (the closing slash is optional while typing)
+        pattern = text[1:-1] if len(text) >= 2 and text.endswith("/") else text[1:]
+        if not pattern:
+            return None
         try:
-            rx = re.compile(text[1:-1], re.I)
+            rx = re.compile(pattern, re.I)
         except re.error as exc:
             raise ValueError(f"bad regex: {exc}") from None
         return rx.search
@@ -248,10 +251,11 @@ class ResourceScreen(Screen):
         self.records = {r.key: r.record for r in rows}
         self.error = None
         self.last_ok = clock.now()
-        await self._apply_view()
+        filtered = await self._apply_view()
         self.table.stale = False
         self.table.empty_text = "no rows match the filter" if self.filter_text else "no rows"
-        self._show_message()
+        if filtered:
+            self._show_message()
         self._update_status()
         return True
 
@@ -263,16 +267,18 @@ class ResourceScreen(Screen):
         self._show_message()
         self._update_status()
 
-    async def _apply_view(self) -> None:
+    async def _apply_view(self) -> bool:
+        """Filter, sort and swap the rows in; False (rows unchanged) on a bad filter."""
         try:
             match = compile_filter(self.filter_text)
         except ValueError as exc:
-            self._info(str(exc))
-            return
+            self._info(f"filter: {exc}")
+            return False
         data = await asyncio.to_thread(build_view, self.resource, self.rows, match, self.sort_col,
                                        self.sort_reverse)
         self.table.sort_column, self.table.sort_reverse = self.sort_col, self.sort_reverse
         self.table.set_data(data)
+        return True
 
     def _show_message(self) -> None:
         msg = self.query_one("#message", Static)
@@ -332,8 +338,7 @@ class ResourceScreen(Screen):
 
     @work(exclusive=True, group="filter", exit_on_error=False)
     async def _refilter(self) -> None:
-        await self._apply_view()
-        if self.error is None:
+        if await self._apply_view():
             self._show_message()
         self._update_status()
 

@@ -1,0 +1,221 @@
+"""The generic ResourceScreen driven through the Pilot, on the xyOps alerts slice."""
+
+from __future__ import annotations
+
+from conftest import wait_for
+
+from testdeck.screens.resource import ResourceScreen
+from testdeck.widgets.dialogs import ConfirmScreen, TextScreen
+from testdeck.widgets.form import FormScreen
+from testdeck.widgets.table import VirtualTable
+
+
+def table(app) -> VirtualTable:
+    return app.screen.query_one(VirtualTable)
+
+
+async def ready(pilot):
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, ResourceScreen) and table(pilot.app).row_count > 0,
+                   what="alerts to load")
+    return pilot.app.screen
+
+
+async def test_rows_load_and_server_strings_render_literally(deck):
+    app, sim_app, _ = deck("xyops")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await ready(pilot)
+        assert table(app).row_count == len(sim_app.state.alerts)
+        assert table(app).data.rows[0][1] == "Disk [/var] almost full"  # markup-like text kept as is
+        assert screen.error is None
+
+
+async def test_filter_substring_regex_and_escape_clears(deck):
+    app, _, _ = deck("xyops")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await pilot.press("slash", *"LOAD")
+        await wait_for(pilot, lambda: table(app).row_count == 1, what="substring filter")
+        assert table(app).cursor_key == "load_avg_high"
+        await pilot.press("enter")  # keep the filter, back to the table
+        assert table(app).has_focus and table(app).row_count == 1
+        await pilot.press("escape")  # first escape clears the filter
+        await wait_for(pilot, lambda: table(app).row_count == 6, what="filter cleared")
+        await pilot.press("slash", *"/^(mem|net)_/", "enter")
+        await wait_for(pilot, lambda: table(app).data.keys == ["mem_low", "net_errors"], what="regex filter")
+
+
+async def test_bad_regex_is_reported_and_keeps_rows(deck):
+    app, _, _ = deck("xyops")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await ready(pilot)
+        await pilot.press("slash", *"/([/")
+        await pilot.pause(0.2)
+        assert "bad regex" in str(screen.query_one("#message").render())
+        assert table(app).row_count == 6
+
+
+async def test_sort_by_column_and_reverse_keeps_cursor_on_its_row(deck):
+    app, _, _ = deck("xyops")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await pilot.press("down", "down")
+        chosen = table(app).cursor_key
+        await pilot.press("s")  # sort by id
+        await wait_for(pilot, lambda: table(app).sort_column == 0, what="sort")
+        keys = table(app).data.keys
+        assert keys == sorted(keys)
+        assert table(app).cursor_key == chosen
+        await pilot.press("S")
+        await wait_for(pilot, lambda: table(app).data.keys == sorted(keys, reverse=True), what="reverse")
+        assert table(app).cursor_key == chosen
+
+
+async def test_detail_shows_the_record_as_json(deck):
+    app, _, _ = deck("xyops")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, TextScreen), what="detail")
+        text = app.screen.body
+        assert '"id": "disk_full"' in text and '"expression": "monitors.disk_usage_var >= 90"' in text
+        await pilot.press("escape")
+        assert isinstance(app.screen, ResourceScreen)
+
+
+async def test_create_validates_before_sending_then_creates(deck):
+    app, sim_app, _ = deck("xyops")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await pilot.press("n")
+        await wait_for(pilot, lambda: isinstance(app.screen, FormScreen), what="form")
+        form = app.screen
+        await pilot.press("ctrl+s")  # nothing filled in
+        await pilot.pause(0.1)
+        assert len(sim_app.state.alerts) == 6  # no request was sent
+        assert "required" in str(form.query_one("#err-title").render())
+        form.query_one("#f-title").value = "Swap in use"
+        form.query_one("#f-expression").value = "monitors.swap > 1"
+        form.query_one("#f-message").value = "swap {{monitors.swap}}"
+        form.query_one("#f-samples").value = "0"
+        await pilot.press("ctrl+s")
+        await pilot.pause(0.1)
+        assert "at least 1" in str(form.query_one("#err-samples").render())
+        assert len(sim_app.state.alerts) == 6
+        form.query_one("#f-samples").value = "2"
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: isinstance(app.screen, ResourceScreen), what="form closed")
+        created = [a for a in sim_app.state.alerts.values() if a["title"] == "Swap in use"]
+        assert len(created) == 1 and created[0]["samples"] == 2 and created[0]["enabled"] is True
+        await wait_for(pilot, lambda: table(app).row_count == 7, what="refresh after create")
+
+
+async def test_server_rejection_keeps_what_was_typed(deck):
+    app, sim_app, _ = deck("xyops")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await pilot.press("n")
+        await wait_for(pilot, lambda: isinstance(app.screen, FormScreen), what="form")
+        form = app.screen
+        form.query_one("#f-title").value = "Broken"
+        form.query_one("#f-expression").value = "monitors.x >"
+        form.query_one("#f-message").value = "m"
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: "server refused" in str(form.query_one("#server-error").render()),
+                       what="server message")
+        assert "Expression compile error" in str(form.query_one("#server-error").render())
+        assert app.screen is form and form.query_one("#f-title").value == "Broken"
+        assert form.query_one("#f-expression").value == "monitors.x >"
+        assert len(sim_app.state.alerts) == 6
+
+
+async def test_edit_sends_only_changed_fields(deck):
+    app, sim_app, _ = deck("xyops")
+    sim_app_alerts = None
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        sim_app_alerts = sim_app.state.alerts
+        sim_app_alerts["disk_full"]["notes"] = "changed on the server meanwhile"
+        await pilot.press("e")
+        await wait_for(pilot, lambda: isinstance(app.screen, FormScreen), what="edit form")
+        form = app.screen
+        assert form.query_one("#f-title").value == "Disk [/var] almost full"  # prefilled from the row
+        form.query_one("#f-title").value = "Disk /var nearly full"
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: isinstance(app.screen, ResourceScreen), what="form closed")
+        stored = sim_app_alerts["disk_full"]
+        assert stored["title"] == "Disk /var nearly full"
+        assert stored["notes"] == "changed on the server meanwhile"  # not overwritten: sparse update
+
+
+async def test_delete_asks_and_no_keeps_the_row(deck):
+    app, sim_app, _ = deck("xyops")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        key = table(app).cursor_key
+        await pilot.press("ctrl+d")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="confirm")
+        await pilot.press("n")
+        await wait_for(pilot, lambda: isinstance(app.screen, ResourceScreen), what="back")
+        assert key in sim_app.state.alerts
+        await pilot.press("ctrl+d")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="confirm")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: key not in sim_app.state.alerts, what="deleted")
+        await wait_for(pilot, lambda: key not in table(app).data.keys, what="row gone")
+
+
+async def test_test_action_shows_result_and_evaluated_message(deck):
+    app, _, _ = deck("xyops")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await pilot.press("t")
+        await wait_for(pilot, lambda: isinstance(app.screen, FormScreen), what="test form")
+        form = app.screen
+        await wait_for(pilot, lambda: len(form.query_one("#f-server")._options) > 1, what="server choices")
+        form.query_one("#f-server").value = "s12345abcde"
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: isinstance(app.screen, TextScreen), what="result")
+        assert "WOULD FIRE" in app.screen.body and "Disk /var is 93% full" in app.screen.body
+
+
+async def test_failed_refresh_keeps_rows_marks_stale_and_recovers(deck):
+    app, _, config = deck("xyops")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await ready(pilot)
+        rows_before = list(table(app).data.keys)
+        config.error_rate = 1.0
+        screen.loaded.clear()
+        await pilot.press("r")
+        await wait_for(pilot, lambda: screen.error is not None, timeout=8, what="stale")
+        assert table(app).stale and table(app).data.keys == rows_before  # rows stay
+        message = str(screen.query_one("#message").render())
+        assert "STALE" in message and "HTTP 500" in message and "Internal Server Error" in message
+        config.error_rate = 0.0
+        screen._wake.set()  # the backoff timer would do this; don't wait for it
+        await wait_for(pilot, lambda: screen.error is None, timeout=8, what="recovery")
+        assert not table(app).stale
+
+
+async def test_read_only_refuses_in_the_ui_and_sends_nothing(deck):
+    app, sim_app, _ = deck("xyops", read_only=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await pilot.press("ctrl+d")
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, ResourceScreen)  # no confirm dialog, no request
+        await pilot.press("n")
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, ResourceScreen)
+        assert len(sim_app.state.alerts) == 6
+        assert "READ-ONLY" in str(app.screen.query_one("StatusBar").render())
+
+
+async def test_pause_stops_polling(deck):
+    app, _, _ = deck("xyops")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await ready(pilot)
+        await pilot.press("p")
+        assert screen.paused
+        assert "paused" in str(screen.query_one("StatusBar").render())
+        await pilot.press("p")
+        assert not screen.paused
