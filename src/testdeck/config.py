@@ -84,6 +84,7 @@ class Config:
     profiles: dict[str, Profile] = field(default_factory=dict)
     settings: dict[str, Any] = field(default_factory=dict)
     header: str = ""  # the user's leading comment block, kept across writes
+    extra: dict[str, Any] = field(default_factory=dict)  # top-level tables we do not know: kept as is
 
     @property
     def refresh_interval(self) -> float:
@@ -129,7 +130,16 @@ def load_config(path: Path | None = None) -> Config:
     settings = data.get("settings", {})
     if not isinstance(settings, dict):
         raise ConfigError(f"{path}: [settings] must be a table")
-    return Config(path=path, profiles=profiles, settings=dict(settings), header=_leading_comments(text))
+    for key in ("refresh_interval", "log_line_cap"):
+        if key in settings:
+            value = settings[key]
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+                raise ConfigError(f"{path}: settings.{key} must be a positive number, not {value!r}")
+    if "theme" in settings and not isinstance(settings["theme"], str):
+        raise ConfigError(f"{path}: settings.theme must be a string")
+    extra = {k: v for k, v in data.items() if k not in ("profiles", "settings")}
+    return Config(path=path, profiles=profiles, settings=dict(settings), header=_leading_comments(text),
+                  extra=extra)
 
 
 def _leading_comments(text: str) -> str:
@@ -147,6 +157,7 @@ def dump_config(config: Config) -> str:
     if config.settings:
         doc["settings"] = config.settings
     doc["profiles"] = {name: p.to_toml() for name, p in config.profiles.items()}
+    doc.update({k: v for k, v in config.extra.items() if k not in doc})
     body = tomli_w.dumps(doc)
     return (config.header + "\n" + body) if config.header else body
 

@@ -24,6 +24,7 @@ KEYRING_TIMEOUT = 3.0  # a locked Secret Service collection can hang forever
 
 _keyring_warning: str | None = None  # set once when the keyring is unusable
 _pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="keyring")
+_stuck: concurrent.futures.Future | None = None  # a keyring call that timed out and still runs
 
 
 @dataclass(frozen=True)
@@ -51,15 +52,19 @@ def keyring_warning() -> str | None:
 
 def _keyring_call(fn, *args):
     """Run a keyring call with a timeout; None and a warning when it cannot work."""
-    global _keyring_warning
+    global _keyring_warning, _stuck
     import keyring
     import keyring.errors
 
+    if _stuck is not None and not _stuck.done():
+        # the single keyring worker is still stuck: do not queue behind it and wait again
+        return None, False
     future = _pool.submit(fn, *args)
     try:
         return future.result(timeout=KEYRING_TIMEOUT), True
     except concurrent.futures.TimeoutError:
-        _keyring_warning = f"keyring did not answer within {KEYRING_TIMEOUT:.0f}s (locked?); secrets from env vars or the secrets file only"
+        _stuck = future
+        _keyring_warning = f"keyring did not answer within {KEYRING_TIMEOUT:g}s (locked?); secrets from env vars or the secrets file only"
     except keyring.errors.NoKeyringError:
         _keyring_warning = "no keyring backend on this machine; use TESTDECK_SECRET_<PROFILE> or --insecure-storage"
     except keyring.errors.KeyringError as exc:
@@ -80,7 +85,10 @@ def _read_file() -> dict[str, str]:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise CredentialError(f"{path}: invalid TOML: {exc}") from None
-    return {k: v for k, v in data.get("secrets", {}).items() if isinstance(v, str)}
+    secrets = data.get("secrets", {})
+    if not isinstance(secrets, dict):
+        raise CredentialError(f"{path}: [secrets] must be a table")
+    return {k: v for k, v in secrets.items() if isinstance(v, str)}
 
 
 def get_secret(profile: str) -> Secret:

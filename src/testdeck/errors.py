@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
-@dataclass
+@dataclass(eq=False)  # eq=True would make it unhashable, which an exception must never be
 class ApiError(Exception):
     """Any failure talking to a back-end.
 
@@ -28,7 +28,8 @@ class ApiError(Exception):
 
     def one_line(self) -> str:
         status = f"HTTP {self.status}" if self.status else "no response"
-        return f"{self.service}/{self.profile}: {self.method} {self.path}: {status}: {self.message}"
+        message = " ".join(line.strip() for line in str(self.message).splitlines() if line.strip())
+        return f"{self.service}/{self.profile}: {self.method} {self.path}: {status}: {message}"
 
     def __str__(self) -> str:  # dataclass would otherwise replace Exception.__str__
         return self.one_line()

@@ -12,6 +12,7 @@ import html
 import json
 import re
 import time
+import urllib.parse
 from collections.abc import AsyncIterator, Callable, Generator
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,9 +89,14 @@ class TokenExchangeAuth(httpx.Auth):
             yield request
 
 
-def message_from_body(response: httpx.Response) -> tuple[str, str]:
-    """(first meaningful line, full text) of an error body, whatever its shape."""
+def message_from_body(response: httpx.Response, redact: Callable[[str], str] | None = None) -> tuple[str, str]:
+    """(first meaningful line, full text) of an error body, whatever its shape.
+
+    `redact` is applied to the whole body before anything is cut, so a secret
+    can never be half-shown at a truncation boundary."""
     raw = response.text if response.content else ""
+    if redact:
+        raw = redact(raw)
     full = raw.strip()
     ctype = response.headers.get("content-type", "")
     data: Any = None
@@ -103,7 +109,11 @@ def message_from_body(response: httpx.Response) -> tuple[str, str]:
         msg = _message_from_json(data)
         if msg:
             return _first_line(msg), full
-    if "html" in ctype or full.lstrip().lower().startswith(("<!doctype", "<html", "<")):
+        if data in ({}, []):  # an empty JSON body (XPRESSO's 404 `{}`) says nothing: the status does
+            return response.reason_phrase or f"HTTP {response.status_code}", full
+    looks_html = full.lower().startswith(("<!doctype", "<html")) or (
+        full.startswith("<") and not ctype.startswith(("text/plain", "application/json")))
+    if "html" in ctype or looks_html:
         title = re.search(r"<title[^>]*>(.*?)</title>", full, re.S | re.I)
         heading = re.search(r"<h1[^>]*>(.*?)</h1>", full, re.S | re.I)
         text = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", full, flags=re.S | re.I)
@@ -118,6 +128,9 @@ def message_from_body(response: httpx.Response) -> tuple[str, str]:
 
 def _message_from_json(data: Any) -> str | None:
     if isinstance(data, dict):
+        code, text = data.get("error"), data.get("error_description")
+        if isinstance(code, str) and isinstance(text, str) and text:  # OAuth2 (RFC 6749 5.2): code + words
+            return f"{code}: {text}"
         for key in MESSAGE_KEYS:
             if key in data and data[key] not in (None, "", [], {}):
                 value = data[key]
@@ -191,7 +204,13 @@ class ApiClient:
     def redact(self, text: str) -> str:
         for value in self._redact:
             if value and len(value) >= 4:
-                text = text.replace(value, "***")
+                # the value as sent and as a server may echo it: URL-encoded (form bodies,
+                # query strings) or JSON-escaped (with or without escaped slashes)
+                escaped = json.dumps(value)[1:-1]
+                forms = {value, urllib.parse.quote(value, safe=""), urllib.parse.quote_plus(value),
+                         escaped, escaped.replace("/", "\\/")}
+                for form in sorted(forms, key=len, reverse=True):
+                    text = text.replace(form, "***")
         return text
 
     def error(self, method: str, path: str, status: int | None, message: str, *, retryable: bool = False,
@@ -199,7 +218,9 @@ class ApiClient:
         err = cls(self.service, self.profile.name, method, path, status, self.redact(message),
                   retryable, self.redact(detail))
         if cls is not ReadOnlyError:
-            self.health.last_error, self.health.last_error_at = err, time.time()
+            # strictly after the last success, even on a coarse clock: the latest outcome wins
+            self.health.last_error = err
+            self.health.last_error_at = max(time.time(), (self.health.last_ok or 0) + 1e-6)
         return err
 
     async def request(self, method: str, path: str, *, params: dict | None = None, json_body: Any = None,
@@ -225,7 +246,7 @@ class ApiClient:
                 response = await self._http.request(method, path, params=params, json=json_body, data=data,
                                                     files=files, content=content, headers=headers)
             except TokenExchangeError as exc:
-                first, full = message_from_body(exc.response)
+                first, full = message_from_body(exc.response, self.redact)
                 raise self.error("POST", exc.response.request.url.path, exc.response.status_code,
                                  f"token exchange failed: {first}", detail=full) from None
             except httpx.TimeoutException as exc:
@@ -249,7 +270,7 @@ class ApiClient:
     async def _decode(self, method: str, path: str, response: httpx.Response, expect: str) -> Any:
         status = response.status_code
         if status >= 400:
-            first, full = message_from_body(response)
+            first, full = message_from_body(response, self.redact)
             if status == 401 or status == 403:
                 first = first or "not authorised"
             raise self.error(method, path, status, first, detail=full,
@@ -271,13 +292,14 @@ class ApiClient:
                 try:
                     payload = (await asyncio.to_thread(json.loads, body)) if len(body) > BIG_BODY else json.loads(body)
                 except ValueError:
-                    snippet = _first_line(response.text)[:120]
+                    text = self.redact(response.text)
+                    snippet = _first_line(text)[:120]
                     raise self.error(method, path, status, f"malformed JSON from server: {snippet!r}",
-                                     detail=response.text[:4000], retryable=True) from None
+                                     detail=text[:4000], retryable=True) from None
             problem = self.check_payload(payload)
             if problem:
                 raise self.error(method, path, status, problem, detail=json.dumps(payload, indent=2)[:4000])
-        self.health.last_ok = time.time()
+        self.health.last_ok = max(time.time(), (self.health.last_error_at or 0) + 1e-6)
         return payload
 
     async def upload(self, method: str, path: str, file_path: str | Path, *, field: str = "file",

@@ -69,7 +69,7 @@ def _coerce(value: Any, hint: Any) -> Any:
             return None
         try:
             return _COERCE[target](value)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # int(inf): JSON "1e400" parses as inf
             return None
     if target in (list, dict):
         return value if isinstance(value, target) else None

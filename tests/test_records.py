@@ -1,0 +1,145 @@
+"""Typed records never crash on missing, extra, null or wrong-typed fields."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+import pytest
+
+from testdeck.records import Record
+
+
+@dataclass
+class Job(Record):
+    id: str = ""
+    title: str = ""
+    count: int = 0
+    progress: float = 0.0
+    enabled: bool = False
+    tags: list[str] = field(default_factory=list)
+    params: dict[str, Any] = field(default_factory=dict)
+    parent: str | None = None
+    retries: Optional[int] = None
+    anything: Any = None
+
+
+def test_known_fields_typed_and_unknown_fields_kept_in_raw():
+    data = {"id": "j1", "title": "nightly", "count": 4, "progress": 0.5, "enabled": True,
+            "tags": ["a"], "params": {"x": 1}, "brand_new": {"nested": [1, 2]}, "another": None}
+    job = Job.from_api(data)
+    assert (job.id, job.title, job.count, job.progress, job.enabled) == ("j1", "nightly", 4, 0.5, True)
+    assert job.tags == ["a"] and job.params == {"x": 1}
+    assert job.raw == data
+    assert job.raw is not data, "raw is a copy: mutating the server dict later changes nothing"
+    assert job.get("brand_new") == {"nested": [1, 2]}
+    assert job.get("count") == 4
+    assert job.get("missing", "dflt") == "dflt"
+    json.dumps(job.raw)
+
+
+def test_missing_fields_take_defaults():
+    job = Job.from_api({})
+    assert job == Job()
+    assert job.tags == [] and job.params == {}
+    assert job.raw == {}
+
+
+def test_null_fields_take_defaults():
+    job = Job.from_api({k: None for k in ("id", "title", "count", "progress", "enabled", "tags", "params",
+                                          "parent", "retries", "anything")})
+    assert job == Job()
+    assert "title" in job.raw
+
+
+@pytest.mark.parametrize("key, value", [
+    ("id", {"oops": 1}),
+    ("id", [1, 2]),
+    ("count", "many"),
+    ("count", "3.5"),
+    ("count", {"n": 3}),
+    ("count", [3]),
+    ("progress", "half"),
+    ("enabled", "maybe"),
+    ("enabled", [True]),
+    ("tags", "a,b"),
+    ("tags", {"a": 1}),
+    ("params", ["x"]),
+    ("retries", "lots"),
+])
+def test_wrong_typed_fields_take_defaults(key, value):
+    job = Job.from_api({"id": "j", key: value} if key != "id" else {key: value})
+    assert getattr(job, key) == getattr(Job(), key)
+    assert job.raw[key] == value
+
+
+@pytest.mark.parametrize("key, value", [
+    ("count", 1e400),           # json.loads("1e400") is inf
+    ("count", float("nan")),
+    ("retries", float("-inf")),
+])
+def test_non_finite_numbers_for_int_fields_take_defaults(key, value):
+    job = Job.from_api({key: value})
+    assert getattr(job, key) == getattr(Job(), key)
+
+
+def test_huge_number_from_real_json_does_not_crash():
+    data = json.loads('{"id": "j", "count": 1e400, "progress": 1e400}')
+    job = Job.from_api(data)
+    assert job.count == 0
+
+
+def test_coercions():
+    job = Job.from_api({"id": 42, "count": "3", "progress": "0.25", "retries": "2", "title": 7})
+    assert job.id == "42" and job.count == 3 and job.progress == 0.25 and job.retries == 2
+    assert job.title == "7"
+    assert isinstance(job.count, int) and isinstance(job.progress, float)
+    assert Job.from_api({"progress": 1}).progress == 1.0
+    assert isinstance(Job.from_api({"progress": 1}).progress, float)
+
+
+@pytest.mark.parametrize("value, expected", [
+    (0, False), (1, True), (True, True), (False, False),
+    ("true", True), ("false", False), ("1", True), ("0", False), ("yes", True), ("no", False),
+    ("TRUE", True), ("False", False),
+])
+def test_bools(value, expected):
+    job = Job.from_api({"enabled": value})
+    assert job.enabled is expected
+
+
+def test_optional_fields():
+    assert Job.from_api({"parent": "p1"}).parent == "p1"
+    assert Job.from_api({"parent": 5}).parent == "5"
+    assert Job.from_api({"retries": 3}).retries == 3
+    assert Job.from_api({"anything": {"k": [1]}}).anything == {"k": [1]}
+
+
+def test_many():
+    jobs = Job.many([{"id": "a"}, {"id": "b", "count": "2"}, None, "c"])
+    assert [j.id for j in jobs] == ["a", "b", "", ""]
+    assert jobs[1].count == 2
+    assert jobs[3].raw == {"value": "c"}
+    for bad in (None, {"rows": [{"id": "a"}]}, "a,b", 3, ({"id": "a"},)):
+        assert Job.many(bad) == []
+    assert Job.many([]) == []
+
+
+def test_from_api_on_non_dict_does_not_crash():
+    for bad in (None, "text", 3, ["a"]):
+        job = Job.from_api(bad)
+        assert job.id == ""
+
+
+def test_default_factory_fields_not_shared():
+    a, b = Job.from_api({}), Job.from_api({})
+    a.tags.append("x")
+    assert b.tags == []
+
+
+def test_raw_excluded_from_equality_and_repr():
+    a = Job.from_api({"id": "a", "extra": 1})
+    b = Job.from_api({"id": "a", "extra": 2})
+    assert a == b
+    assert "extra" not in repr(a)
