@@ -20,11 +20,13 @@ from typing import Any, ClassVar
 
 import httpx
 
+from testdeck import jsonchunks
 from testdeck.config import Profile
 from testdeck.errors import ApiError, ReadOnlyError
 
 RETRY_STATUSES = {502, 503, 504}
 BIG_BODY = 256 * 1024  # decode JSON larger than this off the event loop
+HUGE_BODY = 8 * 1024 * 1024  # ... and larger than this a list element at a time (see jsonchunks)
 # keys that carry a human message in the error bodies of the five back-ends
 MESSAGE_KEYS = ("description", "Error", "error", "message", "detail", "msg", "errorMessage", "reason")
 
@@ -290,7 +292,12 @@ class ApiClient:
                 payload = None
             else:
                 try:
-                    payload = (await asyncio.to_thread(json.loads, body)) if len(body) > BIG_BODY else json.loads(body)
+                    if len(body) > HUGE_BODY:  # one json.loads call would hold the GIL for 100s of ms
+                        payload = await asyncio.to_thread(lambda: jsonchunks.loads(body.decode(response.encoding or "utf-8")))
+                    elif len(body) > BIG_BODY:
+                        payload = await asyncio.to_thread(json.loads, body)
+                    else:
+                        payload = json.loads(body)
                 except ValueError:
                     text = self.redact(response.text)
                     snippet = _first_line(text)[:120]

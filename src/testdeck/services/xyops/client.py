@@ -63,7 +63,7 @@ class XyOps(ApiClient):
 
     # --- alerts ------------------------------------------------------------------
     async def get_alerts(self) -> list[Alert]:
-        return Alert.many((await self.call("get_alerts", get=True)).get("rows"))
+        return await Alert.amany((await self.call("get_alerts", get=True)).get("rows"))
 
     async def get_alert(self, alert_id: str) -> Alert:
         return Alert.from_api((await self.call("get_alert", {"id": alert_id}, get=True)).get("alert"))

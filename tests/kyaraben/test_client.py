@@ -1,0 +1,687 @@
+"""The kyaraben adapter against its simulator over real loopback HTTP: every endpoint."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+
+from testdeck.errors import ApiError, ReadOnlyError
+from testdeck.services.kyaraben import sim
+from testdeck.services.kyaraben.client import Avm, Campaign, CommandResult, Kyaraben
+from testdeck.sim import SimConfig
+
+HEX32 = re.compile(r"^[0-9a-f]{32}$")
+NOT_YOURS = "(not found, or not visible to user marco)"
+APK_BYTES = b"PK\x03\x04" + bytes(range(256)) * 600  # a zip magic, ~150 KB: several upload chunks
+
+
+def apk_file(tmp_path, name="com.acme.shop_12.apk", content=APK_BYTES):
+    path = tmp_path / name
+    path.write_bytes(content)
+    return path
+
+
+# --- auth, user ------------------------------------------------------------------------------------------
+
+async def test_whoami_and_ping_send_the_user_header(kb, api):
+    assert await api.whoami() == "marco"
+    assert await api.ping() == "user marco"
+    other = kb.client("alice")
+    assert await other.whoami() == "alice"
+
+
+async def test_missing_user_id_gives_the_servers_json_error_and_a_hint(kb):
+    client = kb.client(user=None)
+    with pytest.raises(ApiError) as exc:
+        await client.whoami()
+    assert exc.value.status == 401
+    assert exc.value.message == "Missing authentication header (the profile has no user_id)"
+    async with httpx.AsyncClient(base_url=kb.url) as raw:
+        r = await raw.get("/android")
+    assert r.status_code == 401 and r.json() == {"error": "Missing authentication header"}
+
+
+async def test_bearer_token_is_sent_when_a_secret_is_set(kb):
+    good = kb.client(secret=sim.DEMO_TOKEN)
+    assert good._http.headers["Authorization"] == f"Bearer {sim.DEMO_TOKEN}"
+    assert await good.whoami() == "marco"
+    bad = kb.client(secret="wrong-token-value")
+    with pytest.raises(ApiError) as exc:
+        await bad.whoami()
+    assert exc.value.status == 401
+    assert "wrong-token-value" not in str(exc.value) + exc.value.detail
+    assert "Authorization" not in kb.client()._http.headers
+
+
+async def test_quota(api):
+    q = await api.get_quota()
+    assert (q.vm_live_current, q.vm_live_max, q.vm_async_max) == (2, 3, 3)
+    assert q.vm_async_current == 2  # the running campaign's two tests
+    assert not q.live_full
+
+
+async def test_images(api):
+    images = await api.get_images()
+    assert [i.image for i in images] == ["kitkat-tablet", "kitkat-phone", "lollipop-tablet", "lollipop-phone"]
+    assert [i.android_version for i in images] == [4, 4, 5, 5]
+
+
+# --- Android VMs -----------------------------------------------------------------------------------------
+
+async def test_get_avms_seeded_states(api):
+    vms = await api.get_avms()
+    assert all(isinstance(v, Avm) and HEX32.match(v.avm_id) for v in vms)
+    by_name = {v.avm_name: v for v in vms}
+    assert set(by_name) == {"first vm", "phone-ci", "nightly"}  # alice's VM is not listed
+    assert by_name["first vm"].status == "READY"
+    assert by_name["phone-ci"].status == "QUEUED"
+    assert by_name["nightly"].status == "ERROR"
+    assert by_name["first vm"].uptime == pytest.approx(5400.0)
+    assert by_name["first vm"].ts_created.endswith("Z")
+    assert all(v.avm_owner == "marco" for v in vms)
+
+
+async def test_get_avm_detail_has_hwconfig_and_error_reason(kb, api):
+    first = await api.get_avm(kb.vm_named("first vm"))
+    assert first.hwconfig["width"] == 1280 and first.hwconfig["height"] == 800
+    assert first.hwconfig["dpi"] == 160 and first.hwconfig["enable_battery"] == 0
+    assert first.status_reason == "" and first.status_ts.endswith("Z")
+    nightly = await api.get_avm(kb.vm_named("nightly"))
+    assert nightly.status == "ERROR" and "Quota exceeded for instances" in nightly.status_reason
+
+
+async def test_create_avm_goes_queued_creating_ready(kb, api):
+    pid = kb.seed["project_a"]
+    avm_id = await api.create_avm(pid, "lollipop-tablet", "mine", {"width": 1024, "enable_nfc": 1,
+                                                                    "future_knob": 7})
+    assert HEX32.match(avm_id)
+    vm = await api.get_avm(avm_id)
+    assert (vm.status, vm.avm_name, vm.project_id, vm.image) == ("QUEUED", "mine", pid, "lollipop-tablet")
+    # defaults filled, the given keys kept, an unknown key accepted
+    assert vm.hwconfig == {**sim.HW_DEFAULTS, "width": 1024, "enable_nfc": 1, "future_knob": 7}
+    assert vm.hwconfig["height"] == 600 and vm.hwconfig["dpi"] == 160
+    kb.clock.advance(2)
+    assert (await api.get_avm(avm_id)).status == "CREATING"
+    kb.clock.advance(4)
+    vm = await api.get_avm(avm_id)
+    assert vm.status == "READY" and vm.uptime == pytest.approx(6.0)
+    assert avm_id in [v.avm_id for v in await api.get_avms()]
+
+
+async def test_create_avm_without_name_uses_part_of_the_id(kb, api):
+    avm_id = await api.create_avm(kb.seed["project_a"], "kitkat-phone")
+    assert (await api.get_avm(avm_id)).avm_name == avm_id[:8]
+
+
+async def test_create_avm_unknown_image_ends_in_error_with_reason(kb, api):
+    avm_id = await api.create_avm(kb.seed["project_a"], "broken-image")
+    kb.clock.advance(3)
+    assert (await api.get_avm(avm_id)).status == "CREATING"
+    kb.clock.advance(3)
+    vm = await api.get_avm(avm_id)
+    assert vm.status == "ERROR"
+    assert "broken-image" in vm.status_reason
+
+
+@pytest.mark.parametrize("body, first, where", [
+    ({"hwconfig": {"width": 100}}, "Malformed request: 100 is less than the minimum of 240", "hwconfig.width"),
+    ({"hwconfig": {"height": 239}}, "Malformed request: 239 is less than the minimum of 240", "hwconfig.height"),
+    ({"hwconfig": {"dpi": 99}}, "Malformed request: 99 is less than the minimum of 100", "hwconfig.dpi"),
+    ({"hwconfig": {"width": "800"}}, "Malformed request: '800' is not of type 'integer'", "hwconfig.width"),
+    ({"hwconfig": {"enable_gps": 2}}, "Malformed request: 2 is greater than the maximum of 1",
+     "hwconfig.enable_gps"),
+    ({"hwconfig": "big"}, "Malformed request: 'big' is not of type 'object'", "hwconfig"),
+])
+async def test_create_avm_schema_errors_read_well(kb, api, body, first, where):
+    with pytest.raises(ApiError) as exc:
+        await api.create_avm(kb.seed["project_a"], "kitkat-tablet", hwconfig=body["hwconfig"])
+    err = exc.value
+    assert err.status == 400 and not err.retryable
+    assert err.message == f"{first} (at {where})"
+    assert "Failed validating" in err.detail and "On instance" in err.detail  # the schema dump is kept
+
+
+async def test_create_avm_missing_image_is_a_required_property(kb, api):
+    with pytest.raises(ApiError) as exc:
+        await api.request("POST", "/android", json_body={"project_id": kb.seed["project_a"]})
+    assert exc.value.status == 400
+    assert exc.value.message == "Malformed request: 'image' is a required property"
+    assert "'required': ['project_id', 'image']" in exc.value.detail
+
+
+async def test_create_avm_in_unknown_or_foreign_project(kb, api):
+    for pid in ("0" * 32, kb.seed["other_project"]):
+        with pytest.raises(ApiError) as exc:
+            await api.create_avm(pid, "kitkat-tablet")
+        assert exc.value.status == 404
+        assert exc.value.message == f"Project '{pid}' not found {NOT_YOURS}"
+
+
+async def test_quota_refusal_is_403_text_plain(kb, api):
+    pid = kb.seed["project_a"]
+    await api.create_avm(pid, "kitkat-tablet")  # 3rd live VM
+    assert (await api.get_quota()).live_full
+    with pytest.raises(ApiError) as exc:
+        await api.create_avm(pid, "kitkat-tablet")
+    assert exc.value.status == 403
+    assert exc.value.message == "Too many vms, max allowed is 3"
+    assert not exc.value.retryable
+    async with httpx.AsyncClient(base_url=kb.url, headers={"X-Auth-UserId": "marco"}) as raw:
+        r = await raw.post("/android", json={"project_id": pid, "image": "kitkat-tablet"})
+    assert r.status_code == 403 and r.headers["content-type"].startswith("text/plain")
+    # a deleting VM no longer counts: the user can create again
+    await api.delete_avm(kb.vm_named("first vm"))
+    assert (await api.get_quota()).vm_live_current == 2
+    assert HEX32.match(await api.create_avm(pid, "kitkat-tablet"))
+
+
+async def test_rename_avm(kb, api):
+    avm_id = kb.vm_named("first vm")
+    assert await api.rename_avm(avm_id, "totoro") is None
+    assert (await api.get_avm(avm_id)).avm_name == "totoro"
+
+
+async def test_rename_avm_without_name_is_a_500_html_page(kb, api):
+    with pytest.raises(ApiError) as exc:
+        await api.request("PUT", f"/android/{kb.vm_named('first vm')}", json_body={})
+    assert exc.value.status == 500
+    assert exc.value.message == "500 Internal Server Error"
+    assert "KeyError" in exc.value.detail and "<" not in exc.value.detail  # tags stripped
+
+
+async def test_delete_avm_is_asynchronous(kb, api):
+    avm_id = kb.vm_named("first vm")
+    async with httpx.AsyncClient(base_url=kb.url, headers={"X-Auth-UserId": "marco"}) as raw:
+        r = await raw.delete(f"/android/{avm_id}")
+    assert r.status_code == 202 and r.text == "202: Accepted"
+    assert (await api.get_avm(avm_id)).status == "DELETING"
+    assert await api.delete_avm(avm_id) is None  # again while deleting: still accepted
+    kb.clock.advance(3)
+    with pytest.raises(ApiError) as exc:
+        await api.get_avm(avm_id)
+    assert exc.value.status == 404 and exc.value.message == f"AVM '{avm_id}' not found {NOT_YOURS}"
+    assert avm_id not in [v.avm_id for v in await api.get_avms()]
+
+
+async def test_another_users_vm_is_404_like_a_missing_one(kb, api):
+    alice_vm = kb.vm_named("alice-vm")
+    calls = [api.get_avm(alice_vm), api.get_avm_packages(alice_vm), api.get_properties(alice_vm),
+             api.get_testrun_packages(alice_vm), api.get_totp(alice_vm), api.get_command(alice_vm, "x" * 32),
+             api.rename_avm(alice_vm, "mine now"), api.delete_avm(alice_vm),
+             api.run_testrun(alice_vm, "com.example.android.apis"), api.run_monkey(alice_vm, ["a.b"], 10),
+             api.install_apk(alice_vm, kb.seed["apk_2048"])]
+    for call in calls:
+        with pytest.raises(ApiError) as exc:
+            await call
+        assert exc.value.status == 404
+        assert exc.value.message.endswith(NOT_YOURS)
+    # and it is there for its owner, untouched
+    alice = kb.client("alice")
+    vm = await alice.get_avm(alice_vm)
+    assert vm.avm_name == "alice-vm" and vm.status == "READY"
+
+
+async def test_properties_packages_testrun_packages_totp(kb, api):
+    avm_id = kb.vm_named("first vm")
+    props = await api.get_properties(avm_id)
+    assert props["wifi.interface"] == "eth1" and props["aicd.screen.width"] == "1280"
+    assert await api.get_avm_packages(avm_id) == ["com.example.android.apis", "com.android.gesture.builder"]
+    assert await api.get_testrun_packages(avm_id) == {
+        "com.example.android.apis/.app.LocalSampleInstrumentation": "com.example.android.apis"}
+    code = await api.get_totp(avm_id)
+    assert re.fullmatch(r"\d{6}", code)
+    assert await api.get_totp(avm_id) == code  # same 30 s window
+    kb.clock.advance(30)
+    assert await api.get_totp(avm_id) != code
+
+
+async def test_unknown_command_is_an_empty_list(kb, api):
+    assert await api.get_command(kb.vm_named("first vm"), "f" * 32) == []
+
+
+async def test_install_apk_command_progression(kb, api):
+    avm_id = kb.vm_named("first vm")
+    cid = await api.install_apk(avm_id, kb.seed["apk_2048"])
+    assert HEX32.match(cid)
+    [r] = await api.get_command(avm_id, cid)
+    assert isinstance(r, CommandResult)
+    assert (r.status, r.returncode, r.stdout, r.stderr) == ("QUEUED", "", "", "")
+    kb.clock.advance(1.5)
+    [r] = await api.get_command(avm_id, cid)
+    assert r.status == "RUNNING" and r.returncode == "" and not r.finished
+    kb.clock.advance(2)
+    [r] = await api.get_command(avm_id, cid)
+    assert (r.status, r.returncode) == ("READY", "0") and r.finished
+    assert r.stdout == f"pkg: /data/local/tmp/{kb.seed['apk_2048']}.apk\nSuccess"
+    assert "KB/s" in r.stderr
+    assert "com.uberspot.a2048" in await api.get_avm_packages(avm_id)
+
+
+async def test_install_on_a_vm_that_is_not_ready_is_409(kb, api):
+    with pytest.raises(ApiError) as exc:
+        await api.install_apk(kb.vm_named("phone-ci"), kb.seed["apk_2048"])
+    assert exc.value.status == 409 and exc.value.message == "The VM cannot install packages now."
+
+
+async def test_install_unknown_apk_is_404(kb, api):
+    with pytest.raises(ApiError) as exc:
+        await api.install_apk(kb.vm_named("first vm"), "a" * 32)
+    assert exc.value.status == 404 and exc.value.message.startswith(f"APK '{'a' * 32}' not found")
+
+
+async def test_monkey_stdout_grows_then_ready(kb, api):
+    avm_id = kb.vm_named("first vm")
+    cid = await api.run_monkey(avm_id, ["com.example.android.apis"], 100)
+    kb.clock.advance(1 + 2.5)  # half way through a 5 s run
+    [mid] = await api.get_command(avm_id, cid)
+    assert mid.status == "RUNNING" and mid.returncode == ""
+    kb.clock.advance(3)
+    [done] = await api.get_command(avm_id, cid)
+    assert done.status == "READY" and done.returncode == "0"
+    assert done.stdout.startswith(mid.stdout) and len(done.stdout) > len(mid.stdout) > 0
+    assert "Events injected: 100" in done.stdout and ":AllowPackage: com.example.android.apis" in done.stdout
+
+
+async def test_monkey_on_a_package_not_installed_ends_in_error(kb, api):
+    avm_id = kb.vm_named("first vm")
+    cid = await api.run_monkey(avm_id, ["com.not.there"], 10)
+    kb.clock.advance(10)
+    [r] = await api.get_command(avm_id, cid)
+    assert (r.status, r.returncode) == ("ERROR", "252")
+    assert "monkey aborted" in r.stdout
+
+
+async def test_testrun_ready_and_error(kb, api):
+    avm_id = kb.vm_named("first vm")
+    ok = await api.run_testrun(avm_id, "com.example.android.apis/.app.LocalSampleInstrumentation")
+    bad = await api.run_testrun(avm_id, "com.nope.test")
+    kb.clock.advance(10)
+    [r] = await api.get_command(avm_id, ok)
+    assert (r.status, r.returncode) == ("READY", "0") and "OK (2 tests)" in r.stdout
+    [r] = await api.get_command(avm_id, bad)
+    assert (r.status, r.returncode) == ("ERROR", "1") and "INSTRUMENTATION_FAILED: com.nope.test" in r.stdout
+
+
+async def test_testrun_without_package_is_a_500_html_page(kb, api):
+    with pytest.raises(ApiError) as exc:
+        await api.request("POST", f"/android/{kb.vm_named('first vm')}/testrun", json_body={})
+    err = exc.value
+    assert err.status == 500 and err.message == "500 Internal Server Error"
+    assert "Server got itself in trouble" in err.detail and "KeyError: 'package'" in err.detail
+    assert err.retryable  # a 5xx may be transient; the UI says so
+
+
+async def test_installed_test_package_becomes_runnable(kb, api):
+    avm_id = kb.vm_named("first vm")
+    cid = await api.install_apk(avm_id, kb.seed["apk_libs"])
+    kb.clock.advance(5)
+    assert (await api.get_command(avm_id, cid))[0].status == "READY"
+    runners = await api.get_testrun_packages(avm_id)
+    key = "com.zenika.aic.core.libs.test/android.test.InstrumentationTestRunner"
+    assert runners[key] == "com.zenika.aic.core.libs"
+
+
+# --- projects --------------------------------------------------------------------------------------------------
+
+async def test_projects_list_and_detail(kb, api):
+    projects = await api.get_projects()
+    assert [p.project_name for p in projects] == ["demo-app", "regression"]
+    assert all(p.status == "READY" for p in projects)
+    detail = await api.get_project(kb.seed["project_a"])
+    assert detail.count_avms == 2
+    assert detail.sum_avms_uptime == pytest.approx(5400 + 1)
+    assert detail.status_ts.endswith("Z") and detail.status_reason == ""
+
+
+async def test_project_create_rename_delete(kb, api):
+    pid = await api.create_project("peace")
+    assert HEX32.match(pid)
+    assert (await api.get_project(pid)).status == "CREATING"
+    kb.clock.advance(1)
+    p = await api.get_project(pid)
+    assert (p.status, p.project_name, p.count_avms, p.sum_avms_uptime) == ("READY", "peace", 0, 0.0)
+    await api.rename_project(pid, "qwerty")
+    assert (await api.get_project(pid)).project_name == "qwerty"
+    await api.delete_project(pid)
+    assert (await api.get_project(pid)).status == "DELETING"
+    kb.clock.advance(2)
+    with pytest.raises(ApiError) as exc:
+        await api.get_project(pid)
+    assert exc.value.status == 404 and exc.value.message == f"Project '{pid}' not found {NOT_YOURS}"
+    assert pid not in [p.project_id for p in await api.get_projects()]
+
+
+async def test_project_with_active_vms_or_campaigns_cannot_be_deleted(kb, api):
+    pid_b = kb.seed["project_b"]
+    with pytest.raises(ApiError) as exc:
+        await api.delete_project(pid_b)  # holds the VM in ERROR
+    assert exc.value.status == 409
+    assert exc.value.message == "cannot delete project with active vms or campaigns"
+    await api.delete_avm(kb.vm_named("nightly"))
+    await api.delete_project(pid_b)  # a deleting VM is not active
+    pid_a = kb.seed["project_a"]
+    for vm in ("first vm", "phone-ci"):
+        await api.delete_avm(kb.vm_named(vm))
+    with pytest.raises(ApiError) as exc:
+        await api.delete_project(pid_a)  # the running campaign
+    assert exc.value.status == 409
+
+
+async def test_project_create_without_name_is_500(api):
+    with pytest.raises(ApiError) as exc:
+        await api.request("POST", "/projects", json_body={})
+    assert exc.value.status == 500
+
+
+async def test_foreign_project_is_404_everywhere(kb, api):
+    pid = kb.seed["other_project"]
+    calls = [api.get_project(pid), api.rename_project(pid, "x"), api.delete_project(pid), api.get_apks(pid),
+             api.get_camera_files(pid), api.get_testsources(pid), api.get_campaigns(pid),
+             api.create_campaign(pid, [{"image": "kitkat-tablet"}])]
+    for call in calls:
+        with pytest.raises(ApiError) as exc:
+            await call
+        assert exc.value.status == 404
+        assert exc.value.message == f"Project '{pid}' not found {NOT_YOURS}"
+    assert [p.project_name for p in await kb.client("alice").get_projects()] == ["alice-secret"]
+
+
+# --- APKs ---------------------------------------------------------------------------------------------------------
+
+async def test_apks_list_and_detail(kb, api):
+    pid = kb.seed["project_a"]
+    apks = await api.get_apks(pid)
+    by_file = {a.filename: a for a in apks}
+    assert by_file["com.uberspot.a2048_23.apk"].package == "com.uberspot.a2048"
+    assert by_file["com.uberspot.a2048_23.apk"].testsource_id == ""
+    compiled = [a for a in apks if a.testsource_id]
+    assert len(compiled) == 2  # test1.aic (READY) and broken.aic (ERROR)
+    detail = await api.get_apk(pid, kb.seed["apk_2048"])
+    assert (detail.status, detail.status_reason, detail.project_id) == ("READY", "", pid)
+
+
+async def test_upload_apk_with_progress(kb, api, tmp_path):
+    pid = kb.seed["project_a"]
+    seen: list[tuple[int, int]] = []
+    apk_id = await api.upload_apk(pid, apk_file(tmp_path), progress=lambda sent, total: seen.append((sent, total)))
+    assert HEX32.match(apk_id)
+    assert len(seen) >= 3  # several chunks
+    assert seen[-1][0] == seen[-1][1] > len(APK_BYTES)  # the whole multipart body
+    assert [s for s, _ in seen] == sorted(s for s, _ in seen)
+    apk = await api.get_apk(pid, apk_id)
+    assert (apk.status, apk.filename, apk.package) == ("UPLOADING", "com.acme.shop_12.apk", "com.acme.shop")
+    kb.clock.advance(1)
+    assert (await api.get_apk(pid, apk_id)).status == "READY"
+    assert apk_id in [a.apk_id for a in await api.get_apks(pid)]
+
+
+async def test_upload_a_file_that_is_not_an_apk_ends_in_error(kb, api, tmp_path):
+    pid = kb.seed["project_a"]
+    apk_id = await api.upload_apk(pid, apk_file(tmp_path, "notes.apk", b"hello"))
+    kb.clock.advance(1)
+    apk = await api.get_apk(pid, apk_id)
+    assert apk.status == "ERROR" and "not a zip archive" in apk.status_reason
+
+
+async def test_upload_missing_local_file_fails_before_sending(kb, api, tmp_path):
+    with pytest.raises(ApiError) as exc:
+        await api.upload_apk(kb.seed["project_a"], tmp_path / "nope.apk")
+    assert exc.value.status is None and "cannot read" in exc.value.message
+
+
+async def test_upload_without_file_field_is_500(kb, api):
+    with pytest.raises(ApiError) as exc:
+        await api.request("POST", f"/projects/{kb.seed['project_a']}/apk", files={"other": ("a.apk", b"PK")})
+    assert exc.value.status == 500 and "KeyError" in exc.value.detail
+
+
+async def test_delete_apk(kb, api):
+    pid, apk_id = kb.seed["project_a"], kb.seed["apk_2048"]
+    assert await api.delete_apk(pid, apk_id) is None
+    with pytest.raises(ApiError) as exc:
+        await api.get_apk(pid, apk_id)
+    assert exc.value.status == 404 and exc.value.message == f"APK '{apk_id}' not found {NOT_YOURS}"
+    # and an APK id from another project of the same user is not found in this one
+    with pytest.raises(ApiError):
+        await api.get_apk(kb.seed["project_b"], kb.seed["apk_apis"])
+
+
+# --- camera --------------------------------------------------------------------------------------------------------
+
+async def test_camera_list_upload_delete(kb, api, tmp_path):
+    pid = kb.seed["project_a"]
+    files = await api.get_camera_files(pid)
+    assert [(c.filename, c.status) for c in files] == [("ubuntu-logo.png", "READY"), ("walk.mp4", "READY")]
+    png = tmp_path / "logo.png"
+    png.write_bytes(b"\x89PNG\r\n\x1a\n" + b"0" * 1000)
+    movie = tmp_path / "clip.mp4"
+    movie.write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"0" * 1000)
+    text = tmp_path / "notes.txt"
+    text.write_text("not media")
+    sent = []
+    ids = [await api.upload_camera_file(pid, p, progress=lambda s, t: sent.append(s)) for p in (png, movie, text)]
+    assert all(HEX32.match(i) for i in ids) and sent
+    status = lambda: {c.camera_id: c.status for c in files_now}  # noqa: E731
+    files_now = await api.get_camera_files(pid)
+    assert [status()[i] for i in ids] == ["UPLOADING"] * 3
+    kb.clock.advance(1)
+    files_now = await api.get_camera_files(pid)
+    assert [status()[i] for i in ids] == ["READY", "UPLOADING", "ERROR"]  # the movie is being converted
+    kb.clock.advance(4)
+    files_now = await api.get_camera_files(pid)
+    assert status()[ids[1]] == "READY"
+    await api.delete_camera_file(pid, ids[0])
+    assert ids[0] not in [c.camera_id for c in await api.get_camera_files(pid)]
+    with pytest.raises(ApiError) as exc:
+        await api.delete_camera_file(pid, ids[0])
+    assert exc.value.status == 404 and exc.value.message.endswith(NOT_YOURS)
+
+
+# --- test sources ------------------------------------------------------------------------------------------------
+
+def _source(sources, name):
+    return next(s for s in sources if s.filename == name)
+
+
+async def test_testsources_list_text_metadata(kb, api):
+    pid = kb.seed["project_a"]
+    sources = await api.get_testsources(pid)
+    assert [s.filename for s in sources] == ["test1.aic", "test2.aic", "broken.aic"]
+    t1, t2, broken = sources
+    assert (t1.apk_status, bool(HEX32.match(t1.apk_id))) == ("READY", True)
+    assert (t2.apk_status, t2.apk_id) == ("", "")
+    assert broken.apk_status == "ERROR" and "line 3" in broken.apk_status_reason and broken.apk_id == ""
+    assert await api.get_testsource(pid, t1.testsource_id) == sim.DSL_OK
+    meta = await api.get_testsource_metadata(pid, t2.testsource_id)
+    assert (meta.filename, meta.status, meta.project_id) == ("test2.aic", "READY", pid)
+
+
+async def test_testsource_upload_replace_compile_delete(kb, api, tmp_path):
+    pid = kb.seed["project_a"]
+    src = tmp_path / "login.aic"
+    src.write_text(sim.DSL_TWO)
+    sid = await api.upload_testsource(pid, src)
+    assert (await api.get_testsource_metadata(pid, sid)).status == "UPLOADING"
+    kb.clock.advance(1)
+    assert (await api.get_testsource_metadata(pid, sid)).status == "READY"
+    assert await api.get_testsource(pid, sid) == sim.DSL_TWO
+
+    new = tmp_path / "login2.aic"
+    new.write_text(sim.DSL_OK)
+    assert await api.replace_testsource(pid, sid, new) is None  # PUT multipart, 204
+    kb.clock.advance(1)
+    assert await api.get_testsource(pid, sid) == sim.DSL_OK
+    assert (await api.get_testsource_metadata(pid, sid)).filename == "login2.aic"
+
+    apk_id = await api.compile_testsource(pid, sid)
+    assert HEX32.match(apk_id)
+    statuses = []
+    for step in (0, 1, 2, 5):
+        kb.clock.advance(step)
+        meta = await api.get_testsource_metadata(pid, sid)
+        statuses.append((meta.apk_status, meta.apk_id))
+    assert statuses == [("QUEUED", ""), ("COMPILING DSL", ""), ("COMPILING JAVA", ""), ("READY", apk_id)]
+    apk = await api.get_apk(pid, apk_id)
+    assert apk.status == "READY" and apk.package.endswith(".test")
+    assert next(a for a in await api.get_apks(pid) if a.apk_id == apk_id).testsource_id == sid
+
+    await api.delete_testsource(pid, sid)
+    with pytest.raises(ApiError) as exc:
+        await api.get_testsource(pid, sid)
+    assert exc.value.status == 404 and exc.value.message == f"Test source '{sid}' not found {NOT_YOURS}"
+
+
+async def test_compiling_a_failing_dsl_ends_in_error(kb, api, tmp_path):
+    pid = kb.seed["project_a"]
+    src = tmp_path / "bad.aic"
+    src.write_text("Feature: x\n   Scenario: y\n      FAIL here\n   End\nEnd\n")
+    sid = await api.upload_testsource(pid, src)
+    await api.compile_testsource(pid, sid)
+    kb.clock.advance(2)
+    assert (await api.get_testsource_metadata(pid, sid)).apk_status == "COMPILING DSL"
+    kb.clock.advance(1)
+    meta = await api.get_testsource_metadata(pid, sid)
+    assert meta.apk_status == "ERROR" and meta.apk_id == ""
+    assert meta.apk_status_reason == "DSL compilation failed: line 3: unknown step 'FAIL here'"
+
+
+# --- campaigns ------------------------------------------------------------------------------------------------------
+
+async def test_campaigns_list_and_finished_detail(kb, api):
+    pid = kb.seed["project_a"]
+    rows = await api.get_campaigns(pid)
+    assert [(c.campaign_name, c.status) for c in rows] == [("lovely-big-cobra", "READY"),
+                                                            ("brave-small-otter", "RUNNING")]
+    done = await api.get_campaign(pid, rows[0].campaign_id)
+    assert isinstance(done, Campaign)
+    assert (done.campaign_status, done.progress, done.state) == ("READY", 1.0, "READY")
+    [test] = done.test_records
+    assert test.status == "READY" and "OK (2 tests)" in test.stdout
+    assert test.hwconfig["width"] == 800 and test.image == "lollipop-phone"
+
+
+async def test_running_campaign_progresses_to_the_end(kb, api):
+    pid, cid = kb.seed["project_a"], kb.campaign_named("brave-small-otter")
+    first = await api.get_campaign(pid, cid)
+    assert first.campaign_status == "RUNNING" and first.progress == 0.0
+    assert [t.status for t in first.test_records] == ["QUEUED"] * 4
+    seen = [first.progress]
+    for _ in range(12):
+        kb.clock.advance(2)
+        seen.append((await api.get_campaign(pid, cid)).progress)
+    assert seen == sorted(seen) and seen[-1] > seen[1] > 0
+    final = await api.get_campaign(pid, cid)
+    # 7 commands: 3 installs + 4 test packages, one of which (com.missing.app) fails
+    assert final.progress == pytest.approx(6 / 7, abs=1e-3)
+    assert final.campaign_status == "ERROR"
+    assert [t.status for t in final.test_records] == ["READY", "READY", "READY", "ERROR"]
+    assert "INSTRUMENTATION_FAILED: com.missing.app" in final.test_records[3].stdout
+    assert (await api.get_quota()).vm_async_current == 0
+
+
+async def test_create_campaign_and_delete(kb, api):
+    pid = kb.seed["project_a"]
+    tests = [{"image": "kitkat-tablet", "hwconfig": {"width": 1280, "height": 800},
+              "apks": [kb.seed["apk_apis"]], "packages": ["com.example.android.apis"]}]
+    cid = await api.create_campaign(pid, tests, "my-campaign")
+    c = await api.get_campaign(pid, cid)
+    assert (c.campaign_name, c.campaign_status, c.progress) == ("my-campaign", "QUEUED", 0.0)
+    assert c.test_records[0].hwconfig == {**sim.HW_DEFAULTS, "width": 1280, "height": 800}
+    kb.clock.advance(6 + 3)
+    assert (await api.get_campaign(pid, cid)).progress == 0.5  # the install done, the run not yet
+    kb.clock.advance(3)
+    c = await api.get_campaign(pid, cid)
+    assert (c.campaign_status, c.progress, c.test_records[0].status) == ("READY", 1.0, "READY")
+    generated = await api.create_campaign(pid, [{"image": "kitkat-phone"}])
+    assert re.fullmatch(r"[a-z]+-[a-z]+-[a-z]+", (await api.get_campaign(pid, generated)).campaign_name)
+    await api.delete_campaign(pid, cid)
+    with pytest.raises(ApiError) as exc:
+        await api.get_campaign(pid, cid)
+    assert exc.value.status == 404 and exc.value.message == f"Campaign '{cid}' not found {NOT_YOURS}"
+
+
+async def test_create_campaign_errors(kb, api):
+    pid = kb.seed["project_a"]
+    with pytest.raises(ApiError) as exc:
+        await api.create_campaign(pid, [{"image": "kitkat-tablet", "apks": ["b" * 32]}])
+    assert exc.value.status == 404 and exc.value.message.startswith(f"APK '{'b' * 32}' not found")
+    with pytest.raises(ApiError) as exc:
+        await api.request("POST", f"/projects/{pid}/campaigns", json_body={"campaign_name": "x"})
+    assert exc.value.status == 500  # no tests key
+    with pytest.raises(ApiError) as exc:
+        await api.request("POST", f"/projects/{pid}/campaigns", content=b"{nope",
+                          headers={"Content-Type": "application/json"})
+    assert exc.value.status == 400 and exc.value.message.startswith("Malformed request: Expecting")
+
+
+# --- read-only, records, knobs ---------------------------------------------------------------------------------
+
+async def test_read_only_refuses_every_mutating_call_before_sending(kb, tmp_path):
+    client = kb.client(read_only=True)
+    sent: list[str] = []
+    real = client._http.request
+
+    async def spy(method, url, **kw):
+        sent.append(f"{method} {url}")
+        return await real(method, url, **kw)
+
+    client._http.request = spy
+    pid, avm_id, apk = kb.seed["project_a"], kb.vm_named("first vm"), apk_file(tmp_path)
+    mutating = [
+        client.create_avm(pid, "kitkat-tablet"), client.rename_avm(avm_id, "x"), client.delete_avm(avm_id),
+        client.install_apk(avm_id, kb.seed["apk_2048"]), client.run_monkey(avm_id, ["a.b"], 1),
+        client.run_testrun(avm_id, "a.b"), client.create_project("x"), client.rename_project(pid, "x"),
+        client.delete_project(pid), client.upload_apk(pid, apk), client.delete_apk(pid, kb.seed["apk_2048"]),
+        client.upload_camera_file(pid, apk), client.delete_camera_file(pid, "c" * 32),
+        client.upload_testsource(pid, apk), client.replace_testsource(pid, "d" * 32, apk),
+        client.compile_testsource(pid, "d" * 32), client.delete_testsource(pid, "d" * 32),
+        client.create_campaign(pid, [{"image": "kitkat-tablet"}]), client.delete_campaign(pid, "e" * 32),
+    ]
+    for call in mutating:
+        with pytest.raises(ReadOnlyError) as exc:
+            await call
+        assert "read-only" in exc.value.message
+    assert sent == []
+    assert len(kb.state.avms) == 4 and len(await client.get_avms()) == 3  # reads still work
+    assert sent == ["GET /android"]
+
+
+async def test_records_keep_unknown_fields_and_survive_nulls(kb, api):
+    vm = kb.state.avms[kb.vm_named("first vm")]
+    vm["image"] = None  # a null where a string is documented
+    got = await api.get_avm(kb.vm_named("first vm"))
+    assert got.image == ""  # default, no crash
+    assert got.raw["image"] is None and "status_ts" in got.raw
+    assert Avm.from_api({"avm_id": "x", "gpu": "virgl"}).get("gpu") == "virgl"
+
+
+async def test_path_ids_are_quoted(kb, api):
+    with pytest.raises(ApiError) as exc:
+        await api.get_avm("../user/whoami")
+    assert exc.value.status == 404  # not the whoami endpoint
+
+
+def test_seed_is_deterministic_and_size_adds_vms():
+    a = sim.create_app(SimConfig(seed=5, clock=lambda: 1000.0))
+    b = sim.create_app(SimConfig(seed=5, clock=lambda: 1000.0))
+    assert list(a.state.avms) == list(b.state.avms)
+    assert all(HEX32.match(k) for k in a.state.avms)
+    c = sim.create_app(SimConfig(seed=6, clock=lambda: 1000.0))
+    assert list(c.state.avms) != list(a.state.avms)
+    big = sim.create_app(SimConfig(size=20, clock=lambda: 1000.0))
+    mine = [v for v in big.state.avms.values() if v["owner"] == sim.DEMO_USER]
+    assert len(mine) == 3 + 20
+
+
+async def test_size_knob_over_http(sim_server):
+    url, _app, _ = sim_server(sim.create_app, size=50)
+    from testdeck.config import Profile
+    client = Kyaraben(Profile("big", "kyaraben", url, fields={"user_id": sim.DEMO_USER}))
+    try:
+        vms = await client.get_avms()
+        assert len(vms) == 53
+        assert {v.status for v in vms} >= {"READY", "ERROR"}
+    finally:
+        await client.aclose()
