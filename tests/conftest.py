@@ -79,6 +79,8 @@ def sim_server():
 
 import asyncio  # noqa: E402
 
+import httpx  # noqa: E402
+
 from testdeck.config import Config, Profile  # noqa: E402
 from testdeck.credentials import env_var  # noqa: E402
 
@@ -101,15 +103,30 @@ def deck(sim_server, monkeypatch, tmp_path):
     from testdeck.app import TestdeckApp
     from testdeck.services import get_service
 
-    def make(service: str, read_only: bool = False, start: str | None = None, **knobs):
+    def make(service: str, read_only: bool = False, start: str | None = None, in_process: bool = False,
+             **knobs):
         svc = get_service(service)
-        url, app, config = sim_server(svc.create_sim, **knobs)
+        transports = {}
         name = f"test-{service}"
+        if in_process:  # snapshots: no ports in URLs, the clock frozen everywhere
+            config = SimConfig(clock=lambda: FROZEN, **knobs)
+            app = svc.create_sim(config)
+            url = f"http://{service}.sim"
+            transports[name] = httpx.ASGITransport(app=app)
+        else:
+            url, app, config = sim_server(svc.create_sim, **knobs)
         if svc.demo_secret:
             monkeypatch.setenv(env_var(name), svc.demo_secret)
         cfg = Config(path=tmp_path / "config.toml", settings={"refresh_interval": 60.0},
                      profiles={name: Profile(name, service, url, timeout=2.0, fields=dict(svc.demo_fields))})
-        deck_app = TestdeckApp(cfg, read_only=read_only, start=start or name, save_theme=False)
+        deck_app = TestdeckApp(cfg, read_only=read_only, start=start or name, save_theme=False,
+                               transports=transports)
         return deck_app, app, config
 
     return make
+
+
+def still(app) -> None:
+    """Stop everything that blinks, so a snapshot is the same every run."""
+    for widget in app.screen.query("Input, TextArea"):
+        widget.cursor_blink = False

@@ -4,24 +4,31 @@ from __future__ import annotations
 
 from textual.screen import Screen
 
+# Textual's own screen keys (focus cycling, copy) are not ours to document
+_SKIP = {"app.focus_next", "app.focus_previous", "screen.copy_text", "focus_next", "focus_previous", "copy_text"}
+
+MOVES = [("↑ ↓  j k", "move"), ("pgup pgdn  g G", "page, top, bottom"), ("← →  h", "scroll wide tables sideways")]
 GLOBAL = [
     (": / ctrl+p", "command palette: jump to a service, resource or profile"),
-    ("1-5", "open alyvix, xyops, xpresso, onetest, kyaraben"),
+    ("1 … 5", "open alyvix, xyops, xpresso, onetest, kyaraben"),
     ("ctrl+t", "change theme (saved to the config)"),
     ("q", "quit"),
 ]
 
 
 def help_text(screen: Screen) -> str:
-    rows: list[tuple[str, str]] = []
-    seen = set()
+    by_action: dict[str, tuple[list[str], str]] = {}
     for key, binding in screen._bindings:
-        if binding.action in seen or not binding.description:
+        if binding.action in _SKIP or not binding.description:
             continue
-        seen.add(binding.action)
-        rows.append((binding.key_display or key, binding.description))
-    rows += [("up/down j/k", "move"), ("pgup/pgdn g/G", "page, top, bottom"), ("s / S", "sort by next column / reverse"),
-             ("[ / ]", "previous / next resource of this service")]
-    rows += GLOBAL
-    width = max(len(k) for k, _ in rows) + 2
+        name, _, _ = binding.action.partition("(")
+        if screen.check_action(name, ()) is False:
+            continue
+        keys, _ = by_action.setdefault(binding.action, ([], binding.description))
+        shown = screen.app.get_key_display(binding)
+        if shown not in keys:
+            keys.append(shown)
+    rows = [(" ".join(keys), desc) for keys, desc in by_action.values()]
+    rows += MOVES + GLOBAL
+    width = max(len(k) for k, _ in rows) + 3
     return "\n".join(f"{k.ljust(width)}{v}" for k, v in rows)

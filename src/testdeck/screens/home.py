@@ -19,7 +19,7 @@ HEADINGS = ["profile", "service", "url", "secret", "health"]
 
 class HomeScreen(Screen):
     DEFAULT_CSS = """
-    HomeScreen #titlebar { height: 1; background: $primary; color: $text; padding: 0 1; text-style: bold; }
+    HomeScreen #titlebar { height: 1; width: 100%; background: $primary; color: $text; padding: 0 1; text-style: bold; }
     HomeScreen #notice { height: auto; padding: 0 1; color: $warning; }
     """
     BINDINGS = [

@@ -140,6 +140,13 @@ class ScopePicker(Screen[str | None]):
         self.dismiss(None)
 
 
+# keys the generic screen, the table and the app answer to; resource actions must not shadow them
+RESERVED_KEYS = {"slash", "enter", "d", "r", "p", "s", "S", "l", "P", "left_square_bracket", "right_square_bracket",
+                 "escape", "question_mark", "up", "down", "k", "j", "g", "G", "home", "end", "pageup", "pagedown",
+                 "left", "right", "h",
+                 "q", "colon", "ctrl+p", "ctrl+t", "1", "2", "3", "4", "5"}
+
+
 class ResourceScreen(Screen):
     DEFAULT_CSS = """
     ResourceScreen #titlebar { height: 1; background: $primary; color: $text; padding: 0 1; }

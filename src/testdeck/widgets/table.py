@@ -74,6 +74,8 @@ class VirtualTable(ScrollView, can_focus=True):
         Binding("pagedown", "page(1)", "page down", show=False),
         Binding("home,g", "jump(0)", "top", show=False),
         Binding("end,G", "jump(-1)", "bottom", show=False),
+        Binding("left,h", "pan(-8)", "left", show=False),
+        Binding("right", "pan(8)", "right", show=False),
     ]
 
     cursor: reactive[int] = reactive(0, always_update=True, repaint=False)
@@ -138,6 +140,10 @@ class VirtualTable(ScrollView, can_focus=True):
         if self.row_count:
             self.cursor = max(0, min(self.row_count - 1, self.cursor + delta))
             self._scroll_cursor_into_view()
+
+    def action_pan(self, cells: int) -> None:
+        """Wide tables: show the columns cut off at the right edge."""
+        self.scroll_to(x=max(0, self.scroll_x + cells), animate=False)
 
     def action_page(self, direction: int) -> None:
         self.action_cursor(direction * self._page)

@@ -445,8 +445,8 @@ avms = Resource(
                mutates=True, follow=follow_command, form=Form("Run an instrumented test package", [
                    Field("package", type="choice", required=True, choices=vm_testrun_choices),
                ])),
-        Action("p", "properties", lambda cx: cx.client.get_properties(cx.key), show=show_properties),
-        Action("k", "packages", lambda cx: cx.client.get_avm_packages(cx.key), show=show_packages),
+        Action("v", "properties", lambda cx: cx.client.get_properties(cx.key), show=show_properties),
+        Action("a", "packages", lambda cx: cx.client.get_avm_packages(cx.key), show=show_packages),
         Action("o", "TOTP", get_totp, show=show_totp),
     ],
 )

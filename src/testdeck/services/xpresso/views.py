@@ -75,7 +75,7 @@ requests = Resource(
     actions=[
         Action("n", "submit", _submit, form=Form("Submit request", SUBMIT_FIELDS), mutates=True, row=False,
                show=_show_submitted),
-        Action("s", "stop", lambda cx: cx.client.stop_request(cx.key, cx.values.get("reason") or ""),
+        Action("x", "stop", lambda cx: cx.client.stop_request(cx.key, cx.values.get("reason") or ""),
                form=Form("Stop request", [Field("reason", default="stopped from testdeck")]),
                mutates=True, confirm=True),
     ],

@@ -1,0 +1,37 @@
+"""Every service's declarations fit the generic screen: keys, columns, forms."""
+
+from __future__ import annotations
+
+import pytest
+
+from testdeck.screens.resource import RESERVED_KEYS
+from testdeck.services import ORDER, all_services, get_service
+
+
+def test_all_five_services_are_registered():
+    assert [s.name for s in all_services()] == list(ORDER)
+
+
+@pytest.mark.parametrize("service", ORDER)
+def test_action_keys_do_not_shadow_generic_keys_or_each_other(service):
+    for res in get_service(service).resources:
+        keys = [a.key for a in res.actions]
+        assert not set(keys) & RESERVED_KEYS, f"{service}/{res.name} shadows {set(keys) & RESERVED_KEYS}"
+        assert len(keys) == len(set(keys)), f"{service}/{res.name} binds a key twice: {keys}"
+        labels = [a.label for a in res.actions]
+        assert len(labels) == len(set(labels))
+
+
+@pytest.mark.parametrize("service", ORDER)
+def test_resources_are_complete(service):
+    svc = get_service(service)
+    assert svc.create_sim is not None and svc.resources
+    names = [r.name for r in svc.resources]
+    assert len(names) == len(set(names))
+    for res in svc.resources:
+        assert res.columns and res.key
+        assert any(c.key == res.key for c in res.columns) or res.detail is not None
+        for action in res.actions:
+            if action.form is not None:
+                fields = [f.name for f in action.form.fields]
+                assert len(fields) == len(set(fields)), f"{res.name}/{action.label} repeats a field"
