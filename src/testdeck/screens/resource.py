@@ -287,11 +287,23 @@ class ResourceScreen(Screen):
             self.last_ok = clock.now()
             filtered = await self._apply_view()
         self.table.stale = False
+        await self._refresh_service_status()
         self.table.empty_text = "no rows match the filter" if self.filter_text else "no rows"
         if filtered:
             self._show_message()
         self._update_status()
         return True
+
+    async def _refresh_service_status(self) -> None:
+        """The service's own status-bar text (kyaraben: VM quota), at most once per interval."""
+        status = self.session.service.status
+        if status is None or clock.now() - self.session.status_at < self.session.interval:
+            return
+        try:
+            self.session.status_extra = await status(self.session.client)
+        except ApiError as exc:
+            self.session.status_extra = f"status: {exc.message}"
+        self.session.status_at = clock.now()
 
     def _mark_stale(self, exc: ApiError) -> None:
         self.error = exc
@@ -526,6 +538,7 @@ class ResourceScreen(Screen):
     async def _after(self, action: Action, ctx: Ctx, result: Any) -> None:
         if action.mutates:
             self.notify(f"{action.label}: done", timeout=2)
+            self.session.status_at = 0.0  # a mutation may change the quota: ask again
             self._wake.set()
         if action.show is not None:
             await self.app.push_screen(TextScreen(f"{action.label} · {ctx.key or ''}".strip(" ·"),
