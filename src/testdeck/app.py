@@ -50,6 +50,7 @@ class JumpCommands(Provider):
 
 
 class TestdeckApp(App):
+    __test__ = False  # not a pytest test class, despite the name
     TITLE = "testdeck"
     COMMANDS = App.COMMANDS | {JumpCommands}
     CSS = """

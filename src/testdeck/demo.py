@@ -19,10 +19,13 @@ class Demo:
     config: Config
     folder: Path
     servers: list[RunningServer] = field(default_factory=list)
+    env: list[str] = field(default_factory=list)
 
     def stop(self) -> None:
         for server in self.servers:
             server.stop()
+        for name in self.env:
+            os.environ.pop(name, None)
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
@@ -41,6 +44,7 @@ def start_demo(seed: int = 1, size: int = 0, speed: float = 1.0) -> Demo:
             if service.demo_secret:
                 # the documented env-var route: the demo secrets never touch disk or keyring
                 os.environ[env_var(name)] = service.demo_secret
+                demo.env.append(env_var(name))
         save_config(demo.config)
     except BaseException:
         demo.stop()

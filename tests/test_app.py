@@ -1,0 +1,125 @@
+"""The app shell: demo, navigation by key and palette, themes, NO_COLOR, keyring notice."""
+
+from __future__ import annotations
+
+import httpx
+import keyring
+import keyring.backends.fail
+import pytest
+from conftest import wait_for
+
+from testdeck.app import TestdeckApp
+from testdeck.config import Config, load_config
+from testdeck.demo import start_demo
+from testdeck.screens.home import HomeScreen
+from testdeck.screens.resource import ResourceScreen
+from testdeck.services import ORDER
+from testdeck.themes import load_themes
+from testdeck.widgets.table import VirtualTable
+
+
+@pytest.fixture
+def demo():
+    d = start_demo()
+    yield d
+    d.stop()
+
+
+async def test_demo_starts_five_simulators_that_answer(demo):
+    assert sorted(p.service for p in demo.config.profiles.values()) == sorted(ORDER)
+    async with httpx.AsyncClient() as client:
+        for profile in demo.config.profiles.values():
+            assert profile.url.startswith("http://127.0.0.1:")
+            response = await client.get(profile.url + "/")
+            assert response.status_code < 500  # something real answers on every port
+    assert "TESTDECK_SECRET_DEMO_XYOPS" in __import__("os").environ
+
+
+def test_demo_stop_cleans_up():
+    d = start_demo()
+    folder, name = d.folder, "TESTDECK_SECRET_DEMO_XYOPS"
+    d.stop()
+    assert not folder.exists() and name not in __import__("os").environ
+
+
+async def test_home_pings_every_profile_and_keys_open_services(demo):
+    app = TestdeckApp(demo.config, save_theme=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        home = app.screen
+        assert isinstance(home, HomeScreen)
+        await wait_for(pilot, lambda: len(home.health) == 5 and all(v.startswith("ok") for v in home.health.values()),
+                       timeout=10, what=f"all profiles healthy: {home.health}")
+        await pilot.press("2")  # xyops
+        await wait_for(pilot, lambda: isinstance(app.screen, ResourceScreen), what="xyops screen")
+        assert app.screen.resource.name == "alerts"
+        await pilot.press("5")  # kyaraben replaces it; esc goes home
+        await wait_for(pilot, lambda: isinstance(app.screen, ResourceScreen)
+                       and app.screen.session.service.name == "kyaraben", what="kyaraben screen")
+        await pilot.press("right_square_bracket")
+        await wait_for(pilot, lambda: app.screen.resource.name == "projects", what="next resource")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, HomeScreen), what="home")
+        assert len(app.screen_stack) == 2
+
+
+async def test_palette_jumps_to_a_resource_of_a_profile(demo):
+    app = TestdeckApp(demo.config, save_theme=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("colon")
+        await pilot.pause(0.2)
+        await pilot.press(*"alerts (demo-xyops)")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ResourceScreen)
+                       and app.screen.query_one(VirtualTable).row_count == 6, what="alerts via palette")
+
+
+def test_shipped_themes_load():
+    themes, problems = load_themes()
+    names = {t.name for t in themes}
+    assert {"testdeck-dark", "testdeck-light", "testdeck-high-contrast"} <= names and not problems
+
+
+async def test_theme_change_is_saved_to_the_config(tmp_path):
+    config = Config(path=tmp_path / "config.toml")
+    app = TestdeckApp(config)
+    async with app.run_test() as pilot:
+        assert app.theme == "testdeck-dark"
+        app.theme = "testdeck-high-contrast"
+        await pilot.pause(0.1)
+    assert load_config(tmp_path / "config.toml").theme == "testdeck-high-contrast"
+    again = TestdeckApp(load_config(tmp_path / "config.toml"))
+    assert again.theme == "testdeck-high-contrast"
+
+
+def test_user_theme_from_config_dir(tmp_path, monkeypatch):
+    monkeypatch.setattr("testdeck.themes.config_dir", lambda: tmp_path)
+    (tmp_path / "themes").mkdir()
+    (tmp_path / "themes" / "mine.toml").write_text('name = "mine"\nprimary = "#ff0000"\ndark = true\n')
+    (tmp_path / "themes" / "broken.toml").write_text('name = "broken"\nprimary = \n')
+    themes, problems = load_themes()
+    assert "mine" in {t.name for t in themes}
+    assert len(problems) == 1 and "broken.toml" in problems[0]
+
+
+def test_no_color_is_respected(monkeypatch, tmp_path):
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = TestdeckApp(Config(path=tmp_path / "c.toml"), save_theme=False)
+    assert app.no_color
+
+
+async def test_missing_keyring_is_said_once_and_the_console_works(demo):
+    keyring.set_keyring(keyring.backends.fail.Keyring())
+    from testdeck.config import Profile
+
+    xy = demo.config.profiles["demo-xyops"]
+    demo.config.profiles["jump-host"] = Profile("jump-host", "xyops", xy.url)  # no env var: keyring is asked
+    app = TestdeckApp(demo.config, save_theme=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause(0.2)
+        notices = [n for n in app.notices if "keyring" in n]
+        assert len(notices) == 1
+        assert "keyring" in str(app.screen.query_one("#notice").render())
+        await pilot.press("2")
+        await wait_for(pilot, lambda: isinstance(app.screen, ResourceScreen)
+                       and app.screen.query_one(VirtualTable).row_count == 6, what="alerts with env secret")
