@@ -151,7 +151,7 @@ class ResourceScreen(Screen):
     DEFAULT_CSS = """
     ResourceScreen #titlebar { height: 1; background: $primary; color: $text; padding: 0 1; }
     ResourceScreen #title { width: 1fr; text-style: bold; }
-    ResourceScreen #tabs { width: auto; color: $text-muted; }
+    ResourceScreen #tabs { width: auto; }
     ResourceScreen #filter { dock: top; display: none; height: 3; }
     ResourceScreen #filter.-active { display: block; }
     ResourceScreen #message { height: auto; max-height: 3; padding: 0 1; display: none; }
@@ -220,10 +220,13 @@ class ResourceScreen(Screen):
         return title
 
     def _tabs(self) -> Text:
-        names = [r.name for r in self.session.service.resources]
-        if len(names) < 2:
+        """Only the neighbours `[` and `]` lead to: eight names would not fit 80 columns."""
+        resources = self.session.service.resources
+        if len(resources) < 2:
             return Text("")
-        return Text("[ " + " ".join(n.upper() if n == self.resource.name else n for n in names) + " ]")
+        i = resources.index(self.resource)
+        prev, nxt = resources[i - 1].name, resources[(i + 1) % len(resources)].name
+        return Text(f"[ {prev}  ] {nxt}", style="dim")  # reads as: key [ -> prev, key ] -> next
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # keys a resource cannot use are hidden from the footer, not just inert
