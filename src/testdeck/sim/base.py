@@ -81,6 +81,11 @@ class faults:
         if config.latency:
             await asyncio.sleep(config.latency)
         if config.roll(config.drop_rate):
+            # Start a response, then die mid-body: the server must not get the
+            # chance to answer "500" (raising before the start would do that).
+            await send({"type": "http.response.start", "status": 200,
+                        "headers": [(b"content-type", b"application/json"), (b"content-length", b"4096")]})
+            await send({"type": "http.response.body", "body": b'{"code": 0, "ro', "more_body": True})
             raise DropConnection("simulated dropped connection")
         if config.roll(config.error_rate):
             return await _send(send, 500, "text/plain", b"Internal Server Error (simulated fault)")
