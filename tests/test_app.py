@@ -14,7 +14,7 @@ from testdeck.demo import start_demo
 from testdeck.screens.home import HomeScreen
 from testdeck.screens.resource import ResourceScreen
 from testdeck.services import ORDER
-from testdeck.themes import load_themes
+from testdeck.theming import load_themes
 from testdeck.widgets.table import VirtualTable
 
 
@@ -93,7 +93,7 @@ async def test_theme_change_is_saved_to_the_config(tmp_path):
 
 
 def test_user_theme_from_config_dir(tmp_path, monkeypatch):
-    monkeypatch.setattr("testdeck.themes.config_dir", lambda: tmp_path)
+    monkeypatch.setattr("testdeck.theming.config_dir", lambda: tmp_path)
     (tmp_path / "themes").mkdir()
     (tmp_path / "themes" / "mine.toml").write_text('name = "mine"\nprimary = "#ff0000"\ndark = true\n')
     (tmp_path / "themes" / "broken.toml").write_text('name = "broken"\nprimary = \n')

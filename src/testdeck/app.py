@@ -17,7 +17,7 @@ from testdeck.screens.home import HomeScreen
 from testdeck.screens.resource import ResourceScreen
 from testdeck.services import ORDER
 from testdeck.session import ProfileSession
-from testdeck.themes import load_themes
+from testdeck.theming import load_themes
 
 
 class JumpCommands(Provider):

@@ -295,6 +295,37 @@ def show_packages(packages: list[str]) -> str:
     return "\n".join(packages) if packages else "(no third-party packages installed)"
 
 
+def property_lines(props: dict[str, str]) -> list[str]:
+    return show_properties(props).splitlines()
+
+
+# the special screens are imported when first shown (they pull in Textual widgets)
+
+def totp_screen(cx: Ctx, totp: Totp):
+    from testdeck.services.kyaraben.screens import TotpScreen
+
+    return TotpScreen(cx, totp)
+
+
+def properties_screen(cx: Ctx, props: dict[str, str]):
+    from testdeck.services.kyaraben.screens import LinesScreen
+
+    return LinesScreen(f"properties · VM {cx.key} · {len(props)} · / to search", property_lines(props))
+
+
+def packages_screen(cx: Ctx, packages: list[str]):
+    from testdeck.services.kyaraben.screens import LinesScreen
+
+    return LinesScreen(f"packages · VM {cx.key} · {len(packages)} · / to search",
+                       show_packages(packages).splitlines())
+
+
+def campaign_screen(cx: Ctx, campaign: Campaign):
+    from testdeck.services.kyaraben.screens import CampaignScreen
+
+    return CampaignScreen(cx, campaign)
+
+
 # --- actions: test sources, campaigns ------------------------------------------------------------------
 
 async def follow_compile(cx: Ctx, apk_id: Any) -> LogFeed:
@@ -445,9 +476,9 @@ avms = Resource(
                mutates=True, follow=follow_command, form=Form("Run an instrumented test package", [
                    Field("package", type="choice", required=True, choices=vm_testrun_choices),
                ])),
-        Action("v", "properties", lambda cx: cx.client.get_properties(cx.key), show=show_properties),
-        Action("a", "packages", lambda cx: cx.client.get_avm_packages(cx.key), show=show_packages),
-        Action("o", "TOTP", get_totp, show=show_totp),
+        Action("v", "properties", lambda cx: cx.client.get_properties(cx.key), screen=properties_screen),
+        Action("a", "packages", lambda cx: cx.client.get_avm_packages(cx.key), screen=packages_screen),
+        Action("o", "TOTP", get_totp, screen=totp_screen),
     ],
 )
 
@@ -547,7 +578,7 @@ campaigns = Resource(
     detail=lambda cx: cx.client.get_campaign(cx.scope, cx.key),
     log=follow_campaign,
     actions=[
-        Action("v", "progress", lambda cx: cx.client.get_campaign(cx.scope, cx.key), show=show_campaign),
+        Action("v", "progress", lambda cx: cx.client.get_campaign(cx.scope, cx.key), screen=campaign_screen),
         Action("n", "new", create_campaign, mutates=True, row=False, form=Form("New campaign", [
             Field("campaign_name", "name", help="optional; generated when empty"),
             Field("images", type="multi", required=True, choices=image_choices, validate=at_least_one,
