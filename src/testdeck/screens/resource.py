@@ -259,11 +259,11 @@ class ResourceScreen(Screen):
     async def _poll(self) -> None:
         delay = self.session.interval
         while True:
+            self._wake.clear()  # before the refresh: an `r` pressed during it is not lost
             if not self.paused and (self.resource.scope is None or self.scope):
                 ok = await self.refresh_now()
                 delay = self.session.interval if ok else min(MAX_BACKOFF, max(delay * 2, self.session.interval))
                 self.retry_in = None if ok else delay
-            self._wake.clear()
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=delay)
             except TimeoutError:
