@@ -245,21 +245,24 @@ async def test_campaign_log_and_progress_view(kb, api, fast):
     assert lines[0].startswith("-- RUNNING")
     assert "#4 com.missing.app: ERROR" in lines
     assert lines[-1] == "-- campaign ERROR, progress 86%"
-    text = views.campaigns.action("progress").show(await api.get_campaign(pid, kb.campaign_named("lovely-big-cobra")))
+    assert views.campaigns.action("progress").screen is views.campaign_screen  # the live view (test_ui)
+    text = views.show_campaign(await api.get_campaign(pid, kb.campaign_named("lovely-big-cobra")))
     assert "#" * 30 + " 100.0%" in text and "#1 READY" in text and "OK (2 tests)" in text
 
 
 async def test_show_functions(kb, api):
     avm_id = kb.vm_named("first vm")
     props = await views.avms.action("properties").call(Ctx(api, key=avm_id))
-    text = views.avms.action("properties").show(props)
-    assert "wifi.interface = eth1" in text.splitlines()
-    assert views.show_properties({}) == "(no properties: the VM is not READY)"
+    assert views.avms.action("properties").screen is views.properties_screen  # searchable (test_ui)
+    assert "wifi.interface = eth1" in views.property_lines(props)
+    assert views.property_lines({}) == ["(no properties: the VM is not READY)"]
     pk = views.avms.action("packages")
-    assert pk.show(await pk.call(Ctx(api, key=avm_id))).splitlines()[0] == "com.example.android.apis"
+    assert pk.screen is views.packages_screen
+    assert views.show_packages(await pk.call(Ctx(api, key=avm_id))).splitlines()[0] == "com.example.android.apis"
     totp_action = views.avms.action("TOTP")
+    assert totp_action.screen is views.totp_screen and totp_action.show is None
     totp = await totp_action.call(Ctx(api, key=avm_id))
-    assert len(totp.totp) == 6 and totp.totp in totp_action.show(totp)
+    assert len(totp.totp) == 6 and totp.totp in views.show_totp(totp)
     assert 0 <= totp.seconds_left() <= 30
     assert views.Totp(totp="1", generated_at=1_000_000_005.0).seconds_left(1_000_000_010.0) == 10
 

@@ -58,6 +58,8 @@ class TotpScreen(ModalScreen[None]):
     TotpScreen #totp-code.-expired { color: $text-disabled; text-style: strike; }
     TotpScreen #totp-bar { margin: 1 0 0 0; }
     TotpScreen #totp-bar Bar { width: 1fr; }
+    TotpScreen #totp-bar Bar > .bar--bar { color: $accent; background: $panel; }
+    TotpScreen #totp-plain { width: 1fr; text-style: bold; }
     TotpScreen #totp-left { width: 1fr; }
     TotpScreen #totp-left.-expired { color: $error; text-style: bold; }
     TotpScreen #totp-error { color: $error; height: auto; display: none; }
@@ -88,10 +90,15 @@ class TotpScreen(ModalScreen[None]):
                         id="totp-title")
             yield Label(Text(f"id {self.totp.avm_id}", no_wrap=True, overflow="ellipsis"), id="totp-vm")
             yield Digits(self.totp.totp, id="totp-code")
+            yield Label(self._plain(), id="totp-plain")
             yield ProgressBar(total=self.period, show_eta=False, show_percentage=False, id="totp-bar")
             yield Static("", id="totp-left")
             yield Static("", id="totp-error")
             yield Label("r new code · c copy · esc/q close", id="totp-hint")
+
+    def _plain(self) -> Text:
+        code = self.totp.totp
+        return Text(f"{code[:3]} {code[3:]}" if len(code) == 6 else code)
 
     def on_mount(self) -> None:
         self._tick()
@@ -144,6 +151,7 @@ class TotpScreen(ModalScreen[None]):
         box.remove_class("-shown")
         self.totp = fresh
         self.query_one("#totp-code", Digits).update(fresh.totp)
+        self.query_one("#totp-plain", Label).update(self._plain())
         self._tick()
 
 
@@ -168,10 +176,12 @@ class LinesScreen(Screen[None]):
         super().__init__()
         self.title_text = title
         self.lines = lines
+        self.line_cap = max(line_cap, len(lines), 1)
 
     def compose(self) -> ComposeResult:
         yield Static(Text(self.title_text, no_wrap=True, overflow="ellipsis"), classes="lines-title")
-        yield LogTail(one_shot(self.lines), title=self.title_text, follow=False, id="lines-tail")
+        yield LogTail(one_shot(self.lines), title=self.title_text, line_cap=self.line_cap, follow=False,
+                      id="lines-tail")
         yield Footer()
 
     @property
@@ -261,8 +271,7 @@ class CampaignScreen(Screen[None]):
     def _title(self) -> Text:
         c = self.campaign
         name = (c.campaign_name if c is not None else "") or self.ctx.key or ""
-        return Text(f"campaign {name} · {self.ctx.key} · project {self.ctx.scope}", no_wrap=True,
-                    overflow="ellipsis")
+        return Text(f"campaign {name} · {self.ctx.key}", no_wrap=True, overflow="ellipsis")
 
     @property
     def table(self) -> DataTable:
@@ -278,7 +287,7 @@ class CampaignScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.table.focus()
-        self._render()
+        self._redraw()
         self._poll()
 
     # --- polling --------------------------------------------------------------------------------------
@@ -309,7 +318,7 @@ class CampaignScreen(Screen[None]):
         self.error = None
         self.last_ok = clock.now()
         self.polls += 1
-        self._render()
+        self._redraw()
         return True
 
     def action_refresh(self) -> None:
@@ -327,7 +336,7 @@ class CampaignScreen(Screen[None]):
         self.dismiss(None)
 
     # --- rendering ---------------------------------------------------------------------------------
-    def _render(self) -> None:
+    def _redraw(self) -> None:
         c = self.campaign
         self.query_one("#camp-title", Static).update(self._title())
         if c is None:

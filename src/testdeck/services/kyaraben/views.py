@@ -439,14 +439,15 @@ avms = Resource(
     title="Android VMs",
     key="avm_id",
     aliases=("avm", "vms", "android"),
+    # what matters first (name, status) on the left: at 80 columns the 32-character ids come last
     columns=[
-        Col("avm_id", "id", width=32),
         Col("avm_name", "name"),
-        Col("image"),
-        Col("project_id", "project", width=32),
         Col("status", width=8),
+        Col("image"),
         Col("uptime", fmt=duration, width=7),
         Col("ts_created", "created", fmt=age, width=7),
+        Col("avm_id", "id", width=32),
+        Col("project_id", "project", width=32),
     ],
     list=lambda cx: cx.client.get_avms(),
     detail=lambda cx: cx.client.get_avm(cx.key),
@@ -487,7 +488,7 @@ projects = Resource(
     title="Projects",
     key="project_id",
     aliases=("project",),
-    columns=[Col("project_id", "id", width=32), Col("project_name", "name"), Col("status", width=8)],
+    columns=[Col("project_name", "name"), Col("status", width=8), Col("project_id", "id", width=32)],
     list=lambda cx: cx.client.get_projects(),
     detail=project_detail,
     actions=[
@@ -507,7 +508,7 @@ apks = Resource(
     key="apk_id",
     aliases=("apk",),
     scope=PROJECT_SCOPE,
-    columns=[Col("apk_id", "id", width=32), Col("filename"), Col("package"), Col("status", width=14),
+    columns=[Col("filename"), Col("status", width=14), Col("package"), Col("apk_id", "id", width=32),
              Col("testsource_id", "test source", width=32)],
     list=lambda cx: cx.client.get_apks(cx.scope),
     detail=lambda cx: cx.client.get_apk(cx.scope, cx.key),
@@ -526,7 +527,7 @@ camera = Resource(
     key="camera_id",
     aliases=("camera_files",),
     scope=PROJECT_SCOPE,
-    columns=[Col("camera_id", "id", width=32), Col("filename"), Col("status", width=9)],
+    columns=[Col("filename"), Col("status", width=9), Col("camera_id", "id", width=32)],
     list=lambda cx: cx.client.get_camera_files(cx.scope),
     actions=[
         Action("n", "upload", lambda cx: cx.client.upload_camera_file(
@@ -545,8 +546,8 @@ testsources = Resource(
     key="testsource_id",
     aliases=("testsource", "dsl"),
     scope=PROJECT_SCOPE,
-    columns=[Col("testsource_id", "id", width=32), Col("filename"), Col("status", width=9),
-             Col("apk_status", "apk", width=14), Col("apk_id", "apk id", width=32)],
+    columns=[Col("filename"), Col("status", width=9), Col("apk_status", "apk", width=14),
+             Col("testsource_id", "id", width=32), Col("apk_id", "apk id", width=32)],
     list=lambda cx: cx.client.get_testsources(cx.scope),
     detail=lambda cx: cx.client.get_testsource(cx.scope, cx.key),  # the DSL text
     actions=[
@@ -573,7 +574,7 @@ campaigns = Resource(
     key="campaign_id",
     aliases=("campaign",),
     scope=PROJECT_SCOPE,
-    columns=[Col("campaign_id", "id", width=32), Col("campaign_name", "name"), Col("status", width=8)],
+    columns=[Col("campaign_name", "name"), Col("status", width=8), Col("campaign_id", "id", width=32)],
     list=lambda cx: cx.client.get_campaigns(cx.scope),
     detail=lambda cx: cx.client.get_campaign(cx.scope, cx.key),
     log=follow_campaign,

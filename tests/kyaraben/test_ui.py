@@ -1,0 +1,548 @@
+"""kyaraben through the real console: the generic ResourceScreen plus kyaraben's own screens, on the Pilot.
+
+The simulator runs on real loopback with a clock the test moves (`Clk`): the
+state machines (VM, command, campaign) advance only when a test says so, and
+testdeck's own clock moves with it, so countdowns and ages are exact.
+"""
+
+from __future__ import annotations
+
+import pytest
+from conftest import wait_for
+from textual.widgets import ProgressBar, Select, SelectionList
+
+from testdeck import clock
+from testdeck.screens.log import LogScreen
+from testdeck.screens.resource import ResourceScreen, ScopePicker
+from testdeck.services.kyaraben import screens, sim, views
+from testdeck.services.kyaraben.screens import CampaignScreen, LinesScreen, TotpScreen
+from testdeck.widgets.dialogs import ConfirmScreen
+from testdeck.widgets.form import FormScreen
+from testdeck.widgets.table import VirtualTable
+
+T0 = 1_795_000_000.0  # T0 % 30 == 10: a TOTP fetched at T0 has 20 s left
+
+
+class Clk:
+    """The simulator's clock and testdeck's clock, moved together by the test."""
+
+    def __init__(self, t: float = T0):
+        self.t = t
+        clock.freeze(t)
+
+    def __call__(self) -> float:
+        return self.t
+
+    def advance(self, seconds: float) -> None:
+        self.t += seconds
+        clock.freeze(self.t)
+
+
+@pytest.fixture
+def kdeck(deck, monkeypatch):
+    """kdeck(start=...) -> (app, sim app, sim config, clock); polls and ticks made fast."""
+    monkeypatch.setattr(views, "FOLLOW_INTERVAL", 0.05)
+    monkeypatch.setattr(screens, "POLL_INTERVAL", 0.05)
+    monkeypatch.setattr(screens, "TICK", 0.05)
+
+    def make(start: str = "avms", **knobs):
+        clk = Clk()
+        app, sim_app, config = deck("kyaraben", start=start, clock=clk, **knobs)
+        return app, sim_app, config, clk
+
+    return make
+
+
+def table(app) -> VirtualTable:
+    return app.screen.query_one(VirtualTable)
+
+
+def vm_id(sim_app, name: str) -> str:
+    return next(v["avm_id"] for v in sim_app.state.avms.values() if v["avm_name"] == name)
+
+
+def cell(app, key: str, column: str) -> str:
+    t = table(app)
+    headings = [c.heading for c in app.screen.resource.columns]
+    return t.data.rows[t.data.keys.index(key)][headings.index(column)]
+
+
+async def loaded(pilot, rows: int | None = None) -> ResourceScreen:
+    app = pilot.app
+    await wait_for(pilot, lambda: isinstance(app.screen, ResourceScreen) and app.screen.last_ok is not None
+                   and (rows is None or table(app).row_count == rows), what="rows")
+    return app.screen
+
+
+async def refreshed(pilot, screen: ResourceScreen) -> None:
+    """One more completed refresh (after a mutation or a clock move)."""
+    screen.loaded.clear()
+    screen._wake.set()
+    await wait_for(pilot, screen.loaded.is_set, what="refresh")
+    await pilot.pause()
+
+
+async def on_row(pilot, key: str) -> None:
+    assert table(pilot.app).move_to_key(key)
+    await pilot.pause()
+
+
+async def form_open(pilot, key: str) -> FormScreen:
+    await pilot.press(key)
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, FormScreen), what="form")
+    return pilot.app.screen
+
+
+async def choices(pilot, form: FormScreen, field: str, at_least: int = 1) -> None:
+    widget = form.query_one(f"#f-{field}")
+    if isinstance(widget, Select):
+        await wait_for(pilot, lambda: len(widget._options) > at_least, what=f"{field} choices")  # + blank
+    else:
+        await wait_for(pilot, lambda: widget.option_count >= at_least, what=f"{field} choices")
+
+
+def error_of(form: FormScreen, field: str) -> str:
+    return str(form.query_one(f"#err-{field}").render())
+
+
+def server_error(form: FormScreen) -> str:
+    return str(form.query_one("#server-error").render())
+
+
+async def pick_project(pilot, label: str) -> None:
+    app = pilot.app
+    await wait_for(pilot, lambda: isinstance(app.screen, ScopePicker) and app.screen.query("OptionList"),
+                   what="scope picker")
+    picker = app.screen
+    options = picker.options
+    index = next(i for i, (_, lbl) in enumerate(options) if lbl == label)
+    option_list = picker.query_one("OptionList")
+    option_list.highlighted = index
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: isinstance(app.screen, ResourceScreen), what="picker closed")
+
+
+# --- VMs: the table, the status bar ---------------------------------------------------------------------------
+
+async def test_vms_load_and_the_status_bar_shows_the_quota(kdeck):
+    app, sim_app, _, _ = kdeck()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await loaded(pilot, rows=3)
+        assert set(table(app).data.keys) == {v["avm_id"] for v in sim_app.state.avms.values()
+                                              if v["owner"] == sim.DEMO_USER}
+        assert cell(app, vm_id(sim_app, "first vm"), "status") == "READY"
+        assert cell(app, vm_id(sim_app, "nightly"), "status") == "ERROR"
+        await wait_for(pilot, lambda: "VMs 2/3 live" in str(screen.query_one("StatusBar").render()),
+                       what="quota in the status bar")
+        assert "2/3 async" in str(screen.query_one("StatusBar").render())
+
+
+# --- create VM -------------------------------------------------------------------------------------------------
+
+async def test_create_vm_validates_before_sending_then_creates(kdeck):
+    app, sim_app, _, _ = kdeck()
+    project_b = sim_app.state.seed["project_b"]
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await loaded(pilot, rows=3)
+        form = await form_open(pilot, "n")
+        await choices(pilot, form, "project", 2)
+        await choices(pilot, form, "image", 4)
+        project_labels = [str(label) for label, _ in form.query_one("#f-project", Select)._options[1:]]
+        assert project_labels == ["demo-app", "regression"]  # alice's project is not offered
+        await pilot.press("ctrl+s")  # nothing chosen
+        await pilot.pause(0.1)
+        assert error_of(form, "project") == "required" and error_of(form, "image") == "required"
+        assert "2 field(s) need attention" in server_error(form)
+        assert len(sim_app.state.avms) == 4  # nothing was sent
+        form.query_one("#f-project", Select).value = project_b
+        form.query_one("#f-image", Select).value = "lollipop-tablet"
+        form.query_one("#f-avm_name").value = "tablet [ci]"
+        form.query_one("#f-width").value = "100"
+        form.query_one("#f-dpi").value = "x"
+        await pilot.press("ctrl+s")
+        await pilot.pause(0.1)
+        assert "at least 240" in error_of(form, "width")
+        assert error_of(form, "dpi") == "must be a whole number"
+        assert error_of(form, "project") == ""
+        assert len(sim_app.state.avms) == 4
+        form.query_one("#f-width").value = "1024"
+        form.query_one("#f-dpi").value = "240"
+        form.query_one("#f-enable_nfc").value = True
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: app.screen is screen, what="form closed")
+        [vm] = [v for v in sim_app.state.avms.values() if v["avm_name"] == "tablet [ci]"]
+        assert (vm["project_id"], vm["image"]) == (project_b, "lollipop-tablet")
+        assert vm["hwconfig"] == {**sim.HW_DEFAULTS, "width": 1024, "dpi": 240, "enable_nfc": 1}
+        await wait_for(pilot, lambda: vm["avm_id"] in table(app).data.keys, what="new row")
+        assert cell(app, vm["avm_id"], "name") == "tablet [ci]"  # markup-like name kept literally
+        assert cell(app, vm["avm_id"], "status") == "QUEUED"
+        await wait_for(pilot, lambda: "VMs 3/3 live" in str(screen.query_one("StatusBar").render()),
+                       what="quota updated after the create")
+
+
+async def test_create_vm_when_the_quota_is_full_is_refused_without_sending(kdeck):
+    app, sim_app, _, _ = kdeck()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await loaded(pilot, rows=3)
+        await screen.session.client.create_avm(sim_app.state.seed["project_a"], "kitkat-phone", "third")  # 3/3
+        before = dict(sim_app.state.avms)
+        form = await form_open(pilot, "n")
+        await choices(pilot, form, "project", 2)
+        await choices(pilot, form, "image", 4)
+        form.query_one("#f-project", Select).value = sim_app.state.seed["project_a"]
+        form.query_one("#f-image", Select).value = "kitkat-tablet"
+        form.query_one("#f-avm_name").value = "fourth"
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: "quota reached" in server_error(form), what="quota message")
+        # the console's own words, not the server's 403 ("Too many vms"): the POST never went out
+        assert "3 of 3 live VMs in use; delete a VM before creating another" in server_error(form)
+        assert "Too many vms" not in server_error(form)
+        assert app.screen is form and form.query_one("#f-avm_name").value == "fourth"  # nothing typed is lost
+        assert sim_app.state.avms == before
+
+
+# --- rename, delete --------------------------------------------------------------------------------------------------
+
+async def test_rename_vm_prefills_and_sends_the_new_name(kdeck):
+    app, sim_app, _, _ = kdeck()
+    key = vm_id(sim_app, "first vm")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await loaded(pilot, rows=3)
+        await on_row(pilot, key)
+        form = await form_open(pilot, "e")
+        name = form.query_one("#f-avm_name")
+        assert name.value == "first vm"
+        name.value = "   "
+        await pilot.press("ctrl+s")
+        await pilot.pause(0.1)
+        assert error_of(form, "avm_name") == "required"  # blank after trimming
+        assert sim_app.state.avms[key]["avm_name"] == "first vm"
+        name.value = "renamed vm"
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: app.screen is screen, what="form closed")
+        assert sim_app.state.avms[key]["avm_name"] == "renamed vm"
+        await wait_for(pilot, lambda: cell(app, key, "name") == "renamed vm", what="row renamed")
+
+
+async def test_delete_vm_asks_then_shows_deleting_until_gone(kdeck):
+    app, sim_app, _, clk = kdeck()
+    key = vm_id(sim_app, "nightly")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await loaded(pilot, rows=3)
+        await on_row(pilot, key)
+        await pilot.press("ctrl+d")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="confirm")
+        assert key in str(app.screen.question)
+        await pilot.press("n")
+        await wait_for(pilot, lambda: app.screen is screen, what="back")
+        assert sim_app.state.avms[key]["deleted_at"] is None
+        await pilot.press("ctrl+d")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="confirm")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: sim_app.state.avms[key]["deleted_at"] is not None, what="delete sent")
+        await wait_for(pilot, lambda: cell(app, key, "status") == "DELETING", what="row DELETING")
+        clk.advance(sim.VM_DELETING_S - 1)
+        await refreshed(pilot, screen)
+        assert cell(app, key, "status") == "DELETING"  # still on its way out
+        clk.advance(1.5)
+        await refreshed(pilot, screen)
+        assert key not in table(app).data.keys and table(app).row_count == 2
+        assert key not in sim_app.state.avms
+
+
+# --- commands followed in the log tail ----------------------------------------------------------------------------
+
+async def test_install_apk_follows_the_command_to_ready_and_its_return_code(kdeck):
+    app, sim_app, _, clk = kdeck()
+    key = vm_id(sim_app, "first vm")
+    apk = sim_app.state.seed["apk_2048"]
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot, rows=3)
+        await on_row(pilot, key)
+        form = await form_open(pilot, "i")
+        await choices(pilot, form, "apk_id", 4)
+        offered = [v for _, v in form.query_one("#f-apk_id", Select)._options[1:]]
+        assert apk in offered and len(offered) == 4  # READY APKs of the VM's project only
+        form.query_one("#f-apk_id", Select).value = apk
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: isinstance(app.screen, LogScreen), what="log screen")
+        log = app.screen
+        [command_id] = [c for c, v in sim_app.state.commands.items() if v["avm_id"] == key]
+        await wait_for(pilot, lambda: "-- QUEUED" in log.tail.lines, what="QUEUED")
+        assert log.tail.lines[0] == f"command {command_id} on VM {key}"
+        clk.advance(sim.CMD_QUEUED_S + 0.5)
+        await wait_for(pilot, lambda: "-- RUNNING" in log.tail.lines, what="RUNNING")
+        assert log.tail.feed_state == "running"
+        clk.advance(sim.CMD_S["install"])
+        await wait_for(pilot, lambda: log.tail.feed_state == "ended", what="command finished")
+        lines = log.tail.lines
+        assert lines[-1] == "-- READY, return code 0"
+        assert f"pkg: /data/local/tmp/{apk}.apk" in lines and "Success" in lines
+        assert any(line.startswith("stderr: 3880 KB/s") for line in lines)  # stderr shown too
+        assert "feed ended" in log.tail.status_text
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, ResourceScreen), what="back to the VMs")
+
+
+async def test_monkey_and_testrun_run_through_their_forms(kdeck):
+    app, sim_app, _, clk = kdeck()
+    key = vm_id(sim_app, "first vm")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await loaded(pilot, rows=3)
+        await on_row(pilot, key)
+        form = await form_open(pilot, "m")
+        await choices(pilot, form, "packages", 2)
+        await pilot.press("ctrl+s")  # no package chosen
+        await pilot.pause(0.1)
+        assert error_of(form, "packages") == "required"
+        form.query_one("#f-packages", SelectionList).select("com.example.android.apis")
+        form.query_one("#f-event_count").value = "40"
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: isinstance(app.screen, LogScreen), what="monkey log")
+        log = app.screen
+        clk.advance(sim.CMD_QUEUED_S + sim.CMD_S["monkey"])
+        await wait_for(pilot, lambda: log.tail.feed_state == "ended", what="monkey finished")
+        assert log.tail.lines[-1] == "-- READY, return code 0"
+        assert "Events injected: 40" in log.tail.lines and "// Monkey finished" in log.tail.lines
+        await pilot.press("q")
+        await wait_for(pilot, lambda: app.screen is screen, what="back")
+
+        form = await form_open(pilot, "t")
+        await choices(pilot, form, "package", 1)
+        form.query_one("#f-package", Select).value = "com.example.android.apis/.app.LocalSampleInstrumentation"
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: isinstance(app.screen, LogScreen), what="testrun log")
+        log = app.screen
+        clk.advance(sim.CMD_QUEUED_S + sim.CMD_S["testrun"])
+        await wait_for(pilot, lambda: log.tail.feed_state == "ended", what="testrun finished")
+        assert "OK (2 tests)" in log.tail.lines and log.tail.lines[-1] == "-- READY, return code 0"
+
+
+async def test_command_on_a_vm_that_is_not_ready_shows_the_server_refusal(kdeck):
+    app, sim_app, _, _ = kdeck()
+    key = vm_id(sim_app, "phone-ci")  # QUEUED: the server refuses commands for now
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot, rows=3)
+        await on_row(pilot, key)
+        form = await form_open(pilot, "i")
+        await choices(pilot, form, "apk_id", 4)
+        form.query_one("#f-apk_id", Select).value = sim_app.state.seed["apk_apis"]
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: "server refused" in server_error(form), what="refusal")
+        assert "The VM cannot install packages now." in server_error(form)
+        assert app.screen is form and not sim_app.state.commands
+
+
+# --- properties, packages, TOTP -----------------------------------------------------------------------------------
+
+async def test_properties_open_searchable_and_search_finds_a_property(kdeck):
+    app, sim_app, _, _ = kdeck()
+    key = vm_id(sim_app, "first vm")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await loaded(pilot, rows=3)
+        await on_row(pilot, key)
+        await pilot.press("v")
+        await wait_for(pilot, lambda: isinstance(app.screen, LinesScreen), what="properties")
+        tail = app.screen.tail
+        await wait_for(pilot, lambda: tail.feed_state == "ended" and tail.line_count > 20, what="properties lines")
+        assert tail.lines == sorted(tail.lines) and "aicd.screen.width = 1280" in tail.lines
+        await pilot.press("slash", *"WIFI.INTERFACE", "enter")
+        await wait_for(pilot, lambda: tail.view.mark is not None, what="a match")
+        assert tail.lines[tail.view.mark - tail.view.first] == "wifi.interface = eth1"
+        assert "match 1/2" in tail.status_text  # wifi.interface and wifi.interface.mac
+        await pilot.press("n")
+        mac = ":".join(key[i:i + 2] for i in range(0, 12, 2))
+        assert tail.lines[tail.view.mark - tail.view.first] == f"wifi.interface.mac = {mac}"
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is screen, what="back")
+
+        await pilot.press("a")
+        await wait_for(pilot, lambda: isinstance(app.screen, LinesScreen), what="packages")
+        tail = app.screen.tail
+        await wait_for(pilot, lambda: tail.feed_state == "ended", what="packages lines")
+        assert tail.lines == sim.SEED_PACKAGES
+
+
+async def test_totp_counts_down_expires_and_r_fetches_a_new_one(kdeck):
+    app, sim_app, _, clk = kdeck()
+    key = vm_id(sim_app, "first vm")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await loaded(pilot, rows=3)
+        await on_row(pilot, key)
+        await pilot.press("o")
+        await wait_for(pilot, lambda: isinstance(app.screen, TotpScreen), what="TOTP screen")
+        totp = app.screen
+        first = totp.totp.totp
+        assert first == await screen.session.client.get_totp(key) and len(first) == 6 and first.isdigit()
+        assert totp.query_one("#totp-code").value == first
+        bar = totp.query_one("#totp-bar", ProgressBar)
+        assert totp.left_text == "valid 20 s more (until 11:07:00Z)" and bar.progress == 20
+        clk.advance(5)
+        await wait_for(pilot, lambda: totp.left_text.startswith("valid 15 s more"), what="countdown")
+        assert bar.progress == 15 and not totp.expired
+        clk.advance(15)
+        await wait_for(pilot, lambda: totp.expired, what="expiry")
+        assert totp.left_text == "expired: press r for a new code" and bar.progress == 0
+        assert totp.query_one("#totp-code").has_class("-expired")
+        await pilot.press("r")
+        await wait_for(pilot, lambda: not totp.expired, what="a new code")
+        second = totp.totp.totp
+        assert second != first and second == await screen.session.client.get_totp(key)
+        assert totp.query_one("#totp-code").value == second
+        assert totp.left_text.startswith("valid 30 s more")
+        await pilot.press("q")
+        await wait_for(pilot, lambda: app.screen is screen, what="closed")
+
+
+async def test_totp_renew_failure_keeps_the_old_code_and_says_why(kdeck):
+    app, sim_app, config, _ = kdeck()
+    key = vm_id(sim_app, "first vm")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot, rows=3)
+        await on_row(pilot, key)
+        await pilot.press("o")
+        await wait_for(pilot, lambda: isinstance(app.screen, TotpScreen), what="TOTP screen")
+        totp = app.screen
+        first = totp.totp.totp
+        config.error_rate = 1.0
+        await pilot.press("r")
+        await wait_for(pilot, lambda: totp.query_one("#totp-error").has_class("-shown"), timeout=8,
+                       what="error shown")
+        assert "HTTP 500" in str(totp.query_one("#totp-error").render())
+        assert totp.totp.totp == first and app.screen is totp
+
+
+# --- scopes and uploads ---------------------------------------------------------------------------------------------
+
+async def test_scoped_resource_asks_for_the_project_and_P_switches_it(kdeck):
+    app, sim_app, _, _ = kdeck(start="apks")
+    seed = sim_app.state.seed
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pick_project(pilot, "demo-app")
+        screen = await loaded(pilot, rows=5)
+        assert screen.scope == seed["project_a"] and seed["project_a"] in str(screen.query_one("#title").render())
+        assert seed["apk_2048"] in table(app).data.keys
+        await pilot.press("P")
+        await pick_project(pilot, "regression")
+        await wait_for(pilot, lambda: screen.last_ok is not None and screen.scope == seed["project_b"],
+                       what="other project loaded")
+        assert table(app).row_count == 0
+        # opened with a scope: no picker, rows at once
+        scoped = ResourceScreen(screen.session, views.campaigns, scope=seed["project_a"])
+        app.push_screen(scoped)
+        await wait_for(pilot, lambda: scoped.last_ok is not None, what="campaigns")
+        assert app.screen is scoped and table(app).row_count == 2
+
+
+async def test_upload_apk_shows_progress_and_the_new_apk(kdeck, tmp_path):
+    app, sim_app, _, clk = kdeck(start="apks")
+    good = tmp_path / "com.acme.shop_7.apk"
+    good.write_bytes(b"PK\x03\x04" + bytes(300_000))
+    bad = tmp_path / "notes.txt"
+    bad.write_text("not an apk")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pick_project(pilot, "demo-app")
+        screen = await loaded(pilot, rows=5)
+        before = len(sim_app.state.apks)
+        form = await form_open(pilot, "n")
+        form.query_one("#f-path").value = str(bad)
+        await pilot.press("ctrl+s")
+        await pilot.pause(0.1)
+        assert error_of(form, "path") == "an APK file must end with .apk"
+        assert len(sim_app.state.apks) == before  # nothing was sent
+        form.query_one("#f-path").value = str(good)
+        bar = form.query_one("#progress", ProgressBar)
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: app.screen is screen, what="upload done")
+        [apk] = [a for a in sim_app.state.apks.values() if a["filename"] == good.name]
+        assert apk["project_id"] == sim_app.state.seed["project_a"] and apk["package"] == "com.acme.shop"
+        assert bar.has_class("-active") and bar.total >= good.stat().st_size and bar.progress == bar.total
+        await wait_for(pilot, lambda: apk["apk_id"] in table(app).data.keys, what="new row")
+        assert cell(app, apk["apk_id"], "status") == "UPLOADING"
+        clk.advance(sim.UPLOAD_S)
+        await refreshed(pilot, screen)
+        assert cell(app, apk["apk_id"], "status") == "READY"
+
+
+# --- campaigns: create, progress --------------------------------------------------------------------------------------
+
+async def test_campaign_create_builds_the_tests_and_progress_reaches_one(kdeck):
+    app, sim_app, _, clk = kdeck(start="campaigns")
+    seed = sim_app.state.seed
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pick_project(pilot, "demo-app")
+        screen = await loaded(pilot, rows=2)
+        form = await form_open(pilot, "n")
+        await choices(pilot, form, "images", 4)
+        await choices(pilot, form, "apks", 4)
+        await choices(pilot, form, "packages", 3)
+        await pilot.press("ctrl+s")
+        await pilot.pause(0.1)
+        assert error_of(form, "images") == "required" and len(sim_app.state.campaigns) == 3
+        form.query_one("#f-campaign_name").value = "ui-run"
+        form.query_one("#f-images", SelectionList).select("kitkat-tablet")
+        form.query_one("#f-images", SelectionList).select("lollipop-phone")
+        form.query_one("#f-apks", SelectionList).select(seed["apk_apis"])
+        form.query_one("#f-packages", SelectionList).select("com.example.android.apis")
+        form.query_one("#f-width").value = "480"
+        form.query_one("#f-enable_gps").value = False
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: app.screen is screen, what="form closed")
+        [(cid, camp)] = [(k, c) for k, c in sim_app.state.campaigns.items() if c["campaign_name"] == "ui-run"]
+        assert [t["image"] for t in camp["tests"]] == ["kitkat-tablet", "lollipop-phone"]
+        for t in camp["tests"]:
+            assert t["apks"] == [seed["apk_apis"]] and t["packages"] == ["com.example.android.apis"]
+            assert t["hwconfig"]["width"] == 480 and t["hwconfig"]["enable_gps"] == 0
+        await wait_for(pilot, lambda: cid in table(app).data.keys, what="campaign row")
+        await on_row(pilot, cid)
+        await pilot.press("v")
+        await wait_for(pilot, lambda: isinstance(app.screen, CampaignScreen), what="progress view")
+        view = app.screen
+        bar = view.query_one("#camp-bar", ProgressBar)
+        assert view.state == "QUEUED" and view.campaign.progress == 0.0 and bar.progress == 0
+        assert view.table.row_count == 2
+        assert str(view.table.get_cell("0", view.table.ordered_columns[2].key)) == "kitkat-tablet"
+        assert str(view.table.get_cell("1", view.table.ordered_columns[3].key)) == "480x600 160dpi"
+        clk.advance(sim.VM_READY_S + sim.CAMPAIGN_CMD_S + 0.5)  # installed, the run going
+        await wait_for(pilot, lambda: view.state == "RUNNING" and 0 < view.campaign.progress < 1,
+                       what="running")
+        assert view.campaign.progress == 0.5 and bar.progress == 50
+        assert "RUNNING" in [str(view.table.get_cell(str(n), view.table.ordered_columns[1].key)) for n in (0, 1)]
+        clk.advance(sim.CAMPAIGN_CMD_S)
+        await wait_for(pilot, lambda: view.state == "READY", what="campaign READY")
+        assert view.campaign.progress == 1.0 and bar.progress == 100 and bar.percentage == 1.0
+        assert "OK (2 tests)" in view.stdout_text  # the selected (first) test's stdout
+        assert "kitkat-tablet" in str(view.query_one("#camp-out-title").render())
+        await pilot.press("down")
+        await wait_for(pilot, lambda: "lollipop-phone" in str(view.query_one("#camp-out-title").render()),
+                       what="second test selected")
+        polls = view.polls
+        await pilot.pause(0.3)
+        assert view.polls == polls  # finished: no more polling
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is screen, what="back")
+
+
+async def test_campaign_progress_keeps_data_and_marks_stale_on_errors(kdeck):
+    app, sim_app, config, clk = kdeck(start="campaigns")
+    cid = next(k for k, c in sim_app.state.campaigns.items() if c["campaign_name"] == "brave-small-otter")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pick_project(pilot, "demo-app")
+        await loaded(pilot, rows=2)
+        await on_row(pilot, cid)
+        await pilot.press("v")
+        await wait_for(pilot, lambda: isinstance(app.screen, CampaignScreen), what="progress view")
+        view = app.screen
+        assert view.state == "RUNNING" and view.table.row_count == 4
+        config.error_rate = 1.0
+        await wait_for(pilot, lambda: view.error is not None, timeout=8, what="stale")
+        assert "STALE" in view.message_text and "HTTP 500" in view.message_text
+        assert view.state == "RUNNING" and view.table.row_count == 4  # last data kept
+        assert app.screen is view
+        config.error_rate = 0.0
+        clk.advance(60)
+        await pilot.press("r")
+        await wait_for(pilot, lambda: view.error is None and view.state == "ERROR", timeout=8, what="recovered")
+        assert view.message_text == "" and view.campaign.progress == pytest.approx(6 / 7, abs=1e-3)
+        statuses = [str(view.table.get_cell(str(n), view.table.ordered_columns[1].key)) for n in range(4)]
+        assert statuses == ["READY", "READY", "READY", "ERROR"]
