@@ -160,16 +160,16 @@ class ResourceScreen(Screen):
     """
     BINDINGS = [
         Binding("slash", "filter", "filter"),
-        Binding("enter,d", "detail", "details"),
-        Binding("r", "refresh", "refresh"),
-        Binding("p", "pause", "pause"),
+        Binding("enter,d", "detail", "details", show=False),
+        Binding("r", "refresh", "refresh", show=False),
+        Binding("p", "pause", "pause", show=False),
         Binding("s", "sort", "sort", show=False),
         Binding("S", "sort_reverse", "reverse", show=False),
         Binding("l", "log", "log"),
         Binding("P", "pick_scope", "scope"),
         Binding("left_square_bracket", "switch(-1)", "prev", show=False),
         Binding("right_square_bracket", "switch(1)", "next", show=False),
-        Binding("escape", "back", "back"),
+        Binding("escape", "back", "back", show=False),
         Binding("question_mark", "help", "help"),
     ]
 
@@ -201,7 +201,7 @@ class ResourceScreen(Screen):
     def compose(self) -> ComposeResult:
         with Horizontal(id="titlebar"):
             yield Label(self._title(), id="title")
-            yield Label(self._tabs(), id="tabs")
+            yield Label(self._tabs(), id="tabs", shrink=True)
         yield Input(placeholder="filter: text, or /regex/  (enter keep, esc clear)", id="filter")
         yield VirtualTable([c.heading for c in self.resource.columns], empty_text="loading…")
         yield Static("", id="message")
@@ -214,7 +214,9 @@ class ResourceScreen(Screen):
         title.append(f" · {self.session.profile.name} · ")
         title.append(self.resource.title, style="bold")
         if self.resource.scope is not None:
-            title.append(f" · {self.resource.scope.name} {self.scope or '(none)'}")
+            # the name chosen in the picker; otherwise the id, shortened to fit 80 columns
+            scope = self.session.views.get(f"scope-label:{self.scope}") or self.scope or "(none)"
+            title.append(f" · {self.resource.scope.name} {scope[:8] + '…' if len(scope) > 12 else scope}")
         if self.filter_text:
             title.append(f" · filter {self.filter_text}")
         return title
@@ -226,7 +228,7 @@ class ResourceScreen(Screen):
             return Text("")
         i = resources.index(self.resource)
         prev, nxt = resources[i - 1].name, resources[(i + 1) % len(resources)].name
-        return Text(f"[ {prev}  ] {nxt}", style="dim")  # reads as: key [ -> prev, key ] -> next
+        return Text(f"[ {prev}  ] {nxt}", style="dim", no_wrap=True, overflow="ellipsis")  # reads as: key [ -> prev, key ] -> next
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # keys a resource cannot use are hidden from the footer, not just inert
@@ -447,6 +449,7 @@ class ResourceScreen(Screen):
         if chosen:
             self.scope = chosen
             self.session.views[f"scope:{self.resource.name}"] = chosen
+            self.session.views[f"scope-label:{chosen}"] = dict(options).get(chosen, "")
             self.query_one("#title", Label).update(self._title())
             self.rows, self.records, self.last_ok = [], {}, None
             self.table.set_data(TableData([c.heading for c in self.resource.columns]))

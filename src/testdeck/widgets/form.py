@@ -256,8 +256,10 @@ class FormScreen(ModalScreen[Any]):
         try:
             result = await self.submit_fn(values, changed)
         except ApiError as exc:
-            # the server's own words; the form keeps everything typed
-            status.update(Text(f"server refused: {exc.message}"))
+            # the server's own words (or the console's, for checks made before sending);
+            # the form keeps everything typed
+            who = "server refused" if exc.status is not None else "refused"
+            status.update(Text(f"{who}: {exc.message}"))
             self.busy = False
             return
         self.busy = False
