@@ -278,7 +278,9 @@ def run_sim(args: argparse.Namespace) -> int:
     server = serve(app, port=args.port)
     print(f"{args.service} simulator on {server.url} (ctrl+c to stop)", flush=True)
     if service.demo_secret:
-        print(f"demo secret: set {credentials.env_var('NAME')} for your profile NAME", flush=True)
+        # the simulator's built-in demo credential (public, in its sim.py), not a user secret
+        print(f"demo credential: {service.demo_secret}  (give it to your profile, e.g. via "
+              f"{credentials.env_var('NAME')})", flush=True)
     try:
         while True:
             time.sleep(3600)
