@@ -29,12 +29,12 @@ class Record:
         if not isinstance(data, dict):
             data = {"value": data}
         kwargs: dict[str, Any] = {}
-        for name, hint, target in _plan(cls):
+        for name, target in _plan(cls):
             if name not in data:
                 continue
             value = data[name]
             if type(value) is not target:  # the common case (already the right type) costs nothing
-                value = _coerce(value, hint)
+                value = _coerce(value, target)
             if value is not None:
                 kwargs[name] = value
         return cls(raw=dict(data), **kwargs)
@@ -58,8 +58,8 @@ class Record:
 
 
 @functools.cache
-def _plan(cls: type) -> list[tuple[str, Any, Any]]:
-    """(field name, type hint, plain target type) per field; resolved once per class."""
+def _plan(cls: type) -> list[tuple[str, Any]]:
+    """(field name, plain target type) per field; resolved once per class."""
     hints = typing.get_type_hints(cls)
     plan = []
     for f in dataclasses.fields(cls):
@@ -70,20 +70,14 @@ def _plan(cls: type) -> list[tuple[str, Any, Any]]:
         target = typing.get_origin(hint) or hint
         if target in (typing.Union, types.UnionType) and args:
             target = typing.get_origin(args[0]) or args[0]
-        plan.append((f.name, hint, target))
+        plan.append((f.name, target))
     return plan
 
 
-def _coerce(value: Any, hint: Any) -> Any:
+def _coerce(value: Any, target: Any) -> Any:
     """Best effort to the declared type; None (use the default) when impossible."""
     if value is None:
         return None
-    origin = typing.get_origin(hint)
-    args = [a for a in typing.get_args(hint) if a is not type(None)]
-    if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)) and args:
-        hint = args[0]
-        origin = typing.get_origin(hint)
-    target = origin or hint
     if target is bool:
         if isinstance(value, bool):
             return value

@@ -29,7 +29,7 @@ from textual.widgets.option_list import Option
 from testdeck import clock
 from testdeck.errors import ApiError
 from testdeck.records import Record
-from testdeck.resources import Action, Ctx, Resource, plain
+from testdeck.resources import Action, Ctx, Resource, duration, plain
 from testdeck.session import ProfileSession
 from testdeck.widgets.dialogs import ConfirmScreen, TextScreen
 from testdeck.widgets.form import FormScreen
@@ -338,7 +338,7 @@ class ResourceScreen(Screen):
             msg.update("")
             return
         if self.last_ok is not None:
-            age = f"showing data from {_ago(self.last_ok)} ago"
+            age = f"showing data from {duration(clock.now() - self.last_ok)} ago"
         else:
             age = "no data yet"
         retry = f" · retrying in {self.retry_in:g}s" if self.retry_in else ""
@@ -557,8 +557,3 @@ class ResourceScreen(Screen):
         elif action.screen is not None:
             await self.app.push_screen(action.screen(ctx, result))
 
-
-def _ago(at: float) -> str:
-    from testdeck.resources import duration
-
-    return duration(clock.now() - at)
