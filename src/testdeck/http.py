@@ -148,6 +148,22 @@ def _message_from_json(data: Any) -> str | None:
     return None
 
 
+def seg(value: Any) -> str:
+    """The one path escaper: a value from data (an id) as exactly one URL path segment.
+
+    Slashes, `?`, `#` and `%` are percent-encoded, and a segment made only of dots
+    is encoded too, so `..` can never climb out of the path it was put in."""
+    text = urllib.parse.quote(str(value), safe="")
+    if text.strip(".") == "":
+        text = text.replace(".", "%2E")
+    return text
+
+
+def path(template: str, *values: Any) -> str:
+    """`path("/api/v1/requests/{}/stop", rid)`: every `{}` filled with seg(value)."""
+    return template.format(*(seg(v) for v in values))
+
+
 def _first_line(text: str) -> str:
     for line in text.splitlines():
         line = line.strip()

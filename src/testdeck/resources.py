@@ -30,6 +30,13 @@ class Ctx:
     changed: dict[str, Any] = field(default_factory=dict)  # edit forms: only what the user changed
     progress: Callable[[int, int], None] | None = None  # uploads report (sent, total) here
     key: str | None = None  # the selected row's key (also for `describe ID`)
+    query: str | None = None  # the chosen server-side Query's value (None: the resource's default)
+
+
+# What a state means, declared per column by each service (Col.status); the screen
+# themes each meaning and pairs it with a glyph so NO_COLOR stays readable.
+OK, WARNING, ERROR, RUNNING, MUTED = "ok", "warning", "error", "running", "muted"
+MEANINGS = (OK, WARNING, ERROR, RUNNING, MUTED)
 
 
 @dataclass
@@ -38,6 +45,21 @@ class Col:
     title: str | None = None
     fmt: Callable[[Any], str] | None = None
     width: int | None = None  # fixed width; None measures the data
+    # state -> meaning (OK, WARNING, ...): a dict of raw values, or a callable on the raw value
+    status: dict[str, str] | Callable[[Any], str | None] | None = None
+    # 0: always shown; 1, 2, ...: hidden first (highest first) when the terminal is narrow
+    priority: int = 0
+
+    def meaning(self, record: Record) -> str | None:
+        if self.status is None:
+            return None
+        value = record.get(self.key)
+        if callable(self.status):
+            try:
+                return self.status(value)
+            except Exception:
+                return None
+        return self.status.get(str(value)) if value is not None else None
 
     @property
     def heading(self) -> str:
@@ -94,6 +116,7 @@ class Action:
     follow: Callable[[Ctx, Any], LogFeed] | None = None  # open a log tail on the result
     screen: Callable[[Ctx, Any], Any] | None = None  # push a special screen with the result
     upload: bool = False  # show upload progress
+    bulk: bool = False  # may run on every marked row after one confirmation
 
 
 @dataclass
@@ -102,6 +125,30 @@ class Scope:
 
     name: str  # "project"
     options: Callable[[Ctx], Awaitable[list[tuple[str, str]]]]  # (id, label)
+
+
+@dataclass
+class Query:
+    """A server-side view of a resource (failed jobs, execution history): a key switches to it.
+
+    The resource's list call reads `ctx.query`; None means its default view."""
+
+    key: str
+    label: str
+    value: str | None
+
+
+@dataclass
+class Failing:
+    """What "failing" means for a service (the triage view): rows of `resource` matching `when`."""
+
+    resource: str
+    when: Callable[[Record], bool]
+    severity: str = "error"  # "critical", "error" or "warning"
+    what: Callable[[Record], str] | None = None  # default: the row's label or key
+    message: Callable[[Record], str] | None = None  # the server's words on why
+    since: Callable[[Record], Any] | None = None  # epoch or ISO time it started failing
+    query: str | None = None  # list the resource with this Query value (search_jobs tags:_error)
 
 
 @dataclass
@@ -116,6 +163,14 @@ class Resource:
     log: Callable[[Ctx], LogFeed] | None = None
     scope: Scope | None = None
     aliases: tuple[str, ...] = ()
+    label: str | None = None  # the field that names a record for humans (confirmations, titles)
+    # `enter` on a row: "log" opens its log, a resource name opens that resource scoped to this row
+    drill: str | None = None
+    queries: list[Query] = field(default_factory=list)
+
+    def row_label(self, record: Record) -> str:
+        name = record.get(self.label) if self.label else None
+        return str(name) if name not in (None, "") else self.row_key(record)
 
     def row_key(self, record: Record) -> str:
         return str(record.get(self.key))
@@ -134,6 +189,7 @@ class Service:
     demo_fields: dict[str, Any] = field(default_factory=dict)  # profile fields for --demo
     demo_secret: str | None = None
     status: Callable[[Any], Awaitable[str]] | None = None  # extra status-bar text, e.g. a quota
+    failing: list[Failing] = field(default_factory=list)  # what the triage view shows for this service
 
     def resource(self, name: str) -> Resource | None:
         return next((r for r in self.resources if r.name == name or name in r.aliases), None)
