@@ -154,7 +154,7 @@ async def run_get(args: argparse.Namespace, config: Config) -> int:
     from testdeck.session import ProfileSession
 
     profile, resource = resolve(config, args.resource, args.profile)
-    scope = args.scope or (profile.fields.get(f"{resource.scope.name}_id") if resource.scope else None)
+    scope = args.scope or (resource.scope.default_for(profile.fields) if resource.scope else None)
     if resource.scope is not None and not scope:
         raise UsageError(f"{resource.name} lives inside a {resource.scope.name}: pass --{resource.scope.name} ID")
     session = ProfileSession.open(config, profile, read_only=getattr(args, "read_only", False))

@@ -101,6 +101,8 @@ class Form:
     fields: list[Field]
     # prefill for edit forms; default: the selected row's own fields
     initial: Callable[[Ctx], Awaitable[dict[str, Any]]] | None = None
+    # a FormScreen subclass with extra keys (a connection test), returned lazily: resources import no Textual
+    screen: Callable[[], type] | None = None
 
 
 @dataclass
@@ -125,6 +127,14 @@ class Scope:
 
     name: str  # "project"
     options: Callable[[Ctx], Awaitable[list[tuple[str, str]]]]  # (id, label)
+    # the scope when nothing was chosen yet, from the profile's fields; default: fields["<name>_id"]
+    default: Callable[[dict[str, Any]], str | None] | None = None
+    # persist a choice the user made in the picker: (config, profile, chosen id)
+    remember: Callable[[Any, Any, str], None] | None = None
+
+    def default_for(self, fields: dict[str, Any]) -> str | None:
+        value = self.default(fields) if self.default is not None else fields.get(f"{self.name}_id")
+        return None if value in (None, "") else str(value)
 
 
 @dataclass

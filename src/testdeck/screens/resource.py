@@ -195,7 +195,7 @@ class ResourceScreen(Screen):
     def _default_scope(self) -> str | None:
         if self.resource.scope is None:
             return None
-        return self.session.profile.fields.get(f"{self.resource.scope.name}_id")
+        return self.resource.scope.default_for(self.session.profile.fields)
 
     # --- layout ---------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -450,6 +450,11 @@ class ResourceScreen(Screen):
             self.scope = chosen
             self.session.views[f"scope:{self.resource.name}"] = chosen
             self.session.views[f"scope-label:{chosen}"] = dict(options).get(chosen, "")
+            if scope.remember is not None:
+                try:
+                    scope.remember(self.app.config, self.session.profile, chosen)
+                except Exception as exc:  # the choice still holds for this session
+                    self.notify(f"could not save the choice: {exc}", severity="warning", markup=False)
             self.query_one("#title", Label).update(self._title())
             self.rows, self.records, self.last_ok = [], {}, None
             self.table.set_data(TableData([c.heading for c in self.resource.columns]))
@@ -520,7 +525,8 @@ class ResourceScreen(Screen):
                 result = await action.call(ctx)
                 return result
 
-            form = FormScreen(action.form, ctx, initial, submit, upload=action.upload)
+            screen_class = action.form.screen() if action.form.screen is not None else FormScreen
+            form = screen_class(action.form, ctx, initial, submit, upload=action.upload)
             result = await self.app.push_screen_wait(form)
             if result is None:
                 return

@@ -1,0 +1,39 @@
+"""The docker host form: the generic form plus "test connection" before saving (ctrl+o)."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import work
+from textual.binding import Binding
+from textual.widgets import Static
+
+from testdeck.errors import ApiError
+from testdeck.widgets.form import FormScreen, validate_values
+
+
+class DockerHostForm(FormScreen):
+    BINDINGS = [Binding("ctrl+o", "test_connection", "test connection", priority=True)]
+
+    def action_test_connection(self) -> None:
+        values, errors = validate_values(self.form.fields, self.raw_values())
+        for f in self.form.fields:
+            self._error(f.name, errors.get(f.name, ""))
+        status = self.query_one("#server-error", Static)
+        if errors:
+            status.update(Text(f"{len(errors)} field(s) need attention before a connection test"))
+            return
+        self._test(values)
+
+    @work(exit_on_error=False, exclusive=True, group="test-connection")
+    async def _test(self, values: dict) -> None:
+        from testdeck.services.onetest.views_hosts import docker_body, show_status
+
+        status = self.query_one("#server-error", Static)
+        status.update(Text("testing the connection…"))
+        try:
+            result = await self.ctx.client.test_dockerhost_connection(docker_body(values))
+        except ApiError as exc:
+            status.update(Text(f"connection test failed: {exc.message}"))
+            return
+        self.tested = result
+        status.update(Text("connection test: " + show_status(result).replace("\n", " · ").replace("  ", " ")))

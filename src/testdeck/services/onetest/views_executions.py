@@ -1,0 +1,369 @@
+"""Executions: live active set (history on demand), detail, container logs, start, stop one and many, settings."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as _dt
+import json
+import re
+from typing import Any
+
+from testdeck.errors import ApiError
+from testdeck.resources import (
+    ERROR,
+    MUTED,
+    OK,
+    RUNNING,
+    WARNING,
+    Action,
+    Col,
+    Ctx,
+    Field,
+    Form,
+    LogFeed,
+    Query,
+    Resource,
+    Scope,
+    age,
+    duration,
+    timestamp,
+)
+from testdeck.services.onetest.models import ACTIVE_STATUSES, FAILED_STATUSES, Execution
+from testdeck.services.onetest.sim.executions import STATUSES, parse_duration
+from testdeck.services.onetest.views_scopes import project_options, remember
+
+FOLLOW_INTERVAL = 1.0  # seconds between two reads of a followed log
+STATUS_MEANING = {"COMPLETE": OK, "COMPLETE_WITH_ERROR": ERROR, "LAUNCH_FAILED": ERROR, "INCOMPLETE": WARNING,
+                  "STOPPED_BY_USER": WARNING, "STOPPED_AUTOMATICALLY": WARNING, "RUNNING": RUNNING,
+                  "IN_TRANSITION": RUNNING, "STOPPING": RUNNING, "SCHEDULED": MUTED, "CANCELED": MUTED}
+VERDICT_MEANING = {"PASS": OK, "FAIL": ERROR, "ERROR": ERROR, "INCONCLUSIVE": WARNING}
+FAILED = ",".join(FAILED_STATUSES)
+UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+# filter names a list call accepts (CLI --name value, or the filter form) -> adapter keyword
+FILTER_KEYS = {"tag": "tag", "tags": "tag", "environment": "environment", "env": "environment",
+               "asset_type": "asset_type", "type": "asset_type", "asset_id": "asset_id", "asset_path": "asset_path",
+               "completed_after": "completion_after", "completed_before": "completion_before",
+               "scheduled_after": "scheduled_after", "scheduled_before": "scheduled_before"}
+
+
+# --- validators --------------------------------------------------------------------------------
+
+def utc_instant(value: Any) -> str | None:
+    """What java.time.Instant.parse accepts: a full date and time in UTC (…Z)."""
+    text = str(value).strip()
+    if not re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?Z$", text):
+        return "an ISO-8601 UTC time with date, like 2026-12-01T15:00:00Z"
+    try:
+        _dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return "not a real date and time"
+    return None
+
+
+def iso_duration(value: Any) -> str | None:
+    return None if parse_duration(str(value)) is not None else "an ISO-8601 duration, like PT15M or P2DT3H4M"
+
+
+def pairs(value: Any) -> str | None:
+    for n, line in enumerate(str(value).splitlines(), 1):
+        if line.strip() and "=" not in line:
+            return f"line {n}: write NAME=VALUE"
+    return None
+
+
+def as_pairs(text: str | None) -> dict[str, str]:
+    out = {}
+    for line in (text or "").splitlines():
+        if "=" in line:
+            key, _, value = line.partition("=")
+            out[key.strip()] = value.strip()
+    return out
+
+
+def as_lines(text: str | None) -> list[str]:
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+def as_list(text: Any) -> list[str]:
+    if isinstance(text, (list, tuple)):
+        return [str(t) for t in text]
+    return [t.strip() for t in str(text or "").split(",") if t.strip()]
+
+
+# --- list, filters, logs -------------------------------------------------------------------------
+
+def _filters(cx: Ctx) -> dict[str, Any]:
+    """The server-side filters: the filter form's (kept per profile session) and the CLI's --name value."""
+    chosen = dict(getattr(cx.client, "execution_filter", {}) or {})
+    for name, value in (cx.values or {}).items():
+        key = FILTER_KEYS.get(str(name).replace("-", "_"))
+        if key and value not in (None, ""):
+            chosen[key] = value
+    return chosen
+
+
+async def list_executions(cx: Ctx) -> list[Execution]:
+    """Default: the active ones only (the server's default, polled live); history is a query away."""
+    status = (cx.values or {}).get("status") or getattr(cx.client, "execution_filter", {}).get("status") or cx.query
+    return await cx.client.get_executions(status, project_id=cx.scope, verdicts=True, **_filters(cx))
+
+
+async def follow_log(cx: Ctx, execution_id: str | None = None, *, init: bool = False) -> LogFeed:
+    """The container log (or the init container's), followed while the execution is active."""
+    eid = execution_id or cx.key
+    which = "init container log" if init else "container log"
+    yield [f"-- {which} of execution {eid}"]
+    seen = 0
+    while True:
+        ex = await cx.client.get_execution(eid, project_id=cx.scope)
+        try:
+            text = await cx.client.get_execution_log(eid, init_container=init, project_id=cx.scope)
+        except ApiError as exc:
+            if exc.status == 410:
+                yield [f"-- the {which} is no longer available (HTTP 410: {exc.message})"]
+                return
+            raise
+        lines = text.splitlines()
+        if len(lines) < seen:  # the log restarted (a redeploy)
+            seen = 0
+        if lines[seen:]:
+            yield lines[seen:]
+        seen = len(lines)
+        still = ("SCHEDULED", "IN_TRANSITION") if init else ACTIVE_STATUSES
+        if ex.status not in still:
+            yield [f"-- execution {ex.status}" + (f": {ex.message}" if ex.message else "")]
+            return
+        await asyncio.sleep(FOLLOW_INTERVAL)
+
+
+def log(cx: Ctx) -> LogFeed:
+    return follow_log(cx)
+
+
+# --- start ---------------------------------------------------------------------------------------
+
+START_FIELDS = [
+    Field("asset", "test asset", required=True, help="repository path (name) or assetId"),
+    Field("revision", required=True, default="master", help="branch"),
+    Field("requested_version", "version", help="commit id (default: latest in branch)"),
+    Field("tags", help="comma-separated"),
+    Field("environment"),
+    Field("secrets", "secrets collection", help="name or id"),
+    Field("schedule_at", "schedule at", validate=utc_instant, help="ISO-8601 UTC, e.g. 2026-12-01T15:00:00Z"),
+    Field("schedule_in", "schedule in", validate=iso_duration, help="ISO-8601 duration, e.g. PT15M"),
+    Field("variables", type="text", validate=pairs, help="NAME=VALUE per line"),
+    Field("data_sources", "data source overrides", type="text", validate=pairs,
+          help="SOURCE=DATASET_ID per line (source: assetId or path)"),
+    Field("jvm_args", "JVM arguments", type="text", help="one per line"),
+    Field("program_args", "program arguments", type="text", help="one per line"),
+    Field("env_vars", "environment variables", type="text", validate=pairs, help="NAME=VALUE per line"),
+]
+
+
+def specification(values: dict[str, Any]) -> dict[str, Any]:
+    """An ExecutionSpecification from the start form (the offline token is added by the adapter)."""
+    asset = str(values["asset"]).strip()
+    test_asset = {"assetId" if UUID.match(asset) else "name": asset, "revision": values.get("revision") or "master"}
+    if values.get("requested_version"):
+        test_asset["requestedVersion"] = values["requested_version"]
+    spec: dict[str, Any] = {"testAsset": test_asset, "tags": as_list(values.get("tags")),
+                            "environment": values.get("environment"),
+                            "secretsCollection": values.get("secrets"),
+                            "variables": as_pairs(values.get("variables"))}
+    if values.get("schedule_at"):
+        spec["scheduled"] = {"at": values["schedule_at"]}
+    elif values.get("schedule_in"):
+        spec["scheduled"] = {"in": values["schedule_in"]}
+    sources = [{"source": {"assetId" if UUID.match(k) else "assetName": k}, "replacement": {"datasetId": v}}
+               for k, v in as_pairs(values.get("data_sources")).items()]
+    if sources:
+        spec["dataSources"] = sources
+    advanced = {"jvmArguments": as_lines(values.get("jvm_args")),
+                "programArguments": as_lines(values.get("program_args")),
+                "environmentVariables": as_pairs(values.get("env_vars"))}
+    advanced = {k: v for k, v in advanced.items() if v}
+    if advanced:
+        spec["advancedSettings"] = advanced
+    return spec
+
+
+async def start(cx: Ctx) -> Execution:
+    if cx.values.get("schedule_at") and cx.values.get("schedule_in"):
+        # the document: "If both are specified an error occurs"; refused before anything is sent
+        raise cx.client.error("POST", "/rest/projects/{projectId}/executions/", None,
+                              "schedule: give either 'at' or 'in', not both")
+    return await cx.client.start_execution(specification(cx.values), project_id=cx.scope)
+
+
+def follow_started(cx: Ctx, ex: Execution) -> LogFeed:
+    return follow_log(cx, ex.id)
+
+
+# --- stop ----------------------------------------------------------------------------------------
+
+STOP_FIELDS = [
+    Field("stop_timeout", "stop timeout (s)", type="int", min=0, default=30, help="grace before a hard stop"),
+    Field("finally_block", "execute finally blocks", type="bool", default=True),
+    Field("capture_results", "capture results", type="bool", default=True),
+]
+
+
+def _stop_options(values: dict[str, Any]) -> dict[str, Any]:
+    return {"stop_timeout_secs": values.get("stop_timeout"), "execute_finally_block": values.get("finally_block"),
+            "capture_results": values.get("capture_results")}
+
+
+def marked_ids(cx: Ctx) -> list[str]:
+    """The marked rows' ids when the screen gives them (else the selected row's)."""
+    rows = getattr(cx, "rows", None) or getattr(cx, "marked", None)
+    if rows:
+        return [str(r.get("id")) for r in rows]
+    return [cx.key] if cx.key else []
+
+
+async def stop(cx: Ctx) -> str:
+    """One id: DELETE (stop or cancel); several: one PATCH with all of them (a 422 names the unknown ones)."""
+    ids = [i for i in re.split(r"[\s,]+", str(cx.values.get("ids") or "")) if i] or marked_ids(cx)
+    if not ids:
+        raise cx.client.error("PATCH", "/rest/projects/{projectId}/executions/", None, "no execution ids given")
+    options = _stop_options(cx.values)
+    if len(ids) == 1:
+        await cx.client.stop_execution(ids[0], project_id=cx.scope, **options)
+        return f"Stop requested for {ids[0]}"
+    answer = await cx.client.stop_executions(ids, project_id=cx.scope, **options)
+    return answer or f"Stop requested for {len(ids)} executions"
+
+
+async def _stop_initial(cx: Ctx) -> dict[str, Any]:
+    return {"ids": "\n".join(marked_ids(cx))}
+
+
+# --- details, result, advanced settings, filter ---------------------------------------------------
+
+async def detail(cx: Ctx) -> Execution:
+    return await cx.client.get_execution(cx.key, project_id=cx.scope, verdict=True)
+
+
+async def detail_with_data(cx: Ctx) -> Execution:
+    return await cx.client.get_execution(cx.key, include="data", project_id=cx.scope, verdict=True)
+
+
+def show_json(value: Any) -> str:
+    raw = getattr(value, "raw", value)
+    return json.dumps(raw, indent=2, default=str)
+
+
+async def result(cx: Ctx):
+    ex = await cx.client.get_execution(cx.key, project_id=cx.scope)
+    if not ex.result_id:
+        raise cx.client.error("GET", "/rest/projects/{projectId}/results/{resultId}", None,
+                              "this execution has no result yet")
+    return await cx.client.get_result(ex.result_id, project_id=cx.scope)
+
+
+def show_result(res: Any) -> str:
+    lines = [f"Verdict: {res.verdict or '(none yet)'}", f"Message: {res.message}", "", "Reports:"]
+    lines += [f"  {r.get('name')}: {r.get('href')}" for r in res.reports if isinstance(r, dict)] or ["  (none)"]
+    return "\n".join(lines)
+
+
+async def configurations(cx: Ctx) -> dict[str, Any]:
+    return await cx.client.get_advanced_configurations(cx.key, project_id=cx.scope)
+
+
+async def _configurations_initial(cx: Ctx) -> dict[str, Any]:
+    return {"configurations": await configurations(cx)}
+
+
+def _json_object(value: Any) -> str | None:
+    return None if isinstance(value, dict) else "a JSON object of name: value"
+
+
+async def replace_configurations(cx: Ctx) -> None:
+    await cx.client.update_advanced_configurations(cx.key, cx.values["configurations"], project_id=cx.scope)
+
+
+async def set_configuration(cx: Ctx) -> None:
+    await cx.client.set_advanced_configuration(cx.key, cx.values["name"], cx.values.get("value") or "",
+                                               project_id=cx.scope)
+
+
+FILTER_FIELDS = [
+    Field("status", type="multi", choices=["ALL", *STATUSES], help="none: the active ones"),
+    Field("asset_type", "asset type", help="comma-separated, e.g. APISUITE,APISTUB"),
+    Field("tag", "tags", help="comma-separated; all must match"),
+    Field("environment", help="comma-separated"),
+    Field("completed_after", "completed after", validate=utc_instant),
+    Field("completed_before", "completed before", validate=utc_instant),
+    Field("scheduled_after", "scheduled after", validate=utc_instant),
+    Field("scheduled_before", "scheduled before", validate=utc_instant),
+]
+
+
+async def set_filter(cx: Ctx) -> str:
+    chosen = {k: v for k, v in cx.values.items() if v not in (None, "", [])}
+    if "status" in chosen:
+        chosen["status"] = ",".join(chosen["status"])
+    cx.client.execution_filter = {FILTER_KEYS.get(k, k): v for k, v in chosen.items()}
+    if not chosen:
+        return "Server-side filter cleared: the table shows the chosen view (active by default)."
+    text = ", ".join(f"{k}={v}" for k, v in chosen.items())
+    return f"Server-side filter: {text}\n\nThe table shows it from the next refresh (r: now)."
+
+
+async def _filter_initial(cx: Ctx) -> dict[str, Any]:
+    current = dict(getattr(cx.client, "execution_filter", {}) or {})
+    back = {v: k for k, v in FILTER_KEYS.items()}
+    out = {back.get(k, k): v for k, v in current.items()}
+    if out.get("status"):
+        out["status"] = out["status"].split(",")
+    return out
+
+
+async def _nothing(cx: Ctx) -> None:
+    return None
+
+
+executions = Resource(
+    name="executions",
+    title="Executions",
+    key="id",
+    label="asset",
+    drill="log",
+    columns=[
+        Col("status", width=19, status=STATUS_MEANING),
+        Col("asset"),
+        Col("verdict", width=12, status=VERDICT_MEANING, priority=1),
+        Col("startDate", "started", fmt=age, width=8),
+        Col("duration", fmt=duration, width=8, priority=1),
+        Col("completionDate", "completed", fmt=timestamp, width=20, priority=3),
+        Col("message", priority=2),
+        Col("id", priority=4),  # whole: what `get` prints must work with `describe`
+    ],
+    list=list_executions,
+    detail=detail,
+    log=log,
+    scope=Scope("project", project_options, remember=remember),
+    queries=[Query("a", "active", None), Query("A", "all", "ALL"), Query("F", "failed", FAILED)],
+    actions=[
+        Action("n", "start", start, form=Form("Start an execution", START_FIELDS), mutates=True, row=False,
+               follow=follow_started),
+        Action("x", "stop", stop, mutates=True, bulk=True, show=str,
+               form=Form("Stop executions (one: DELETE; several: one PATCH)", [
+                   Field("ids", "execution ids", type="text", required=True, help="one per line"), *STOP_FIELDS],
+                   initial=_stop_initial)),
+        Action("i", "init log", _nothing, follow=lambda cx, _: follow_log(cx, init=True)),
+        Action("D", "data", detail_with_data, show=show_json),
+        Action("v", "result", result, show=show_result),
+        Action("c", "settings", configurations, show=show_json),
+        Action("C", "replace settings", replace_configurations, mutates=True,
+               form=Form("Advanced configurations (updates or creates each one)", [
+                   Field("configurations", type="json", required=True, validate=_json_object)],
+                   initial=_configurations_initial)),
+        Action("o", "set setting", set_configuration, mutates=True,
+               form=Form("Set one advanced configuration", [Field("name", required=True), Field("value")])),
+        Action("f", "server filter", set_filter, row=False, show=str,
+               form=Form("Server-side filter (empty: none)", FILTER_FIELDS, initial=_filter_initial)),
+    ],
+    aliases=("execution", "exec", "runs"),
+)

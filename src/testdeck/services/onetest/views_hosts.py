@@ -1,0 +1,193 @@
+"""Static agents and docker hosts in the global, team-space and project scopes (one picker: `P`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from testdeck.resources import (
+    ERROR,
+    OK,
+    RUNNING,
+    WARNING,
+    Action,
+    Col,
+    Ctx,
+    Field,
+    Form,
+    Query,
+    Resource,
+    Scope,
+    age,
+)
+from testdeck.services.onetest.api_hosts import Where, parse_where
+from testdeck.services.onetest.views_scopes import default_host_scope, host_scope_options, remember
+
+STATE_MEANING = {"AVAILABLE": OK, "BUSY": RUNNING, "LOST": ERROR}
+DOCKER_MEANING = {"CONNECTED": OK, "SUCCESS": OK, "DISCONNECTED": ERROR, "FAILURE": ERROR, "UNKNOWN": WARNING}
+DERIVED = {"caps", "status", "reason", "version"}  # fields the console adds: never sent back
+
+
+def where_of(cx: Ctx) -> Where:
+    """The CLI's --space ID / --project ID win over the screen's scope."""
+    values = cx.values or {}
+    for kind in ("space", "project"):
+        if values.get(kind):
+            return Where(kind, str(values[kind]))
+    return parse_where(cx.scope)
+
+
+def _flag(cx: Ctx, name: str) -> bool:
+    value = (cx.values or {}).get(name)
+    return name in str(cx.query or "").split(",") or value is True or str(value).lower() in ("1", "true", "yes")
+
+
+def _body(cx: Ctx, fields: list[Field]) -> dict[str, Any]:
+    """For an update: the record as the server sent it, with the form's values over it."""
+    base = {k: v for k, v in (cx.row.raw if cx.row is not None else {}).items() if k not in DERIVED}
+    names = {f.name for f in fields}
+    base.update({k: v for k, v in cx.values.items() if k in names})
+    return base
+
+
+def _port(value: Any) -> str | None:
+    return None if str(value).isdigit() and 0 < int(value) < 65536 else "a port number, 1-65535"
+
+
+def _host_actions(kind: str, fields: list[Field], form: Form, edit_form: Form) -> list[Action]:
+    noun = "agent" if kind == "agents" else "docker host"
+
+    async def create(cx: Ctx):
+        return await cx.client.create_host(kind, where_of(cx), {k: v for k, v in cx.values.items() if v != ""})
+
+    async def update(cx: Ctx):
+        return await cx.client.update_host(kind, where_of(cx), cx.key, _body(cx, fields))
+
+    return [
+        Action("n", "new", create, form=form, mutates=True, row=False),
+        Action("e", "edit", update, form=edit_form, mutates=True),
+        Action("ctrl+d", "delete", lambda cx: cx.client.delete_host(kind, where_of(cx), cx.key),
+               mutates=True, confirm=True),
+        Action("a", "associate", lambda cx: cx.client.associate(kind, cx.key), mutates=True,
+               show=lambda _: f"The {noun} is now associated with the profile's project."),
+        Action("u", "dissociate", lambda cx: cx.client.dissociate(kind, cx.key), mutates=True, confirm=True),
+    ]
+
+
+# --- static agents -----------------------------------------------------------------------------
+
+AGENT_FIELDS = [
+    Field("hostName", "host name", required=True),
+    Field("ipAddress", "IP address"),
+    Field("operatingSystem", "operating system"),
+    Field("architecture"),
+    Field("ram", help="bytes"),
+    Field("pollInterval", "poll interval (ms)", type="int", min=1000, default=5000),
+]
+
+
+async def list_agents(cx: Ctx):
+    return await cx.client.list_hosts("agents", where_of(cx), all=_flag(cx, "all"), normalize=_flag(cx, "normalize"),
+                                      filter=(cx.values or {}).get("filter"))
+
+
+agents = Resource(
+    name="agents",
+    title="Static agents",
+    key="id",
+    label="hostName",
+    columns=[
+        Col("id", width=5),
+        Col("hostName", "host"),
+        Col("state", width=9, status=STATE_MEANING),
+        Col("contactTime", "contact", fmt=age, width=8),
+        Col("operatingSystem", "os", priority=1),
+        Col("engineListSize", "engines", width=7, priority=2),
+        Col("version", width=8, priority=2),
+        Col("caps", "capabilities", priority=3),
+        Col("owner", priority=3),
+    ],
+    list=list_agents,
+    detail=lambda cx: cx.client.get_host("agents", where_of(cx), cx.key),
+    scope=Scope("scope", host_scope_options, default=default_host_scope, remember=remember),
+    queries=[Query("m", "mine", None), Query("A", "all users", "all"), Query("N", "normalized", "all,normalize")],
+    actions=_host_actions("agents", AGENT_FIELDS, Form("New static agent", AGENT_FIELDS),
+                          Form("Edit static agent", AGENT_FIELDS)),
+    aliases=("agent", "staticagents"),
+)
+
+
+# --- docker hosts ------------------------------------------------------------------------------------
+
+DOCKER_FIELDS = [
+    Field("name", help="resource name shown in the UI"),
+    Field("hostName", "host name", required=True),
+    Field("port", required=True, default="2376", validate=_port),
+    Field("secure", "TLS", type="bool", default=True),
+    Field("username"),
+    Field("caCert", "CA certificate", type="text", help="PEM"),
+    Field("clientCert", "client certificate", type="text", help="PEM"),
+    Field("clientKey", "client key", type="secret", help="PEM; never shown again"),
+]
+
+
+def docker_body(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if v not in (None, "")}
+
+
+def _docker_screen() -> type:
+    from testdeck.services.onetest.screens import DockerHostForm  # Textual only when the form opens
+
+    return DockerHostForm
+
+
+def _docker_form(title: str) -> Form:
+    return Form(title, DOCKER_FIELDS, screen=_docker_screen)
+
+
+async def list_dockerhosts(cx: Ctx):
+    return await cx.client.with_status(await cx.client.list_hosts("dockerhosts", where_of(cx)))
+
+
+async def docker_status(cx: Ctx):
+    row = cx.row if cx.row is not None else await cx.client.get_host("dockerhosts", where_of(cx), cx.key)
+    space = (row.get("teamSpaceList") or "").split(",")[0].strip() or None
+    return await cx.client.get_dockerhost_status(cx.key, space)
+
+
+def show_status(status: Any) -> str:
+    info = status.info or {}
+    lines = [f"Status: {status.status}"]
+    if status.reason:
+        lines.append(f"Reason: {status.reason}")
+    if info:
+        lines += ["", "Docker:"] + [f"  {k}: {v}" for k, v in info.items()]
+    return "\n".join(lines)
+
+
+dockerhosts = Resource(
+    name="dockerhosts",
+    title="Docker hosts",
+    key="id",
+    label="name",
+    columns=[
+        Col("id", width=5),
+        Col("name"),
+        Col("hostName", "host"),
+        Col("port", width=5),
+        Col("status", width=12, status=DOCKER_MEANING),
+        Col("version", width=8, priority=1),
+        Col("reason", priority=2),
+        Col("owner", priority=3),
+    ],
+    list=list_dockerhosts,
+    detail=lambda cx: cx.client.get_host("dockerhosts", where_of(cx), cx.key),
+    scope=Scope("scope", host_scope_options, default=default_host_scope, remember=remember),
+    actions=[
+        *_host_actions("dockerhosts", DOCKER_FIELDS, _docker_form("New docker host (ctrl+o: test connection)"),
+                       _docker_form("Edit docker host (ctrl+o: test connection)")),
+        Action("t", "status", docker_status, show=show_status),
+        Action("T", "test connection", lambda cx: cx.client.test_dockerhost_connection(docker_body(cx.row.raw)),
+               show=show_status),
+    ],
+    aliases=("dockerhost", "docker"),
+)
