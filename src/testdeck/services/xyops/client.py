@@ -1,36 +1,142 @@
-"""xyOps adapter: /api/app/NAME/v1, API key in the X-API-Key header only."""
+"""xyOps adapter: /api/app/NAME/v1, API key in the X-API-Key header only.
+
+Tolerant of both the document and the real server (1.0.88): errors arrive as
+HTTP 200 with a non-zero `code` (document, and URLs without /vN) or with the
+status following the code (real /v1 URLs: api 400, session/access 403,
+notfound 404, rate 429, anything else 500). A 500 that carries a code is the
+server refusing, not a crash: it is never retried.
+"""
 
 from __future__ import annotations
 
+import json
+import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from testdeck.http import ApiClient
+from testdeck.errors import ApiError
+from testdeck.http import ApiClient, path as url_path, seg
 from testdeck.records import Record
+
+KEY_HINT = ("check the profile's API key (xyOps keys are 43 characters: letters, digits, - and _; "
+            "`testdeck profile add NAME ...` stores a new one)")
+LIVE_LOG_BYTES = 256 * 1024  # end-aligned chunk asked of tail_live_job_log per poll
 
 
 @dataclass
 class Alert(Record):
     id: str = ""
     title: str = ""
+    enabled: bool = False
+    icon: str = ""
     expression: str = ""
     message: str = ""
     groups: list = field(default_factory=list)
-    email: str = ""
-    web_hook: str = ""
+    actions: list = field(default_factory=list)  # the notifications: [{enabled, condition, type, ...}]
     monitor_id: str = ""
-    enabled: bool = False
     samples: int = 1
+    limit_jobs: bool = False
+    abort_jobs: bool = False
+    exclusive_actions: bool = False
     notes: str = ""
     username: str = ""
     modified: int = 0
     created: int = 0
+    revision: int = 0
 
 
 @dataclass
 class AlertTest(Record):
     result: bool = False
     message: str = ""
+
+
+@dataclass
+class BucketFile(Record):
+    id: str = ""
+    filename: str = ""  # the name as uploaded (case and spaces kept)
+    path: str = ""  # storage path, lowercased: the download URL
+    size: int = 0
+    date: int = 0
+    username: str = ""
+
+
+@dataclass
+class Bucket(Record):
+    id: str = ""
+    title: str = ""
+    enabled: bool = False
+    icon: str = ""
+    notes: str = ""
+    username: str = ""
+    modified: int = 0
+    created: int = 0
+    revision: int = 0
+    data: dict = field(default_factory=dict)  # only from get_bucket
+    files: list = field(default_factory=list)  # BucketFile records, only from get_bucket
+
+
+@dataclass
+class Event(Record):
+    id: str = ""
+    title: str = ""
+    enabled: bool = False
+    category: str = ""
+    plugin: str = ""
+    targets: list = field(default_factory=list)
+    algo: str = ""
+    params: dict = field(default_factory=dict)
+    modified: int = 0
+    jobs: list = field(default_factory=list)  # active jobs, only from get_event
+    queued: int = 0
+
+
+@dataclass
+class Job(Record):
+    id: str = ""
+    event: str = ""
+    state: str = ""
+    progress: float = 0.0
+    server: str = ""
+    started: float = 0.0
+    completed: float = 0.0
+    elapsed: float = 0.0
+    complete: bool = False
+    code: Any = None  # 0, an exit code, or a string such as "abort", "warning", "critical"
+    description: str = ""
+    tags: list = field(default_factory=list)
+    output: str = ""  # the inline log of a completed job with a small log
+    log_file_size: int = 0
+    source: str = ""
+    username: str = ""
+    token: str = ""  # from get_job: lets view_job_log read the log without a key
+
+    @property
+    def finished(self) -> bool:
+        return self.complete or self.state == "complete"
+
+
+@dataclass
+class Server(Record):
+    id: str = ""
+    hostname: str = ""
+    ip: str = ""
+    groups: list = field(default_factory=list)
+    enabled: bool = False
+    info: dict = field(default_factory=dict)
+    offline: bool = False
+    online: bool = True  # get_server says it; active rows say `offline` when gone
+
+
+def error_code(exc: ApiError) -> Any:
+    """The xyOps error code of a failure (from the body kept in `detail`), or None."""
+    try:
+        body = json.loads(exc.detail)
+    except (TypeError, ValueError):
+        return None
+    return body.get("code") if isinstance(body, dict) else None
 
 
 class XyOps(ApiClient):
@@ -41,25 +147,45 @@ class XyOps(ApiClient):
         return {"X-API-Key": self._secret} if self._secret else {}
 
     def check_payload(self, payload: Any) -> str | None:
-        # xyOps answers errors with HTTP 200 and a non-zero `code`.
+        # Document style (and URLs without /vN): HTTP 200 with a non-zero `code`.
         if isinstance(payload, dict) and payload.get("code", 0) not in (0, "0"):
             return str(payload.get("description") or f"error code {payload.get('code')!r}")
         return None
 
-    def _path(self, name: str) -> str:
-        return f"/api/app/{name}/v1"
+    async def call(self, name: str, body: dict | None = None, *, get: bool = False, mutates: bool = True,
+                   expect: str = "json") -> Any:
+        where = url_path("/api/app/{}/v1", name)
+        try:
+            if get:
+                payload = await self.request("GET", where, params=body, expect=expect)
+            else:
+                payload = await self.request("POST", where, json_body=body or {}, mutates=mutates,
+                                             idempotent=not mutates, expect=expect)
+        except ApiError as exc:
+            raise self._explain(exc) from None
+        return payload if isinstance(payload, dict) or expect != "json" else {}
 
-    async def call(self, name: str, body: dict | None = None, *, get: bool = False, mutates: bool = True) -> dict:
-        if get:
-            payload = await self.request("GET", self._path(name), params=body)
-        else:
-            payload = await self.request("POST", self._path(name), json_body=body or {}, mutates=mutates,
-                                         idempotent=not mutates)
-        return payload if isinstance(payload, dict) else {}
+    def _explain(self, exc: ApiError) -> ApiError:
+        code = error_code(exc)
+        if code is None:
+            return exc
+        exc.retryable = code == "rate"  # a coded 500 is a refusal: retrying will not change the answer
+        if code == "session" and KEY_HINT not in exc.message:
+            exc.message = f"{exc.message}: {KEY_HINT}"
+        exc.args = (exc.one_line(),)
+        return exc
 
     async def ping(self) -> str:
         rows = await self.get_alerts()
-        return f"{len(rows)} alerts"
+        what = f"{len(rows)} alerts"
+        # Reads need no privilege; test_alert needs "Edit Alerts" and changes nothing.
+        try:
+            await self.call("test_alert", {"server": "local", "expression": "1 == 1", "message": "testdeck ping"},
+                            mutates=False)
+        except ApiError as exc:
+            if error_code(exc) == "access":
+                what += f"; the key can read but lacks privileges: {exc.message}"
+        return what
 
     # --- alerts ------------------------------------------------------------------
     async def get_alerts(self) -> list[Alert]:
@@ -81,3 +207,169 @@ class XyOps(ApiClient):
 
     async def delete_alert(self, alert_id: str) -> None:
         await self.call("delete_alert", {"id": alert_id})
+
+    # --- buckets -----------------------------------------------------------------
+    async def get_buckets(self) -> list[Bucket]:
+        return await Bucket.amany((await self.call("get_buckets", get=True)).get("rows"))
+
+    async def get_bucket(self, bucket_id: str) -> Bucket:
+        """The definition with its JSON `data` and its `files` (records)."""
+        payload = await self.call("get_bucket", {"id": bucket_id}, get=True)
+        bucket = payload.get("bucket") if isinstance(payload.get("bucket"), dict) else {}
+        data = payload.get("data") if isinstance(payload.get("data"), dict) else {}
+        files = payload.get("files") if isinstance(payload.get("files"), list) else []
+        record = Bucket.from_api({**bucket, "data": data, "files": files})
+        record.files = BucketFile.many(files)
+        return record
+
+    async def create_bucket(self, bucket: dict[str, Any]) -> Bucket:
+        """The server does not echo `data`; the record gets what was sent."""
+        created = (await self.call("create_bucket", bucket)).get("bucket")
+        if isinstance(created, dict) and "data" in bucket:
+            created = {**created, "data": bucket["data"]}
+        return Bucket.from_api(created)
+
+    async def update_bucket(self, bucket_id: str, changes: dict[str, Any]) -> None:
+        """Shallow merge of the definition; a `data` given here REPLACES the whole data object."""
+        await self.call("update_bucket", {**changes, "id": bucket_id})
+
+    async def write_bucket_data(self, bucket_id: str, data: dict[str, Any]) -> dict[str, Any]:
+        """Shallow-merges `data` into the bucket's data; returns the merged data."""
+        payload = await self.call("write_bucket_data", {"id": bucket_id, "data": data, "fetch": True})
+        return payload.get("data") if isinstance(payload.get("data"), dict) else {}
+
+    async def delete_bucket(self, bucket_id: str) -> None:
+        await self.call("delete_bucket", {"id": bucket_id})
+
+    async def upload_bucket_files(self, bucket_id: str, paths: list[str | Path],
+                                  progress: Callable[[int, int], None] | None = None) -> list[BucketFile]:
+        """One multipart request per file (bounded memory), the bucket id in the `id` field.
+
+        `progress` sees (bytes sent, total bytes) over all the files."""
+        paths = [Path(p) for p in paths]
+        sizes = [p.stat().st_size if p.is_file() else 0 for p in paths]
+        total, done = sum(sizes), 0
+        files: Any = []
+        where = url_path("/api/app/{}/v1", "upload_bucket_files")
+        for p, size in zip(paths, sizes):
+            def report(sent: int, _total: int, base: int = done) -> None:
+                if progress:
+                    progress(min(base + sent, total), total)
+            try:
+                payload = await self.upload("POST", where, p, field="file1", data={"id": bucket_id},
+                                            progress=report)
+            except ApiError as exc:
+                raise self._explain(exc) from None
+            done += size
+            files = payload.get("files") if isinstance(payload, dict) else files
+        return BucketFile.many(files)
+
+    async def delete_bucket_file(self, bucket_id: str, filename: str) -> None:
+        await self.call("delete_bucket_file", {"id": bucket_id, "filename": filename})
+
+    def file_url_path(self, file_path: str) -> str:
+        """A file's storage path as a URL path, each segment escaped (data never climbs out)."""
+        return "/" + "/".join(seg(part) for part in file_path.lstrip("/").split("/"))
+
+    async def download_bucket_file(self, file_path: str, dest: str | Path,
+                                   progress: Callable[[int, int], None] | None = None) -> int:
+        """Stream a bucket file to `dest` (never whole in memory); returns the bytes written.
+
+        The file URL needs no key on real servers (the random path segment is its
+        protection), so the key is not sent with it, in the URL or a header."""
+        where = self.file_url_path(file_path)
+        dest = Path(dest)
+        part = dest.with_name(dest.name + ".part")
+        request = self._http.build_request("GET", where)
+        request.headers.pop("X-API-Key", None)
+        written = 0
+        try:
+            response = await self._http.send(request, stream=True)
+        except Exception as exc:  # noqa: BLE001 - one error type out of here
+            raise self.error("GET", where, None, f"connection failed: {exc or type(exc).__name__}",
+                             retryable=True) from None
+        try:
+            if response.status_code >= 400:
+                await response.aread()
+                text = response.text.strip().splitlines()[0] if response.text.strip() else response.reason_phrase
+                raise self.error("GET", where, response.status_code, text, detail=response.text[:4000])
+            total = int(response.headers.get("content-length") or 0)
+            with part.open("wb") as out:
+                async for chunk in response.aiter_bytes(256 * 1024):
+                    out.write(chunk)
+                    written += len(chunk)
+                    if progress:
+                        progress(written, max(total, written))
+            os.replace(part, dest)
+        finally:
+            await response.aclose()
+            part.unlink(missing_ok=True)
+        return written
+
+    # --- events ------------------------------------------------------------------
+    async def get_events(self) -> list[Event]:
+        return await Event.amany((await self.call("get_events", get=True)).get("rows"))
+
+    async def get_event(self, event_id: str) -> Event:
+        """The event with its active `jobs` and the `queued` count."""
+        payload = await self.call("get_event", {"id": event_id}, get=True)
+        event = payload.get("event") if isinstance(payload.get("event"), dict) else {}
+        extra = {k: payload[k] for k in ("jobs", "queued") if k in payload}
+        return Event.from_api({**event, **extra})
+
+    async def run_event(self, event_id: str, params: dict[str, Any] | None = None) -> str:
+        """Start a job now; returns its id. `params` override the event's parameters."""
+        body: dict[str, Any] = {"id": event_id}
+        if params:
+            body["params"] = params
+        payload = await self.call("run_event", body)
+        return str(payload.get("id") or (payload.get("job") or {}).get("id") or "")
+
+    # --- jobs --------------------------------------------------------------------
+    async def get_active_jobs(self, **filters: Any) -> list[Job]:
+        return await Job.amany((await self.call("get_active_jobs", filters or None, get=True)).get("rows"))
+
+    async def search_jobs(self, query: str = "*", limit: int = 100, offset: int = 0) -> list[Job]:
+        """Completed jobs, newest first. Always sends a limit: the real server's default is 1."""
+        body = {"query": query or "*", "limit": limit, "offset": offset}
+        return await Job.amany((await self.call("search_jobs", body, get=True)).get("rows"))
+
+    async def get_job(self, job_id: str) -> Job:
+        payload = await self.call("get_job", {"id": job_id}, get=True)
+        job = payload.get("job") if isinstance(payload.get("job"), dict) else {}
+        record = Job.from_api(job)
+        record.token = str(payload.get("token") or "")
+        return record
+
+    async def tail_live_job_log(self, job_id: str, size: int = LIVE_LOG_BYTES) -> str:
+        """The end of a running job's log (whole lines); "" for an unknown or completed job."""
+        payload = await self.call("tail_live_job_log", {"id": job_id, "bytes": size}, get=True)
+        return str(payload.get("text") or "")
+
+    async def get_job_log(self, job_id: str) -> str | None:
+        """A completed job's archived log; None when the server answers 204 (the log is inline in job.output)."""
+        where = url_path("/api/app/{}/v1", "get_job_log")
+        try:
+            text = await self.request("GET", where, params={"id": job_id}, expect="text")
+        except ApiError as exc:
+            raise self._explain(exc) from None
+        return text or None
+
+    async def view_job_log(self, job_id: str, token: str) -> str:
+        """The whole log by the job's token (active or completed; the token stands in for the key)."""
+        where = url_path("/api/app/{}/v1", "view_job_log")
+        return await self.request("GET", where, params={"id": job_id, "t": token}, expect="text")
+
+    async def abort_job(self, job_id: str) -> None:
+        await self.call("abort_job", {"id": job_id})
+
+    # --- servers -----------------------------------------------------------------
+    async def get_active_servers(self) -> list[Server]:
+        return await Server.amany((await self.call("get_active_servers", get=True)).get("rows"))
+
+    async def get_server(self, server_id: str) -> Server:
+        """The server with its latest host `data` and whether it is `online`."""
+        payload = await self.call("get_server", {"id": server_id}, get=True)
+        server = payload.get("server") if isinstance(payload.get("server"), dict) else {}
+        extra = {k: payload[k] for k in ("data", "online") if k in payload}
+        return Server.from_api({**server, **extra})

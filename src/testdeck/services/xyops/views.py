@@ -1,14 +1,35 @@
-"""xyOps resources for the generic screen and the CLI."""
+"""xyOps resources for the generic screen and the CLI: alerts here; buckets, jobs, events, servers beside."""
 
 from __future__ import annotations
 
-from testdeck.resources import Action, Col, Ctx, Field, Form, Resource, Service, age, yes_no
+import re
+from typing import Any
+
+from testdeck.errors import ApiError
+from testdeck.resources import MUTED, OK, Action, Col, Ctx, Field, Form, Resource, Service, age
 from testdeck.services.xyops import sim
 from testdeck.services.xyops.client import XyOps
+from testdeck.services.xyops.views_buckets import buckets, files
+from testdeck.services.xyops.views_jobs import FAILING, events, jobs
+from testdeck.services.xyops.views_servers import servers
+
+CONDITIONS = ("alert_new", "alert_cleared")
 
 
-def _samples(value: int) -> str | None:
-    return None if value >= 1 else "must be at least 1"
+def alert_id(value: Any) -> str | None:
+    return None if re.fullmatch(r"[a-z0-9_]+", str(value)) else "lowercase letters, digits and _ only"
+
+
+def alert_actions(value: Any) -> str | None:
+    """The notifications: a list of {type, condition, ...} objects, as real alerts keep them."""
+    if not isinstance(value, list):
+        return 'must be a JSON list: [{"type": "email", "condition": "alert_new", "email": "ops@example.com"}]'
+    for n, action in enumerate(value, 1):
+        if not isinstance(action, dict) or not action.get("type"):
+            return f"action {n}: an object with a type (email, web_hook, ...)"
+        if action.get("condition") not in CONDITIONS:
+            return f"action {n}: condition must be one of {', '.join(CONDITIONS)}"
+    return None
 
 
 ALERT_FIELDS = [
@@ -18,20 +39,32 @@ ALERT_FIELDS = [
     Field("monitor_id", "monitor", help="Monitor the alert watches"),
     Field("enabled", type="bool", default=True),
     Field("samples", type="int", default=1, min=1, help="Consecutive samples before firing"),
-    Field("email", help="Comma-separated addresses"),
-    Field("web_hook", "web hook", help="Web hook ID"),
+    Field("icon", help="Material Design icon name, optional"),
+    Field("actions", "notifications", type="json", default=[], validate=alert_actions,
+          help='[{"type": "email", "condition": "alert_new", "email": "..."}], web_hook, ...'),
     Field("notes", type="text"),
 ]
+NEW_ALERT_FIELDS = [Field("id", help="optional; lowercase letters, digits and _", validate=alert_id), *ALERT_FIELDS]
 
 
-async def _servers(cx: Ctx) -> list[tuple[str, str]]:
-    # The alert document has no server list call; the simulator's servers are
-    # offered and any other ID can be typed.
-    return [(sid, f"{sid} ({data['hostname']})") for sid, data in sim.SERVERS.items()]
+async def server_choices(cx: Ctx) -> list[tuple[str, str]]:
+    return [(s.id, f"{s.hostname or s.id} ({s.id})") for s in await cx.client.get_active_servers()]
 
 
 async def _test_initial(cx: Ctx) -> dict:
     return {"expression": cx.row.get("expression"), "message": cx.row.get("message")} if cx.row else {}
+
+
+def server_id(value: Any) -> str | None:
+    return None if re.fullmatch(r"\w+", str(value)) else "letters, digits and _ only"
+
+
+async def test_alert(cx: Ctx):
+    server = cx.values.get("server_id") or cx.values.get("server")
+    if not server:
+        raise ApiError("xyops", cx.client.profile.name, "POST", "test_alert", None,
+                       "choose a server from the list or type its id")
+    return await cx.client.test_alert(server, cx.values["expression"], cx.values["message"])
 
 
 def _show_test(result) -> str:
@@ -43,10 +76,12 @@ alerts = Resource(
     name="alerts",
     title="Alerts",
     key="id",
+    label="title",
+    aliases=("alert",),
     columns=[
         Col("id"),
         Col("title"),
-        Col("enabled", "on", fmt=yes_no, width=3),
+        Col("enabled", "on", fmt=lambda v: "yes" if v else "no", width=3, status=lambda v: OK if v else MUTED),
         Col("monitor_id", "monitor"),
         Col("samples", "n", width=3),
         Col("expression"),
@@ -55,18 +90,18 @@ alerts = Resource(
     list=lambda cx: cx.client.get_alerts(),
     detail=lambda cx: cx.client.get_alert(cx.key),
     actions=[
-        Action("n", "new", lambda cx: cx.client.create_alert(cx.values),
-               form=Form("New alert", ALERT_FIELDS), mutates=True, row=False),
+        Action("n", "new", lambda cx: cx.client.create_alert({k: v for k, v in cx.values.items() if v != ""}),
+               form=Form("New alert", NEW_ALERT_FIELDS), mutates=True, row=False),
         Action("e", "edit", lambda cx: cx.client.update_alert(cx.key, cx.changed),
                form=Form("Edit alert", ALERT_FIELDS), mutates=True),
-        Action("t", "test", lambda cx: cx.client.test_alert(cx.values["server"], cx.values["expression"],
-                                                            cx.values["message"]),
-               form=Form("Test alert on a server", [
-                   Field("server", type="choice", required=True, choices=_servers, help="Server ID"),
+        Action("t", "test", test_alert, form=Form("Test alert on a server", [
+                   Field("server", type="choice", choices=server_choices, help="one of the active servers"),
+                   Field("server_id", "or server id", validate=server_id, help="any server id (wins over the list)"),
                    Field("expression", required=True),
                    Field("message", required=True),
                ], initial=_test_initial), show=_show_test),
-        Action("ctrl+d", "delete", lambda cx: cx.client.delete_alert(cx.key), mutates=True, confirm=True),
+        Action("ctrl+d", "delete", lambda cx: cx.client.delete_alert(cx.key), mutates=True, confirm=True,
+               bulk=True),
     ],
 )
 
@@ -74,7 +109,8 @@ SERVICE = Service(
     name="xyops",
     title="xyOps",
     client=XyOps,
-    resources=[alerts],
+    resources=[alerts, jobs, events, buckets, files, servers],
     create_sim=sim.create_app,
     demo_secret=sim.API_KEY,
+    failing=FAILING,
 )

@@ -1,0 +1,273 @@
+"""xyOps events and jobs: the live jobs table, job logs followed to the end, run an event now."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import time
+from typing import Any
+
+from testdeck import clock
+from testdeck.errors import ApiError
+from testdeck.resources import (ERROR, MUTED, OK, RUNNING, WARNING, Action, Col, Ctx, Failing, Field, Form, LogFeed,
+                                Query, Resource, age, duration)
+
+POLL = 1.0  # seconds between polls of a running job
+RECENT = 100  # completed jobs shown by default (search_jobs always gets a limit: the real default is 1)
+TITLES_TTL = 30.0  # seconds an event-id -> title map is reused
+ANCHOR = 2048  # characters of the log's end kept to find where a new tail continues it
+FAILED = "tags:_error"
+
+
+# --- formatting --------------------------------------------------------------------------------------------
+
+def progress_bar(value: Any, width: int = 10) -> str:
+    try:
+        fraction = min(1.0, max(0.0, float(value)))
+    except (TypeError, ValueError):
+        return ""
+    full = round(fraction * width)
+    return "█" * full + "░" * (width - full) + f" {fraction * 100:3.0f}%"
+
+
+def result(code: Any) -> str:
+    """job.code as the job's result: 0 success, an exit code, or a word such as abort."""
+    if code is None or code == "":
+        return ""
+    if code in (0, "0"):
+        return "success"
+    if isinstance(code, (int, float)) and not isinstance(code, bool):
+        return f"exit {code:g}"
+    return str(code)
+
+
+def result_meaning(code: Any) -> str | None:
+    if code is None or code == "":
+        return None
+    if code in (0, "0"):
+        return OK
+    return WARNING if code in ("abort", "warning") else ERROR
+
+
+STATE_MEANING = {"active": RUNNING, "starting": RUNNING, "finishing": RUNNING, "ready": RUNNING,
+                 "queued": MUTED, "start_delay": MUTED, "retry_delay": WARNING, "complete": MUTED}
+
+
+def _elapsed(job) -> float | None:
+    if job.get("elapsed"):
+        return job.get("elapsed")
+    started = job.get("started")
+    return clock.now() - started if started and not job.get("complete") else None
+
+
+# --- listing -----------------------------------------------------------------------------------------------
+
+async def event_titles(client) -> dict[str, str]:
+    """Event id -> title, cached on the client a little while (a job only names its event's id)."""
+    cached = getattr(client, "_xy_titles", None)
+    if cached and time.monotonic() - cached[0] < TITLES_TTL:
+        return cached[1]
+    titles = {e.id: e.title for e in await client.get_events()}
+    client._xy_titles = (time.monotonic(), titles)
+    return titles
+
+
+async def decorate(client, rows: list) -> list:
+    try:
+        titles = await event_titles(client)
+    except ApiError:
+        titles = {}
+    for job in rows:
+        job.raw["event_title"] = titles.get(job.event, job.event)
+        job.raw["run_time"] = _elapsed(job)
+    return rows
+
+
+async def list_jobs(cx: Ctx, event: str | None = None) -> list:
+    """Default: the active jobs, then the last 100 completed. A Query or --query/--event narrows it."""
+    event = event or cx.values.get("event")
+    query = cx.values.get("query") or cx.query
+    if event:
+        query = f"event:{event}"
+    rows = []
+    if query is None or event:
+        rows = [j for j in await cx.client.get_active_jobs() if not event or j.event == event]
+    rows += await cx.client.search_jobs(query or "*", limit=int(cx.values.get("limit") or RECENT))
+    return await decorate(cx.client, rows)
+
+
+def jobs_of(event_id: str, title: str):
+    return dataclasses.replace(jobs, title=f"Jobs of {title}"[:40],
+                               list=lambda cx: list_jobs(cx, event=event_id), queries=[])
+
+
+def jobs_screen(cx: Ctx, event) -> Any:
+    """The jobs resource narrowed to one event, on the generic screen of the same profile."""
+    from textual._context import active_app
+
+    from testdeck.screens.resource import ResourceScreen
+
+    app = active_app.get()
+    session = next(s for s in app.sessions.values() if s.client is cx.client)
+    return ResourceScreen(session, jobs_of(event.id, event.title or event.id))
+
+
+async def event_options(cx: Ctx) -> list[tuple[str, str]]:
+    return [(e.id, f"{e.title} ({e.id})") for e in await cx.client.get_events()]
+
+
+async def chosen_event(cx: Ctx):
+    return await cx.client.get_event(cx.values["event"])
+
+
+# --- logs ----------------------------------------------------------------------------------------------------
+
+class LogFollower:
+    """Turns end-aligned tails of a growing log into only the new complete lines.
+
+    Keeps the count of characters shown and the last ANCHOR of them (bounded
+    memory): a tail that holds the whole log continues at that count, a cut
+    tail continues after the anchor; if neither fits, a gap is reported."""
+
+    def __init__(self) -> None:
+        self.seen = 0
+        self.anchor = ""
+
+    def fresh(self, text: str) -> tuple[str, bool]:
+        """(new text, whether something was skipped)."""
+        a = self.anchor
+        if not a:
+            return text, False
+        if len(text) >= self.seen and text[self.seen - len(a):self.seen] == a:
+            return text[self.seen:], False
+        i = text.find(a)
+        if i >= 0:
+            return text[i + len(a):], False
+        return text, True
+
+    def take(self, text: str, final: bool = False) -> tuple[list[str], bool]:
+        new, gap = self.fresh(text)
+        cut = len(new) if final else new.rfind("\n") + 1  # a running log's last line may still grow
+        done = new[:cut]
+        if gap:
+            self.seen = len(text) - len(new) + cut
+        else:
+            self.seen += cut
+        self.anchor = (self.anchor + done)[-ANCHOR:]
+        lines = done.splitlines()
+        return lines, gap
+
+
+async def final_log(client, job) -> str:
+    """A completed job's log: inline output, else the archive, else (204) view_job_log with its token."""
+    if job.output:
+        return job.output
+    text = await client.get_job_log(job.id)
+    if text is None:
+        token = job.token or (await client.get_job(job.id)).token
+        text = await client.view_job_log(job.id, token)
+    return text or ""
+
+
+def summary(job) -> str:
+    words = [f"-- {job.state or 'complete'}", f"result {result(job.code) or '?'}"]
+    if job.description:
+        words.append(job.description)
+    if job.elapsed:
+        words.append(f"after {duration(job.elapsed)}")
+    return " · ".join(words)
+
+
+async def follow_job(client, job_id: str) -> LogFeed:
+    """Follow a job's log: live tail while active (only new text), then the final log, then its result."""
+    job = await client.get_job(job_id)
+    yield [f"-- job {job_id} · event {job.event} · server {job.server or '?'} · {job.state or '?'}"]
+    follower = LogFollower()
+    while not job.finished:
+        lines, gap = follower.take(await client.tail_live_job_log(job_id))
+        if gap:
+            lines.insert(0, "-- (log skipped here: it grew faster than it was read)")
+        if lines:
+            yield lines
+        await asyncio.sleep(POLL)
+        job = await client.get_job(job_id)
+    lines, gap = follower.take(await final_log(client, job), final=True)
+    if gap:
+        lines.insert(0, "-- (final log follows in full)")
+    yield [*lines, summary(job)]
+
+
+def job_log(cx: Ctx) -> LogFeed:
+    return follow_job(cx.client, cx.key)
+
+
+def follow_new_job(cx: Ctx, job_id: Any) -> LogFeed:
+    return follow_job(cx.client, str(job_id))
+
+
+# --- declarations ---------------------------------------------------------------------------------------
+
+jobs = Resource(
+    name="jobs",
+    title="Jobs",
+    key="id",
+    label="event_title",
+    aliases=("job",),
+    drill="log",
+    columns=[
+        Col("event_title", "event"),
+        Col("state", width=8, status=STATE_MEANING),
+        Col("progress", fmt=progress_bar, width=15),
+        Col("code", "result", fmt=result, width=8, status=result_meaning),
+        Col("server", priority=1),
+        Col("started", fmt=age, width=7),
+        Col("run_time", "elapsed", fmt=duration, width=7),
+        Col("id", width=16, priority=2),
+    ],
+    list=list_jobs,
+    detail=lambda cx: cx.client.get_job(cx.key),
+    log=job_log,
+    queries=[Query("f", "failed", FAILED), Query("c", "completed", "*")],
+    actions=[
+        Action("x", "abort", lambda cx: cx.client.abort_job(cx.key), mutates=True, confirm=True, bulk=True),
+        Action("v", "event jobs", chosen_event, row=False, screen=jobs_screen,
+               form=Form("Jobs of one event", [Field("event", type="choice", required=True, choices=event_options)])),
+    ],
+)
+
+events = Resource(
+    name="events",
+    title="Events",
+    key="id",
+    label="title",
+    aliases=("event",),
+    columns=[
+        Col("title"),
+        Col("enabled", "on", fmt=lambda v: "yes" if v else "no", width=3, status=lambda v: OK if v else MUTED),
+        Col("plugin", width=10),
+        Col("category", priority=2),
+        Col("targets", fmt=lambda v: ",".join(map(str, v or [])), priority=1),
+        Col("id", width=16, priority=3),
+        Col("modified", fmt=age, width=8),
+    ],
+    list=lambda cx: cx.client.get_events(),
+    detail=lambda cx: cx.client.get_event(cx.key),  # with its active jobs
+    actions=[
+        Action("x", "run now", lambda cx: cx.client.run_event(cx.key, cx.values.get("params") or None),
+               mutates=True, follow=follow_new_job, form=Form("Run the event now", [
+                   Field("params", "parameter overrides", type="json", default={},
+                         validate=lambda v: None if isinstance(v, dict) else "must be a JSON object: { ... }",
+                         help="JSON object merged over the event's params; {} for none"),
+               ])),  # prefilled with the event's own params
+        Action("o", "jobs", lambda cx: cx.client.get_event(cx.key), screen=jobs_screen),
+    ],
+)
+
+
+def _failed_job(job) -> bool:
+    return bool(job.get("complete")) and job.get("code") not in (0, "0", None, "")
+
+
+FAILING = [Failing("jobs", _failed_job, severity="error", what=lambda j: f"{j.get('event_title')} ({j.get('id')})",
+                   message=lambda j: j.get("description") or result(j.get("code")),
+                   since=lambda j: j.get("completed"), query=FAILED)]
