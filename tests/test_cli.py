@@ -54,7 +54,7 @@ def test_describe_prints_one_record(xyops_profile, capsys):
 def test_api_error_is_one_line_with_the_servers_words_and_exit_1(xyops_profile, capsys):
     assert cli.main(["describe", "alerts", "nope"]) == 1
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "Alert not found: nope" in err
+    assert err.count("\n") == 1 and "Failed to locate alert: nope" in err
 
 
 def test_wrong_key_exit_1_and_the_key_is_not_printed(xyops_profile, capsys, monkeypatch):

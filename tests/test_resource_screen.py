@@ -122,7 +122,7 @@ async def test_server_rejection_keeps_what_was_typed(deck):
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: "server refused" in str(form.query_one("#server-error").render()),
                        what="server message")
-        assert "Expression compile error" in str(form.query_one("#server-error").render())
+        assert "Failed to compile alert expression" in str(form.query_one("#server-error").render())
         assert app.screen is form and form.query_one("#f-title").value == "Broken"
         assert form.query_one("#f-expression").value == "monitors.x >"
         assert len(sim_app.state.alerts) == 6

@@ -127,7 +127,8 @@ class LogFollower:
 
     Keeps the count of characters shown and the last ANCHOR of them (bounded
     memory): a tail that holds the whole log continues at that count, a cut
-    tail continues after the anchor; if neither fits, a gap is reported."""
+    tail continues after the anchor (or after the part of it the tail starts
+    with); if none fits, a gap is reported."""
 
     def __init__(self) -> None:
         self.seen = 0
@@ -143,7 +144,13 @@ class LogFollower:
         i = text.find(a)
         if i >= 0:
             return text[i + len(a):], False
-        return text, True
+        # a cut tail that starts inside the anchor: the longest run of its whole lines the anchor ends with
+        best, nl = 0, text.find("\n")
+        while 0 <= nl < len(a):
+            if a.endswith(text[:nl + 1]):
+                best = nl + 1
+            nl = text.find("\n", nl + 1)
+        return (text[best:], False) if best else (text, True)
 
     def take(self, text: str, final: bool = False) -> tuple[list[str], bool]:
         new, gap = self.fresh(text)
