@@ -89,6 +89,8 @@ class Field:
     min: float | None = None
     max: float | None = None
     validate: Callable[[Any], str | None] | None = None  # extra check: an error message or None
+    # a service's own input widget: (field, initial value, ctx) -> a widget with a `.value`
+    widget: Callable[[Field, Any, Ctx], Any] | None = None
 
     @property
     def title(self) -> str:

@@ -150,6 +150,10 @@ class FormScreen(ModalScreen[Any]):
     def _widget(self, f: Field):
         wid = f"f-{f.name}"
         value = self.initial.get(f.name, f.default)
+        if f.widget is not None:  # a service's own editor (key/value maps, pickers)
+            widget = f.widget(f, value, self.ctx)
+            widget.id = wid
+            return widget
         if f.type == "bool":
             return Switch(value=bool(value), id=wid)
         if f.type in ("text", "json"):

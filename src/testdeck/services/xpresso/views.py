@@ -1,12 +1,107 @@
-"""XPRESSO resources: requests (list, detail, submit, stop)."""
+"""XPRESSO resources: requests (list, detail screen, submit, bundle submit, stop)."""
 
 from __future__ import annotations
 
+import asyncio
+import re
+import time
 from typing import Any
 
-from testdeck.resources import Action, Col, Ctx, Field, Form, Resource, Service, age, plain
+from testdeck.errors import ApiError
+from testdeck.records import Record
+from testdeck.resources import (Action, Col, Ctx, Failing, Field, Form, Query,
+                                Resource, Service, age, duration)
 from testdeck.services.xpresso import sim
-from testdeck.services.xpresso.client import Xpresso
+from testdeck.services.xpresso import token as jwt
+from testdeck.services.xpresso.client import ACTIVE_STATES, FAILED_STATES, STOPPED_STATES, XRequest, Xpresso
+from testdeck.services.xpresso.model import meaning as state_meaning
+
+UUID = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$")
+
+
+def _rate(value: Any) -> str:
+    return "" if value is None else f"{float(value):.0f}%"
+
+
+# --- list and detail (tokens masked unless the user asks to reveal them) ---------------------
+
+def masked(record: XRequest) -> XRequest:
+    return XRequest.from_api(jwt.mask(record.raw))
+
+
+QUERIES = {
+    "active": lambda r, me: r.state.upper() in ACTIVE_STATES,
+    "failed": lambda r, me: r.state.upper() in FAILED_STATES,
+    "passed": lambda r, me: r.state.upper() == "PASSED",
+    "stopped": lambda r, me: r.state.upper() in STOPPED_STATES,
+    "mine": lambda r, me: r.submitter == me,
+}
+
+
+async def list_requests(cx: Ctx) -> list[XRequest]:
+    rows = await cx.client.get_requests()
+    if cx.query in QUERIES:
+        me = None
+        if cx.query == "mine":
+            info = cx.client.token
+            if info is None or not info.user:
+                raise ApiError("xpresso", cx.client.profile.name, "GET", "/api/v1/requests", None,
+                               "mine: the API token names no user (not a readable JWT)")
+            me = info.user
+        rows = [r for r in rows if QUERIES[cx.query](r, me)]
+    if cx.values.get("reveal"):
+        return rows
+    # `get -o json` prints the records: no token may leave unmasked (off the loop for big lists)
+    return await asyncio.to_thread(lambda: [masked(r) for r in rows]) if len(rows) > 200 else [masked(r) for r in rows]
+
+
+async def get_request(cx: Ctx) -> XRequest:
+    record = await cx.client.get_request(cx.key)
+    return record if cx.values.get("reveal") else masked(record)
+
+
+# --- what the group has used: the pickers' suggestions -------------------------------------
+
+_catalog: dict[int, tuple[float, asyncio.Future]] = {}
+CATALOG_TTL = 15.0
+
+
+async def catalog(cx: Ctx) -> dict[str, dict[str, str]]:
+    """{"profile"|"bundle"|"testbed"|"topology": {name: uuid}} seen in the group's requests.
+
+    The API has no call listing them; one list call per form serves every picker."""
+    key = id(cx.client)
+    hit = _catalog.get(key)
+    if hit is None or time.monotonic() - hit[0] > CATALOG_TTL or (hit[1].done() and hit[1].exception()):
+        hit = (time.monotonic(), asyncio.ensure_future(_harvest(cx.client)))
+        _catalog[key] = hit
+    return await asyncio.shield(hit[1])
+
+
+async def _harvest(client: Xpresso) -> dict[str, dict[str, str]]:
+    out: dict[str, dict[str, str]] = {"profile": {}, "bundle": {}, "testbed": {}, "topology": {}}
+
+    def add(kind: str, ref: Any) -> None:
+        if isinstance(ref, dict) and ref.get("uuid") and ref.get("name"):
+            out[kind].setdefault(str(ref["name"]), str(ref["uuid"]))
+
+    for r in await client.get_requests():
+        bundle = r.raw.get("bundle")
+        add("bundle", bundle)
+        for item in (i for i in r.items if isinstance(i, dict)):
+            if not bundle:
+                add("profile", item.get("profile"))
+            for bed in item.get("submitted_testbeds") or []:
+                add("testbed", bed)
+            add("testbed", item.get("selected_testbed"))
+            add("topology", item.get("topology"))
+    return out
+
+
+def _options(kind: str):
+    async def load(cx: Ctx) -> list[tuple[str, str]]:
+        return [(uuid, name) for name, uuid in sorted((await catalog(cx))[kind].items())]
+    return load
 
 
 def _split(value: Any) -> list[str] | None:
@@ -17,67 +112,198 @@ def _split(value: Any) -> list[str] | None:
     return [part.strip() for part in str(value).split(",") if part.strip()] or None
 
 
-def _rate(value: Any) -> str:
-    return "" if value is None else f"{float(value):.0f}%"
+async def _resolve(cx: Ctx, kind: str, names: list[str] | None) -> list[str] | None:
+    """Names typed in a picker as uuids; a uuid or an unknown name goes as typed (the server judges)."""
+    if not names or all(UUID.match(n) for n in names):
+        return names
+    known = (await catalog(cx))[kind]
+    folded = {k.casefold(): v for k, v in known.items()}
+    return [n if UUID.match(n) else folded.get(n.casefold(), n) for n in names]
 
 
-def _submit_payload(values: dict[str, Any]) -> dict[str, Any]:
-    options: dict[str, Any] = {
+# --- submit ---------------------------------------------------------------------------------
+
+def _kv_problem(pairs: Any) -> str | None:
+    seen = set()
+    for n, (key, _value) in enumerate(pairs, 1):
+        if not key:
+            return f"row {n}: a value without a key"
+        if key in seen:
+            return f"key {key!r} given twice"
+        seen.add(key)
+    return None
+
+
+def _kv(pairs: Any, typed: bool) -> dict[str, Any] | None:
+    """Editor rows as a map; job and harness arguments read true/false as booleans (`--turbo: true`)."""
+    if not pairs:
+        return None
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        text = str(value).strip()
+        out[key] = {"true": True, "false": False}.get(text.lower(), text) if typed else str(value)
+    return out
+
+
+def _kv_widget(field: Field, value: Any, ctx: Ctx):
+    from testdeck.services.xpresso.inputs import kv_editor  # Textual only when a form opens
+
+    return kv_editor(field, value, ctx)
+
+
+def _kv_field(name: str, help: str) -> Field:
+    return Field(name, type="kv", help=help, validate=_kv_problem, widget=_kv_widget)
+
+
+def _pick_field(name: str, kind: str, help: str, required: bool = False) -> Field:
+    def widget(field: Field, value: Any, ctx: Ctx):
+        from testdeck.services.xpresso.inputs import picker
+
+        return picker(_options(kind))(field, value, ctx)
+
+    return Field(name, required=required, help=help, widget=widget)
+
+
+def refused(cx: Ctx, message: str) -> ApiError:
+    """A refusal made before sending (the form shows it as "refused: ...")."""
+    return ApiError("xpresso", cx.client.profile.name, "POST", "/api/v1/requests", None, message)
+
+
+def _common(values: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "submitted_for": values.get("submitted_for") or None,
         "description": values.get("description") or None,
         "tags": _split(values.get("tags")),
         "branch": values.get("branch") or None,
-        "submitted_for": values.get("submitted_for") or None,
+        # unchecked: left out, so the server's default applies
+        "compare_baseline": True if values.get("compare_baseline") else None,
+        "is_baseline": True if values.get("is_baseline") else None,
+        "clean": True if values.get("clean") else None,
         "max_request_runtime_seconds": values.get("max_request_runtime_seconds") or None,
     }
-    return options
 
 
-async def _submit(cx: Ctx):
+def submit_payload(values: dict[str, Any]) -> dict[str, Any]:
+    """The options of a profile request from form values (before names are resolved)."""
+    params = {"env_vars": _kv(values.get("env_vars"), typed=False),
+              "job_args": _kv(values.get("job_args"), typed=True),
+              "harness_args": _kv(values.get("harness_args"), typed=True)}
+    params = {k: v for k, v in params.items() if v}
+    return {**_common(values), "testbeds": _split(values.get("testbeds")),
+            "topologies": _split(values.get("topologies")), "parameters": params or None}
+
+
+async def submit(cx: Ctx) -> XRequest:
     values = cx.values
-    options = _submit_payload(values)
-    if values.get("bundle"):
-        return await cx.client.submit_bundle_request(values["bundle"], **options)
-    return await cx.client.submit_request(values.get("profile") or "", testbeds=_split(values.get("testbeds")),
-                                          **options)
+    profile = str(values.get("profile") or "").strip()
+    if not profile:
+        raise refused(cx, "a request needs a profile (for a bundle, use b: submit bundle)")
+    options = submit_payload(values)
+    if options["testbeds"] and options["topologies"]:
+        raise refused(cx, "give testbeds or topologies, not both (the server answers 400)")
+    options["testbeds"] = await _resolve(cx, "testbed", options["testbeds"])
+    options["topologies"] = await _resolve(cx, "topology", options["topologies"])
+    [uuid] = await _resolve(cx, "profile", [profile]) or [profile]
+    return await cx.client.submit_request(uuid, **options)
 
 
-def _show_submitted(result) -> str:
-    return f"Submitted {plain(result.request_id)}: {plain(result.state)}\n{plain(result.request_url)}"
+async def submit_bundle(cx: Ctx) -> XRequest:
+    bundle = str(cx.values.get("bundle") or "").strip()
+    if not bundle:
+        raise refused(cx, "a bundle request needs a bundle")
+    [uuid] = await _resolve(cx, "bundle", [bundle]) or [bundle]
+    return await cx.client.submit_bundle_request(uuid, **_common(cx.values))
 
 
-SUBMIT_FIELDS = [
-    Field("profile", help="Profile uuid (or give a bundle instead)"),
-    Field("bundle", help="Bundle uuid: testbeds and arguments come from the bundle"),
-    Field("testbeds", help="Comma-separated testbed uuids (profile requests only)"),
+COMMON_FIELDS = [
+    Field("submitted_for", "submitted for", help="user the request runs for"),
     Field("description", type="text"),
-    Field("tags", help="Comma-separated"),
+    Field("tags", help="comma-separated"),
     Field("branch"),
-    Field("submitted_for", "submitted for", help="User the request runs for"),
-    Field("max_request_runtime_seconds", "max runtime (s)", type="int", min=1),
+    Field("compare_baseline", "compare baseline", type="bool"),
+    Field("is_baseline", "is baseline", type="bool"),
+    Field("clean", type="bool", help="clean the testbed first"),
+    Field("max_request_runtime_seconds", "max runtime (s)", type="int", min=1, help="a positive whole number"),
 ]
+SUBMIT_FORM = Form("Submit request", [
+    _pick_field("profile", "profile", "name or uuid", required=True),
+    _pick_field("testbeds", "testbed", "comma-separated; or topologies, not both"),
+    _pick_field("topologies", "topology", "comma-separated; or testbeds, not both"),
+    *COMMON_FIELDS,
+    _kv_field("env_vars", "environment variables"),
+    _kv_field("job_args", "job arguments (true/false become booleans)"),
+    _kv_field("harness_args", "harness arguments"),
+])
+BUNDLE_FORM = Form("Submit bundle request", [
+    _pick_field("bundle", "bundle", "name or uuid; testbeds and arguments come from the bundle", required=True),
+    *COMMON_FIELDS,
+])
+
+
+def follow(ctx: Ctx, result: XRequest):
+    """After a submit: the new request's detail screen, refreshed live until it ends."""
+    from testdeck.services.xpresso.screens import RequestScreen
+
+    return RequestScreen(ctx.client, result.request_id, follow=True)
+
+
+def open_request(ctx: Ctx, result: XRequest):
+    from testdeck.services.xpresso.screens import RequestScreen
+
+    return RequestScreen(ctx.client, ctx.key or result.request_id, record=result)
+
+
+async def stop(cx: Ctx) -> XRequest:
+    reason = str(cx.values.get("reason") or "").strip()
+    if not reason:
+        raise ApiError("xpresso", cx.client.profile.name, "PATCH", "stop", None, "a stop needs a reason")
+    return await cx.client.stop_request(cx.key, reason)
+
+
+STOP_FORM = Form("Stop request", [Field("reason", required=True, help="why it is stopped (the team sees it)")])
+
+
+def _failing_message(r: Record) -> str:
+    for item in r.get("items") or []:
+        if isinstance(item, dict) and item.get("error_detail"):
+            return str(item["error_detail"])
+    summary = r.get("consolidated_summary") or {}
+    return f"{r.get('failed')} of {summary.get('total_tasks', '?')} tasks failed or errored"
+
 
 requests = Resource(
     name="requests",
     title="Requests",
     key="request_id",
+    label="name",
     columns=[
-        Col("request_id", "id", width=11),
-        Col("state", width=9),
+        Col("request_id", "id", width=10),
+        Col("state", width=9, status=state_meaning),
         Col("name", "job"),
-        Col("profile"),
-        Col("testbed"),
-        Col("success_rate", "pass", fmt=_rate, width=5),
-        Col("submitter"),
-        Col("date_created", "age", fmt=age, width=8),
+        Col("results", "pass/fail", priority=1),
+        Col("success_rate", "rate", fmt=_rate, width=4, priority=1),
+        Col("date_created", "created", fmt=age, width=7, priority=1),
+        Col("duration", "took", fmt=duration, width=6, priority=2),
+        Col("submitter", priority=2),
+        Col("n_items", "items", width=5, priority=3),
+        Col("verdict", width=7, status=state_meaning, priority=4),
+        Col("date_completed", "completed", fmt=age, width=9, priority=4),
     ],
-    list=lambda cx: cx.client.get_requests(),
-    detail=lambda cx: cx.client.get_request(cx.key),
+    list=list_requests,
+    detail=get_request,
     actions=[
-        Action("n", "submit", _submit, form=Form("Submit request", SUBMIT_FIELDS), mutates=True, row=False,
-               show=_show_submitted),
-        Action("x", "stop", lambda cx: cx.client.stop_request(cx.key, cx.values.get("reason") or ""),
-               form=Form("Stop request", [Field("reason", default="stopped from testdeck")]),
-               mutates=True, confirm=True),
+        Action("o", "open", lambda cx: cx.client.get_request(cx.key), screen=open_request),
+        Action("n", "submit", submit, form=SUBMIT_FORM, mutates=True, row=False, screen=follow),
+        Action("b", "bundle", submit_bundle, form=BUNDLE_FORM, mutates=True, row=False, screen=follow),
+        Action("x", "stop", stop, form=STOP_FORM, mutates=True, confirm=True, bulk=True),
+    ],
+    queries=[
+        Query("A", "all", None),
+        Query("R", "active", "active"),
+        Query("F", "failed", "failed"),
+        Query("O", "passed", "passed"),
+        Query("X", "stopped", "stopped"),
+        Query("M", "mine", "mine"),
     ],
     aliases=("request", "req"),
 )
@@ -90,4 +316,8 @@ SERVICE = Service(
     create_sim=sim.create_app,
     demo_fields={"group": sim.DEMO_GROUP},
     demo_secret=sim.DEMO_TOKEN,
+    failing=[Failing("requests", when=lambda r: str(r.get("state") or "").upper() in FAILED_STATES,
+                     severity="error", what=lambda r: f"{r.get('request_id')} {r.get('name')}",
+                     message=_failing_message, since=lambda r: r.get("date_completed") or r.get("date_created"),
+                     query="failed")],
 )

@@ -1,0 +1,94 @@
+"""XPRESSO tokens: read the JWT payload (no signature check) and mask tokens for display.
+
+The API token is a JWT whose payload carries username, group and exp. The
+console reads it to say who you are and when the token expires; it never trusts
+it for anything else (the server checks the signature).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+WARN_DAYS = 7  # warn when the token expires within this many days
+MASK = "••••••"
+# `Jwt <token>`, `Bearer <token>` (also `#Jwt+<token>` in URLs) and bare JWTs (three base64url parts)
+_SCHEMED = re.compile(r"\b(Jwt|JWT|Bearer|bearer|Token|token)([ +]|%20)([A-Za-z0-9._~+/=-]{8,})")
+_BARE_JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
+_SECRET_KEY = re.compile(r"token|secret|password|passwd|api_key|apikey", re.I)
+
+
+@dataclass
+class TokenInfo:
+    user: str | None
+    group: str | None
+    exp: float | None
+
+    def expiry(self, now: float) -> tuple[str, str | None]:
+        """(`expires 2030-01-01`, a warning or None) as of `now`."""
+        if self.exp is None:
+            return "no expiry in token", None
+        day = date(self.exp)
+        left = self.exp - now
+        if left <= 0:
+            return f"token expired on {day}", f"token expired on {day}"
+        if left < WARN_DAYS * 86400:
+            days = int(left // 86400)
+            when = "today" if days == 0 else f"in {days} day{'s' if days != 1 else ''}"
+            return f"token expires {day}", f"token expires {when} ({day}): get a new one from your XPRESSO profile page"
+        return f"token expires {day}", None
+
+
+def date(epoch: float) -> str:
+    return dt.datetime.fromtimestamp(epoch, dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def strip_scheme(token: str) -> str:
+    scheme, sep, rest = token.strip().partition(" ")
+    return rest.strip() if sep else scheme
+
+
+def decode(token: str | None) -> TokenInfo | None:
+    """The JWT payload's user, group and exp; None when the token is not a readable JWT."""
+    if not token:
+        return None
+    parts = strip_scheme(token).split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4))
+        payload = json.loads(raw)
+    except (binascii.Error, ValueError):
+        return None
+    if not isinstance(payload, dict):
+        return None
+    exp = payload.get("exp")
+    user = payload.get("username") or payload.get("user") or payload.get("sub")
+    group = payload.get("group")
+    return TokenInfo(str(user) if user else None, str(group) if group else None,
+                     float(exp) if isinstance(exp, (int, float)) and not isinstance(exp, bool) else None)
+
+
+def mask_text(text: str) -> str:
+    """Every token-looking part of a string replaced by •••••• (the scheme word is kept)."""
+    text = _SCHEMED.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}", text)
+    return _BARE_JWT.sub(MASK, text)
+
+
+def mask(value: Any, key: str = "") -> Any:
+    """A copy of a JSON value with tokens masked: values under token-like keys, and token-looking strings."""
+    if isinstance(value, dict):
+        return {k: mask(v, str(k)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [mask(v, key) for v in value]
+    if isinstance(value, str) and value:
+        if _SECRET_KEY.search(key) and not key.endswith("_url"):
+            scheme = value.split(" ", 1)[0] if " " in value.strip() else ""
+            return f"{scheme} {MASK}".strip()
+        return mask_text(value)
+    return value
