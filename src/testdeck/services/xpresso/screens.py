@@ -44,7 +44,7 @@ class _Followed(Screen):
     BINDINGS = [
         Binding("escape", "back", "back"),
         Binding("r", "refresh", "refresh", show=False),
-        Binding("j", "json", "json"),
+        Binding("d", "json", "json"),
         Binding("v", "reveal", "reveal tokens", show=False),
     ]
 

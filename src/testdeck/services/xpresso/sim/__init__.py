@@ -83,7 +83,8 @@ def create_app(config: SimConfig | None = None) -> Any:
         kind = "bundle" if job in BUNDLES else "profile"
         req = new_request(group, "alice" if n in (1, 4, 8) else DEMO_USER, start - ago / config.speed,
                           {kind: job, "description": f"seeded run ({(BUNDLES | PROFILES)[job].name})",
-                           "tags": ["seed"], "branch": "master", "clean": n == 0})
+                           "tags": ["seed"], "branch": "master", "clean": n == 0,
+                           **({"testbeds": list(TESTBEDS)[:2]} if n == 1 else {})})
         if stop_after is not None:
             req.update(stopped_after=stop_after, stop_reason="testbed needed for a hotfix", stop_user=DEMO_USER)
     for n in range(config.size):
@@ -210,8 +211,8 @@ def create_app(config: SimConfig | None = None) -> Any:
     routes = [
         Route("/api/v1/requests", endpoint(list_requests), methods=["GET"]),
         Route("/api/v1/requests", endpoint(submit, "run_request"), methods=["POST"]),
-        Route("/api/v1/requests/{request_id}", endpoint(get_request), methods=["GET"]),
-        Route("/api/v1/requests/{request_id}/stop", endpoint(stop, "stop_request"), methods=["PATCH"]),
+        Route("/api/v1/requests/{request_id:path}", endpoint(get_request), methods=["GET"]),
+        Route("/api/v1/requests/{request_id:path}/stop", endpoint(stop, "stop_request"), methods=["PATCH"]),
     ]
     app = Starlette(routes=routes)
     app.state.requests = requests
