@@ -1,0 +1,141 @@
+"""The action journal: every mutating request the console or the CLI sends. UI-free.
+
+JSON lines in the user's state directory (0600, rotated by size): time,
+profile, service, action, method, path, the body with secrets redacted, the
+outcome, and the equivalent curl command with the secret as an environment
+variable reference. A write failure is reported to the caller and never
+blocks the action.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import json
+import os
+import shlex
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from testdeck import clock
+from testdeck.credentials import env_var
+
+MAX_BYTES = 5 * 1024 * 1024  # rotate past this; keep KEEP old files
+KEEP = 3
+MAX_BODY = 16 * 1024  # a journal line keeps at most this much of a body
+
+# the action the user asked for ("delete", "stop"), set by the screen or `testdeck do` around the call
+current_action: contextvars.ContextVar[str | None] = contextvars.ContextVar("testdeck_action", default=None)
+
+
+def journal_path() -> Path:
+    env = os.environ.get("TESTDECK_JOURNAL")
+    if env:
+        return Path(env).expanduser()
+    return Path(platformdirs.user_state_dir("testdeck")) / "journal.jsonl"
+
+
+@contextlib.contextmanager
+def acting(label: str) -> Iterator[None]:
+    token = current_action.set(label)
+    try:
+        yield
+    finally:
+        current_action.reset(token)
+
+
+def curl_command(method: str, url: str, headers: dict[str, str], body: str | None, profile: str,
+                 secrets: list[str]) -> str:
+    """The same request as a curl line; a secret becomes "${TESTDECK_SECRET_<PROFILE>}"."""
+    ref = "${" + env_var(profile) + "}"
+
+    def arg(value: str) -> str:
+        for secret in secrets:
+            if secret and len(secret) >= 4:
+                value = value.replace(secret, "\0")
+        # quoted pieces around the reference: the shell joins them and expands only the reference
+        return f'"{ref}"'.join(shlex.quote(p) if p else "" for p in value.split("\0")) or "''"
+
+    parts = ["curl", "-sS", "-X", method, arg(url)]
+    for name, value in headers.items():
+        if name.lower() in ("content-length", "host", "accept-encoding", "connection", "user-agent"):
+            continue
+        parts += ["-H", arg(f"{name}: {value}")]
+    if body is not None:
+        parts += ["--data-binary", arg(body)]
+    return " ".join(parts)
+
+
+def entry(*, profile: str, service: str, method: str, url: str, path: str, headers: dict[str, str],
+          body: bytes | None, status: int | None, message: str, secrets: list[str], redact) -> dict[str, Any]:
+    """One journal line. `redact` is the client's own redaction (every known secret, every escaped form)."""
+    ctype = headers.get("content-type", headers.get("Content-Type", ""))
+    text: str | None
+    if body is None or body == b"":
+        text = None
+    elif "multipart/" in ctype:
+        text = "<multipart upload not kept>"
+    else:
+        text = redact(body[:MAX_BODY].decode("utf-8", "replace"))
+        if len(body) > MAX_BODY:
+            text += f"… ({len(body)} bytes)"
+    curl_body = None if text is None or text.startswith("<multipart") else text
+    return {
+        "time": clock.now(),
+        "profile": profile,
+        "service": service,
+        "action": current_action.get() or f"{method} {path}",
+        "method": method,
+        "path": path,
+        "body": text,
+        "status": status,
+        "message": redact(message or ""),
+        "curl": redact(curl_command(method, url, headers, curl_body, profile, secrets)),
+    }
+
+
+def append(line: dict[str, Any], path: Path | None = None) -> None:
+    """Append one entry; raises OSError for the caller to show (never to block the action)."""
+    path = path or journal_path()
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        if path.stat().st_size > MAX_BYTES:
+            _rotate(path)
+    except FileNotFoundError:
+        pass
+    data = (json.dumps(line, ensure_ascii=False, default=str) + "\n").encode()
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+        os.write(fd, data)  # one write of one line: concurrent writers do not interleave
+    finally:
+        os.close(fd)
+
+
+def _rotate(path: Path) -> None:
+    for i in range(KEEP - 1, 0, -1):
+        older = path.with_name(f"{path.name}.{i}")
+        if older.exists():
+            older.replace(path.with_name(f"{path.name}.{i + 1}"))
+    path.replace(path.with_name(f"{path.name}.1"))
+
+
+def read(n: int | None = None, path: Path | None = None) -> list[dict[str, Any]]:
+    """Newest first; a damaged line is skipped, not fatal."""
+    path = path or journal_path()
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except FileNotFoundError:
+        return []
+    out = []
+    for line in reversed(lines):
+        try:
+            out.append(json.loads(line))
+        except ValueError:
+            continue
+        if n is not None and len(out) >= n:
+            break
+    return out

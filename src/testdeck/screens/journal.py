@@ -1,0 +1,126 @@
+"""The action journal, newest first: filter with `/`, copy an entry's curl command with `y`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Label
+
+from testdeck import journal
+from testdeck.text import sanitize
+from testdeck.widgets.table import TableData, VirtualTable
+
+HEADINGS = ["time", "profile", "action", "method", "path", "outcome"]
+SHOWN = 5000  # the newest entries; older ones stay in the file
+
+
+def _when(epoch) -> str:
+    try:
+        return dt.datetime.fromtimestamp(float(epoch)).strftime("%m-%d %H:%M:%S")
+    except (TypeError, ValueError, OverflowError):
+        return ""
+
+
+def outcome(entry: dict) -> str:
+    status = entry.get("status")
+    head = f"{status}" if status else "no response"
+    return f"{head} {entry.get('message') or ''}".strip()
+
+
+class JournalScreen(Screen):
+    DEFAULT_CSS = """
+    JournalScreen #titlebar { height: 1; background: $primary; color: $text; padding: 0 1; text-style: bold; }
+    JournalScreen #jfilter { dock: top; display: none; height: 3; }
+    JournalScreen #jfilter.-active { display: block; }
+    """
+    BINDINGS = [
+        Binding("slash", "filter", "filter", id="journal.filter"),
+        Binding("y", "copy_curl", "copy curl", id="journal.copy_curl"),
+        Binding("enter,d", "detail", "details", id="journal.detail"),
+        Binding("r", "reload", "reload", id="journal.reload"),
+        Binding("escape", "back", "back", show=False, id="journal.back"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entries: list[dict] = []
+        self.shown: dict[str, dict] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Label(Text(f"testdeck · journal · {journal.journal_path()}", no_wrap=True, overflow="ellipsis"),
+                    id="titlebar")
+        yield Input(placeholder="filter: text (enter keep, esc clear)", id="jfilter")
+        yield VirtualTable(HEADINGS, empty_text="no actions journaled yet")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.action_reload()
+        self.query_one(VirtualTable).focus()
+
+    def action_reload(self) -> None:
+        try:
+            self.entries = journal.read(SHOWN)
+        except OSError as exc:
+            self.notify(f"journal unreadable: {exc.strerror}", severity="error", markup=False)
+            self.entries = []
+        self._render()
+
+    def _render(self) -> None:
+        needle = self.query_one("#jfilter", Input).value.strip().lower()
+        rows = []
+        self.shown = {}
+        for i, e in enumerate(self.entries):
+            cells = tuple(sanitize(c) for c in (_when(e.get("time")), str(e.get("profile", "")),
+                                                 str(e.get("action", "")), str(e.get("method", "")),
+                                                 str(e.get("path", "")), outcome(e)))
+            if needle and needle not in "\t".join(cells).lower():
+                continue
+            self.shown[str(i)] = e
+            rows.append((str(i), cells))
+        self.query_one(VirtualTable).set_data(TableData.build(HEADINGS, rows, [14, None, None, 6, None, None]))
+
+    def selected(self) -> dict | None:
+        key = self.query_one(VirtualTable).cursor_key
+        return self.shown.get(key) if key is not None else None
+
+    def action_filter(self) -> None:
+        box = self.query_one("#jfilter", Input)
+        box.add_class("-active")
+        box.focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self._render()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.input.remove_class("-active")
+        self.query_one(VirtualTable).focus()
+
+    def action_copy_curl(self) -> None:
+        entry = self.selected()
+        if entry is None:
+            return
+        self.app.copy_to_clipboard(entry.get("curl", ""))
+        self.notify("curl command copied (OSC 52); the secret stays an environment variable reference",
+                    timeout=3, markup=False)
+
+    def action_detail(self) -> None:
+        from testdeck.widgets.dialogs import TextScreen
+
+        entry = self.selected()
+        if entry is not None:
+            self.app.push_screen(TextScreen("journal entry", sanitize(json.dumps(entry, indent=2, ensure_ascii=False),
+                                                                      multiline=True)))
+
+    def action_back(self) -> None:
+        box = self.query_one("#jfilter", Input)
+        if box.has_class("-active") or box.value:
+            box.value = ""
+            box.remove_class("-active")
+            self.query_one(VirtualTable).focus()
+            return
+        self.app.pop_screen()

@@ -1,0 +1,121 @@
+"""Triage: everything failing right now across every profile, in one live table.
+
+Every profile is polled concurrently on its own interval; each keeps its
+last items when a poll fails (stale, as everywhere). `enter` jumps to the
+item in its own resource screen with the cursor on it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer, Label, Static
+
+from testdeck.resources import age
+from testdeck.text import sanitize
+from testdeck.triage import Board, Item
+from testdeck.widgets.table import TableData, VirtualTable
+
+HEADINGS = ["severity", "profile", "service", "what", "since", "message"]
+GLYPH = {"critical": "✖✖ critical", "error": "✖ error", "warning": "▲ warning"}
+
+
+def item_key(item: Item) -> str:
+    return "\x1f".join(str(p) for p in item.ident)
+
+
+class TriageScreen(Screen):
+    DEFAULT_CSS = """
+    TriageScreen #titlebar { height: 1; background: $primary; color: $text; padding: 0 1; text-style: bold; }
+    TriageScreen #stale { height: auto; max-height: 4; padding: 0 1; color: $warning; display: none; }
+    TriageScreen #stale.-shown { display: block; }
+    """
+    BINDINGS = [
+        Binding("enter", "jump", "jump to it", id="triage.jump"),
+        Binding("r", "refresh", "refresh", id="triage.refresh"),
+        Binding("escape", "back", "back", show=False, id="triage.back"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.board: Board = Board()
+        self.items: dict[str, Item] = {}
+        self._wake = asyncio.Event()
+        self.loaded = asyncio.Event()  # set after each poll round (tests wait on it)
+
+    def compose(self) -> ComposeResult:
+        yield Label("testdeck · triage", id="titlebar")
+        yield VirtualTable(HEADINGS, empty_text="polling every profile…")
+        yield Static("", id="stale")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.board = self.app.triage_board  # shared with the home screen's pulse
+        self.query_one(VirtualTable).focus()
+        self.render_items()
+        self.set_interval(1.0, self.render_items)
+        for name in self.app.config.profiles:
+            self._poll(name)
+
+    @work(exit_on_error=False, group="triage")
+    async def _poll(self, name: str) -> None:
+        try:
+            session = self.app.session(name)
+        except Exception:  # a broken profile shows on the home screen; nothing to poll here
+            return
+        while True:
+            self._wake.clear()
+            await self.board.poll(name, session.service, session.client, session.profile.fields)
+            self.render_items()
+            self.loaded.set()
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=session.interval)
+            except TimeoutError:
+                pass
+
+    def render_items(self) -> None:
+        if not self.is_mounted:
+            return
+        items = self.board.items()
+        self.items = {item_key(i): i for i in items}
+        rows = []
+        for key, item in self.items.items():
+            new = "★ " if item.ident in self.board.new else ""
+            rows.append((key, (new + GLYPH.get(item.severity, item.severity), item.profile, item.service,
+                               sanitize(item.what), age(item.since) if item.since else "",
+                               sanitize(item.message))))
+        table = self.query_one(VirtualTable)
+        table.set_data(TableData.build(HEADINGS, rows, [13, None, 8, None, 7, None]))
+        table.empty_text = "nothing failing" if self.board.states else "polling every profile…"
+        stale = [f"{name}: {state.error.one_line()}" for name, state in self.board.states.items()
+                 if state.error is not None and state.items and state.items[0].what not in
+                 ("profile unreachable", "key refused")]
+        note = self.query_one("#stale", Static)
+        note.update(Text(sanitize("STALE · " + " · ".join(stale)) if stale else ""))
+        note.set_class(bool(stale), "-shown")
+        profiles = len(self.board.states)
+        self.query_one("#titlebar", Label).update(
+            Text(f"testdeck · triage · {len(items)} failing across {profiles} profiles"))
+
+    def action_refresh(self) -> None:
+        self._wake.set()
+
+    def action_jump(self) -> None:
+        key = self.query_one(VirtualTable).cursor_key
+        item = self.items.get(key) if key else None
+        if item is None:
+            return
+        session = self.app.session(item.profile)
+        resource = session.service.resource(item.resource) if item.resource else None
+        if resource is None:
+            self.app.open_profile(item.profile)
+            return
+        self.app.open_resource(session, resource, scope=item.scope, focus_key=item.key)
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
