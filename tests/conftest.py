@@ -36,6 +36,7 @@ def isolated(tmp_path, monkeypatch):
     """Every test gets its own config path, secrets file and in-memory keyring."""
     monkeypatch.setenv("TESTDECK_CONFIG", str(tmp_path / "config.toml"))
     monkeypatch.setenv("TESTDECK_SECRETS_FILE", str(tmp_path / "secrets.toml"))
+    monkeypatch.setenv("TESTDECK_JOURNAL", str(tmp_path / "journal.jsonl"))  # never the user's journal
     for name in list(__import__("os").environ):
         if name.startswith("TESTDECK_SECRET_"):
             monkeypatch.delenv(name)

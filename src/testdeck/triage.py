@@ -88,8 +88,9 @@ def items_from(service: Service, profile: str, failing: Failing, resource: Resou
                 since = _epoch(failing.since(record))
             except Exception:
                 since = None
+        noun = resource.title.lower().removesuffix("s")
         out.append(Item(failing.severity, profile, service.name,
-                        _text(failing.what, record, f"{resource.title.lower()} {resource.row_label(record)}"),
+                        _text(failing.what, record, f"{noun} {resource.row_label(record)}"),
                         _text(failing.message, record, ""), since, resource.name, resource.row_key(record), scope))
     return out
 

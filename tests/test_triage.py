@@ -1,0 +1,110 @@
+"""The triage engine (UI-free) against a real simulator over loopback."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from testdeck.config import Profile
+from testdeck.errors import ApiError
+from testdeck.resources import Failing
+from testdeck.services import get_service
+from testdeck.services.kyaraben import sim
+from testdeck.services.kyaraben.client import Kyaraben
+from testdeck.resources import Ctx
+from testdeck.triage import Board, Item, ProfileState, collect
+from tests.kyaraben.conftest import Clock
+
+
+def _service(*failing):
+    return dataclasses.replace(get_service("kyaraben"), failing=list(failing))
+
+
+@pytest.fixture
+async def kyaraben(sim_server):
+    clock = Clock()
+    url, app, _ = sim_server(sim.create_app, clock=clock)
+    clock.advance(60)  # past creation: seeded VMs are READY or ERROR now
+    client = Kyaraben(Profile("kb", "kyaraben", url, timeout=5, fields={"user_id": sim.DEMO_USER}), None)
+    yield client, app, clock
+    await client.aclose()
+
+
+async def test_items_are_the_rows_matching_the_declared_predicate(kyaraben):
+    client, app, _ = kyaraben
+    svc = _service(Failing("avms", lambda r: r.status == "ERROR", "error", message=lambda r: f"state {r.status}",
+                           since=lambda r: r.ts_created))
+    items = await collect(svc, client, "kb")
+    res = svc.resource("avms")
+    errored = [r for r in await res.list(Ctx(client)) if r.status == "ERROR"]
+    assert errored, "the seeded data must have a failing VM"
+    assert {i.key for i in items} == {r.avm_id for r in errored}
+    item = items[0]
+    assert (item.severity, item.profile, item.service, item.resource) == ("error", "kb", "kyaraben", "avms")
+    assert item.message == "state ERROR"
+    assert item.since is not None and item.what.startswith("android vm ")
+
+
+async def test_a_fixed_item_disappears_and_a_new_one_is_marked_new(kyaraben):
+    client, app, _ = kyaraben
+    wanted = {"first vm"}
+    svc = _service(Failing("avms", lambda r: r.avm_name in wanted, "warning", what=lambda r: f"vm {r.avm_name}"))
+    board = Board()
+    await board.poll("kb", svc, client)
+    assert [i.what for i in board.items()] == ["vm first vm"]
+    first = board.items()[0]
+    assert first.ident in board.new
+    await board.poll("kb", svc, client)
+    assert board.new == set()  # seen before: no longer new
+    wanted.clear()
+    wanted.add("nightly")
+    await board.poll("kb", svc, client)
+    assert [i.what for i in board.items()] == ["vm nightly"]  # the fixed one is gone
+    assert board.items()[0].ident in board.new
+
+
+async def test_unreachable_profile_is_one_critical_item_and_other_errors_keep_items_stale(sim_server):
+    svc = _service(Failing("avms", lambda r: True))
+    dead = Kyaraben(Profile("gone", "kyaraben", "http://127.0.0.1:9", timeout=1, fields={"user_id": "x"}), None)
+    board = Board()
+    await board.poll("gone", svc, dead)
+    await dead.aclose()
+    (item,) = board.items()
+    assert (item.severity, item.what, item.profile) == ("critical", "profile unreachable", "gone")
+    assert board.states["gone"].stale
+
+
+async def test_refused_key_is_one_item(sim_server):
+    url, _app, _ = sim_server(sim.create_app)
+    svc = _service(Failing("avms", lambda r: True))
+    client = Kyaraben(Profile("kb", "kyaraben", url, timeout=5, fields={}), None)  # no user id: refused
+    with pytest.raises(ApiError) as err:
+        await collect(svc, client, "kb")
+    assert err.value.status in (401, 403)
+    board = Board()
+    await board.poll("kb", svc, client)
+    await client.aclose()
+    assert [(i.severity, i.what) for i in board.items()] == [("critical", "key refused")]
+
+
+async def test_scoped_resources_are_searched_in_every_scope(kyaraben):
+    client, app, _ = kyaraben
+    svc = _service(Failing("campaigns", lambda r: True, "warning"))
+    items = await collect(svc, client, "kb")
+    projects = [oid for oid, _ in await svc.resource("campaigns").scope.options(Ctx(client))]
+    expected = set()
+    for pid in projects:
+        expected |= {(pid, svc.resource("campaigns").row_key(r))
+                     for r in await svc.resource("campaigns").list(Ctx(client, scope=pid))}
+    assert expected, "the seeded data must have campaigns"
+    assert {(i.scope, i.key) for i in items} == expected
+
+
+def test_sorted_by_severity_then_oldest_first():
+    items = [Item("warning", "a", "s", "w", since=1), Item("critical", "a", "s", "c", since=50),
+             Item("error", "a", "s", "e2", since=20), Item("error", "a", "s", "e1", since=10)]
+    board = Board()
+    board.states["a"] = ProfileState(items=items)
+    assert [i.what for i in board.items()] == ["c", "e1", "e2", "w"]
+    assert board.counts("a") == {"warning": 1, "critical": 1, "error": 2}
