@@ -17,6 +17,7 @@ from typing import Any
 
 from testdeck import credentials
 from testdeck.config import SERVICES, Config, Profile, load_config, save_config
+from testdeck import verbs
 from testdeck.errors import ApiError, ConfigError, CredentialError
 from testdeck.records import Record
 from testdeck.resources import Ctx, Resource
@@ -87,6 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--error-rate", type=float, default=0.0)
     sim.add_argument("--seed", type=int, default=1)
     sim.add_argument("--size", type=int, default=0)
+    verbs.add_parsers(sub, common)
     return parser
 
 
@@ -96,6 +98,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "sim":
             return run_sim(args)
+        if args.command in ("completion", "__complete"):
+            return run_completion(args)
         if getattr(args, "demo", False):
             from testdeck.demo import start_demo
 
@@ -107,16 +111,44 @@ def main(argv: list[str] | None = None) -> int:
             return run_profile(args, config)
         if args.command in ("get", "describe"):
             return asyncio.run(run_get(args, config))
+        if args.command == "do":
+            return asyncio.run(verbs.run_do(args, config, resolve, _open_session))
+        if args.command == "logs":
+            return asyncio.run(verbs.run_logs(args, config, resolve, _open_session))
+        if args.command == "triage":
+            return asyncio.run(verbs.run_triage(args, config, _open_session))
+        if args.command == "journal":
+            return verbs.run_journal(args)
         return run_tui(args, config)
-    except UsageError as exc:
+    except (UsageError, verbs.VerbUsageError) as exc:
         print(f"testdeck: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # ctrl+c ends `logs -f` and prompts quietly
+        return 130
     except (ApiError, ConfigError, CredentialError) as exc:
         print(f"testdeck: {exc}", file=sys.stderr)
         return 1
     finally:
         if demo is not None:
             demo.stop()
+
+
+def _open_session(config: Config, profile: Profile, read_only: bool = False):
+    from testdeck.session import ProfileSession
+
+    return ProfileSession.open(config, profile, read_only=read_only)
+
+
+def run_completion(args: argparse.Namespace) -> int:
+    if args.command == "completion":
+        print(verbs.BASH if args.shell == "bash" else verbs.ZSH, end="")
+        return 0
+    try:
+        config = load_config(None)
+    except ConfigError:
+        config = None
+    print("\n".join(verbs.complete(args.words, config)))
+    return 0
 
 
 def run_tui(args: argparse.Namespace, config: Config) -> int:
