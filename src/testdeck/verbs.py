@@ -56,7 +56,7 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     comp = sub.add_parser("completion", help="print a shell completion script (bash or zsh)")
     comp.add_argument("shell", choices=["bash", "zsh"])
     hidden = sub.add_parser("__complete")
-    hidden.add_argument("words", nargs="*")
+    hidden.add_argument("words", nargs=argparse.REMAINDER)
 
 
 # --- do ---------------------------------------------------------------------------------

@@ -1,0 +1,103 @@
+"""CLI verbs that act: do, logs, triage, journal, completion; exit codes and output."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from testdeck import cli
+from testdeck.services.xyops import sim as xysim
+
+
+@pytest.fixture
+def xy(sim_server, monkeypatch, tmp_path):
+    url, app, config = sim_server(xysim.create_app)
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(f'[profiles.xy]\nservice = "xyops"\nurl = "{url}"\ntimeout = 3\n')
+    monkeypatch.setenv("TESTDECK_CONFIG", str(cfg))
+    monkeypatch.setenv("TESTDECK_SECRET_XY", xysim.API_KEY)
+    return app
+
+
+def test_do_validates_like_the_form_before_sending(xy, capsys):
+    before = len(xy.state.alerts)
+    assert cli.main(["do", "alerts", "new", "--set", "title=only a title", "--yes"]) == 2
+    err = capsys.readouterr().err
+    assert "expression" in err and "required" in err
+    assert len(xy.state.alerts) == before  # nothing sent
+
+
+def test_do_unknown_field_and_action_are_usage_errors(xy, capsys):
+    assert cli.main(["do", "alerts", "new", "--set", "colour=red", "--yes"]) == 2
+    assert "no field colour" in capsys.readouterr().err
+    assert cli.main(["do", "alerts", "frobnicate", "x"]) == 2
+    err = capsys.readouterr().err
+    assert "no action 'frobnicate'" in err and "delete" in err
+
+
+def test_do_delete_needs_yes_without_a_terminal_then_deletes(xy, capsys, monkeypatch):
+    monkeypatch.setattr("sys.stdin", open("/dev/null"))
+    assert "disk_full" in xy.state.alerts
+    assert cli.main(["do", "alerts", "delete", "disk_full"]) == 2
+    assert "--yes" in capsys.readouterr().err and "disk_full" in xy.state.alerts
+    assert cli.main(["do", "alerts", "delete", "disk_full", "--yes"]) == 0
+    assert "delete: done" in capsys.readouterr().out
+    assert "disk_full" not in xy.state.alerts
+
+
+def test_do_server_refusal_is_exit_1_with_the_servers_words(xy, capsys):
+    assert cli.main(["do", "alerts", "delete", "nope", "--yes"]) == 1
+    assert "nope" in capsys.readouterr().err
+
+
+def test_do_read_only_refuses(xy, capsys):
+    assert cli.main(["--read-only", "do", "alerts", "delete", "disk_full", "--yes"]) == 1
+    assert "read-only" in capsys.readouterr().err
+    assert "disk_full" in xy.state.alerts
+
+
+def test_triage_exit_3_when_something_fails_and_json_lists_items(xy, capsys):
+    assert cli.main(["triage", "-o", "json"]) == 3
+    items = json.loads(capsys.readouterr().out)
+    assert items and {i["profile"] for i in items} == {"xy"}
+    assert {"severity", "what", "since", "message", "resource", "key"} <= set(items[0])
+
+
+def test_triage_exit_0_when_nothing_fails(tmp_path, monkeypatch, capsys):
+    cfg = tmp_path / "config.toml"
+    cfg.write_text("")
+    monkeypatch.setenv("TESTDECK_CONFIG", str(cfg))
+    assert cli.main(["triage"]) == 0
+    assert "nothing failing" in capsys.readouterr().err
+
+
+def test_triage_unreachable_profile_is_an_item(tmp_path, monkeypatch, capsys):
+    cfg = tmp_path / "config.toml"
+    cfg.write_text('[profiles.gone]\nservice = "xyops"\nurl = "http://127.0.0.1:9"\ntimeout = 1\n')
+    monkeypatch.setenv("TESTDECK_CONFIG", str(cfg))
+    monkeypatch.setenv("TESTDECK_SECRET_GONE", "k" * 43)
+    assert cli.main(["triage"]) == 3
+    out = capsys.readouterr().out
+    assert "profile unreachable" in out and "gone" in out
+
+
+def test_logs_prints_a_finished_jobs_log(xy, capsys):
+    assert cli.main(["get", "jobs", "-o", "json"]) == 0
+    jobs = json.loads(capsys.readouterr().out)
+    done = next(j for j in jobs if j.get("code") not in (None, 0, ""))
+    assert cli.main(["logs", "jobs", done["id"]]) == 0
+    out = capsys.readouterr().out
+    assert out.strip(), "a finished job has a log"
+    assert "\x1b" not in out
+
+
+def test_completion_lists_resources_actions_and_profiles(xy, capsys):
+    assert cli.main(["__complete", "get"]) == 0
+    assert "alerts" in capsys.readouterr().out.split()
+    assert cli.main(["__complete", "do", "alerts"]) == 0
+    assert {"new", "edit", "delete"} <= set(capsys.readouterr().out.splitlines())
+    assert cli.main(["__complete", "get", "alerts", "-p"]) == 0
+    assert capsys.readouterr().out.split() == ["xy"]
+    assert cli.main(["completion", "bash"]) == 0
+    assert "complete -F _testdeck testdeck" in capsys.readouterr().out
