@@ -127,7 +127,7 @@ def routes(st: State) -> list[Route]:
     st.agents, st.dockerhosts = seed_agents(), seed_dockerhosts()  # type: ignore[attr-defined]
     next_id = {"agents": [1000], "dockerhosts": [100]}
 
-    def agent_view(agent: dict[str, Any], normalize: bool) -> dict[str, Any]:
+    def agent_view(agent: dict[str, Any], normalize: bool = False) -> dict[str, Any]:
         out = {k: v for k, v in agent.items() if not k.startswith("_")}
         now_ms = int(st.now() * 1000)
         state = agent["state"]
