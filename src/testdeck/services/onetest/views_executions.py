@@ -95,6 +95,7 @@ def as_list(text: Any) -> list[str]:
 def _filters(cx: Ctx) -> dict[str, Any]:
     """The server-side filters: the filter form's (kept per profile session) and the CLI's --name value."""
     chosen = dict(getattr(cx.client, "execution_filter", {}) or {})
+    chosen.pop("status", None)  # the status is the list call's own argument
     for name, value in (cx.values or {}).items():
         key = FILTER_KEYS.get(str(name).replace("-", "_"))
         if key and value not in (None, ""):
@@ -240,12 +241,23 @@ async def _stop_initial(cx: Ctx) -> dict[str, Any]:
 
 # --- details, result, advanced settings, filter ---------------------------------------------------
 
-async def detail(cx: Ctx) -> Execution:
-    return await cx.client.get_execution(cx.key, project_id=cx.scope, verdict=True)
+async def detail(cx: Ctx, include: str | None = None) -> dict[str, Any]:
+    """The execution as the server sent it, with its result (verdict, message, reports) once it has one."""
+    ex = await cx.client.get_execution(cx.key, include=include, project_id=cx.scope)
+    out = dict(ex.raw)
+    if ex.result_id and ex.status not in ACTIVE_STATUSES:
+        try:
+            res = await cx.client.get_result(ex.result_id, project_id=cx.scope)
+        except ApiError as exc:
+            out["verdict"] = f"(result not readable: {exc.message})"
+        else:
+            out["verdict"] = res.verdict
+            out["resultDetail"] = res.raw
+    return out
 
 
-async def detail_with_data(cx: Ctx) -> Execution:
-    return await cx.client.get_execution(cx.key, include="data", project_id=cx.scope, verdict=True)
+async def detail_with_data(cx: Ctx) -> dict[str, Any]:
+    return await detail(cx, include="data")
 
 
 def show_json(value: Any) -> str:

@@ -1,0 +1,336 @@
+"""OneTest through the real console (generic ResourceScreen + the docker host form) on the Pilot.
+
+The simulator runs on real loopback with a clock the test moves: executions,
+logs and agent states advance only when a test says so.
+"""
+
+from __future__ import annotations
+
+import pytest
+from conftest import wait_for
+from textual.widgets import TextArea
+
+from testdeck import clock
+from testdeck.config import load_config, save_config
+from testdeck.screens.log import LogScreen
+from testdeck.screens.resource import ResourceScreen, ScopePicker
+from testdeck.services.onetest import sim, views_executions
+from testdeck.services.onetest.screens import DockerHostForm
+from testdeck.widgets.dialogs import ConfirmScreen, TextScreen
+from testdeck.widgets.form import FormScreen
+from testdeck.widgets.table import VirtualTable
+
+T0 = 1_795_000_000.0
+
+
+class Clk:
+    """The simulator's clock and testdeck's clock, moved together."""
+
+    def __init__(self, t: float = T0):
+        self.t = t
+        clock.freeze(t)
+
+    def __call__(self) -> float:
+        return self.t
+
+    def advance(self, seconds: float) -> None:
+        self.t += seconds
+        clock.freeze(self.t)
+
+
+@pytest.fixture
+def odeck(deck, monkeypatch):
+    monkeypatch.setattr(views_executions, "FOLLOW_INTERVAL", 0.05)
+
+    def make(start: str = "executions", **knobs):
+        clk = Clk()
+        app, sim_app, _ = deck("onetest", start=start, clock=clk, **knobs)
+        return app, sim_app, clk
+
+    return make
+
+
+def table(app) -> VirtualTable:
+    return app.screen.query_one(VirtualTable)
+
+
+async def loaded(pilot, rows: int | None = None) -> ResourceScreen:
+    app = pilot.app
+    await wait_for(pilot, lambda: isinstance(app.screen, ResourceScreen) and app.screen.last_ok is not None
+                   and (rows is None or table(app).row_count == rows), what="rows")
+    return app.screen
+
+
+async def refreshed(pilot, screen: ResourceScreen) -> None:
+    screen.loaded.clear()
+    screen._wake.set()
+    await wait_for(pilot, screen.loaded.is_set, what="refresh")
+    await pilot.pause()
+
+
+def key_of(sim_app, status: str | None = None, **match) -> str:
+    st = sim_app.state.sim
+    for eid, ex in sim_app.state.executions.items():
+        if all(ex.get(k) == v for k, v in match.items()) and ex["project"] == sim.DEMO_PROJECT_ID:
+            return eid
+    raise AssertionError(f"no execution {match} ({st})")
+
+
+async def on_row(pilot, key: str) -> None:
+    assert table(pilot.app).move_to_key(key)
+    await pilot.pause()
+
+
+async def form_open(pilot, key: str) -> FormScreen:
+    await pilot.press(key)
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, FormScreen), what="form")
+    return pilot.app.screen
+
+
+def error_of(form: FormScreen, field: str) -> str:
+    return str(form.query_one(f"#err-{field}").render())
+
+
+def server_error(form: FormScreen) -> str:
+    return str(form.query_one("#server-error").render())
+
+
+def log_text(app) -> str:
+    return "\n".join(app.screen.tail.lines)
+
+
+def running_id(sim_app) -> str:
+    return key_of(sim_app, tags=["ci", "smoke"])  # the seeded RUNNING one
+
+
+# --- executions -------------------------------------------------------------------------------------------
+
+async def test_start_validates_the_schedule_then_starts_and_follows(odeck):
+    app, sim_app, clk = odeck()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot, rows=3)
+        before = set(sim_app.state.executions)
+        form = await form_open(pilot, "n")
+        form.query_one("#f-asset").value = sim.ASSETS[0][0]
+        form.query_one("#f-schedule_at").value = "7:00PM"
+        form.query_one("#f-schedule_in").value = "15 minutes"
+        form.query_one("#f-variables", TextArea).text = "user=bob\nno equals sign"
+        await pilot.press("ctrl+s")
+        await pilot.pause(0.1)
+        assert "ISO-8601 UTC" in error_of(form, "schedule_at")
+        assert "ISO-8601 duration" in error_of(form, "schedule_in")
+        assert "line 2" in error_of(form, "variables")
+        form.query_one("#f-schedule_at").value = "2026-12-01T15:00:00Z"
+        form.query_one("#f-schedule_in").value = "PT15M"
+        form.query_one("#f-variables", TextArea).text = "user=bob"
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: "not both" in server_error(form), what="both refused")
+        assert set(sim_app.state.executions) == before  # refused before sending
+        form.query_one("#f-schedule_at").value = ""
+        form.query_one("#f-schedule_in").value = ""
+        form.query_one("#f-tags").value = "ci, manual"
+        form.query_one("#f-jvm_args", TextArea).text = "-Xmx1g\n-Dx=1"
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: isinstance(app.screen, LogScreen), what="followed log")
+        (new,) = set(sim_app.state.executions) - before
+        spec = sim_app.state.executions[new]["spec"]
+        assert spec["tags"] == ["ci", "manual"] and spec["variables"] == {"user": "bob"}
+        assert spec["advancedSettings"] == {"jvmArguments": ["-Xmx1g", "-Dx=1"]}
+        assert spec["offlineToken"] == sim.DEMO_OFFLINE_TOKEN  # from the profile, never typed
+        await wait_for(pilot, lambda: f"container log of execution {new}" in log_text(app), what="its log")
+        clk.advance(sim.TRANSITION + 10)
+        await wait_for(pilot, lambda: "step 5: OK" in log_text(app), what="log lines while running")
+        clk.advance(200)
+        await wait_for(pilot, lambda: "-- execution COMPLETE" in log_text(app), what="end of the run")
+
+
+async def test_follow_log_of_a_running_execution_and_the_init_log(odeck):
+    app, sim_app, clk = odeck()
+    eid = running_id(sim_app)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await loaded(pilot, rows=3)
+        await on_row(pilot, eid)
+        await pilot.press("l")
+        await wait_for(pilot, lambda: isinstance(app.screen, LogScreen), what="log")
+        await wait_for(pilot, lambda: f"Starting execution {eid}" in log_text(app), what="first lines")
+        clk.advance(900)
+        await wait_for(pilot, lambda: "-- execution COMPLETE" in log_text(app), what="followed to the end")
+        assert "Execution finished: COMPLETE" in log_text(app)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is screen, what="back")
+        await pilot.press("i")
+        await wait_for(pilot, lambda: isinstance(app.screen, LogScreen) and "init complete" in log_text(app),
+                       what="init container log")
+
+
+async def test_a_log_no_longer_available_says_so(odeck):
+    app, sim_app, _ = odeck()
+    old = key_of(sim_app, final="COMPLETE_WITH_ERROR", environment="perf-lab")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await loaded(pilot, rows=3)
+        screen.session.client.execution_filter = {"status": "ALL"}
+        await refreshed(pilot, screen)
+        await on_row(pilot, old)
+        await pilot.press("l")
+        await wait_for(pilot, lambda: isinstance(app.screen, LogScreen) and "no longer available" in log_text(app),
+                       what="410 explained")
+        assert "HTTP 410" in log_text(app)
+
+
+async def test_stop_one_confirms_with_its_id_and_options(odeck):
+    app, sim_app, _ = odeck()
+    eid = running_id(sim_app)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot, rows=3)
+        await on_row(pilot, eid)
+        form = await form_open(pilot, "x")
+        assert form.query_one("#f-ids", TextArea).text == eid
+        form.query_one("#f-stop_timeout").value = "5"
+        form.query_one("#f-finally_block").value = False
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: isinstance(app.screen, TextScreen), what="answer")
+        assert f"Stop requested for {eid}" in app.screen.body
+        ex = sim_app.state.executions[eid]
+        assert ex["stopped_at"] is not None
+        assert ex["stop_options"] == {"stopTimeoutSecs": "5", "executeFinallyBlock": "false",
+                                      "captureResults": "true"}
+
+
+async def test_stop_many_is_one_request_and_a_422_names_the_unknown(odeck):
+    app, sim_app, _ = odeck()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot, rows=3)
+        ids = list(table(app).data.keys)
+        form = await form_open(pilot, "x")
+        form.query_one("#f-ids", TextArea).text = "\n".join([ids[0], "ghost-id"])
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: "ghost-id" in server_error(form), what="422")
+        assert "Executions not found: ghost-id" in server_error(form)
+        assert all(sim_app.state.executions[i]["stopped_at"] is None for i in ids)  # nothing stopped
+        form.query_one("#f-ids", TextArea).text = "\n".join(ids)
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: isinstance(app.screen, TextScreen), what="answer")
+        assert "Stopping 3 executions" in app.screen.body
+        assert all(sim_app.state.executions[i]["stopped_at"] is not None for i in ids)
+
+
+async def test_detail_shows_the_verdict_and_the_server_filter_fetches_history(odeck):
+    app, sim_app, _ = odeck()
+    failed = key_of(sim_app, final="COMPLETE_WITH_ERROR", environment="qa")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await loaded(pilot, rows=3)
+        form = await form_open(pilot, "f")
+        form.query_one("#f-environment").value = "qa"
+        form.query_one("#f-completed_after").value = "last week"
+        await pilot.press("ctrl+s")
+        await pilot.pause(0.1)
+        assert "ISO-8601 UTC" in error_of(form, "completed_after")
+        form.query_one("#f-completed_after").value = ""
+        form.query_one("#f-status").select("ALL")
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: isinstance(app.screen, TextScreen), what="filter summary")
+        assert "environment=qa" in app.screen.body
+        await pilot.press("escape")
+        await refreshed(pilot, screen)
+        assert table(app).row_count == 3 and failed in table(app).data.keys
+        await on_row(pilot, failed)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, TextScreen), what="detail")
+        assert '"verdict": "FAIL"' in app.screen.body and "2 of 14 tests failed" in app.screen.body
+
+
+async def test_picker_remembers_the_project_of_a_profile_without_one(odeck):
+    app, sim_app, _ = odeck()
+    profile = app.config.profiles["test-onetest"]
+    profile.fields.pop("project_id")
+    save_config(app.config)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, ScopePicker) and app.screen.query("OptionList"),
+                       what="picker on open")
+        picker = app.screen
+        labels = [label for _, label in picker.options]
+        assert labels == ["Demo project (Demo team)", "Mobile banking (Demo team)", "Checkout load (Performance lab)"]
+        picker.query_one("OptionList").highlighted = 1
+        await pilot.press("enter")
+        screen = await loaded(pilot, rows=1)
+        assert "project Mobile b" in str(screen.query_one("#title").render())
+    assert load_config(app.config.path).profiles["test-onetest"].fields["project_id"] == sim.OTHER_PROJECT_ID
+
+
+# --- agents and docker hosts ----------------------------------------------------------------------------
+
+async def test_agent_create_associate_and_delete(odeck):
+    app, sim_app, _ = odeck(start="agents")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await loaded(pilot, rows=2)
+        form = await form_open(pilot, "n")
+        await pilot.press("ctrl+s")
+        await pilot.pause(0.1)
+        assert error_of(form, "hostName") == "required"
+        form.query_one("#f-hostName").value = "lab-agent [new].demo.lan"
+        form.query_one("#f-pollInterval").value = "10"
+        await pilot.press("ctrl+s")
+        await pilot.pause(0.1)
+        assert "at least 1000" in error_of(form, "pollInterval")
+        form.query_one("#f-pollInterval").value = "10000"
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: app.screen is screen, what="form closed")
+        (new,) = [a for a in sim_app.state.agents.values() if a["hostName"] == "lab-agent [new].demo.lan"]
+        await wait_for(pilot, lambda: str(new["id"]) in table(app).data.keys, what="new row")
+        await on_row(pilot, str(new["id"]))
+        await pilot.press("a")
+        await wait_for(pilot, lambda: isinstance(app.screen, TextScreen), what="associated")
+        assert sim.DEMO_PROJECT_ID in new["_projects"]
+        await pilot.press("escape")
+        await pilot.press("ctrl+d")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="confirm")
+        assert "lab-agent [new].demo.lan" in str(app.screen.question) or str(new["id"]) in str(app.screen.question)
+        await pilot.press("y")
+        await wait_for(pilot, lambda: new["id"] not in sim_app.state.agents, what="deleted")
+
+
+async def test_scope_switching_between_global_space_and_project(odeck):
+    app, sim_app, _ = odeck(start="agents")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await loaded(pilot, rows=2)
+        assert "scope global" in str(screen.query_one("#title").render())
+        for label, rows in (("space Demo team", 1), ("project Demo project", 3), ("global", 2)):
+            await pilot.press("P")
+            await wait_for(pilot, lambda: isinstance(app.screen, ScopePicker) and app.screen.query("OptionList"),
+                           what="picker")
+            picker = app.screen
+            picker.query_one("OptionList").highlighted = [lbl for _, lbl in picker.options].index(label)
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: app.screen is screen and screen.last_ok is not None
+                           and table(app).row_count == rows, what=f"rows of {label}")
+            assert label[:8] in str(screen.query_one("#title").render())  # long names are cut
+        assert screen.session.views["scope:agents"] == "global"
+
+
+async def test_docker_host_connection_test_from_the_form_before_saving(odeck):
+    app, sim_app, _ = odeck(start="dockerhosts")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await loaded(pilot, rows=2)
+        form = await form_open(pilot, "n")
+        assert isinstance(form, DockerHostForm)
+        before = dict(sim_app.state.dockerhosts)
+        await pilot.press("ctrl+o")
+        await pilot.pause(0.1)
+        assert error_of(form, "hostName") == "required"
+        form.query_one("#f-name").value = "new docker"
+        form.query_one("#f-hostName").value = "unreachable-2.demo.lan"
+        form.query_one("#f-port").value = "2375"
+        form.query_one("#f-secure").value = False
+        await pilot.press("ctrl+o")
+        await wait_for(pilot, lambda: "FAILURE" in server_error(form), what="failed test")
+        assert "Connection refused" in server_error(form)
+        form.query_one("#f-hostName").value = "docker9.demo.lan"
+        await pilot.press("ctrl+o")
+        await wait_for(pilot, lambda: "SUCCESS" in server_error(form), what="good test")
+        assert "24.0.7" in server_error(form)
+        assert sim_app.state.dockerhosts == before  # a test saves nothing
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: app.screen is screen, what="saved")
+        assert [d["hostName"] for d in sim_app.state.dockerhosts.values()][-1] == "docker9.demo.lan"
+        await refreshed(pilot, screen)
+        assert table(app).row_count == 3
