@@ -25,7 +25,8 @@ from testdeck import clock
 from testdeck.errors import ApiError
 from testdeck.resources import Ctx, LogFeed, duration
 from testdeck.services.kyaraben.client import Campaign, CampaignTest
-from testdeck.services.kyaraben.views import TOTP_PERIOD, Totp, get_totp
+from testdeck.services.kyaraben.views.campaigns import hw_screen, hw_summary
+from testdeck.services.kyaraben.views.vms import TOTP_PERIOD, Totp, get_totp
 from testdeck.widgets.logtail import LogTail
 
 TICK = 1.0  # seconds between countdown redraws
@@ -196,23 +197,6 @@ class LinesScreen(Screen[None]):
 
 
 # --- campaign progress ------------------------------------------------------------------------------------------
-
-SWITCHES = ("sensors", "battery", "gps", "camera", "record", "gsm", "nfc")
-
-
-def hw_screen(hw: dict[str, Any]) -> str:
-    if not hw:
-        return ""
-    return f"{hw.get('width', '?')}x{hw.get('height', '?')} {hw.get('dpi', '?')}dpi"
-
-
-def hw_summary(hw: dict[str, Any]) -> str:
-    """'800x600 160dpi · on: sensors battery gps camera gsm' (unknown switches left out)."""
-    if not hw:
-        return "hwconfig: server defaults"
-    on = [s for s in SWITCHES if str(hw.get(f"enable_{s}", "")) in ("1", "True", "true")]
-    return f"{hw_screen(hw)} · on: {' '.join(on) or 'none'}"
-
 
 def _status(value: str) -> Text:
     return Text(value or "?", style=STATUS_STYLE.get(value, ""))

@@ -1,0 +1,169 @@
+"""What kyaraben's resources share: validators, choices, hwconfig fields, status meanings, the project scope."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from testdeck.errors import ApiError
+from testdeck.resources import ERROR, MUTED, OK, RUNNING, Ctx, Field, Scope
+from testdeck.services.kyaraben import sim
+from testdeck.services.kyaraben.client import HWCONFIG_KEYS
+
+FOLLOW_INTERVAL = 1.0  # seconds between polls of a command / compile / campaign (tests shorten it)
+HW_MIN = {"width": 240, "height": 240, "dpi": 100}  # the server's schema minimums
+HW_MAX = 10_000  # sanity bound for screens, not a server rule
+CAMPAIGN_NAME_MAX = 50  # the server refuses longer names (400 campaign_name too long)
+MOVIE_EXT = sim.MOVIE_EXT
+IMAGE_EXT = sim.IMAGE_EXT
+
+# what a state means, for the table's colours and glyphs (VMs, projects, APKs, camera files, campaigns)
+STATUS = {"READY": OK, "QUEUED": RUNNING, "CREATING": RUNNING, "UPLOADING": RUNNING, "RUNNING": RUNNING,
+          "COMPILING DSL": RUNNING, "COMPILING JAVA": RUNNING, "ERROR": ERROR, "DELETING": MUTED,
+          "DELETED": MUTED}
+
+
+# --- validators (each returns an error message or None) --------------------------------------------
+
+def as_int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    text = value.strip() if isinstance(value, str) else ""
+    digits = text[1:] if text[:1] in ("+", "-") else text
+    return int(text) if digits.isdigit() else None
+
+
+def dimension(name: str):
+    """width/height/dpi: a positive integer, at least the server's minimum."""
+    low = HW_MIN[name]
+
+    def check(value: Any) -> str | None:
+        if value in (None, ""):
+            return None  # optional: the server default applies
+        n = as_int(value)
+        if n is None:
+            return f"{name} must be a whole number"
+        if n <= 0:
+            return f"{name} must be a positive integer"
+        if n < low:
+            return f"{name} must be at least {low} (the server's minimum)"
+        if n > HW_MAX:
+            return f"{name} must be at most {HW_MAX}"
+        return None
+
+    return check
+
+
+def positive_int(value: Any) -> str | None:
+    n = as_int(value)
+    if n is None:
+        return "must be a whole number"
+    return None if n > 0 else "must be a positive integer"
+
+
+def not_blank(value: Any) -> str | None:
+    return None if isinstance(value, str) and value.strip() else "must not be blank"
+
+
+def campaign_name(value: Any) -> str | None:
+    text = (value or "").strip() if isinstance(value, str) else ""
+    if len(text) > CAMPAIGN_NAME_MAX:
+        return f"at most {CAMPAIGN_NAME_MAX} characters (the server refuses longer names; this one has {len(text)})"
+    return None
+
+
+def _local_file(value: Any, suffixes: tuple[str, ...] | None, what: str) -> str | None:
+    if value in (None, ""):
+        return "choose a file"
+    path = Path(str(value)).expanduser()
+    if not path.is_file():
+        return f"no such file: {path}"
+    if suffixes and not path.name.lower().endswith(suffixes):
+        return f"{what} must end with {', '.join(suffixes)}"
+    try:
+        with path.open("rb"):
+            pass
+    except OSError as exc:
+        return f"cannot read {path}: {exc.strerror}"
+    return None
+
+
+def apk_file(value: Any) -> str | None:
+    return _local_file(value, (".apk",), "an APK file")
+
+
+def camera_file(value: Any) -> str | None:
+    return _local_file(value, IMAGE_EXT + MOVIE_EXT, "a camera file (image or movie)")
+
+
+def dsl_file(value: Any) -> str | None:
+    return _local_file(value, None, "a test source")
+
+
+def at_least_one(value: Any) -> str | None:
+    return None if value else "choose at least one"
+
+
+# --- choices, values ---------------------------------------------------------------------------------------
+
+async def project_options(cx: Ctx) -> list[tuple[str, str]]:
+    return [(p.project_id, p.project_name or p.project_id) for p in await cx.client.get_projects()
+            if p.status not in ("DELETING", "DELETED")]
+
+
+async def image_choices(cx: Ctx) -> list[tuple[str, str]]:
+    return [(i.image, f"{i.image} (Android {i.android_version})") for i in await cx.client.get_images()]
+
+
+def choice(value: Any) -> Any:
+    return value[0] if isinstance(value, tuple) else value
+
+
+def as_list(value: Any) -> list[str]:
+    if value in (None, ""):
+        return []
+    if isinstance(value, str):
+        return [v.strip() for v in value.split(",") if v.strip()]
+    return [str(choice(v)) for v in value]
+
+
+def refuse(cx: Ctx, method: str, path: str, message: str) -> ApiError:
+    """A refusal decided here, before sending: shown like any server error."""
+    return ApiError("kyaraben", cx.client.profile.name, method, path, None, message)
+
+
+# --- hwconfig ------------------------------------------------------------------------------------------------
+
+def hwconfig_fields() -> list[Field]:
+    d = sim.HW_DEFAULTS
+    fields = [Field(k, type="int", default=d[k], min=HW_MIN[k], max=HW_MAX, validate=dimension(k),
+                    help=f"{'pixels' if k != 'dpi' else 'dots per inch'}, at least {HW_MIN[k]}")
+              for k in ("width", "height", "dpi")]
+    fields += [Field(k, k.removeprefix("enable_"), type="bool", default=bool(d[k]), help="sent as 0/1")
+               for k in HWCONFIG_KEYS if k.startswith("enable_")]
+    return fields
+
+
+def hwconfig_from(values: dict[str, Any]) -> dict[str, int]:
+    """The form's values as the server's hwconfig: ints, switches as 0/1; unset keys left to the server."""
+    out: dict[str, int] = {}
+    for key in HWCONFIG_KEYS:
+        value = values.get(key)
+        if value in (None, ""):
+            continue
+        if key.startswith("enable_"):
+            out[key] = 1 if value in (True, 1, "1", "true", "yes", "on") else 0
+        else:
+            n = as_int(value)
+            if n is not None:
+                out[key] = n
+    return out
+
+
+# the console keeps the chosen project per profile under the scope's name: every kyaraben
+# resource inside a project shares this one scope, so the choice carries across them
+PROJECT_SCOPE = Scope(name="project", options=project_options)

@@ -1,0 +1,110 @@
+"""A project's files: APKs, camera files, test sources (all inside the `project` scope)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from testdeck.resources import Action, Col, Ctx, Field, Form, LogFeed, Resource
+from testdeck.services.kyaraben.client import TestSource
+from testdeck.services.kyaraben.views import common
+from testdeck.services.kyaraben.views.common import PROJECT_SCOPE, STATUS, apk_file, camera_file, dsl_file
+
+FINAL_APK = ("READY", "ERROR", "DELETING", "DELETED")
+
+
+async def follow_compile(cx: Ctx, apk_id: Any) -> LogFeed:
+    """Watch the test source's apk_status: QUEUED, COMPILING DSL, COMPILING JAVA, then READY or ERROR."""
+    yield [f"compiling test source {cx.key} to APK {apk_id}"]
+    last = None
+    while True:
+        meta: TestSource = await cx.client.get_testsource_metadata(cx.scope, cx.key)
+        status = meta.apk_status or "QUEUED"
+        if status != last:
+            line = f"-- {status}"
+            if status == "ERROR" and meta.apk_status_reason:
+                line += f": {meta.apk_status_reason}"
+            if status == "READY":
+                line += f" (apk {meta.apk_id or apk_id})"
+            yield [line]
+            last = status
+        if status in FINAL_APK:
+            return
+        await asyncio.sleep(common.FOLLOW_INTERVAL)
+
+
+def _upload(method: str):
+    """An upload action's call: the scope, the chosen local file, progress reported to the form."""
+    def call(cx: Ctx):
+        return getattr(cx.client, method)(cx.scope, Path(cx.values["path"]).expanduser(), progress=cx.progress)
+    return call
+
+
+apks = Resource(
+    name="apks",
+    title="APKs",
+    key="apk_id",
+    label="filename",
+    aliases=("apk",),
+    scope=PROJECT_SCOPE,
+    columns=[Col("filename"), Col("status", width=14, status=STATUS), Col("package"),
+             Col("apk_id", "id", width=32, priority=1), Col("testsource_id", "test source", width=32, priority=2)],
+    list=lambda cx: cx.client.get_apks(cx.scope),
+    detail=lambda cx: cx.client.get_apk(cx.scope, cx.key),
+    actions=[
+        Action("n", "upload", _upload("upload_apk"), mutates=True, row=False, upload=True,
+               form=Form("Upload an APK", [Field("path", "APK file", type="file", required=True,
+                                                 validate=apk_file)])),
+        Action("ctrl+d", "delete", lambda cx: cx.client.delete_apk(cx.scope, cx.key), mutates=True, confirm=True,
+               bulk=True),
+    ],
+)
+
+camera = Resource(
+    name="camera",
+    title="Camera files",
+    key="camera_id",
+    label="filename",
+    aliases=("camera_files",),
+    scope=PROJECT_SCOPE,
+    columns=[Col("filename"), Col("status", width=9, status=STATUS), Col("camera_id", "id", width=32, priority=1)],
+    list=lambda cx: cx.client.get_camera_files(cx.scope),
+    actions=[
+        Action("n", "upload", _upload("upload_camera_file"), mutates=True, row=False, upload=True,
+               form=Form("Upload an image or movie", [
+                   Field("path", "file", type="file", required=True, validate=camera_file,
+                         help="image or movie; converted by the server if needed")])),
+        Action("ctrl+d", "delete", lambda cx: cx.client.delete_camera_file(cx.scope, cx.key), mutates=True,
+               confirm=True, bulk=True),
+    ],
+)
+
+testsources = Resource(
+    name="testsources",
+    title="Test sources",
+    key="testsource_id",
+    label="filename",
+    aliases=("testsource", "dsl"),
+    scope=PROJECT_SCOPE,
+    columns=[Col("filename"), Col("status", width=9, status=STATUS), Col("apk_status", "apk", width=14, status=STATUS),
+             Col("testsource_id", "id", width=32, priority=1), Col("apk_id", "apk id", width=32, priority=2)],
+    list=lambda cx: cx.client.get_testsources(cx.scope),
+    detail=lambda cx: cx.client.get_testsource(cx.scope, cx.key),  # the DSL text
+    actions=[
+        Action("m", "metadata", lambda cx: cx.client.get_testsource_metadata(cx.scope, cx.key),
+               show=lambda t: "\n".join(f"{k}: {v}" for k, v in t.raw.items())),
+        Action("n", "upload", _upload("upload_testsource"), mutates=True, row=False, upload=True,
+               form=Form("Upload a test source", [
+                   Field("path", "DSL file", type="file", required=True, validate=dsl_file,
+                         help="a utf-8 text file")])),
+        Action("e", "replace", lambda cx: cx.client.replace_testsource(
+            cx.scope, cx.key, Path(cx.values["path"]).expanduser(), progress=cx.progress),
+            mutates=True, upload=True, form=Form("Replace the test source (file name too)", [
+                Field("path", "DSL file", type="file", required=True, validate=dsl_file)])),
+        Action("c", "compile", lambda cx: cx.client.compile_testsource(cx.scope, cx.key), mutates=True,
+               follow=follow_compile),
+        Action("ctrl+d", "delete", lambda cx: cx.client.delete_testsource(cx.scope, cx.key), mutates=True,
+               confirm=True, bulk=True),
+    ],
+)

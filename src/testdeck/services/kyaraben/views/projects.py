@@ -1,0 +1,29 @@
+"""Projects: the user's containers of APKs, camera files, test sources and campaigns."""
+
+from __future__ import annotations
+
+from testdeck.resources import Action, Col, Field, Form, Resource
+from testdeck.services.kyaraben.views.common import STATUS, not_blank
+
+_name = [Field("project_name", "name", required=True, validate=not_blank)]
+
+projects = Resource(
+    name="projects",
+    title="Projects",
+    key="project_id",
+    label="project_name",
+    aliases=("project",),
+    drill="apks",  # enter: the project's APKs (the chosen project then carries to camera, tests, campaigns)
+    columns=[Col("project_name", "name"), Col("status", width=8, status=STATUS),
+             Col("project_id", "id", width=32, priority=1)],
+    list=lambda cx: cx.client.get_projects(),
+    detail=lambda cx: cx.client.get_project(cx.key),
+    actions=[
+        Action("n", "new", lambda cx: cx.client.create_project(cx.values["project_name"].strip()), mutates=True,
+               row=False, form=Form("New project", _name)),
+        Action("e", "rename", lambda cx: cx.client.rename_project(cx.key, cx.values["project_name"].strip()),
+               mutates=True, form=Form("Rename project", _name)),
+        Action("ctrl+d", "delete", lambda cx: cx.client.delete_project(cx.key), mutates=True, confirm=True,
+               bulk=True),
+    ],
+)
