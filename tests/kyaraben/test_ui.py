@@ -14,7 +14,8 @@ from textual.widgets import ProgressBar, Select, SelectionList
 from testdeck import clock
 from testdeck.screens.log import LogScreen
 from testdeck.screens.resource import ResourceScreen, ScopePicker
-from testdeck.services.kyaraben import screens, sim, views
+from testdeck.services.kyaraben import screens, sim
+from testdeck.services.kyaraben.views import campaigns, common, vms
 from testdeck.services.kyaraben.screens import CampaignScreen, LinesScreen, TotpScreen
 from testdeck.widgets.dialogs import ConfirmScreen
 from testdeck.widgets.form import FormScreen
@@ -41,7 +42,7 @@ class Clk:
 @pytest.fixture
 def kdeck(deck, monkeypatch):
     """kdeck(start=...) -> (app, sim app, sim config, clock); polls and ticks made fast."""
-    monkeypatch.setattr(views, "FOLLOW_INTERVAL", 0.05)
+    monkeypatch.setattr(common, "FOLLOW_INTERVAL", 0.05)
     monkeypatch.setattr(screens, "POLL_INTERVAL", 0.05)
     monkeypatch.setattr(screens, "TICK", 0.05)
 
@@ -428,7 +429,7 @@ async def test_scoped_resource_asks_for_the_project_and_P_switches_it(kdeck):
                        what="other project loaded")
         assert table(app).row_count == 0
         # opened with a scope: no picker, rows at once
-        scoped = ResourceScreen(screen.session, views.campaigns, scope=seed["project_a"])
+        scoped = ResourceScreen(screen.session, campaigns.campaigns, scope=seed["project_a"])
         app.push_screen(scoped)
         await wait_for(pilot, lambda: scoped.last_ok is not None, what="campaigns")
         assert app.screen is scoped and table(app).row_count == 2

@@ -7,12 +7,13 @@ import pytest
 from testdeck.errors import ApiError
 from testdeck.resources import Ctx
 from testdeck.services.kyaraben import sim, views
+from testdeck.services.kyaraben.views import campaigns, common, files, vms
 from testdeck.services.kyaraben.client import Avm, Kyaraben
 
 
 @pytest.fixture
 def fast(monkeypatch):
-    monkeypatch.setattr(views, "FOLLOW_INTERVAL", 0)
+    monkeypatch.setattr(common, "FOLLOW_INTERVAL", 0)
 
 
 def ticking(kb, client: Kyaraben, method: str, step: float) -> None:
@@ -43,28 +44,28 @@ async def collect(feed) -> list[list[str]]:
     ("dpi", 100, None), ("dpi", 99, "dpi must be at least 100 (the server's minimum)"),
 ])
 def test_dimension(name, value, error):
-    assert views.dimension(name)(value) == error
+    assert common.dimension(name)(value) == error
 
 
 def test_small_validators(tmp_path):
-    assert views.positive_int(5) is None and views.positive_int("7") is None
-    assert views.positive_int(0) == "must be a positive integer"
-    assert views.positive_int("x") == "must be a whole number"
-    assert views.not_blank("a") is None and views.not_blank("  ") == "must not be blank"
-    assert views.not_blank(None) == "must not be blank"
-    assert views.at_least_one(["a"]) is None and views.at_least_one([]) == "choose at least one"
+    assert common.positive_int(5) is None and common.positive_int("7") is None
+    assert common.positive_int(0) == "must be a positive integer"
+    assert common.positive_int("x") == "must be a whole number"
+    assert common.not_blank("a") is None and common.not_blank("  ") == "must not be blank"
+    assert common.not_blank(None) == "must not be blank"
+    assert common.at_least_one(["a"]) is None and common.at_least_one([]) == "choose at least one"
     apk = tmp_path / "app.apk"
     apk.write_bytes(b"PK")
     png = tmp_path / "p.PNG"
     png.write_bytes(b"x")
-    assert views.apk_file(str(apk)) is None
-    assert views.apk_file(str(png)) == "an APK file must end with .apk"
-    assert views.apk_file(str(tmp_path / "gone.apk")).startswith("no such file")
-    assert views.apk_file(str(tmp_path)).startswith("no such file")  # a directory
-    assert views.apk_file("") == "choose a file"
-    assert views.camera_file(str(png)) is None
-    assert views.camera_file(str(apk)).startswith("a camera file (image or movie) must end with")
-    assert views.dsl_file(str(apk)) is None
+    assert common.apk_file(str(apk)) is None
+    assert common.apk_file(str(png)) == "an APK file must end with .apk"
+    assert common.apk_file(str(tmp_path / "gone.apk")).startswith("no such file")
+    assert common.apk_file(str(tmp_path)).startswith("no such file")  # a directory
+    assert common.apk_file("") == "choose a file"
+    assert common.camera_file(str(png)) is None
+    assert common.camera_file(str(apk)).startswith("a camera file (image or movie) must end with")
+    assert common.dsl_file(str(apk)) is None
 
 
 # every custom validate function of every form, with a value it must accept and one it must refuse
@@ -77,6 +78,8 @@ VALIDATED = {
     ("testsources", "upload", "path"): ("GOOD.aic", "MISSING"),
     ("testsources", "replace", "path"): ("GOOD.aic", "MISSING"),
     ("campaigns", "new", "images"): (["kitkat-tablet"], []),
+    ("campaigns", "new", "campaign_name"): ("x" * 50, "x" * 51),
+    ("avms", "follow command", "command_id"): ("a" * 32, " "),
     ("campaigns", "new", "width"): (800, 239), ("campaigns", "new", "height"): (600, -1),
     ("campaigns", "new", "dpi"): (160, "x"),
 }
@@ -102,7 +105,7 @@ def test_every_custom_validator_accepts_and_refuses(tmp_path):
 
 
 def test_forms_declare_required_fields_and_server_minimums():
-    new = views.avms.action("new").form
+    new = vms.avms.action("new").form
     fields = {f.name: f for f in new.fields}
     assert fields["project"].required and fields["project"].type == "choice"
     assert fields["image"].required and fields["image"].type == "choice"
@@ -114,19 +117,19 @@ def test_forms_declare_required_fields_and_server_minimums():
     assert all(f.type == "bool" for f in switches.values())
     assert {k: f.default for k, f in switches.items()} == {k: bool(v) for k, v in sim.HW_DEFAULTS.items()
                                                             if k.startswith("enable_")}
-    upload = views.apks.action("upload")
+    upload = files.apks.action("upload")
     assert upload.upload and upload.form.fields[0].type == "file" and upload.mutates
 
 
 def test_hwconfig_from_form_values():
     values = {"width": "1280", "height": 800, "dpi": None, "enable_gps": False, "enable_nfc": True,
               "enable_record": "yes", "other": 1}
-    assert views.hwconfig_from(values) == {"width": 1280, "height": 800, "enable_gps": 0, "enable_nfc": 1,
+    assert common.hwconfig_from(values) == {"width": 1280, "height": 800, "enable_gps": 0, "enable_nfc": 1,
                                            "enable_record": 1}
 
 
 def test_build_tests_one_per_image():
-    tests = views.build_tests({"images": ["kitkat-tablet", ("lollipop-phone", "lollipop-phone (Android 5)")],
+    tests = campaigns.build_tests({"images": ["kitkat-tablet", ("lollipop-phone", "lollipop-phone (Android 5)")],
                                "apks": ["a" * 32], "packages": "com.a, com.b", "width": 1024})
     assert [t["image"] for t in tests] == ["kitkat-tablet", "lollipop-phone"]
     assert tests[0] == {"image": "kitkat-tablet", "hwconfig": {"width": 1024}, "apks": ["a" * 32],
@@ -135,12 +138,19 @@ def test_build_tests_one_per_image():
 
 # --- actions against the simulator ------------------------------------------------------------------------------
 
+async def make_room(kb, api) -> None:
+    """Delete the seeded ERROR VM: the demo user starts with the quota full (ERROR counts)."""
+    await api.delete_avm(kb.vm_named("nightly"))
+    kb.clock.advance(sim.world.VM_DELETING_S)
+
+
 async def test_create_avm_action_sends_the_form(kb, api):
+    await make_room(kb, api)
     values = {"project": kb.seed["project_b"], "image": "kitkat-phone", "avm_name": " phone ",
               "width": 480, "height": 800, "dpi": 240, "enable_sensors": True, "enable_battery": False,
               "enable_gps": True, "enable_camera": False, "enable_record": False, "enable_gsm": True,
               "enable_nfc": True}
-    avm_id = await views.avms.action("new").call(Ctx(api, values=values))
+    avm_id = await vms.avms.action("new").call(Ctx(api, values=values))
     vm = await api.get_avm(avm_id)
     assert (vm.avm_name, vm.image, vm.project_id) == ("phone", "kitkat-phone", kb.seed["project_b"])
     assert vm.hwconfig == {"width": 480, "height": 800, "dpi": 240, "enable_sensors": 1, "enable_battery": 0,
@@ -149,39 +159,40 @@ async def test_create_avm_action_sends_the_form(kb, api):
 
 
 async def test_create_avm_action_checks_the_quota_before_sending(kb, api):
-    await api.create_avm(kb.seed["project_a"], "kitkat-tablet")  # 3/3
-    before = len(kb.state.avms)
+    before = len(kb.state.avms)  # 3/3: READY, QUEUED, ERROR
     with pytest.raises(ApiError) as exc:
-        await views.avms.action("new").call(Ctx(api, values={"project": kb.seed["project_a"],
+        await vms.avms.action("new").call(Ctx(api, values={"project": kb.seed["project_a"],
                                                             "image": "kitkat-tablet"}))
     assert exc.value.status is None
-    assert exc.value.message == "quota reached: 3 of 3 live VMs in use; delete a VM before creating another"
+    assert exc.value.message.startswith("quota reached: 3 of 3 VMs (1 ERROR, 1 READY, 1 QUEUED). Every VM not yet "
+                                        "DELETED counts, ERROR and DELETING ones too")
+    assert "a QUEUED VM cannot be deleted until it starts" in exc.value.message
     assert len(kb.state.avms) == before
 
 
 async def test_choices(kb, api):
     row = Avm.from_api({"avm_id": kb.vm_named("first vm"), "project_id": kb.seed["project_a"]})
     cx = Ctx(api, row=row, key=row.avm_id)
-    assert await views.project_options(cx) == [(kb.seed["project_a"], "demo-app"),
+    assert await common.project_options(cx) == [(kb.seed["project_a"], "demo-app"),
                                                (kb.seed["project_b"], "regression")]
-    assert ("kitkat-tablet", "kitkat-tablet (Android 4)") in await views.image_choices(cx)
-    apks = dict(await views.vm_apk_choices(cx))
+    assert ("kitkat-tablet", "kitkat-tablet (Android 4)") in await common.image_choices(cx)
+    apks = dict(await vms.vm_apk_choices(cx))
     assert apks[kb.seed["apk_2048"]] == "com.uberspot.a2048_23.apk (com.uberspot.a2048)"
     assert all(a in kb.state.apks for a in apks)
     assert len(apks) == 4  # READY only: the ERROR-compiled one is left out
-    assert await views.vm_package_choices(cx) == ["com.example.android.apis", "com.android.gesture.builder"]
-    assert [k for k, _ in await views.vm_testrun_choices(cx)] == [
+    assert await vms.vm_package_choices(cx) == ["com.example.android.apis", "com.android.gesture.builder"]
+    assert [k for k, _ in await vms.vm_testrun_choices(cx)] == [
         "com.example.android.apis/.app.LocalSampleInstrumentation"]
     # without a row (describe ID), the VM is fetched
-    assert dict(await views.vm_apk_choices(Ctx(api, key=row.avm_id))) == apks
+    assert dict(await vms.vm_apk_choices(Ctx(api, key=row.avm_id))) == apks
     scoped = Ctx(api, scope=kb.seed["project_a"])
-    assert "com.uberspot.a2048" in await views.scope_package_choices(scoped)
-    assert len(await views.scope_apk_choices(scoped)) == 4
+    assert "com.uberspot.a2048" in await campaigns.scope_package_choices(scoped)
+    assert len(await campaigns.scope_apk_choices(scoped)) == 4
 
 
 async def test_follow_install_yields_new_lines_then_status(kb, api, fast):
     avm_id = kb.vm_named("first vm")
-    action = views.avms.action("install APK")
+    action = vms.avms.action("install APK")
     cx = Ctx(api, key=avm_id, values={"apk_id": kb.seed["apk_2048"]})
     command_id = await action.call(cx)
     ticking(kb, api, "get_command", 0.5)
@@ -196,7 +207,7 @@ async def test_follow_install_yields_new_lines_then_status(kb, api, fast):
 
 async def test_follow_monkey_stdout_arrives_once_in_order(kb, api, fast):
     avm_id = kb.vm_named("first vm")
-    action = views.avms.action("monkey")
+    action = vms.avms.action("monkey")
     cx = Ctx(api, key=avm_id, values={"packages": ["com.example.android.apis"], "event_count": "40"})
     command_id = await action.call(cx)
     ticking(kb, api, "get_command", 0.4)
@@ -210,7 +221,7 @@ async def test_follow_monkey_stdout_arrives_once_in_order(kb, api, fast):
 
 
 async def test_follow_failed_testrun_ends_with_error_and_code(kb, api, fast):
-    action = views.avms.action("testrun")
+    action = vms.avms.action("testrun")
     cx = Ctx(api, key=kb.vm_named("first vm"), values={"package": "com.nope"})
     command_id = await action.call(cx)
     ticking(kb, api, "get_command", 1)
@@ -221,14 +232,14 @@ async def test_follow_failed_testrun_ends_with_error_and_code(kb, api, fast):
 
 async def test_follow_unknown_command_gives_up(kb, api, fast):
     cx = Ctx(api, key=kb.vm_named("first vm"))
-    lines = [line for batch in await collect(views.follow_command(cx, "0" * 32)) for line in batch]
+    lines = [line for batch in await collect(vms.follow_command(cx, "0" * 32)) for line in batch]
     assert lines[-1].startswith("no such command")
 
 
 async def test_compile_action_watches_apk_status(kb, api, fast):
     pid = kb.seed["project_a"]
     sid = next(s for s in await api.get_testsources(pid) if s.filename == "test2.aic").testsource_id
-    action = views.testsources.action("compile")
+    action = files.testsources.action("compile")
     cx = Ctx(api, scope=pid, key=sid)
     apk_id = await action.call(cx)
     ticking(kb, api, "get_testsource_metadata", 0.5)
@@ -241,36 +252,39 @@ async def test_campaign_log_and_progress_view(kb, api, fast):
     pid, cid = kb.seed["project_a"], kb.campaign_named("brave-small-otter")
     cx = Ctx(api, scope=pid, key=cid)
     ticking(kb, api, "get_campaign", 1)
-    lines = [line for batch in await collect(views.campaigns.log(cx)) for line in batch]
+    lines = [line for batch in await collect(campaigns.campaigns.log(cx)) for line in batch]
     assert lines[0].startswith("-- RUNNING")
     assert "#4 com.missing.app: ERROR" in lines
     assert lines[-1] == "-- campaign ERROR, progress 86%"
-    assert views.campaigns.action("progress").screen is views.campaign_screen  # the live view (test_ui)
-    text = views.show_campaign(await api.get_campaign(pid, kb.campaign_named("lovely-big-cobra")))
+    assert campaigns.campaigns.action("progress").screen is campaigns.campaign_screen  # the live view (test_ui)
+    text = campaigns.show_campaign(await api.get_campaign(pid, kb.campaign_named("lovely-big-cobra")))
     assert "#" * 30 + " 100.0%" in text and "#1 READY" in text and "OK (2 tests)" in text
 
 
 async def test_show_functions(kb, api):
     avm_id = kb.vm_named("first vm")
-    props = await views.avms.action("properties").call(Ctx(api, key=avm_id))
-    assert views.avms.action("properties").screen is views.properties_screen  # searchable (test_ui)
-    assert "wifi.interface = eth1" in views.property_lines(props)
-    assert views.property_lines({}) == ["(no properties: the VM is not READY)"]
-    pk = views.avms.action("packages")
-    assert pk.screen is views.packages_screen
-    assert views.show_packages(await pk.call(Ctx(api, key=avm_id))).splitlines()[0] == "com.example.android.apis"
-    totp_action = views.avms.action("TOTP")
-    assert totp_action.screen is views.totp_screen and totp_action.show is None
+    props = await vms.avms.action("properties").call(Ctx(api, key=avm_id))
+    assert vms.avms.action("properties").screen is vms.properties_screen  # searchable (test_ui)
+    assert "wifi.interface = eth1" in vms.property_lines(props)
+    assert vms.property_lines({}) == ["(no properties: the VM is not READY)"]
+    pk = vms.avms.action("packages")
+    assert pk.screen is vms.packages_screen
+    assert vms.show_packages(await pk.call(Ctx(api, key=avm_id))).splitlines()[0] == "com.example.android.apis"
+    totp_action = vms.avms.action("TOTP")
+    assert totp_action.screen is vms.totp_screen and totp_action.show is None
     totp = await totp_action.call(Ctx(api, key=avm_id))
-    assert len(totp.totp) == 6 and totp.totp in views.show_totp(totp)
+    assert len(totp.totp) == 6 and totp.totp in vms.show_totp(totp)
     assert 0 <= totp.seconds_left() <= 30
-    assert views.Totp(totp="1", generated_at=1_000_000_005.0).seconds_left(1_000_000_010.0) == 10
+    assert vms.Totp(totp="1", generated_at=1_000_000_005.0).seconds_left(1_000_000_010.0) == 10
 
 
 async def test_status_and_quota_rows(kb, api):
-    assert await views.SERVICE.status(api) == "VMs 2/3 live, 2/3 async"
-    rows = await views.quota.list(Ctx(api))
-    assert [(r.kind, r.current, r.max, r.free) for r in rows] == [("live", 2, 3, 1), ("async", 2, 3, 1)]
+    assert await views.SERVICE.status(api) == "VMs 3/3 live full (ERROR, QUEUED, DELETING count), 1/1 async"
+    rows = await vms.quota.list(Ctx(api))
+    assert [(r.kind, r.current, r.max, r.free) for r in rows] == [("live", 3, 3, 0), ("async", 1, 1, 0)]
+    assert rows[0].counts == "your VMs not DELETED, in any state: 1 ERROR, 1 READY, 1 QUEUED"
+    await make_room(kb, api)
+    assert await views.SERVICE.status(api) == "VMs 2/3 live, 1/1 async"
 
 
 async def test_every_resource_lists_and_columns_resolve(kb, api):
@@ -296,7 +310,7 @@ async def test_upload_action_reports_progress(kb, api, tmp_path):
     path = tmp_path / "big_1.apk"
     path.write_bytes(b"PK" + b"x" * 200_000)
     seen = []
-    action = views.apks.action("upload")
+    action = files.apks.action("upload")
     apk_id = await action.call(Ctx(api, scope=kb.seed["project_a"], values={"path": str(path)},
                                    progress=lambda s, t: seen.append((s, t))))
     assert apk_id in kb.state.apks and seen[-1][0] == seen[-1][1]
@@ -306,18 +320,18 @@ async def test_campaign_create_action(kb, api):
     pid = kb.seed["project_a"]
     values = {"campaign_name": "", "images": ["kitkat-tablet", "kitkat-phone"], "apks": [kb.seed["apk_apis"]],
               "packages": ["com.example.android.apis"], "width": 800, "height": 600, "dpi": 160}
-    cid = await views.campaigns.action("new").call(Ctx(api, scope=pid, values=values))
+    cid = await campaigns.campaigns.action("new").call(Ctx(api, scope=pid, values=values))
     c = await api.get_campaign(pid, cid)
     assert [t.image for t in c.test_records] == ["kitkat-tablet", "kitkat-phone"]
     with pytest.raises(ApiError, match="choose at least one image"):
-        await views.campaigns.action("new").call(Ctx(api, scope=pid, values={"images": []}))
+        await campaigns.campaigns.action("new").call(Ctx(api, scope=pid, values={"images": []}))
 
 
 def test_service_wiring():
     s = views.SERVICE
     assert s.client is Kyaraben and s.create_sim is sim.create_app
     assert s.demo_fields == {"user_id": "marco"} and s.demo_secret == sim.DEMO_TOKEN
-    assert s.resource("vms") is views.avms and s.resource("campaign") is views.campaigns
+    assert s.resource("vms") is vms.avms and s.resource("campaign") is campaigns.campaigns
     for res in s.resources:
         keys = [a.key for a in res.actions]
         assert len(keys) == len(set(keys)), res.name
@@ -342,6 +356,6 @@ async def test_follow_holds_back_a_partial_line_until_it_is_complete(fast):
         async def get_command(self, avm_id, command_id):
             return [CommandResult.from_api(next(answers))]
 
-    batches = await collect(views.follow_command(Ctx(Fake(), key="vm"), "cmd"))
+    batches = await collect(vms.follow_command(Ctx(Fake(), key="vm"), "cmd"))
     assert batches == [["command cmd on VM vm"], ["-- RUNNING", "one"], ["two"],
                        ["three", "stderr: warn", "stderr: boom", "-- ERROR, return code 3"]]

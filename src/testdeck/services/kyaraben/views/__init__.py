@@ -13,20 +13,18 @@ from __future__ import annotations
 from testdeck.resources import Failing, Service
 from testdeck.services.kyaraben import sim
 from testdeck.services.kyaraben.client import Kyaraben
-from testdeck.services.kyaraben.views.campaigns import campaigns
-from testdeck.services.kyaraben.views.files import apks, camera, testsources
-from testdeck.services.kyaraben.views.projects import projects
-from testdeck.services.kyaraben.views.vms import avms, images, quota, quota_status
+from testdeck.services.kyaraben.views import campaigns, files, projects, vms
 
 SERVICE = Service(
     name="kyaraben",
     title="kyaraben",
     client=Kyaraben,
-    resources=[avms, projects, apks, camera, testsources, campaigns, images, quota],
+    resources=[vms.avms, projects.projects, files.apks, files.camera, files.testsources, campaigns.campaigns,
+               vms.images, vms.quota],
     create_sim=sim.create_app,
     demo_fields={"user_id": sim.DEMO_USER},
     demo_secret=sim.DEMO_TOKEN,
-    status=quota_status,
+    status=vms.quota_status,
     failing=[
         Failing("avms", when=lambda r: r.get("status") == "ERROR", severity="error",
                 what=lambda r: f"VM {r.get('avm_name') or r.get('avm_id')}",
