@@ -54,6 +54,15 @@ def kdeck(deck, monkeypatch):
     return make
 
 
+def make_room(sim_app, clk) -> None:
+    """The seeded ERROR VM deleted long ago: the demo user starts with the quota full (ERROR counts)."""
+    sim_app.state.avms[vm_id(sim_app, "nightly")]["deleted_at"] = clk.t - 3600
+
+
+def notices(app) -> str:
+    return "\n".join(str(n.message) for n in app._notifications)
+
+
 def table(app) -> VirtualTable:
     return app.screen.query_one(VirtualTable)
 
@@ -133,18 +142,19 @@ async def test_vms_load_and_the_status_bar_shows_the_quota(kdeck):
                                               if v["owner"] == sim.DEMO_USER}
         assert cell(app, vm_id(sim_app, "first vm"), "status") == "READY"
         assert cell(app, vm_id(sim_app, "nightly"), "status") == "ERROR"
-        await wait_for(pilot, lambda: "VMs 2/3 live" in str(screen.query_one("StatusBar").render()),
+        await wait_for(pilot, lambda: "VMs 3/3 live full" in str(screen.query_one("StatusBar").render()),
                        what="quota in the status bar")
-        assert "2/3 async" in str(screen.query_one("StatusBar").render())
+        assert "1/1 async" in str(screen.query_one("StatusBar").render())
 
 
 # --- create VM -------------------------------------------------------------------------------------------------
 
 async def test_create_vm_validates_before_sending_then_creates(kdeck):
-    app, sim_app, _, _ = kdeck()
+    app, sim_app, _, clk = kdeck()
+    make_room(sim_app, clk)
     project_b = sim_app.state.seed["project_b"]
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await loaded(pilot, rows=3)
+        screen = await loaded(pilot, rows=2)
         form = await form_open(pilot, "n")
         await choices(pilot, form, "project", 2)
         await choices(pilot, form, "image", 4)
@@ -154,7 +164,7 @@ async def test_create_vm_validates_before_sending_then_creates(kdeck):
         await pilot.pause(0.1)
         assert error_of(form, "project") == "required" and error_of(form, "image") == "required"
         assert "2 field(s) need attention" in server_error(form)
-        assert len(sim_app.state.avms) == 4  # nothing was sent
+        assert len(sim_app.state.avms) == 3  # nothing was sent (alice's VM, first vm, phone-ci)
         form.query_one("#f-project", Select).value = project_b
         form.query_one("#f-image", Select).value = "lollipop-tablet"
         form.query_one("#f-avm_name").value = "tablet [ci]"
@@ -165,7 +175,7 @@ async def test_create_vm_validates_before_sending_then_creates(kdeck):
         assert "at least 240" in error_of(form, "width")
         assert error_of(form, "dpi") == "must be a whole number"
         assert error_of(form, "project") == ""
-        assert len(sim_app.state.avms) == 4
+        assert len(sim_app.state.avms) == 3
         form.query_one("#f-width").value = "1024"
         form.query_one("#f-dpi").value = "240"
         form.query_one("#f-enable_nfc").value = True
@@ -184,8 +194,7 @@ async def test_create_vm_validates_before_sending_then_creates(kdeck):
 async def test_create_vm_when_the_quota_is_full_is_refused_without_sending(kdeck):
     app, sim_app, _, _ = kdeck()
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await loaded(pilot, rows=3)
-        await screen.session.client.create_avm(sim_app.state.seed["project_a"], "kitkat-phone", "third")  # 3/3
+        await loaded(pilot, rows=3)  # READY, QUEUED and ERROR: 3/3
         before = dict(sim_app.state.avms)
         form = await form_open(pilot, "n")
         await choices(pilot, form, "project", 2)
@@ -195,8 +204,9 @@ async def test_create_vm_when_the_quota_is_full_is_refused_without_sending(kdeck
         form.query_one("#f-avm_name").value = "fourth"
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: "quota reached" in server_error(form), what="quota message")
-        # the console's own words, not the server's 403 ("Too many vms"): the POST never went out
-        assert "3 of 3 live VMs in use; delete a VM before creating another" in server_error(form)
+        # the console's own words, with what counts, not the server's 400 ("Too many vms"): no POST went out
+        assert "quota reached: 3 of 3 VMs (1 ERROR, 1 READY, 1 QUEUED)" in server_error(form)
+        assert "ERROR and DELETING ones too" in server_error(form)
         assert "Too many vms" not in server_error(form)
         assert app.screen is form and form.query_one("#f-avm_name").value == "fourth"  # nothing typed is lost
         assert sim_app.state.avms == before
@@ -242,7 +252,7 @@ async def test_delete_vm_asks_then_shows_deleting_until_gone(kdeck):
         await pilot.press("y")
         await wait_for(pilot, lambda: sim_app.state.avms[key]["deleted_at"] is not None, what="delete sent")
         await wait_for(pilot, lambda: cell(app, key, "status") == "DELETING", what="row DELETING")
-        clk.advance(sim.VM_DELETING_S - 1)
+        clk.advance(sim.world.VM_DELETING_S - 1)
         await refreshed(pilot, screen)
         assert cell(app, key, "status") == "DELETING"  # still on its way out
         clk.advance(1.5)
@@ -271,10 +281,10 @@ async def test_install_apk_follows_the_command_to_ready_and_its_return_code(kdec
         [command_id] = [c for c, v in sim_app.state.commands.items() if v["avm_id"] == key]
         await wait_for(pilot, lambda: "-- QUEUED" in log.tail.lines, what="QUEUED")
         assert log.tail.lines[0] == f"command {command_id} on VM {key}"
-        clk.advance(sim.CMD_QUEUED_S + 0.5)
+        clk.advance(sim.world.CMD_QUEUED_S + 0.5)
         await wait_for(pilot, lambda: "-- RUNNING" in log.tail.lines, what="RUNNING")
         assert log.tail.feed_state == "running"
-        clk.advance(sim.CMD_S["install"])
+        clk.advance(sim.world.CMD_S["install"])
         await wait_for(pilot, lambda: log.tail.feed_state == "ended", what="command finished")
         lines = log.tail.lines
         assert lines[-1] == "-- READY, return code 0"
@@ -301,7 +311,7 @@ async def test_monkey_and_testrun_run_through_their_forms(kdeck):
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: isinstance(app.screen, LogScreen), what="monkey log")
         log = app.screen
-        clk.advance(sim.CMD_QUEUED_S + sim.CMD_S["monkey"])
+        clk.advance(sim.world.CMD_QUEUED_S + sim.world.CMD_S["monkey"])
         await wait_for(pilot, lambda: log.tail.feed_state == "ended", what="monkey finished")
         assert log.tail.lines[-1] == "-- READY, return code 0"
         assert "Events injected: 40" in log.tail.lines and "// Monkey finished" in log.tail.lines
@@ -314,24 +324,97 @@ async def test_monkey_and_testrun_run_through_their_forms(kdeck):
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: isinstance(app.screen, LogScreen), what="testrun log")
         log = app.screen
-        clk.advance(sim.CMD_QUEUED_S + sim.CMD_S["testrun"])
+        clk.advance(sim.world.CMD_QUEUED_S + sim.world.CMD_S["testrun"])
         await wait_for(pilot, lambda: log.tail.feed_state == "ended", what="testrun finished")
         assert "OK (2 tests)" in log.tail.lines and log.tail.lines[-1] == "-- READY, return code 0"
 
 
-async def test_command_on_a_vm_that_is_not_ready_shows_the_server_refusal(kdeck):
-    app, sim_app, _, _ = kdeck()
-    key = vm_id(sim_app, "phone-ci")  # QUEUED: the server refuses commands for now
+async def test_actions_on_a_vm_that_is_not_ready_are_refused_before_any_form(kdeck):
+    app, sim_app, _, clk = kdeck()
+    queued, failed = vm_id(sim_app, "phone-ci"), vm_id(sim_app, "nightly")
     async with app.run_test(size=(120, 40)) as pilot:
-        await loaded(pilot, rows=3)
+        screen = await loaded(pilot, rows=3)
+        await on_row(pilot, queued)
+        for key in ("i", "m", "t", "a"):
+            await pilot.press(key)
+        await wait_for(pilot, lambda: notices(app).count("not sent:") == 4, what="four refusals")
+        assert app.screen is screen and not sim_app.state.commands  # no form opened, nothing sent
+        assert "not sent: installing an APK needs a READY VM, and VM phone-ci is not; it is QUEUED: wait " \
+               "until it is READY" in notices(app)
+        assert "not sent: the package list needs a READY VM" in notices(app)
+        await on_row(pilot, failed)
+        await pilot.press("t")
+        await wait_for(pilot, lambda: "is in ERROR (Heat stack creation failed" in notices(app), what="ERROR why")
+        assert "delete it and create another" in notices(app)
+        # READY but with nothing to run (review B25): explained instead of an empty form
+        clk.advance(sim.world.VM_READY_S)
+        await refreshed(pilot, screen)
+        await on_row(pilot, queued)
+        await pilot.press("t")
+        await wait_for(pilot, lambda: "no instrumentation (test) package is installed" in notices(app),
+                       what="no test package")
+        await pilot.press("m")
+        await wait_for(pilot, lambda: "no third-party package is installed" in notices(app), what="no package")
+        assert app.screen is screen and not sim_app.state.commands
+
+
+async def test_deleting_a_queued_vm_explains_why_the_server_cannot(kdeck):
+    app, sim_app, _, clk = kdeck()
+    key = vm_id(sim_app, "phone-ci")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await loaded(pilot, rows=3)
         await on_row(pilot, key)
-        form = await form_open(pilot, "i")
-        await choices(pilot, form, "apk_id", 4)
-        form.query_one("#f-apk_id", Select).value = sim_app.state.seed["apk_apis"]
+        await pilot.press("ctrl+d")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="confirm")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: "cannot delete it yet" in notices(app), what="explanation")
+        text = notices(app)
+        assert "VM phone-ci exists (QUEUED) but the server cannot delete it yet: it has no stack" in text
+        assert "Wait until it has started, or ask an administrator to remove it" in text
+        assert "not visible to user" not in text
+        assert sim_app.state.avms[key]["deleted_at"] is None and cell(app, key, "status") == "QUEUED"
+        clk.advance(sim.world.VM_QUEUED_S)  # CREATING: it has a stack now, and the delete works
+        await refreshed(pilot, screen)
+        await pilot.press("ctrl+d")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="confirm")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: sim_app.state.avms[key]["deleted_at"] is not None, what="delete sent")
+
+
+async def test_a_followed_command_stuck_in_queued_is_said_stopped_and_can_be_resumed(kdeck, monkeypatch):
+    monkeypatch.setattr(vms, "QUEUED_LIMIT", 30.0)
+    app, sim_app, _, clk = kdeck()
+    key = vm_id(sim_app, "phone-ci")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await loaded(pilot, rows=3)
+        # sent while the VM was QUEUED (by another client): the real server accepts it and never runs it
+        command_id = await screen.session.client.run_monkey(key, ["com.example.android.apis"], 10)
+        clk.advance(sim.world.VM_READY_S)
+        await refreshed(pilot, screen)
+        await on_row(pilot, key)
+        form = await form_open(pilot, "c")
+        form.query_one("#f-command_id").value = command_id
         await pilot.press("ctrl+s")
-        await wait_for(pilot, lambda: "server refused" in server_error(form), what="refusal")
-        assert "The VM cannot install packages now." in server_error(form)
-        assert app.screen is form and not sim_app.state.commands
+        await wait_for(pilot, lambda: isinstance(app.screen, LogScreen), what="log screen")
+        log = app.screen
+        await wait_for(pilot, lambda: "-- QUEUED" in log.tail.lines, what="QUEUED")
+        clk.advance(29)
+        await pilot.pause(0.3)
+        assert log.tail.feed_state == "running"  # not yet past the limit
+        clk.advance(2)
+        await wait_for(pilot, lambda: log.tail.feed_state == "ended", what="follow stopped")
+        assert any(line.startswith("-- still QUEUED after ") and "has not started this command" in line
+                   for line in log.tail.lines)
+        assert "the VM is READY: kyaraben's workers may be busy or stopped" in log.tail.lines[-2]
+        assert log.tail.lines[-1] == "-- stopped following; press c on the VM to follow it again"
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is screen, what="back")
+        form = await form_open(pilot, "c")  # resume: prefilled with the command followed
+        assert form.query_one("#f-command_id").value == command_id
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: isinstance(app.screen, LogScreen), what="following again")
+        await wait_for(pilot, lambda: "-- QUEUED" in app.screen.tail.lines, what="QUEUED again")
+        assert app.screen.tail.feed_state == "running"
 
 
 # --- properties, packages, TOTP -----------------------------------------------------------------------------------
@@ -361,7 +444,7 @@ async def test_properties_open_searchable_and_search_finds_a_property(kdeck):
         await wait_for(pilot, lambda: isinstance(app.screen, LinesScreen), what="packages")
         tail = app.screen.tail
         await wait_for(pilot, lambda: tail.feed_state == "ended", what="packages lines")
-        assert tail.lines == sim.SEED_PACKAGES
+        assert tail.lines == sim.world.SEED_PACKAGES
 
 
 async def test_totp_counts_down_expires_and_r_fetches_a_new_one(kdeck):
@@ -431,8 +514,8 @@ async def test_scoped_resource_asks_for_the_project_and_P_switches_it(kdeck):
         # opened with a scope: no picker, rows at once
         scoped = ResourceScreen(screen.session, campaigns.campaigns, scope=seed["project_a"])
         app.push_screen(scoped)
-        await wait_for(pilot, lambda: scoped.last_ok is not None, what="campaigns")
-        assert app.screen is scoped and table(app).row_count == 2
+        await wait_for(pilot, lambda: scoped.last_ok is not None and table(app).row_count == 2, what="campaigns")
+        assert app.screen is scoped
 
 
 async def test_upload_apk_shows_progress_and_the_new_apk(kdeck, tmp_path):
@@ -460,7 +543,7 @@ async def test_upload_apk_shows_progress_and_the_new_apk(kdeck, tmp_path):
         assert bar.has_class("-active") and bar.total >= good.stat().st_size and bar.progress == bar.total
         await wait_for(pilot, lambda: apk["apk_id"] in table(app).data.keys, what="new row")
         assert cell(app, apk["apk_id"], "status") == "UPLOADING"
-        clk.advance(sim.UPLOAD_S)
+        clk.advance(sim.world.UPLOAD_S)
         await refreshed(pilot, screen)
         assert cell(app, apk["apk_id"], "status") == "READY"
 
@@ -504,12 +587,12 @@ async def test_campaign_create_builds_the_tests_and_progress_reaches_one(kdeck):
         assert view.table.row_count == 2
         assert str(view.table.get_cell("0", view.table.ordered_columns[2].key)) == "kitkat-tablet"
         assert str(view.table.get_cell("1", view.table.ordered_columns[3].key)) == "480x600 160dpi"
-        clk.advance(sim.VM_READY_S + sim.CAMPAIGN_CMD_S + 0.5)  # installed, the run going
+        clk.advance(sim.world.VM_READY_S + sim.world.CAMPAIGN_CMD_S + 0.5)  # installed, the run going
         await wait_for(pilot, lambda: view.state == "RUNNING" and 0 < view.campaign.progress < 1,
                        what="running")
         assert view.campaign.progress == 0.5 and bar.progress == 50
         assert "RUNNING" in [str(view.table.get_cell(str(n), view.table.ordered_columns[1].key)) for n in (0, 1)]
-        clk.advance(sim.CAMPAIGN_CMD_S)
+        clk.advance(sim.world.CAMPAIGN_CMD_S)
         await wait_for(pilot, lambda: view.state == "READY", what="campaign READY")
         assert view.campaign.progress == 1.0 and bar.progress == 100 and bar.percentage == 1.0
         assert "OK (2 tests)" in view.stdout_text  # the selected (first) test's stdout

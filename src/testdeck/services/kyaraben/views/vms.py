@@ -157,8 +157,12 @@ async def create_avm(cx: Ctx) -> str:
 
 
 async def _sending(cx: Ctx, command_id: str) -> str:
+    """Remember a command id sent (or followed) from here, newest last."""
+    sent = _sent(cx)
+    if command_id in sent:
+        sent.remove(command_id)
     if command_id:
-        _sent(cx).append(command_id)
+        sent.append(command_id)
     return command_id
 
 
@@ -176,11 +180,9 @@ async def testrun(cx: Ctx) -> str:
 
 
 async def last_command(cx: Ctx) -> dict[str, Any]:
+    """Prefill `c` with the last command sent to (or followed on) this VM from this console."""
     sent = _sent(cx)
-    if not sent:
-        raise refuse(cx, "GET", path("/android/{}/command", cx.key),
-                     "no command sent to this VM from this console: nothing to follow (i, m or t send one)")
-    return {"command_id": sent[-1]}
+    return {"command_id": sent[-1]} if sent else {}
 
 
 async def packages(cx: Ctx) -> list[str]:
@@ -401,10 +403,11 @@ avms = Resource(
                form=Form("Run an instrumented test package", [
                    Field("package", type="choice", required=True, choices=vm_testrun_choices),
                ], initial=check_testrun)),
-        Action("c", "follow command", lambda cx: cx.values["command_id"].strip(), follow=follow_command,
+        Action("c", "follow command", lambda cx: _sending(cx, cx.values["command_id"].strip()),
+               follow=follow_command,
                form=Form("Follow a command", [
                    Field("command_id", "command id", required=True, validate=not_blank,
-                         help="the last one sent from this console"),
+                         help="prefilled with the last one sent or followed from here"),
                ], initial=last_command)),
         Action("v", "properties", lambda cx: cx.client.get_properties(cx.key), screen=properties_screen),
         Action("a", "packages", packages, screen=packages_screen),
