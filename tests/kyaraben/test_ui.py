@@ -142,7 +142,7 @@ async def test_vms_load_and_the_status_bar_shows_the_quota(kdeck):
                                               if v["owner"] == sim.DEMO_USER}
         assert cell(app, vm_id(sim_app, "first vm"), "status") == "READY"
         assert cell(app, vm_id(sim_app, "nightly"), "status") == "ERROR"
-        await wait_for(pilot, lambda: "VMs 3/3 live full" in str(screen.query_one("StatusBar").render()),
+        await wait_for(pilot, lambda: "VMs 3/3 live FULL" in str(screen.query_one("StatusBar").render()),
                        what="quota in the status bar")
         assert "1/1 async" in str(screen.query_one("StatusBar").render())
 

@@ -279,7 +279,7 @@ async def test_show_functions(kb, api):
 
 
 async def test_status_and_quota_rows(kb, api):
-    assert await views.SERVICE.status(api) == "VMs 3/3 live full (ERROR, QUEUED, DELETING count), 1/1 async"
+    assert await views.SERVICE.status(api) == "VMs 3/3 live FULL, 1/1 async"
     rows = await vms.quota.list(Ctx(api))
     assert [(r.kind, r.current, r.max, r.free) for r in rows] == [("live", 3, 3, 0), ("async", 1, 1, 0)]
     assert rows[0].counts == "your VMs not DELETED, in any state: 1 ERROR, 1 READY, 1 QUEUED"
@@ -337,7 +337,36 @@ def test_service_wiring():
         assert len(keys) == len(set(keys)), res.name
         for a in res.actions:
             if a.label == "delete":
-                assert a.confirm and a.mutates and a.key == "ctrl+d"
+                assert a.confirm and a.mutates and a.key == "ctrl+d" and a.bulk
+    # one scope shared by every project-scoped resource: the project chosen once carries across them
+    scoped = [r for r in s.resources if r.scope]
+    assert {r.name for r in scoped} == {"apks", "camera", "testsources", "campaigns"}
+    assert {id(r.scope) for r in scoped} == {id(common.PROJECT_SCOPE)} and common.PROJECT_SCOPE.name == "project"
+    assert vms.avms.label == "avm_name" and vms.avms.drill == "log" and s.resource("projects").drill == "apks"
+
+
+def test_status_meanings_and_the_reason_column():
+    status = next(c for c in vms.avms.columns if c.key == "status")
+    meaning = {st: status.meaning(Avm(raw={"status": st}, status=st)) for st in
+               ("READY", "QUEUED", "CREATING", "ERROR", "DELETING", "SOMETHING NEW")}
+    assert meaning == {"READY": "ok", "QUEUED": "running", "CREATING": "running", "ERROR": "error",
+                       "DELETING": "muted", "SOMETHING NEW": None}
+    reason = next(c for c in vms.avms.columns if c.key == "status_reason")
+    assert reason.priority > 0  # hidden first on a narrow terminal
+    for res in (campaigns.campaigns, files.apks, views.SERVICE.resource("projects")):
+        col = next(c for c in res.columns if c.key == "status")
+        assert col.status is common.STATUS, res.name
+
+
+def test_failing_declarations():
+    avm, campaign = views.SERVICE.failing
+    bad = Avm.from_api({"avm_id": "a" * 32, "avm_name": "nightly", "status": "ERROR",
+                        "status_reason": "No valid host", "status_ts": "2026-01-01T00:00:00Z"})
+    good = Avm.from_api({"avm_id": "b" * 32, "status": "READY"})
+    assert avm.resource == "avms" and avm.when(bad) and not avm.when(good)
+    assert (avm.what(bad), avm.message(bad), avm.since(bad)) == ("VM nightly", "No valid host",
+                                                                 "2026-01-01T00:00:00Z")
+    assert campaign.resource == "campaigns" and campaign.when(Avm.from_api({"status": "ERROR"}))
 
 
 async def test_follow_holds_back_a_partial_line_until_it_is_complete(fast):

@@ -352,7 +352,7 @@ async def quota_rows(cx: Ctx) -> list[QuotaRow]:
 
 async def quota_status(client: Kyaraben) -> str:
     q = await client.get_quota()
-    full = " full (ERROR, QUEUED, DELETING count)" if q.live_full else ""
+    full = " FULL" if q.live_full else ""  # what counts: the quota view and the refusal say
     return f"VMs {q.vm_live_current}/{q.vm_live_max} live{full}, {q.vm_async_current}/{q.vm_async_max} async"
 
 
