@@ -10,7 +10,10 @@ from starlette.routing import Mount
 
 from testdeck.errors import ApiError, ReadOnlyError
 from testdeck.services.onetest import sim
+from testdeck.resources import Ctx
 from testdeck.services.onetest.client import Execution, OneTest
+from testdeck.services.onetest.views import SERVICE
+from testdeck.services.onetest.views_executions import FAILED
 from testdeck.sim import SimConfig, serve
 
 ALL = "ALL"
@@ -401,6 +404,29 @@ async def test_size_knob(sim_server, make_client):
     async with make_client(url) as client:
         rows = await client.get_executions(ALL)
     assert len(rows) == 9 + 40
+
+
+async def test_history_is_read_once_then_only_what_changed(ots, make_client):
+    url, app, clock = ots
+    res = SERVICE.resource("executions")
+    log = app.state.sim.requests
+    async with make_client(url) as client:
+        first = await res.list(Ctx(client, scope=sim.DEMO_PROJECT_ID, query="ALL"))
+        start = len(log)
+        clock.advance(900)  # the running one completes, the one in transition too
+        second = await res.list(Ctx(client, scope=sim.DEMO_PROJECT_ID, query="ALL"))
+        listed = [q for m, p, q in log[start:] if p.endswith("/executions/")]
+        failed = await res.list(Ctx(client, scope=sim.DEMO_PROJECT_ID, query=FAILED))
+        active = await res.list(Ctx(client, scope=sim.DEMO_PROJECT_ID))
+    assert len(first) == len(second) == 9
+    assert {r.id for r in first} == {r.id for r in second}
+    assert sorted(r.status for r in second if r.status in ("RUNNING", "IN_TRANSITION")) == []
+    listed = list(dict.fromkeys(listed))  # the expired access token makes one call twice (401, renewal)
+    assert len(listed) == 2  # the active set, and what finished since the newest completion seen
+    assert "completionDateAfter" in listed[1] and "status=ALL" not in listed[1]
+    assert {r.status for r in failed} == {"COMPLETE_WITH_ERROR", "LAUNCH_FAILED", "STOPPED_BY_USER"}
+    assert [r.status for r in active] == ["SCHEDULED"]
+    assert next(r for r in second if r.asset == asset(0) and "smoke" in r.tags).verdict == "PASS"
 
 
 def test_records_tolerate_nulls():

@@ -33,6 +33,7 @@ from testdeck.services.onetest.sim.executions import STATUSES, parse_duration
 from testdeck.services.onetest.views_scopes import project_options, remember
 
 FOLLOW_INTERVAL = 1.0  # seconds between two reads of a followed log
+HISTORY_VIEWS = 8  # history views (query + filters) kept per profile session
 STATUS_MEANING = {"COMPLETE": OK, "COMPLETE_WITH_ERROR": ERROR, "LAUNCH_FAILED": ERROR, "INCOMPLETE": WARNING,
                   "STOPPED_BY_USER": WARNING, "STOPPED_AUTOMATICALLY": WARNING, "RUNNING": RUNNING,
                   "IN_TRANSITION": RUNNING, "STOPPING": RUNNING, "SCHEDULED": MUTED, "CANCELED": MUTED}
@@ -104,9 +105,33 @@ def _filters(cx: Ctx) -> dict[str, Any]:
 
 
 async def list_executions(cx: Ctx) -> list[Execution]:
-    """Default: the active ones only (the server's default, polled live); history is a query away."""
+    """Default: the active ones only (the server's default, polled live). A history view (all, failed, a
+    status filter) reads the finished runs once, then on each refresh only the active ones and the runs
+    finished since the newest completion it has seen (a finished run never changes)."""
     status = (cx.values or {}).get("status") or getattr(cx.client, "execution_filter", {}).get("status") or cx.query
-    return await cx.client.get_executions(status, project_id=cx.scope, verdicts=True, **_filters(cx))
+    filters = _filters(cx)
+    if not status:
+        return await cx.client.get_executions(None, project_id=cx.scope, verdicts=True, **filters)
+    wanted = [s.strip().upper() for s in str(status).split(",") if s.strip()]
+    every = "ALL" in wanted
+    finished = [s for s in STATUSES if s not in ACTIVE_STATUSES and (every or s in wanted)]
+    active = [s for s in ACTIVE_STATUSES if every or s in wanted]
+    histories = cx.client.__dict__.setdefault("execution_history", {})
+    key = (cx.scope, ",".join(wanted), tuple(sorted(filters.items())))
+    history = histories.get(key)
+    if history is None or not finished:
+        rows = await cx.client.get_executions(wanted, project_id=cx.scope, verdicts=True, **filters)
+        if len(histories) >= HISTORY_VIEWS:
+            histories.pop(next(iter(histories)))
+        histories[key] = {r.id: r for r in rows if r.status in finished}
+        return rows
+    since = max((r.completionDate for r in history.values() if r.completionDate), default="")
+    live = await cx.client.get_executions(active, project_id=cx.scope, **filters) if active else []
+    newer = {**filters, "completion_after": max(since, filters.get("completion_after") or "")} if since else filters
+    for row in await cx.client.get_executions(finished, project_id=cx.scope, verdicts=True, **newer):
+        history[row.id] = row
+    done = sorted(history.values(), key=lambda r: r.completionDate or "", reverse=True)
+    return live + [r for r in done if r.id not in {x.id for x in live}]
 
 
 async def follow_log(cx: Ctx, execution_id: str | None = None, *, init: bool = False) -> LogFeed:

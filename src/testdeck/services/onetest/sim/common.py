@@ -93,6 +93,7 @@ class State:
         self.start = config.clock()
         self.auth: dict[str, Any] = {"ttl": token_ttl, "issued": 0, "leaky": False}
         self.tokens: dict[str, float] = {}  # access token -> issued at (clock)
+        self.requests: list[tuple[str, str, str]] = []  # (method, path, query) of every API call, for tests
 
     def now(self) -> float:
         return self.config.clock()
@@ -128,6 +129,7 @@ class State:
 
     def endpoint(self, handler):
         async def route(request: Request) -> Response:
+            self.requests.append((request.method, request.url.path, request.url.query))
             try:
                 self.authorize(request)
                 return await handler(request)
