@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from testdeck import clock as testdeck_clock
 from testdeck.config import Profile
 from testdeck.services.onetest import sim
 from testdeck.services.onetest.client import OneTest
@@ -20,14 +21,18 @@ def client_for(url: str, secret: str | None = sim.DEMO_OFFLINE_TOKEN, *, read_on
 
 
 class Clock:
+    """The simulator's clock and testdeck's own (ages, durations), moved together by a test."""
+
     def __init__(self, t: float = T0):
         self.t = t
+        testdeck_clock.freeze(t)
 
     def __call__(self) -> float:
         return self.t
 
     def advance(self, seconds: float) -> None:
         self.t += seconds
+        testdeck_clock.freeze(self.t)
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ import pytest
 from conftest import wait_for
 from textual.widgets import TextArea
 
-from testdeck import clock
 from testdeck.config import load_config, save_config
 from testdeck.screens.log import LogScreen
 from testdeck.screens.resource import ResourceScreen, ScopePicker
@@ -20,32 +19,16 @@ from testdeck.widgets.dialogs import ConfirmScreen, TextScreen
 from testdeck.widgets.form import FormScreen
 from testdeck.widgets.table import VirtualTable
 
-T0 = 1_795_000_000.0
-
-
-class Clk:
-    """The simulator's clock and testdeck's clock, moved together."""
-
-    def __init__(self, t: float = T0):
-        self.t = t
-        clock.freeze(t)
-
-    def __call__(self) -> float:
-        return self.t
-
-    def advance(self, seconds: float) -> None:
-        self.t += seconds
-        clock.freeze(self.t)
 
 
 @pytest.fixture
-def odeck(deck, monkeypatch):
+def odeck(deck, monkeypatch, clock):
+    """odeck(start=...) -> (app, sim app, the clock both run on); log follows poll fast."""
     monkeypatch.setattr(views_executions, "FOLLOW_INTERVAL", 0.05)
 
     def make(start: str = "executions", **knobs):
-        clk = Clk()
-        app, sim_app, _ = deck("onetest", start=start, clock=clk, **knobs)
-        return app, sim_app, clk
+        app, sim_app, _ = deck("onetest", start=start, clock=clock, **knobs)
+        return app, sim_app, clock
 
     return make
 
