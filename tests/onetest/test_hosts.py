@@ -197,3 +197,18 @@ async def test_views_read_the_cli_scope_options_and_queries(ots, make_client):
     assert hosts(by_space) == ["team-agent-01.demo.lan"] and len(by_project) == 3
     assert hosts(filtered) == ["agent-win01.demo.lan"] and detail.hostName == "team-agent-01.demo.lan"
     assert [d.status for d in dockers] == ["CONNECTED", "CONNECTED"]
+
+
+async def test_failing_declarations_for_triage(ots, make_client):
+    url, _, _ = ots
+    found = {}
+    async with make_client(url) as client:
+        for failing in SERVICE.failing:
+            res = SERVICE.resource(failing.resource)
+            scope = res.scope.default_for(client.profile.fields)
+            rows = await res.list(Ctx(client, scope=scope, query=failing.query))
+            found[failing.resource] = [failing.what(r) for r in rows if failing.when(r)]
+    assert sorted(found["executions"]) == ["Broken/Missing image.testsuite (LAUNCH_FAILED)",
+                                           "Performance/Checkout 500 users.schedule (COMPLETE_WITH_ERROR)",
+                                           "WebUI/Login [smoke].testsuite (COMPLETE_WITH_ERROR)"]
+    assert found["agents"] == ["agent Perf-Agent-03.demo.lan"]  # another user's agent, LOST

@@ -28,6 +28,6 @@ SERVICE = Service(
                 query=FAILED),
         Failing("agents", lambda r: r.get("state") == "LOST", severity="warning",
                 what=lambda r: f"agent {r.get('hostName')}", message=lambda _: "LOST: no contact from the agent",
-                since=lambda r: r.get("contactTime")),
+                since=lambda r: r.get("contactTime"), query="all"),  # every user's agents, not only mine
     ],
 )
