@@ -85,6 +85,14 @@ AGENT_FIELDS = [
 ]
 
 
+async def agent_detail(cx: Ctx) -> dict[str, Any]:
+    """The agent as the server sent it, with its capabilities as name=value and its last contact as an age."""
+    agent = await cx.client.get_host("agents", where_of(cx), cx.key)
+    contact = age(agent.contactTime) if agent.contactTime else ""
+    return {**agent.raw, "capabilityValues": agent.caps.split(),
+            "lastContact": f"{contact} ago" if contact else "never"}
+
+
 async def list_agents(cx: Ctx):
     return await cx.client.list_hosts("agents", where_of(cx), all=_flag(cx, "all"), normalize=_flag(cx, "normalize"),
                                       filter=(cx.values or {}).get("filter"))
@@ -107,7 +115,7 @@ agents = Resource(
         Col("owner", priority=3),
     ],
     list=list_agents,
-    detail=lambda cx: cx.client.get_host("agents", where_of(cx), cx.key),
+    detail=agent_detail,
     scope=Scope("scope", host_scope_options, default=default_host_scope, remember=remember),
     queries=[Query("m", "mine", None), Query("A", "all users", "all"), Query("N", "normalized", "all,normalize")],
     actions=_host_actions("agents", AGENT_FIELDS, Form("New static agent", AGENT_FIELDS),
