@@ -195,7 +195,8 @@ async def test_views_read_the_cli_scope_options_and_queries(ots, make_client):
         dockers = await docker.list(Ctx(client, scope="project:3600"))
     assert len(default) == 2 and len(everyone) == 3
     assert hosts(by_space) == ["team-agent-01.demo.lan"] and len(by_project) == 3
-    assert hosts(filtered) == ["agent-win01.demo.lan"] and detail.hostName == "team-agent-01.demo.lan"
+    assert hosts(filtered) == ["agent-win01.demo.lan"] and detail["hostName"] == "team-agent-01.demo.lan"
+    assert detail["lastContact"] == "5s ago" and detail["capabilityValues"] == ["os=linux"]
     assert [d.status for d in dockers] == ["CONNECTED", "CONNECTED"]
 
 
