@@ -213,3 +213,17 @@ async def test_failing_declarations_for_triage(ots, make_client):
                                            "Performance/Checkout 500 users.schedule (COMPLETE_WITH_ERROR)",
                                            "WebUI/Login [smoke].testsuite (COMPLETE_WITH_ERROR)"]
     assert found["agents"] == ["agent Perf-Agent-03.demo.lan"]  # another user's agent, LOST
+
+
+async def test_scopes_by_name_as_well_as_by_id(ots, make_client):
+    url, _, _ = ots
+    agents, executions = SERVICE.resource("agents"), SERVICE.resource("executions")
+    async with make_client(url) as client:
+        by_space_name = await agents.list(Ctx(client, scope="global", values={"space": "demo team"}))
+        by_project_name = await agents.list(Ctx(client, scope="project:Demo project"))
+        runs = await executions.list(Ctx(client, scope="Mobile banking", query="ALL"))
+        with pytest.raises(ApiError) as unknown:
+            await agents.list(Ctx(client, values={"project": "No such project"}))
+    assert hosts(by_space_name) == ["team-agent-01.demo.lan"] and len(by_project_name) == 3
+    assert len(runs) == 2
+    assert unknown.value.status is None and "no project named 'No such project'" in unknown.value.message

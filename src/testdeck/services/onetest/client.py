@@ -14,6 +14,7 @@ three scopes), api_virtualization (rules, activity, intercepts).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -37,6 +38,7 @@ from testdeck.services.onetest.models import (  # noqa: F401  (re-exported for v
 )
 
 TOKEN_PATH = "/rest/tokens/"
+UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
 def _access_token(response: httpx.Response) -> str:
@@ -108,6 +110,29 @@ class OneTest(ExecutionsApi, HostsApi, VirtualizationApi, ApiClient):
         payload = await self.request("GET", "/rest/projects", params={"archived": "false", "member": "true"},
                                      headers=headers)
         return Named.many(rows(payload))
+
+    async def project_id_for(self, value: Any) -> str:
+        """A project id, or the id of the project with that name (what the console's picker shows)."""
+        text = str(value).strip()
+        if text.isdigit():
+            return text
+        projects = await self.get_projects()
+        found = [p.id for p in projects if text == p.id or text.lower() == p.label.lower()]
+        if len(found) != 1:
+            raise self.error("GET", "/rest/projects", None, f"no project {'named' if not found else 'unique'} "
+                             f"{text!r} among yours: give its id or its exact name")
+        return found[0]
+
+    async def space_id_for(self, value: Any) -> str:
+        """A team space id, or the id of the space with that name."""
+        text = str(value).strip()
+        if UUID.match(text):
+            return text
+        found = [s.id for s in await self.get_spaces() if text == s.id or text.lower() == s.label.lower()]
+        if len(found) != 1:
+            raise self.error("GET", "/rest/spaces", None, f"no team space {'named' if not found else 'unique'} "
+                             f"{text!r} among yours: give its id or its exact name")
+        return found[0]
 
     async def ping(self) -> str:
         if self.profile.fields.get("project_id") not in (None, ""):

@@ -30,7 +30,7 @@ from testdeck.resources import (
 )
 from testdeck.services.onetest.models import ACTIVE_STATUSES, FAILED_STATUSES, Execution
 from testdeck.services.onetest.sim.executions import STATUSES, parse_duration
-from testdeck.services.onetest.views_scopes import project_options, remember
+from testdeck.services.onetest.views_scopes import by_name, project_options, remember
 
 FOLLOW_INTERVAL = 1.0  # seconds between two reads of a followed log
 HISTORY_VIEWS = 8  # history views (query + filters) kept per profile session
@@ -377,8 +377,8 @@ executions = Resource(
         Col("message", priority=2),
         Col("id", priority=4),  # whole: what `get` prints must work with `describe`
     ],
-    list=list_executions,
-    detail=detail,
+    list=by_name(list_executions),
+    detail=by_name(detail),
     log=log,
     scope=Scope("project", project_options, remember=remember),
     queries=[Query("a", "active", None), Query("A", "all", "ALL"), Query("F", "failed", FAILED)],

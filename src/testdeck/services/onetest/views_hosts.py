@@ -20,7 +20,7 @@ from testdeck.resources import (
     age,
 )
 from testdeck.services.onetest.api_hosts import Where, parse_where
-from testdeck.services.onetest.views_scopes import default_host_scope, host_scope_options, remember
+from testdeck.services.onetest.views_scopes import by_name, default_host_scope, host_scope_options, remember
 
 STATE_MEANING = {"AVAILABLE": OK, "BUSY": RUNNING, "LOST": ERROR}
 DOCKER_MEANING = {"CONNECTED": OK, "SUCCESS": OK, "DISCONNECTED": ERROR, "FAILURE": ERROR, "UNKNOWN": WARNING}
@@ -114,8 +114,8 @@ agents = Resource(
         Col("caps", "capabilities", priority=3),
         Col("owner", priority=3),
     ],
-    list=list_agents,
-    detail=agent_detail,
+    list=by_name(list_agents),
+    detail=by_name(agent_detail),
     scope=Scope("scope", host_scope_options, default=default_host_scope, remember=remember),
     queries=[Query("m", "mine", None), Query("A", "all users", "all"), Query("N", "normalized", "all,normalize")],
     actions=_host_actions("agents", AGENT_FIELDS, Form("New static agent", AGENT_FIELDS),
@@ -187,8 +187,8 @@ dockerhosts = Resource(
         Col("reason", priority=2),
         Col("owner", priority=3),
     ],
-    list=list_dockerhosts,
-    detail=lambda cx: cx.client.get_host("dockerhosts", where_of(cx), cx.key),
+    list=by_name(list_dockerhosts),
+    detail=by_name(lambda cx: cx.client.get_host("dockerhosts", where_of(cx), cx.key)),
     scope=Scope("scope", host_scope_options, default=default_host_scope, remember=remember),
     actions=[
         *_host_actions("dockerhosts", DOCKER_FIELDS, _docker_form("New docker host (ctrl+o: test connection)"),

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import functools
 from typing import Any
 
 from testdeck.config import load_config, save_config
 from testdeck.resources import Ctx
-from testdeck.services.onetest.api_hosts import parse_where
+from testdeck.services.onetest.api_hosts import Where, parse_where
 
 
 async def project_options(cx: Ctx) -> list[tuple[str, str]]:
@@ -58,3 +60,30 @@ def remember(config: Any, profile: Any, chosen: str) -> None:
     if profile.name in fresh.profiles:
         fresh.profiles[profile.name].fields[name] = where.id
         save_config(fresh)
+
+
+async def resolve_names(cx: Ctx) -> Ctx:
+    """The context with project and team space names (`--project "Demo project"`) turned into ids."""
+    values = dict(cx.values or {})
+    for kind in ("project", "space"):
+        if values.get(kind):
+            values[kind] = await _id_for(cx, kind, values[kind])
+    scope = cx.scope
+    if scope:
+        where = parse_where(scope)
+        if where.kind != "global":
+            ident = await _id_for(cx, where.kind, where.id)
+            scope = str(Where(where.kind, ident)) if ":" in scope else ident
+    return dataclasses.replace(cx, scope=scope, values=values)
+
+
+async def _id_for(cx: Ctx, kind: str, value: Any) -> str:
+    return await (cx.client.project_id_for(value) if kind == "project" else cx.client.space_id_for(value))
+
+
+def by_name(call):
+    """Wrap a list or detail call so a scope may be given by name as well as by id."""
+    @functools.wraps(call)
+    async def wrapped(cx: Ctx):
+        return await call(await resolve_names(cx))
+    return wrapped

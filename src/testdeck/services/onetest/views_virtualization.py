@@ -6,7 +6,12 @@ import asyncio
 
 from testdeck.resources import ERROR, MUTED, OK, RUNNING, Col, Ctx, LogFeed, Resource, Scope, age, timestamp
 from testdeck.services.onetest.views_hosts import STATE_MEANING, where_of
-from testdeck.services.onetest.views_scopes import default_virtualization_scope, remember, space_and_project_options
+from testdeck.services.onetest.views_scopes import (
+    by_name,
+    default_virtualization_scope,
+    remember,
+    space_and_project_options,
+)
 
 ACTIVITY_PAGE = 100  # entries per activity request
 ACTIVITY_INTERVAL = 5.0  # seconds between two looks for new activity
@@ -65,8 +70,8 @@ rules = Resource(
         Col("createdBy", "by", priority=2),
         Col("id", priority=3),
     ],
-    list=list_rules,
-    detail=lambda cx: cx.client.get_rule(where_of(cx), cx.key),
+    list=by_name(list_rules),
+    detail=by_name(lambda cx: cx.client.get_rule(where_of(cx), cx.key)),
     log=activity,
     drill="log",
     scope=_scope(),
@@ -87,8 +92,8 @@ intercepts = Resource(
         Col("version", width=8, priority=2),
         Col("id", priority=3),
     ],
-    list=lambda cx: cx.client.get_intercepts(where_of(cx)),
-    detail=lambda cx: cx.client.get_intercept(where_of(cx), cx.key),
+    list=by_name(lambda cx: cx.client.get_intercepts(where_of(cx))),
+    detail=by_name(lambda cx: cx.client.get_intercept(where_of(cx), cx.key)),
     scope=_scope(),
     aliases=("intercept",),
 )
