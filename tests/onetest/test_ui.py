@@ -7,7 +7,7 @@ logs and agent states advance only when a test says so.
 from __future__ import annotations
 
 import pytest
-from conftest import wait_for
+from conftest import wait_for as _wait_for
 from textual.widgets import TextArea
 
 from testdeck.config import load_config, save_config
@@ -19,6 +19,11 @@ from testdeck.widgets.dialogs import ConfirmScreen, TextScreen
 from testdeck.widgets.form import FormScreen
 from testdeck.widgets.table import VirtualTable
 
+
+
+async def wait_for(pilot, condition, what: str = "condition", timeout: float = 20.0):
+    """The harness's wait with room for a loaded machine (eight suites share two cores)."""
+    await _wait_for(pilot, condition, timeout=timeout, what=what)
 
 
 @pytest.fixture
