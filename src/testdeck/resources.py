@@ -121,6 +121,7 @@ class Action:
     screen: Callable[[Ctx, Any], Any] | None = None  # push a special screen with the result
     upload: bool = False  # show upload progress
     bulk: bool = False  # may run on every marked row after one confirmation
+    select: Callable[[Any], str | None] | None = None  # the row key of the result: the cursor goes there
 
 
 @dataclass

@@ -130,6 +130,12 @@ async def test_start_validates_the_schedule_then_starts_and_follows(odeck):
         await wait_for(pilot, lambda: "step 5: OK" in log_text(app), what="log lines while running")
         clk.advance(200)
         await wait_for(pilot, lambda: "-- execution COMPLETE" in log_text(app), what="end of the run")
+        await pilot.press("escape")
+        screen = app.screen
+        assert isinstance(screen, ResourceScreen)
+        screen.session.client.execution_filter = {"status": "ALL"}  # it is finished: not in the active set
+        await refreshed(pilot, screen)
+        assert table(app).cursor_key == new  # the new execution is selected
 
 
 async def test_follow_log_of_a_running_execution_and_the_init_log(odeck):

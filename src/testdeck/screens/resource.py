@@ -189,6 +189,7 @@ class ResourceScreen(Screen):
         self.retry_in: float | None = None
         self.loaded = asyncio.Event()  # set after each completed refresh attempt (tests wait on it)
         self._wake = asyncio.Event()
+        self._select: str | None = None  # a row key to put the cursor on once a refresh brings it
         for action in resource.actions:
             self._bindings.bind(action.key, f"act('{action.label}')", action.label)
 
@@ -329,6 +330,8 @@ class ResourceScreen(Screen):
                                        self.sort_reverse)
         self.table.sort_column, self.table.sort_reverse = self.sort_col, self.sort_reverse
         self.table.set_data(data)
+        if self._select is not None and self.table.move_to_key(self._select):
+            self._select = None
         return True
 
     def _show_message(self) -> None:
@@ -548,6 +551,8 @@ class ResourceScreen(Screen):
         return title[:-1] if title.endswith("s") else title
 
     async def _after(self, action: Action, ctx: Ctx, result: Any) -> None:
+        if action.select is not None:
+            self._select = action.select(result)
         if action.mutates:
             self.notify(f"{action.label}: done", timeout=2)
             self.session.status_at = 0.0  # a mutation may change the quota: ask again

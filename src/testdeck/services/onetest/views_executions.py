@@ -384,7 +384,7 @@ executions = Resource(
     queries=[Query("a", "active", None), Query("A", "all", "ALL"), Query("F", "failed", FAILED)],
     actions=[
         Action("n", "start", start, form=Form("Start an execution", START_FIELDS), mutates=True, row=False,
-               follow=follow_started),
+               follow=follow_started, select=lambda ex: ex.id),
         Action("x", "stop", stop, mutates=True, bulk=True, show=str,
                form=Form("Stop executions (one: DELETE; several: one PATCH)", [
                    Field("ids", "execution ids", type="text", required=True, help="one per line"), *STOP_FIELDS],
