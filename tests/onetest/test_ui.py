@@ -312,12 +312,13 @@ async def test_docker_host_connection_test_from_the_form_before_saving(odeck):
         await pilot.pause(0.1)
         assert error_of(form, "hostName") == "required"
         form.query_one("#f-name").value = "new docker"
-        form.query_one("#f-hostName").value = "unreachable-2.demo.lan"
+        form.query_one("#f-hostName").value = "unreachable-2\x1b[2J.demo.lan"  # the reason echoes it
         form.query_one("#f-port").value = "2375"
         form.query_one("#f-secure").value = False
         await pilot.press("ctrl+o")
         await wait_for(pilot, lambda: "FAILURE" in server_error(form), what="failed test")
         assert "Connection refused" in server_error(form)
+        assert "\x1b" not in server_error(form) and "unreachable-2␛[2J.demo.lan" in server_error(form)
         form.query_one("#f-hostName").value = "docker9.demo.lan"
         await pilot.press("ctrl+o")
         await wait_for(pilot, lambda: "SUCCESS" in server_error(form), what="good test")

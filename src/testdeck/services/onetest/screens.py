@@ -8,6 +8,7 @@ from textual.binding import Binding
 from textual.widgets import Static
 
 from testdeck.errors import ApiError
+from testdeck.text import sanitize
 from testdeck.widgets.form import FormScreen, validate_values
 
 
@@ -33,7 +34,8 @@ class DockerHostForm(FormScreen):
         try:
             result = await self.ctx.client.test_dockerhost_connection(docker_body(values))
         except ApiError as exc:
-            status.update(Text(f"connection test failed: {exc.message}"))
+            status.update(Text(sanitize(f"connection test failed: {exc.message}")))
             return
         self.tested = result
-        status.update(Text("connection test: " + show_status(result).replace("\n", " · ").replace("  ", " ")))
+        # the server's reason is hostile text until proven otherwise
+        status.update(Text(sanitize("connection test: " + show_status(result).replace("\n", " · ").replace("  ", " "))))
