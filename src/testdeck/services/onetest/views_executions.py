@@ -385,7 +385,9 @@ executions = Resource(
     actions=[
         Action("n", "start", start, form=Form("Start an execution", START_FIELDS), mutates=True, row=False,
                follow=follow_started, select=lambda ex: ex.id),
-        Action("x", "stop", stop, mutates=True, bulk=True, show=str,
+        # not `bulk`: the generic runner calls an action once per marked row; this one sends one PATCH
+        # with every id, listed in its form (prefilled from the marks when the screen gives them)
+        Action("x", "stop", stop, mutates=True, show=str,
                form=Form("Stop executions (one: DELETE; several: one PATCH)", [
                    Field("ids", "execution ids", type="text", required=True, help="one per line"), *STOP_FIELDS],
                    initial=_stop_initial)),
