@@ -38,3 +38,17 @@ def test_agents_screen(snap_compare, deck, frozen_clock, size):
 def test_dockerhosts_screen(snap_compare, deck, frozen_clock, size):
     app, _, _ = deck("onetest", in_process=True, start="dockerhosts")
     assert snap_compare(app, terminal_size=size, run_before=rows_loaded(2))
+
+
+def test_execution_history_with_verdicts(snap_compare, deck, frozen_clock):
+    app, _, _ = deck("onetest", in_process=True, start="executions")
+
+    async def run_before(pilot):
+        await rows_loaded(3)(pilot)
+        screen = pilot.app.screen
+        screen.session.client.execution_filter = {"status": "ALL"}
+        screen.loaded.clear()
+        screen._wake.set()
+        await rows_loaded(9)(pilot)
+
+    assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)
