@@ -180,6 +180,9 @@ class Resource:
     # `enter` on a row: "log" opens its log, a resource name opens that resource scoped to this row
     drill: str | None = None
     queries: list[Query] = field(default_factory=list)
+    # a widget above the table (a chart), built lazily by the screen; after each good
+    # refresh it gets `show_records(records, ctx)`
+    header: Callable[[], Any] | None = None
 
     def row_label(self, record: Record) -> str:
         name = record.get(self.label) if self.label else None

@@ -27,9 +27,21 @@ class LogScreen(Screen):
         self.log_title = title
         self.feed = feed
         self.line_cap = line_cap
+        # a feed with switchable filters (alyvix's server log) lists (key, label, method name)
+        for key, label, method in getattr(feed, "keys", ()):
+            self._bindings.bind(key, f"feed_key('{method}')", label)
+
+    def _title_text(self) -> Text:
+        describe = getattr(self.feed, "describe", None)
+        title = f"{self.log_title} · {describe()}" if describe is not None else self.log_title
+        return Text(title, no_wrap=True, overflow="ellipsis")
+
+    def action_feed_key(self, method: str) -> None:
+        getattr(self.feed, method)()
+        self.query_one(".log-title", Static).update(self._title_text())
 
     def compose(self) -> ComposeResult:
-        yield Static(Text(self.log_title, no_wrap=True, overflow="ellipsis"), classes="log-title")
+        yield Static(self._title_text(), classes="log-title")
         yield LogTail(self.feed, title=self.log_title, line_cap=self.line_cap, id="log-tail")
         yield Footer()
 

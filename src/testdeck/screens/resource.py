@@ -190,6 +190,7 @@ class ResourceScreen(Screen):
         self.loaded = asyncio.Event()  # set after each completed refresh attempt (tests wait on it)
         self._wake = asyncio.Event()
         self._select: str | None = None  # a row key to put the cursor on once a refresh brings it
+        self.header = resource.header() if resource.header is not None else None
         for action in resource.actions:
             self._bindings.bind(action.key, f"act('{action.label}')", action.label)
 
@@ -204,6 +205,8 @@ class ResourceScreen(Screen):
             yield Label(self._title(), id="title")
             yield Label(self._tabs(), id="tabs", shrink=True)
         yield Input(placeholder="filter: text, or /regex/  (enter keep, esc clear)", id="filter")
+        if self.header is not None:
+            yield self.header
         yield VirtualTable([c.heading for c in self.resource.columns], empty_text="loading…")
         yield Static("", id="message")
         yield StatusBar()
@@ -292,6 +295,8 @@ class ResourceScreen(Screen):
             self.error = None
             self.last_ok = clock.now()
             filtered = await self._apply_view()
+        if self.header is not None:
+            self.header.show_records([r.record for r in rows], self.ctx())
         self.table.stale = False
         await self._refresh_service_status()
         self.table.empty_text = "no rows match the filter" if self.filter_text else "no rows"

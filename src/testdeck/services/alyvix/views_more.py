@@ -1,0 +1,325 @@
+"""Alyvix resources: measures (runs of a test case, with the trend chart), the server log,
+the license and the settings; and the status-bar text."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Any
+
+from testdeck import clock
+from testdeck.errors import ApiError
+from testdeck.resources import (ERROR, MUTED, OK, WARNING, Action, Col, Ctx, Field, Form, Query, Resource, Scope,
+                                plain)
+from testdeck.services.alyvix.client import (LOG_LEVELS, SETTINGS_LOG_LEVELS, License, LogLine, Run, Settings,
+                                             decode_image, parse_stamp, stamp)
+from testdeck.services.alyvix.logfeed import LogFollow, show_time
+
+STATE_NAME = {0: "ok", 1: "warning", 2: "critical", 3: "unknown"}
+STATE_MEANING = {"0": OK, "1": WARNING, "2": ERROR, "3": MUTED}
+RANGES = {"1h": 3600, "24h": 86400, "7d": 7 * 86400}
+LICENSE_WARN_DAYS = 14
+
+
+def ms(value: Any) -> str:
+    if value in (None, ""):
+        return ""
+    try:
+        s = float(value) / 1000
+    except (TypeError, ValueError):
+        return str(value)
+    return f"{s:.0f}s" if s >= 100 else f"{s:.1f}s"
+
+
+def short_time(value: Any) -> str:
+    if value in (None, ""):
+        return ""
+    return dt.datetime.fromtimestamp(float(value), dt.timezone.utc).strftime("%m-%d %H:%M:%S")
+
+
+# --- measures -----------------------------------------------------------------------------
+
+def window(cx: Ctx) -> tuple[float, float]:
+    """(since, until) in epoch seconds: --from/--to (YYYYMMDDhhmmss) or the quick range (default 24h)."""
+    values = cx.values or {}
+    until = parse_stamp(values["to"]) if values.get("to") else clock.now()
+    span = RANGES.get(cx.query or "24h", RANGES["24h"])
+    since = parse_stamp(values["from"]) if values.get("from") else until - span
+    return since, until
+
+
+async def list_measures(cx: Ctx) -> list[Run]:
+    try:
+        since, until = window(cx)
+    except ValueError as exc:
+        raise cx.client.error("GET", "measures", None, f"refused: {exc}") from None
+    runs = await cx.client.get_measures(cx.scope, session_id=(cx.values or {}).get("session"),
+                                        test_case_from=stamp(since), test_case_to=stamp(until))
+    return runs[::-1]  # newest first
+
+
+async def _testcase_options(cx: Ctx) -> list[tuple[str, str]]:
+    return [(str(tc.id), tc.name) for tc in await cx.client.get_testcases()]
+
+
+def _mark(value: Any, warning: Any, critical: Any) -> str:
+    if value is None:
+        return ""
+    if critical is not None and value > critical:
+        return "✖ over critical"
+    if warning is not None and value > warning:
+        return "▲ over warning"
+    return "• ok"
+
+
+def show_run(run: Run) -> str:
+    """A run's transactions with their timings against warning and critical thresholds."""
+    head = [f"run       {run.test_case_execution_code}",
+            f"time      {short_time(run.time)} UTC    session {run.domain_username}    host {run.hostname}",
+            f"result    {STATE_NAME.get(run.test_case_state, 'unknown')} (exit {run.test_case_exit or '?'})"
+            f"    took {ms(run.test_case_duration_ms) or '?'}",
+            ""]
+    rows = [("transaction", "took", "warn", "crit", "state", "exit")]
+    for t in run.transactions:
+        rows.append((t.transaction_alias or t.transaction_name, ms(t.transaction_performance_ms) or "-",
+                     ms(t.transaction_warning_ms), ms(t.transaction_critical_ms),
+                     _mark(t.transaction_performance_ms, t.transaction_warning_ms, t.transaction_critical_ms)
+                     or STATE_NAME.get(t.transaction_state, ""), t.transaction_exit))
+    widths = [max(len(str(r[i])) for r in rows) for i in range(len(rows[0]))]
+    table = ["  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+    if not run.transactions:
+        table.append("(the server sent no transactions for this run)")
+    return "\n".join(head + table)
+
+
+def _safe(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-.") or "run"
+
+
+def _free(path: Path) -> Path:
+    """`path`, or path-1, path-2...: an existing file is never overwritten."""
+    n, candidate = 0, path
+    while candidate.exists():
+        n += 1
+        candidate = path.with_name(f"{path.stem}-{n}{path.suffix}")
+    return candidate
+
+
+def save_screenshots(run: Run, folder: str) -> list[Path]:
+    where = Path(folder).expanduser()
+    where.mkdir(parents=True, exist_ok=True)
+    saved = []
+    for n, t in enumerate(run.transactions, 1):
+        for kind in ("screenshot", "annotation"):
+            data = t.get(f"transaction_{kind}")
+            if not data:
+                continue
+            try:
+                image = decode_image(str(data))
+            except ValueError:
+                continue
+            suffix = ".png" if image.startswith(b"\x89PNG") else (".jpg" if image[:2] == b"\xff\xd8" else ".bin")
+            name = f"{_safe(run.test_case_execution_code)}_{n:02d}_{_safe(t.transaction_name)}_{kind}{suffix}"
+            target = _free(where / name)
+            target.write_bytes(image)
+            saved.append(target)
+    return saved
+
+
+async def _save(cx: Ctx) -> list[Path]:
+    run = await cx.client.get_measure(cx.scope, cx.key, screenshots=True)
+    return save_screenshots(run, cx.values.get("folder") or ".")
+
+
+def _saved_text(paths: list[Path]) -> str:
+    if not paths:
+        return "The server sent no screenshots for this run."
+    return f"Saved {len(paths)} image(s):\n" + "\n".join(str(p) for p in paths)
+
+
+def _chart():
+    from testdeck.services.alyvix.chart import RunChart  # Textual widget: only when the screen opens
+
+    return RunChart(window)
+
+
+measures = Resource(
+    name="measures",
+    title="Measures",
+    key="test_case_execution_code",
+    label="test_case_execution_code",
+    columns=[
+        Col("time", fmt=short_time, width=14),
+        Col("test_case_duration_ms", "took", fmt=ms, width=6),
+        Col("test_case_state", "state", width=8, fmt=lambda v: STATE_NAME.get(v, ""), status=STATE_MEANING),
+        Col("test_case_exit", "exit", width=12),
+        Col("domain_username", "session", priority=1),
+        Col("test_case_execution_code", "runcode", priority=2),
+    ],
+    list=list_measures,
+    detail=lambda cx: cx.client.get_measure(cx.scope, cx.key),
+    scope=Scope(name="testcase", options=_testcase_options),
+    queries=[Query("H", "last hour", "1h"), Query("D", "last 24h", "24h"), Query("W", "last 7 days", "7d")],
+    header=_chart,
+    actions=[
+        Action("t", "transactions", lambda cx: cx.client.get_measure(cx.scope, cx.key), show=show_run),
+        Action("i", "save screenshots", _save, show=_saved_text,
+               form=Form("Save the run's screenshots", [
+                   Field("folder", required=True, default=".", help="existing files are never overwritten")])),
+    ],
+    aliases=("runs", "measure"),
+)
+
+
+# --- server log ---------------------------------------------------------------------------
+
+async def list_log(cx: Ctx) -> list[LogLine]:
+    values = cx.values or {}
+    lines = await cx.client.get_log(log_from=values.get("from"), log_to=values.get("to"),
+                                    log_source=values.get("source"), log_level=values.get("level"))
+    for n, line in enumerate(lines):
+        line.n = n
+    return lines[::-1]  # newest first
+
+
+async def log_line(cx: Ctx) -> LogLine:
+    for line in await list_log(cx):
+        if str(line.n) == str(cx.key):
+            return line
+    raise cx.client.error("GET", "/log", None, f"line {cx.key} is no longer in the server's log")
+
+
+log = Resource(
+    name="log",
+    title="Server log",
+    key="n",
+    columns=[
+        Col("timestamp", "time", fmt=show_time, width=19),
+        Col("log_source", "source", width=8, priority=1),
+        Col("log_level", "level", width=8, status={"DEBUG": MUTED, "WARNING": WARNING, "CRITICAL": ERROR}),
+        Col("message"),
+    ],
+    list=list_log,
+    detail=log_line,
+    log=lambda cx: LogFollow(cx.client),
+    drill="log",
+    actions=[
+        Action("m", "post message", lambda cx: cx.client.post_log(cx.values["message"], cx.values["log_level"]),
+               form=Form("Post a message to the server log", [
+                   Field("message", required=True),
+                   Field("log_level", "level", type="choice", required=True, choices=list(LOG_LEVELS),
+                         default="DEBUG"),
+               ]), mutates=True, row=False),
+    ],
+    aliases=("logs",),
+)
+
+
+# --- license and settings -------------------------------------------------------------------
+
+async def list_license(cx: Ctx) -> list[License]:
+    lic = await cx.client.get_license()
+    try:
+        status = await cx.client.get_license_status()
+    except ApiError:
+        status = None
+    if status is not None:
+        merged = {**lic.raw, **{k: v for k, v in status.raw.items() if v not in (None, "")}}
+        lic = License.from_api(merged)
+    return [lic]
+
+
+def _license_ok(value: Any) -> str:
+    return OK if str(value).upper() == "ACTIVE" else ERROR
+
+
+def _days_meaning(value: Any) -> str | None:
+    if value is None:
+        return None
+    return ERROR if value < 0 else (WARNING if value < LICENSE_WARN_DAYS else OK)
+
+
+def _confirmed(value: bool) -> str | None:
+    return None if value else "turn this on: the new key replaces the current license"
+
+
+license_ = Resource(
+    name="license",
+    title="License",
+    key="expiration_date",
+    columns=[
+        Col("status", width=8, status=_license_ok),
+        Col("plan"),
+        Col("expiration_date", "expires", width=10),
+        Col("days", "days left", width=9, status=_days_meaning),
+        Col("licensed_sessions", "sessions", width=8),
+        Col("service_status", "service", width=8, priority=1),
+        Col("customer", priority=2),
+    ],
+    list=list_license,
+    actions=[
+        Action("a", "set key", lambda cx: cx.client.set_license(cx.values["license"]),
+               form=Form("Set a new license key", [
+                   Field("license", "license key", type="secret", required=True),
+                   Field("confirm", "replace the current license", type="bool", required=True,
+                         validate=_confirmed),
+               ]), mutates=True, row=False),
+    ],
+    aliases=("licence",),
+)
+
+
+async def list_settings(cx: Ctx) -> list[Settings]:
+    current = await cx.client.get_settings()
+    # the private key never reaches the table, the details or `get -o json`
+    return [Settings.from_api({**current.raw, "private_key": "(set)" if current.private_key else None})]
+
+
+async def _settings_initial(cx: Ctx) -> dict[str, Any]:
+    return {k: v for k, v in (cx.row.raw if cx.row else {}).items() if k != "private_key"}
+
+
+settings = Resource(
+    name="settings",
+    title="Settings",
+    key="log_level",
+    columns=[
+        Col("log_level", "log level", width=9),
+        Col("successful_retention_period", "keep ok (d)", width=11),
+        Col("failed_retention_period", "keep failed (d)", width=15),
+        Col("log_retention_period", "keep log (d)", width=12),
+        Col("private_key", "private key", fmt=lambda v: "set" if v else "not set", width=11),
+    ],
+    list=list_settings,
+    actions=[
+        Action("e", "edit", lambda cx: cx.client.update_settings(cx.changed), form=Form("Settings", [
+            Field("private_key", "private key", type="secret", help="leave empty to keep it"),
+            Field("successful_retention_period", "keep successful runs (days)", type="int", required=True,
+                  min=1),
+            Field("failed_retention_period", "keep failed runs (days)", type="int", required=True, min=1),
+            Field("log_retention_period", "keep the log (days)", type="int", required=True, min=1),
+            Field("log_level", "log level", type="choice", required=True, choices=list(SETTINGS_LOG_LEVELS)),
+        ], initial=_settings_initial), mutates=True),
+    ],
+)
+
+
+# --- status bar ---------------------------------------------------------------------------------
+
+async def status_text(client: Any) -> str:
+    """"insecure API" for http or /v0 profiles; the license when it needs attention."""
+    parts = ["⚠ insecure API"] if client.insecure else []
+    try:
+        lic = await client.get_license_status()
+    except ApiError as exc:
+        parts.append(f"license ? ({exc.message[:40]})")
+        return " ".join(parts)
+    days = lic.days_left()
+    if lic.status.upper() != "ACTIVE":
+        parts.append(f"✖ license {plain(lic.status) or 'unknown'}")
+    elif days is not None and days < LICENSE_WARN_DAYS:
+        parts.append(f"⚠ license: {max(0, int(days))}d left")
+    else:
+        parts.append("license ok")
+    return " ".join(parts)
