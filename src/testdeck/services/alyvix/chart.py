@@ -116,6 +116,7 @@ class RunChart(Static):
         self.window_of = window
         self.runs: list[Any] = []
         self.window: tuple[float, float] = (0.0, 1.0)
+        self.lines: list[Text] = []
 
     def on_mount(self) -> None:
         self.styles.height = 12 if self.app.size.height >= 36 else 8  # a taller trend on a taller terminal
@@ -132,4 +133,10 @@ class RunChart(Static):
         width, height = self.content_size.width, self.content_size.height
         if width <= 0 or height <= 0:
             return
-        self.update(Text("\n").join(render(self.runs, *self.window, width, height)))
+        self.lines = render(self.runs, *self.window, width, height)
+        self.update(Text("\n").join(self.lines))
+
+    @property
+    def plain(self) -> str:
+        """What the chart shows, as text (tests)."""
+        return "\n".join(line.plain for line in self.lines)

@@ -244,6 +244,14 @@ def _confirmed(value: bool) -> str | None:
     return None if value else "turn this on: the new key replaces the current license"
 
 
+async def _set_key(cx: Ctx) -> Any:
+    # checked here too: a switch left off may reach the call as "no value"
+    problem = _confirmed(bool(cx.values.get("confirm")))
+    if problem:
+        raise cx.client.error("POST", "/license", None, f"refused: {problem}")
+    return await cx.client.set_license(cx.values["license"])
+
+
 license_ = Resource(
     name="license",
     title="License",
@@ -259,11 +267,10 @@ license_ = Resource(
     ],
     list=list_license,
     actions=[
-        Action("a", "set key", lambda cx: cx.client.set_license(cx.values["license"]),
+        Action("a", "set key", _set_key,
                form=Form("Set a new license key", [
                    Field("license", "license key", type="secret", required=True),
-                   Field("confirm", "replace the current license", type="bool", required=True,
-                         validate=_confirmed),
+                   Field("confirm", "replace the current license", type="bool", validate=_confirmed),
                ]), mutates=True, row=False),
     ],
     aliases=("licence",),

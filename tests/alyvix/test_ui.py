@@ -1,0 +1,264 @@
+"""Alyvix screens through the Pilot, against the simulator over loopback."""
+
+from __future__ import annotations
+
+from conftest import wait_for
+from textual.widgets import Input, SelectionList, Switch
+
+from testdeck.screens.log import LogScreen
+from testdeck.screens.resource import ResourceScreen
+from testdeck.services.alyvix.chart import RunChart
+from testdeck.widgets.dialogs import ConfirmScreen, TextScreen
+from testdeck.widgets.form import FormScreen
+from testdeck.widgets.table import VirtualTable
+
+T0 = 1_795_000_000.0
+
+
+def table(app) -> VirtualTable:
+    return app.screen.query_one(VirtualTable)
+
+
+async def loaded(pilot, title: str, rows: int = 1) -> ResourceScreen:
+    app = pilot.app
+
+    def ready() -> bool:
+        screen = app.screen
+        return (isinstance(screen, ResourceScreen) and screen.resource.title == title and screen.is_mounted
+                and bool(screen.query(VirtualTable)) and table(app).row_count >= rows)
+
+    await wait_for(pilot, ready, what=f"{title} to load")
+    return app.screen
+
+
+async def refreshed(pilot, screen: ResourceScreen) -> None:
+    screen.loaded.clear()
+    screen._wake.set()
+    await wait_for(pilot, lambda: screen.loaded.is_set(), what="a refresh")
+    await pilot.pause()
+
+
+async def form(pilot, key: str) -> FormScreen:
+    await pilot.press(key)
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, FormScreen), what="the form")
+    await pilot.pause()
+    return pilot.app.screen
+
+
+def fill(screen: FormScreen, **values) -> None:
+    for name, value in values.items():
+        widget = screen.query_one(f"#f-{name}")
+        if isinstance(widget, Switch):
+            widget.value = bool(value)
+        else:
+            widget.value = str(value)
+
+
+async def test_create_session_validates_first_and_never_shows_the_password_again(deck):
+    app, sim_app, _ = deck("alyvix", start="sessions")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await loaded(pilot, "Sessions", rows=5)
+        new = await form(pilot, "n")
+        fill(new, domain="DM", username="Ops07", password="pw-[secret]", scaling_factor=7)
+        await pilot.press("ctrl+s")
+        await pilot.pause(0.1)
+        assert "25 to 500" in str(new.query_one("#err-scaling_factor").render())
+        assert len(sim_app.state.sessions) == 5  # nothing sent
+        fill(new, scaling_factor=125, width=1600, height=900)
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: len(sim_app.state.sessions) == 6, what="the session created")
+        made = sim_app.state.sessions[6]
+        assert (made["username"], made["_password"], made["width"], made["scaling_factor"]) == \
+            ("Ops07", "pw-[secret]", 1600, 125)
+        await wait_for(pilot, lambda: table(app).row_count == 6, what="the new row")
+        assert "pw-[secret]" not in str(table(app).data.rows)
+        assert "pw-[secret]" not in str(screen.records["6"].raw)
+
+
+async def test_edit_session_sends_only_what_changed(deck):
+    app, sim_app, _ = deck("alyvix", start="sessions")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot, "Sessions", rows=5)
+        await pilot.press("down")  # session 2
+        edit = await form(pilot, "e")
+        assert edit.query_one("#f-width", Input).value == "1920"
+        assert edit.query_one("#f-password", Input).value == ""  # a password is never shown
+        fill(edit, height=1200)
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: sim_app.state.sessions[2]["height"] == 1200, what="the edit")
+        assert sim_app.state.sessions[2]["_password"] == "secret-2"  # untouched
+        await wait_for(pilot, lambda: "1920x1200" in str(table(app).data.rows), what="the row updated")
+
+
+async def test_play_break_stop_with_single_keys_stop_asks_first(deck):
+    app, sim_app, _ = deck("alyvix", start="sessions")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await loaded(pilot, "Sessions", rows=5)
+        await pilot.press("down", "down")  # session 3, on break
+        assert table(app).cursor_key == "3"
+        await pilot.press("o")
+        await wait_for(pilot, lambda: sim_app.state.sessions[3]["control"] == "play", what="play")
+        await refreshed(pilot, screen)
+        assert screen.records["3"].state in ("running", "waiting")
+        await pilot.press("b")
+        await wait_for(pilot, lambda: sim_app.state.sessions[3]["control"] == "break", what="break")
+        await pilot.press("x")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="stop asks first")
+        await pilot.press("n")
+        await pilot.pause(0.2)
+        assert sim_app.state.sessions[3]["control"] == "break"
+        await pilot.press("x")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="stop asks again")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: sim_app.state.sessions[3]["control"] == "stop", what="stop")
+        await refreshed(pilot, screen)
+        assert screen.records["3"].state == "stopped"
+
+
+async def test_enable_and_disable_test_cases_from_a_checklist(deck):
+    app, sim_app, _ = deck("alyvix", start="sessions")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot, "Sessions", rows=5)
+        checklist = await form(pilot, "t")  # session 1: test cases 1, 2, 3 enabled
+        boxes = checklist.query_one(SelectionList)
+        await wait_for(pilot, lambda: boxes.option_count == 5, what="the test cases")
+        assert sorted(boxes.selected) == [1, 2, 3]
+        boxes.deselect(2)
+        boxes.select(5)
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: not isinstance(app.screen, FormScreen), what="saved")
+    enabled = [x["id"] for x in sim_app.state.sessions[1]["test_case_list"] if x["enabled"]]
+    assert enabled == [1, 3, 5]
+
+
+async def test_delete_session_asks_and_no_keeps_it(deck):
+    app, sim_app, _ = deck("alyvix", start="sessions")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot, "Sessions", rows=5)
+        await pilot.press("end")
+        await pilot.press("ctrl+d")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="confirm")
+        await pilot.press("escape")
+        await pilot.pause(0.2)
+        assert 5 in sim_app.state.sessions
+        await pilot.press("ctrl+d")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="confirm")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: table(app).row_count == 4, what="the row gone")
+    assert 5 not in sim_app.state.sessions
+
+
+async def test_testcase_create_with_server_filenames_edit_and_delete(deck):
+    app, sim_app, _ = deck("alyvix", start="testcases")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await loaded(pilot, "Test cases", rows=5)
+        assert screen.records["2"].last_state == 2  # sap_login's last run failed
+        new = await form(pilot, "n")
+        picker = new.query_one("#f-filename")
+        await wait_for(pilot, lambda: len(picker._options) > 5, what="filenames from the server")
+        fill(new, name="teams")
+        picker.value = "teams_call"
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: 6 in sim_app.state.testcases, what="created")
+        await wait_for(pilot, lambda: table(app).row_count == 6, what="the new row")
+        await pilot.press("end")
+        edit = await form(pilot, "e")
+        fill(edit, arguments="--room 9")
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: sim_app.state.testcases[6]["arguments"] == "--room 9", what="edited")
+        await pilot.press("ctrl+d")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="confirm")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: 6 not in sim_app.state.testcases, what="deleted")
+
+
+async def test_measures_chart_and_run_detail(deck, frozen_clock):
+    app, _, _ = deck("alyvix", start="measures", clock=lambda: T0)
+    app.config.profiles["test-alyvix"].fields["testcase_id"] = "2"  # no picker: sap_login
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await loaded(pilot, "Measures", rows=72)
+        chart = screen.query_one(RunChart)
+        await wait_for(pilot, lambda: len(chart.runs) == 72, what="the chart fed")
+        drawn = chart.plain
+        assert "✖" in drawn and "━" in drawn and "┄" in drawn
+        assert table(app).data.rows[0][2] == "critical"
+        await pilot.press("t")
+        await wait_for(pilot, lambda: isinstance(app.screen, TextScreen), what="the run's transactions")
+        text = app.screen.query_one("TextArea").text
+        assert "login" in text and "not_executed" in text and "15.0s" in text  # login's critical threshold
+
+
+async def test_log_follow_polls_only_new_lines_and_filters_switch_while_following(deck):
+    now = [T0]
+    app, sim_app, _ = deck("alyvix", start="log", clock=lambda: now[0])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot, "Server log", rows=6)
+        await pilot.press("l")
+        await wait_for(pilot, lambda: isinstance(app.screen, LogScreen), what="the log tail")
+        tail = app.screen.tail
+        feed = app.screen.feed
+        await wait_for(pilot, lambda: tail.line_count == 7, what="the first lines")  # marker + 6
+        now[0] += 65  # two heartbeats
+        feed.wake()
+        await wait_for(pilot, lambda: tail.line_count == 9, what="only the new lines")
+        assert tail.lines[-1].endswith("heartbeat #2") and sum("heartbeat #1" in ln for ln in tail.lines) == 1
+        await pilot.press("v", "v", "v")  # level: DEBUG, WARNING, CRITICAL
+        assert feed.level == "CRITICAL"
+        assert "level CRITICAL" in str(app.screen.query_one(".log-title").render())
+        await wait_for(pilot, lambda: tail.lines[-1].endswith("after 30000 ms"), what="critical lines")
+        assert tail.lines[-3] == "── source all · level CRITICAL ──"
+        await pilot.press("o", "o")  # source CLIENT
+        await wait_for(pilot, lambda: tail.lines[-2] == "── source CLIENT · level CRITICAL ──",
+                       what="client critical lines")
+        assert "cannot log on" in tail.lines[-1]
+        sim_app.state.posted.append((now[0] + 1, "CLIENT", "CRITICAL", "Session [x] crashed"))
+        now[0] += 2
+        feed.wake()
+        await wait_for(pilot, lambda: tail.lines[-1].endswith("Session [x] crashed"), what="a followed line")
+        assert tail.feed_state == "running"
+
+
+async def test_post_a_message_to_the_server_log(deck):
+    app, sim_app, _ = deck("alyvix", start="log")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot, "Server log", rows=6)
+        post = await form(pilot, "m")
+        fill(post, message="maintenance [db] starts")
+        post.query_one("#f-log_level").value = "WARNING"
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: sim_app.state.posted, what="posted")
+        await wait_for(pilot, lambda: "maintenance [db] starts" in str(table(app).data.rows), what="shown")
+    assert sim_app.state.posted[0][1:] == ("EXTERNAL", "WARNING", "maintenance [db] starts")
+
+
+async def test_license_key_needs_confirmation_and_settings_hide_the_private_key(deck):
+    app, sim_app, _ = deck("alyvix", start="license")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot, "License")
+        expires = sim_app.state.license["expires"]
+        key = await form(pilot, "a")
+        fill(key, license="ALX-NEW1-2345-6789-ABCE")
+        await pilot.press("ctrl+s")
+        await pilot.pause(0.1)
+        assert "replaces the current license" in str(key.query_one("#server-error").render())
+        assert sim_app.state.license["expires"] == expires  # nothing sent
+        fill(key, confirm=True)
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: not isinstance(app.screen, FormScreen), what="the key set")
+        assert sim_app.state.license["expires"] > expires + 300 * 86400
+        sim_app.state.settings["private_key"] = "pk-do-not-show"
+        app.open_target("settings")
+        screen = await loaded(pilot, "Settings")
+        assert "pk-do-not-show" not in str(table(app).data.rows) + str(screen.records)
+        edit = await form(pilot, "e")
+        assert edit.query_one("#f-private_key", Input).value == ""
+        fill(edit, log_retention_period=0)
+        await pilot.press("ctrl+s")
+        await pilot.pause(0.1)
+        assert sim_app.state.settings["log_retention_period"] == 7
+        fill(edit, log_retention_period=30)
+        edit.query_one("#f-log_level").value = "debug"
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: sim_app.state.settings["log_level"] == "debug", what="saved")
+    assert sim_app.state.settings["log_retention_period"] == 30
+    assert sim_app.state.settings["private_key"] == "pk-do-not-show"  # kept: the field was left empty
