@@ -33,7 +33,8 @@ class LogScreen(Screen):
 
     def _title_text(self) -> Text:
         describe = getattr(self.feed, "describe", None)
-        title = f"{self.log_title} · {describe()}" if describe is not None else self.log_title
+        title = getattr(self.feed, "title", None) or self.log_title
+        title = f"{title} · {describe()}" if describe is not None else title
         return Text(title, no_wrap=True, overflow="ellipsis")
 
     def action_feed_key(self, method: str) -> None:

@@ -19,6 +19,7 @@ import base64
 import binascii
 import datetime as dt
 import urllib.parse
+import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -182,7 +183,7 @@ class LogLine(Record):
     log_source: str = ""
     log_level: str = ""
     message: str = ""
-    n: int = 0  # position in the server's answer (lines have no id)
+    id: str = ""  # derived: lines have no id; time + a checksum of the line, the same under any filter
 
     def __post_init__(self) -> None:
         raw = self.raw
@@ -192,6 +193,9 @@ class LogLine(Record):
             self.message = str(raw.get("log_message") or raw.get("text") or raw.get("value") or "")
         self.log_source = self.log_source or str(raw.get("source") or "")
         self.log_level = self.log_level or str(raw.get("level") or "")
+        if not self.id:
+            whole = "\x1f".join((self.log_source, self.log_level, self.message))
+            self.id = f"{self.timestamp}-{zlib.crc32(whole.encode()):08x}"
 
     def text(self) -> str:
         return " ".join(p for p in (self.timestamp, self.log_source, self.log_level, self.message) if p)

@@ -50,6 +50,7 @@ class LogFollow:
     """An async iterator of batches of new log lines; `source`/`level` may change at any time."""
 
     keys = [("o", "source", "next_source"), ("v", "level", "next_level")]
+    title = "server log"
 
     def __init__(self, client: Any, *, interval: float = 3.0, source: str | None = None,
                  level: str | None = None):

@@ -178,14 +178,14 @@ async def list_log(cx: Ctx) -> list[LogLine]:
     values = cx.values or {}
     lines = await cx.client.get_log(log_from=values.get("from"), log_to=values.get("to"),
                                     log_source=values.get("source"), log_level=values.get("level"))
-    for n, line in enumerate(lines):
-        line.n = n
     return lines[::-1]  # newest first
 
 
 async def log_line(cx: Ctx) -> LogLine:
-    for line in await list_log(cx):
-        if str(line.n) == str(cx.key):
+    when = str(cx.key).split("-", 1)[0]
+    second = when if len(when) == 14 and when.isdigit() else None  # only that second's lines
+    for line in await cx.client.get_log(log_from=second, log_to=second):
+        if line.id == str(cx.key):
             return line
     raise cx.client.error("GET", "/log", None, f"line {cx.key} is no longer in the server's log")
 
@@ -193,7 +193,7 @@ async def log_line(cx: Ctx) -> LogLine:
 log = Resource(
     name="log",
     title="Server log",
-    key="n",
+    key="id",
     columns=[
         Col("timestamp", "time", fmt=show_time, width=19),
         Col("log_source", "source", width=8, priority=1),
