@@ -132,7 +132,7 @@ async def run_do(args: argparse.Namespace, config: Config, resolve, open_session
         raise VerbUsageError(f"{action.label} acts on a row: give its ID")
     if len(args.ids) > 1 and not action.bulk:
         raise VerbUsageError(f"{action.label} is not a bulk action: give one ID")
-    scope = args.scope or (profile.fields.get(f"{resource.scope.name}_id") if resource.scope else None)
+    scope = args.scope or (resource.scope.default_for(profile.fields) if resource.scope else None)
     if resource.scope is not None and not scope:
         raise VerbUsageError(f"{resource.name} lives inside a {resource.scope.name}: pass --scope ID")
     sets = _parse_sets(args.set)
@@ -190,7 +190,7 @@ async def run_logs(args: argparse.Namespace, config: Config, resolve, open_sessi
     profile, resource = resolve(config, args.resource, args.profile)
     if resource.log is None:
         raise VerbUsageError(f"{resource.name} have no log")
-    scope = args.scope or (profile.fields.get(f"{resource.scope.name}_id") if resource.scope else None)
+    scope = args.scope or (resource.scope.default_for(profile.fields) if resource.scope else None)
     session = open_session(config, profile, read_only=getattr(args, "read_only", False))
     async with session.client as client:
         ctx = Ctx(client, scope=scope, key=args.id)

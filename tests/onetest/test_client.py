@@ -433,3 +433,19 @@ def test_records_tolerate_nulls():
     e = Execution.from_api({"id": "x", "testAsset": None, "result": None, "status": None, "extra": 1})
     assert e.asset == "" and e.result_id == "" and e.status == "" and e.get("extra") == 1 and e.duration is None
     assert isinstance(OneTest.get_executions, object)
+
+
+async def test_a_log_feeds_first_batch_holds_the_lines_and_a_gone_log_says_so(ots, make_client):
+    url, app, _ = ots
+    res = SERVICE.resource("executions")
+    running = next(e for e in app.state.executions.values() if e["tags"] == ["ci", "smoke"])["id"]
+    old = next(e for e in app.state.executions.values() if e["environment"] == "perf-lab"
+               and e["project"] == sim.DEMO_PROJECT_ID and e["delay"] == 0)["id"]
+    async with make_client(url) as client:
+        feed = res.log(Ctx(client, scope=sim.DEMO_PROJECT_ID, key=running))
+        first = await feed.__anext__()
+        await feed.aclose()
+        gone = [line async for batch in res.log(Ctx(client, scope=sim.DEMO_PROJECT_ID, key=old)) for line in batch]
+    # `testdeck logs` without -f prints one batch: it must carry the log, not only a heading
+    assert first[0] == f"-- container log of execution {running}" and first[1].startswith("[0.000] Starting")
+    assert gone[-1].startswith("-- the container log is no longer available (HTTP 410")

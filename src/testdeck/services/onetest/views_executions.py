@@ -138,7 +138,7 @@ async def follow_log(cx: Ctx, execution_id: str | None = None, *, init: bool = F
     """The container log (or the init container's), followed while the execution is active."""
     eid = execution_id or cx.key
     which = "init container log" if init else "container log"
-    yield [f"-- {which} of execution {eid}"]
+    header = [f"-- {which} of execution {eid}"]  # sent with the first lines: `logs` without -f reads one batch
     seen = 0
     while True:
         ex = await cx.client.get_execution(eid, project_id=cx.scope)
@@ -146,19 +146,20 @@ async def follow_log(cx: Ctx, execution_id: str | None = None, *, init: bool = F
             text = await cx.client.get_execution_log(eid, init_container=init, project_id=cx.scope)
         except ApiError as exc:
             if exc.status == 410:
-                yield [f"-- the {which} is no longer available (HTTP 410: {exc.message})"]
+                yield [*header, f"-- the {which} is no longer available (HTTP 410: {exc.message})"]
                 return
             raise
         lines = text.splitlines()
         if len(lines) < seen:  # the log restarted (a redeploy)
             seen = 0
-        if lines[seen:]:
-            yield lines[seen:]
+        batch, header = [*header, *lines[seen:]], []
         seen = len(lines)
         still = ("SCHEDULED", "IN_TRANSITION") if init else ACTIVE_STATUSES
         if ex.status not in still:
-            yield [f"-- execution {ex.status}" + (f": {ex.message}" if ex.message else "")]
+            yield [*batch, f"-- execution {ex.status}" + (f": {ex.message}" if ex.message else "")]
             return
+        if batch:
+            yield batch
         await asyncio.sleep(FOLLOW_INTERVAL)
 
 

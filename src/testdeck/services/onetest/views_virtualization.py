@@ -43,9 +43,7 @@ async def activity(cx: Ctx) -> LogFeed:
             break
         entries += page
         offset += len(page)
-    yield [f"-- activity of rule {cx.key}: {total} entries"]
-    if entries:
-        yield [_line(e) for e in reversed(entries)]
+    yield [f"-- activity of rule {cx.key}: {total} entries", *(_line(e) for e in reversed(entries))]
     seen = total
     while True:
         await asyncio.sleep(ACTIVITY_INTERVAL)
