@@ -12,10 +12,11 @@ from conftest import wait_for
 from textual.widgets import ProgressBar, Select, SelectionList
 
 from testdeck import clock
+from testdeck.config import load_config, save_config
 from testdeck.screens.log import LogScreen
 from testdeck.screens.resource import ResourceScreen, ScopePicker
 from testdeck.services.kyaraben import screens, sim
-from testdeck.services.kyaraben.views import campaigns, common, vms
+from testdeck.services.kyaraben.views import campaigns, common, files, vms
 from testdeck.services.kyaraben.screens import CampaignScreen, LinesScreen, TotpScreen
 from testdeck.widgets.dialogs import ConfirmScreen
 from testdeck.widgets.form import FormScreen
@@ -500,6 +501,7 @@ async def test_totp_renew_failure_keeps_the_old_code_and_says_why(kdeck):
 
 async def test_scoped_resource_asks_for_the_project_and_P_switches_it(kdeck):
     app, sim_app, _, _ = kdeck(start="apks")
+    save_config(app.config)  # a config file whose profile has no project_id
     seed = sim_app.state.seed
     async with app.run_test(size=(120, 40)) as pilot:
         await pick_project(pilot, "demo-app")
@@ -511,6 +513,15 @@ async def test_scoped_resource_asks_for_the_project_and_P_switches_it(kdeck):
         await wait_for(pilot, lambda: screen.last_ok is not None and screen.scope == seed["project_b"],
                        what="other project loaded")
         assert table(app).row_count == 0
+        # the project carries to the other resources inside a project, per profile: no picker again
+        app.open_resource(screen.session, files.camera)
+        await wait_for(pilot, lambda: isinstance(app.screen, ResourceScreen) and app.screen is not screen
+                       and app.screen.last_ok is not None, what="camera")
+        assert app.screen.scope == seed["project_b"] and app.screen.resource is files.camera
+        # the first pick was saved for a profile that had none: the next start (and the CLI) use it
+        saved = load_config(app.config.path).profiles[screen.session.profile.name]
+        assert saved.fields["project_id"] == seed["project_a"]
+        screen = app.screen
         # opened with a scope: no picker, rows at once
         scoped = ResourceScreen(screen.session, campaigns.campaigns, scope=seed["project_a"])
         app.push_screen(scoped)

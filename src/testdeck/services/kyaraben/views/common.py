@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from testdeck.config import load_config, save_config
 from testdeck.errors import ApiError
 from testdeck.resources import ERROR, MUTED, OK, RUNNING, Ctx, Field, Scope
 from testdeck.services.kyaraben import sim
@@ -164,6 +165,18 @@ def hwconfig_from(values: dict[str, Any]) -> dict[str, int]:
     return out
 
 
-# the console keeps the chosen project per profile under the scope's name: every kyaraben
-# resource inside a project shares this one scope, so the choice carries across them
-PROJECT_SCOPE = Scope(name="project", options=project_options)
+def remember_project(config: Any, profile: Any, chosen: str) -> None:
+    """The project picked for one resource is the profile's project for all of them (apks, camera,
+    testsources, campaigns) from now on; a profile with no project_id in its file gets this one saved."""
+    had = profile.fields.get("project_id")
+    profile.fields["project_id"] = chosen
+    if had not in (None, "") or config is None or getattr(config, "path", None) is None:
+        return
+    fresh = load_config(config.path)  # re-read: keep what others wrote meanwhile
+    if profile.name in fresh.profiles and not fresh.profiles[profile.name].fields.get("project_id"):
+        fresh.profiles[profile.name].fields["project_id"] = chosen
+        save_config(fresh)
+
+
+# one scope, one name ("project"), shared by every kyaraben resource inside a project
+PROJECT_SCOPE = Scope(name="project", options=project_options, remember=remember_project)
