@@ -104,9 +104,9 @@ async def test_create_avm_goes_queued_creating_ready(kb, api):
     # defaults filled, the given keys kept, an unknown key accepted
     assert vm.hwconfig == {**sim.HW_DEFAULTS, "width": 1024, "enable_nfc": 1, "future_knob": 7}
     assert vm.hwconfig["height"] == 600 and vm.hwconfig["dpi"] == 160
-    kb.clock.advance(2)
+    kb.clock.advance(sim.world.VM_QUEUED_S)
     assert (await api.get_avm(avm_id)).status == "CREATING"
-    kb.clock.advance(4)
+    kb.clock.advance(sim.world.VM_READY_S - sim.world.VM_QUEUED_S)
     vm = await api.get_avm(avm_id)
     assert vm.status == "READY" and vm.uptime == 0.0
     kb.clock.advance(10)
@@ -325,7 +325,7 @@ async def test_project_with_active_vms_or_campaigns_cannot_be_deleted(kb, api):
     await api.delete_avm(kb.vm_named("nightly"))
     await api.delete_project(pid_b)  # a deleting VM is not active
     pid_a = kb.seed["project_a"]
-    kb.clock.advance(sim.world.VM_QUEUED_S)  # phone-ci has a stack: it can be deleted
+    kb.state.avms[kb.vm_named("phone-ci")]["born"] -= sim.world.VM_QUEUED_S  # it has a stack: deletable
     for vm in ("first vm", "phone-ci"):
         await api.delete_avm(kb.vm_named(vm))
     with pytest.raises(ApiError) as exc:

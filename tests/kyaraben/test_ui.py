@@ -192,22 +192,28 @@ async def test_create_vm_validates_before_sending_then_creates(kdeck):
                        what="quota updated after the create")
 
 
-async def test_create_vm_when_the_quota_is_full_is_refused_without_sending(kdeck):
-    app, sim_app, _, _ = kdeck()
+async def test_create_vm_when_the_quota_is_full_is_refused_with_what_counts(kdeck):
+    app, sim_app, _, clk = kdeck()
     async with app.run_test(size=(120, 40)) as pilot:
-        await loaded(pilot, rows=3)  # READY, QUEUED and ERROR: 3/3
+        screen = await loaded(pilot, rows=3)  # READY, QUEUED and ERROR: 3/3
         before = dict(sim_app.state.avms)
+        await pilot.press("n")  # refused before the form: nothing to type in vain
+        await wait_for(pilot, lambda: "quota reached" in notices(app), timeout=10, what="quota message")
+        assert app.screen is screen
+        # the console's own words, with what counts, not the server's 400 ("Too many vms"): no POST went out
+        assert "quota reached: 3 of 3 VMs (1 ERROR, 1 READY, 1 QUEUED)" in notices(app)
+        assert "ERROR and DELETING ones too" in notices(app)
+        make_room(sim_app, clk)
         form = await form_open(pilot, "n")
         await choices(pilot, form, "project", 2)
         await choices(pilot, form, "image", 4)
         form.query_one("#f-project", Select).value = sim_app.state.seed["project_a"]
         form.query_one("#f-image", Select).value = "kitkat-tablet"
         form.query_one("#f-avm_name").value = "fourth"
-        await pilot.press("ctrl+s")
-        await wait_for(pilot, lambda: "quota reached" in server_error(form), what="quota message")
-        # the console's own words, with what counts, not the server's 400 ("Too many vms"): no POST went out
-        assert "quota reached: 3 of 3 VMs (1 ERROR, 1 READY, 1 QUEUED)" in server_error(form)
-        assert "ERROR and DELETING ones too" in server_error(form)
+        await screen.session.client.create_avm(sim_app.state.seed["project_a"], "kitkat-phone", "third")  # full
+        before = dict(sim_app.state.avms)
+        await pilot.press("ctrl+s")  # checked again when sending
+        await wait_for(pilot, lambda: "quota reached" in server_error(form), timeout=10, what="quota in form")
         assert "Too many vms" not in server_error(form)
         assert app.screen is form and form.query_one("#f-avm_name").value == "fourth"  # nothing typed is lost
         assert sim_app.state.avms == before
@@ -338,7 +344,7 @@ async def test_actions_on_a_vm_that_is_not_ready_are_refused_before_any_form(kde
         await on_row(pilot, queued)
         for key in ("i", "m", "t", "a"):
             await pilot.press(key)
-        await wait_for(pilot, lambda: notices(app).count("not sent:") == 4, what="four refusals")
+        await wait_for(pilot, lambda: notices(app).count("not sent:") == 4, timeout=10, what="four refusals")
         assert app.screen is screen and not sim_app.state.commands  # no form opened, nothing sent
         assert "not sent: installing an APK needs a READY VM, and VM phone-ci is not; it is QUEUED: wait " \
                "until it is READY" in notices(app)
@@ -368,7 +374,7 @@ async def test_deleting_a_queued_vm_explains_why_the_server_cannot(kdeck):
         await pilot.press("ctrl+d")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="confirm")
         await pilot.press("y")
-        await wait_for(pilot, lambda: "cannot delete it yet" in notices(app), what="explanation")
+        await wait_for(pilot, lambda: "cannot delete it yet" in notices(app), timeout=10, what="explanation")
         text = notices(app)
         assert "VM phone-ci exists (QUEUED) but the server cannot delete it yet: it has no stack" in text
         assert "Wait until it has started, or ask an administrator to remove it" in text
@@ -598,7 +604,7 @@ async def test_campaign_create_builds_the_tests_and_progress_reaches_one(kdeck):
         assert view.table.row_count == 2
         assert str(view.table.get_cell("0", view.table.ordered_columns[2].key)) == "kitkat-tablet"
         assert str(view.table.get_cell("1", view.table.ordered_columns[3].key)) == "480x600 160dpi"
-        clk.advance(sim.world.VM_READY_S + sim.world.CAMPAIGN_CMD_S + 0.5)  # installed, the run going
+        clk.advance(sim.world.CAMPAIGN_VM_S + sim.world.CAMPAIGN_CMD_S + 0.5)  # installed, the run going
         await wait_for(pilot, lambda: view.state == "RUNNING" and 0 < view.campaign.progress < 1,
                        what="running")
         assert view.campaign.progress == 0.5 and bar.progress == 50

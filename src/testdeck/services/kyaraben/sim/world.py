@@ -27,8 +27,10 @@ HW_DEFAULTS = {"width": 800, "height": 600, "dpi": 160, "enable_sensors": 1, "en
 HW_SWITCHES = [k for k in HW_DEFAULTS if k.startswith("enable_")]
 
 # timings, simulated seconds since the thing started
-VM_QUEUED_S = 2.0  # QUEUED (no stack yet) until then
-VM_READY_S = 6.0  # CREATING until then, READY (or ERROR) after
+VM_QUEUED_S = 10.0  # QUEUED (no stack yet) until then: long enough to meet in the demo
+VM_READY_S = 16.0  # CREATING until then, READY (or ERROR) after
+CAMPAIGN_QUEUED_S = 2.0  # a campaign is QUEUED until then
+CAMPAIGN_VM_S = 6.0  # a campaign's VM boots, then its installs and runs follow
 VM_DELETING_S = 3.0  # DELETING for that long, then gone
 PROJECT_QUEUED_S = 1.0
 PROJECT_CREATING_S = 2.0
@@ -338,12 +340,12 @@ class World:
         tests_out = []
         for t in c["tests"]:
             steps = [("install", p) for p in t["apk_packages"]] + [("run", p) for p in t["packages"]]
-            end_all = VM_READY_S + CAMPAIGN_CMD_S * len(steps)
+            end_all = CAMPAIGN_VM_S + CAMPAIGN_CMD_S * len(steps)
             if e < end_all:
                 active += 1
             runs = []
             for k, (kind, pkg) in enumerate(steps):
-                start = VM_READY_S + CAMPAIGN_CMD_S * k
+                start = CAMPAIGN_VM_S + CAMPAIGN_CMD_S * k
                 ok = kind == "install" or pkg.split("/")[0] in t["apk_packages"]
                 total += 1
                 done = e >= start + CAMPAIGN_CMD_S
@@ -363,7 +365,7 @@ class World:
                     runs.append({"hwconfig": dict(t["hwconfig"]), "image": t["image"], "package": pkg,
                                  "status": status, "stdout": "\n".join(lines[:shown])})
             if not t["packages"]:
-                status = "QUEUED" if e < VM_READY_S else ("RUNNING" if e < end_all else "READY")
+                status = "QUEUED" if e < CAMPAIGN_VM_S else ("RUNNING" if e < end_all else "READY")
                 runs.append({"hwconfig": dict(t["hwconfig"]), "image": t["image"], "package": "",
                              "status": status, "stdout": ""})
             tests_out.extend(runs)
@@ -372,7 +374,7 @@ class World:
         gone = self.deleting(c)
         if gone:
             status, active = gone, 0
-        elif e < VM_QUEUED_S:
+        elif e < CAMPAIGN_QUEUED_S:
             status = "QUEUED"
         elif active:
             status = "RUNNING"

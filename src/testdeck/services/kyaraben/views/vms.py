@@ -142,7 +142,8 @@ async def vm_testrun_choices(cx: Ctx) -> list[tuple[str, str]]:
 
 # --- actions ---------------------------------------------------------------------------------------------
 
-async def create_avm(cx: Ctx) -> str:
+async def check_quota(cx: Ctx) -> dict[str, Any]:
+    """Before the new-VM form and again before sending: a full quota is refused with what counts in it."""
     quota = await cx.client.get_quota()
     if quota.live_full:
         counts = Counter(v.status for v in await cx.client.get_avms())
@@ -151,6 +152,11 @@ async def create_avm(cx: Ctx) -> str:
                      f"quota reached: {quota.vm_live_current} of {quota.vm_live_max} VMs ({states}). Every VM "
                      "not yet DELETED counts, ERROR and DELETING ones too: delete a READY or ERROR VM, wait for "
                      "a DELETING one to go, or ask an administrator (a QUEUED VM cannot be deleted until it starts)")
+    return {}
+
+
+async def create_avm(cx: Ctx) -> str:
+    await check_quota(cx)
     v = cx.values
     return await cx.client.create_avm(choice(v["project"]), choice(v["image"]),
                                       (v.get("avm_name") or "").strip() or None, hwconfig_from(v))
@@ -383,10 +389,9 @@ avms = Resource(
         Action("n", "new", create_avm, mutates=True, row=False, form=Form("New Android VM", [
             Field("project", type="choice", required=True, choices=project_options),
             Field("image", type="choice", required=True, choices=image_choices),
-            Field("avm_name", "name", help="optional; the server picks a three-word name (early-handy-snipe) "
-                                           "when empty"),
+            Field("avm_name", "name", help="optional; when empty the server picks one like early-handy-snipe"),
             *hwconfig_fields(),
-        ])),
+        ], initial=check_quota)),
         Action("e", "rename", lambda cx: cx.client.rename_avm(cx.key, cx.values["avm_name"].strip()), mutates=True,
                form=Form("Rename VM", [Field("avm_name", "name", required=True, validate=not_blank)])),
         Action("ctrl+d", "delete", lambda cx: cx.client.delete_avm(cx.key), mutates=True, confirm=True, bulk=True),
