@@ -9,7 +9,7 @@ import asyncio
 from typing import Any
 
 from testdeck.errors import ApiError
-from testdeck.resources import (ERROR, MUTED, OK, RUNNING, WARNING, Action, Col, Ctx, Failing, Field, Form,
+from testdeck.resources import (ERROR, MUTED, OK, RUNNING, Action, Col, Ctx, Failing, Field, Form,
                                 Resource, Service, age, plain)
 from testdeck.services.alyvix import sim
 from testdeck.services.alyvix.client import Alyvix, TestCase

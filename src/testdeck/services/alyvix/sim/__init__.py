@@ -17,7 +17,6 @@ the log grows with the clock.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from typing import Any
 
@@ -28,6 +27,8 @@ from starlette.responses import HTMLResponse, JSONResponse
 from starlette.routing import Route
 
 from testdeck.services.alyvix.sim import measures as M
+from testdeck.services.alyvix.sim.common import (FLASK_PAGE, FLASK_TEXT, bad_arg, refuse, Reject, body, integer,
+                                                 parse_stamp, stamp, wrap)
 from testdeck.sim.base import Ids, SimConfig, faults
 
 # the demo JWT (a fixed, unsigned-looking token: header.payload.signature)
@@ -58,42 +59,6 @@ LOG_LEVELS = ("DEBUG", "WARNING", "CRITICAL")
 SETTINGS_LOG_LEVELS = ("disabled", "error", "debug")
 LOG_EVERY = 30.0  # simulated seconds between two lines of the growing server log
 SESSION_FIELDS = ("width", "height", "scaling_factor", "testcase_waiting_period", "session_waiting_period")
-
-
-def stamp(epoch: float) -> str:
-    """The document's date format for filters: YYYYMMDDhhmmss (UTC)."""
-    return dt.datetime.fromtimestamp(epoch, dt.timezone.utc).strftime("%Y%m%d%H%M%S")
-
-
-def parse_stamp(text: str) -> float | None:
-    if len(text) != 14 or not text.isdigit():
-        return None
-    try:
-        return dt.datetime.strptime(text, "%Y%m%d%H%M%S").replace(tzinfo=dt.timezone.utc).timestamp()
-    except ValueError:
-        return None
-
-
-class _Reject(Exception):
-    def __init__(self, status: int, body: Any, headers: dict[str, str] | None = None):
-        super().__init__(str(body))
-        self.status, self.body, self.headers = status, body, headers
-
-
-def _message(status: int, text: Any) -> _Reject:
-    return _Reject(status, {"message": text})
-
-
-def _bad(field: str, text: str) -> _Reject:
-    """flask-restful reqparse: 400 with the field and why."""
-    return _Reject(400, {"message": {field: text}})
-
-
-FLASK_PAGE = ('<!doctype html>\n<html lang=en>\n<title>{code} {name}</title>\n<h1>{name}</h1>\n'
-              '<p>{text}</p>\n')
-FLASK_TEXT = {404: ("Not Found", "The requested URL was not found on the server. If you entered the URL manually "
-                    "please check your spelling and try again."),
-              405: ("Method Not Allowed", "The method is not allowed for the requested URL.")}
 
 
 def create_app(config: SimConfig | None = None) -> Any:
@@ -192,53 +157,27 @@ def create_app(config: SimConfig | None = None) -> Any:
             return  # API level 0: no authentication at all
         header = request.headers.get("authorization", "")
         if not header:
-            raise _Reject(401, {"msg": "Missing Authorization Header"}, {"WWW-Authenticate": "Bearer"})
+            raise Reject(401, {"msg": "Missing Authorization Header"}, {"WWW-Authenticate": "Bearer"})
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer":
-            raise _Reject(401, {"msg": "Missing 'Bearer' type in 'Authorization' header. Expected "
+            raise Reject(401, {"msg": "Missing 'Bearer' type in 'Authorization' header. Expected "
                                        "'Authorization: Bearer <JWT>'"})
         if token.strip() != DEMO_JWT:
-            raise _Reject(422, {"msg": "Signature verification failed"})
-
-    def wrap(request: Request, key: str, items: list) -> JSONResponse:
-        """Old (/v0) servers answer bare arrays; newer ones wrap them."""
-        return JSONResponse(items if request.url.path.startswith("/v0/") else {key: items})
-
-    async def body(request: Request) -> dict[str, Any]:
-        raw = await request.body()
-        try:
-            data = json.loads(raw) if raw.strip() else None
-        except ValueError:
-            raise _message(400, "Failed to decode JSON object: Expecting value") from None
-        if not isinstance(data, dict):
-            raise _message(400, "The browser (or proxy) sent a request that this server could not understand.")
-        return data
+            raise Reject(422, {"msg": "Signature verification failed"})
 
     def endpoint(handler):
         async def route(request: Request):
             try:
                 authorize(request)
                 return await handler(request)
-            except _Reject as rej:
+            except Reject as rej:
                 return JSONResponse(rej.body, rej.status, headers=rej.headers)
         return route
-
-    def integer(data: dict[str, Any], key: str, *, required: bool, low: int = 0, high: int | None = None):
-        value = data.get(key)
-        if value is None:
-            if required:
-                raise _bad(key, "Missing required parameter in the JSON body")
-            return None
-        if not isinstance(value, int) or isinstance(value, bool):
-            raise _bad(key, f"invalid literal for int() with base 10: {json.dumps(value)}")
-        if value < low or (high is not None and value > high):
-            raise _bad(key, f"must be between {low} and {high}" if high else f"must be at least {low}")
-        return value
 
     def by_id(table: dict[int, dict[str, Any]], raw: str, what: str) -> dict[str, Any]:
         item = table.get(int(raw)) if raw.isdigit() else None
         if item is None:
-            raise _message(404, f"{what} {raw} not found")
+            raise refuse(404, f"{what} {raw} not found")
         return item
 
     # --- license ---------------------------------------------------------------------
@@ -255,9 +194,9 @@ def create_app(config: SimConfig | None = None) -> Any:
     async def post_license(request: Request):
         key = (await body(request)).get("license")
         if not isinstance(key, str) or not key.strip():
-            raise _bad("license", "Missing required parameter in the JSON body")
+            raise bad_arg("license", "Missing required parameter in the JSON body")
         if not LICENSE_RX.match(key.strip()):
-            raise _message(400, "Invalid license key")
+            raise refuse(400, "Invalid license key")
         license_["expires"] = config.clock() + 365 * 86400
         license_["plan"] = "Enterprise" if key.strip().endswith("E") else "Professional"
         return JSONResponse({"message": "License activated", **license_view()})
@@ -280,7 +219,7 @@ def create_app(config: SimConfig | None = None) -> Any:
                 changes[key] = value
         if data.get("log_level") is not None:
             if data["log_level"] not in SETTINGS_LOG_LEVELS:
-                raise _bad("log_level", f"{data['log_level']!r} is not a valid choice")
+                raise bad_arg("log_level", f"{data['log_level']!r} is not a valid choice")
             changes["log_level"] = data["log_level"]
         if data.get("private_key") is not None:
             changes["private_key"] = str(data["private_key"])
@@ -295,7 +234,7 @@ def create_app(config: SimConfig | None = None) -> Any:
         data = await body(request)
         for key in ("domain", "username", "password"):
             if not isinstance(data.get(key), str) or not data[key].strip():
-                raise _bad(key, "Missing required parameter in the JSON body")
+                raise bad_arg(key, "Missing required parameter in the JSON body")
         w = integer(data, "width", required=True, low=1)
         h = integer(data, "height", required=True, low=1)
         scale = integer(data, "scaling_factor", required=True, low=1, high=500)
@@ -303,9 +242,9 @@ def create_app(config: SimConfig | None = None) -> Any:
                  integer(data, "session_waiting_period", required=False) or 0)
         user = f"{data['domain']}\\{data['username']}"
         if any(user_of(s).lower() == user.lower() for s in sessions.values()):
-            raise _message(409, f"Session {user} already exists")
+            raise refuse(409, f"Session {user} already exists")
         if len(sessions) >= license_["licensed_sessions"] + config.size:
-            raise _message(403, f"The license allows {license_['licensed_sessions']} sessions")
+            raise refuse(403, f"The license allows {license_['licensed_sessions']} sessions")
         session = add_session(data["domain"], data["username"], w, h, scale, "stop", [], True, waits,
                               data["password"], config.clock())
         return JSONResponse(view(session), 201)
@@ -324,16 +263,16 @@ def create_app(config: SimConfig | None = None) -> Any:
             changes["_logs_on"] = True  # a new password lets a locked-out session log on again
         if data.get("control") is not None:
             if data["control"] not in CONTROLS:
-                raise _bad("control", f"{data['control']!r} is not a valid choice")
+                raise bad_arg("control", f"{data['control']!r} is not a valid choice")
             changes["control"] = data["control"]
             changes["_since"] = config.clock()
         if data.get("test_case_list") is not None:
             items = data["test_case_list"]
             if not isinstance(items, list) or not all(isinstance(x, dict) and "id" in x for x in items):
-                raise _bad("test_case_list", "expected a list of {id, enabled}")
+                raise bad_arg("test_case_list", "expected a list of {id, enabled}")
             for item in items:
                 if item["id"] not in testcases:
-                    raise _message(404, f"Test case {item['id']} not found")
+                    raise refuse(404, f"Test case {item['id']} not found")
             merged = {tc["id"]: tc["enabled"] for tc in session["test_case_list"]}
             merged.update({x["id"]: bool(x.get("enabled", True)) for x in items})
             changes["test_case_list"] = [{"id": k, "enabled": v} for k, v in merged.items()]
@@ -357,19 +296,19 @@ def create_app(config: SimConfig | None = None) -> Any:
         if filename is None and not required:
             return None
         if not isinstance(filename, str) or not filename.strip():
-            raise _bad("filename", "Missing required parameter in the JSON body")
+            raise bad_arg("filename", "Missing required parameter in the JSON body")
         if filename not in files:
-            raise _message(400, f"Test case file {filename!r} does not exist")
+            raise refuse(400, f"Test case file {filename!r} does not exist")
         return filename
 
     async def post_testcase(request: Request):
         data = await body(request)
         name = data.get("name")
         if not isinstance(name, str) or not name.strip():
-            raise _bad("name", "Missing required parameter in the JSON body")
+            raise bad_arg("name", "Missing required parameter in the JSON body")
         filename = check_file(data, True)
         if any(tc["name"] == name for tc in testcases.values()):
-            raise _message(409, f"Test case {name} already exists")
+            raise refuse(409, f"Test case {name} already exists")
         tid = max(testcases, default=0) + 1
         testcases[tid] = {"id": tid, "name": name, "filename": filename, "arguments": data.get("arguments")}
         for session in sessions.values():
@@ -408,7 +347,7 @@ def create_app(config: SimConfig | None = None) -> Any:
     def flag(request: Request, key: str) -> bool:
         value = request.query_params.get(key, "false").lower()
         if value not in ("true", "false", "1", "0"):
-            raise _bad(key, f"{value!r} is not a valid boolean")
+            raise bad_arg(key, f"{value!r} is not a valid boolean")
         return value in ("true", "1")
 
     async def get_measures(request: Request):
@@ -418,7 +357,7 @@ def create_app(config: SimConfig | None = None) -> Any:
         for key in ("test_case_from", "test_case_to"):
             value = q.get(key)
             if value and parse_stamp(value) is None:
-                raise _bad(key, f"time data {value!r} does not match format '%Y%m%d%H%M%S'")
+                raise bad_arg(key, f"time data {value!r} does not match format '%Y%m%d%H%M%S'")
             bounds.append(parse_stamp(value) if value else None)
         shots = flag(request, "test_case_screenshot")
         now = config.clock()
@@ -443,19 +382,19 @@ def create_app(config: SimConfig | None = None) -> Any:
                 rows = rows_of(tc, k, when, flag(request, "test_case_screenshot"))
                 if rows and rows[0]["test_case_execution_code"] == code:
                     return wrap(request, "measures", rows)
-        raise _message(404, f"Run {code} not found for test case {tc['id']}")
+        raise refuse(404, f"Run {code} not found for test case {tc['id']}")
 
     # --- log -----------------------------------------------------------------------------
     async def get_log(request: Request):
         q = request.query_params
         source, level = q.get("log_source"), q.get("log_level")
         if source and source not in LOG_SOURCES:
-            raise _bad("log_source", f"{source!r} is not a valid choice")
+            raise bad_arg("log_source", f"{source!r} is not a valid choice")
         if level and level not in LOG_LEVELS:
-            raise _bad("log_level", f"{level!r} is not a valid choice")
+            raise bad_arg("log_level", f"{level!r} is not a valid choice")
         for key in ("log_from", "log_to"):
             if q.get(key) and parse_stamp(q[key]) is None:
-                raise _bad(key, f"time data {q[key]!r} does not match format '%Y%m%d%H%M%S'")
+                raise bad_arg(key, f"time data {q[key]!r} does not match format '%Y%m%d%H%M%S'")
         lines = [ln for ln in log_lines()
                  if (not source or ln["log_source"] == source) and (not level or ln["log_level"] == level)
                  and (not q.get("log_from") or ln["timestamp"] >= q["log_from"])
@@ -466,9 +405,9 @@ def create_app(config: SimConfig | None = None) -> Any:
         data = await body(request)
         message, level = data.get("message"), data.get("log_level")
         if not isinstance(message, str) or not message.strip():
-            raise _bad("message", "Missing required parameter in the JSON body")
+            raise bad_arg("message", "Missing required parameter in the JSON body")
         if level not in LOG_LEVELS:
-            raise _bad("log_level", f"{level!r} is not a valid choice")
+            raise bad_arg("log_level", f"{level!r} is not a valid choice")
         posted.append((config.clock(), "EXTERNAL", level, message))
         return JSONResponse({"message": "Log message added"}, 201)
 
