@@ -188,7 +188,11 @@ def summary(job) -> str:
 async def follow_job(client, job_id: str) -> LogFeed:
     """Follow a job's log: live tail while active (only new text), then the final log, then its result."""
     job = await client.get_job(job_id)
-    yield [f"-- job {job_id} · event {job.event} · server {job.server or '?'} · {job.state or '?'}"]
+    try:
+        event = (await event_titles(client)).get(job.event) or job.event
+    except ApiError:
+        event = job.event
+    yield [f"-- job {job_id} · {event} · server {job.server or '?'} · {job.state or '?'}"]
     follower = LogFollower()
     while not job.finished:
         lines, gap = follower.take(await client.tail_live_job_log(job_id))

@@ -76,8 +76,8 @@ def seed(store: Store, start: int) -> None:
                               "created": start - 86400 * (i + 5), "revision": 2}
         store.data[bid] = dict(data)
         store.files[bid] = []
-        for name, content in files:
-            store.add_file(bid, name, content, "admin")
+        for n, (name, content) in enumerate(files):
+            store.add_file(bid, name, content, "admin")["date"] = start - 3600 * (i + 1) - 60 * n
 
 
 def install(api: Api, store: Store) -> list[Route]:
