@@ -29,7 +29,7 @@ def table(app) -> VirtualTable:
 async def loaded(pilot) -> ResourceScreen:
     app = pilot.app
     await wait_for(pilot, lambda: isinstance(app.screen, ResourceScreen) and app.screen.last_ok is not None,
-                   what="rows")
+                   timeout=15, what="rows")
     return app.screen
 
 
@@ -41,14 +41,15 @@ async def refreshed(pilot, screen: ResourceScreen) -> None:
 
 
 async def on_row(pilot, key: str) -> None:
-    await wait_for(pilot, lambda: key in table(pilot.app).data.keys, what=f"row {key}")
+    await wait_for(pilot, lambda: key in table(pilot.app).data.keys, timeout=15, what=f"row {key}")
     assert table(pilot.app).move_to_key(key), key
     await pilot.pause()
 
 
 async def form_open(pilot, key: str) -> FormScreen:
     await pilot.press(key)
-    await wait_for(pilot, lambda: isinstance(pilot.app.screen, FormScreen), what="form")
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, FormScreen) and pilot.app.screen.query("#buttons"),
+                   timeout=15, what="form")
     return pilot.app.screen
 
 
