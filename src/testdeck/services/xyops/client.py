@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import httpx
 
 from testdeck.errors import ApiError
 from testdeck.http import ApiClient, path as url_path, seg
@@ -256,13 +258,33 @@ class XyOps(ApiClient):
                 if progress:
                     progress(min(base + sent, total), total)
             try:
-                payload = await self.upload("POST", where, p, field="file1", data={"id": bucket_id},
-                                            progress=report)
+                payload = await self._upload_streamed(where, p, {"id": bucket_id}, report)
             except ApiError as exc:
                 raise self._explain(exc) from None
             done += size
             files = payload.get("files") if isinstance(payload, dict) else files
         return BucketFile.many(files)
+
+    async def _upload_streamed(self, where: str, file_path: Path, data: dict[str, str],
+                               progress: Callable[[int, int], None]) -> Any:
+        """Multipart from disk a chunk at a time (interim, until ApiClient.upload streams on main)."""
+        try:
+            fh = file_path.open("rb")
+        except OSError as exc:
+            raise self.error("POST", where, None, f"cannot read {file_path}: {exc.strerror}") from None
+        with fh:
+            built = httpx.Request("POST", "http://upload.invalid/", files={"file1": (file_path.name, fh)}, data=data)
+            total = int(built.headers["Content-Length"])
+
+            async def chunks() -> AsyncIterator[bytes]:
+                sent = 0
+                for chunk in built.stream:  # type: ignore[union-attr]
+                    sent += len(chunk)
+                    yield chunk
+                    progress(sent, total)
+
+            headers = {"Content-Type": built.headers["Content-Type"], "Content-Length": str(total)}
+            return await self.request("POST", where, content=chunks(), headers=headers)
 
     async def delete_bucket_file(self, bucket_id: str, filename: str) -> None:
         await self.call("delete_bucket_file", {"id": bucket_id, "filename": filename})
