@@ -184,3 +184,40 @@ async def test_read_only_refuses_mutations_before_sending(xy):
     # reads and the non-mutating test call still work
     assert len(await c.get_alerts()) == len(before)
     assert (await c.test_alert("s12345abcde", "1 > 0", "m")).result is True
+
+
+async def test_search_alerts_lists_what_fires_now(xy):
+    client, app = xy
+    firing = await client().search_alerts()
+    assert {(i.alert, i.server) for i in firing} == {("disk_full", "s12345abcde"), ("load_avg_high", "s67890fghij"),
+                                                      ("mem_low", "s67890fghij"), ("proc_count", "s67890fghij")}
+    assert all(i.active and i.message for i in firing)
+    assert len(await client().search_alerts(limit=1)) == 1
+
+
+async def test_failing_declarations_for_triage(xy, frozen_clock):
+    from testdeck.resources import Ctx
+    from testdeck.services.xyops.views import SERVICE
+
+    client, _ = xy
+    c = client()
+    now = frozen_clock
+    by = {f.resource: f for f in SERVICE.failing if f.severity == "error"}
+    failed, = [f for f in SERVICE.failing if f.resource == "jobs" and f.severity == "error"]
+    aborted, = [f for f in SERVICE.failing if f.resource == "jobs" and f.severity == "warning"]
+    fired, = [f for f in SERVICE.failing if f.resource == "firing"]
+    job = {"complete": True, "completed": now - 3600, "code": 3, "event_title": "Nightly", "id": "j1",
+           "description": "Script exited with code: 3"}
+    from testdeck.services.xyops.client import Job
+
+    rec = Job.from_api(job)
+    rec.raw.update(job)
+    assert failed.when(rec) and not aborted.when(rec) and failed.query == "tags:_error"
+    assert failed.what(rec) == "Nightly (j1)" and failed.message(rec) == "Script exited with code: 3"
+    for code, f_ok, a_ok in ((0, False, False), ("abort", False, True), ("critical", True, False)):
+        r = Job.from_api({**job, "code": code})
+        assert (failed.when(r), aborted.when(r)) == (f_ok, a_ok), code
+    assert not failed.when(Job.from_api({**job, "completed": now - 3 * 86400}))  # not recent
+    rows = await SERVICE.resource("firing").list(Ctx(c))
+    assert all(fired.when(r) for r in rows) and "on db01.demo" in fired.what(rows[-1])
+    assert by["jobs"] is failed

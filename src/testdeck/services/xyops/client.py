@@ -56,6 +56,18 @@ class AlertTest(Record):
 
 
 @dataclass
+class AlertInvocation(Record):
+    id: str = ""
+    alert: str = ""  # the alert's id
+    server: str = ""
+    active: bool = False
+    date: int = 0  # when it started firing
+    modified: int = 0
+    count: int = 0
+    message: str = ""
+
+
+@dataclass
 class BucketFile(Record):
     id: str = ""
     filename: str = ""  # the name as uploaded (case and spaces kept)
@@ -395,3 +407,9 @@ class XyOps(ApiClient):
         server = payload.get("server") if isinstance(payload.get("server"), dict) else {}
         extra = {k: payload[k] for k in ("data", "online") if k in payload}
         return Server.from_api({**server, **extra})
+
+    # --- alerts firing now ---------------------------------------------------------
+    async def search_alerts(self, query: str = "active:true", limit: int = 100, offset: int = 0) -> list[AlertInvocation]:
+        """Alert invocations (what fired, where, since when); always sends a limit."""
+        body = {"query": query or "*", "limit": limit, "offset": offset}
+        return await AlertInvocation.amany((await self.call("search_alerts", body, get=True)).get("rows"))

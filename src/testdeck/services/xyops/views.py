@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from testdeck.errors import ApiError
-from testdeck.resources import MUTED, OK, Action, Col, Ctx, Field, Form, Resource, Service, age
+from testdeck.resources import MUTED, OK, Action, Col, Ctx, Failing, Field, Form, Resource, Service, age
 from testdeck.services.xyops import sim
 from testdeck.services.xyops.client import XyOps
 from testdeck.services.xyops.views_buckets import buckets, files
@@ -105,12 +105,45 @@ alerts = Resource(
     ],
 )
 
+async def list_firing(cx: Ctx) -> list:
+    rows = await cx.client.search_alerts("active:true")
+    try:
+        titles = {a.id: a.title for a in await cx.client.get_alerts()}
+        hosts = {s.id: s.hostname for s in await cx.client.get_active_servers()}
+    except ApiError:
+        titles, hosts = {}, {}
+    for row in rows:
+        row.raw["alert_title"] = titles.get(row.alert, row.alert)
+        row.raw["hostname"] = hosts.get(row.server, row.server)
+    return rows
+
+
+firing = Resource(
+    name="firing",
+    title="Firing alerts",
+    key="id",
+    label="alert_title",
+    aliases=("active_alerts",),
+    columns=[
+        Col("alert_title", "alert"),
+        Col("hostname", "server"),
+        Col("message"),
+        Col("count", "n", width=3, priority=2),
+        Col("date", "since", fmt=age, width=7),
+    ],
+    list=list_firing,
+)
+
+FIRING = [Failing("firing", lambda r: bool(r.get("active")), severity="warning",
+                  what=lambda r: f"{r.get('alert_title')} on {r.get('hostname')}",
+                  message=lambda r: r.get("message") or "", since=lambda r: r.get("date"))]
+
 SERVICE = Service(
     name="xyops",
     title="xyOps",
     client=XyOps,
-    resources=[alerts, jobs, events, buckets, files, servers],
+    resources=[alerts, firing, jobs, events, buckets, files, servers],
     create_sim=sim.create_app,
     demo_secret=sim.API_KEY,
-    failing=FAILING,
+    failing=[*FAILING, *FIRING],
 )

@@ -275,10 +275,29 @@ events = Resource(
 )
 
 
-def _failed_job(job) -> bool:
-    return bool(job.get("complete")) and job.get("code") not in (0, "0", None, "")
+RECENTLY = 86400  # triage shows jobs that failed in the last day
 
 
-FAILING = [Failing("jobs", _failed_job, severity="error", what=lambda j: f"{j.get('event_title')} ({j.get('id')})",
-                   message=lambda j: j.get("description") or result(j.get("code")),
-                   since=lambda j: j.get("completed"), query=FAILED)]
+def _ended_with(codes_ok: tuple, job) -> bool:
+    recent = clock.now() - float(job.get("completed") or 0) < RECENTLY
+    return bool(job.get("complete")) and recent and job.get("code") not in (0, "0", None, "", *codes_ok)
+
+
+def _failed(job) -> bool:
+    return _ended_with(("abort", "warning"), job)
+
+
+def _warned(job) -> bool:
+    return _ended_with((), job) and not _failed(job)
+
+
+def _what(job) -> str:
+    return f"{job.get('event_title')} ({job.get('id')})"
+
+
+def _why(job) -> str:
+    return job.get("description") or result(job.get("code"))
+
+
+FAILING = [Failing("jobs", when, severity=severity, what=_what, message=_why, since=lambda j: j.get("completed"),
+                   query=FAILED) for when, severity in ((_failed, "error"), (_warned, "warning"))]

@@ -32,7 +32,7 @@ def create_app(config: SimConfig | None = None) -> Any:
 
     api = Api()
     state: dict[str, Any] = {"alerts": {}, "servers": {}, "hosts": {}, "buckets": {}, "bucket_data": {},
-                             "bucket_files": {}, "events": {}, "jobs": {}}
+                             "bucket_files": {}, "events": {}, "jobs": {}, "invocations": {}}
     servers.seed(state["servers"], state["hosts"], start)
     alerts.seed(state["alerts"], start, config.size, new_id)
     root = Path(tempfile.mkdtemp(prefix="testdeck-xyops-sim-"))
@@ -41,12 +41,13 @@ def create_app(config: SimConfig | None = None) -> Any:
     buckets.seed(store, start)
     runner = jobs.Jobs(config, state["events"], state["jobs"], new_id, ids.hex32())
     jobs.seed(runner, start, config.size)
+    alerts.seed_invocations(state["invocations"], state["alerts"], state["hosts"], start, new_id)  # ids last
 
     def host_data(sid: str) -> dict[str, Any] | None:
         host = state["hosts"].get(sid)
         return host["data"] if host else None
 
-    alerts.install(api, state["alerts"], host_data, config.clock, new_id)
+    alerts.install(api, state["alerts"], host_data, config.clock, new_id, state["invocations"])
     servers.install(api, state["servers"], state["hosts"])
     routes = [*buckets.install(api, store), *jobs.install(api, runner), api_route(api)]
     app = Starlette(routes=routes)

@@ -11,7 +11,7 @@ import operator
 import re
 from typing import Any
 
-from testdeck.services.xyops.sim.core import ID_RULE, Api, Reject
+from testdeck.services.xyops.sim.core import ID_RULE, Api, Reject, search_page
 
 SEED = [
     ("load_avg_high", "High CPU Load", "monitors.load_avg >= (cpu.cores + 1)",
@@ -134,7 +134,31 @@ def seed(alerts: dict[str, dict[str, Any]], start: int, size: int, new_id) -> No
                        "username": "admin", "modified": start - n, "created": start - 86400 - n, "revision": 1}
 
 
-def install(api: Api, alerts: dict[str, dict[str, Any]], host_data, clock, new_id) -> None:
+def seed_invocations(invocations: dict, alerts: dict, hosts: dict, start: int, new_id) -> None:
+    """Alerts firing now: each enabled alert whose expression is true on a server's host data."""
+    for n, (sid, host) in enumerate(hosts.items()):
+        for alert in alerts.values():
+            try:
+                firing = alert.get("enabled") and bool(evaluate(alert["expression"], host["data"]))
+            except ExprError:
+                firing = False
+            if firing:
+                iid = new_id("i")
+                invocations[iid] = {"id": iid, "alert": alert["id"], "server": sid, "active": True,
+                                    "date": start - 900 * (n + 1), "modified": start - 60, "count": 3 + n,
+                                    "exp": alert["expression"], "message": render_message(alert["message"],
+                                                                                          host["data"]),
+                                    "groups": [], "jobs": [], "notified": True}
+
+
+def install(api: Api, alerts: dict[str, dict[str, Any]], host_data, clock, new_id,
+            invocations: dict[str, dict[str, Any]]) -> None:
+    @api("search_alerts")
+    def search_alerts(p):
+        rows, total = search_page(list(invocations.values()), str(p.get("query") or "*"), p,
+                                  key=lambda i: (i.get("date", 0), i["id"]))
+        return {"rows": rows, "list": {"length": total}}
+
     def check(p: dict[str, Any], aid: str) -> None:
         for key, what in (("expression", "alert expression"), ("message", None)):
             if key not in p:

@@ -127,3 +127,37 @@ def api_route(api: Api) -> Route:
         return JSONResponse({"code": 0, **(result or {})})
 
     return Route("/api/app/{name}/v1", dispatch, methods=["GET", "POST"])
+
+
+def matches(job: dict[str, Any], query: str) -> bool | None:
+    """The unbase query subset used here (search_jobs, search_alerts): `*`, `key:value` terms (tags:_error, event:ID). None: invalid."""
+    for term in query.split():
+        if term == "*":
+            continue
+        if not re.fullmatch(r"[\w.-]+:[\w.*-]+", term):
+            return None
+        key, value = term.split(":", 1)
+        have = job.get(key)
+        if isinstance(have, list):
+            if value not in [str(v) for v in have]:
+                return False
+        elif value not in (str(have), json.dumps(have)):  # true / false as JSON spells them
+            return False
+    return True
+
+
+def as_int(value: Any, default: int) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def search_page(items: list[dict[str, Any]], query: str, p: dict[str, Any], key) -> tuple[list[dict[str, Any]], int]:
+    """Matches of an unbase query, newest first, paged; the real default limit is 1.
+    An invalid query answers no rows, not an error."""
+    if items and matches(items[0], query) is None:
+        return [], 0
+    hits = sorted((i for i in items if matches(i, query)), key=key, reverse=True)
+    offset, limit = max(0, as_int(p.get("offset"), 0)), max(1, as_int(p.get("limit"), 1))
+    return hits[offset:offset + limit], len(hits)

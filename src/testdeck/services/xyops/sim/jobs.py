@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from testdeck.services.xyops.sim.core import ID_RULE, Api, Reject
+from testdeck.services.xyops.sim.core import ID_RULE, Api, Reject, as_int, matches, search_page
 
 INLINE_LOG = 32 * 1024  # logs up to this size are kept inline in job.output
 # title, plugin, targets, duration (s), log lines, exit code, enabled, icon
@@ -145,30 +145,6 @@ def seed(jobs: Jobs, start: int, size: int) -> None:
     jobs.start(events[2], {"duration": 240}, ago=60, source="scheduler", username="admin")
 
 
-def _matches(job: dict[str, Any], query: str) -> bool | None:
-    """The unbase query subset used here: `*`, `key:value` terms (tags:_error, event:ID). None: invalid."""
-    for term in query.split():
-        if term == "*":
-            continue
-        if not re.fullmatch(r"[\w.-]+:[\w.*-]+", term):
-            return None
-        key, value = term.split(":", 1)
-        have = job.get(key)
-        if isinstance(have, list):
-            if value not in [str(v) for v in have]:
-                return False
-        elif str(have) != value:
-            return False
-    return True
-
-
-def _int(value: Any, default: int) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return default
-
-
 def install(api: Api, jobs: Jobs) -> list[Route]:
     events = jobs.events
 
@@ -207,20 +183,15 @@ def install(api: Api, jobs: Jobs) -> list[Route]:
         rows.sort(key=lambda j: j.get(p.get("sort_by", "started"), 0) or 0,
                   reverse=str(p.get("sort_dir", "-1")) == "-1")
         total = len(rows)
-        limit = _int(p.get("limit"), total or 1)
+        limit = as_int(p.get("limit"), total or 1)
         return {"rows": rows[:limit], "list": {"length": total}}
 
     @api("search_jobs")
     def search_jobs(p):
         query = str(p.get("query") or "*")
         done = [j for j in jobs.jobs.values() if jobs.advance(j).get("complete")]
-        hits = [j for j in done if _matches(j, query)]
-        if any(_matches(j, query) is None for j in done[:1]):
-            hits = []  # an invalid query answers no rows, not an error
-        hits.sort(key=lambda j: (j.get("completed", 0), j["id"]), reverse=True)
-        offset, limit = max(0, _int(p.get("offset"), 0)), max(1, _int(p.get("limit"), 1))  # real default: 1
-        return {"rows": [jobs.public(j, prune=True) for j in hits[offset:offset + limit]],
-                "list": {"length": len(hits)}}
+        rows, total = search_page(done, query, p, key=lambda j: (j.get("completed", 0), j["id"]))
+        return {"rows": [jobs.public(j, prune=True) for j in rows], "list": {"length": total}}
 
     def find(jid: str) -> dict[str, Any]:
         job = jobs.jobs.get(jid)
@@ -236,7 +207,7 @@ def install(api: Api, jobs: Jobs) -> list[Route]:
 
     @api("tail_live_job_log", {"id": ID_RULE})
     def tail_live_job_log(p):
-        size = _int(p.get("bytes"), 32768) if "bytes" in p else 32768
+        size = as_int(p.get("bytes"), 32768) if "bytes" in p else 32768
         if size < 1 or size > 1024 * 1024:
             raise Reject("api", "Requested byte count out of range (1 - 1048576)")
         job = jobs.jobs.get(p["id"])
