@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -144,6 +145,12 @@ class Server(Record):
     online: bool = True  # get_server says it; active rows say `offline` when gone
 
 
+def merged(payload: dict, key: str, *beside: str) -> dict:
+    """A single-item answer ({key: {...}, other: ...}) as one object: the item plus the parts beside it."""
+    item = payload.get(key)
+    return {**(item if isinstance(item, dict) else {}), **{k: payload[k] for k in beside if k in payload}}
+
+
 def error_code(exc: ApiError) -> Any:
     """The xyOps error code of a failure (from the body kept in `detail`), or None."""
     try:
@@ -155,6 +162,7 @@ def error_code(exc: ApiError) -> Any:
 
 class XyOps(ApiClient):
     service = "xyops"
+    _titles: tuple[float, dict[str, str]] | None = None
 
     def default_headers(self) -> dict[str, str]:
         # The header, never the query string: URLs end up in proxy logs.
@@ -228,12 +236,9 @@ class XyOps(ApiClient):
 
     async def get_bucket(self, bucket_id: str) -> Bucket:
         """The definition with its JSON `data` and its `files` (records)."""
-        payload = await self.call("get_bucket", {"id": bucket_id}, get=True)
-        bucket = payload.get("bucket") if isinstance(payload.get("bucket"), dict) else {}
-        data = payload.get("data") if isinstance(payload.get("data"), dict) else {}
-        files = payload.get("files") if isinstance(payload.get("files"), list) else []
-        record = Bucket.from_api({**bucket, "data": data, "files": files})
-        record.files = BucketFile.many(files)
+        record = Bucket.from_api(merged(await self.call("get_bucket", {"id": bucket_id}, get=True), "bucket",
+                                        "data", "files"))
+        record.files = BucketFile.many(record.files)
         return record
 
     async def create_bucket(self, bucket: dict[str, Any]) -> Bucket:
@@ -342,14 +347,20 @@ class XyOps(ApiClient):
 
     # --- events ------------------------------------------------------------------
     async def get_events(self) -> list[Event]:
-        return await Event.amany((await self.call("get_events", get=True)).get("rows"))
+        events = await Event.amany((await self.call("get_events", get=True)).get("rows"))
+        self._titles = (time.monotonic(), {e.id: e.title for e in events})
+        return events
+
+    async def event_titles(self, ttl: float = 30.0) -> dict[str, str]:
+        """Event id -> title, reused a little while (a job names only its event's id)."""
+        if self._titles is None or time.monotonic() - self._titles[0] > ttl:
+            await self.get_events()
+        return self._titles[1] if self._titles else {}
 
     async def get_event(self, event_id: str) -> Event:
         """The event with its active `jobs` and the `queued` count."""
-        payload = await self.call("get_event", {"id": event_id}, get=True)
-        event = payload.get("event") if isinstance(payload.get("event"), dict) else {}
-        extra = {k: payload[k] for k in ("jobs", "queued") if k in payload}
-        return Event.from_api({**event, **extra})
+        return Event.from_api(merged(await self.call("get_event", {"id": event_id}, get=True), "event",
+                                     "jobs", "queued"))
 
     async def run_event(self, event_id: str, params: dict[str, Any] | None = None) -> str:
         """Start a job now; returns its id. `params` override the event's parameters."""
@@ -370,9 +381,8 @@ class XyOps(ApiClient):
 
     async def get_job(self, job_id: str) -> Job:
         payload = await self.call("get_job", {"id": job_id}, get=True)
-        job = payload.get("job") if isinstance(payload.get("job"), dict) else {}
-        record = Job.from_api(job)
-        record.token = str(payload.get("token") or "")
+        record = Job.from_api(merged(payload, "job"))
+        record.token = str(payload.get("token") or "")  # beside the job, not part of it
         return record
 
     async def tail_live_job_log(self, job_id: str, size: int = LIVE_LOG_BYTES) -> str:
@@ -403,10 +413,8 @@ class XyOps(ApiClient):
 
     async def get_server(self, server_id: str) -> Server:
         """The server with its latest host `data` and whether it is `online`."""
-        payload = await self.call("get_server", {"id": server_id}, get=True)
-        server = payload.get("server") if isinstance(payload.get("server"), dict) else {}
-        extra = {k: payload[k] for k in ("data", "online") if k in payload}
-        return Server.from_api({**server, **extra})
+        return Server.from_api(merged(await self.call("get_server", {"id": server_id}, get=True), "server",
+                                      "data", "online"))
 
     # --- alerts firing now ---------------------------------------------------------
     async def search_alerts(self, query: str = "active:true", limit: int = 100, offset: int = 0) -> list[AlertInvocation]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import time
 from typing import Any
 
 from testdeck import clock
@@ -14,7 +13,6 @@ from testdeck.resources import (ERROR, MUTED, OK, RUNNING, WARNING, Action, Col,
 
 POLL = 1.0  # seconds between polls of a running job
 RECENT = 100  # completed jobs shown by default (search_jobs always gets a limit: the real default is 1)
-TITLES_TTL = 30.0  # seconds an event-id -> title map is reused
 ANCHOR = 2048  # characters of the log's end kept to find where a new tail continues it
 FAILED = "tags:_error"
 
@@ -62,19 +60,9 @@ def _elapsed(job) -> float | None:
 
 # --- listing -----------------------------------------------------------------------------------------------
 
-async def event_titles(client) -> dict[str, str]:
-    """Event id -> title, cached on the client a little while (a job only names its event's id)."""
-    cached = getattr(client, "_xy_titles", None)
-    if cached and time.monotonic() - cached[0] < TITLES_TTL:
-        return cached[1]
-    titles = {e.id: e.title for e in await client.get_events()}
-    client._xy_titles = (time.monotonic(), titles)
-    return titles
-
-
 async def decorate(client, rows: list) -> list:
     try:
-        titles = await event_titles(client)
+        titles = await client.event_titles()
     except ApiError:
         titles = {}
     for job in rows:
@@ -189,7 +177,7 @@ async def follow_job(client, job_id: str) -> LogFeed:
     """Follow a job's log: live tail while active (only new text), then the final log, then its result."""
     job = await client.get_job(job_id)
     try:
-        event = (await event_titles(client)).get(job.event) or job.event
+        event = (await client.event_titles()).get(job.event) or job.event
     except ApiError:
         event = job.event
     yield [f"-- job {job_id} · {event} · server {job.server or '?'} · {job.state or '?'}"]
