@@ -130,6 +130,7 @@ firing = Resource(
         Col("message"),
         Col("count", "n", width=3, priority=2),
         Col("date", "since", fmt=age, width=7),
+        Col("id", priority=3),
     ],
     list=list_firing,
 )
