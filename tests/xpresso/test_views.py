@@ -159,4 +159,4 @@ def test_cli_get_and_describe_mask_tokens(xp_profile, capsys):
 def test_cli_profile_test_shows_the_token(xp_profile, capsys):
     assert cli.main(["profile", "test", "lab"]) == 0
     out = capsys.readouterr().out
-    assert "user demo_user" in out and "token expires 2030-01-01" in out and sim.DEMO_TOKEN not in out
+    assert "demo_user · token expires 2030-01-01" in out and sim.DEMO_TOKEN not in out

@@ -137,15 +137,19 @@ class Xpresso(ApiClient):
         return super().error(method, path, status, message, **kw)
 
     async def ping(self) -> str:
+        """`8 requests in GROUP · USER · token expires DATE`, a warning first when it expires soon."""
         rows = await self.get_requests()
-        text = f"{len(rows)} requests in group {self.group}"
+        parts = [f"{len(rows)} requests in {self.group}"]
         info = self.token
-        if info is None:
-            return text
-        expiry, warning = info.expiry(clock.now())
-        who = " · ".join(x for x in (f"user {info.user}" if info.user else "",
-                                     f"token group {info.group}" if info.group else "") if x)
-        return " · ".join(x for x in (f"WARNING: {warning}" if warning else "", text, who, expiry) if x)
+        if info is not None:
+            expiry, warning = info.expiry(clock.now())
+            if warning:
+                parts.insert(0, f"WARNING: {warning}")
+            if info.user:
+                parts.append(info.user if not info.group or info.group == self.group
+                             else f"{info.user} (token group {info.group})")
+            parts.append(expiry)
+        return " · ".join(parts)
 
     async def get_requests(self) -> list[XRequest]:
         """GET /api/v1/requests: the requests of the profile's group."""

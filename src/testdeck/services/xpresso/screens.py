@@ -170,7 +170,7 @@ class RequestScreen(_Followed):
         raw = self.raw
         name = model.s(raw.get("name"))
         self.query_one("#title", Label).update(self.title_text(f"request {model.s(self.request_id)}", name))
-        header = Text()
+        header = Text(no_wrap=True, overflow="ellipsis")  # one line per row, cut at the edge (d shows all)
         for n, (label, value, how) in enumerate(model.header(raw) if raw else []):
             if n:
                 header.append("\n" if label in ("job", "created", "description", "request url", "service url",
@@ -289,7 +289,7 @@ class ItemScreen(_Followed):
         super().show()
         self.query_one("#title", Label).update(self._title())
         item, results = self.item(), self.results()
-        header = Text()
+        header = Text(no_wrap=True, overflow="ellipsis")
         state = results.get("state")
         header.append("state: ", style="dim")
         how = model.result_meaning(str(state).lower()) if state else None

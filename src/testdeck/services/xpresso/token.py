@@ -35,13 +35,13 @@ class TokenInfo:
             return "no expiry in token", None
         day = date(self.exp)
         left = self.exp - now
+        if left > WARN_DAYS * 86400:
+            return f"token expires {day[:10]}", None
         if left <= 0:
             return f"token expired on {day}", f"token expired on {day}"
-        if left < WARN_DAYS * 86400:
-            days = int(left // 86400)
-            when = "today" if days == 0 else f"in {days} day{'s' if days != 1 else ''}"
-            return f"token expires {day}", f"token expires {when} ({day}): get a new one from your XPRESSO profile page"
-        return f"token expires {day}", None
+        days = int(left // 86400)
+        when = "today" if days == 0 else f"in {days} day{'s' if days != 1 else ''}"
+        return f"token expires {day}", f"token expires {when} ({day}): get a new one from your XPRESSO profile page"
 
 
 def date(epoch: float) -> str:

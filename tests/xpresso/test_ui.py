@@ -1,0 +1,255 @@
+"""XPRESSO through the real console on the Pilot: submit (refusals, key/value editors), bundle
+submit, follow, drill-down to sections, stop with a reason and its cancel paths.
+
+The simulator runs on real loopback with a clock the test moves (HandClock):
+requests advance only when a test says so.
+"""
+
+from __future__ import annotations
+
+import pytest
+from conftest import wait_for as _wait_for
+from textual.widgets import Input
+
+from testdeck.screens.resource import ResourceScreen
+from testdeck.services.xpresso import sim
+from testdeck.services.xpresso import token as jwt
+from testdeck.services.xpresso.inputs import KvEditor, PickInput
+from testdeck.services.xpresso.screens import ItemScreen, RequestScreen
+from testdeck.widgets.dialogs import ConfirmScreen, TextScreen
+from testdeck.widgets.form import FormScreen
+from testdeck.widgets.table import VirtualTable
+from tests.xpresso.conftest import T0, HandClock
+
+RUNNING_AGE = sim.STARTED + 14  # the seeded RUNNING request was created this long before T0
+
+
+async def wait_for(pilot, condition, what: str = "condition"):
+    # generous: eight helpers share two cores while the suite runs
+    await _wait_for(pilot, condition, timeout=20, what=what)
+
+
+@pytest.fixture
+def hand():
+    return HandClock(T0)
+
+
+async def listed(pilot) -> ResourceScreen:
+    app = pilot.app
+    await wait_for(pilot, lambda: isinstance(app.screen, ResourceScreen) and app.screen.table.row_count > 0,
+                   what="requests listed")
+    return app.screen
+
+
+async def on_row(pilot, key: str) -> ResourceScreen:
+    screen = await listed(pilot)
+    assert screen.table.move_to_key(key)
+    await pilot.pause()
+    return screen
+
+
+def running_id(app) -> str:
+    return next(r for r, v in app.state.requests.items() if v["created"] == T0 - RUNNING_AGE)
+
+
+async def open_form(pilot, key: str) -> FormScreen:
+    await listed(pilot)
+    await pilot.press(key)
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, FormScreen), what="form")
+    form = pilot.app.screen
+    await wait_for(pilot, lambda: all("known:" in str(p.query_one(".pick-known").render())
+                                      for p in form.query(PickInput)), what="pickers loaded")
+    return form
+
+
+def typed(form: FormScreen, name: str, value: str) -> None:
+    form.query_one(f"#f-{name}").query_one(Input).value = value
+
+
+async def type_into(pilot, widget: Input, text: str) -> None:
+    widget.focus()
+    await pilot.pause()
+    await pilot.press(*text)
+
+
+async def test_submit_refuses_testbeds_with_topologies_then_sends_kv_maps_and_follows(deck, hand):
+    app, simapp, _ = deck("xpresso", clock=hand)
+    async with app.run_test(size=(100, 40)) as pilot:
+        form = await open_form(pilot, "n")
+        before = len(simapp.state.requests)
+        typed(form, "profile", "nightly-regression")
+        typed(form, "testbeds", "pyATS_pod13_shared")
+        typed(form, "topologies", sim.DEMO_TOPOLOGY)
+        await pilot.press("ctrl+s")
+        status = form.query_one("#server-error")
+        await wait_for(pilot, lambda: "not both" in str(status.render()), what="local refusal")
+        assert "refused: give testbeds or topologies, not both" in str(status.render())
+        assert len(simapp.state.requests) == before and app.screen is form  # nothing sent, form kept
+
+        typed(form, "topologies", "")
+        env = form.query_one("#f-env_vars", KvEditor)
+        await type_into(pilot, env.query(".kv-key").first(Input), "ATS_HOSTS")
+        await pilot.press("tab", *"h1 h2")
+        assert len(env.query(".kv-key")) == 2  # typing a key opened the next row
+        args = form.query_one("#f-job_args", KvEditor)
+        await type_into(pilot, args.query(".kv-key").first(Input), "--turbo")
+        await pilot.press("tab", *"true", "tab", *"--run-again", "tab", *"some value")
+        assert args.value == [("--turbo", "true"), ("--run-again", "some value")]
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: isinstance(app.screen, RequestScreen), what="the new request followed")
+        detail = app.screen
+        assert detail.follow or detail.request_id  # opened to follow the new request
+        stored = simapp.state.requests[detail.request_id]
+        assert stored["profile"] == sim.FAILING_PROFILE and stored["testbed_names"] == ["pyATS_pod13_shared"]
+        assert stored["parameters"] == {"env_vars": {"ATS_HOSTS": "h1 h2"},
+                                        "job_args": {"--turbo": True, "--run-again": "some value"}}
+        await wait_for(pilot, lambda: detail.raw.get("state") == "PREPARING", what="first refresh")
+        hand.advance(sim.STARTED + 1)
+        await pilot.press("r")
+        await wait_for(pilot, lambda: detail.raw.get("state") == "RUNNING", what="followed to RUNNING")
+        assert "following" in str(detail.query_one("#title").render())
+        hand.advance(sim.RUN_S)
+        await pilot.press("r")
+        await wait_for(pilot, lambda: detail.raw.get("state") == "FAILED", what="followed to the verdict")
+        assert "following" not in str(detail.query_one("#title").render())
+        await pilot.press("escape")
+        listing = await listed(pilot)
+        await pilot.press("r")
+        await wait_for(pilot, lambda: listing.table.cursor_key == detail.request_id, what="new request selected")
+
+
+async def test_kv_editor_refuses_duplicate_keys_before_sending(deck, hand):
+    app, simapp, _ = deck("xpresso", clock=hand)
+    async with app.run_test(size=(100, 40)) as pilot:
+        form = await open_form(pilot, "n")
+        before = len(simapp.state.requests)
+        typed(form, "profile", sim.DEMO_PROFILE)
+        harness = form.query_one("#f-harness_args", KvEditor)
+        await type_into(pilot, harness.query(".kv-key").first(Input), "--loglevel")
+        await pilot.press("tab", *"INFO", "tab", *"--loglevel", "tab", *"DEBUG")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        error = form.query_one("#err-harness_args")
+        assert "key '--loglevel' given twice" in str(error.render())
+        assert len(simapp.state.requests) == before and app.screen is form
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, ResourceScreen), what="cancelled")
+        assert len(simapp.state.requests) == before
+
+
+async def test_bundle_submit_completes_the_bundle_name(deck, hand):
+    app, simapp, _ = deck("xpresso", clock=hand)
+    async with app.run_test(size=(100, 40)) as pilot:
+        form = await open_form(pilot, "b")
+        assert {f.name for f in form.form.fields}.isdisjoint({"testbeds", "topologies", "env_vars"})
+        bundle = form.query_one("#f-bundle", PickInput).query_one(Input)
+        await type_into(pilot, bundle, "week")
+        await wait_for(pilot, lambda: bundle._suggestion == "weekly-bundle", what="completion offered")
+        await pilot.press("right")  # accept the completion
+        assert bundle.value == "weekly-bundle"
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: isinstance(app.screen, RequestScreen), what="bundle request followed")
+        assert simapp.state.requests[app.screen.request_id]["bundle"] == sim.DEMO_BUNDLE
+
+
+async def test_drill_down_to_sections_json_masked_until_revealed(deck, hand):
+    app, simapp, _ = deck("xpresso", clock=hand)
+    failed = next(r for r, v in simapp.state.requests.items() if v["job"].verdict == "FAILED"
+                  and v["group"] == sim.DEMO_GROUP and v["created"] < T0 - 3600)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await on_row(pilot, failed)
+        await pilot.press("o")
+        await wait_for(pilot, lambda: isinstance(app.screen, RequestScreen), what="request screen")
+        detail = app.screen
+        items = detail.query_one(VirtualTable)
+        await wait_for(pilot, lambda: items.row_count == 2, what="items")
+        assert "fail 2" in str(detail.query_one("#summary").render())
+        await pilot.press("d")
+        await wait_for(pilot, lambda: isinstance(app.screen, TextScreen), what="json")
+        text = app.screen.body
+        assert f'"postback_token": "Jwt {jwt.MASK}"' in text and "eyJ" not in text
+        await pilot.press("escape", "v", "d")
+        await wait_for(pilot, lambda: isinstance(app.screen, TextScreen), what="json revealed")
+        assert '"postback_token": "Jwt eyJ' in app.screen.body
+        await pilot.press("escape", "v")
+        await pilot.press("down", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ItemScreen), what="item results")
+        item = app.screen
+        sections = item.query_one(VirtualTable)
+        await wait_for(pilot, lambda: sections.row_count > 0, what="sections")
+        rows = sections.data.rows
+        failed_rows = [r for r in rows if r[3] == "✘ failed"]
+        assert [r[1].strip() for r in failed_rows] == ["bgp_regression.py", "tc_bgp_regression_02",
+                                                       "ospf_checks.py", "tc_ospf_checks_02"]
+        sections.move_to_key(sections.data.keys[rows.index(failed_rows[1])])
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, TextScreen), what="section")
+        assert '"section_name": "tc_bgp_regression_02"' in app.screen.body
+        await pilot.press("escape", "c")
+        await wait_for(pilot, lambda: item.which == "clean", what="clean results")
+        assert sections.row_count == 0 and "no clean results" in sections.empty_text
+
+
+async def test_stop_from_the_list_asks_a_reason_and_esc_cancels(deck, hand):
+    app, simapp, _ = deck("xpresso", clock=hand)
+    rid = running_id(simapp)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await on_row(pilot, rid)
+        await pilot.press("x")
+        await wait_for(pilot, lambda: isinstance(app.screen, (FormScreen, ConfirmScreen)), what="stop dialog")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, ResourceScreen), what="cancelled")
+        assert simapp.state.requests[rid]["stopped_after"] is None
+        await pilot.press("x")
+        for _ in range(2):  # the reason, and a confirmation if the console asks one
+            await wait_for(pilot, lambda: isinstance(app.screen, (FormScreen, ConfirmScreen, ResourceScreen)),
+                           what="stop dialog")
+            if isinstance(app.screen, FormScreen):
+                app.screen.query_one("#f-reason", Input).value = "pod needed for a hotfix"
+                await pilot.press("ctrl+s")
+            elif isinstance(app.screen, ConfirmScreen):
+                await pilot.press("y")
+            await pilot.pause(0.1)
+        await wait_for(pilot, lambda: simapp.state.requests[rid]["stopped_after"] is not None, what="stopped")
+        assert simapp.state.requests[rid]["stop_reason"] == "pod needed for a hotfix"
+
+
+async def test_stop_from_the_detail_confirms_showing_the_request_n_cancels(deck, hand):
+    app, simapp, _ = deck("xpresso", clock=hand)
+    rid = running_id(simapp)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await on_row(pilot, rid)
+        await pilot.press("o")
+        await wait_for(pilot, lambda: isinstance(app.screen, RequestScreen), what="request screen")
+        detail = app.screen
+
+        async def reason_then_confirm(reason: str) -> ConfirmScreen:
+            await pilot.press("x")
+            await wait_for(pilot, lambda: isinstance(app.screen, FormScreen), what="reason form")
+            assert rid in app.screen.form.title and "Job_Regression" in app.screen.form.title
+            app.screen.query_one("#f-reason", Input).value = reason
+            await pilot.press("ctrl+s")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="confirmation")
+            assert rid in app.screen.question and reason in app.screen.question
+            return app.screen
+
+        await reason_then_confirm("not now")
+        await pilot.press("n")
+        await wait_for(pilot, lambda: app.screen is detail, what="back on the request")
+        assert simapp.state.requests[rid]["stopped_after"] is None
+        await pilot.press("x")
+        await wait_for(pilot, lambda: isinstance(app.screen, FormScreen), what="reason form")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is detail, what="esc cancels the reason")
+        await reason_then_confirm("testbed needed")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: detail.raw.get("state") == "STOPPED", what="stopped and refreshed")
+        assert "testbed needed" in str(detail.query_one("#header").render())
+        await pilot.press("x")  # a second stop: the server refuses; its words are shown
+        await wait_for(pilot, lambda: isinstance(app.screen, FormScreen), what="reason form")
+        app.screen.query_one("#f-reason", Input).value = "again"
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="confirmation")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: any("cannot be stopped" in str(n.message) for n in app._notifications),
+                       what="server's refusal shown")
