@@ -36,7 +36,7 @@ class _Followed(Screen):
     """A screen on one request that refreshes it while it is active."""
 
     DEFAULT_CSS = """
-    _Followed #header { height: auto; padding: 0 1; }
+    _Followed #header { height: auto; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
     _Followed #summary { height: 1; padding: 0 1; background: $panel; }
     _Followed #message { height: auto; max-height: 3; padding: 0 1; display: none; }
     _Followed #message.-stale { display: block; background: $error 30%; color: $text; }
