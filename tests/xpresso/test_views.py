@@ -160,3 +160,21 @@ def test_cli_profile_test_shows_the_token(xp_profile, capsys):
     assert cli.main(["profile", "test", "lab"]) == 0
     out = capsys.readouterr().out
     assert "demo_user · token expires 2030-01-01" in out and sim.DEMO_TOKEN not in out
+
+
+def test_key_value_fields_take_cli_text_too():
+    values = {"env_vars": "A=1, B=two", "job_args": '{"--turbo": true, "--n": 3}', "harness_args": "--loglevel=INFO"}
+    assert submit_payload(values)["parameters"] == {"env_vars": {"A": "1", "B": "two"},
+                                                    "job_args": {"--turbo": True, "--n": "3"},
+                                                    "harness_args": {"--loglevel": "INFO"}}
+    field = next(f for f in RES.action("submit").form.fields if f.name == "env_vars")
+    assert field.validate("A=1,A=2") == "key 'A' given twice" and field.validate("=x") == "row 1: a value without a key"
+
+
+def test_do_stop_from_the_cli_with_a_reason(xp_profile, capsys):
+    config = xp_profile.state.config
+    rid = next(r for r, v in xp_profile.state.requests.items()
+               if v["group"] == sim.DEMO_GROUP and sim.state_at(v, config.elapsed(v["created"])) == "RUNNING")
+    assert cli.main(["do", "requests", "stop", rid, "--set", "reason=pod needed", "--yes"]) == 0
+    assert "stop: done" in capsys.readouterr().out
+    assert xp_profile.state.requests[rid]["stop_reason"] == "pod needed"

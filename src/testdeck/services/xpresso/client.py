@@ -82,13 +82,15 @@ class XRequest(Record):
             if isinstance(prof, dict) and not self.profile:
                 self.profile = str(prof.get("name") or "")
         summary = self.consolidated_summary
-        rate = summary.get("success_rate")
-        if self.success_rate is None and isinstance(rate, (int, float)) and summary.get("total_tasks"):
-            self.success_rate = float(rate)
         self.passed = _int(summary.get("pass")) + _int(summary.get("passx"))
         self.failed = _int(summary.get("fail")) + _int(summary.get("error"))
-        if self.passed or self.failed or _int(summary.get("total_tasks")):
+        counted = sum(_int(summary.get(k)) for k in ("pass", "passx", "fail", "error", "abort", "block", "skip"))
+        # nothing finished yet in an active request: no counts, no rate (not "0/0 0%")
+        if counted or (_int(summary.get("total_tasks")) and not self.active):
             self.results = f"{self.passed}/{self.failed}"
+            rate = summary.get("success_rate")
+            if self.success_rate is None and isinstance(rate, (int, float)) and summary.get("total_tasks"):
+                self.success_rate = float(rate)
         start, end = _epoch(self.date_created), _epoch(self.date_completed)
         if start is not None and self.duration is None:
             if end is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import time
 from typing import Any
@@ -123,9 +124,30 @@ async def _resolve(cx: Ctx, kind: str, names: list[str] | None) -> list[str] | N
 
 # --- submit ---------------------------------------------------------------------------------
 
-def _kv_problem(pairs: Any) -> str | None:
+def kv_rows(value: Any) -> list[tuple[str, Any]]:
+    """Editor rows from what a field holds: the editor's pairs, a map, or text from the CLI
+    (`do requests submit --set job_args='{"--turbo": true}'` or `--set env_vars=A=1,B=2`)."""
+    if isinstance(value, dict):
+        return [(str(k), v) for k, v in value.items()]
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("{"):
+            try:
+                parsed = json.loads(text)
+            except ValueError:
+                parsed = None
+            if isinstance(parsed, dict):
+                return kv_rows(parsed)
+        pairs = [part.partition("=") for part in re.split(r"[\n,]", text) if part.strip()]
+        return [(k.strip(), v.strip()) for k, _, v in pairs]
+    if isinstance(value, (list, tuple)):
+        return [(str(p[0]).strip(), p[1]) for p in value if isinstance(p, (list, tuple)) and len(p) == 2]
+    return []
+
+
+def _kv_problem(value: Any) -> str | None:
     seen = set()
-    for n, (key, _value) in enumerate(pairs, 1):
+    for n, (key, _value) in enumerate(kv_rows(value), 1):
         if not key:
             return f"row {n}: a value without a key"
         if key in seen:
@@ -136,13 +158,14 @@ def _kv_problem(pairs: Any) -> str | None:
 
 def _kv(pairs: Any, typed: bool) -> dict[str, Any] | None:
     """Editor rows as a map; job and harness arguments read true/false as booleans (`--turbo: true`)."""
-    if not pairs:
-        return None
     out: dict[str, Any] = {}
-    for key, value in pairs:
+    for key, value in kv_rows(pairs):
+        if isinstance(value, bool):
+            out[key] = value
+            continue
         text = str(value).strip()
         out[key] = {"true": True, "false": False}.get(text.lower(), text) if typed else str(value)
-    return out
+    return out or None
 
 
 def _kv_widget(field: Field, value: Any, ctx: Ctx):
