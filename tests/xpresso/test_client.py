@@ -217,9 +217,9 @@ async def test_ping_tells_user_group_and_expiry_and_warns_within_seven_days(xp, 
     app.state.users[soon] = sim.User("soon", frozenset({sim.DEMO_GROUP}), exp=T0 + 3 * 86400)
     async with client_for(url) as client, client_for(url, secret=soon) as expiring:
         fine, warned = await client.ping(), await expiring.ping()
-    assert fine == f"8 requests in {sim.DEMO_GROUP} · demo_user · token expires 2030-01-01"
+    assert fine == f"demo_user@{sim.DEMO_GROUP} · exp 2030-01-01 · 8 requests"
     assert warned == (f"WARNING: token expires in 3 days (2026-11-21 11:06 UTC): get a new one from your XPRESSO "
-                      f"profile page · 8 requests in {sim.DEMO_GROUP} · soon · token expires 2026-11-21 11:06 UTC")
+                      f"profile page · soon@{sim.DEMO_GROUP} · exp 2026-11-21 11:06 UTC · 8 requests")
 
 
 async def test_expired_token_says_so_plainly_on_a_401(xp, hand):

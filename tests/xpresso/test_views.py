@@ -159,7 +159,7 @@ def test_cli_get_and_describe_mask_tokens(xp_profile, capsys):
 def test_cli_profile_test_shows_the_token(xp_profile, capsys):
     assert cli.main(["profile", "test", "lab"]) == 0
     out = capsys.readouterr().out
-    assert "demo_user · token expires 2030-01-01" in out and sim.DEMO_TOKEN not in out
+    assert f"OK (demo_user@{sim.DEMO_GROUP} · exp 2030-01-01 · 8 requests;" in out and sim.DEMO_TOKEN not in out
 
 
 def test_key_value_fields_take_cli_text_too():

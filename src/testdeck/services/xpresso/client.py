@@ -139,19 +139,19 @@ class Xpresso(ApiClient):
         return super().error(method, path, status, message, **kw)
 
     async def ping(self) -> str:
-        """`8 requests in GROUP · USER · token expires DATE`, a warning first when it expires soon."""
+        """`USER@GROUP · exp DATE · 8 requests`, a warning first when the token expires soon.
+
+        Who and until when come first: the profiles screen cuts long health texts."""
         rows = await self.get_requests()
-        parts = [f"{len(rows)} requests in {self.group}"]
+        count = f"{len(rows)} requests"
         info = self.token
-        if info is not None:
-            expiry, warning = info.expiry(clock.now())
-            if warning:
-                parts.insert(0, f"WARNING: {warning}")
-            if info.user:
-                parts.append(info.user if not info.group or info.group == self.group
-                             else f"{info.user} (token group {info.group})")
-            parts.append(expiry)
-        return " · ".join(parts)
+        if info is None:
+            return f"{count} in {self.group}"
+        expiry, warning = info.expiry(clock.now())
+        who = f"{info.user or '?'}@{self.group}"
+        if info.group and info.group != self.group:
+            who += f" (token group {info.group})"
+        return " · ".join(x for x in (f"WARNING: {warning}" if warning else "", who, expiry, count) if x)
 
     async def get_requests(self) -> list[XRequest]:
         """GET /api/v1/requests: the requests of the profile's group."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import functools
 import json
 import re
 from dataclasses import dataclass
@@ -30,18 +31,18 @@ class TokenInfo:
     exp: float | None
 
     def expiry(self, now: float) -> tuple[str, str | None]:
-        """(`expires 2030-01-01`, a warning or None) as of `now`."""
+        """(`exp 2030-01-01`, a warning or None) as of `now`."""
         if self.exp is None:
             return "no expiry in token", None
         day = date(self.exp)
         left = self.exp - now
         if left > WARN_DAYS * 86400:
-            return f"token expires {day[:10]}", None
+            return f"exp {day[:10]}", None
         if left <= 0:
-            return f"token expired on {day}", f"token expired on {day}"
+            return f"expired {day}", f"token expired on {day}"
         days = int(left // 86400)
         when = "today" if days == 0 else f"in {days} day{'s' if days != 1 else ''}"
-        return f"token expires {day}", f"token expires {when} ({day}): get a new one from your XPRESSO profile page"
+        return f"exp {day}", f"token expires {when} ({day}): get a new one from your XPRESSO profile page"
 
 
 def date(epoch: float) -> str:
@@ -80,15 +81,41 @@ def mask_text(text: str) -> str:
     return _BARE_JWT.sub(MASK, text)
 
 
+_HINTS = ("Jwt", "JWT", "Bearer", "bearer", "Token", "token", "eyJ")
+
+
+@functools.lru_cache(maxsize=4096)
+def _secret_key(key: str) -> bool:
+    return bool(_SECRET_KEY.search(key)) and not key.endswith("_url")
+
+
+def _mask_value(value: str) -> str:
+    scheme = value.split(" ", 1)[0] if " " in value.strip() else ""
+    return f"{scheme} {MASK}".strip()
+
+
 def mask(value: Any, key: str = "") -> Any:
-    """A copy of a JSON value with tokens masked: values under token-like keys, and token-looking strings."""
+    """A copy of a JSON value with tokens masked: values under token-like keys, and token-looking strings.
+
+    Copy on write, and a string is searched only when it holds a hint of a token: a 10k-request list
+    has millions of nodes, and most of them are left as they are."""
+    if isinstance(value, str):
+        if not value:
+            return value
+        if key and _secret_key(key):
+            return _mask_value(value)
+        return mask_text(value) if any(h in value for h in _HINTS) else value
     if isinstance(value, dict):
-        return {k: mask(v, str(k)) for k, v in value.items()}
+        out = None
+        for k, v in value.items():
+            if isinstance(v, (str, dict, list)):
+                m = mask(v, k if isinstance(k, str) else str(k))
+                if m is not v:
+                    if out is None:
+                        out = dict(value)
+                    out[k] = m
+        return value if out is None else out
     if isinstance(value, list):
-        return [mask(v, key) for v in value]
-    if isinstance(value, str) and value:
-        if _SECRET_KEY.search(key) and not key.endswith("_url"):
-            scheme = value.split(" ", 1)[0] if " " in value.strip() else ""
-            return f"{scheme} {MASK}".strip()
-        return mask_text(value)
+        masked = [mask(v, key) for v in value]
+        return value if all(a is b for a, b in zip(masked, value)) else masked
     return value

@@ -6,6 +6,7 @@ import asyncio
 import json
 import re
 import time
+import weakref
 from typing import Any
 
 from testdeck.errors import ApiError
@@ -27,7 +28,9 @@ def _rate(value: Any) -> str:
 # --- list and detail (tokens masked unless the user asks to reveal them) ---------------------
 
 def masked(record: XRequest) -> XRequest:
-    return XRequest.from_api(jwt.mask(record.raw))
+    """The record with its raw JSON masked (no typed field holds a token)."""
+    record.raw = jwt.mask(record.raw)
+    return record
 
 
 QUERIES = {
@@ -63,7 +66,7 @@ async def get_request(cx: Ctx) -> XRequest:
 
 # --- what the group has used: the pickers' suggestions -------------------------------------
 
-_catalog: dict[int, tuple[float, asyncio.Future]] = {}
+_catalog: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # client -> (when, future)
 CATALOG_TTL = 15.0
 
 
@@ -71,11 +74,11 @@ async def catalog(cx: Ctx) -> dict[str, dict[str, str]]:
     """{"profile"|"bundle"|"testbed"|"topology": {name: uuid}} seen in the group's requests.
 
     The API has no call listing them; one list call per form serves every picker."""
-    key = id(cx.client)
-    hit = _catalog.get(key)
-    if hit is None or time.monotonic() - hit[0] > CATALOG_TTL or (hit[1].done() and hit[1].exception()):
+    hit = _catalog.get(cx.client)
+    if (hit is None or time.monotonic() - hit[0] > CATALOG_TTL or hit[1].get_loop() is not asyncio.get_running_loop()
+            or (hit[1].done() and hit[1].exception())):
         hit = (time.monotonic(), asyncio.ensure_future(_harvest(cx.client)))
-        _catalog[key] = hit
+        _catalog[cx.client] = hit
     return await asyncio.shield(hit[1])
 
 

@@ -150,14 +150,25 @@ def create_app(config: SimConfig | None = None) -> Any:
             raise _Reject(400, "Payload must be a JSON object.")
         return data
 
+    finished: dict[tuple[str, str, bool], dict[str, Any]] = {}  # a finished request never changes again
+
+    def shown(req: dict[str, Any], request: Request, scripts: bool) -> dict[str, Any]:
+        key = (req["request_id"], base(request), scripts)
+        if key in finished:
+            return finished[key]
+        now = elapsed(req)
+        out = render(req, now, base(request), scripts=scripts)
+        if state_at(req, now) not in ACTIVE:
+            finished[key] = out
+        return out
+
     async def list_requests(request: Request, user: str, group: str):
-        rows = [render(r, elapsed(r), base(request), scripts=False)
-                for r in sorted(requests.values(), key=lambda r: -r["created"]) if r["group"] == group]
+        rows = [shown(r, request, False) for r in sorted(requests.values(), key=lambda r: -r["created"])
+                if r["group"] == group]
         return JSONResponse(rows)
 
     async def get_request(request: Request, user: str, group: str):
-        req = find(request, group)
-        return JSONResponse(render(req, elapsed(req), base(request), scripts=True))
+        return JSONResponse(shown(find(request, group), request, True))
 
     def check(data: dict[str, Any]) -> None:
         profile, bundle = data.get("profile"), data.get("bundle")
