@@ -31,6 +31,8 @@ class Ctx:
     progress: Callable[[int, int], None] | None = None  # uploads report (sent, total) here
     key: str | None = None  # the selected row's key (also for `describe ID`)
     query: str | None = None  # the chosen server-side Query's value (None: the resource's default)
+    # the marked rows, for an action that takes them all in one call (OneTest stops many with one PATCH)
+    marked: list[Record] = field(default_factory=list)
 
 
 # What a state means, declared per column by each service (Col.status); the screen

@@ -429,6 +429,18 @@ async def test_history_is_read_once_then_only_what_changed(ots, make_client):
     assert next(r for r in second if r.asset == asset(0) and "smoke" in r.tags).verdict == "PASS"
 
 
+async def test_stop_form_lists_the_marked_rows(ots, make_client):
+    from testdeck.services.onetest.views_executions import _stop_initial
+
+    url, _, _ = ots
+    async with make_client(url) as client:
+        active = await client.get_executions()
+        marked = await _stop_initial(Ctx(client, key=active[0].id, row=active[0], marked=active[1:]))
+        selected = await _stop_initial(Ctx(client, key=active[0].id, row=active[0]))
+    assert marked == {"ids": "\n".join(e.id for e in active[1:])}  # the marks win over the cursor
+    assert selected == {"ids": active[0].id}
+
+
 def test_records_tolerate_nulls():
     e = Execution.from_api({"id": "x", "testAsset": None, "result": None, "status": None, "extra": 1})
     assert e.asset == "" and e.result_id == "" and e.status == "" and e.get("extra") == 1 and e.duration is None

@@ -242,9 +242,8 @@ def _stop_options(values: dict[str, Any]) -> dict[str, Any]:
 
 def marked_ids(cx: Ctx) -> list[str]:
     """The marked rows' ids when the screen gives them (else the selected row's)."""
-    rows = getattr(cx, "rows", None) or getattr(cx, "marked", None)
-    if rows:
-        return [str(r.get("id")) for r in rows]
+    if cx.marked:
+        return [str(r.get("id")) for r in cx.marked]
     return [cx.key] if cx.key else []
 
 
