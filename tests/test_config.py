@@ -182,7 +182,7 @@ def test_save_is_0600_and_leaves_no_temp_file():
     os.umask(0o022)
     save_config(Config(path=path, profiles={"a": Profile("a", "alyvix", "http://a:1")}))
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert [p.name for p in path.parent.iterdir() if p.name.startswith(".")] == []
+    assert [p.name for p in path.parent.iterdir() if p.name.startswith(".") and not p.name.endswith(".lock")] == []
 
 
 def test_save_tightens_a_world_readable_file():
@@ -212,7 +212,7 @@ def test_failed_write_leaves_the_old_file_intact(monkeypatch):
         save_config(conf)
     monkeypatch.undo()
     assert path.read_text(encoding="utf-8") == FULL
-    assert sorted(p.name for p in path.parent.iterdir()) == ["config.toml"]
+    assert sorted(p.name for p in path.parent.iterdir() if not p.name.endswith(".lock")) == ["config.toml"]
 
 
 def test_failed_write_midway_leaves_the_old_file_intact(monkeypatch):
@@ -227,7 +227,7 @@ def test_failed_write_midway_leaves_the_old_file_intact(monkeypatch):
         save_config(conf)
     monkeypatch.undo()
     assert path.read_text(encoding="utf-8") == FULL
-    assert sorted(p.name for p in path.parent.iterdir()) == ["config.toml"]
+    assert sorted(p.name for p in path.parent.iterdir() if not p.name.endswith(".lock")) == ["config.toml"]
 
 
 def test_broken_existing_file_is_never_overwritten():

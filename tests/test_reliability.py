@@ -41,10 +41,10 @@ async def test_slow_server_times_out_as_a_retryable_error(sim_server):
 @pytest.mark.parametrize("knob", ["error_rate", "malformed_rate", "drop_rate", "latency"])
 async def test_screen_survives_every_fault_and_recovers(deck, knob):
     app, _, config = deck("xyops")
-    app.config.profiles["test-xyops"].timeout = 0.5
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_for(pilot, lambda: isinstance(app.screen, ResourceScreen)
                        and app.screen.query_one(VirtualTable).row_count == 6, what="loaded")
+        app.config.profiles["test-xyops"].timeout = 0.5  # the whole request's deadline, from now on
         screen = app.screen
         screen.session.client.retries = 0
         setattr(config, knob, 2.0 if knob == "latency" else 1.0)

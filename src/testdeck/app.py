@@ -10,14 +10,33 @@ from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from testdeck import credentials
-from testdeck.config import Config, save_config
+from testdeck.config import Config, update_config
 from testdeck.errors import ApiError, ConfigError
 from testdeck.resources import Resource
 from testdeck.screens.home import HomeScreen
 from testdeck.screens.resource import ResourceScreen
 from testdeck.services import ORDER
 from testdeck.session import ProfileSession
+from testdeck.text import sanitize
 from testdeck.theming import load_themes
+
+
+def crash_report(width: int | None = None):
+    """The current exception as a rich traceback: no locals, known secrets replaced by ***."""
+    import io
+
+    import rich
+    from rich.console import Console
+    from rich.text import Text
+    from rich.traceback import Traceback
+
+    from testdeck.http import Redactor
+
+    out = io.StringIO()
+    # plain text: a secret split by colour codes could slip past the redaction
+    Console(file=out, width=width or 100, color_system=None).print(
+        Traceback(show_locals=False, width=width, suppress=[rich]))
+    return Text(sanitize(Redactor(sorted(credentials.known_secrets())).redact(out.getvalue()), multiline=True))
 
 
 class JumpCommands(Provider):
@@ -86,8 +105,8 @@ class TestdeckApp(App):
     def session(self, name: str) -> ProfileSession:
         if name not in self.sessions:
             profile = self.config.profiles[name]
-            self.sessions[name] = ProfileSession.open(self.config, profile, read_only=self.read_only,
-                                                      transport=self.transports.get(name))
+            self.sessions[name] = ProfileSession.open_or_broken(self.config, profile, read_only=self.read_only,
+                                                                transport=self.transports.get(name))
         return self.sessions[name]
 
     # --- navigation -----------------------------------------------------------------
@@ -149,10 +168,18 @@ class TestdeckApp(App):
         if not self.save_theme or self.config.theme == theme.name:
             return
         self.config.settings["theme"] = theme.name
-        try:
-            save_config(self.config)
+        try:  # a fresh read: never write back a stale copy of profiles added meanwhile
+            update_config(self.config.path, lambda fresh: fresh.settings.__setitem__("theme", theme.name))
         except (ConfigError, OSError) as exc:
             self.notify(f"theme not saved: {exc}", severity="warning", markup=False)
+
+    # --- crashes ----------------------------------------------------------------------
+    def _fatal_error(self) -> None:
+        """Textual's crash report shows every frame's local variables (secrets, headers);
+        ours shows none, and redacts every known secret from what is left."""
+        self.bell()
+        self._exit_renderables.append(crash_report(self.console.width))
+        self._close_messages_no_wait()
 
     async def on_unmount(self) -> None:
         for session in self.sessions.values():

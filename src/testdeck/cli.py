@@ -1,7 +1,8 @@
 """Entry point: the TUI, --demo, `profile ...`, and headless `get`/`describe`/`sim`.
 
 Exit codes: 0 success, 1 an API, config or credential error (one line on
-stderr with the server's own words), 2 usage errors.
+stderr with the server's own words) or a crash (a traceback without locals,
+secrets redacted), 2 usage errors, 141 output cut by a closed pipe (`| head`).
 """
 
 from __future__ import annotations
@@ -11,17 +12,21 @@ import asyncio
 import csv
 import getpass
 import json
+import os
+import re
 import sys
 from pathlib import Path
 from typing import Any
 
-from testdeck import credentials
-from testdeck.config import SERVICES, Config, Profile, load_config, save_config
-from testdeck import verbs
+from testdeck import credentials, verbs
+from testdeck.config import SERVICES, Config, Profile, check_name, load_config, update_config
 from testdeck.errors import ApiError, ConfigError, CredentialError
 from testdeck.records import Record
 from testdeck.resources import Ctx, Resource
-from testdeck.services import find_resource, get_service
+from testdeck.services import all_services, find_resource, get_service
+from testdeck.text import sanitize
+
+BROKEN_PIPE = 141  # 128 + SIGPIPE: what a shell reports for `cat big | head` under pipefail
 
 PROFILE_FIELDS = {"user_id": "user_id", "group": "group", "project_id": "project_id", "space_id": "space_id"}
 
@@ -46,17 +51,24 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--open", metavar="TARGET", help="open a profile, service or resource at start")
     sub = parser.add_subparsers(dest="command")
 
-    get = sub.add_parser("get", parents=[common], help="print a resource's rows")
+    # Any other `--name value` is the resource's: `--<scope name> ID` is the scope (--project,
+    # --testcase), the rest goes to Ctx.values (--from 2026..., --status RUNNING).
+    extra = "other --NAME VALUE options: --<scope> ID sets the scope, the rest go to the resource"
+    get = sub.add_parser("get", parents=[common], help="print a resource's rows", allow_abbrev=False,
+                         epilog=extra)
     get.add_argument("resource")
     get.add_argument("-p", "--profile")
     get.add_argument("-o", "--output", choices=("table", "json", "csv"), default="table")
-    get.add_argument("--project", "--scope", dest="scope", help="the project (scope) of a scoped resource")
+    get.add_argument("--scope", help="the scope (project, ...) of a scoped resource: its id or name")
+    get.add_argument("--query", help="a server-side view of the resource (its Query value)")
 
-    describe = sub.add_parser("describe", parents=[common], help="print one record as JSON")
+    describe = sub.add_parser("describe", parents=[common], help="print one record as JSON",
+                              allow_abbrev=False, epilog=extra)
     describe.add_argument("resource")
-    describe.add_argument("id")
+    describe.add_argument("id", help="the record's id (or its name, for resources that have one)")
     describe.add_argument("-p", "--profile")
-    describe.add_argument("--project", "--scope", dest="scope")
+    describe.add_argument("--scope")
+    describe.add_argument("--query")
 
     prof = sub.add_parser("profile", parents=[common], help="manage profiles").add_subparsers(dest="action",
                                                                                              required=True)
@@ -93,44 +105,89 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extras = parser.parse_known_args(argv)
+    if extras and args.command not in ("get", "describe"):
+        parser.error(f"unrecognized arguments: {' '.join(extras)}")
+    args.extras = extras
     demo = None
     try:
         if args.command == "sim":
             return run_sim(args)
         if args.command in ("completion", "__complete"):
             return run_completion(args)
+        if getattr(args, "config", None) is not None:
+            # everything that derives from the config's place (secrets.toml beside it) follows it
+            os.environ["TESTDECK_CONFIG"] = str(args.config)
         if getattr(args, "demo", False):
             from testdeck.demo import start_demo
 
             demo = start_demo(seed=getattr(args, "seed", 1), size=getattr(args, "size", 0))
+            guard_demo(demo)
             config = demo.config
         else:
             config = load_config(getattr(args, "config", None))
         if args.command == "profile":
-            return run_profile(args, config)
-        if args.command in ("get", "describe"):
-            return asyncio.run(run_get(args, config))
-        if args.command == "do":
-            return asyncio.run(verbs.run_do(args, config, resolve, _open_session))
-        if args.command == "logs":
-            return asyncio.run(verbs.run_logs(args, config, resolve, _open_session))
-        if args.command == "triage":
-            return asyncio.run(verbs.run_triage(args, config, _open_session))
-        if args.command == "journal":
-            return verbs.run_journal(args)
-        return run_tui(args, config)
+            code = run_profile(args, config)
+        elif args.command in ("get", "describe"):
+            code = asyncio.run(run_get(args, config))
+        elif args.command == "do":
+            code = asyncio.run(verbs.run_do(args, config, resolve, _open_session))
+        elif args.command == "logs":
+            code = asyncio.run(verbs.run_logs(args, config, resolve, _open_session))
+        elif args.command == "triage":
+            code = asyncio.run(verbs.run_triage(args, config, _open_session))
+        elif args.command == "journal":
+            code = verbs.run_journal(args)
+        else:
+            code = run_tui(args, config)
+        sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
+        return code
+    except BrokenPipeError:
+        # `testdeck get ... | head`: the reader has all it wanted; say nothing more
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return BROKEN_PIPE
     except (UsageError, verbs.VerbUsageError) as exc:
-        print(f"testdeck: {exc}", file=sys.stderr)
+        print(f"testdeck: {sanitize(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:  # ctrl+c ends `logs -f` and prompts quietly
         return 130
     except (ApiError, ConfigError, CredentialError) as exc:
-        print(f"testdeck: {exc}", file=sys.stderr)
+        print(f"testdeck: {sanitize(exc)}", file=sys.stderr)
+        return 1
+    except Exception:  # a bug: the traceback, but never a secret and no locals
+        from testdeck.app import crash_report
+        from rich.console import Console
+
+        Console(file=sys.stderr, color_system=None).print(crash_report())
         return 1
     finally:
         if demo is not None:
             demo.stop()
+
+
+def guard_demo(demo: Any) -> None:
+    """The demo's temporary config goes even when the terminal does (SIGHUP) or on SIGTERM."""
+    import atexit
+    import shutil
+    import signal
+
+    def cleanup(signum: int, frame: Any) -> None:
+        shutil.rmtree(demo.folder, ignore_errors=True)
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)  # then die of it, as the sender expects
+
+    for signum in (signal.SIGHUP, signal.SIGTERM):
+        signal.signal(signum, cleanup)
+    atexit.register(shutil.rmtree, demo.folder, True)
+
+
+def run_tui(args: argparse.Namespace, config: Config) -> int:
+    from testdeck.app import TestdeckApp
+
+    app = TestdeckApp(config, read_only=getattr(args, "read_only", False), start=args.open)
+    app.run()
+    return app.return_code or 0  # 1 after a crash
 
 
 def _open_session(config: Config, profile: Profile, read_only: bool = False):
@@ -160,20 +217,40 @@ def run_tui(args: argparse.Namespace, config: Config) -> int:
 
 # --- headless get / describe ------------------------------------------------------------
 
+def find_resources(name: str) -> list[tuple[Any, Resource]]:
+    """By name or alias, then case-insensitively, then singular (`alert`, `ALERTS`)."""
+    lowered = name.lower()
+    for candidate in dict.fromkeys((name, lowered, lowered + "s", lowered + "es")):
+        found = find_resource(candidate)
+        if found:
+            return found
+    return []
+
+
+def _resource_of(service: Any, name: str) -> Resource | None:
+    lowered = name.lower()
+    return next((r for c in (name, lowered, lowered + "s", lowered + "es") if (r := service.resource(c))), None)
+
+
+def _known_names() -> str:
+    return ", ".join(sorted({r.name for svc in all_services() for r in svc.resources}))
+
+
 def resolve(config: Config, resource_name: str, profile_name: str | None) -> tuple[Profile, Resource]:
     if profile_name:
         profile = config.profiles.get(profile_name)
         if profile is None:
             raise UsageError(f"no profile {profile_name!r} (see `testdeck profile list`)")
-        res = get_service(profile.service).resource(resource_name)
+        res = _resource_of(get_service(profile.service), resource_name)
         if res is None:
             names = ", ".join(r.name for r in get_service(profile.service).resources)
             raise UsageError(f"{profile.service} has no resource {resource_name!r} (it has: {names})")
         return profile, res
-    matches = [(p, r) for svc, r in find_resource(resource_name) for p in config.profiles_for(svc.name)]
+    found = find_resources(resource_name)
+    matches = [(p, r) for svc, r in found for p in config.profiles_for(svc.name)]
     if not matches:
-        if not find_resource(resource_name):
-            raise UsageError(f"unknown resource {resource_name!r}")
+        if not found:
+            raise UsageError(f"unknown resource {resource_name!r} (known: {_known_names()})")
         raise UsageError(f"no profile serves {resource_name!r}; add one or use --demo")
     if len(matches) > 1:
         raise UsageError(f"several profiles serve {resource_name!r}: choose one with -p "
@@ -181,48 +258,131 @@ def resolve(config: Config, resource_name: str, profile_name: str | None) -> tup
     return matches[0]
 
 
+def options(extras: list[str]) -> dict[str, str]:
+    """`--name value` / `--name=value` pairs (names with `-` as `_`); anything else is a usage error."""
+    out: dict[str, str] = {}
+    items = list(extras)
+    while items:
+        item = items.pop(0)
+        match = re.fullmatch(r"--([A-Za-z][\w-]*)(?:=(.*))?", item, re.S)
+        if not match:
+            raise UsageError(f"unexpected argument {item!r} (options are --NAME VALUE)")
+        name, value = match.group(1).replace("-", "_"), match.group(2)
+        if value is None:
+            if not items or items[0].startswith("--"):
+                raise UsageError(f"--{match.group(1)} needs a value")
+            value = items.pop(0)
+        out[name] = value
+    return out
+
+
+async def pick_scope(client: Any, resource: Resource, given: str) -> str:
+    """The scope as given: an id, or else the name the TUI shows for it."""
+    try:
+        choices = await resource.scope.options(Ctx(client))  # type: ignore[union-attr]
+    except ApiError:
+        return given
+    if any(str(sid) == given for sid, _ in choices):
+        return given
+    named = [str(sid) for sid, label in choices if str(label) == given]
+    return named[0] if len(named) == 1 else given
+
+
 async def run_get(args: argparse.Namespace, config: Config) -> int:
-    from testdeck.screens.resource import format_rows
     from testdeck.session import ProfileSession
 
     profile, resource = resolve(config, args.resource, args.profile)
-    scope = args.scope or (resource.scope.default_for(profile.fields) if resource.scope else None)
-    if resource.scope is not None and not scope:
-        raise UsageError(f"{resource.name} lives inside a {resource.scope.name}: pass --{resource.scope.name} ID")
+    values = options(args.extras)
+    scope = args.scope
+    if resource.scope is not None:
+        scope = scope or values.pop(resource.scope.name, None) or resource.scope.default_for(profile.fields)
+        if not scope:
+            raise UsageError(f"{resource.name} lives inside a {resource.scope.name}: pass --{resource.scope.name} ID")
     session = ProfileSession.open(config, profile, read_only=getattr(args, "read_only", False))
     async with session.client as client:
+        if resource.scope is not None:
+            scope = await pick_scope(client, resource, str(scope))
+        ctx = Ctx(client, scope=scope, values=values, query=args.query)
         if args.command == "describe":
-            ctx = Ctx(client, scope=scope, key=args.id)
-            if resource.detail is not None:
-                record = await resource.detail(ctx)
-            else:
-                found = [r for r in await resource.list(ctx) if resource.row_key(r) == args.id]
-                if not found:
-                    raise ApiError(profile.service, profile.name, "GET", resource.name, 404,
-                                   f"no {resource.name} with id {args.id!r}")
-                record = found[0]
+            record = await describe(profile, resource, ctx, args.id)
             if isinstance(record, str):  # a text document (a kyaraben test source): as is, so it pipes
-                print(record, end="" if record.endswith("\n") else "\n")
+                print(sanitize(record, multiline=True), end="" if record.endswith("\n") else "\n")
             else:
-                print(json.dumps(_raw(record), indent=2, default=str))
+                print(dumps(_raw(record), indent=2))
             return 0
-        records = await resource.list(Ctx(client, scope=scope))
+        records = list(await resource.list(ctx))
     if args.output == "json":
-        print(json.dumps([_raw(r) for r in records], indent=2, default=str))
-        return 0
-    rows = format_rows(resource, list(records))
-    headings = [c.heading for c in resource.columns]
-    if args.output == "csv":
+        print(dumps([_raw(r) for r in records], indent=2))
+    elif args.output == "csv":
+        # for scripts: the API's field names and raw values (full ids, numbers, true/false), no display formatting
         writer = csv.writer(sys.stdout)
-        writer.writerow(headings)
-        writer.writerows(r.cells for r in rows)
-        return 0
-    print_table(headings, [r.cells for r in rows], [c.width for c in resource.columns])
+        writer.writerow(c.key for c in resource.columns)
+        writer.writerows([sanitize(_csv_value(r.get(c.key)), multiline=True) for c in resource.columns]
+                         for r in records)
+    else:
+        from testdeck.screens.resource import format_rows
+
+        rows = [tuple(sanitize(c) for c in row.cells) for row in format_rows(resource, records)]
+        print_table([c.heading for c in resource.columns], rows, [c.width for c in resource.columns])
     return 0
 
 
+async def describe(profile: Profile, resource: Resource, ctx: Ctx, wanted: str) -> Any:
+    """One record by its key, or else by its name (resources that declare `label`)."""
+    listed: list[Record] | None = None
+
+    async def by_label() -> Any:
+        nonlocal listed
+        listed = list(await resource.list(ctx)) if listed is None else listed
+        hits = [r for r in listed if resource.row_key(r) == wanted] or (
+            [r for r in listed if str(r.get(resource.label)) == wanted] if resource.label else [])
+        if len(hits) > 1:
+            raise UsageError(f"{len(hits)} {resource.name} are named {wanted!r}; give the id "
+                             f"({', '.join(resource.row_key(r) for r in hits)})")
+        return hits[0] if hits else None
+
+    if resource.detail is not None:
+        ctx.key = wanted
+        try:
+            return await resource.detail(ctx)
+        except ApiError as exc:
+            if not resource.label or (exc.status is not None and exc.status not in (200, 400, 404)):
+                raise
+            found = await by_label()
+            if found is None:
+                raise
+            ctx.key, ctx.row = resource.row_key(found), found
+            return await resource.detail(ctx)
+    found = await by_label()
+    if found is None:
+        raise ApiError(profile.service, profile.name, "GET", resource.name, 404,
+                       f"no {resource.name} with id {wanted!r}")
+    return found
+
+
+# C1 controls, bidi controls and line/paragraph separators: valid JSON when raw, but a
+# terminal may act on them, so they are printed as \u escapes (still valid JSON)
+_JSON_UNSAFE = re.compile("[\x80-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+
+
+def dumps(value: Any, indent: int | None = None) -> str:
+    """JSON safe for a terminal: controls escaped (json does C0), non-ASCII text kept readable."""
+    text = json.dumps(value, indent=indent, default=str, ensure_ascii=False)
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def _csv_value(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    return str(value)
+
+
 def _raw(record: Any) -> Any:
-    return record.raw if isinstance(record, Record) else record
+    return record.api() if isinstance(record, Record) else record
 
 
 def print_table(headings: list[str], rows: list[tuple[str, ...]], fixed: list[int | None]) -> None:
@@ -245,7 +405,8 @@ def run_profile(args: argparse.Namespace, config: Config) -> int:
         headings = ["name", "service", "url", "tls", "secret"]
         rows = []
         for p in config.profiles.values():
-            tls = "ca-bundle" if p.ca_bundle else ("on" if p.verify_tls else "OFF")
+            tls = "n/a (http)" if p.url.startswith("http://") else (
+                "ca-bundle" if p.ca_bundle else ("on" if p.verify_tls else "OFF"))
             rows.append((p.name, p.service, p.url, tls, credentials.get_secret(p.name).source))
         print_table(headings, rows, [None] * len(headings))
         warning = credentials.keyring_warning()
@@ -257,8 +418,7 @@ def run_profile(args: argparse.Namespace, config: Config) -> int:
     if args.name not in config.profiles:
         raise UsageError(f"no profile {args.name!r} in {config.path}")
     if args.action == "remove":
-        del config.profiles[args.name]
-        save_config(config)
+        update_config(config.path, lambda fresh: fresh.profiles.pop(args.name, None))
         credentials.delete_secret(args.name)
         print(f"removed {args.name}")
         return 0
@@ -266,8 +426,14 @@ def run_profile(args: argparse.Namespace, config: Config) -> int:
 
 
 def profile_add(args: argparse.Namespace, config: Config) -> int:
+    """Secret first, then the profile: a secret that cannot be stored leaves nothing behind."""
+    problem = check_name(args.name, list(config.profiles))
+    if problem:
+        raise UsageError(problem)
     if not args.url.startswith(("http://", "https://")):
         raise UsageError("--url must start with http:// or https://")
+    if args.timeout <= 0:
+        raise UsageError("--timeout must be more than 0 seconds")
     fields = {key: getattr(args, attr) for attr, key in PROFILE_FIELDS.items() if getattr(args, attr, None)}
     if args.service == "kyaraben" and "user_id" not in fields:
         raise UsageError("kyaraben profiles need --user-id (sent as X-Auth-UserId)")
@@ -276,14 +442,30 @@ def profile_add(args: argparse.Namespace, config: Config) -> int:
     secret = None
     if not args.no_secret:
         if args.secret_stdin:
-            secret = sys.stdin.readline().rstrip("\n")
+            secret = sys.stdin.readline().rstrip("\r\n")
         elif sys.stdin.isatty():
             secret = getpass.getpass(f"secret for {args.name} (hidden; empty for none): ")
-    config.profiles[args.name] = profile
-    save_config(config)
     where = "no secret"
     if secret:
-        where = credentials.set_secret(args.name, secret, insecure_storage=args.insecure_storage)
+        try:
+            where = credentials.set_secret(args.name, secret, insecure_storage=args.insecure_storage)
+        except CredentialError as exc:
+            raise CredentialError(f"{exc}; profile {args.name!r} not saved. Give the secret through "
+                                  f"{credentials.env_var(args.name)} and add with --no-secret, or add with "
+                                  f"--insecure-storage (a 0600 file beside the config)") from None
+
+    def add(fresh: Config) -> None:
+        clash = check_name(args.name, list(fresh.profiles))  # again: another process may have added one
+        if clash:
+            raise UsageError(clash)
+        fresh.profiles[args.name] = profile
+
+    try:
+        update_config(config.path, add)
+    except BaseException:
+        if secret:
+            credentials.delete_secret(args.name)
+        raise
     print(f"saved profile {args.name} ({args.service} at {profile.url}); secret: {where}")
     return 0
 
@@ -296,9 +478,9 @@ async def profile_test(config: Config, profile: Profile) -> int:
         try:
             what = await client.ping()
         except ApiError as exc:
-            print(f"{profile.name}: FAILED: {exc.one_line()}")
+            print(f"{profile.name}: FAILED: {sanitize(exc.one_line())}")
             return 1
-    print(f"{profile.name}: OK ({what}; secret from {session.secret_source})")
+    print(f"{profile.name}: OK ({sanitize(what)}; secret from {session.secret_source})")
     return 0
 
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
+import re
 import tempfile
 import tomllib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,8 +22,29 @@ SERVICES = ("alyvix", "xyops", "xpresso", "onetest", "kyaraben")
 DEFAULT_REFRESH = 5.0
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_LOG_LINES = 50_000
+DEFAULT_MAX_BODY_MB = 64.0
+MIN_REFRESH = 1.0
 # keys every profile may carry; anything else is a service field (group, user_id, ...)
-_COMMON = {"service", "url", "verify_tls", "ca_bundle", "timeout", "refresh_interval"}
+_COMMON = {"service", "url", "verify_tls", "ca_bundle", "timeout", "refresh_interval", "max_body_mb"}
+# profile names: safe in a file name, an env var (after upper-casing) and a terminal
+NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+NAME_RULE = "1-64 characters: letters, digits, '_', '.', '-', starting with a letter or digit"
+
+
+def secret_env_var(profile: str) -> str:
+    """TESTDECK_SECRET_<PROFILE>: upper-cased, every other character as `_`."""
+    return "TESTDECK_SECRET_" + re.sub(r"[^A-Z0-9]", "_", profile.upper())
+
+
+def check_name(name: str, others: list[str] | tuple[str, ...] = ()) -> str | None:
+    """Why `name` cannot be a profile name (beside `others`), or None."""
+    if not NAME_RE.fullmatch(name):
+        return f"profile name {name!r} is not allowed ({NAME_RULE})"
+    var = secret_env_var(name)
+    for other in others:
+        if other != name and secret_env_var(other) == var:
+            return f"profiles {other!r} and {name!r} would both read their secret from {var}; rename one"
+    return None
 
 
 def config_dir() -> Path:
@@ -41,6 +66,7 @@ class Profile:
     timeout: float = DEFAULT_TIMEOUT
     refresh_interval: float | None = None
     fields: dict[str, Any] = field(default_factory=dict)  # service fields: group, user_id, project_id...
+    max_body_mb: float = DEFAULT_MAX_BODY_MB  # a response body over this is refused while it streams
 
     def to_toml(self) -> dict[str, Any]:
         out: dict[str, Any] = {"service": self.service, "url": self.url, "verify_tls": self.verify_tls}
@@ -49,6 +75,8 @@ class Profile:
         out["timeout"] = self.timeout
         if self.refresh_interval is not None:
             out["refresh_interval"] = self.refresh_interval
+        if self.max_body_mb != DEFAULT_MAX_BODY_MB:
+            out["max_body_mb"] = self.max_body_mb
         out.update(self.fields)
         return out
 
@@ -58,14 +86,13 @@ class Profile:
         if service not in SERVICES:
             raise ConfigError(f"{where}: profile {name!r}: service must be one of {', '.join(SERVICES)}, not {service!r}")
         url = data.get("url")
+        if url in (None, ""):
+            raise ConfigError(f"{where}: profile {name!r}: url is missing")
         if not isinstance(url, str) or not url.startswith(("http://", "https://")):
             raise ConfigError(f"{where}: profile {name!r}: url must start with http:// or https://")
-        try:
-            timeout = float(data.get("timeout", DEFAULT_TIMEOUT))
-            refresh = data.get("refresh_interval")
-            refresh = float(refresh) if refresh is not None else None
-        except (TypeError, ValueError):
-            raise ConfigError(f"{where}: profile {name!r}: timeout and refresh_interval must be numbers") from None
+        timeout = _number(data, "timeout", DEFAULT_TIMEOUT, 0, f"{where}: profile {name!r}")
+        refresh = _number(data, "refresh_interval", None, MIN_REFRESH, f"{where}: profile {name!r}")
+        max_body = _number(data, "max_body_mb", DEFAULT_MAX_BODY_MB, 0, f"{where}: profile {name!r}")
         return cls(
             name=name,
             service=service,
@@ -75,7 +102,21 @@ class Profile:
             timeout=timeout,
             refresh_interval=refresh,
             fields={k: v for k, v in data.items() if k not in _COMMON},
+            max_body_mb=max_body,
         )
+
+
+def _number(data: dict[str, Any], key: str, default: Any, low: float, where: str) -> Any:
+    """A positive number (over 0 when low is 0, at least `low` otherwise), or a ConfigError saying so."""
+    value = data.get(key, default)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigError(f"{where}: {key} must be a number, not {value!r}")
+    if value < low or value <= 0:
+        rule = f"at least {low:g}" if low else "more than 0"
+        raise ConfigError(f"{where}: {key} must be {rule} (seconds for times, MiB for sizes), not {value!r}")
+    return float(value)
 
 
 @dataclass
@@ -126,15 +167,15 @@ def load_config(path: Path | None = None) -> Config:
     for name, body in profiles_raw.items():
         if not isinstance(body, dict):
             raise ConfigError(f"{path}: profiles.{name} must be a table")
+        problem = check_name(name, list(profiles))
+        if problem:
+            raise ConfigError(f"{path}: {problem}")
         profiles[name] = Profile.from_toml(name, body, str(path))
     settings = data.get("settings", {})
     if not isinstance(settings, dict):
         raise ConfigError(f"{path}: [settings] must be a table")
-    for key in ("refresh_interval", "log_line_cap"):
-        if key in settings:
-            value = settings[key]
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-                raise ConfigError(f"{path}: settings.{key} must be a positive number, not {value!r}")
+    _number(settings, "refresh_interval", None, MIN_REFRESH, f"{path}: settings")
+    _number(settings, "log_line_cap", None, 0, f"{path}: settings")
     if "theme" in settings and not isinstance(settings["theme"], str):
         raise ConfigError(f"{path}: settings.theme must be a string")
     extra = {k: v for k, v in data.items() if k not in ("profiles", "settings")}
@@ -163,18 +204,43 @@ def dump_config(config: Config) -> str:
 
 
 def save_config(config: Config) -> None:
-    """Write atomically: a temp file in the same folder, fsync, rename; mode 0600.
+    """Write this whole config (a new file: the demo's). Changes to a file in use go
+    through update_config, which re-reads it first."""
+    with locked(config.path):
+        if config.path.exists():
+            load_config(config.path)  # raises ConfigError on a broken file
+        write_private(config.path, dump_config(config))
 
-    A file that does not parse is never overwritten: the user may be halfway
-    through editing it by hand.
-    """
-    path = config.path
-    if path.exists():
-        load_config(path)  # raises ConfigError on a broken file
-    write_private(path, dump_config(config))
+
+def update_config(path: Path, change: Callable[[Config], None]) -> Config:
+    """Apply `change` to a fresh read of the file, under an exclusive lock, and write it back.
+
+    Another process's change made since we read the file is kept: we never write a
+    stale copy. A file that does not parse is never overwritten (the user may be
+    halfway through editing it by hand). Returns the config as written."""
+    with locked(path):
+        fresh = load_config(path)
+        change(fresh)
+        write_private(path, dump_config(fresh))
+    return fresh
+
+
+@contextlib.contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """An exclusive flock on a lock file beside the (real) file, held for a read-change-write."""
+    target = Path(os.path.realpath(path))
+    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(target.with_name(f".{target.name}.lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
 
 
 def write_private(path: Path, text: str) -> None:
+    """Atomically (temp file, fsync, rename), mode 0600; a symlink stays a symlink (its target is written)."""
+    path = Path(os.path.realpath(path))
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:

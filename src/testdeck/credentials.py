@@ -16,7 +16,7 @@ from pathlib import Path
 
 import tomli_w
 
-from testdeck.config import config_dir, write_private
+from testdeck.config import default_path, locked, secret_env_var, write_private
 from testdeck.errors import CredentialError
 
 KEYRING_SERVICE = "testdeck"
@@ -25,6 +25,7 @@ KEYRING_TIMEOUT = 3.0  # a locked Secret Service collection can hang forever
 _keyring_warning: str | None = None  # set once when the keyring is unusable
 _pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="keyring")
 _stuck: concurrent.futures.Future | None = None  # a keyring call that timed out and still runs
+_known: set[str] = set()  # every secret handed out: crash reports redact them all
 
 
 @dataclass(frozen=True)
@@ -36,13 +37,27 @@ class Secret:
         return f"Secret(source={self.source!r}, value={'***' if self.value else None})"
 
 
-def env_var(profile: str) -> str:
-    return "TESTDECK_SECRET_" + re.sub(r"[^A-Z0-9]", "_", profile.upper())
+env_var = secret_env_var
 
 
 def secrets_file() -> Path:
+    """$TESTDECK_SECRETS_FILE, else secrets.toml next to the config in use."""
     env = os.environ.get("TESTDECK_SECRETS_FILE")
-    return Path(env) if env else config_dir() / "secrets.toml"
+    return Path(env) if env else default_path().parent / "secrets.toml"
+
+
+def known_secrets() -> set[str]:
+    """Every secret read or stored by this process (for redacting crash reports)."""
+    return set(_known)
+
+
+def _checked(profile: str, value: str, source: str) -> str:
+    """A secret must be sendable as it is: no line break or other control character."""
+    if re.search(r"[\x00-\x1f\x7f]", value):
+        raise CredentialError(f"profile {profile!r}: its secret (from {source}) contains a line break or control "
+                              f"character; store it again without one (value not shown)")
+    _known.add(value)
+    return value
 
 
 def keyring_warning() -> str | None:
@@ -94,24 +109,24 @@ def _read_file() -> dict[str, str]:
 def get_secret(profile: str) -> Secret:
     var = env_var(profile)
     if os.environ.get(var):
-        return Secret(os.environ[var], f"env {var}")
+        return Secret(_checked(profile, os.environ[var], f"env {var}"), f"env {var}")
     import keyring
 
     value, ok = _keyring_call(keyring.get_password, KEYRING_SERVICE, profile)
     if ok and value:
-        return Secret(value, "keyring")
+        return Secret(_checked(profile, value, "keyring"), "keyring")
     stored = _read_file().get(profile)
     if stored:
-        return Secret(stored, f"file {secrets_file()}")
+        source = f"file {secrets_file()}"
+        return Secret(_checked(profile, stored, source), source)
     return Secret(None, "none")
 
 
 def set_secret(profile: str, value: str, insecure_storage: bool = False) -> str:
     """Store a secret; returns where it went. The file only when asked for."""
+    _checked(profile, value, "input")
     if insecure_storage:
-        data = _read_file()
-        data[profile] = value
-        write_private(secrets_file(), tomli_w.dumps({"secrets": data}))
+        _update_file(lambda data: data.__setitem__(profile, value))
         return f"file {secrets_file()}"
     import keyring
 
@@ -119,6 +134,14 @@ def set_secret(profile: str, value: str, insecure_storage: bool = False) -> str:
     if not ok:
         raise CredentialError(f"cannot store the secret: {_keyring_warning}")
     return "keyring"
+
+
+def _update_file(change) -> None:
+    """Read-change-write of the secrets file under its lock (concurrent adds all land)."""
+    with locked(secrets_file()):
+        data = _read_file()
+        change(data)
+        write_private(secrets_file(), tomli_w.dumps({"secrets": data}))
 
 
 def delete_secret(profile: str) -> None:
@@ -132,10 +155,8 @@ def delete_secret(profile: str) -> None:
             pass
 
     _keyring_call(_delete, KEYRING_SERVICE, profile)
-    data = _read_file()
-    if profile in data:
-        del data[profile]
-        write_private(secrets_file(), tomli_w.dumps({"secrets": data}))
+    if profile in _read_file():
+        _update_file(lambda data: data.pop(profile, None))
 
 
 def reset_warning() -> None:

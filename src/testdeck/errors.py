@@ -27,7 +27,10 @@ class ApiError(Exception):
         super().__init__(self.one_line())
 
     def one_line(self) -> str:
-        status = f"HTTP {self.status}" if self.status else "no response"
+        if self.status and 200 <= self.status < 300:
+            status = "error"  # a 200 whose body reports a failure (xyOps): "HTTP 200" would mislead
+        else:
+            status = f"HTTP {self.status}" if self.status else "no response"
         message = " ".join(line.strip() for line in str(self.message).splitlines() if line.strip())
         return f"{self.service}/{self.profile}: {self.method} {self.path}: {status}: {message}"
 

@@ -8,9 +8,12 @@ with every known secret redacted.
 from __future__ import annotations
 
 import asyncio
+import base64
 import html
 import json
+import os
 import re
+import tempfile
 import time
 import urllib.parse
 from collections.abc import AsyncIterator, Callable, Generator
@@ -22,12 +25,13 @@ import httpx
 
 from testdeck import jsonchunks
 from testdeck.config import Profile
-from testdeck.errors import ApiError, ReadOnlyError
+from testdeck.errors import ApiError, ConfigError, ReadOnlyError
 
 RETRY_STATUSES = {502, 503, 504}
 BIG_BODY = 256 * 1024  # decode JSON larger than this off the event loop
 HUGE_BODY = 8 * 1024 * 1024  # ... and larger than this a list element at a time (see jsonchunks)
 # keys that carry a human message in the error bodies of the five back-ends
+MAX_DEPTH = 200  # JSON nested deeper than this is refused: rendering it would overflow the stack
 MESSAGE_KEYS = ("description", "Error", "error", "message", "detail", "msg", "errorMessage", "reason")
 
 
@@ -172,6 +176,111 @@ def _first_line(text: str) -> str:
     return ""
 
 
+# (method, path, request body with secrets redacted, HTTP status or None, the server's message or "")
+MutationHook = Callable[[str, str, str, "int | None", str], None]
+
+
+class Redactor:
+    """Every known secret, as sent and as a server may echo it, replaced by ***.
+
+    Caught: the exact value, URL-encoded and JSON-escaped forms, any re-casing of
+    those, a truncated echo of 8 or more leading characters (the rest of that word
+    goes too), and base64 of the value at any alignment (so also inside a
+    base64'd `user:secret`). Values shorter than 4 characters are not redacted.
+    """
+
+    def __init__(self, values: list[str] | tuple[str, ...] = ()):
+        self.values: list[str] = []
+        self._pattern: re.Pattern[str] | None = None
+        self._needles: tuple[bytes, ...] = ()
+        for value in values:
+            self.add(value)
+
+    def add(self, value: str | None) -> None:
+        if value and len(value) >= 4 and value not in self.values:
+            self.values.append(value)
+            self._build()
+
+    def _build(self) -> None:
+        forms: set[str] = set()
+        prefixes: set[str] = set()
+        cores: set[str] = set()
+        for value in self.values:
+            escaped = json.dumps(value)[1:-1]
+            forms |= {value, urllib.parse.quote(value, safe=""), urllib.parse.quote_plus(value),
+                      escaped, escaped.replace("/", "\\/")}
+            if len(value) >= 8:
+                prefixes.add(value[:8])
+            cores |= _base64_cores(value)
+        alts = [re.escape(f) for f in sorted(forms, key=len, reverse=True)]
+        alts += [re.escape(p) + r"[\w+/=.~%-]*" for p in prefixes]
+        alts += ["(?-i:" + re.escape(c) + ")" for c in sorted(cores, key=len, reverse=True)]
+        self._pattern = re.compile("|".join(alts), re.IGNORECASE)
+        heads = {f[:8] for f in forms | prefixes}
+        self._needles = tuple({h.encode() for h in heads | {h.lower() for h in heads} | {h.upper() for h in heads}}
+                              | {c[:8].encode() for c in cores})
+
+    def may_hold(self, body: bytes) -> bool:
+        """Cheap test before the regex: could `body` hold a secret (exact, lower- or upper-cased)?"""
+        return any(needle in body for needle in self._needles)
+
+    def redact(self, text: str) -> str:
+        return self._pattern.sub("***", text) if self._pattern is not None else text
+
+
+def _base64_cores(value: str) -> set[str]:
+    """The part of base64(anything + value + anything) that depends on value alone, per alignment."""
+    raw = value.encode()
+    out = set()
+    for pad in range(3):
+        enc = base64.b64encode(b"\0" * pad + raw).decode()
+        core = enc[-(-8 * pad // 6):(8 * (pad + len(raw))) // 6]
+        if len(core) >= 8:
+            out |= {core, core.replace("+", "-").replace("/", "_")}
+    return out
+
+
+def check_headers(profile: str, headers: dict[str, Any]) -> None:
+    """Header values must be sendable: ASCII, no line breaks or other controls. Names, never values."""
+    for name, value in headers.items():
+        text = str(value)
+        if re.search(r"[\x00-\x08\x0a-\x1f\x7f]", text):
+            raise ConfigError(f"profile {profile!r}: the value for the {name} header contains a line break or "
+                              f"control character (value not shown); fix the secret or the profile field")
+        if not text.isascii():
+            raise ConfigError(f"profile {profile!r}: the value for the {name} header has a non-ASCII character, "
+                              f"which HTTP headers cannot carry (value not shown)")
+
+
+class TooDeep(ValueError):
+    def __init__(self) -> None:
+        super().__init__(f"malformed response: JSON nested deeper than {MAX_DEPTH} levels")
+
+
+def _parse(body: bytes | str, loads: Callable[[Any], Any]) -> Any:
+    try:
+        payload = loads(body)
+    except RecursionError:
+        raise TooDeep() from None
+    if _too_deep(payload):
+        raise TooDeep()
+    return payload
+
+
+def _too_deep(value: Any) -> bool:
+    """Nesting over MAX_DEPTH; iterative, and only containers are visited."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return True
+        children = item.values() if type(item) is dict else item if type(item) is list else ()
+        for child in children:
+            if type(child) is dict or type(child) is list:
+                stack.append((child, depth + 1))
+    return False
+
+
 class ApiClient:
     """Base adapter: one per profile, one httpx.AsyncClient underneath."""
 
@@ -180,20 +289,25 @@ class ApiClient:
     backoff: ClassVar[float] = 0.25
 
     def __init__(self, profile: Profile, secret: str | None = None, *, read_only: bool = False,
-                 transport: httpx.AsyncBaseTransport | None = None):
+                 transport: httpx.AsyncBaseTransport | None = None,
+                 on_mutation: MutationHook | None = None):
         self.profile = profile
         self.read_only = read_only
         self.health = Health()
+        # called after every mutating request (the action journal); never raises into the request
+        self.on_mutation = on_mutation
         self._secret = secret
-        self._redact: set[str] = {secret} if secret else set()
+        self._redactor = Redactor([secret] if secret else [])
         verify: Any = profile.ca_bundle or profile.verify_tls
+        headers = {"Accept": "application/json", "User-Agent": "testdeck", **self.default_headers()}
+        check_headers(profile.name, headers)
         self._http = httpx.AsyncClient(
             base_url=profile.url,
             timeout=httpx.Timeout(profile.timeout, connect=min(5.0, profile.timeout)),
             verify=verify,
             transport=transport,
             auth=self.auth(),
-            headers={"Accept": "application/json", "User-Agent": "testdeck", **self.default_headers()},
+            headers=headers,
             follow_redirects=False,
         )
 
@@ -214,22 +328,21 @@ class ApiClient:
         raise NotImplementedError
 
     # --- the one request path --------------------------------------------------
+    @property
+    def max_body(self) -> int:
+        return int(self.profile.max_body_mb * 1024 * 1024)
+
+    @property
+    def _redact(self) -> set[str]:
+        """The values redacted (tests look here)."""
+        return set(self._redactor.values)
+
     def remember_secret(self, value: str) -> None:
-        """Add a value (an exchanged token, say) to what every error text redacts."""
-        if value:
-            self._redact.add(value)
+        """Add a value (an exchanged token, say) to what every text from the server redacts."""
+        self._redactor.add(value)
 
     def redact(self, text: str) -> str:
-        for value in self._redact:
-            if value and len(value) >= 4:
-                # the value as sent and as a server may echo it: URL-encoded (form bodies,
-                # query strings) or JSON-escaped (with or without escaped slashes)
-                escaped = json.dumps(value)[1:-1]
-                forms = {value, urllib.parse.quote(value, safe=""), urllib.parse.quote_plus(value),
-                         escaped, escaped.replace("/", "\\/")}
-                for form in sorted(forms, key=len, reverse=True):
-                    text = text.replace(form, "***")
-        return text
+        return self._redactor.redact(text)
 
     def error(self, method: str, path: str, status: int | None, message: str, *, retryable: bool = False,
               detail: str = "", cls: type[ApiError] = ApiError) -> ApiError:
@@ -244,11 +357,14 @@ class ApiClient:
     async def request(self, method: str, path: str, *, params: dict | None = None, json_body: Any = None,
                       data: dict | None = None, files: dict | None = None, content: Any = None,
                       headers: dict | None = None, mutates: bool | None = None, idempotent: bool | None = None,
-                      expect: str = "json") -> Any:
+                      expect: str = "json", journal_body: Any = None) -> Any:
         """Send one request; returns parsed JSON (or text/bytes/None per `expect`).
 
         `mutates` defaults to "not GET/HEAD" and is what read-only mode refuses;
-        `idempotent` defaults to GET/HEAD and is what may be retried.
+        `idempotent` defaults to GET/HEAD and is what may be retried; `journal_body` is what
+        on_mutation records as the body (default: json_body or data). The profile's
+        timeout bounds the whole exchange, retries included; the body is read up to
+        the profile's cap (max_body_mb) and no further.
         """
         method = method.upper()
         if mutates is None:
@@ -257,36 +373,94 @@ class ApiClient:
             idempotent = method in ("GET", "HEAD", "OPTIONS")
         if mutates and self.read_only:
             raise self.error(method, path, None, "refused: testdeck runs read-only (--read-only)", cls=ReadOnlyError)
+        outcome: list[Any] = [None, ""]  # status, server message: for on_mutation
+        try:
+            response, body = await self._exchange(method, path, idempotent, outcome, params=params,
+                                                  json=json_body, data=data, files=files, content=content,
+                                                  headers=headers)
+            return await self._decode(method, path, response, body, expect)
+        except ApiError as exc:
+            outcome[:] = [exc.status, exc.message]
+            raise
+        finally:
+            if mutates and self.on_mutation is not None:
+                body = journal_body if journal_body is not None else json_body if json_body is not None else data
+                if files and body is None:
+                    body = {k: f"<file {v[0] if isinstance(v, tuple) else '?'}>" for k, v in files.items()}
+                self._mutated(method, path, body, *outcome)
+
+    def _mutated(self, method: str, path: str, body: Any, status: int | None, message: str) -> None:
+        text = "" if body is None else self.redact(json.dumps(body, default=str))
+        try:
+            self.on_mutation(method, path, text, status, message)  # type: ignore[misc]
+        except Exception:
+            pass  # the journal is a witness: it must never break the request it records
+
+    async def _exchange(self, method: str, path: str, idempotent: bool, outcome: list, **kw: Any
+                        ) -> tuple[httpx.Response, bytes]:
+        """Send (with retries) and read the body, all within the profile's timeout."""
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        deadline = started + self.profile.timeout
         attempts = 1 + (self.retries if idempotent else 0)
-        for attempt in range(attempts):
-            last = attempt == attempts - 1
+        attempt = 0
+        while True:
+            attempt += 1
+            failure: str | None = None  # None: timed out
+            answered: tuple[httpx.Response, bytes] | None = None
             try:
-                response = await self._http.request(method, path, params=params, json=json_body, data=data,
-                                                    files=files, content=content, headers=headers)
+                async with asyncio.timeout_at(deadline):
+                    response = await self._http.send(self._http.build_request(method, path, **kw), stream=True)
+                    try:
+                        outcome[0] = response.status_code
+                        answered = response, await self._read_capped(method, path, response)
+                    finally:
+                        await response.aclose()
             except TokenExchangeError as exc:
                 first, full = message_from_body(exc.response, self.redact)
                 raise self.error("POST", exc.response.request.url.path, exc.response.status_code,
                                  f"token exchange failed: {first}", detail=full) from None
-            except httpx.TimeoutException as exc:
-                if not last:
-                    await asyncio.sleep(self.backoff * 2**attempt)
-                    continue
-                raise self.error(method, path, None, f"timed out ({type(exc).__name__}) after "
-                                 f"{self.profile.timeout:g}s", retryable=True) from None
+            except (httpx.TimeoutException, TimeoutError):
+                pass
             except httpx.TransportError as exc:
-                if not last:
-                    await asyncio.sleep(self.backoff * 2**attempt)
-                    continue
-                reason = str(exc) or type(exc).__name__
-                raise self.error(method, path, None, f"connection failed: {reason}", retryable=True) from None
-            if response.status_code in RETRY_STATUSES and not last:
-                await asyncio.sleep(self.backoff * 2**attempt)
+                failure = str(exc) or type(exc).__name__
+            if answered is not None and answered[0].status_code not in RETRY_STATUSES:
+                return answered
+            pause = self.backoff * 2 ** (attempt - 1)
+            if attempt < attempts and loop.time() + pause < deadline:
+                await asyncio.sleep(pause)
                 continue
-            return await self._decode(method, path, response, expect)
-        raise AssertionError("unreachable")
+            if answered is not None:
+                return answered
+            if failure is not None:
+                raise self.error(method, path, None, f"connection failed: {failure}", retryable=True)
+            tries = f"{attempt} attempt{'s' if attempt > 1 else ''}"
+            raise self.error(method, path, None, f"timed out after {loop.time() - started:.1f}s ({tries}; "
+                             f"the profile's timeout of {self.profile.timeout:g}s bounds the whole request)",
+                             retryable=True)
 
-    async def _decode(self, method: str, path: str, response: httpx.Response, expect: str) -> Any:
+    async def _read_capped(self, method: str, path: str, response: httpx.Response) -> bytes:
+        cap = self.max_body
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > cap:
+            raise self._too_big(method, path, response.status_code, f"{int(declared) / 2**20:.0f} MiB announced")
+        buf = bytearray()
+        async for chunk in response.aiter_bytes():  # decoded: a gzip bomb counts at its real size
+            buf += chunk
+            if len(buf) > cap:
+                raise self._too_big(method, path, response.status_code, "stopped reading")
+        return bytes(buf)
+
+    def _too_big(self, method: str, path: str, status: int, how: str) -> ApiError:
+        return self.error(method, path, status, f"response body over the {self.profile.max_body_mb:g} MiB cap "
+                          f"({how}); raise max_body_mb in profile {self.profile.name!r} if it is legitimate")
+
+    async def _decode(self, method: str, path: str, response: httpx.Response, body: bytes, expect: str) -> Any:
         status = response.status_code
+        # the read body back on the response, for .text and the error-body parser
+        response = httpx.Response(status, headers=[(k, v) for k, v in response.headers.items()
+                                                   if k.lower() not in ("content-encoding", "transfer-encoding")],
+                                  content=body, request=response.request)
         if status >= 400:
             first, full = message_from_body(response, self.redact)
             if status == 401 or status == 403:
@@ -296,6 +470,11 @@ class ApiClient:
         if status >= 300:
             where = response.headers.get("location", "?")
             raise self.error(method, path, status, f"unexpected redirect to {where}")
+        if expect in ("text", "json") and self._redactor.may_hold(body):
+            # a secret echoed in a successful body (a key in a job's log, say) is never shown
+            body = self.redact(body.decode(response.encoding or "utf-8", "replace")).encode("utf-8")
+            response = httpx.Response(status, headers={"content-type": "text/plain; charset=utf-8"},
+                                      content=body, request=response.request)
         if expect == "none":
             payload: Any = None
         elif expect == "text":
@@ -303,22 +482,22 @@ class ApiClient:
         elif expect == "bytes":
             payload = response.content
         else:
-            body = response.content
             if not body.strip():
                 payload = None
             else:
                 try:
                     if len(body) > HUGE_BODY:  # one json.loads call would hold the GIL for 100s of ms
-                        payload = await asyncio.to_thread(lambda: jsonchunks.loads(body.decode(response.encoding or "utf-8")))
+                        payload = await asyncio.to_thread(_parse, body.decode(response.encoding or "utf-8"),
+                                                          jsonchunks.loads)
                     elif len(body) > BIG_BODY:
-                        payload = await asyncio.to_thread(json.loads, body)
+                        payload = await asyncio.to_thread(_parse, body, json.loads)
                     else:
-                        payload = json.loads(body)
-                except ValueError:
+                        payload = _parse(body, json.loads)
+                except ValueError as exc:
                     text = self.redact(response.text)
                     snippet = _first_line(text)[:120]
-                    raise self.error(method, path, status, f"malformed JSON from server: {snippet!r}",
-                                     detail=text[:4000], retryable=True) from None
+                    what = str(exc) if isinstance(exc, TooDeep) else f"malformed JSON from server: {snippet!r}"
+                    raise self.error(method, path, status, what, detail=text[:4000], retryable=True) from None
             problem = self.check_payload(payload)
             if problem:
                 raise self.error(method, path, status, problem, detail=json.dumps(payload, indent=2)[:4000])
@@ -328,25 +507,82 @@ class ApiClient:
     async def upload(self, method: str, path: str, file_path: str | Path, *, field: str = "file",
                      data: dict | None = None, progress: Callable[[int, int], None] | None = None,
                      expect: str = "json") -> Any:
-        """Multipart upload of a local file with a progress callback (sent, total)."""
+        """Multipart upload of a local file, streamed from disk, with a progress callback (sent, total)."""
         file_path = Path(file_path)
         try:
-            raw = file_path.read_bytes()
+            fh = open(file_path, "rb")
         except OSError as exc:
             raise self.error(method, path, None, f"cannot read {file_path}: {exc.strerror}") from None
-        built = httpx.Request(method, "http://upload.invalid/", files={field: (file_path.name, raw)}, data=data)
-        body = built.read()
-        total = len(body)
+        with fh:
+            # httpx's multipart stream reads the file a chunk at a time and knows the total length
+            built = httpx.Request(method, "http://upload.invalid/", files={field: (file_path.name, fh)}, data=data)
+            total = int(built.headers["Content-Length"])
 
-        async def chunks() -> AsyncIterator[bytes]:
-            step = 64 * 1024
-            for start in range(0, total, step):
-                yield body[start:start + step]
-                if progress:
-                    progress(min(start + step, total), total)
+            async def chunks() -> AsyncIterator[bytes]:
+                sent = 0
+                for chunk in built.stream:  # type: ignore[union-attr]
+                    sent += len(chunk)
+                    yield chunk
+                    if progress:
+                        progress(sent, total)
 
-        headers = {"Content-Type": built.headers["Content-Type"], "Content-Length": str(total)}
-        return await self.request(method, path, content=chunks(), headers=headers, expect=expect)
+            headers = {"Content-Type": built.headers["Content-Type"], "Content-Length": str(total)}
+            return await self.request(method, path, content=chunks(), headers=headers, expect=expect,
+                                      journal_body={**(data or {}), field: f"<file {file_path.name}>"})
+
+    async def download(self, path: str, dest_path: str | Path, progress: Callable[[int, int], None] | None = None,
+                       *, auth: bool = True) -> int:
+        """Stream GET `path` into a new file `dest_path` (mode 0600); returns its size.
+
+        Written to a temp file beside it and linked into place at the end, so a file
+        is never half-written and an existing file is never replaced. Memory stays
+        bounded whatever the size; the profile's timeout applies to each read (a big
+        file may legitimately take long). `auth=False` sends no credentials at all
+        (pre-signed or public URLs)."""
+        dest = Path(dest_path)
+        if dest.exists():
+            raise self.error("GET", path, None, f"{dest} already exists; not overwritten")
+        request = self._http.build_request("GET", path)
+        if not auth:
+            for name in self.default_headers():
+                request.headers.pop(name, None)
+        elif request.url.host != self._http.base_url.host or request.url.port != self._http.base_url.port:
+            raise self.error("GET", path, None, "refused: credentials are only sent to the profile's own server")
+        fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
+        done = 0
+        try:
+            with os.fdopen(fd, "wb") as out:
+                try:
+                    response = await self._http.send(request, stream=True,
+                                                      auth=httpx.USE_CLIENT_DEFAULT if auth else None)
+                except httpx.TransportError as exc:
+                    raise self.error("GET", path, None, f"download failed: {exc or type(exc).__name__}",
+                                     retryable=True) from None
+                try:
+                    if response.status_code >= 300:
+                        body = await self._read_capped("GET", path, response)
+                        await self._decode("GET", path, response, body, "none")
+                    total = int(response.headers.get("content-length", "0") or 0)
+                    async for chunk in response.aiter_bytes():
+                        out.write(chunk)
+                        done += len(chunk)
+                        if progress:
+                            progress(done, total)
+                except httpx.TransportError as exc:
+                    raise self.error("GET", path, None, f"download cut after {done} bytes: "
+                                     f"{exc or type(exc).__name__}", retryable=True) from None
+                finally:
+                    await response.aclose()
+                out.flush()
+                os.fsync(out.fileno())
+            try:
+                os.link(tmp, dest)  # fails if dest appeared meanwhile: never replace a file
+            except FileExistsError:
+                raise self.error("GET", path, None, f"{dest} already exists; not overwritten") from None
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+        self.health.last_ok = max(time.time(), (self.health.last_error_at or 0) + 1e-6)
+        return done
 
     async def aclose(self) -> None:
         await self._http.aclose()

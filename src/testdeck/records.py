@@ -26,6 +26,7 @@ class Record:
 
     @classmethod
     def from_api(cls: type[R], data: Any) -> R:
+        original = data
         if not isinstance(data, dict):
             data = {"value": data}
         kwargs: dict[str, Any] = {}
@@ -37,7 +38,10 @@ class Record:
                 value = _coerce(value, target)
             if value is not None:
                 kwargs[name] = value
-        return cls(raw=dict(data), **kwargs)
+        record = cls(raw=dict(data), **kwargs)
+        if original is not data:
+            record.__dict__["_api"] = original  # what the API sent, for JSON output (not the wrapper)
+        return record
 
     @classmethod
     def many(cls: type[R], items: Any) -> list[R]:
@@ -49,6 +53,10 @@ class Record:
         if isinstance(items, list) and len(items) > 1000:
             return await asyncio.to_thread(cls.many, items)
         return cls.many(items)
+
+    def api(self) -> Any:
+        """The record as the API sent it (raw, unless the API sent a bare value)."""
+        return self.__dict__.get("_api", self.raw)
 
     def get(self, key: str, default: Any = None) -> Any:
         """A field by its API name: typed value first, then anything in raw."""

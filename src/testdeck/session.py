@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -9,9 +10,11 @@ import httpx
 
 from testdeck import credentials
 from testdeck.config import Config, Profile
-from testdeck.http import ApiClient
+from testdeck.errors import ApiError
+from testdeck.http import ApiClient, Health, MutationHook
 from testdeck.resources import Service
 from testdeck.services import get_service
+from testdeck.text import sanitize
 
 
 @dataclass
@@ -25,11 +28,68 @@ class ProfileSession:
     status_extra: str = ""
     status_at: float = 0.0
     views: dict[str, Any] = field(default_factory=dict)  # per-resource UI state (scope)
+    broken: str = ""  # why this profile could not be opened (one line); "" when it works
+    _ping: asyncio.Task | None = field(default=None, repr=False)
 
     @classmethod
     def open(cls, config: Config, profile: Profile, *, read_only: bool = False,
-             transport: httpx.AsyncBaseTransport | None = None) -> ProfileSession:
+             transport: httpx.AsyncBaseTransport | None = None,
+             on_mutation: MutationHook | None = None) -> ProfileSession:
         service = get_service(profile.service)
         secret = credentials.get_secret(profile.name)
         client = service.client(profile, secret.value, read_only=read_only, transport=transport)
+        client.on_mutation = on_mutation
         return cls(profile, service, client, config.refresh_for(profile), read_only, secret.source)
+
+    @classmethod
+    def open_or_broken(cls, config: Config, profile: Profile, **kw: Any) -> ProfileSession:
+        """open(), or a session marked broken with a one-line reason: one bad profile
+        (a secret httpx cannot send, a missing CA bundle, an unreadable secrets file)
+        must not take the others down."""
+        try:
+            return cls.open(config, profile, **kw)
+        except Exception as exc:  # whatever it is, it is this profile's problem only
+            reason = sanitize(" ".join(str(exc).split()) or type(exc).__name__)
+            for secret in credentials.known_secrets():
+                reason = reason.replace(secret, "***")
+            return cls(profile, get_service(profile.service), BrokenClient(profile, reason),  # type: ignore[arg-type]
+                       config.refresh_for(profile), kw.get("read_only", False), "?", broken=reason)
+
+    async def ping(self) -> str:
+        """The health check: at most one per profile in flight; a second caller shares its answer."""
+        if self._ping is None or self._ping.done():
+            self._ping = asyncio.ensure_future(self.client.ping())
+        return await asyncio.shield(self._ping)
+
+
+class BrokenClient:
+    """Stands in for the adapter of a profile that could not be opened: every call
+    fails with the reason, as an ApiError the screens already know how to show."""
+
+    def __init__(self, profile: Profile, reason: str):
+        self.profile = profile
+        self.reason = reason
+        self.read_only = True
+        self.health = Health()
+        self.on_mutation = None
+
+    def _fail(self) -> ApiError:
+        return ApiError(self.profile.service, self.profile.name, "-", "-", None, f"profile broken: {self.reason}")
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+
+        async def fail(*args: Any, **kwargs: Any) -> Any:
+            raise self._fail()
+
+        return fail
+
+    async def aclose(self) -> None:
+        pass
+
+    async def __aenter__(self) -> BrokenClient:
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        pass

@@ -572,13 +572,13 @@ async def test_create_campaign_errors(kb, api):
 async def test_read_only_refuses_every_mutating_call_before_sending(kb, tmp_path):
     client = kb.client(read_only=True)
     sent: list[str] = []
-    real = client._http.request
+    real = client._http.send
 
-    async def spy(method, url, **kw):
-        sent.append(f"{method} {url}")
-        return await real(method, url, **kw)
+    async def spy(request, **kw):  # every request leaves through httpx's send
+        sent.append(f"{request.method} {request.url.path}")
+        return await real(request, **kw)
 
-    client._http.request = spy
+    client._http.send = spy
     pid, avm_id, apk = kb.seed["project_a"], kb.vm_named("first vm"), apk_file(tmp_path)
     mutating = [
         client.create_avm(pid, "kitkat-tablet"), client.rename_avm(avm_id, "x"), client.delete_avm(avm_id),

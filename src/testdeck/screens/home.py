@@ -57,8 +57,13 @@ class HomeScreen(Screen):
     @work(exit_on_error=False, group="ping")
     async def action_test(self) -> None:
         async def one(name: str) -> None:
+            session = self.app.session(name)
+            if session.broken:  # could not be opened: say why, once, and leave the others working
+                self.health[name] = f"broken · {session.broken}"
+                self.render_rows()
+                return
             try:
-                self.health[name] = "ok · " + await self.app.session(name).client.ping()
+                self.health[name] = "ok · " + await session.ping()
             except ApiError as exc:
                 self.health[name] = f"error · {exc.message}"
             except Exception as exc:  # an adapter bug shows here, it does not close the console
