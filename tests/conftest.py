@@ -119,7 +119,7 @@ def deck(sim_server, monkeypatch, tmp_path):
         if svc.demo_secret:
             monkeypatch.setenv(env_var(name), svc.demo_secret)
         cfg = Config(path=tmp_path / "config.toml", settings={"refresh_interval": 60.0},
-                     profiles={name: Profile(name, service, url, timeout=2.0, fields=dict(svc.demo_fields))})
+                     profiles={name: Profile(name, service, url, timeout=10.0, fields=dict(svc.demo_fields))})
         deck_app = TestdeckApp(cfg, read_only=read_only, start=start or name, save_theme=False,
                                transports=transports)
         return deck_app, app, config

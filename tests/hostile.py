@@ -18,6 +18,7 @@ Built-in behaviours (query string tunes them):
     /nested?depth=100000          200, [[[[...]]]] `depth` deep
     /echo                         200, JSON of the request: method, path, headers, body
     /escapes                      200, JSON list of records carrying every hostile sequence (ESCAPES)
+    /sink                         reads the request body without keeping it (Seen.body is its size), 200 {}
 Any path can also be given a canned answer with route(), which wins over the built-ins.
 """
 
@@ -153,6 +154,15 @@ class Hostile:
                 k, v = line.split(":", 1)
                 headers[k.strip().lower()] = v.strip()
         body = b""
+        if target.split("?")[0].endswith("/sink"):  # big uploads: count, do not keep
+            left, got = int(headers.get("content-length", "0")), 0
+            while left > 0:
+                chunk = await reader.read(min(left, 1 << 20))
+                if not chunk:
+                    break
+                left -= len(chunk)
+                got += len(chunk)
+            return Seen(method, target, headers, str(got).encode())
         if "content-length" in headers:
             body = await reader.readexactly(int(headers["content-length"]))
         elif headers.get("transfer-encoding", "").lower() == "chunked":
@@ -219,6 +229,9 @@ class Hostile:
                                "body": seen.body.decode("utf-8", "replace")}).encode()
             await self._start(writer, 200, {**json_ct, "Content-Length": str(len(body))})
             await self._write(writer, body)
+        elif kind == "sink":
+            await self._start(writer, 200, {**json_ct, "Content-Length": "2"})
+            await self._write(writer, b"{}")
         elif kind == "escapes":
             body = json.dumps(escape_records()).encode()
             await self._start(writer, 200, {**json_ct, "Content-Length": str(len(body))})
