@@ -19,7 +19,8 @@ Built-in behaviours (query string tunes them):
     /echo                         200, JSON of the request: method, path, headers, body
     /escapes                      200, JSON list of records carrying every hostile sequence (ESCAPES)
     /sink                         reads the request body without keeping it (Seen.body is its size), 200 {}
-Any path can also be given a canned answer with route(), which wins over the built-ins.
+Any path can also be given a canned answer with route(), which wins over the built-ins, or
+a built-in behaviour with alias("/api/app/get_alerts/v1", "/drip?every=0.3").
 """
 
 from __future__ import annotations
@@ -73,6 +74,7 @@ class Canned:
 class Hostile:
     def __init__(self) -> None:
         self.routes: dict[str, Canned] = {}
+        self.aliases: dict[str, str] = {}
         self.requests: list[Seen] = []
         self.sent = 0  # body bytes written, all connections
         self.url = ""
@@ -95,6 +97,10 @@ class Hostile:
             raw = json.dumps(body).encode()
             hdrs.setdefault("Content-Type", "application/json")
         self.routes[path] = Canned(status, raw, hdrs)
+
+    def alias(self, path: str, target: str) -> None:
+        """Answer `path` with a built-in behaviour (an adapter's real path, a hostile answer)."""
+        self.aliases[path] = target
 
     def start(self) -> Hostile:
         self._thread.start()
@@ -136,8 +142,8 @@ class Hostile:
                 return
             self.requests.append(seen)
             await self._answer(seen, writer)
-        except (ConnectionError, asyncio.IncompleteReadError):
-            pass
+        except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
+            pass  # the client hung up (as it should on a hostile answer), or the server stops
         finally:
             try:
                 writer.close()
@@ -187,6 +193,8 @@ class Hostile:
 
     async def _answer(self, seen: Seen, writer: asyncio.StreamWriter) -> None:
         parts = urllib.parse.urlsplit(seen.path)
+        if parts.path in self.aliases:
+            parts = urllib.parse.urlsplit(self.aliases[parts.path])
         q = {k: v[-1] for k, v in urllib.parse.parse_qs(parts.query).items()}
         canned = self.routes.get(seen.path) or self.routes.get(parts.path)
         if canned is not None:

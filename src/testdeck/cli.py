@@ -360,9 +360,9 @@ async def describe(profile: Profile, resource: Resource, ctx: Ctx, wanted: str) 
     return found
 
 
-# C1 controls, bidi controls and line/paragraph separators: valid JSON when raw, but a
+# DEL, C1 controls, bidi controls and line/paragraph separators: valid JSON when raw, but a
 # terminal may act on them, so they are printed as \u escapes (still valid JSON)
-_JSON_UNSAFE = re.compile("[\x80-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
 
 
 def dumps(value: Any, indent: int | None = None) -> str:

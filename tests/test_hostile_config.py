@@ -1,0 +1,203 @@
+"""Config and secrets under pressure: concurrent saves, symlinks, unsafe names, bad values,
+no keyring, secrets beside --config; broken profiles and crashes in the TUI."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import keyring
+import pytest
+from conftest import wait_for
+from keyring.backends.fail import Keyring as NoKeyring
+
+from testdeck import cli, credentials
+from testdeck.config import Config, Profile, load_config, save_config, update_config
+from testdeck.credentials import env_var
+from testdeck.errors import ConfigError, CredentialError
+
+CONFIG = "config.toml"
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path
+
+
+# --- saves re-read, lock, keep symlinks -------------------------------------------------------
+
+def test_twelve_concurrent_profile_adds_all_land(tmp_path):
+    path = tmp_path / CONFIG
+    env = {**os.environ, "TESTDECK_CONFIG": str(path)}
+    procs = [subprocess.Popen([sys.executable, "-m", "testdeck", "profile", "add", f"p{i}", "--service", "alyvix",
+                               "--url", f"http://h{i}:1", "--no-secret"], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE) for i in range(12)]
+    assert [p.wait(timeout=120) for p in procs] == [0] * 12
+    assert sorted(load_config(path).profiles) == sorted(f"p{i}" for i in range(12))
+
+
+def test_a_theme_save_keeps_a_profile_added_meanwhile(tmp_path):
+    from types import SimpleNamespace
+
+    from testdeck.app import TestdeckApp
+
+    path = tmp_path / CONFIG
+    save_config(Config(path=path, profiles={"a": Profile("a", "alyvix", "http://a:1")}))
+    app = TestdeckApp(load_config(path))  # its copy goes stale below
+    update_config(path, lambda c: c.profiles.__setitem__("b", Profile("b", "alyvix", "http://b:1")))
+    app._theme_changed(SimpleNamespace(name="testdeck-light"))
+    fresh = load_config(path)
+    assert sorted(fresh.profiles) == ["a", "b"] and fresh.theme == "testdeck-light"
+
+
+def test_a_symlinked_config_stays_a_symlink(tmp_path):
+    real = tmp_path / "dotfiles" / "testdeck.toml"
+    real.parent.mkdir()
+    save_config(Config(path=real, profiles={"a": Profile("a", "alyvix", "http://a:1")}))
+    link = tmp_path / CONFIG
+    link.symlink_to(real)
+    update_config(link, lambda c: c.settings.__setitem__("theme", "x"))
+    assert link.is_symlink() and load_config(real).theme == "x"
+    assert stat.S_IMODE(real.stat().st_mode) == 0o600
+
+
+def test_a_broken_file_is_never_overwritten(tmp_path):
+    path = write(tmp_path / CONFIG, "[profiles.a\n")
+    with pytest.raises(ConfigError):
+        update_config(path, lambda c: None)
+    assert path.read_text() == "[profiles.a\n"
+
+
+# --- names, values ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("names", [("prod-xyops", "prod_xyops"), ("prod.xyops", "PROD-XYOPS")])
+def test_names_whose_secret_variables_collide_are_refused_naming_both(tmp_path, names):
+    a, b = names
+    path = write(tmp_path / CONFIG, f'[profiles."{a}"]\nservice = "alyvix"\nurl = "http://a:1"\n'
+                                    f'[profiles."{b}"]\nservice = "alyvix"\nurl = "http://b:1"\n')
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert a in str(info.value) and b in str(info.value) and env_var(a) in str(info.value)
+
+
+def test_profile_add_refuses_a_colliding_or_unsafe_name(tmp_path, capsys):
+    assert cli.main(["profile", "add", "prod-xy", "--service", "alyvix", "--url", "http://a:1", "--no-secret"]) == 0
+    assert cli.main(["profile", "add", "prod_xy", "--service", "alyvix", "--url", "http://b:1", "--no-secret"]) == 2
+    err = capsys.readouterr().err
+    assert "'prod-xy'" in err and "'prod_xy'" in err
+    for bad in ("prød", "a b", "_lead", "x" * 65, "evil\x1b]0;t\x07"):
+        assert cli.main(["profile", "add", bad, "--service", "alyvix", "--url", "http://a:1", "--no-secret"]) == 2
+        assert "not allowed" in capsys.readouterr().err
+    assert list(load_config().profiles) == ["prod-xy"]
+
+
+@pytest.mark.parametrize("line, message", [
+    ("timeout = 0", "timeout must be more than 0"),
+    ("timeout = -3", "timeout must be more than 0"),
+    ("refresh_interval = 0.2", "refresh_interval must be at least 1"),
+    ("max_body_mb = 0", "max_body_mb must be more than 0"),
+    ('timeout = "fast"', "timeout must be a number"),
+])
+def test_bad_timeouts_intervals_and_caps_are_refused(tmp_path, line, message):
+    path = write(tmp_path / CONFIG, f'[profiles.a]\nservice = "alyvix"\nurl = "http://a:1"\n{line}\n')
+    with pytest.raises(ConfigError, match=message):
+        load_config(path)
+
+
+def test_settings_refresh_under_a_second_and_a_missing_url_are_refused(tmp_path):
+    with pytest.raises(ConfigError, match="refresh_interval must be at least 1"):
+        load_config(write(tmp_path / CONFIG, "[settings]\nrefresh_interval = 0.5\n"))
+    with pytest.raises(ConfigError, match="url is missing"):
+        load_config(write(tmp_path / CONFIG, '[profiles.a]\nservice = "alyvix"\n'))
+
+
+def test_max_body_is_read_and_written(tmp_path):
+    path = write(tmp_path / CONFIG, '[profiles.a]\nservice = "alyvix"\nurl = "http://a:1"\nmax_body_mb = 512\n')
+    assert load_config(path).profiles["a"].max_body_mb == 512
+    update_config(path, lambda c: None)
+    assert "max_body_mb = 512" in path.read_text()
+
+
+# --- secrets ----------------------------------------------------------------------------------
+
+def test_a_secret_with_a_line_break_is_refused_naming_the_profile_not_the_value(monkeypatch):
+    monkeypatch.setenv(env_var("lab"), "abc\r\nX-Injected: 1")
+    with pytest.raises(CredentialError) as info:
+        credentials.get_secret("lab")
+    assert "'lab'" in str(info.value) and "abc" not in str(info.value)
+
+
+def test_no_keyring_saves_neither_profile_nor_secret_and_offers_the_file(tmp_path, monkeypatch, capsys):
+    keyring.set_keyring(NoKeyring())
+    monkeypatch.setattr(sys, "stdin", __import__("io").StringIO("s3cret-value\n"))
+    code = cli.main(["profile", "add", "lab", "--service", "alyvix", "--url", "http://a:1", "--secret-stdin"])
+    err = capsys.readouterr().err
+    assert code == 1 and "--insecure-storage" in err and "not saved" in err
+    assert load_config().profiles == {}
+
+
+def test_secrets_file_goes_next_to_the_config_given(tmp_path, monkeypatch):
+    monkeypatch.delenv("TESTDECK_SECRETS_FILE")
+    other = tmp_path / "elsewhere" / CONFIG
+    monkeypatch.setattr(sys, "stdin", __import__("io").StringIO("s3cret-value\n"))
+    assert cli.main(["--config", str(other), "profile", "add", "lab", "--service", "alyvix", "--url",
+                     "http://a:1", "--secret-stdin", "--insecure-storage"]) == 0
+    assert (other.parent / "secrets.toml").exists()
+    assert stat.S_IMODE((other.parent / "secrets.toml").stat().st_mode) == 0o600
+
+
+# --- the TUI: broken profiles, a 0644 secrets file, crashes ---------------------------------------
+
+async def test_a_profile_that_cannot_open_is_broken_and_the_others_work(deck, monkeypatch):
+    from testdeck.screens.home import HomeScreen
+
+    app, _, _ = deck("xyops", start="home")
+    app.start = None
+    app.config.profiles["bad"] = Profile("bad", "xyops", "http://127.0.0.1:9")
+    monkeypatch.setenv(env_var("bad"), "clé-non-ascii-0123")
+    async with app.run_test(size=(120, 30)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, HomeScreen)
+                       and app.screen.health.get("test-xyops", "").startswith("ok")
+                       and "bad" in app.screen.health, what="health")
+        assert app.screen.health["bad"].startswith("broken · ") and "non-ASCII" in app.screen.health["bad"]
+        assert "clé" not in app.screen.health["bad"]
+        assert app.is_running
+
+
+async def test_a_world_readable_secrets_file_is_a_clean_line_not_a_crash(deck, monkeypatch):
+    from testdeck.screens.home import HomeScreen
+
+    app, _, _ = deck("xyops")
+    monkeypatch.delenv(env_var("test-xyops"))  # no env var, no keyring entry: the file is read
+    app.start = None
+    secrets = Path(os.environ["TESTDECK_SECRETS_FILE"])
+    secrets.write_text('[secrets]\nother = "x"\n')
+    secrets.chmod(0o644)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, HomeScreen) and "test-xyops" in app.screen.health,
+                       what="health")
+        assert "chmod 600" in app.screen.health["test-xyops"]
+        assert app.is_running
+
+
+async def test_the_tui_crash_report_has_no_locals_and_no_secret(deck, monkeypatch, capsys):
+    app, _, _ = deck("xyops")
+    key = os.environ[env_var("test-xyops")]
+
+    def explode(self):
+        api_key = key  # noqa: F841  (a local the default crash report would print)
+        raise RuntimeError(f"boom {key}")
+
+    monkeypatch.setattr(type(app), "action_explode", explode, raising=False)
+    with pytest.raises(RuntimeError):
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.pause()
+            app.call_later(app.run_action, "explode")
+            await pilot.pause(0.5)
+    assert app.return_code == 1  # and the CLI returns it: a crash is not a success
+    text = capsys.readouterr().err  # Textual prints its crash report to stderr on the way out
+    assert "RuntimeError: boom ***" in text and key not in text
+    assert "─ locals ─" not in text
