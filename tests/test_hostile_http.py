@@ -231,3 +231,26 @@ async def test_one_health_check_per_profile_in_flight(hostile):
         assert len(hostile.requests) == 1
         await session.ping()  # the next check, once the first is over, is a new one
         assert len(hostile.requests) == 2
+
+
+# --- the one path escaper ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("value, segment", [
+    ("../../../admin/users/7/disable#", "..%2F..%2F..%2Fadmin%2Fusers%2F7%2Fdisable%23"),
+    ("..", "%2E%2E"), (".", "%2E"), ("a b?c=d&e%f", "a%20b%3Fc%3Dd%26e%25f"), (42, "42"), ("ümlaut", "%C3%BCmlaut"),
+])
+def test_seg_makes_exactly_one_segment(value, segment):
+    from testdeck.http import path, seg
+
+    assert seg(value) == segment
+    assert path("/api/{}/x/{}", value, "ok") == f"/api/{segment}/x/ok"
+
+
+async def test_an_id_from_a_server_cannot_climb_out_of_its_path(hostile):
+    from testdeck.http import path
+
+    hostile.route("/api/requests/..%2F..%2Fadmin%2Fusers%2F7%2Fdisable%23/stop", {"stopped": True})
+    async with make(hostile.url) as client:
+        assert await client.request("PATCH", path("/api/requests/{}/stop", "../../admin/users/7/disable#")) \
+            == {"stopped": True}
+    assert [r.path for r in hostile.requests] == ["/api/requests/..%2F..%2Fadmin%2Fusers%2F7%2Fdisable%23/stop"]
