@@ -166,3 +166,21 @@ def test_slow_drip_fails_in_bounded_time_from_the_cli(xy_hostile, capsys):
     assert cli.main(["get", "alerts"]) == 1
     took = time.monotonic() - start
     assert took < 4 and "timed out after 2." in capsys.readouterr().err
+
+
+def test_a_scope_can_be_given_by_the_name_the_console_shows(sim_server, tmp_path, monkeypatch, capsys):
+    from testdeck.services import get_service
+
+    svc = get_service("kyaraben")
+    url, _, _ = sim_server(svc.create_sim)
+    save_config(Config(path=tmp_path / "config.toml",
+                       profiles={"kb": Profile("kb", "kyaraben", url, timeout=5, fields=dict(svc.demo_fields))}))
+    monkeypatch.setenv(env_var("kb"), svc.demo_secret)
+    assert cli.main(["get", "projects", "-o", "json"]) == 0
+    projects = json.loads(capsys.readouterr().out)
+    name, pid = projects[0]["project_name"], projects[0]["project_id"]
+    assert cli.main(["get", "apks", "--project", pid, "-o", "json"]) == 0
+    by_id = capsys.readouterr().out
+    assert json.loads(by_id)  # the project has APKs: an unknown scope would not list them
+    assert cli.main(["get", "apks", "--project", name, "-o", "json"]) == 0
+    assert capsys.readouterr().out == by_id
