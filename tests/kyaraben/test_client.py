@@ -610,13 +610,13 @@ async def test_records_keep_unknown_fields_and_survive_nulls(kb, api):
 
 async def test_path_ids_stay_one_segment(kb, api):
     sent: list[str] = []
-    real = api._http.request
+    real = api._http.send
 
-    async def spy(method, url, **kw):
-        sent.append(str(url))
-        return await real(method, url, **kw)
+    async def spy(request, **kw):  # every request leaves through httpx's send
+        sent.append(str(request.url))
+        return await real(request, **kw)
 
-    api._http.request = spy
+    api._http.send = spy
     for odd in ("../../x#", "../user/whoami", ".."):
         with pytest.raises(ApiError) as exc:
             await api.get_avm(odd)
