@@ -254,3 +254,11 @@ async def test_an_id_from_a_server_cannot_climb_out_of_its_path(hostile):
         assert await client.request("PATCH", path("/api/requests/{}/stop", "../../admin/users/7/disable#")) \
             == {"stopped": True}
     assert [r.path for r in hostile.requests] == ["/api/requests/..%2F..%2Fadmin%2Fusers%2F7%2Fdisable%23/stop"]
+
+
+async def test_a_secret_in_a_big_body_is_redacted_too(hostile):
+    rows = [{"id": i, "note": "x" * 100} for i in range(3000)] + [{"id": "leak", "note": f"key={KEY}"}]
+    hostile.route("/big", rows)  # over BIG_BODY: checked and parsed off the event loop
+    async with make(hostile.url) as client:
+        got = await client.request("GET", "/big")
+    assert got[-1] == {"id": "leak", "note": "key=***"} and len(got) == 3001
