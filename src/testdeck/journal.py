@@ -139,3 +139,30 @@ def read(n: int | None = None, path: Path | None = None) -> list[dict[str, Any]]
         if n is not None and len(out) >= n:
             break
     return out
+
+
+def hook(profile: str, service: str, client: Any, secret: str | None, on_error=None):
+    """An ApiClient.on_mutation callback that journals each mutating request.
+
+    The curl command is rebuilt from the client's base URL and default headers
+    (where xyOps and kyaraben carry their credentials); a secret in them
+    becomes an environment variable reference. A write failure goes to
+    `on_error` (the console shows it) and never to the request."""
+
+    def record(method: str, path: str, body: str, status: int | None, message: str) -> None:
+        http = getattr(client, "_http", None)
+        base = str(http.base_url).rstrip("/") if http is not None else ""
+        headers = {k: v for k, v in (http.headers.items() if http is not None else [])
+                   if k.lower() not in ("accept", "user-agent")}
+        if body:
+            headers.setdefault("Content-Type", "application/json")
+        line = entry(profile=profile, service=service, method=method, url=base + path, path=path,
+                     headers=headers, body=body.encode() if body else None, status=status, message=message,
+                     secrets=[secret] if secret else [], redact=getattr(client, "redact", lambda t: t))
+        try:
+            append(line)
+        except OSError as exc:
+            if on_error is not None:
+                on_error(f"journal not written ({journal_path()}): {exc.strerror or exc}")
+
+    return record
