@@ -80,3 +80,71 @@ def test_rotation_by_size(tmp_path, monkeypatch):
 
 def test_default_path_is_the_env_override(tmp_path):
     assert journal.journal_path() == tmp_path / "journal.jsonl"  # conftest points it here
+
+
+# --- end to end: the CLI and the adapter write the journal ---------------------------------
+
+import pytest  # noqa: E402
+from hostile import hostile  # noqa: E402,F401  (the fixture this module uses)
+
+from testdeck import cli  # noqa: E402
+from testdeck.config import Profile  # noqa: E402
+from testdeck.services.xyops import sim as xysim  # noqa: E402
+from testdeck.services.xyops.client import XyOps  # noqa: E402
+from testdeck.session import ProfileSession  # noqa: E402
+
+
+@pytest.fixture
+def xy(sim_server, monkeypatch, tmp_path):
+    url, app, _ = sim_server(xysim.create_app)
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(f'[profiles.xy]\nservice = "xyops"\nurl = "{url}"\ntimeout = 3\n')
+    monkeypatch.setenv("TESTDECK_CONFIG", str(cfg))
+    monkeypatch.setenv("TESTDECK_SECRET_XY", xysim.API_KEY)
+    return app
+
+
+def test_create_edit_delete_and_bulk_are_journaled_without_the_key(xy, tmp_path, capsys):
+    assert cli.main(["do", "alerts", "new", "--yes", "--set", "title=Journal me", "--set", "expression=1 > 0",
+                     "--set", "message=hi", "--set", "id=journaled"]) == 0
+    assert cli.main(["do", "alerts", "edit", "journaled", "--yes", "--set", "title=Renamed"]) == 0
+    assert cli.main(["do", "alerts", "delete", "journaled", "--yes"]) == 0
+    # a bulk delete: one entry per row
+    assert cli.main(["do", "alerts", "delete", "disk_full", "load_avg_high", "--yes"]) == 0
+    entries = journal.read(None)
+    raw = (tmp_path / "journal.jsonl").read_text()
+    assert xysim.API_KEY not in raw
+    actions = [e["action"] for e in reversed(entries)]
+    assert actions == ["new", "edit", "delete", "delete", "delete"]
+    new, edit, delete, bulk1, bulk2 = reversed(entries)
+    assert new["method"] == "POST" and "Journal me" in new["body"] and new["status"] == 200
+    assert "Renamed" in edit["body"] and "journaled" in edit["body"]
+    assert "disk_full" in bulk1["body"] and "load_avg_high" in bulk2["body"]
+    assert all("${TESTDECK_SECRET_XY}" in e["curl"] for e in entries)
+    assert stat.S_IMODE((tmp_path / "journal.jsonl").stat().st_mode) == 0o600
+    assert cli.main(["journal", "-n", "2", "-o", "json"]) == 0
+    capsys.readouterr()
+
+
+async def test_a_secret_echoing_server_cannot_put_the_secret_in_the_journal(hostile, tmp_path):
+    secret = "echo-me-K3Y_0123456789abcdefghijklmnopq"
+    hostile.route("/api/app/create_alert/v1", {"code": "alert", "description": f"bad key {secret}"}, status=500)
+    profile = Profile("echoing", "xyops", hostile.url, timeout=3)
+    client = XyOps(profile, secret)
+    client.on_mutation = journal.hook("echoing", "xyops", client, secret)
+    with pytest.raises(Exception):
+        await client.request("POST", "/api/app/create_alert/v1", json_body={"title": f"x {secret}"})
+    await client.aclose()
+    (entry,) = journal.read(None)
+    assert secret not in json.dumps(entry)
+    assert "***" in entry["message"] and "***" in entry["body"]
+    assert entry["curl"].count("${TESTDECK_SECRET_ECHOING}") == 1
+
+
+def test_a_journal_write_failure_is_said_and_does_not_block(xy, tmp_path, monkeypatch, capsys):
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("")
+    monkeypatch.setenv("TESTDECK_JOURNAL", str(blocker / "journal.jsonl"))
+    assert cli.main(["do", "alerts", "delete", "disk_full", "--yes"]) == 0
+    assert "disk_full" not in xy.state.alerts
+    assert "journal not written" in capsys.readouterr().err

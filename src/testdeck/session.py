@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from testdeck import credentials
+from testdeck import credentials, journal
 from testdeck.config import Config, Profile
 from testdeck.errors import ApiError
 from testdeck.http import ApiClient, Health, MutationHook
@@ -29,6 +29,8 @@ class ProfileSession:
     status_at: float = 0.0
     views: dict[str, Any] = field(default_factory=dict)  # per-resource UI state (scope)
     broken: str = ""  # why this profile could not be opened (one line); "" when it works
+    # where a journal write failure is said (the app sets a toast); the CLI prints it
+    warn: Any = field(default=None, repr=False)
     _ping: asyncio.Task | None = field(default=None, repr=False)
 
     @classmethod
@@ -38,8 +40,19 @@ class ProfileSession:
         service = get_service(profile.service)
         secret = credentials.get_secret(profile.name)
         client = service.client(profile, secret.value, read_only=read_only, transport=transport)
-        client.on_mutation = on_mutation
-        return cls(profile, service, client, config.refresh_for(profile), read_only, secret.source)
+        session = cls(profile, service, client, config.refresh_for(profile), read_only, secret.source)
+        # every mutating request is journaled, unless the caller brings its own witness
+        client.on_mutation = on_mutation or journal.hook(profile.name, service.name, client, secret.value,
+                                                         on_error=session._journal_failed)
+        return session
+
+    def _journal_failed(self, message: str) -> None:
+        if self.warn is not None:
+            self.warn(message)
+        else:
+            import sys
+
+            print(f"testdeck: {message}", file=sys.stderr)
 
     @classmethod
     def open_or_broken(cls, config: Config, profile: Profile, **kw: Any) -> ProfileSession:

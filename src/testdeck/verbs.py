@@ -94,7 +94,8 @@ def _form_values(action: Action, sets: dict[str, str], initial: dict[str, Any]) 
     if unknown:
         known = ", ".join(sorted(names)) or "none"
         raise VerbUsageError(f"{action.label}: no field {', '.join(unknown)} (fields: {known})")
-    raw = {**{k: v for k, v in initial.items() if k in names}, **sets}
+    defaults = {f.name: f.default for f in fields if f.default is not None}
+    raw = {**defaults, **{k: v for k, v in initial.items() if k in names}, **sets}
     values, errors = validate_values(fields, raw)
     if errors:
         raise VerbUsageError("; ".join(f"{name}: {why}" for name, why in errors.items()))
