@@ -98,7 +98,6 @@ async def test_submit_refuses_testbeds_with_topologies_then_sends_kv_maps_and_fo
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: isinstance(app.screen, RequestScreen), what="the new request followed")
         detail = app.screen
-        assert detail.follow or detail.request_id  # opened to follow the new request
         stored = simapp.state.requests[detail.request_id]
         assert stored["profile"] == sim.FAILING_PROFILE and stored["testbed_names"] == ["pyATS_pod13_shared"]
         assert stored["parameters"] == {"env_vars": {"ATS_HOSTS": "h1 h2"},

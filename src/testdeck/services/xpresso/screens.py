@@ -148,10 +148,6 @@ class RequestScreen(_Followed):
         Binding("x", "stop", "stop"),
     ]
 
-    def __init__(self, client: Any, request_id: str, *, record: Any = None, follow: bool = False,
-                 interval: float = POLL):
-        super().__init__(client, request_id, record=record, interval=interval)
-        self.follow = follow  # opened after a submit: keep the list's cursor on the new request
 
     def compose(self) -> ComposeResult:
         yield Label(self.title_text(f"request {self.request_id}"), classes="screen-title", id="title")
@@ -193,15 +189,6 @@ class RequestScreen(_Followed):
         table.empty_text = "no items" if raw else "loading…"
         table.stale = self.error is not None
         table.set_data(TableData.build(model.ITEM_HEADINGS, model.item_rows(raw)))
-        if self.follow:
-            self._select_in_list()
-
-    def _select_in_list(self) -> None:
-        """The requests list below keeps its cursor on the request being followed."""
-        for screen in self.app.screen_stack:
-            table = getattr(screen, "table", None) if getattr(screen, "resource", None) is not None else None
-            if table is not None and table.move_to_key(self.request_id):
-                self.follow = False
 
     def action_open_item(self, which: str = "run") -> None:
         key = self.query_one(VirtualTable).cursor_key

@@ -270,7 +270,7 @@ def follow(ctx: Ctx, result: XRequest):
     """After a submit: the new request's detail screen, refreshed live until it ends."""
     from testdeck.services.xpresso.screens import RequestScreen
 
-    return RequestScreen(ctx.client, result.request_id, follow=True)
+    return RequestScreen(ctx.client, result.request_id)
 
 
 def open_request(ctx: Ctx, result: XRequest):
@@ -319,8 +319,10 @@ requests = Resource(
     detail=get_request,
     actions=[
         Action("o", "open", lambda cx: cx.client.get_request(cx.key), screen=open_request),
-        Action("n", "submit", submit, form=SUBMIT_FORM, mutates=True, row=False, screen=follow),
-        Action("b", "bundle", submit_bundle, form=BUNDLE_FORM, mutates=True, row=False, screen=follow),
+        Action("n", "submit", submit, form=SUBMIT_FORM, mutates=True, row=False, screen=follow,
+               select=lambda r: r.request_id),
+        Action("b", "bundle", submit_bundle, form=BUNDLE_FORM, mutates=True, row=False, screen=follow,
+               select=lambda r: r.request_id),
         Action("x", "stop", stop, form=STOP_FORM, mutates=True, confirm=True, bulk=True),
     ],
     queries=[
