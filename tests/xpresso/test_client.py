@@ -256,3 +256,10 @@ def test_record_tolerates_nulls_and_odd_shapes():
     odd = XRequest.from_api({"items": [None, {"selected_testbed": None, "submitted_testbeds": [None]}],
                              "consolidated_summary": {"pass": "x", "fail": None, "total_tasks": 2}})
     assert odd.testbed == "" and odd.n_items == 2 and odd.results == "0/0"
+
+
+async def test_size_knob_adds_finished_requests(sim_server):
+    url, _, _ = sim_server(sim.create_app, size=50)
+    async with client_for(url) as client:
+        rows = await client.get_requests()
+    assert len(rows) == 58 and rows[-1].state == "PASSED" and rows[-1].description == "generated 49"
