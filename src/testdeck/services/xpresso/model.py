@@ -127,7 +127,7 @@ def find_item(raw: dict, item_id: str) -> dict | None:
     return next((i for i in lst(raw.get("items")) if isinstance(i, dict) and s(i.get("item_id")) == item_id), None)
 
 
-SECTION_HEADINGS = ["script", "section", "type", "result", "run time", "started", "log file"]
+SECTION_HEADINGS = ["script", "section", "result", "run time", "log file", "type", "started"]  # 80 columns: the first five
 
 
 def section_rows(result: Any) -> list[tuple[str, tuple[str, ...], dict]]:
@@ -151,9 +151,9 @@ def section_rows(result: Any) -> list[tuple[str, tuple[str, ...], dict]]:
                 took = duration(float(run_time)) if run_time not in (None, "") else ""
             except (TypeError, ValueError):
                 took = s(run_time)
-            rows.append((f"{task}#{m}", (task if not child else "", ("  " + name) if child else name,
-                                         s(sec.get("section_type")), shown, took,
-                                         timestamp(sec.get("start_time")), s(sec.get("log_file"))), sec))
+            rows.append((f"{task}#{m}", (task if not child else "", ("  " + name) if child else name, shown, took,
+                                         s(sec.get("log_file")), s(sec.get("section_type")),
+                                         timestamp(sec.get("start_time"))), sec))
     return rows
 
 
