@@ -388,3 +388,17 @@ async def test_follow_holds_back_a_partial_line_until_it_is_complete(fast):
     batches = await collect(vms.follow_command(Ctx(Fake(), key="vm"), "cmd"))
     assert batches == [["command cmd on VM vm"], ["-- RUNNING", "one"], ["two"],
                        ["three", "stderr: warn", "stderr: boom", "-- ERROR, return code 3"]]
+
+
+async def test_vm_list_carries_the_error_reason_and_the_vm_log_shows_its_commands(kb, api, fast):
+    rows = {v.avm_name: v for v in await vms.avms.list(Ctx(api))}
+    assert "Quota exceeded for instances" in rows["nightly"].status_reason  # the list alone has no reason
+    assert rows["first vm"].status_reason == ""
+    key = kb.vm_named("first vm")
+    lines = [line for batch in await collect(vms.avms.log(Ctx(api, key=key))) for line in batch]
+    assert lines[0] == f"VM first vm ({key}) READY"
+    assert lines[-1].startswith("no command sent to this VM from this console")
+    ticking(kb, api, "get_command", 1.0)
+    cid = await vms.avms.action("install APK").call(Ctx(api, key=key, values={"apk_id": kb.seed["apk_2048"]}))
+    lines = [line for batch in await collect(vms.avms.log(Ctx(api, key=key))) for line in batch]
+    assert f"command {cid} on VM {key}" in lines and lines[-1] == "-- READY, return code 0"

@@ -16,6 +16,7 @@ import datetime as _dt
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from testdeck import clock
 from testdeck.http import path
@@ -52,12 +53,13 @@ QUEUED_LIMIT = 120.0  # seconds a followed command may stay QUEUED before the co
 REASONS_MAX = 20  # ERROR rows whose reason is fetched per refresh (the list has no status_reason)
 TOTP_PERIOD = 30
 
-# command ids this console sent, per (profile, VM), newest last: `c` follows one again, the VM log shows them
-SENT: dict[tuple[str, str], list[str]] = {}
+# command ids sent from this console, per client (one per profile session) and VM, newest last:
+# `c` follows one again, the VM log shows them
+SENT: WeakKeyDictionary[Any, dict[str, list[str]]] = WeakKeyDictionary()
 
 
 def _sent(cx: Ctx) -> list[str]:
-    return SENT.setdefault((cx.client.profile.name, str(cx.key)), [])
+    return SENT.setdefault(cx.client, {}).setdefault(str(cx.key), [])
 
 
 # --- list ---------------------------------------------------------------------------------------------
