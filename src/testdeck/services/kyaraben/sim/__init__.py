@@ -10,7 +10,7 @@ docstring lists the real quirks it keeps. Common to all:
   a body that is not JSON is 400 `a json body is expected`; a body missing a key
   a handler reads is aiohttp's bare 500 page.
 
-world.py holds the tables and lazy state machines; vms.py, projects.py (and
+world.py holds the tables and lazy state machines, seed.py the demo data; vms.py, projects.py (and
 campaigns) and files.py (APKs, camera files, test sources) hold the routes.
 """
 
@@ -21,12 +21,10 @@ from typing import Any
 from starlette.applications import Starlette
 
 from testdeck.services.kyaraben.sim import files, projects, vms, world
+from testdeck.services.kyaraben.sim.seed import DSL_FAIL, DSL_OK, DSL_TWO, seed
 from testdeck.services.kyaraben.sim.world import (  # noqa: F401  (the names tests and views use)
     DEMO_TOKEN,
     DEMO_USER,
-    DSL_FAIL,
-    DSL_OK,
-    DSL_TWO,
     HW_DEFAULTS,
     IMAGE_EXT,
     IMAGES,
@@ -42,7 +40,7 @@ from testdeck.sim.base import SimConfig, faults
 def create_app(config: SimConfig | None = None) -> Any:
     config = config or SimConfig()
     w = World(config)
-    w.seed()
+    seed(w)
     app = Starlette(routes=vms.routes(w) + projects.routes(w) + files.routes(w))
     app.state.config = config
     app.state.world = w
