@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,7 +12,19 @@ from testdeck.config import Profile
 from testdeck.services.kyaraben import sim
 from testdeck.services.kyaraben.client import Kyaraben
 
+from .uikit import kdeck  # noqa: F401  (the Pilot fixture, for test_ui_*)
+
 T0 = 1_795_000_000.0
+HEX32 = re.compile(r"^[0-9a-f]{32}$")
+NOT_YOURS = "(not found, or not visible to user marco)"
+APK_BYTES = b"PK\x03\x04" + bytes(range(256)) * 600  # a zip magic, ~150 KB: several upload chunks
+
+def apk_file(tmp_path, name="com.acme.shop_12.apk", content=APK_BYTES):
+    path = tmp_path / name
+    path.write_bytes(content)
+    return path
+
+
 
 
 class Clock:
