@@ -7,7 +7,7 @@ import dataclasses
 import functools
 from typing import Any
 
-from testdeck.config import load_config, save_config
+from testdeck.config import update_config
 from testdeck.resources import Ctx
 from testdeck.services.onetest.api_hosts import Where, parse_where
 
@@ -56,10 +56,12 @@ def remember(config: Any, profile: Any, chosen: str) -> None:
     if profile.fields.get(name) not in (None, ""):
         return
     profile.fields[name] = where.id
-    fresh = load_config(config.path)  # re-read: keep what others wrote meanwhile
-    if profile.name in fresh.profiles:
-        fresh.profiles[profile.name].fields[name] = where.id
-        save_config(fresh)
+
+    def change(fresh: Any) -> None:  # a fresh read under the lock: what others wrote meanwhile stays
+        if profile.name in fresh.profiles:
+            fresh.profiles[profile.name].fields.setdefault(name, where.id)
+
+    update_config(config.path, change)
 
 
 async def resolve_names(cx: Ctx) -> Ctx:

@@ -1,0 +1,51 @@
+"""`testdeck get/describe` for OneTest: scopes by id or name, filters as --name value, full ids."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from testdeck import cli
+from testdeck.services.onetest import sim
+
+
+@pytest.fixture
+def ot_profile(ots, monkeypatch, tmp_path):
+    url, app, _ = ots
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(f'[profiles.ot]\nservice = "onetest"\nurl = "{url}"\ntimeout = 5\nproject_id = "3600"\n')
+    monkeypatch.setenv("TESTDECK_CONFIG", str(cfg))
+    monkeypatch.setenv("TESTDECK_SECRET_OT", sim.DEMO_OFFLINE_TOKEN)
+    return app
+
+
+def get(capsys, *args: str) -> list[dict]:
+    assert cli.main(["get", *args, "-o", "json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_get_with_status_filters_and_scopes(ot_profile, capsys):
+    qa = get(capsys, "executions", "--status", "ALL", "--environment", "qa")
+    failed = get(capsys, "executions", "--status", "COMPLETE_WITH_ERROR,LAUNCH_FAILED")
+    team = get(capsys, "agents", "--space", "Demo team", "--all", "true")
+    project = get(capsys, "agents", "--project", "3600")
+    docker = get(capsys, "dockerhosts", "--scope", f"space:{sim.DEMO_SPACE_ID}")
+    rules = get(capsys, "rules", "--space", sim.DEMO_SPACE_ID)
+    intercepts = get(capsys, "intercepts")
+    assert {e["environment"] for e in qa} == {"qa"} and len(qa) == 3
+    assert sorted(e["status"] for e in failed) == ["COMPLETE_WITH_ERROR", "COMPLETE_WITH_ERROR", "LAUNCH_FAILED"]
+    assert [a["hostName"] for a in team] == ["team-agent-01.demo.lan", "team-agent-02.demo.lan"]
+    assert len(project) == 3 and [d["name"] for d in docker] == ["team-docker"]
+    assert len(rules) == 4 and len(intercepts) == 2
+
+
+def test_ids_printed_by_get_work_with_describe(ot_profile, capsys):
+    assert cli.main(["get", "executions"]) == 0
+    table = capsys.readouterr().out.splitlines()
+    eid = table[1].split()[-1]  # the id column is whole (B17)
+    assert len(eid) == 36
+    assert cli.main(["describe", "executions", eid]) == 0
+    assert json.loads(capsys.readouterr().out)["id"] == eid
+    assert cli.main(["describe", "agents", "101"]) == 0
+    assert json.loads(capsys.readouterr().out)["lastContact"].endswith("ago")
