@@ -259,3 +259,29 @@ async def test_new_alert_checks_the_id_rule_and_edits_actions_not_email_fields(x
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: app.screen is screen, what="created")
         assert sim_app.state.alerts["swap_used"]["actions"][0]["email"] == "o@x.io"
+
+
+async def test_jobs_of_one_event_from_the_events_list_and_from_the_jobs_screen(xdeck):
+    app, sim_app, _ = xdeck("events")
+    eid = next(e["id"] for e in sim_app.state.events.values() if e["title"] == "Integration tests")
+    mine = {j["id"] for j in sim_app.state.jobs.values() if j["event"] == eid}
+    async with app.run_test(size=(120, 40)) as pilot:
+        events = await loaded(pilot)
+        await on_row(pilot, eid)
+        await pilot.press("o")
+        await wait_for(pilot, lambda: app.screen is not events and isinstance(app.screen, ResourceScreen)
+                       and app.screen.last_ok is not None and table(app).row_count, timeout=15, what="event jobs")
+        screen = app.screen
+        assert screen.resource.name == "event_jobs" and screen.scope == eid
+        assert "event Integrat" in str(screen.query_one("#title").render())  # shortened by the screen
+        assert set(table(app).data.keys) == mine
+        app.open_resource(screen.session, screen.session.service.resource("jobs"))
+        jobs_screen = await loaded(pilot)
+        form = await form_open(pilot, "v")
+        select = form.query_one("#f-event", Select)
+        await wait_for(pilot, lambda: len(select._options) > 6, what="events")
+        select.value = eid
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: app.screen is not jobs_screen and isinstance(app.screen, ResourceScreen)
+                       and app.screen.last_ok is not None and table(app).row_count, timeout=15, what="event jobs")
+        assert app.screen.resource.name == "event_jobs" and set(table(app).data.keys) == mine

@@ -10,7 +10,7 @@ from testdeck.resources import MUTED, OK, Action, Col, Ctx, Failing, Field, Form
 from testdeck.services.xyops import sim
 from testdeck.services.xyops.client import XyOps
 from testdeck.services.xyops.views_buckets import buckets, files
-from testdeck.services.xyops.views_jobs import FAILING, events, jobs
+from testdeck.services.xyops.views_jobs import FAILING, event_jobs, events, jobs
 from testdeck.services.xyops.views_servers import servers
 
 CONDITIONS = ("alert_new", "alert_cleared")
@@ -40,6 +40,10 @@ ALERT_FIELDS = [
     Field("enabled", type="bool", default=True),
     Field("samples", type="int", default=1, min=1, help="Consecutive samples before firing"),
     Field("icon", help="Material Design icon name, optional"),
+    Field("exclusive_actions", "exclusive actions", type="bool", default=False,
+          help="do not inherit group or universal actions"),
+    Field("limit_jobs", "limit jobs", type="bool", default=False, help="no new jobs on the server while it fires"),
+    Field("abort_jobs", "abort jobs", type="bool", default=False, help="abort the server's jobs when it fires"),
     Field("actions", "notifications", type="json", default=[], validate=alert_actions,
           help='[{"type": "email", "condition": "alert_new", "email": "..."}], web_hook, ...'),
     Field("notes", type="text"),
@@ -143,7 +147,7 @@ SERVICE = Service(
     name="xyops",
     title="xyOps",
     client=XyOps,
-    resources=[alerts, firing, jobs, events, buckets, files, servers],
+    resources=[alerts, firing, jobs, events, event_jobs, buckets, files, servers],
     create_sim=sim.create_app,
     demo_secret=sim.API_KEY,
     failing=[*FAILING, *FIRING],

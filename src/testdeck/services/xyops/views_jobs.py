@@ -9,7 +9,7 @@ from typing import Any
 from testdeck import clock
 from testdeck.errors import ApiError
 from testdeck.resources import (ERROR, MUTED, OK, RUNNING, WARNING, Action, Col, Ctx, Failing, Field, Form, LogFeed,
-                                Query, Resource, age, duration)
+                                Query, Resource, Scope, age, duration)
 
 POLL = 1.0  # seconds between polls of a running job
 RECENT = 100  # completed jobs shown by default (search_jobs always gets a limit: the real default is 1)
@@ -84,20 +84,16 @@ async def list_jobs(cx: Ctx, event: str | None = None) -> list:
     return await decorate(cx.client, rows)
 
 
-def jobs_of(event_id: str, title: str):
-    return dataclasses.replace(jobs, title=f"Jobs of {title}"[:40],
-                               list=lambda cx: list_jobs(cx, event=event_id), queries=[])
-
-
 def jobs_screen(cx: Ctx, event) -> Any:
-    """The jobs resource narrowed to one event, on the generic screen of the same profile."""
+    """The jobs of one event (the `event_jobs` resource, scoped to it) on the same profile."""
     from textual._context import active_app
 
     from testdeck.screens.resource import ResourceScreen
 
     app = active_app.get()
     session = next(s for s in app.sessions.values() if s.client is cx.client)
-    return ResourceScreen(session, jobs_of(event.id, event.title or event.id))
+    session.views[f"scope-label:{event.id}"] = event.title or event.id
+    return ResourceScreen(session, event_jobs, scope=event.id)
 
 
 async def event_options(cx: Ctx) -> list[tuple[str, str]]:
@@ -234,12 +230,19 @@ jobs = Resource(
     ],
 )
 
+# The same table for one event: a resource scoped to the event (`P` picks another; CLI: --scope EVENT_ID).
+event_jobs = dataclasses.replace(
+    jobs, name="event_jobs", title="Event jobs", aliases=("jobs_of_event",), queries=[],
+    scope=Scope("event", event_options), list=lambda cx: list_jobs(cx, event=cx.scope),
+    actions=[a for a in jobs.actions if a.label == "abort"])
+
 events = Resource(
     name="events",
     title="Events",
     key="id",
     label="title",
     aliases=("event",),
+    drill="event_jobs",
     columns=[
         Col("title"),
         Col("enabled", "on", fmt=lambda v: "yes" if v else "no", width=3, status=lambda v: OK if v else MUTED),
