@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from testdeck.config import load_config, save_config
+from testdeck.config import update_config
 from testdeck.errors import ApiError
 from testdeck.resources import ERROR, MUTED, OK, RUNNING, Ctx, Field, Scope
 from testdeck.services.kyaraben import sim
@@ -172,10 +172,12 @@ def remember_project(config: Any, profile: Any, chosen: str) -> None:
     profile.fields["project_id"] = chosen
     if had not in (None, "") or config is None or getattr(config, "path", None) is None:
         return
-    fresh = load_config(config.path)  # re-read: keep what others wrote meanwhile
-    if profile.name in fresh.profiles and not fresh.profiles[profile.name].fields.get("project_id"):
-        fresh.profiles[profile.name].fields["project_id"] = chosen
-        save_config(fresh)
+
+    def change(fresh: Any) -> None:  # on a fresh read under the lock: keep what others wrote meanwhile
+        if profile.name in fresh.profiles and not fresh.profiles[profile.name].fields.get("project_id"):
+            fresh.profiles[profile.name].fields["project_id"] = chosen
+
+    update_config(config.path, change)
 
 
 # one scope, one name ("project"), shared by every kyaraben resource inside a project
