@@ -10,14 +10,11 @@ server refusing, not a crash: it is never retried.
 from __future__ import annotations
 
 import json
-import os
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import httpx
 
 from testdeck.errors import ApiError
 from testdeck.http import ApiClient, path as url_path, seg
@@ -275,33 +272,13 @@ class XyOps(ApiClient):
                 if progress:
                     progress(min(base + sent, total), total)
             try:
-                payload = await self._upload_streamed(where, p, {"id": bucket_id}, report)
+                payload = await self.upload("POST", where, p, field="file1", data={"id": bucket_id},
+                                            progress=report)
             except ApiError as exc:
                 raise self._explain(exc) from None
             done += size
             files = payload.get("files") if isinstance(payload, dict) else files
         return BucketFile.many(files)
-
-    async def _upload_streamed(self, where: str, file_path: Path, data: dict[str, str],
-                               progress: Callable[[int, int], None]) -> Any:
-        """Multipart from disk a chunk at a time (interim, until ApiClient.upload streams on main)."""
-        try:
-            fh = file_path.open("rb")
-        except OSError as exc:
-            raise self.error("POST", where, None, f"cannot read {file_path}: {exc.strerror}") from None
-        with fh:
-            built = httpx.Request("POST", "http://upload.invalid/", files={"file1": (file_path.name, fh)}, data=data)
-            total = int(built.headers["Content-Length"])
-
-            async def chunks() -> AsyncIterator[bytes]:
-                sent = 0
-                for chunk in built.stream:  # type: ignore[union-attr]
-                    sent += len(chunk)
-                    yield chunk
-                    progress(sent, total)
-
-            headers = {"Content-Type": built.headers["Content-Type"], "Content-Length": str(total)}
-            return await self.request("POST", where, content=chunks(), headers=headers)
 
     async def delete_bucket_file(self, bucket_id: str, filename: str) -> None:
         await self.call("delete_bucket_file", {"id": bucket_id, "filename": filename})
@@ -316,34 +293,7 @@ class XyOps(ApiClient):
 
         The file URL needs no key on real servers (the random path segment is its
         protection), so the key is not sent with it, in the URL or a header."""
-        where = self.file_url_path(file_path)
-        dest = Path(dest)
-        part = dest.with_name(dest.name + ".part")
-        request = self._http.build_request("GET", where)
-        request.headers.pop("X-API-Key", None)
-        written = 0
-        try:
-            response = await self._http.send(request, stream=True)
-        except Exception as exc:  # noqa: BLE001 - one error type out of here
-            raise self.error("GET", where, None, f"connection failed: {exc or type(exc).__name__}",
-                             retryable=True) from None
-        try:
-            if response.status_code >= 400:
-                await response.aread()
-                text = response.text.strip().splitlines()[0] if response.text.strip() else response.reason_phrase
-                raise self.error("GET", where, response.status_code, text, detail=response.text[:4000])
-            total = int(response.headers.get("content-length") or 0)
-            with part.open("wb") as out:
-                async for chunk in response.aiter_bytes(256 * 1024):
-                    out.write(chunk)
-                    written += len(chunk)
-                    if progress:
-                        progress(written, max(total, written))
-            os.replace(part, dest)
-        finally:
-            await response.aclose()
-            part.unlink(missing_ok=True)
-        return written
+        return await self.download(self.file_url_path(file_path), dest, progress, auth=False)
 
     # --- events ------------------------------------------------------------------
     async def get_events(self) -> list[Event]:
