@@ -71,7 +71,8 @@ async def on_row(pilot, key: str) -> None:
 
 async def form_open(pilot, key: str) -> FormScreen:
     await pilot.press(key)
-    await wait_for(pilot, lambda: isinstance(pilot.app.screen, FormScreen), what="form")
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, FormScreen)
+                   and pilot.app.screen.query("#server-error"), what="form composed")
     return pilot.app.screen
 
 
