@@ -37,6 +37,9 @@ def isolated(tmp_path, monkeypatch):
     monkeypatch.setenv("TESTDECK_CONFIG", str(tmp_path / "config.toml"))
     monkeypatch.setenv("TESTDECK_SECRETS_FILE", str(tmp_path / "secrets.toml"))
     monkeypatch.setenv("TESTDECK_JOURNAL", str(tmp_path / "journal.jsonl"))  # never the user's journal
+    # saved tables and logs go to the user's downloads (or data) folder: keep them in the test's folder
+    monkeypatch.setenv("XDG_DOWNLOAD_DIR", str(tmp_path / "downloads"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     for name in list(__import__("os").environ):
         if name.startswith("TESTDECK_SECRET_"):
             monkeypatch.delenv(name)

@@ -52,11 +52,17 @@ async def test_home_pings_every_profile_and_keys_open_services(demo):
         await pilot.press("2")  # xyops
         await wait_for(pilot, lambda: isinstance(app.screen, ResourceScreen), what="xyops screen")
         assert app.screen.resource.name == "alerts"
-        await pilot.press("5")  # kyaraben replaces it; esc goes home
+        await pilot.press("5")  # kyaraben replaces it; esc goes back through the history, then home
         await wait_for(pilot, lambda: isinstance(app.screen, ResourceScreen)
                        and app.screen.session.service.name == "kyaraben", what="kyaraben screen")
         await pilot.press("right_square_bracket")
         await wait_for(pilot, lambda: app.screen.resource.name == "projects", what="next resource")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: getattr(app.screen, "resource", None) is not None
+                       and app.screen.resource.name == "avms", what="back to VMs")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: getattr(app.screen, "resource", None) is not None
+                       and app.screen.resource.name == "alerts", what="back to alerts")
         await pilot.press("escape")
         await wait_for(pilot, lambda: isinstance(app.screen, HomeScreen), what="home")
         assert len(app.screen_stack) == 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 import re
 import time
 
@@ -268,6 +269,7 @@ async def test_search_without_match_says_so():
 
 
 async def test_save_writes_exact_buffer(tmp_path):
+    (tmp_path / "downloads").mkdir()  # XDG_DOWNLOAD_DIR (conftest): used when it exists
     lines = [f"l{i}" for i in range(120)] + HOSTILE + ["ünïcödé 日本語", "\ttabbed", ""]
     app = TailApp(line_cap=100)
     async with app.run_test() as pilot:
@@ -277,7 +279,10 @@ async def test_save_writes_exact_buffer(tmp_path):
         await pilot.press("s")
         prompt = app.query_one("#logtail-save")
         assert prompt.has_focus
-        assert prompt.value.startswith("testdeck-job-42-") and prompt.value.endswith(".log")
+        default = Path(prompt.value)
+        # the user's downloads folder, never the current directory (B28)
+        assert default.parent == tmp_path / "downloads" and default.parent != Path.cwd()
+        assert default.name.startswith("testdeck-job-42-") and default.name.endswith(".log")
         target = tmp_path / "out.log"
         prompt.value = str(target)
         await pilot.press("enter")
@@ -285,6 +290,7 @@ async def test_save_writes_exact_buffer(tmp_path):
         expected = lines[-100:]
         assert target.read_bytes() == ("\n".join(expected) + "\n").encode("utf-8")
         assert app.saved[0].path == target and app.saved[0].lines == 100
+        assert target.stat().st_mode & 0o777 == 0o600
         assert str(target) in tail.status_text
         # never overwrites an existing file
         target.write_text("keep me")
@@ -292,6 +298,9 @@ async def test_save_writes_exact_buffer(tmp_path):
         await pilot.pause(0.2)
         assert target.read_text() == "keep me"
         assert len(app.saved) == 1
+        said = [n.message for n in app._notifications]
+        assert any(f"log not saved: {target} already exists" in m for m in said), said
+        assert not any("Errno" in m for m in said)
 
 
 async def test_feed_error_is_shown_and_app_keeps_running():

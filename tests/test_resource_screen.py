@@ -60,7 +60,7 @@ async def test_sort_by_column_and_reverse_keeps_cursor_on_its_row(deck):
         await ready(pilot)
         await pilot.press("down", "down")
         chosen = table(app).cursor_key
-        await pilot.press("s")  # sort by id
+        await pilot.press("s", "1")  # sort by the first column (id), picked by its number
         await wait_for(pilot, lambda: table(app).sort_column == 0, what="sort")
         keys = table(app).data.keys
         assert keys == sorted(keys)

@@ -1,7 +1,8 @@
-"""The Textual App: sessions per profile, screen registry, command palette, themes."""
+"""The Textual App: sessions per profile, screen history, command palette, keymap, themes."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 
 import httpx
@@ -19,6 +20,8 @@ from testdeck.services import ORDER
 from testdeck.session import ProfileSession
 from testdeck.text import sanitize
 from testdeck.theming import load_themes
+
+HISTORY = 50  # screens esc can go back through
 
 
 def crash_report(width: int | None = None):
@@ -39,12 +42,29 @@ def crash_report(width: int | None = None):
     return Text(sanitize(Redactor(sorted(credentials.known_secrets())).redact(out.getvalue()), multiline=True))
 
 
-class JumpCommands(Provider):
-    """`:` palette entries: every resource of every profile, and every profile."""
+class TestdeckCommands(Provider):
+    """The palette (`:` and ctrl+p): quit and this screen's actions first, then every resource and profile.
 
-    def _entries(self) -> list[tuple[str, str, object]]:
+    Textual's generic commands (keys, maximize, screenshot) are left out: they opened a second,
+    different help and crowded the list."""
+
+    def _entries(self) -> list[tuple[str, str, Callable[[], object]]]:
         app: TestdeckApp = self.app  # type: ignore[assignment]
-        out = []
+        out: list[tuple[str, str, Callable[[], object]]] = [("quit", ":q · leave testdeck", app.exit)]
+        screen = app.screen_stack[-1] if app.screen_stack else None
+        for _key, binding in getattr(screen, "_bindings", []):
+            if not binding.description or binding.action.startswith(("app.", "focus_", "copy_text")):
+                continue
+            name, _, params = binding.action.partition("(")
+            parameters = (params.rstrip(")").strip("'\""),) if params else ()
+            if screen.check_action(name, parameters) is False:
+                continue
+            text = binding.description
+            if any(text == t for t, _, _ in out):
+                continue
+            out.append((text, f"this screen · {app.get_key_display(binding)}",
+                        partial(screen.run_action, binding.action)))
+        out.append(("theme", "change theme (ctrl+t)", app.action_change_theme))
         for name, profile in app.config.profiles.items():
             out.append((f"profile {name}", f"{profile.service} at {profile.url}", partial(app.open_profile, name)))
             session = app.session(name)
@@ -61,26 +81,71 @@ class JumpCommands(Provider):
             yield DiscoveryHit(text, callback, help=help_text)
 
     async def search(self, query: str) -> Hits:
+        wanted = query.strip().lower()
+        if wanted in ("q", "q!", "quit", "qa"):  # vim and k9s: `:q`
+            yield Hit(1.0, "quit", self.app.exit, help=":q · leave testdeck")
+            return
         matcher = self.matcher(query)
-        for text, help_text, callback in self._entries():
+        for n, (text, help_text, callback) in enumerate(self._entries()):
             score = matcher.match(text)
             if score > 0:
-                yield Hit(score, matcher.highlight(text), callback, help=help_text)
+                # ties keep testdeck's order: the screen's own actions before the jumps
+                yield Hit(score - n * 1e-6, matcher.highlight(text), callback, help=help_text)
+
+
+def keymap_problems(keymap: dict, bindings: dict[str, list[Binding]], action_keys: dict[str, str]) -> tuple[
+        dict[str, str], list[str]]:
+    """The usable part of a `[keys]` table, and one clear message per entry that is not.
+
+    bindings: binding lists by where they apply (app, resource screen...); action_keys: keys the
+    resources' own actions use (key -> "xyops/alerts new"), which screen keys must not take."""
+    known = {b.id: where for where, group in bindings.items() for b in group if b.id}
+    good: dict[str, str] = {}
+    problems = []
+    for binding_id, keys in keymap.items():
+        if binding_id not in known:
+            problems.append(f"keys: unknown binding id {binding_id!r} (ids are listed in the README)")
+            continue
+        if not isinstance(keys, str) or not keys.strip():
+            problems.append(f"keys: {binding_id} must be a string of keys like \"ctrl+x\" or \"x,y\"")
+            continue
+        good[binding_id] = keys
+    for where, group in bindings.items():
+        taken: dict[str, str] = {}
+        for b in group:
+            for key in (good.get(b.id) if b.id in good else b.key).split(","):
+                key = key.strip()
+                other = taken.get(key)
+                if other is not None and other != (b.id or b.action):
+                    problems.append(f"keys: {key!r} is bound twice on the {where} ({other} and {b.id or b.action})")
+                    good.pop(b.id, None)
+                    good.pop(other, None)
+                taken[key] = b.id or b.action
+                if where == "resource screen" and key in action_keys and b.id in good:
+                    problems.append(f"keys: {key!r} for {b.id} clashes with {action_keys[key]}")
+                    good.pop(b.id, None)
+    return good, problems
 
 
 class TestdeckApp(App):
     __test__ = False  # not a pytest test class, despite the name
     TITLE = "testdeck"
-    COMMANDS = App.COMMANDS | {JumpCommands}
+    COMMANDS = {TestdeckCommands}
     CSS = """
     Screen { background: $background; }
     .screen-title { height: 1; background: $primary; color: $text; padding: 0 1; text-style: bold; }
+    .-prod #titlebar, .-prod StatusBar { background: $error; color: $text; }
+    /* toasts sit above the status bar and the key bar, never over them */
+    ToastRack { margin-bottom: 2; }
+    Toast { max-width: 60; }
     """
     BINDINGS = [
-        Binding("q", "quit", "quit"),
-        Binding("colon", "command_palette", "palette", show=False),
-        Binding("ctrl+t", "change_theme", "theme", show=False),
-        *[Binding(str(i + 1), f"open_service('{name}')", name, show=False) for i, name in enumerate(ORDER)],
+        Binding("q", "quit", "quit", id="app.quit"),
+        Binding("ctrl+c", "quit", "quit", show=False, priority=True, id="app.quit_now"),
+        Binding("colon,ctrl+p", "command_palette", "palette", show=False, id="app.palette"),
+        Binding("ctrl+t", "change_theme", "theme", show=False, id="app.theme"),
+        *[Binding(str(i + 1), f"open_service('{name}')", name, show=False, id=f"app.{name}")
+          for i, name in enumerate(ORDER)],
     ]
 
     def __init__(self, config: Config, *, read_only: bool = False,
@@ -94,12 +159,41 @@ class TestdeckApp(App):
         self.save_theme = save_theme
         self.sessions: dict[str, ProfileSession] = {}
         self.notices: list[str] = []
+        self.history: list[tuple[str, Resource]] = []  # (profile, resource) screens esc goes back to
         themes, problems = load_themes()
         for theme in themes:
             self.register_theme(theme)
         self.notices += problems
         wanted = config.theme or "testdeck-dark"
         self.theme = wanted if wanted in self.available_themes else "testdeck-dark"
+        self._load_keymap()
+
+    def _load_keymap(self) -> None:
+        from testdeck.screens.home import HomeScreen as Home
+        from testdeck.services import get_service
+        from testdeck.widgets.table import VirtualTable
+
+        keymap = self.config.extra.get("keys")
+        if not keymap:
+            return
+        if not isinstance(keymap, dict):
+            self.notices.append("keys: [keys] must be a table of binding id = \"keys\"")
+            return
+        action_keys = {}
+        for service in ORDER:
+            try:
+                svc = get_service(service)
+            except Exception:  # a service that does not load is reported elsewhere
+                continue
+            for res in svc.resources:
+                for action in res.actions:
+                    action_keys.setdefault(action.key, f"{service}/{res.name} {action.label}")
+        bindings = {"app": list(self.BINDINGS), "resource screen": list(ResourceScreen.BINDINGS),
+                    "profiles screen": list(Home.BINDINGS), "table": list(VirtualTable.BINDINGS)}
+        good, problems = keymap_problems(keymap, bindings, action_keys)
+        self.notices += problems
+        if good:
+            self.set_keymap(good)
 
     # --- sessions -------------------------------------------------------------------
     def session(self, name: str) -> ProfileSession:
@@ -153,15 +247,29 @@ class TestdeckApp(App):
             return
         self.open_profile(profiles[0].name)
 
-    def open_resource(self, session: ProfileSession, resource: Resource) -> None:
-        """One resource screen at a time above home: switching replaces it, esc goes home."""
+    def open_resource(self, session: ProfileSession, resource: Resource, *, remember: bool = True) -> None:
+        """One live resource screen at a time above home; the one it replaces goes on the history."""
         screen = ResourceScreen(session, resource)
         while len(self.screen_stack) > 3:  # [default, home, resource, modal...]: drop the modals
             self.pop_screen()
-        if isinstance(self.screen_stack[-1], ResourceScreen):
+        current = self.screen_stack[-1]
+        if isinstance(current, ResourceScreen):
+            if remember:
+                self.history.append((current.session.profile.name, current.resource))
+                del self.history[:-HISTORY]
             self.switch_screen(screen)
         else:
             self.push_screen(screen)
+
+    def go_back(self) -> None:
+        """esc on a resource: the screen seen before it (its filter, sort and marks kept), else profiles."""
+        while self.history:
+            profile, resource = self.history.pop()
+            if profile in self.config.profiles:
+                self.open_resource(self.session(profile), resource, remember=False)
+                return
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
 
     # --- themes -----------------------------------------------------------------------
     def _theme_changed(self, theme) -> None:

@@ -51,6 +51,9 @@ class Col:
     status: dict[str, str] | Callable[[Any], str | None] | None = None
     # 0: always shown; 1, 2, ...: hidden first (highest first) when the terminal is narrow
     priority: int = 0
+    # a field whose text follows the state in the table when the meaning is ERROR or WARNING
+    # (kyaraben status_reason), so the reason is seen without opening details
+    reason: str | None = None
 
     def meaning(self, record: Record) -> str | None:
         if self.status is None:

@@ -229,7 +229,7 @@ async def test_detail_shows_the_verdict_and_the_server_filter_fetches_history(od
         await refreshed(pilot, screen)
         assert table(app).row_count == 3 and failed in table(app).data.keys
         await on_row(pilot, failed)
-        await pilot.press("enter")
+        await pilot.press("d")  # (enter drills into the declared log)
         await wait_for(pilot, lambda: isinstance(app.screen, TextScreen), what="detail")
         assert '"verdict": "FAIL"' in app.screen.body and "2 of 14 tests failed" in app.screen.body
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from conftest import still, wait_for
 
+from testdeck.screens.help import HelpScreen
 from testdeck.screens.resource import ResourceScreen
 from testdeck.widgets.dialogs import ConfirmScreen, TextScreen
 from testdeck.widgets.form import FormScreen
@@ -100,7 +101,7 @@ def test_filtered_and_sorted(snap_compare, deck, frozen_clock):
 
     async def filtered(pilot):
         await alerts_loaded(pilot)
-        await pilot.press("s", "s", "slash", *"o", "enter")
+        await pilot.press("s", "2", "slash", *"o", "enter")
         await pilot.pause(0.2)
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=filtered)
@@ -112,7 +113,7 @@ def test_help(snap_compare, deck, frozen_clock):
     async def help_screen(pilot):
         await alerts_loaded(pilot)
         await pilot.press("question_mark")
-        await wait_for(pilot, lambda: isinstance(pilot.app.screen, TextScreen), what="help")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, HelpScreen), what="help")
         still(pilot.app)
         await pilot.pause()
 

@@ -1,20 +1,49 @@
-"""Home: every profile with its service, URL, secret source and health."""
+"""Home: every profile with its service, URL, mode, secret source and health (re-polled)."""
 
 from __future__ import annotations
 
 import asyncio
+import datetime as _dt
 
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.color import Color, ColorParseError
 from textual.screen import Screen
-from textual.widgets import Footer, Label, Static
+from textual.widgets import Label, Static
 
+from testdeck import clock
 from testdeck.errors import ApiError
+from testdeck.widgets.keybar import KeyBar
+from testdeck.widgets.statusbar import spinner
 from testdeck.widgets.table import TableData, VirtualTable
 
-HEADINGS = ["profile", "service", "url", "secret", "health"]
+HEADINGS = ["profile", "service", "mode", "url", "secret", "health"]
+
+
+def profile_mode(session) -> str:
+    """The badges of a profile: its environment and read-only."""
+    env = session.profile.fields.get("environment")
+    parts = [str(env).upper()] if env else []
+    if session.read_only:
+        parts.append("READ-ONLY")
+    return " ".join(parts)
+
+
+def paint_profile(screen: Screen, session) -> None:
+    """A prod profile paints its title and status bars in the theme's error colour; `color` paints them too."""
+    profile = session.profile
+    if str(profile.fields.get("environment", "")).lower() in ("prod", "production"):
+        screen.add_class("-prod")
+    color = profile.fields.get("color")
+    if color:
+        try:
+            parsed = Color.parse(str(color))
+        except ColorParseError:
+            return
+        for widget in screen.query("#titlebar, StatusBar"):
+            widget.styles.background = parsed
 
 
 class HomeScreen(Screen):
@@ -23,20 +52,34 @@ class HomeScreen(Screen):
     HomeScreen #notice { height: auto; padding: 0 1; color: $warning; }
     """
     BINDINGS = [
-        Binding("enter", "open", "open"),
-        Binding("t", "test", "test all"),
-        Binding("question_mark", "help", "help"),
+        Binding("enter", "open", "open", id="home.open"),
+        Binding("t", "test", "test all", id="home.test"),
+        Binding("question_mark", "help", "help", id="home.help"),
     ]
 
     def __init__(self):
         super().__init__()
         self.health: dict[str, str] = {}
+        self.checked_at: float | None = None
+        self.checking = False
 
     def compose(self) -> ComposeResult:
-        yield Label("testdeck · profiles", id="titlebar")
+        yield Label(self._title(), id="titlebar")
         yield VirtualTable(HEADINGS, empty_text="no profiles: add one with `testdeck profile add` or run `testdeck --demo`")
         yield Static("", id="notice")
-        yield Footer()
+        yield KeyBar()
+
+    def _title(self) -> Text:
+        text = Text("testdeck · profiles", no_wrap=True, overflow="ellipsis")
+        if self.app.read_only:
+            text.append(" · ")
+            text.append(" READ-ONLY ", style="reverse")
+        if self.checking:
+            text.append(f" · {spinner()} checking…")
+        elif self.checked_at is not None:
+            stamp = _dt.datetime.fromtimestamp(self.checked_at, _dt.timezone.utc).strftime("%H:%M:%SZ")
+            text.append(f" · checked at {stamp}")
+        return text
 
     def on_mount(self) -> None:
         self.render_rows()
@@ -45,16 +88,27 @@ class HomeScreen(Screen):
             self.query_one("#notice", Static).update(Text("\n".join(notices)))
         self.query_one(VirtualTable).focus()
         self.action_test()
+        # health is polled again at the refresh interval, and the spinner turns while checking
+        self.set_interval(self.app.config.refresh_interval, self.action_test)
+        self.set_interval(0.2, self._tick)
+
+    def _tick(self) -> None:
+        if self.checking:
+            self.query_one("#titlebar", Label).update(self._title())
+
+    def on_screen_resume(self) -> None:
+        table = self.query_one(VirtualTable)
+        table.scroll_to(x=0, animate=False)  # the profile column first again, whatever was scrolled
 
     def render_rows(self) -> None:
         rows = []
         for name, profile in self.app.config.profiles.items():
             session = self.app.session(name)
-            rows.append((name, (name, profile.service, profile.url, session.secret_source.split(" ")[0],
-                                self.health.get(name, "…"))))
+            rows.append((name, (name, profile.service, profile_mode(session), profile.url,
+                                session.secret_source.split(" ")[0], self.health.get(name, "…"))))
         self.query_one(VirtualTable).set_data(TableData.build(HEADINGS, rows))
 
-    @work(exit_on_error=False, group="ping")
+    @work(exit_on_error=False, group="ping", exclusive=True)
     async def action_test(self) -> None:
         async def one(name: str) -> None:
             session = self.app.session(name)
@@ -70,7 +124,14 @@ class HomeScreen(Screen):
                 self.health[name] = f"error · {type(exc).__name__}: {exc}"
             self.render_rows()
 
-        await asyncio.gather(*(one(n) for n in self.app.config.profiles))
+        self.checking = True
+        self._tick()
+        try:
+            await asyncio.gather(*(one(n) for n in self.app.config.profiles))
+        finally:
+            self.checking = False
+            self.checked_at = clock.now()
+            self.query_one("#titlebar", Label).update(self._title())
 
     def action_open(self) -> None:
         key = self.query_one(VirtualTable).cursor_key
@@ -78,7 +139,6 @@ class HomeScreen(Screen):
             self.app.open_profile(key)
 
     def action_help(self) -> None:
-        from testdeck.screens.help import help_text
-        from testdeck.widgets.dialogs import TextScreen
+        from testdeck.screens.help import HelpScreen
 
-        self.app.push_screen(TextScreen("Keys · profiles", help_text(self)))
+        self.app.push_screen(HelpScreen("keys · profiles", self))

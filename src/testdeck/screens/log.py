@@ -14,8 +14,8 @@ from testdeck.widgets.logtail import LogTail
 
 class LogScreen(Screen):
     BINDINGS = [
-        Binding("escape", "back", "Back"),
-        Binding("q", "back", "Back", show=False),
+        Binding("escape", "back", "back", id="log.back"),
+        Binding("q", "back", "back", show=False, id="log.quit"),
     ]
 
     DEFAULT_CSS = """

@@ -1,9 +1,11 @@
 """ResourceScreen: the one generic screen that renders any declared Resource.
 
 Live refresh with backoff, stale-on-error (rows stay, marked, with age and
-the server's message), filter, sort, details, actions with forms and
-confirmation, log tail. Everything heavy (formatting, filtering, sorting,
-measuring) runs off the event loop; the table swaps prepared data in.
+the server's message), k9s filters, sort, marks and bulk actions, details,
+actions with forms and confirmation, log tail, drill-down. Everything heavy
+(formatting, filtering, sorting, measuring) runs off the event loop; the
+table swaps prepared data in. What the user set (filter, sort, marks, cursor,
+query) lives in session.views, so it is there again when they come back.
 """
 
 from __future__ import annotations
@@ -12,40 +14,33 @@ import asyncio
 import contextlib
 import gc
 import json
-import re
-from dataclasses import dataclass
 from collections.abc import Callable
 from typing import Any
 
 from rich.text import Text
-from textual import work
+from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Label, OptionList, Static
-from textual.widgets.option_list import Option
+from textual.widgets import Input, Label, Static
 
 from testdeck import clock
 from testdeck.errors import ApiError
 from testdeck.records import Record
-from testdeck.resources import Action, Ctx, Resource, duration, plain
+from testdeck.resources import Action, Ctx, Resource, duration
+from testdeck.screens.pickers import ScopePicker, SortPicker
+from testdeck.screens.view import Row, ViewState, build_view, compile_filter, format_rows  # noqa: F401
 from testdeck.session import ProfileSession
 from testdeck.widgets.dialogs import ConfirmScreen, TextScreen
 from testdeck.widgets.form import FormScreen
+from testdeck.widgets.keybar import KeyBar
 from testdeck.widgets.statusbar import StatusBar
 from testdeck.widgets.table import TableData, VirtualTable
 
 MAX_BACKOFF = 60.0
 BIG_TABLE = 5_000  # rows from which the GC is told to leave the data alone
-
-
-@dataclass
-class Row:
-    key: str
-    cells: tuple[str, ...]
-    record: Record
-
+NARROW = 100  # below this width the title drops the prev/next hint so the scope always shows
 
 _gc_depth = 0
 
@@ -69,82 +64,46 @@ def gc_paused(rows: Callable[[], int]):
             gc.enable()
 
 
-def format_rows(resource: Resource, records: list[Record]) -> list[Row]:
-    cols = resource.columns
-    return [Row(resource.row_key(r), tuple(c.cell(r) for c in cols), r) for r in records]
-
-
-def compile_filter(text: str) -> Any:
-    """None for no filter; a callable on a joined row; ValueError on a bad /regex/."""
-    text = text.strip()
-    if not text:
-        return None
-    if text.startswith("/"):  # /regex/ (the closing slash is optional while typing)
-        pattern = text[1:-1] if len(text) >= 2 and text.endswith("/") else text[1:]
-        if not pattern:
-            return None
-        try:
-            rx = re.compile(pattern, re.I)
-        except re.error as exc:
-            raise ValueError(f"bad regex: {exc}") from None
-        return rx.search
-    needle = text.lower()
-    return lambda hay: needle in hay.lower()
-
-
-def _sort_key(value: Any) -> tuple:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return (0, value, "")
-    return (1, 0, plain(value).lower())
-
-
-def build_view(resource: Resource, rows: list[Row], match: Any, sort_col: int | None,
-               reverse: bool) -> TableData:
-    """Filter, sort and measure: pure, runs in a thread."""
-    if match is not None:
-        rows = [r for r in rows if match("\t".join(r.cells))]
-    if sort_col is not None:
-        key = resource.columns[sort_col].key
-        rows = sorted(rows, key=lambda r: _sort_key(r.record.get(key)), reverse=reverse)
-    headings = [c.heading for c in resource.columns]
-    return TableData.build(headings, [(r.key, r.cells) for r in rows], [c.width for c in resource.columns])
-
-
 def as_text(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, Record):
-        value = value.raw
-    return json.dumps(value, indent=2, sort_keys=False, default=str)
+    from testdeck.screens.view import detail_text
+
+    return detail_text(value)
 
 
-class ScopePicker(Screen[str | None]):
-    """Pick the container a scoped resource lives in (a project, say)."""
+class FilterInput(Input):
+    """The filter box, safe for fast typists.
 
-    BINDINGS = [Binding("escape,q", "cancel", "back")]
+    A terminal delivers `/dis⏎ esc s` as one burst: the keys after enter are already queued to
+    this input before its Submitted message is handled, so they used to be typed into the
+    closed box or lost. Enter and esc are handled here, at once; keys that arrive once the box
+    is closed go back to the app, which sends them to the table."""
 
-    def __init__(self, title: str, options: list[tuple[str, str]]):
-        super().__init__()
-        self.title_text = title
-        self.options = options
+    closed = True
 
-    def compose(self) -> ComposeResult:
-        yield Label(Text(self.title_text), classes="screen-title")
-        yield OptionList(*[Option(Text(f"{label}  ({oid})"), id=oid) for oid, label in self.options])
-        yield Footer()
-
-    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        self.dismiss(event.option.id)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
+    async def _on_key(self, event: events.Key) -> None:
+        if self.closed:
+            event.stop()
+            event.prevent_default()
+            self.app.post_message(events.Key(event.key, event.character))
+            return
+        if event.key in ("enter", "escape"):
+            event.stop()
+            event.prevent_default()
+            self.closed = True
+            screen = self.screen
+            if event.key == "enter":
+                screen.close_filter()
+            else:
+                screen.action_back()
+            return
+        await super()._on_key(event)
 
 
 # keys the generic screen, the table and the app answer to; resource actions must not shadow them
 RESERVED_KEYS = {"slash", "enter", "d", "r", "p", "s", "S", "l", "P", "left_square_bracket", "right_square_bracket",
                  "escape", "question_mark", "up", "down", "k", "j", "g", "G", "home", "end", "pageup", "pagedown",
-                 "left", "right", "h",
-                 "q", "colon", "ctrl+p", "ctrl+t", "1", "2", "3", "4", "5"}
+                 "left", "right", "h", "space", "ctrl+space", "asterisk", "y", "Y", "ctrl+s", "minus",
+                 "q", "colon", "ctrl+p", "ctrl+c", "ctrl+t", "1", "2", "3", "4", "5"}
 
 
 class ResourceScreen(Screen):
@@ -159,80 +118,149 @@ class ResourceScreen(Screen):
     ResourceScreen #message.-info { display: block; color: $text-muted; }
     """
     BINDINGS = [
-        Binding("slash", "filter", "filter"),
-        Binding("enter,d", "detail", "details", show=False),
-        Binding("r", "refresh", "refresh", show=False),
-        Binding("p", "pause", "pause", show=False),
-        Binding("s", "sort", "sort", show=False),
-        Binding("S", "sort_reverse", "reverse", show=False),
-        Binding("l", "log", "log"),
-        Binding("P", "pick_scope", "scope"),
-        Binding("left_square_bracket", "switch(-1)", "prev", show=False),
-        Binding("right_square_bracket", "switch(1)", "next", show=False),
-        Binding("escape", "back", "back", show=False),
-        Binding("question_mark", "help", "help"),
+        Binding("slash", "filter", "filter", id="resource.filter"),
+        Binding("enter", "drill", "open", show=False, id="resource.open"),
+        Binding("d", "detail", "details", show=False, id="resource.details"),
+        Binding("r", "refresh", "refresh", show=False, id="resource.refresh"),
+        Binding("p", "pause", "pause", show=False, id="resource.pause"),
+        Binding("s", "sort", "sort", show=False, id="resource.sort"),
+        Binding("S", "sort_reverse", "reverse sort", show=False, id="resource.reverse"),
+        Binding("space", "mark", "mark", show=False, id="resource.mark"),
+        Binding("ctrl+space,asterisk", "mark_all", "mark all shown", show=False, id="resource.mark_all"),
+        Binding("y", "copy_key", "copy key", show=False, id="resource.copy_key"),
+        Binding("Y", "copy_record", "copy record", show=False, id="resource.copy_record"),
+        Binding("ctrl+s", "save", "save table", show=False, id="resource.save"),
+        Binding("l", "log", "log", id="resource.log"),
+        Binding("P", "pick_scope", "scope", id="resource.scope"),
+        Binding("left_square_bracket", "switch(-1)", "prev", show=False, id="resource.prev"),
+        Binding("right_square_bracket", "switch(1)", "next", show=False, id="resource.next"),
+        Binding("escape,minus", "back", "back", show=False, id="resource.back"),
+        Binding("question_mark", "help", "help", id="resource.help"),
     ]
 
     def __init__(self, session: ProfileSession, resource: Resource, scope: str | None = None):
         super().__init__()
         self.session = session
         self.resource = resource
-        self.scope = scope or session.views.get(f"scope:{resource.name}") or self._default_scope()
+        self.state: ViewState = session.views.setdefault(f"view:{resource.name}", ViewState())
+        if scope:
+            self.set_sticky_scope(scope)
+        self.scope = self.sticky_scope()
         self.rows: list[Row] = []
         self.records: dict[str, Record] = {}
-        self.filter_text = ""
-        self.sort_col: int | None = None
-        self.sort_reverse = False
         self.paused = False
         self.last_ok: float | None = None
         self.error: ApiError | None = None
         self.retry_in: float | None = None
+        self.next_at: float | None = None  # clock time of the next refresh or retry
+        self.busy: str | None = None  # a running action, shown with a spinner
         self.loaded = asyncio.Event()  # set after each completed refresh attempt (tests wait on it)
         self._wake = asyncio.Event()
         self._select: str | None = None  # a row key to put the cursor on once a refresh brings it
         self.header = resource.header() if resource.header is not None else None
         for action in resource.actions:
             self._bindings.bind(action.key, f"act('{action.label}')", action.label)
+        for query in resource.queries:
+            self._bindings.bind(query.key, f"query('{query.key}')", query.label)
 
-    def _default_scope(self) -> str | None:
+    # --- the view state (kept per resource) ------------------------------------------
+    @property
+    def filter_text(self) -> str:
+        return self.state.filter
+
+    @filter_text.setter
+    def filter_text(self, value: str) -> None:
+        self.state.filter = value
+
+    @property
+    def sort_col(self) -> int | None:
+        return self.state.sort_col
+
+    @sort_col.setter
+    def sort_col(self, value: int | None) -> None:
+        self.state.sort_col = value
+
+    @property
+    def sort_reverse(self) -> bool:
+        return self.state.sort_reverse
+
+    @sort_reverse.setter
+    def sort_reverse(self, value: bool) -> None:
+        self.state.sort_reverse = value
+
+    @property
+    def marks(self) -> set[str]:
+        return self.state.marks
+
+    def sticky_scope(self) -> str | None:
+        """The scope chosen last for any resource of this profile with the same scope name."""
         if self.resource.scope is None:
             return None
-        return self.resource.scope.default_for(self.session.profile.fields)
+        scope = self.resource.scope
+        return self.session.views.get(f"scope:{scope.name}") or scope.default_for(self.session.profile.fields)
+
+    def set_sticky_scope(self, scope_id: str, label: str | None = None) -> None:
+        if self.resource.scope is None:
+            return
+        self.session.views[f"scope:{self.resource.scope.name}"] = scope_id
+        self.session.views[f"scope:{self.resource.name}"] = scope_id  # (read by older tests and screens)
+        if label:
+            self.session.views[f"scope-label:{scope_id}"] = label
+
+    @property
+    def query_value(self) -> str | None:
+        query = next((q for q in self.resource.queries if q.key == self.state.query), None)
+        return query.value if query else None
 
     # --- layout ---------------------------------------------------------------
     def compose(self) -> ComposeResult:
         with Horizontal(id="titlebar"):
             yield Label(self._title(), id="title")
             yield Label(self._tabs(), id="tabs", shrink=True)
-        yield Input(placeholder="filter: text, or /regex/  (enter keep, esc clear)", id="filter")
+        yield FilterInput(placeholder="filter: text, !text, /regex/, column:value  (enter keep, esc clear)",
+                          id="filter")
         if self.header is not None:
             yield self.header
-        yield VirtualTable([c.heading for c in self.resource.columns], empty_text="loading…")
+        table = VirtualTable([c.heading for c in self.resource.columns], empty_text=self._empty_text())
+        table.marked = self.state.marks
+        yield table
         yield Static("", id="message")
         yield StatusBar()
-        yield Footer()
+        yield KeyBar()
+
+    def _empty_text(self) -> str:
+        if self.resource.scope is not None and not self.scope:
+            return f"no {self.resource.scope.name} chosen: press P"
+        return "loading…"
 
     def _title(self) -> Text:
-        title = Text()
-        title.append(f"{self.session.service.title}", style="bold")
-        title.append(f" · {self.session.profile.name} · ")
-        title.append(self.resource.title, style="bold")
+        """Most important first, so a cut at 80 columns loses the least: what, where, then who."""
+        title = Text(no_wrap=True, overflow="ellipsis")
+        title.append(self.resource.title.lower(), style="bold")
         if self.resource.scope is not None:
-            # the name chosen in the picker; otherwise the id, shortened to fit 80 columns
             scope = self.session.views.get(f"scope-label:{self.scope}") or self.scope or "(none)"
-            title.append(f" · {self.resource.scope.name} {scope[:8] + '…' if len(scope) > 12 else scope}")
+            title.append(f" · {self.resource.scope.name} ")
+            title.append(scope if len(scope) <= 24 else scope[:23] + "…", style="bold")
+        query = next((q for q in self.resource.queries if q.key == self.state.query), None)
+        if query is not None:
+            title.append(f" · {query.label}", style="bold")
         if self.filter_text:
             title.append(f" · filter {self.filter_text}")
+        title.append(f" · {self.session.service.title} · {self.session.profile.name}")
         return title
 
     def _tabs(self) -> Text:
         """Only the neighbours `[` and `]` lead to: eight names would not fit 80 columns."""
         resources = self.session.service.resources
-        if len(resources) < 2:
+        if len(resources) < 2 or self.resource not in resources:
             return Text("")
         i = resources.index(self.resource)
         prev, nxt = resources[i - 1].name, resources[(i + 1) % len(resources)].name
-        return Text(f"[ {prev}  ] {nxt}", style="dim", no_wrap=True, overflow="ellipsis")  # reads as: key [ -> prev, key ] -> next
+        return Text(f"[ {prev} · {nxt} ]", style="dim", no_wrap=True, overflow="ellipsis")
+
+    def on_resize(self, event: events.Resize) -> None:
+        for tabs in self.query("#tabs"):  # (not there yet on the first resize)
+            tabs.display = event.size.width >= NARROW
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # keys a resource cannot use are hidden from the footer, not just inert
@@ -242,45 +270,81 @@ class ResourceScreen(Screen):
             return self.resource.scope is not None
         if action == "switch":
             return len(self.session.service.resources) > 1
+        if action == "act" and self.session.read_only:
+            # read-only: mutating keys leave the footer; on_key still says why they do nothing
+            found = self.resource.action(str(parameters[0])) if parameters else None
+            return not (found is not None and found.mutates)
         return True
+
+    def on_key(self, event: events.Key) -> None:
+        if not self.session.read_only:
+            return
+        for action in self.resource.actions:
+            if action.mutates and event.key == action.key:
+                event.stop()
+                self.notify(f"{action.label}: refused, testdeck runs read-only", severity="error", markup=False)
 
     @property
     def table(self) -> VirtualTable:
         return self.query_one(VirtualTable)
 
     def on_mount(self) -> None:
+        self._paint_profile()
         self.table.focus()
         self.set_interval(1.0, self._update_status)
+        self.set_interval(0.2, self._spin)
         self._update_status()
         if self.resource.scope is not None and not self.scope:
             self.action_pick_scope()
         self._poll()
 
+    def _paint_profile(self) -> None:
+        from testdeck.screens.home import paint_profile
+
+        paint_profile(self, self.session)
+
+    def on_screen_resume(self) -> None:
+        self.table.marked = self.state.marks
+
     # --- refresh loop -----------------------------------------------------------
     def ctx(self, record: Record | None = None) -> Ctx:
         key = self.resource.row_key(record) if record is not None else None
-        return Ctx(self.session.client, scope=self.scope, row=record, key=key)
+        return Ctx(self.session.client, scope=self.scope, row=record, key=key, query=self.query_value)
+
+    def _scoped(self) -> bool:
+        return self.resource.scope is None or bool(self.scope)
 
     @work(exit_on_error=False, group="poll")
     async def _poll(self) -> None:
-        delay = self.session.interval
+        interval = self.session.interval
+        delay = interval
+        manual = False
         while True:
             self._wake.clear()  # before the refresh: an `r` pressed during it is not lost
-            if not self.paused and (self.resource.scope is None or self.scope):
+            # a manual refresh (r) runs while paused, and a failed one does not lengthen the back-off
+            if (manual or not self.paused) and self._scoped():
                 ok = await self.refresh_now()
-                delay = self.session.interval if ok else min(MAX_BACKOFF, max(delay * 2, self.session.interval))
+                if ok:
+                    delay = interval
+                elif not manual:
+                    delay = min(MAX_BACKOFF, max(delay * 2, interval))
                 self.retry_in = None if ok else delay
+                if not ok:
+                    self._show_message()
+            self.next_at = clock.now() + delay
+            self._update_status()
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=delay)
+                manual = True
             except TimeoutError:
-                pass
+                manual = False
 
     async def refresh_now(self) -> bool:
         """One refresh: fetch, prepare off-loop, swap in. False (and stale) on failure."""
         with gc_paused(lambda: len(self.rows)):
             try:
                 records = await self.resource.list(self.ctx())
-                rows = await asyncio.to_thread(format_rows, self.resource, list(records))
+                rows = await asyncio.to_thread(format_rows, self.resource, list(records), True)
             except ApiError as exc:
                 self._mark_stale(exc)
                 return False
@@ -290,14 +354,22 @@ class ResourceScreen(Screen):
                 return False
             finally:
                 self.loaded.set()
+            first = self.last_ok is None
+            old = {r.key: r.cells for r in self.rows} if not first and len(self.rows) < BIG_TABLE else {}
             self.rows = rows
             self.records = {r.key: r.record for r in rows}
+            # rows whose cells changed since the last refresh stay highlighted until the next one
+            self.table.changed = {r.key for r in rows if r.key in old and old[r.key] != r.cells}
+            gone = self.marks - self.records.keys()
+            self.marks.difference_update(gone)  # marks follow keys; a deleted row takes its mark
             self.error = None
+            self.table.stale = False
             self.last_ok = clock.now()
             filtered = await self._apply_view()
         if self.header is not None:
             self.header.show_records([r.record for r in rows], self.ctx())
-        self.table.stale = False
+        if first and self.state.cursor:
+            self.table.move_to_key(self.state.cursor)
         await self._refresh_service_status()
         self.table.empty_text = "no rows match the filter" if self.filter_text else "no rows"
         if filtered:
@@ -327,7 +399,7 @@ class ResourceScreen(Screen):
     async def _apply_view(self) -> bool:
         """Filter, sort and swap the rows in; False (rows unchanged) on a bad filter."""
         try:
-            match = compile_filter(self.filter_text)
+            match = compile_filter(self.filter_text, self.resource)
         except ValueError as exc:
             self._info(f"filter: {exc}")
             return False
@@ -349,7 +421,8 @@ class ResourceScreen(Screen):
             age = f"showing data from {duration(clock.now() - self.last_ok)} ago"
         else:
             age = "no data yet"
-        retry = f" · retrying in {self.retry_in:g}s" if self.retry_in else ""
+        left = self._countdown()
+        retry = f" · retrying in {left}s" if self.retry_in and left is not None else ""
         msg.update(Text(f"STALE · {age}{retry} · {self.error.one_line()}"))
         msg.add_class("-stale")
 
@@ -358,6 +431,15 @@ class ResourceScreen(Screen):
         msg.remove_class("-stale")
         msg.update(Text(text))
         msg.add_class("-info")
+
+    def _countdown(self) -> int | None:
+        if self.next_at is None:
+            return None
+        return max(0, round(self.next_at - clock.now()))
+
+    def _spin(self) -> None:
+        if self.busy:
+            self._update_status()
 
     def _update_status(self) -> None:
         if not self.is_mounted:
@@ -368,7 +450,9 @@ class ResourceScreen(Screen):
         self.query_one(StatusBar).show(
             profile=self.session.profile.name, ok=health, age=age, interval=self.session.interval,
             paused=self.paused, read_only=self.session.read_only,
-            rows=f"{shown}/{total} rows" if shown != total else f"{total} rows", extra=self.session.status_extra)
+            rows=f"{shown}/{total} rows" if shown != total else f"{total} rows", extra=self.session.status_extra,
+            next_in=self._countdown(), retrying=self.retry_in is not None, marks=len(self.marks), busy=self.busy,
+            environment=self.session.profile.fields.get("environment"))
         if self.error is not None:
             self._show_message()
 
@@ -384,10 +468,11 @@ class ResourceScreen(Screen):
             self._wake.set()
 
     def action_filter(self) -> None:
-        box = self.query_one("#filter", Input)
+        box = self.query_one("#filter", FilterInput)
         box.add_class("-active")
         box.value = self.filter_text
-        box.focus()
+        box.closed = False
+        self.set_focus(box)
 
     async def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "filter":
@@ -403,25 +488,42 @@ class ResourceScreen(Screen):
             self._show_message()
         self._update_status()
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        if event.input.id == "filter":
-            event.input.remove_class("-active")
-            self.table.focus()
+    def close_filter(self) -> None:
+        """enter in the filter box: keep the filter, back to the table now (not after the next idle)."""
+        box = self.query_one("#filter", FilterInput)
+        box.closed = True
+        box.remove_class("-active")
+        self.set_focus(self.table)
 
     def action_back(self) -> None:
-        box = self.query_one("#filter", Input)
+        """esc: close the filter, then clear it, then clear marks, then go back in the history."""
+        box = self.query_one("#filter", FilterInput)
         if box.has_class("-active") or self.filter_text:
+            box.closed = True
             box.remove_class("-active")
-            box.value = ""  # clearing the filter is the first escape
-            self.table.focus()
+            if box.value:
+                box.value = ""  # clearing the filter is the first escape
+            else:
+                self.filter_text = ""
+                self._refilter()
+            self.query_one("#title", Label).update(self._title())
+            self.set_focus(self.table)
             return
-        if len(self.app.screen_stack) > 2:
-            self.app.pop_screen()
+        if self.marks:
+            self.marks.clear()
+            self.table.refresh()
+            self._update_status()
+            return
+        self.app.go_back()
 
     def action_sort(self) -> None:
-        n = len(self.resource.columns)
-        self.sort_col = 0 if self.sort_col is None else (self.sort_col + 1 if self.sort_col + 1 < n else None)
-        self._refilter()
+        # pushed here, not from a worker: a digit typed right after `s` must reach the picker
+        self.app.push_screen(SortPicker(self.resource, self.sort_col, self.sort_reverse), self._sorted)
+
+    def _sorted(self, chosen: tuple[int | None, bool] | None) -> None:
+        if chosen is not None:
+            self.sort_col, self.sort_reverse = chosen
+            self._refilter()
 
     def action_sort_reverse(self) -> None:
         if self.sort_col is None:
@@ -429,14 +531,84 @@ class ResourceScreen(Screen):
         self.sort_reverse = not self.sort_reverse
         self._refilter()
 
+    def action_mark(self) -> None:
+        key = self.table.cursor_key
+        if key is None:
+            return
+        self.marks.symmetric_difference_update({key})
+        self.table.action_cursor(1)  # the next row is the likely next mark (k9s, mutt)
+        self.table.refresh()
+        self._update_status()
+
+    def action_mark_all(self) -> None:
+        """Mark every row the filter shows; if they all are, unmark them."""
+        shown = set(self.table.data.keys)
+        if shown and shown <= self.marks:
+            self.marks.difference_update(shown)
+        else:
+            self.marks.update(shown)
+        self.table.refresh()
+        self._update_status()
+
+    def on_virtual_table_highlighted(self, event: VirtualTable.Highlighted) -> None:
+        if event.key is not None:
+            self.state.cursor = event.key
+
     def action_switch(self, step: int) -> None:
         resources = self.session.service.resources
-        i = resources.index(self.resource)
+        i = resources.index(self.resource) if self.resource in resources else -1
         self.app.open_resource(self.session, resources[(i + step) % len(resources)])
+
+    def action_query(self, key: str) -> None:
+        """A server-side view (failed jobs, history): the same key again returns to the default."""
+        self.state.query = None if self.state.query == key else key
+        self.query_one("#title", Label).update(self._title())
+        self.rows, self.records, self.last_ok = [], {}, None
+        self.table.set_data(TableData([c.heading for c in self.resource.columns]))
+        self.table.empty_text = "loading…"
+        self._wake.set()
 
     def selected(self) -> Record | None:
         key = self.table.cursor_key
         return self.records.get(key) if key is not None else None
+
+    def action_drill(self) -> None:
+        """enter: into what the row contains where declared (its log, a resource scoped to it), else details."""
+        record = self.selected()
+        drill = self.resource.drill
+        if record is None:
+            return
+        if drill == "log" and self.resource.log is not None:
+            self.action_log()
+            return
+        target = self.session.service.resource(drill) if drill else None
+        if target is None:
+            self.action_detail()
+            return
+        if target.scope is not None:
+            self.session.views[f"scope:{target.scope.name}"] = self.resource.row_key(record)
+            self.session.views[f"scope-label:{self.resource.row_key(record)}"] = self.resource.row_label(record)
+        self.app.open_resource(self.session, target)
+
+    def action_copy_key(self) -> None:
+        from testdeck.screens.export import copy
+
+        key = self.table.cursor_key
+        if key is not None:
+            copy(self, key, f"key {key}")
+
+    def action_copy_record(self) -> None:
+        from testdeck.screens.export import copy
+
+        record = self.selected()
+        if record is not None:
+            copy(self, json.dumps(record.raw, ensure_ascii=False, default=str, indent=2),
+                 f"{self._noun()} {self.resource.row_label(record)!r} as JSON")
+
+    def action_save(self) -> None:
+        from testdeck.screens.export import save_table
+
+        save_table(self)
 
     @work(exit_on_error=False, group="ui")
     async def action_pick_scope(self) -> None:
@@ -452,12 +624,11 @@ class ResourceScreen(Screen):
         if not options:
             self._info(f"no {scope.name} to choose from: create one first")
             return
-        chosen = await self.app.push_screen_wait(ScopePicker(f"Choose a {scope.name} for {self.resource.title}",
+        chosen = await self.app.push_screen_wait(ScopePicker(f"choose a {scope.name} for {self.resource.title.lower()}",
                                                              options))
         if chosen:
             self.scope = chosen
-            self.session.views[f"scope:{self.resource.name}"] = chosen
-            self.session.views[f"scope-label:{chosen}"] = dict(options).get(chosen, "")
+            self.set_sticky_scope(chosen, dict(options).get(chosen, ""))
             if scope.remember is not None:
                 try:
                     scope.remember(self.app.config, self.session.profile, chosen)
@@ -465,6 +636,7 @@ class ResourceScreen(Screen):
                     self.notify(f"could not save the choice: {exc}", severity="warning", markup=False)
             self.query_one("#title", Label).update(self._title())
             self.rows, self.records, self.last_ok = [], {}, None
+            self.marks.clear()
             self.table.set_data(TableData([c.heading for c in self.resource.columns]))
             self.table.empty_text = "loading…"
             self._wake.set()
@@ -481,35 +653,45 @@ class ResourceScreen(Screen):
                 detail = await self.resource.detail(ctx)
             except ApiError as exc:
                 self.notify(exc.message, title="details failed; showing the row", severity="warning", markup=False)
-        await self.app.push_screen(TextScreen(f"{self.resource.title[:-1] if self.resource.title.endswith('s') else self.resource.title} {ctx.key}", as_text(detail)))
+        await self.app.push_screen(TextScreen(f"{self._noun()} {self.resource.row_label(record)} · {ctx.key}",
+                                              as_text(detail)))
 
     def action_log(self) -> None:
         record = self.selected()
         if self.resource.log is None or record is None:
-            self.notify(f"{self.resource.title} have no log", timeout=2)
+            self.notify(f"{self.resource.title.lower()} have no log", timeout=2)
             return
         from testdeck.screens.log import LogScreen
 
         ctx = self.ctx(record)
-        self.app.push_screen(LogScreen(f"{self.resource.name} {ctx.key}", self.resource.log(ctx),
-                                       line_cap=self.app.config.log_line_cap))
+        self.app.push_screen(LogScreen(f"log · {self._noun()} {self.resource.row_label(record)}",
+                                       self.resource.log(ctx), line_cap=self.app.config.log_line_cap))
 
     def action_help(self) -> None:
-        from testdeck.screens.help import help_text
+        from testdeck.screens.help import HelpScreen
 
-        self.app.push_screen(TextScreen(f"Keys · {self.resource.title}", help_text(self)))
+        self.app.push_screen(HelpScreen(f"keys · {self.resource.title.lower()}", self))
 
     # --- resource actions ---------------------------------------------------------
     def action_act(self, label: str) -> None:
         action = self.resource.action(label)
         if action is None:
             return
+        if not self._scoped():
+            self.notify(f"{label}: no {self.resource.scope.name} chosen: press P first", severity="warning",
+                        markup=False)
+            return
+        if action.mutates and self.session.read_only:
+            self.notify(f"{label}: refused, testdeck runs read-only", severity="error", markup=False)
+            return
+        if action.bulk and self.marks:
+            from testdeck.screens.bulk import run_bulk
+
+            run_bulk(self, action)
+            return
         record = self.selected()
         if action.row and record is None:
             self.notify(f"{label}: select a row first", severity="warning", timeout=2)
-            return
-        if action.mutates and self.session.read_only:
-            self.notify(f"{label}: refused, testdeck runs read-only (--read-only)", severity="error", markup=False)
             return
         self._run_action(action, self.ctx(record if action.row else None))
 
@@ -540,36 +722,60 @@ class ResourceScreen(Screen):
                 return
         else:
             if action.confirm:
-                what = f"{action.label} {self._noun()} {ctx.key}?" if ctx.key else f"{action.label}?"
-                if not await self.app.push_screen_wait(ConfirmScreen(what.capitalize(), action.label.capitalize())):
+                if not await self.app.push_screen_wait(ConfirmScreen(self.confirm_question(action, [ctx.row]),
+                                                                     action.label)):
                     return
+            self.busy = f"{action.label} {self._named(ctx)}".strip()
             try:
                 result = await action.call(ctx)
             except ApiError as exc:
-                self.notify(exc.message, title=f"{action.label} failed", severity="error", markup=False,
-                            timeout=8)
+                self.notify(exc.message, title=f"{action.label} {self._named(ctx)} failed".replace("  ", " "),
+                            severity="error", markup=False, timeout=8)
                 return
+            finally:
+                self.busy = None
+                self._update_status()
         await self._after(action, ctx, result)
 
     def _noun(self) -> str:
         title = self.resource.title.lower()
         return title[:-1] if title.endswith("s") else title
 
+    def _named(self, ctx: Ctx) -> str:
+        """How a toast names the record: the noun and its label ("alert 'Disk full'")."""
+        if ctx.row is not None:
+            return f"{self._noun()} {self.resource.row_label(ctx.row)!r}"
+        named = ctx.values.get(self.resource.label) if self.resource.label else None
+        return f"{self._noun()} {named!r}" if named else self._noun()
+
+    def confirm_question(self, action: Action, rows: list[Record | None]) -> str:
+        """Names (Resource.label) and ids of what the action touches, and on which profile."""
+        where = f"on profile {self.session.profile.name}"
+        env = self.session.profile.fields.get("environment")
+        if env:
+            where += f" ({str(env).upper()})"
+        names = [f"{self.resource.row_label(r)!r} ({self.resource.row_key(r)})"
+                 if self.resource.row_label(r) != self.resource.row_key(r) else repr(self.resource.row_key(r))
+                 for r in rows if r is not None]
+        if len(names) == 1:
+            return f"{action.label} {self._noun()} {names[0]} {where}?"
+        shown = "\n".join(f"  {n}" for n in names[:12])
+        more = f"\n  … and {len(names) - 12} more" if len(names) > 12 else ""
+        return f"{action.label} these {len(names)} {self.resource.title.lower()} {where}?\n{shown}{more}"
+
     async def _after(self, action: Action, ctx: Ctx, result: Any) -> None:
         if action.select is not None:
             self._select = action.select(result)
         if action.mutates:
-            self.notify(f"{action.label}: done", timeout=2)
+            self.notify(f"{action.label} {self._named(ctx)}: done", timeout=3, markup=False)
             self.session.status_at = 0.0  # a mutation may change the quota: ask again
             self._wake.set()
         if action.show is not None:
-            await self.app.push_screen(TextScreen(f"{action.label} · {ctx.key or ''}".strip(" ·"),
-                                                  action.show(result)))
+            await self.app.push_screen(TextScreen(f"{action.label} · {self._named(ctx)}", action.show(result)))
         elif action.follow is not None:
             from testdeck.screens.log import LogScreen
 
-            await self.app.push_screen(LogScreen(f"{action.label} {ctx.key or ''}", action.follow(ctx, result),
+            await self.app.push_screen(LogScreen(f"{action.label} · {self._named(ctx)}", action.follow(ctx, result),
                                                  line_cap=self.app.config.log_line_cap))
         elif action.screen is not None:
             await self.app.push_screen(action.screen(ctx, result))
-

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as _dt
-import os
 import re
 from bisect import bisect_left, bisect_right
 from pathlib import Path
@@ -41,6 +40,7 @@ from textual.widgets import Input, Static
 
 from testdeck.errors import ApiError
 from testdeck.resources import LogFeed
+from testdeck.widgets.files import readable, save_dir, write_new
 
 FLUSH_INTERVAL = 0.05  # seconds between batched flushes into the view
 FLUSH_CHUNK = 25_000  # most lines moved into the view per flush (bounds one stall)
@@ -350,7 +350,7 @@ class _LogView(ScrollView, can_focus=True):
 class _PromptInput(Input):
     """An Input that escape closes (instead of popping the screen)."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel", show=False)]
+    BINDINGS = [Binding("escape", "cancel", "cancel", show=False)]
 
     class Cancelled(Message):
         def __init__(self, input: "_PromptInput") -> None:
@@ -365,14 +365,14 @@ class LogTail(Widget, can_focus=False):
     """Follow a growing plain-text log: batched, capped, searchable, savable."""
 
     BINDINGS = [
-        Binding("f", "toggle_follow", "Follow"),
-        Binding("w", "toggle_wrap", "Wrap"),
-        Binding("slash", "search", "Search"),
-        Binding("n", "next_match", "Next", show=False),
-        Binding("N", "prev_match", "Prev", show=False),
-        Binding("s", "save", "Save"),
-        Binding("G", "end", "End", show=False),
-        Binding("g", "home", "Home", show=False),
+        Binding("f", "toggle_follow", "follow"),
+        Binding("w", "toggle_wrap", "wrap"),
+        Binding("slash", "search", "search"),
+        Binding("n", "next_match", "next match", show=False),
+        Binding("N", "prev_match", "previous match", show=False),
+        Binding("s", "save", "save"),
+        Binding("G", "end", "end", show=False),
+        Binding("g", "home", "top", show=False),
     ]
 
     DEFAULT_CSS = """
@@ -629,7 +629,7 @@ class LogTail(Widget, can_focus=False):
 
     def default_save_path(self) -> Path:
         stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-        return Path(".") / f"testdeck-{_safe_filename(self.title)}-{stamp}.log"
+        return save_dir() / f"testdeck-{_safe_filename(self.title)}-{stamp}.log"
 
     def action_save(self) -> None:
         self._open("logtail-save", str(self.default_save_path()))
@@ -664,15 +664,11 @@ class LogTail(Widget, can_focus=False):
     @work(thread=True, group="logtail-save", exit_on_error=False)
     def _save_worker(self, path: Path, lines: list[str]) -> None:
         try:
-            with open(path, "x", encoding="utf-8", newline="\n") as fh:
-                if lines:
-                    fh.write("\n".join(lines))
-                    fh.write("\n")
+            resolved = write_new(path, "\n".join(lines) + "\n" if lines else "")
         except OSError as exc:
-            self.app.call_from_thread(self.notify, f"could not save log: {exc}", severity="error",
+            self.app.call_from_thread(self.notify, f"log not saved: {readable(exc)}", severity="error",
                                       markup=False)
             return
-        resolved = Path(os.path.abspath(path))
         self.app.call_from_thread(self._saved, resolved, len(lines))
 
     def _saved(self, path: Path, count: int) -> None:

@@ -1,22 +1,38 @@
-"""The status bar: profile, health, last refresh age, refresh state, read-only badge."""
+"""The status bar: profile, health, last refresh age, countdown, marks, running action, read-only badge."""
 
 from __future__ import annotations
+
+import time
 
 from rich.text import Text
 from textual.widgets import Static
 
 from testdeck.resources import duration
 
+SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+
+
+def spinner() -> str:
+    return SPINNER[int(time.monotonic() * 8) % len(SPINNER)]
+
 
 class StatusBar(Static):
     DEFAULT_CSS = """
     StatusBar { height: 1; background: $panel; color: $text; padding: 0 1; }
+    StatusBar.-prod { background: $error; color: $text; }
     """
 
     def show(self, *, profile: str, ok: bool | None, age: float | None, interval: float, paused: bool,
-             read_only: bool, rows: str = "", extra: str = "") -> None:
+             read_only: bool, rows: str = "", extra: str = "", next_in: int | None = None,
+             retrying: bool = False, marks: int = 0, busy: str | None = None,
+             environment: str | None = None) -> None:
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append(profile, style="bold")
+        if environment:
+            text.append(f" [{str(environment).upper()}]", style="bold")
+        if read_only:  # early in the line: at 80 columns the end may be cut
+            text.append(" ")
+            text.append(" READ-ONLY ", style="bold reverse")
         text.append("  ")
         if ok is None:
             text.append("○ connecting", style="dim")
@@ -26,12 +42,18 @@ class StatusBar(Static):
             text.append("✖ error", style="bold red")
         if age is not None:
             text.append(f"  {duration(age)} ago")
-        text.append("  paused" if paused else f"  every {interval:g}s", style="yellow" if paused else "dim")
+        if paused:
+            text.append("  paused", style="yellow")
+        elif next_in is not None:
+            text.append(f"  {'retry' if retrying else 'next'} {next_in}s", style="bold" if retrying else "dim")
+        else:
+            text.append(f"  every {interval:g}s", style="dim")
+        if marks:
+            text.append(f"  {marks} marked", style="bold")
         if rows:
             text.append(f"  {rows}")
+        if busy:
+            text.append(f"  {spinner()} {busy}…", style="bold")
         if extra:
             text.append(f"  {extra}")
-        if read_only:
-            text.append("  ")
-            text.append(" READ-ONLY ", style="bold reverse")
         self.update(text)

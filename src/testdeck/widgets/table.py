@@ -5,6 +5,11 @@ rows that freezes the UI for seconds. Here the screen prepares a TableData
 (formatted cells, widths, key index) off the event loop and swaps it in with
 one assignment; rendering touches only the rows on screen. The cursor follows
 its row key across refreshes, filters and sorts.
+
+Cells carry a status meaning (ok, warning, ...) that is themed through the
+`vtable--<meaning>` component classes; the glyph is part of the cell text so
+NO_COLOR and 16-colour terminals read it too. Marked rows show a bar in the
+left margin; columns of a declared priority hide when the terminal is narrow.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from dataclasses import dataclass, field
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
+from textual import events
 from textual.binding import Binding
 from textual.events import Click
 from textual.geometry import Size
@@ -22,13 +28,26 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from testdeck.resources import MEANINGS
+
 MAX_COL = 48  # a measured column never grows past this; the rest is cut with …
+GAP = 2  # spaces between columns
+MARK = "▌"  # left margin of a marked row
 _CONTROL = {i: " " for i in range(32)} | {127: " "}
 
 
 def clean(text: str) -> str:
     """One display line: control characters (newlines, tabs, ESC) become spaces."""
     return text.translate(_CONTROL) if not text.isprintable() else text
+
+
+def fit(text: str, width: int) -> str:
+    """Exactly `width` cells: padded, or cut with … so a cut value never reads as another value."""
+    if len(text) <= width and (text.isascii() or cell_len(text) <= width):
+        return text + " " * (width - (len(text) if text.isascii() else cell_len(text)))
+    if width <= 1:
+        return "…"[:width]
+    return set_cell_size(text, width - 1) + "…"
 
 
 @dataclass
@@ -38,23 +57,33 @@ class TableData:
     rows: list[tuple[str, ...]] = field(default_factory=list)
     widths: list[int] = field(default_factory=list)
     index: dict[str, int] = field(default_factory=dict)
+    # per row: the meaning of each cell (None: plain), or None for a row without any
+    meanings: list[tuple[str | None, ...] | None] = field(default_factory=list)
+    priorities: list[int] = field(default_factory=list)  # 0 always shown; higher hides first
+    glyphs: dict[str, str] = field(default_factory=dict)  # meaning -> glyph painted before the cell
 
     @classmethod
     def build(cls, headings: Sequence[str], rows: Sequence[tuple[str, tuple[str, ...]]],
-              fixed: Sequence[int | None] = ()) -> TableData:
+              fixed: Sequence[int | None] = (), meanings: Sequence[tuple[str | None, ...] | None] = (),
+              priorities: Sequence[int] = (), glyphs: dict[str, str] | None = None) -> TableData:
         """Measure and index; meant to run in a thread for big tables."""
         keys = [k for k, _ in rows]
         cells = [tuple(clean(c) for c in cs) for _, cs in rows]
+        # columns where some row has a meaning get two more cells: the glyph and a space
+        flagged = {i for m in meanings if m is not None for i, v in enumerate(m) if v is not None}
         widths = []
         for i, heading in enumerate(headings):
+            head = cell_len(heading) + 1  # one cell for the sort arrow, so it always shows
+            glyph = 2 if i in flagged else 0
             want = fixed[i] if i < len(fixed) else None
             if want:
-                widths.append(max(want, 1))
+                widths.append(max(want + glyph, head))
                 continue
-            longest = max((len(r[i]) for r in cells), default=0)
-            # len() is a fast upper bound for ASCII; measure real cells only when it matters
-            widths.append(min(MAX_COL, max(cell_len(heading), longest)))
-        return cls(list(headings), keys, cells, widths, {k: i for i, k in enumerate(keys)})
+            longest = max((len(r[i]) for r in cells), default=0) + glyph
+            # len() is a fast upper bound for ASCII; fit() measures real cells when it matters
+            widths.append(min(MAX_COL, max(head, longest)))
+        return cls(list(headings), keys, cells, widths, {k: i for i, k in enumerate(keys)},
+                   list(meanings) if meanings else [], list(priorities), dict(glyphs or {}))
 
 
 class VirtualTable(ScrollView, can_focus=True):
@@ -65,17 +94,25 @@ class VirtualTable(ScrollView, can_focus=True):
     VirtualTable:focus > .vtable--cursor { background: $accent; color: $text; text-style: bold; }
     VirtualTable > .vtable--stale { color: $text-muted; }
     VirtualTable > .vtable--empty { color: $text-muted; text-style: italic; }
+    VirtualTable > .vtable--marked { background: $secondary 35%; text-style: bold; }
+    VirtualTable > .vtable--changed { background: $warning 20%; text-style: italic; }
+    VirtualTable > .vtable--ok { color: $success; }
+    VirtualTable > .vtable--warning { color: $warning; text-style: bold; }
+    VirtualTable > .vtable--error { color: $error; text-style: bold; }
+    VirtualTable > .vtable--running { color: $accent; }
+    VirtualTable > .vtable--muted { color: $text-muted; }
     """
-    COMPONENT_CLASSES = {"vtable--header", "vtable--cursor", "vtable--stale", "vtable--empty"}
+    COMPONENT_CLASSES = {"vtable--header", "vtable--cursor", "vtable--stale", "vtable--empty", "vtable--marked",
+                         "vtable--changed", *(f"vtable--{m}" for m in MEANINGS)}
     BINDINGS = [
-        Binding("up,k", "cursor(-1)", "up", show=False),
-        Binding("down,j", "cursor(1)", "down", show=False),
-        Binding("pageup", "page(-1)", "page up", show=False),
-        Binding("pagedown", "page(1)", "page down", show=False),
-        Binding("home,g", "jump(0)", "top", show=False),
-        Binding("end,G", "jump(-1)", "bottom", show=False),
-        Binding("left,h", "pan(-8)", "left", show=False),
-        Binding("right", "pan(8)", "right", show=False),
+        Binding("up,k", "cursor(-1)", "up", show=False, id="table.up"),
+        Binding("down,j", "cursor(1)", "down", show=False, id="table.down"),
+        Binding("pageup", "page(-1)", "page up", show=False, id="table.page_up"),
+        Binding("pagedown", "page(1)", "page down", show=False, id="table.page_down"),
+        Binding("home,g", "jump(0)", "top", show=False, id="table.top"),
+        Binding("end,G", "jump(-1)", "bottom", show=False, id="table.bottom"),
+        Binding("left,h", "pan(-8)", "left", show=False, id="table.left"),
+        Binding("right", "pan(8)", "right", show=False, id="table.right"),
     ]
 
     cursor: reactive[int] = reactive(0, always_update=True, repaint=False)
@@ -92,6 +129,9 @@ class VirtualTable(ScrollView, can_focus=True):
         self.empty_text = empty_text
         self.sort_column: int | None = None
         self.sort_reverse = False
+        self.marked: set[str] = set()  # row keys (the screen owns the set)
+        self.changed: set[str] = set()  # row keys whose cells changed at the last refresh
+        self.columns: list[int] = []  # the columns shown at this width
 
     # --- data -----------------------------------------------------------------
     @property
@@ -108,7 +148,7 @@ class VirtualTable(ScrollView, can_focus=True):
         key = self.cursor_key
         old_cursor = self.cursor
         self.data = data
-        self.virtual_size = Size(sum(data.widths) + max(0, len(data.widths) - 1) * 2, len(data.keys) + 1)
+        self._layout()
         if key is not None and key in data.index:
             new = data.index[key]
         else:
@@ -116,6 +156,28 @@ class VirtualTable(ScrollView, can_focus=True):
         self.cursor = new
         self._scroll_cursor_into_view()
         self.refresh()
+
+    def _layout(self) -> None:
+        """Choose the columns that fit: drop the highest priority numbers first (0 never)."""
+        data = self.data
+        shown = list(range(len(data.widths)))
+        room = self.size.width - 2 if self.size.width else 0
+        prios = data.priorities
+        if room > 0 and prios:
+            for prio in sorted({p for p in prios if p > 0}, reverse=True):
+                if self._line_width(shown) <= room:
+                    break
+                shown = [i for i in shown if prios[i] != prio]
+        self.columns = shown
+        # the margins (one cell each side) are part of the line, so the last column can be reached
+        self.virtual_size = Size(self._line_width(shown) + 2, len(data.keys) + 1)
+
+    def _line_width(self, columns: list[int]) -> int:
+        widths = self.data.widths
+        return sum(widths[i] for i in columns) + max(0, len(columns) - 1) * GAP
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._layout()
 
     def move_to_key(self, key: str) -> bool:
         if key in self.data.index:
@@ -167,11 +229,6 @@ class VirtualTable(ScrollView, can_focus=True):
             self.cursor = row
 
     # --- rendering --------------------------------------------------------------
-    def _line(self, cells: Sequence[str]) -> str:
-        widths = self.data.widths
-        parts = [set_cell_size(cell, widths[i]) for i, cell in enumerate(cells) if i < len(widths)]
-        return "  ".join(parts)
-
     def _header_cells(self) -> list[str]:
         out = []
         for i, heading in enumerate(self.data.headings):
@@ -184,26 +241,49 @@ class VirtualTable(ScrollView, can_focus=True):
         scroll_x, scroll_y = self.scroll_offset
         width = self.size.width
         base = self.rich_style
+        widths = self.data.widths
         if y == 0:
             style = base + self.get_component_rich_style("vtable--header")
-            text = self._line(self._header_cells())
-        else:
-            row = scroll_y + y - 1
-            if row >= self.row_count:
-                if row == 0:
-                    style = base + self.get_component_rich_style("vtable--empty")
-                    return Strip([Segment(set_cell_size(" " + self.empty_text, width), style)])
-                return Strip.blank(width, base)
-            style = base
-            if self.stale:
-                style += self.get_component_rich_style("vtable--stale")
-            if row == self.cursor:
-                style += self.get_component_rich_style("vtable--cursor")
-            text = self._line(self.data.rows[row])
-        strip = Strip([Segment(" " + text + " ", style)])
-        return strip.crop_extend(scroll_x, scroll_x + width, style)
+            cells = self._header_cells()
+            text = "  ".join(fit(cells[i], widths[i]) for i in self.columns if i < len(cells))
+            strip = Strip([Segment(" " + text + " ", style)])
+            return strip.crop_extend(scroll_x, scroll_x + width, style)
+        row = scroll_y + y - 1
+        if row >= self.row_count:
+            if row == 0:
+                style = base + self.get_component_rich_style("vtable--empty")
+                return Strip([Segment(fit(" " + self.empty_text, width), style)])
+            return Strip.blank(width, base)
+        key = self.data.keys[row]
+        style = base
+        if self.stale:
+            style += self.get_component_rich_style("vtable--stale")
+        if key in self.changed:
+            style += self.get_component_rich_style("vtable--changed")
+        marked = key in self.marked
+        if marked:
+            style += self.get_component_rich_style("vtable--marked")
+        if row == self.cursor:
+            style += self.get_component_rich_style("vtable--cursor")
+        cells = self.data.rows[row]
+        meanings = self.data.meanings[row] if row < len(self.data.meanings) else None
+        segments = [Segment(MARK if marked else " ", style)]
+        gap = Segment(" " * GAP, style)
+        for n, i in enumerate(self.columns):
+            if i >= len(cells):
+                break
+            if n:
+                segments.append(gap)
+            meaning = meanings[i] if meanings is not None and i < len(meanings) else None
+            cell_style = style
+            text = cells[i]
+            if meaning is not None:
+                text = f"{self.data.glyphs.get(meaning, ' ')} {text}"
+                if not self.stale and not (row == self.cursor and self.has_focus):  # the cursor stays readable
+                    cell_style = style + self.get_component_rich_style(f"vtable--{meaning}")
+            segments.append(Segment(fit(text, widths[i]), cell_style))
+        segments.append(Segment(" ", style))
+        return Strip(segments).crop_extend(scroll_x, scroll_x + width, style)
 
     def get_content_height(self, container, viewport, width: int) -> int:
         return self.row_count + 1
-
-

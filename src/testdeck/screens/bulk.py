@@ -1,0 +1,153 @@
+"""Bulk actions: one confirmation listing the marked rows, progress, then a summary.
+
+Rows run one after the other (servers rate-limit and a refusal should be read
+next to its row); the summary names each row with the server's own words."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Label, Static
+
+from testdeck.errors import ApiError
+from testdeck.records import Record
+from testdeck.resources import Action
+from testdeck.widgets.dialogs import ConfirmScreen
+from testdeck.widgets.statusbar import spinner
+
+if TYPE_CHECKING:
+    from testdeck.screens.resource import ResourceScreen
+
+
+@dataclass
+class Outcome:
+    key: str
+    label: str
+    error: str | None = None  # None: done
+
+
+def bar(done: int, total: int, width: int = 30) -> str:
+    full = round(width * done / total) if total else width
+    return "█" * full + "░" * (width - full) + f" {done}/{total}"
+
+
+class BulkScreen(ModalScreen[list[Outcome]]):
+    DEFAULT_CSS = """
+    BulkScreen { align: center middle; }
+    BulkScreen > Vertical { width: 76; max-width: 98%; height: auto; max-height: 90%;
+                            border: thick $accent; background: $surface; padding: 0 1; }
+    BulkScreen #bulk-progress { height: 2; }
+    BulkScreen VerticalScroll { height: auto; max-height: 16; }
+    BulkScreen .hint { color: $text-muted; }
+    """
+    BINDINGS = [Binding("escape,q,enter", "close", "close", id="bulk.close")]
+
+    def __init__(self, screen: ResourceScreen, action: Action, rows: list[Record]):
+        super().__init__()
+        self.owner = screen
+        self.action = action
+        self.rows = rows
+        self.outcomes: list[Outcome] = []
+        self.current = ""
+        self.finished = False
+        self.stopping = False
+
+    def compose(self) -> ComposeResult:
+        res = self.owner.resource
+        with Vertical():
+            yield Label(Text(f"{self.action.label} · {len(self.rows)} {res.title.lower()} · "
+                             f"profile {self.owner.session.profile.name}"))
+            yield Static(id="bulk-progress")
+            with VerticalScroll():
+                yield Static(id="bulk-summary")
+            yield Label("esc stops after the current row", id="bulk-hint", classes="hint")
+
+    def on_mount(self) -> None:
+        self.set_interval(0.2, self._show)
+        self._run()
+
+    @work(exit_on_error=False, group="bulk")
+    async def _run(self) -> None:
+        res = self.owner.resource
+        for record in self.rows:
+            if self.stopping:
+                break
+            outcome = Outcome(res.row_key(record), res.row_label(record))
+            self.current = outcome.label
+            self._show()
+            try:
+                await self.action.call(self.owner.ctx(record))
+            except ApiError as exc:
+                outcome.error = exc.message
+            except Exception as exc:  # an adapter bug refuses this row; the others still run
+                outcome.error = f"{type(exc).__name__}: {exc}"
+            self.outcomes.append(outcome)
+        self.finished = True
+        self._show()
+        self.query_one("#bulk-hint", Label).update("enter or esc close")
+
+    def _show(self) -> None:
+        done = len(self.outcomes)
+        progress = Text(bar(done, len(self.rows)))
+        if not self.finished:
+            progress.append(f"\n{spinner()} {self.action.label} {self.current!r}…")
+        else:
+            ok = sum(o.error is None for o in self.outcomes)
+            refused = done - ok
+            skipped = len(self.rows) - done
+            progress.append(f"\ndone {ok}, refused {refused}" + (f", not run {skipped}" if skipped else ""),
+                            style="bold")
+        self.query_one("#bulk-progress", Static).update(progress)
+        summary = Text()
+        for o in self.outcomes:
+            if o.error is None:
+                summary.append(f"✔ {o.label}", style="green")
+                summary.append(f" ({o.key})\n" if o.key != o.label else "\n")
+            else:
+                summary.append(f"✖ {o.label}", style="bold red")
+                summary.append(f" ({o.key})" if o.key != o.label else "")
+                summary.append(f": {o.error}\n")
+        self.query_one("#bulk-summary", Static).update(summary)
+
+    def action_close(self) -> None:
+        if self.finished:
+            self.dismiss(self.outcomes)
+        else:
+            self.stopping = True
+
+
+def run_bulk(screen: ResourceScreen, action: Action) -> None:
+    screen.run_worker(_bulk_flow(screen, action), group="ui", exit_on_error=False)
+
+
+async def _bulk_flow(screen: ResourceScreen, action: Action) -> None:
+    """Confirm once (names and profile), run with progress, summarise; the done rows lose their marks."""
+    if action.form is not None:
+        screen.notify(f"{action.label} asks for values: it runs on one row at a time (esc clears the marks)",
+                      severity="warning", markup=False)
+        return
+    keys = [k for k in screen.table.data.keys if k in screen.marks]
+    keys += [k for k in screen.marks if k not in set(keys)]  # marked rows the filter now hides
+    rows = [screen.records[k] for k in keys if k in screen.records]
+    if not rows:
+        return
+    if not await screen.app.push_screen_wait(ConfirmScreen(screen.confirm_question(action, rows), action.label)):
+        return
+    outcomes = await screen.app.push_screen_wait(BulkScreen(screen, action, rows))
+    done = [o for o in outcomes if o.error is None]
+    screen.marks.difference_update(o.key for o in done)  # the refused stay marked, to retry or inspect
+    refused = len(outcomes) - len(done)
+    screen.notify(f"{action.label}: {len(done)} done" + (f", {refused} refused" if refused else ""),
+                  severity="error" if refused else "information", markup=False, timeout=5)
+    if action.mutates:
+        screen.session.status_at = 0.0
+        screen._wake.set()
+    screen.table.refresh()
+    screen._update_status()

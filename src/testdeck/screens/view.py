@@ -1,0 +1,180 @@
+"""What a resource screen shows: formatted rows, k9s-style filters, sort, per-resource view state.
+
+Pure functions (no Textual): they run in a thread for big tables and are tested directly.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from testdeck.records import Record
+from testdeck.resources import ERROR, MUTED, OK, RUNNING, WARNING, Resource, plain
+from testdeck.widgets.table import TableData
+
+# every meaning has a glyph as well as a colour: NO_COLOR and 16-colour terminals read the glyph
+GLYPHS = {OK: "✔", WARNING: "▲", ERROR: "✖", RUNNING: "●", MUTED: "○"}
+
+
+@dataclass
+class Row:
+    key: str
+    cells: tuple[str, ...]
+    record: Record
+    meanings: tuple[str | None, ...] | None = None
+
+
+@dataclass
+class ViewState:
+    """What the user set on a resource; kept in session.views while they look elsewhere."""
+
+    filter: str = ""
+    sort_col: int | None = None
+    sort_reverse: bool = False
+    marks: set[str] = field(default_factory=set)
+    cursor: str | None = None
+    query: str | None = None  # the chosen Query's key (None: the default view)
+
+
+def format_rows(resource: Resource, records: list[Record], meanings: bool = False) -> list[Row]:
+    """Cells as formatted; with meanings (the screen), each status cell's meaning, and an ERROR or
+    WARNING cell followed by its reason (`ERROR: quota exceeded`) where the column declares one.
+    The glyph is painted by the table, so cells (filters, copies, tests) hold only the text."""
+    cols = resource.columns
+    status = [i for i, c in enumerate(cols) if c.status is not None] if meanings else []
+    out = []
+    for r in records:
+        cells = [c.cell(r) for c in cols]
+        meanings = None
+        if status:
+            found = [None] * len(cols)
+            for i in status:
+                meaning = cols[i].meaning(r)
+                if meaning in GLYPHS:
+                    found[i] = meaning
+                    why = cols[i].reason and meaning in (ERROR, WARNING) and r.get(cols[i].reason)
+                    if why:
+                        cells[i] += f": {plain(why)}"
+            meanings = tuple(found) if any(found) else None
+        out.append(Row(resource.row_key(r), tuple(cells), r, meanings))
+    return out
+
+
+def _text_matcher(text: str) -> Callable[[str], Any]:
+    """`/regex/` (closing slash optional while typing) or a case-insensitive substring."""
+    if text.startswith("/"):
+        pattern = text[1:-1] if len(text) >= 2 and text.endswith("/") else text[1:]
+        try:
+            return re.compile(pattern, re.I).search
+        except re.error as exc:
+            raise ValueError(f"bad regex: {exc}") from None
+    needle = text.lower()
+    return lambda hay: needle in hay.lower()
+
+
+def column_index(resource: Resource, name: str) -> int | None:
+    """A column by its heading or its key, case-insensitive."""
+    name = name.strip().lower()
+    for i, c in enumerate(resource.columns):
+        if name in (c.heading.lower(), c.key.lower()):
+            return i
+    return None
+
+
+def compile_filter(text: str, resource: Resource | None = None) -> Callable[[Row], bool] | None:
+    """k9s filters: `text`, `!text` (inverse), `/regex/`, `column:value` (heading or key).
+
+    None for no filter; ValueError on a bad regex."""
+    text = text.strip()
+    inverse = text.startswith("!")
+    if inverse:
+        text = text[1:].strip()
+    if not text or text == "/":
+        return None
+    column = None
+    name, sep, value = text.partition(":")
+    if sep and resource is not None and not text.startswith("/"):
+        column = column_index(resource, name)
+        if column is not None:
+            text = value.strip()
+            if not text:
+                return None
+    match = _text_matcher(text)
+    if column is not None:
+        test = (lambda row: bool(match(row.cells[column])))
+    else:
+        test = (lambda row: bool(match("\t".join(row.cells))))
+    return (lambda row: not test(row)) if inverse else test
+
+
+def _sort_key(value: Any) -> tuple:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return (0, value, "")
+    return (1, 0, plain(value).lower())
+
+
+def filter_sort(resource: Resource, rows: list[Row], match: Any, sort_col: int | None,
+                reverse: bool) -> list[Row]:
+    if match is not None:
+        rows = [r for r in rows if match(r)]
+    if sort_col is not None and sort_col < len(resource.columns):
+        key = resource.columns[sort_col].key
+        rows = sorted(rows, key=lambda r: _sort_key(r.record.get(key)), reverse=reverse)
+    return rows
+
+
+def build_view(resource: Resource, rows: list[Row], match: Any, sort_col: int | None,
+               reverse: bool) -> TableData:
+    """Filter, sort and measure: pure, runs in a thread."""
+    rows = filter_sort(resource, rows, match, sort_col, reverse)
+    cols = resource.columns
+    # a column showing reasons is measured (its width is a minimum), so the reason is not cut early
+    fixed = [None if c.reason else c.width for c in cols]
+    return TableData.build([c.heading for c in cols], [(r.key, r.cells) for r in rows], fixed,
+                           [r.meanings for r in rows] if any(c.status is not None for c in cols) else (),
+                           [c.priority for c in cols], GLYPHS)
+
+
+# --- details ----------------------------------------------------------------------------------------------
+
+_TIME_KEY = re.compile(r"(^|_)(ts|time|date|at|created|modified|updated|started|finished|ended|expires|since|"
+                       r"last|generated|scheduled)($|_)|time|date", re.I)
+_JSON_LINE = re.compile(r'^(\s*)"(?P<k>[^"]+)": (?P<v>-?\d+(?:\.\d+)?|"[^"]*")(?P<comma>,?)$')
+
+
+def _human_time(key: str, raw: str) -> str | None:
+    from testdeck.resources import _epoch, age, timestamp
+
+    if not _TIME_KEY.search(key):
+        return None
+    value: Any = raw.strip('"')
+    if not raw.startswith('"'):
+        number = float(raw)
+        if not (1e9 <= number < 1e10 or 1e12 <= number < 1e13):  # seconds or milliseconds since 1970
+            return None
+        value = number
+    if _epoch(value) is None:
+        return None
+    when = timestamp(value)
+    ago = age(value)
+    if raw.startswith('"'):
+        return f"{ago} ago" if ago else None
+    return f"{when}, {ago} ago" if ago else when
+
+
+def detail_text(value: Any) -> str:
+    """Details as JSON with unicode as typed, and epoch/ISO times followed by a human form."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Record):
+        value = value.raw
+    text = json.dumps(value, indent=2, ensure_ascii=False, default=str)
+    out = []
+    for line in text.splitlines():
+        m = _JSON_LINE.match(line)
+        human = _human_time(m["k"], m["v"]) if m else None
+        out.append(f"{line}   # {human}" if human else line)
+    return "\n".join(out)

@@ -1,0 +1,55 @@
+"""KeyBar: the footer's keys cut to the width, ending in `? more` when some do not fit.
+
+Textual's Footer lays every key out and lets the last ones fall off the edge; at
+80 columns that hid half of a resource's actions with no hint that more exist.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widget import Widget
+
+MORE = "? more"
+
+
+class KeyBar(Widget):
+    DEFAULT_CSS = """
+    KeyBar { dock: bottom; height: 1; background: $footer-background; color: $footer-foreground; }
+    """
+
+    def on_mount(self) -> None:
+        self.screen.bindings_updated_signal.subscribe(self, lambda _screen: self.refresh())
+
+    def on_unmount(self) -> None:
+        self.screen.bindings_updated_signal.unsubscribe(self)
+
+    def keys(self) -> list[tuple[str, str]]:
+        """(key as shown, description) of every shown binding, in declaration order, once per action."""
+        seen: set[str] = set()
+        out = []
+        for _node, binding, enabled, _tooltip in self.screen.active_bindings.values():
+            if not binding.show or not enabled or binding.action in seen:
+                continue
+            seen.add(binding.action)
+            out.append((self.app.get_key_display(binding), binding.description, binding.action))
+        # the resource's own actions first: generic keys are the same everywhere and stay under `?`
+        out.sort(key=lambda k: not k[2].startswith(("act(", "query(")))
+        return [(key, desc) for key, desc, _ in out]
+
+    def render(self) -> Text:
+        width = self.size.width
+        text = Text(no_wrap=True, overflow="crop")
+        used = 1
+        text.append(" ")
+        keys = self.keys()
+        for n, (key, desc) in enumerate(keys):
+            piece = len(key) + 1 + len(desc) + 2
+            last = n == len(keys) - 1
+            room = width - used - (0 if last else len(MORE) + 1)
+            if piece - 2 > room:
+                text.append(MORE, style="bold")
+                break
+            text.append(key, style="bold reverse")
+            text.append(f" {desc}  ")
+            used += piece
+        return text

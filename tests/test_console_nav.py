@@ -1,0 +1,111 @@
+"""Navigation: sticky scopes, no-scope refusals, drill-down, history, per-resource state, queries."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from console_kit import burst, open_test, said, screen_text, table, test_alerts
+from conftest import wait_for
+
+from testdeck.screens.home import HomeScreen
+from testdeck.screens.resource import ResourceScreen, ScopePicker
+from testdeck.services.kyaraben.views.projects import projects
+
+
+def on(app, name: str) -> bool:
+    return isinstance(app.screen, ResourceScreen) and app.screen.resource.name == name and app.screen.is_mounted
+
+
+async def choose(pilot, label: str) -> None:
+    app = pilot.app
+    await wait_for(pilot, lambda: isinstance(app.screen, ScopePicker) and app.screen.query("OptionList"),
+                   what="scope picker")
+    options = app.screen.options
+    app.screen.query_one("OptionList").highlighted = next(i for i, (_, lbl) in enumerate(options) if lbl == label)
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: isinstance(app.screen, ResourceScreen), what="picker closed")
+
+
+async def test_a_scope_chosen_once_is_sticky_for_the_profile_and_in_the_title_at_80(deck):
+    app, _, _ = deck("kyaraben", start="apks")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await choose(pilot, "regression")
+        await wait_for(pilot, lambda: on(app, "apks") and app.screen.last_ok is not None, what="apks")
+        assert "project regression" in app.screen.query_one("#title").render().plain
+        await pilot.press("right_square_bracket")  # camera: same scope name, no picker
+        await wait_for(pilot, lambda: on(app, "camera"), what="camera")
+        assert not isinstance(app.screen, ScopePicker)
+        assert app.screen.scope == app.session("test-kyaraben").views["scope:project"]
+        await pilot.press("right_square_bracket", "right_square_bracket")
+        await wait_for(pilot, lambda: on(app, "campaigns"), what="campaigns")
+        await pilot.pause(0.1)
+        first_line = screen_text(app).splitlines()[0]
+        assert "campaigns · project regression" in first_line  # B10: the scope name at 80 columns
+
+
+async def test_no_scope_says_so_and_refuses_actions_locally(deck):
+    app, sim_app, _ = deck("kyaraben", start="apks")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, ScopePicker), what="picker")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: on(app, "apks"), what="apks")
+        await pilot.pause(0.2)
+        assert "no project chosen: press P" in screen_text(app)  # B3: not "loading…" forever
+        before = len(sim_app.state.apks) if hasattr(sim_app.state, "apks") else None
+        await pilot.press("n")
+        await pilot.pause(0.1)
+        assert any("no project chosen" in m for m in said(app))
+        assert on(app, "apks")  # no form opened, nothing sent
+        if before is not None:
+            assert len(sim_app.state.apks) == before
+
+
+async def test_enter_drills_into_a_project_and_esc_goes_back_through_history(deck):
+    drilling = dataclasses.replace(projects, name="projects-drill", drill="apks", label="project_name")
+    app, _, _ = deck("kyaraben")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_test(pilot, drilling, 2)
+        keys = table(app).data.keys
+        rows = table(app).data.rows
+        target = next(k for k, r in zip(keys, rows) if r[0] == "demo-app")
+        table(app).move_to_key(target)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: on(app, "apks") and app.screen.last_ok is not None, what="apks of demo-app")
+        assert app.screen.scope == target
+        assert "project demo-app" in app.screen.query_one("#title").render().plain
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: on(app, "projects-drill"), what="back to projects")
+        assert table(app).cursor_key == target  # the cursor kept per resource
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: on(app, "avms"), what="back to the first screen")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, HomeScreen), what="profiles at the bottom")
+
+
+async def test_filter_sort_and_marks_are_kept_per_resource(deck):
+    app, _, _ = deck("xyops")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_test(pilot, test_alerts, 6)
+        await pilot.press("slash", *"!mem", "enter", "s", "2", "space")
+        await wait_for(pilot, lambda: screen.sort_col == 1 and table(app).row_count == 5 and screen.marks,
+                       what="state set")
+        marks = set(screen.marks)
+        app.open_resource(screen.session, screen.session.service.resources[0])
+        await wait_for(pilot, lambda: on(app, "alerts"), what="other resource")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: on(app, "alerts-test") and table(app).row_count == 5, what="back")
+        again = app.screen
+        assert again.filter_text == "!mem" and again.sort_col == 1 and again.marks == marks
+        assert "filter !mem" in again.query_one("#title").render().plain
+
+
+async def test_a_query_key_switches_the_server_side_view_and_shows_in_the_title(deck):
+    app, _, _ = deck("xyops")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_test(pilot, test_alerts, 6)
+        burst(app, "F")
+        await wait_for(pilot, lambda: table(app).row_count == 2, what="disabled only")
+        assert "disabled only" in screen.query_one("#title").render().plain
+        assert screen.ctx().query == "off"
+        await pilot.press("F")  # again: the default view
+        await wait_for(pilot, lambda: table(app).row_count == 6, what="all again")

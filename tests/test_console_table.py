@@ -1,0 +1,235 @@
+"""The console's table: status meanings with glyphs, marks and bulk actions, k9s filters, sort, 80 columns."""
+
+from __future__ import annotations
+
+from console_kit import burst, open_test, said, screen_text, table, test_alerts, test_vms
+from conftest import wait_for
+
+from testdeck.resources import Col, Resource
+from testdeck.screens.bulk import BulkScreen
+from testdeck.screens.pickers import SortPicker
+from testdeck.screens.resource import ResourceScreen
+from testdeck.screens.view import GLYPHS, Row, compile_filter
+from testdeck.widgets.dialogs import ConfirmScreen
+from testdeck.widgets.table import TableData, VirtualTable, fit
+
+
+def near(color, hex_color: str) -> bool:
+    """Theme colours pass through Textual's blending: equal within a few steps per channel."""
+    want = [int(hex_color.lstrip("#")[i:i + 2], 16) for i in (0, 2, 4)]
+    return all(abs(a - b) <= 4 for a, b in zip(color.triplet, want))
+
+
+def style_of(app, row: int, text: str):
+    """The style of the first segment holding `text` on table row `row` (0: header)."""
+    strip = table(app).render_line(row)
+    return next(seg.style for seg in strip if text in seg.text)
+
+
+# --- status meanings -----------------------------------------------------------------------------------
+
+async def test_status_cells_have_a_glyph_and_the_theme_colour_on_xyops(deck):
+    app, _, _ = deck("xyops")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_test(pilot, test_alerts, 6)
+        data = table(app).data
+        i = data.keys.index("net_errors")  # disabled
+        j = data.keys.index("mem_low")  # enabled
+        assert data.rows[i][2] == "off" and data.rows[j][2] == "on"  # the text; the glyph is painted
+        assert "○ off" in table(app).render_line(i + 1).text and "✔ on" in table(app).render_line(j + 1).text
+        table(app).blur()
+        await pilot.pause()
+        error_theme = app.current_theme
+        ok_style = style_of(app, j + 1, "✔ on")
+        assert near(ok_style.color, error_theme.success)
+        muted = style_of(app, i + 1, "○ off")
+        assert muted.color is not None and muted.color != ok_style.color
+
+
+async def test_error_reason_is_in_the_table_on_kyaraben(deck):
+    app, _, _ = deck("kyaraben")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_test(pilot, test_vms, 3)
+        data = table(app).data
+        nightly = data.rows[data.keys.index(next(k for k, r in zip(data.keys, data.rows) if r[0] == "nightly"))]
+        assert nightly[1].startswith("ERROR: ") and "Quota" in nightly[1]  # the server's words, not only in d
+        ready = next(r for r in data.rows if r[0] == "first vm")
+        assert ready[1] == "READY"
+        table(app).blur()
+        await pilot.pause()
+        row = data.keys.index(next(k for k, r in zip(data.keys, data.rows) if r[0] == "nightly")) + 1
+        assert near(style_of(app, row, "✖ ERROR").color, app.current_theme.error)
+
+
+async def test_no_color_still_reads_the_meaning(deck, monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+    app, _, _ = deck("kyaraben")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_test(pilot, test_vms, 3)
+        text = screen_text(app)
+        assert "✖ ERROR" in text and "✔ READY" in text
+        assert set(GLYPHS.values()) == {"✔", "▲", "✖", "●", "○"}
+
+
+# --- marks and bulk ----------------------------------------------------------------------------------------
+
+async def test_marks_fast_typed_count_and_survive_refresh_on_xyops(deck):
+    app, sim_app, _ = deck("xyops")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_test(pilot, test_alerts, 6)
+        burst(app, "space", "space", "down", "space")  # one burst, as a terminal delivers it
+        await wait_for(pilot, lambda: len(screen.marks) == 3, what="marks")
+        first, second, _skip, fourth = table(app).data.keys[:4]
+        assert screen.marks == {first, second, fourth}
+        assert "3 marked" in str(screen.query_one("StatusBar").render())
+        assert table(app).render_line(1).text.startswith("▌")  # a mark is seen without colour
+        sim_app.state.alerts["zzz"] = dict(sim_app.state.alerts[first], id="zzz", title="new one")
+        screen._wake.set()
+        await wait_for(pilot, lambda: table(app).row_count == 7, what="refresh")
+        assert screen.marks == {first, second, fourth}  # by key, across the refresh
+        del sim_app.state.alerts[second]
+        screen._wake.set()
+        await wait_for(pilot, lambda: table(app).row_count == 6, what="refresh after a delete")
+        assert screen.marks == {first, fourth}  # a row that went takes its mark
+
+
+async def test_star_marks_what_the_filter_shows_and_again_unmarks(deck):
+    app, _, _ = deck("xyops")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_test(pilot, test_alerts, 6)
+        await pilot.press("slash", *"state:off", "enter", "asterisk")
+        await wait_for(pilot, lambda: len(screen.marks) == 2, what="marks")
+        assert screen.marks == {"net_errors", "open_files"}
+        await pilot.press("asterisk")
+        assert screen.marks == set()
+        await pilot.press("ctrl+space")
+        assert screen.marks == {"net_errors", "open_files"}
+        await pilot.press("escape", "escape")  # the filter first, then the marks
+        await wait_for(pilot, lambda: table(app).row_count == 6 and not screen.marks, what="cleared")
+
+
+async def test_bulk_delete_confirms_by_name_and_profile_then_summarises(deck):
+    app, sim_app, _ = deck("xyops")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_test(pilot, test_alerts, 6)
+        await pilot.press("space", "space", "space")
+        marked = set(screen.marks)
+        gone = table(app).data.keys[1]
+        await pilot.press("ctrl+d")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="one confirmation")
+        question = app.screen.question
+        assert "these 3 alerts on profile test-xyops" in question
+        assert "'Disk [/var] almost full' (disk_full)" in question  # names (Resource.label) and ids
+        del sim_app.state.alerts[gone]  # someone else deletes it meanwhile: the server will refuse that one
+        await pilot.press("y")
+        await wait_for(pilot, lambda: isinstance(app.screen, BulkScreen) and app.screen.finished, what="summary")
+        summary = str(app.screen.query_one("#bulk-summary").render())
+        assert summary.count("✔") == 2 and summary.count("✖") == 1
+        assert "not found" in summary.lower()  # the server's own words
+        assert "done 2, refused 1" in str(app.screen.query_one("#bulk-progress").render())
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ResourceScreen), what="back")
+        assert not (marked - {gone}) & set(sim_app.state.alerts)
+        assert screen.marks == {gone} or screen.marks == set()  # refused stays marked until the row goes
+        assert any("delete: 2 done, 1 refused" in m for m in said(app))
+
+
+async def test_bulk_on_kyaraben_vms(deck):
+    app, sim_app, _ = deck("kyaraben")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_test(pilot, test_vms, 3)
+        await pilot.press("asterisk", "ctrl+d")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="confirm")
+        assert "'nightly'" in app.screen.question and "test-kyaraben" in app.screen.question
+        await pilot.press("y")
+        await wait_for(pilot, lambda: isinstance(app.screen, BulkScreen) and app.screen.finished, timeout=10,
+                       what="summary")
+        assert len(app.screen.outcomes) == 3
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not screen.marks or all(o.error for o in []), what="marks")
+
+
+# --- filters and sort --------------------------------------------------------------------------------------
+
+def test_filter_syntax():
+    res = Resource("r", "R", "id", [Col("id"), Col("state", "status")], list=None)
+    rows = [Row("a", ("disk_a", "✖ ERROR: quota"), None), Row("b", ("mem_b", "✔ READY"), None)]
+
+    def keys(text):
+        match = compile_filter(text, res)
+        return [r.key for r in rows if match is None or match(r)]
+
+    assert keys("disk") == ["a"]
+    assert keys("!disk") == ["b"]
+    assert keys("/^mem/") == ["b"]
+    assert keys("status:error") == ["a"]  # heading
+    assert keys("STATE:ready") == ["b"]  # key, any case
+    assert keys("!state:ready") == ["a"]
+    assert keys("nosuch:x") == []  # not a column: a plain substring
+    assert keys("") == ["a", "b"] and keys("!") == ["a", "b"]
+
+
+async def test_fast_filter_enter_escape_sort_loses_no_key(deck):
+    """B9: `/dis`, then `⏎ esc s 2` in one burst clears the filter and sorts."""
+    app, _, _ = deck("xyops")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_test(pilot, test_alerts, 6)
+        await pilot.press("slash", *"dis")
+        await wait_for(pilot, lambda: table(app).row_count == 1, what="filtered")
+        burst(app, "enter", "escape", "s", "2")
+        await wait_for(pilot, lambda: screen.sort_col == 1 and table(app).row_count == 6, what="cleared and sorted")
+        assert screen.filter_text == ""
+        titles = [r[1] for r in table(app).data.rows]
+        assert titles == sorted(titles, key=str.lower)
+
+
+async def test_sort_picker_and_arrow_always_visible(deck):
+    app, _, _ = deck("xyops")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_test(pilot, test_alerts, 6)
+        await pilot.press("s")
+        await wait_for(pilot, lambda: isinstance(app.screen, SortPicker), what="picker")
+        await pilot.press("3")
+        await wait_for(pilot, lambda: table(app).sort_column == 2, what="sorted by state")
+        header = table(app).render_line(0).text
+        assert "STATE▲" in header
+        await pilot.press("s", "3")  # the same column again reverses
+        await wait_for(pilot, lambda: screen.sort_reverse, what="reversed")
+        assert "STATE▼" in table(app).render_line(0).text
+
+
+def test_heading_width_reserves_the_arrow_and_cells_end_in_ellipsis():
+    data = TableData.build(["wait s", "n"], [("k", ("1", "99999999999999999999999999999"))], [6, 3])
+    assert data.widths[0] == 7 and data.widths[1] == 3
+    assert fit("99999999999999999999999999999", 3) == "99…"  # never reads as 999
+    assert fit("日本語", 4) == "日…  "[:3] or fit("日本語", 4).endswith("…")
+    assert fit("ok", 4) == "ok  "
+
+
+async def test_horizontal_scroll_reaches_the_end_of_the_last_column():
+    """B7: the margins are part of the scrollable width, so the last cell's end can be seen."""
+    from textual.app import App
+
+    class One(App):
+        def compose(self):
+            yield VirtualTable(["id", "long"])
+
+    app = One()
+    async with app.run_test(size=(20, 5)) as pilot:
+        t = app.query_one(VirtualTable)
+        t.set_data(TableData.build(["id", "long"], [("k", ("k1", "abcdefghijklmnopqrstuvwxyz0123"))]))
+        t.focus()
+        await pilot.press(*["right"] * 8)
+        await pilot.pause()
+        assert t.render_line(1).text.rstrip().endswith("xyz0123")
+
+
+async def test_priority_columns_hide_when_narrow_and_come_back(deck):
+    app, _, _ = deck("xyops")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_test(pilot, test_alerts, 6)
+        header = table(app).render_line(0).text
+        assert "EXPRESSION" not in header and "TITLE" in header and "STATE" in header
+        await pilot.resize_terminal(160, 40)
+        await wait_for(pilot, lambda: "EXPRESSION" in table(app).render_line(0).text, what="wider")
+        assert "MONITOR" in table(app).render_line(0).text
