@@ -309,7 +309,9 @@ class ResourceScreen(Screen):
     # --- refresh loop -----------------------------------------------------------
     def ctx(self, record: Record | None = None) -> Ctx:
         key = self.resource.row_key(record) if record is not None else None
-        return Ctx(self.session.client, scope=self.scope, row=record, key=key, query=self.query_value)
+        marked = [self.records[k] for k in self.table.data.keys if k in self.marks and k in self.records]
+        return Ctx(self.session.client, scope=self.scope, row=record, key=key, query=self.query_value,
+                   marked=marked)
 
     def _scoped(self) -> bool:
         return self.resource.scope is None or bool(self.scope)
