@@ -88,7 +88,9 @@ def test_stale_after_server_errors(snap_compare, deck, frozen_clock, size):
         screen = pilot.app.screen
         config.error_rate = 1.0
         screen._wake.set()
-        await wait_for(pilot, lambda: screen.error is not None, timeout=8, what="stale")
+        # the loop sets retry_in right after the failed refresh: wait for it before fixing it
+        await wait_for(pilot, lambda: screen.error is not None and screen.retry_in is not None, timeout=8,
+                       what="stale")
         screen.retry_in = None  # the backoff figure depends on timing; the rest is fixed
         screen._show_message()
         await pilot.pause()
