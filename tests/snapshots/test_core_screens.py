@@ -91,8 +91,9 @@ def test_stale_after_server_errors(snap_compare, deck, frozen_clock, size):
         # the loop sets retry_in right after the failed refresh: wait for it before fixing it
         await wait_for(pilot, lambda: screen.error is not None and screen.retry_in is not None, timeout=8,
                        what="stale")
-        screen.retry_in = None  # the backoff figure depends on timing; the rest is fixed
+        # a manual wake does not lengthen the back-off: retry in the interval, on a frozen clock
         screen._show_message()
+        screen._update_status()
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=size, run_before=stale)
