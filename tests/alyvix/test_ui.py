@@ -262,3 +262,19 @@ async def test_license_key_needs_confirmation_and_settings_hide_the_private_key(
         await wait_for(pilot, lambda: sim_app.state.settings["log_level"] == "debug", what="saved")
     assert sim_app.state.settings["log_retention_period"] == 30
     assert sim_app.state.settings["private_key"] == "pk-do-not-show"  # kept: the field was left empty
+
+
+async def test_measures_quick_range_change_and_drill_from_a_test_case(deck, frozen_clock):
+    app, _, _ = deck("alyvix", start="testcases", clock=lambda: T0)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot, "Test cases", rows=5)
+        await pilot.press("down", "enter")  # sap_login: enter drills into its measures
+        screen = await loaded(pilot, "Measures", rows=72)
+        assert screen.scope == "2"
+        chart = screen.query_one(RunChart)
+        await pilot.press("W")  # last 7 days
+        await wait_for(pilot, lambda: table(app).row_count == 504 and len(chart.runs) == 504, what="a week of runs")
+        assert chart.window == (T0 - 7 * 86400, T0)
+        await pilot.press("H")  # last hour
+        await wait_for(pilot, lambda: table(app).row_count == 3 and len(chart.runs) == 3, what="an hour of runs")
+        assert chart.window == (T0 - 3600, T0) and "11-18" not in chart.plain.splitlines()[-1]
