@@ -8,7 +8,7 @@ from functools import partial
 import httpx
 from textual.app import App
 from textual.binding import Binding
-from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.command import CommandPalette, DiscoveryHit, Hit, Hits, Provider
 
 from testdeck import credentials
 from testdeck.config import Config, update_config
@@ -51,7 +51,8 @@ class TestdeckCommands(Provider):
     def _entries(self) -> list[tuple[str, str, Callable[[], object]]]:
         app: TestdeckApp = self.app  # type: ignore[assignment]
         out: list[tuple[str, str, Callable[[], object]]] = [("quit", ":q · leave testdeck", app.exit)]
-        screen = app.screen_stack[-1] if app.screen_stack else None
+        # the screen under the palette (the palette is itself a screen on the stack)
+        screen = next((s for s in reversed(app.screen_stack) if not isinstance(s, CommandPalette)), None)
         for _key, binding in getattr(screen, "_bindings", []):
             if not binding.description or binding.action.startswith(("app.", "focus_", "copy_text")):
                 continue

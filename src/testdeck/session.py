@@ -39,6 +39,8 @@ class ProfileSession:
              on_mutation: MutationHook | None = None) -> ProfileSession:
         service = get_service(profile.service)
         secret = credentials.get_secret(profile.name)
+        # `read_only = true` in a profile is enforced in its adapter, like --read-only
+        read_only = read_only or profile.fields.get("read_only") is True
         client = service.client(profile, secret.value, read_only=read_only, transport=transport)
         session = cls(profile, service, client, config.refresh_for(profile), read_only, secret.source)
         # every mutating request is journaled, unless the caller brings its own witness

@@ -1,0 +1,252 @@
+"""The app around the screens: quit keys, palette, keymap, profiles as contexts, help, toasts, copy, save."""
+
+from __future__ import annotations
+
+import json
+import os
+
+from console_kit import open_test, said, screen_text, table, test_alerts
+from conftest import wait_for
+
+from testdeck.app import TestdeckApp, keymap_problems
+from testdeck.screens.help import HelpScreen
+from testdeck.screens.home import HomeScreen
+from testdeck.screens.resource import ResourceScreen
+from testdeck.screens.view import detail_text
+from testdeck.widgets.dialogs import ConfirmScreen, TextScreen
+from testdeck.widgets.keybar import KeyBar
+from testdeck.widgets.statusbar import StatusBar
+
+
+async def ready(pilot):
+    app = pilot.app
+    await wait_for(pilot, lambda: isinstance(app.screen, ResourceScreen) and app.screen.is_mounted
+                   and table(app).row_count > 0, what="rows")
+    return app.screen
+
+
+async def test_ctrl_c_quits_and_ctrl_p_opens_the_palette(deck):
+    app, _, _ = deck("xyops")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await pilot.press("ctrl+p")  # B2: colon and ctrl+p both
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "CommandPalette", what="palette")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, ResourceScreen), what="closed")
+        await pilot.press("ctrl+c")  # B13
+        await wait_for(pilot, lambda: not app.is_running, what="quit")
+
+
+async def test_colon_q_quits(deck):
+    app, _, _ = deck("xyops")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await pilot.press("colon", "q")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: not app.is_running, what=":q")
+
+
+async def test_palette_lists_testdecks_commands_first_and_runs_an_action_by_name(deck):
+    app, _, _ = deck("xyops")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await pilot.press("colon")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "CommandPalette", what="palette")
+        await pilot.pause(0.5)
+        options = app.screen.query_one("CommandList")
+        shown = [str(options.get_option_at_index(i).prompt) for i in range(min(6, options.option_count))]
+        assert "quit" in shown[0] and not any(t in " ".join(shown) for t in ("Keys", "Maximize", "Screenshot"))
+        assert any("details" in t for t in
+                   (str(options.get_option_at_index(i).prompt) for i in range(options.option_count)))
+
+
+def test_keymap_problems_are_clear():
+    from textual.binding import Binding
+
+    bindings = {"resource screen": [Binding("s", "sort", id="resource.sort"), Binding("r", "refresh",
+                                                                                     id="resource.refresh")]}
+    good, problems = keymap_problems({"resource.sort": "o", "nope.x": "z"}, bindings, {})
+    assert good == {"resource.sort": "o"} and problems == ["keys: unknown binding id 'nope.x' "
+                                                           "(ids are listed in the README)"]
+    good, problems = keymap_problems({"resource.sort": "r"}, bindings, {})
+    assert good == {} and "'r' is bound twice" in problems[0]
+    good, problems = keymap_problems({"resource.sort": "n"}, bindings, {"n": "xyops/alerts new"})
+    assert good == {} and "clashes with xyops/alerts new" in problems[0]
+
+
+async def test_keymap_from_config_remaps_and_reports(deck):
+    app, _, _ = deck("xyops")
+    app.config.extra["keys"] = {"resource.refresh": "f5", "nope": "x"}
+    app.notices.clear()
+    app._load_keymap()
+    assert any("unknown binding id 'nope'" in n for n in app.notices)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await ready(pilot)
+        before = screen.loaded.is_set()
+        screen.loaded.clear()
+        await pilot.press("f5")
+        await wait_for(pilot, lambda: screen.loaded.is_set(), what="refresh on f5")
+        assert before is not None
+
+
+async def test_prod_profile_paints_bars_and_profile_read_only_is_enforced(deck):
+    app, sim_app, _ = deck("xyops")
+    profile = next(iter(app.config.profiles.values()))
+    profile.fields.update(environment="prod", read_only=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await ready(pilot)
+        assert screen.has_class("-prod")
+        bar = screen.query_one(StatusBar)
+        assert bar.styles.background.hex.lower()[:5] == app.current_theme.error.lower()[:5] or \
+            abs(bar.styles.background.r - int(app.current_theme.error[1:3], 16)) < 8
+        status = str(bar.render())
+        assert "[PROD]" in status and "READ-ONLY" in status
+        keys = str(screen.query_one(KeyBar).render())
+        assert "delete" not in keys and "new" not in keys and "test" in keys  # B30: mutating keys hidden
+        await pilot.press("ctrl+d")
+        await pilot.pause(0.2)
+        assert any("read-only" in m for m in said(app)) and len(sim_app.state.alerts) == 6
+        # enforced in the adapter too, not only by the screen
+        assert screen.session.client.read_only
+
+
+async def test_profiles_screen_badge_checked_at_and_scroll_reset(deck):
+    app, _, _ = deck("xyops", start="none-such")
+    profile = next(iter(app.config.profiles.values()))
+    profile.fields.update(environment="prod", read_only=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        home = app.screen
+        assert isinstance(home, HomeScreen)
+        await wait_for(pilot, lambda: home.checked_at is not None, what="checked")
+        assert "checked at" in str(home.query_one("#titlebar").render())
+        assert "PROD READ-ONLY" in table(app).data.rows[0]
+        table(app).scroll_to(x=20, animate=False)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ResourceScreen), what="opened")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, HomeScreen), what="home")
+        await pilot.pause(0.1)
+        assert table(app).scroll_x == 0  # B29: the profile column first again
+
+
+async def test_help_scrolls_with_arrows_at_80x24(deck):
+    app, _, _ = deck("kyaraben")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), what="help")
+        body = app.screen.query_one("#help-body")
+        await pilot.press("down", "down", "down")
+        await pilot.pause(0.1)
+        assert body.scroll_y >= 3  # B21: arrows scroll at once
+        await pilot.press("end")
+        await pilot.pause(0.1)
+        assert "quit" in screen_text(app)
+
+
+def test_details_unicode_and_human_times():
+    text = detail_text({"title": "ünïcødé 🚀", "modified": 1795000000, "ts_created": "2026-11-18T08:00:00Z",
+                        "count": 1795000000 // 1000})
+    assert '"title": "ünïcødé 🚀"' in text  # B16
+    assert '"modified": 1795000000,   # 2026-11-18' in text  # B34: the raw value and a human one
+    assert "ago" in text.splitlines()[2]
+    assert "#" not in [line for line in text.splitlines() if '"count"' in line][0]
+
+
+async def test_confirm_and_toast_name_the_record_and_profile(deck):
+    app, _, _ = deck("xyops")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_test(pilot, test_alerts, 6)
+        await pilot.press("ctrl+d")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="confirm")
+        assert app.screen.question == ("delete alert 'Disk [/var] almost full' (disk_full) on profile test-xyops?")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: any("delete alert 'Disk [/var] almost full': done" in m for m in said(app)),
+                       what="named toast")
+
+
+async def test_copy_key_and_record(deck):
+    app, _, _ = deck("xyops")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await pilot.press("y")
+        assert app.clipboard == "disk_full"
+        await pilot.press("Y")
+        assert json.loads(app.clipboard)["id"] == "disk_full"
+        assert any("copied" in m for m in said(app))
+
+
+async def test_save_shown_rows_as_csv_new_file_0600(deck, tmp_path):
+    app, _, _ = deck("xyops")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await pilot.press("slash", *"!mem", "enter", "ctrl+s")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "SavePrompt", what="prompt")
+        box = app.screen.query_one("#save-path")
+        assert str(tmp_path / "data") in box.value  # the data folder (no downloads folder here), never cwd
+        target = tmp_path / "alerts.csv"
+        box.value = str(target)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: target.exists(), what="saved")
+        lines = target.read_text().splitlines()
+        assert lines[0].startswith("id,") and len(lines) == 6 and not any("mem_low" in ln for ln in lines)
+        assert os.stat(target).st_mode & 0o777 == 0o600
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "SavePrompt", what="prompt again")
+        app.screen.query_one("#save-path").value = str(target)
+        await pilot.press("enter")
+        await pilot.pause(0.1)
+        assert "already exists" in str(app.screen.query_one("#save-error").render())
+
+
+async def test_r_refreshes_while_paused_and_manual_retry_keeps_the_backoff(deck):
+    app, sim_app, config = deck("xyops")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await ready(pilot)
+        await pilot.press("p")
+        sim_app.state.alerts["zzz"] = dict(sim_app.state.alerts["disk_full"], id="zzz")
+        await pilot.press("r")  # B4
+        await wait_for(pilot, lambda: table(app).row_count == 7, what="refresh while paused")
+        assert screen.paused
+        await pilot.press("p")
+        config.error_rate = 1.0
+        for _ in range(3):  # B18: manual retries do not double the back-off
+            screen.loaded.clear()
+            await pilot.press("r")
+            await wait_for(pilot, lambda: screen.loaded.is_set() and screen.error is not None, timeout=8,
+                           what="failed refresh")
+        await pilot.pause(0.1)
+        assert screen.retry_in == screen.session.interval
+        assert f"retry {int(screen.session.interval)}s" in str(screen.query_one(StatusBar).render())
+
+
+async def test_changed_rows_are_highlighted_for_one_refresh(deck):
+    app, sim_app, _ = deck("xyops")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await ready(pilot)
+        sim_app.state.alerts["mem_low"]["title"] = "Low Memory!"
+        screen.loaded.clear()
+        screen._wake.set()
+        await wait_for(pilot, lambda: table(app).changed == {"mem_low"}, what="changed")
+        await pilot.pause(0.3)  # let that refresh finish before asking for the next
+        screen._wake.set()
+        await wait_for(pilot, lambda: not table(app).changed, what="one interval only")
+
+
+async def test_log_title_uses_the_name_and_keys_are_lowercase(deck):
+    app, _, _ = deck("xyops")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), what="help")
+        assert app.screen.title_text == "keys · alerts"
+        descriptions = [d for _, d in app.screen.rows]
+        assert all(d[:1].islower() or not d[:1].isalpha() for d in descriptions), descriptions
+
+
+def test_app_class_binds_colon_and_ctrl_p_with_ids():
+    ids = {b.id for b in TestdeckApp.BINDINGS}
+    assert {"app.quit", "app.quit_now", "app.palette"} <= ids
+    assert any("ctrl+p" in b.key and "colon" in b.key for b in TestdeckApp.BINDINGS)
+    assert all(b.id for b in ResourceScreen.BINDINGS)
