@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from collections.abc import Callable
 from functools import partial
 
 import httpx
+from textual import work
 from textual.app import App
 from textual.binding import Binding
 from textual.command import CommandPalette, DiscoveryHit, Hit, Hits, Provider
@@ -15,6 +18,7 @@ from testdeck.config import Config, update_config
 from testdeck.errors import ApiError, ConfigError
 from testdeck.resources import Resource
 from testdeck.screens.home import HomeScreen
+from testdeck.triage import Board
 from testdeck.screens.resource import ResourceScreen
 from testdeck.services import ORDER
 from testdeck.session import ProfileSession
@@ -66,6 +70,8 @@ class TestdeckCommands(Provider):
             out.append((text, f"this screen · {app.get_key_display(binding)}",
                         partial(screen.run_action, binding.action)))
         out.append(("theme", "change theme (ctrl+t)", app.action_change_theme))
+        out.append(("triage", "everything failing across every profile (0)", app.action_open_triage))
+        out.append(("journal", "the actions this console and the CLI sent", app.open_journal))
         for name, profile in app.config.profiles.items():
             out.append((f"profile {name}", f"{profile.service} at {profile.url}", partial(app.open_profile, name)))
             session = app.session(name)
@@ -145,6 +151,7 @@ class TestdeckApp(App):
         Binding("ctrl+c", "quit", "quit", show=False, priority=True, id="app.quit_now"),
         Binding("colon,ctrl+p", "command_palette", "palette", show=False, id="app.palette"),
         Binding("ctrl+t", "change_theme", "theme", show=False, id="app.theme"),
+        Binding("0", "open_triage", "triage", show=False, id="app.triage"),
         *[Binding(str(i + 1), f"open_service('{name}')", name, show=False, id=f"app.{name}")
           for i, name in enumerate(ORDER)],
     ]
@@ -161,6 +168,8 @@ class TestdeckApp(App):
         self.sessions: dict[str, ProfileSession] = {}
         self.notices: list[str] = []
         self.history: list[tuple[str, Resource]] = []  # (profile, resource) screens esc goes back to
+        self.triage_board = Board()  # what is failing, per profile: the triage view and the home pulse
+        self._triage_wake = asyncio.Event()
         themes, problems = load_themes()
         for theme in themes:
             self.register_theme(theme)
@@ -200,8 +209,10 @@ class TestdeckApp(App):
     def session(self, name: str) -> ProfileSession:
         if name not in self.sessions:
             profile = self.config.profiles[name]
-            self.sessions[name] = ProfileSession.open_or_broken(self.config, profile, read_only=self.read_only,
-                                                                transport=self.transports.get(name))
+            session = ProfileSession.open_or_broken(self.config, profile, read_only=self.read_only,
+                                                    transport=self.transports.get(name))
+            session.warn = lambda message: self.notify(message, severity="warning", markup=False, timeout=6)
+            self.sessions[name] = session
         return self.sessions[name]
 
     # --- navigation -----------------------------------------------------------------
@@ -214,11 +225,59 @@ class TestdeckApp(App):
             self.notices.append(warning)
         self.push_screen(HomeScreen())
         self.theme_changed_signal.subscribe(self, self._theme_changed)
+        for name in self.config.profiles:
+            self._triage_poll(name)
         if self.start:
             self.open_target(self.start)
 
+    # --- triage: every profile polled on its own interval while a triage-aware screen shows ----------
+    def triage_visible(self) -> bool:
+        from testdeck.screens.triage import TriageScreen
+
+        return bool(self.screen_stack) and isinstance(self.screen_stack[-1], (HomeScreen, TriageScreen))
+
+    def triage_wake(self) -> None:
+        """A screen that shows triage counts came to the front: poll now."""
+        self._triage_wake.set()
+
+    @work(exit_on_error=False, group="triage")
+    async def _triage_poll(self, name: str) -> None:
+        session = self.session(name)
+        if session.broken or not session.service.failing:
+            return
+        while True:
+            if not self.triage_visible():  # no one is looking: no traffic for it
+                self._triage_wake.clear()
+                await self._triage_wake.wait()
+                continue
+            await self.triage_board.poll(name, session.service, session.client, session.profile.fields)
+            top = self.screen_stack[-1] if self.screen_stack else None
+            if hasattr(top, "triage_changed"):
+                top.triage_changed()
+            try:
+                await asyncio.wait_for(self._triage_wake.wait(), timeout=session.interval)
+                self._triage_wake.clear()
+            except TimeoutError:
+                pass
+
+    def action_open_triage(self) -> None:
+        from testdeck.screens.triage import TriageScreen
+
+        if not isinstance(self.screen, TriageScreen):
+            self.push_screen(TriageScreen())
+
+    def open_journal(self) -> None:
+        from testdeck.screens.journal import JournalScreen
+
+        if not isinstance(self.screen, JournalScreen):
+            self.push_screen(JournalScreen())
+
     def open_target(self, target: str) -> None:
-        """A profile name, a service name or a resource name (first match)."""
+        """A profile name, a service name, a resource name (first match), `triage` or `journal`."""
+        if target == "triage":
+            return self.action_open_triage()
+        if target == "journal":
+            return self.open_journal()
         if target in self.config.profiles:
             return self.open_profile(target)
         if target in ORDER:
@@ -248,9 +307,14 @@ class TestdeckApp(App):
             return
         self.open_profile(profiles[0].name)
 
-    def open_resource(self, session: ProfileSession, resource: Resource, *, remember: bool = True) -> None:
-        """One live resource screen at a time above home; the one it replaces goes on the history."""
-        screen = ResourceScreen(session, resource)
+    def open_resource(self, session: ProfileSession, resource: Resource, *, remember: bool = True,
+                      scope: str | None = None, select: str | None = None) -> None:
+        """One live resource screen at a time above home; the one it replaces goes on the history.
+
+        `scope` opens a scoped resource inside that scope; `select` puts the cursor on that row key
+        once a refresh brings it (the triage view's jump)."""
+        screen = ResourceScreen(session, resource, scope)
+        screen._select = select
         while len(self.screen_stack) > 3:  # [default, home, resource, modal...]: drop the modals
             self.pop_screen()
         current = self.screen_stack[-1]
@@ -269,7 +333,7 @@ class TestdeckApp(App):
             if profile in self.config.profiles:
                 self.open_resource(self.session(profile), resource, remember=False)
                 return
-        while len(self.screen_stack) > 2:
+        if len(self.screen_stack) > 2:  # the screen beneath: profiles, or the triage view it came from
             self.pop_screen()
 
     # --- themes -----------------------------------------------------------------------

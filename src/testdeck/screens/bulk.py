@@ -16,6 +16,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
+from testdeck import journal
 from testdeck.errors import ApiError
 from testdeck.records import Record
 from testdeck.resources import Action
@@ -83,7 +84,8 @@ class BulkScreen(ModalScreen[list[Outcome]]):
             self.current = outcome.label
             self._show()
             try:
-                await self.action.call(self.owner.ctx(record))
+                with journal.acting(self.action.label):
+                    await self.action.call(self.owner.ctx(record))
             except ApiError as exc:
                 outcome.error = exc.message
             except Exception as exc:  # an adapter bug refuses this row; the others still run

@@ -19,7 +19,8 @@ from testdeck.widgets.keybar import KeyBar
 from testdeck.widgets.statusbar import spinner
 from testdeck.widgets.table import TableData, VirtualTable
 
-HEADINGS = ["profile", "service", "mode", "url", "secret", "health"]
+HEADINGS = ["profile", "service", "mode", "failing", "url", "secret", "health"]
+PULSE = (("critical", "‼"), ("error", "✖"), ("warning", "▲"))
 
 
 def profile_mode(session) -> str:
@@ -99,12 +100,26 @@ class HomeScreen(Screen):
     def on_screen_resume(self) -> None:
         table = self.query_one(VirtualTable)
         table.scroll_to(x=0, animate=False)  # the profile column first again, whatever was scrolled
+        self.app.triage_wake()
+
+    def triage_changed(self) -> None:
+        """The app's triage poll brought news: the pulse column follows."""
+        self.render_rows()
+
+    def pulse(self, name: str) -> str:
+        """Per-profile counts of what is failing (k9s' pulse): ‼ critical, ✖ error, ▲ warning."""
+        state = self.app.triage_board.states.get(name)
+        if state is None:
+            return "…"
+        counts = self.app.triage_board.counts(name)
+        text = " ".join(f"{glyph}{counts[sev]}" for sev, glyph in PULSE if counts.get(sev))
+        return (text or "✔ 0") + (" stale" if state.stale else "")
 
     def render_rows(self) -> None:
         rows = []
         for name, profile in self.app.config.profiles.items():
             session = self.app.session(name)
-            rows.append((name, (name, profile.service, profile_mode(session), profile.url,
+            rows.append((name, (name, profile.service, profile_mode(session), self.pulse(name), profile.url,
                                 session.secret_source.split(" ")[0], self.health.get(name, "…"))))
         self.query_one(VirtualTable).set_data(TableData.build(HEADINGS, rows))
 

@@ -25,7 +25,7 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Input, Label, Static
 
-from testdeck import clock
+from testdeck import clock, journal
 from testdeck.errors import ApiError
 from testdeck.records import Record
 from testdeck.resources import Action, Ctx, Resource, duration
@@ -714,8 +714,8 @@ class ResourceScreen(Screen):
             async def submit(values: dict, changed: dict) -> Any:
                 ctx.values, ctx.changed = values, changed
                 ctx.progress = form.report_progress if form is not None else None
-                result = await action.call(ctx)
-                return result
+                with journal.acting(action.label):  # the journal names what the user asked for
+                    return await action.call(ctx)
 
             screen_class = action.form.screen() if action.form.screen is not None else FormScreen
             form = screen_class(action.form, ctx, initial, submit, upload=action.upload)
@@ -729,7 +729,8 @@ class ResourceScreen(Screen):
                     return
             self.busy = f"{action.label} {self._named(ctx)}".strip()
             try:
-                result = await action.call(ctx)
+                with journal.acting(action.label):
+                    result = await action.call(ctx)
             except ApiError as exc:
                 self.notify(exc.message, title=f"{action.label} {self._named(ctx)} failed".replace("  ", " "),
                             severity="error", markup=False, timeout=8)

@@ -10,19 +10,21 @@ from __future__ import annotations
 import asyncio
 
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
 
-from testdeck.resources import age
+from testdeck.resources import ERROR, WARNING, age
+from testdeck.screens.view import GLYPHS
 from testdeck.text import sanitize
 from testdeck.triage import Board, Item
 from testdeck.widgets.table import TableData, VirtualTable
 
-HEADINGS = ["severity", "profile", "service", "what", "since", "message"]
-GLYPH = {"critical": "✖✖ critical", "error": "✖ error", "warning": "▲ warning"}
+HEADINGS = ["severity", "since", "profile", "what", "message", "service"]
+WIDTHS = [8, 7, None, 30, None, 8]
+PRIORITIES = [0, 0, 0, 0, 0, 2]  # the service hides first at 80 columns: the profile names it
+MEANING = {"critical": ERROR, "error": ERROR, "warning": WARNING}
 
 
 def item_key(item: Item) -> str:
@@ -45,7 +47,6 @@ class TriageScreen(Screen):
         super().__init__()
         self.board: Board = Board()
         self.items: dict[str, Item] = {}
-        self._wake = asyncio.Event()
         self.loaded = asyncio.Event()  # set after each poll round (tests wait on it)
 
     def compose(self) -> ComposeResult:
@@ -55,42 +56,33 @@ class TriageScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.board = self.app.triage_board  # shared with the home screen's pulse
+        self.board = self.app.triage_board  # the app polls every profile; home shows the same counts
         self.query_one(VirtualTable).focus()
         self.render_items()
-        self.set_interval(1.0, self.render_items)
-        for name in self.app.config.profiles:
-            self._poll(name)
+        self.set_interval(1.0, self.render_items)  # ages move on between polls
+        self.app.triage_wake()
 
-    @work(exit_on_error=False, group="triage")
-    async def _poll(self, name: str) -> None:
-        try:
-            session = self.app.session(name)
-        except Exception:  # a broken profile shows on the home screen; nothing to poll here
-            return
-        while True:
-            self._wake.clear()
-            await self.board.poll(name, session.service, session.client, session.profile.fields)
-            self.render_items()
-            self.loaded.set()
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=session.interval)
-            except TimeoutError:
-                pass
+    def on_screen_resume(self) -> None:
+        self.app.triage_wake()
+
+    def triage_changed(self) -> None:
+        self.render_items()
+        self.loaded.set()
 
     def render_items(self) -> None:
         if not self.is_mounted:
             return
         items = self.board.items()
         self.items = {item_key(i): i for i in items}
-        rows = []
+        rows, meanings = [], []
         for key, item in self.items.items():
-            new = "★ " if item.ident in self.board.new else ""
-            rows.append((key, (new + GLYPH.get(item.severity, item.severity), item.profile, item.service,
-                               sanitize(item.what), age(item.since) if item.since else "",
-                               sanitize(item.message))))
+            rows.append((key, (item.severity, age(item.since) if item.since else "", item.profile,
+                               sanitize(item.what), sanitize(item.message), item.service)))
+            meanings.append((MEANING.get(item.severity),) + (None,) * 5)
         table = self.query_one(VirtualTable)
-        table.set_data(TableData.build(HEADINGS, rows, [13, None, 8, None, 7, None]))
+        # new items are highlighted like rows that changed on a resource screen
+        table.changed = {k for k, i in self.items.items() if i.ident in self.board.new}
+        table.set_data(TableData.build(HEADINGS, rows, WIDTHS, meanings, PRIORITIES, GLYPHS))
         table.empty_text = "nothing failing" if self.board.states else "polling every profile…"
         stale = [f"{name}: {state.error.one_line()}" for name, state in self.board.states.items()
                  if state.error is not None and state.items and state.items[0].what not in
@@ -103,7 +95,7 @@ class TriageScreen(Screen):
             Text(f"testdeck · triage · {len(items)} failing across {profiles} profiles"))
 
     def action_refresh(self) -> None:
-        self._wake.set()
+        self.app.triage_wake()
 
     def action_jump(self) -> None:
         key = self.query_one(VirtualTable).cursor_key
@@ -115,7 +107,7 @@ class TriageScreen(Screen):
         if resource is None:
             self.app.open_profile(item.profile)
             return
-        self.app.open_resource(session, resource, scope=item.scope, focus_key=item.key)
+        self.app.open_resource(session, resource, scope=item.scope, select=item.key)
 
     def action_back(self) -> None:
         self.app.pop_screen()

@@ -1,0 +1,114 @@
+"""The triage view with all five simulators (Pilot): items, jump, fixed items go, unreachable profiles."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from testdeck.app import TestdeckApp
+from testdeck.config import Config, Profile
+from testdeck.credentials import env_var
+from testdeck.screens.home import HomeScreen
+from testdeck.screens.resource import ResourceScreen
+from testdeck.screens.triage import TriageScreen
+from testdeck.services import all_services
+from testdeck.sim import SimConfig
+from testdeck.widgets.table import VirtualTable
+from tests.conftest import FROZEN, still, wait_for
+
+
+def _five(sim_server, monkeypatch, tmp_path, *, in_process=False, extra=None):
+    profiles, transports, sims = {}, {}, {}
+    for svc in all_services():
+        name = f"t-{svc.name}"
+        if in_process:
+            app = svc.create_sim(SimConfig(clock=lambda: FROZEN))
+            url = f"http://{svc.name}.sim"
+            transports[name] = httpx.ASGITransport(app=app)
+        else:
+            url, app, _ = sim_server(svc.create_sim)
+        sims[svc.name] = app
+        profiles[name] = Profile(name, svc.name, url, timeout=10.0, fields=dict(svc.demo_fields))
+        if svc.demo_secret:
+            monkeypatch.setenv(env_var(name), svc.demo_secret)
+    profiles.update(extra or {})
+    cfg = Config(path=tmp_path / "config.toml", settings={"refresh_interval": 60.0}, profiles=profiles)
+    return TestdeckApp(cfg, start="triage", save_theme=False, transports=transports), sims
+
+
+def _done(app) -> int:
+    return sum(1 for s in app.triage_board.states.values() if s.last_ok is not None or s.error is not None)
+
+
+def _polled(app, n):
+    return isinstance(app.screen, TriageScreen) and _done(app) >= n
+
+
+async def test_items_of_every_service_jump_and_go_when_fixed(sim_server, monkeypatch, tmp_path):
+    gone = Profile("gone", "xyops", "http://127.0.0.1:9", timeout=1.0)
+    monkeypatch.setenv(env_var("gone"), "k" * 43)
+    app, sims = _five(sim_server, monkeypatch, tmp_path, extra={"gone": gone})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: _polled(app, 6), timeout=30, what="every profile polled")
+        items = app.triage_board.items()
+        assert {i.service for i in items} == {"alyvix", "xyops", "xpresso", "onetest", "kyaraben"}
+        unreachable = [i for i in items if i.profile == "gone"]
+        assert [(i.severity, i.what) for i in unreachable] == [("critical", "profile unreachable")]
+        # sorted by severity, then the oldest first
+        ranks = [("critical", "error", "warning").index(i.severity) for i in items]
+        assert ranks == sorted(ranks)
+        table = app.screen.query_one(VirtualTable)
+        assert table.row_count == len(items)
+
+        # enter jumps to the item in its own resource screen, the cursor on it
+        target = next(i for i in items if i.service == "alyvix" and i.resource == "sessions")
+        keys = table.data.keys
+        table.move_to_key(next(k for k in keys if app.screen.items[k] == target))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ResourceScreen)
+                       and app.screen.resource.name == "sessions"
+                       and app.screen.table.cursor_key == target.key, timeout=15, what="jump to the session")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, TriageScreen), what="back to triage")
+
+        # fixed: the session is deleted; after a refresh its item is gone
+        client = app.session("t-alyvix").client
+        await client.delete_session(target.key)
+        before = len(app.triage_board.items())
+        await pilot.press("r")
+        await wait_for(pilot, lambda: all(i.key != target.key or i.profile != "t-alyvix"
+                                          for i in app.triage_board.items()), timeout=15, what="item gone")
+        assert len(app.triage_board.items()) == before - 1
+        assert target not in app.screen.items.values()
+
+
+async def test_home_shows_the_pulse_and_0_opens_triage(sim_server, monkeypatch, tmp_path):
+    app, _ = _five(sim_server, monkeypatch, tmp_path)
+    app.start = None
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, HomeScreen) and _done(app) >= 5,
+                       timeout=30, what="home polled")
+        await pilot.pause(0.2)
+        home = app.screen
+        for name in app.config.profiles:
+            assert home.pulse(name) != "…"
+        kyaraben = home.pulse("t-kyaraben")
+        assert "✖" in kyaraben  # the seeded VM in ERROR
+        row = home.query_one(VirtualTable).data.rows[home.query_one(VirtualTable).data.index["t-kyaraben"]]
+        assert kyaraben in row
+        await pilot.press("0")
+        await wait_for(pilot, lambda: isinstance(app.screen, TriageScreen), what="triage by 0")
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+def test_triage_snapshot(snap_compare, sim_server, monkeypatch, tmp_path, frozen_clock, size):
+    app, _ = _five(sim_server, monkeypatch, tmp_path, in_process=True)
+
+    async def polled(pilot):
+        await wait_for(pilot, lambda: _polled(app, 5), timeout=30, what="every profile polled")
+        app.triage_board.new = set()  # the first poll marks everything new; the snapshot shows the steady state
+        app.screen.render_items()
+        still(app)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=polled)
