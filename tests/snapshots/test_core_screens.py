@@ -33,6 +33,8 @@ def test_home_screen(snap_compare, deck, frozen_clock):
     async def home(pilot):
         await wait_for(pilot, lambda: "ok" in str(pilot.app.screen.query_one(VirtualTable).data.rows),
                        what="health")
+        await wait_for(pilot, lambda: pilot.app.screen.pulse("test-xyops") != "…", what="the triage pulse")
+        pilot.app.screen.render_rows()
         await pilot.press("escape")  # nothing to close; home stays
         await pilot.pause()
 
