@@ -129,6 +129,7 @@ class Action:
     upload: bool = False  # show upload progress
     bulk: bool = False  # may run on every marked row after one confirmation
     select: Callable[[Any], str | None] | None = None  # the row key of the result: the cursor goes there
+    refresh: bool = False  # a view change (alyvix: measures of one session): reload the list, though nothing changed
 
     def confirm_note(self, rows: list[Any]) -> str:
         """The service's own words for the confirmation, after the generic question ("" if none)."""
@@ -202,6 +203,8 @@ class Resource:
     # a widget above the table (a chart), built lazily by the screen; after each good
     # refresh it gets `show_records(records, ctx)`
     header: Callable[[], Any] | None = None
+    # what else narrows the rows besides scope and query (alyvix: one session), shown in the title
+    subtitle: Callable[[Ctx], str] | None = None
 
     def row_label(self, record: Record) -> str:
         name = record.get(self.label) if self.label else None

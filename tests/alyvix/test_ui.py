@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from conftest import wait_for
-from textual.widgets import Input, SelectionList, Switch
+from textual.widgets import Input, Select, SelectionList, Switch
 
 from testdeck.screens.log import LogScreen
 from testdeck.screens.resource import ResourceScreen
@@ -278,3 +278,52 @@ async def test_measures_quick_range_change_and_drill_from_a_test_case(deck, froz
         await pilot.press("H")  # last hour
         await wait_for(pilot, lambda: table(app).row_count == 3 and len(chart.runs) == 3, what="an hour of runs")
         assert chart.window == (T0 - 3600, T0) and "11-18" not in chart.plain.splitlines()[-1]
+
+
+async def test_measures_of_one_session_chosen_with_f_then_every_session_again(deck, frozen_clock):
+    app, sim_app, _ = deck("alyvix", start="measures", clock=lambda: T0)
+    app.config.profiles["test-alyvix"].fields["testcase_id"] = "2"
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await loaded(pilot, "Measures", rows=72)
+        users = [r.record.get("domain_username") for r in screen.rows]
+        session = next(s for s in sim_app.state.sessions.values()
+                       if f"{s['domain']}\\{s['username']}" in users)
+        user = f"{session['domain']}\\{session['username']}"
+        mine = users.count(user)
+        assert 0 < mine < len(users)
+        chooser = await form(pilot, "f")
+        select = chooser.query_one("#f-session", Select)
+        await wait_for(pilot, lambda: len(select._options) == len(sim_app.state.sessions) + 1, what="sessions")
+        select.value = str(session["id"])
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: app.screen is screen and screen.last_ok is not None
+                       and table(app).row_count == mine, what="that session's runs")
+        assert {r.record.get("domain_username") for r in screen.rows} == {user}
+        assert f"session {user}" in str(screen.query_one("#title").render())
+        assert len(screen.query_one(RunChart).runs) == mine  # the chart follows
+        chooser = await form(pilot, "f")
+        select = chooser.query_one("#f-session", Select)
+        await wait_for(pilot, lambda: select.value == str(session["id"]), what="the current choice shown")
+        select.clear()
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: app.screen is screen and table(app).row_count == len(users), what="all again")
+        assert "session" not in str(screen.query_one("#title").render())
+
+
+async def test_checklist_reads_without_colour(deck):
+    app, _, _ = deck("alyvix", start="sessions")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot, "Sessions", rows=5)
+        checklist = await form(pilot, "t")
+        boxes = checklist.query_one(SelectionList)
+        await wait_for(pilot, lambda: boxes.option_count == 5, what="the test cases")
+        await pilot.pause()
+
+        def glyphs() -> list[str]:  # the box's middle cell of each line: the state with no colour at all
+            return [boxes.render_line(y).text[1] for y in range(boxes.option_count)]
+
+        assert glyphs() == ["X", "X", "X", " ", " "]  # session 1: test cases 1, 2, 3 enabled
+        boxes.deselect(2)
+        boxes.select(5)
+        await pilot.pause()
+        assert glyphs() == ["X", " ", "X", " ", "X"]

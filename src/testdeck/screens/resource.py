@@ -244,6 +244,13 @@ class ResourceScreen(Screen):
         query = next((q for q in self.resource.queries if q.key == self.state.query), None)
         if query is not None:
             title.append(f" · {query.label}", style="bold")
+        if self.resource.subtitle is not None:
+            try:
+                extra = self.resource.subtitle(Ctx(self.session.client, scope=self.scope, query=self.query_value))
+            except Exception:  # a title must never take the screen down
+                extra = ""
+            if extra:
+                title.append(f" · {extra}", style="bold")
         if self.filter_text:
             title.append(f" · filter {self.filter_text}")
         title.append(f" · {self.session.service.title} · {self.session.profile.name}")
@@ -564,6 +571,10 @@ class ResourceScreen(Screen):
     def action_query(self, key: str) -> None:
         """A server-side view (failed jobs, history): the same key again returns to the default."""
         self.state.query = None if self.state.query == key else key
+        self._reload()
+
+    def _reload(self) -> None:
+        """Another view of the resource: new title, no rows of the old view, fetch now."""
         self.query_one("#title", Label).update(self._title())
         self.rows, self.records, self.last_ok = [], {}, None
         self.table.set_data(TableData([c.heading for c in self.resource.columns]))
@@ -774,6 +785,8 @@ class ResourceScreen(Screen):
     async def _after(self, action: Action, ctx: Ctx, result: Any) -> None:
         if action.select is not None:
             self._select = action.select(result)
+        if action.refresh:
+            self._reload()
         if action.mutates:
             self.notify(f"{action.label} {self._named(ctx)}: done", timeout=3, markup=False)
             self.session.status_at = 0.0  # a mutation may change the quota: ask again

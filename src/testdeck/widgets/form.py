@@ -22,6 +22,7 @@ from textual.widgets import Button, Input, Label, ProgressBar, Select, Selection
 
 from testdeck.errors import ApiError
 from testdeck.resources import Ctx, Field, Form
+from testdeck.widgets.checklist import CheckList
 
 Submit = Callable[[dict[str, Any], dict[str, Any]], Awaitable[Any]]
 
@@ -169,7 +170,7 @@ class FormScreen(ModalScreen[Any]):
         if f.type == "multi":
             options = [_label(c) for c in f.choices] if isinstance(f.choices, list) else []
             chosen = set(value or [])
-            return SelectionList(*[(Text(lbl), v, v in chosen) for v, lbl in options], id=wid)
+            return CheckList(*[(Text(lbl), v, v in chosen) for v, lbl in options], id=wid)  # NO_COLOR-readable
         kind = {"int": "integer", "float": "number"}.get(f.type, "text")
         placeholder = "path to a local file" if f.type == "file" else ""
         return Input("" if value is None else str(value), type=kind, password=f.type == "secret", id=wid,

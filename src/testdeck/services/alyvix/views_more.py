@@ -49,14 +49,45 @@ def window(cx: Ctx) -> tuple[float, float]:
     return since, until
 
 
+def chosen_session(client: Any) -> tuple[str, str] | None:
+    """The session the measures screen shows (id, label), chosen with `f`; None: every session.
+    Kept on the profile's client, so it holds for every test case until changed."""
+    return getattr(client, "measures_session", None)
+
+
 async def list_measures(cx: Ctx) -> list[Run]:
     try:
         since, until = window(cx)
     except ValueError as exc:
         raise cx.client.error("GET", "measures", None, f"refused: {exc}") from None
-    runs = await cx.client.get_measures(cx.scope, session_id=(cx.values or {}).get("session"),
+    chosen = chosen_session(cx.client)
+    session = (cx.values or {}).get("session") or (chosen[0] if chosen else None)
+    runs = await cx.client.get_measures(cx.scope, session_id=session,
                                         test_case_from=stamp(since), test_case_to=stamp(until))
     return runs[::-1]  # newest first
+
+
+async def _session_choices(cx: Ctx) -> list[tuple[str, str]]:
+    return [(str(s.id), f"{s.user} ({s.id})") for s in await cx.client.get_sessions()]
+
+
+async def _choose_session(cx: Ctx) -> None:
+    value = cx.values.get("session")
+    if value in (None, ""):
+        cx.client.measures_session = None
+        return
+    labels = dict(await _session_choices(cx))
+    cx.client.measures_session = (str(value), labels.get(str(value), str(value)))
+
+
+async def _session_initial(cx: Ctx) -> dict[str, Any]:
+    chosen = chosen_session(cx.client)
+    return {"session": chosen[0]} if chosen else {}
+
+
+def _session_title(cx: Ctx) -> str:
+    chosen = chosen_session(cx.client)
+    return f"session {chosen[1]}" if chosen else ""
 
 
 async def _testcase_options(cx: Ctx) -> list[tuple[str, str]]:
@@ -162,7 +193,12 @@ measures = Resource(
     scope=Scope(name="testcase", options=_testcase_options),
     queries=[Query("H", "last hour", "1h"), Query("D", "last 24h", "24h"), Query("W", "last 7 days", "7d")],
     header=_chart,
+    subtitle=_session_title,
     actions=[
+        Action("f", "session", _choose_session, row=False, refresh=True,
+               form=Form("Measures of one session (none chosen: every session)", [
+                   Field("session", type="choice", choices=_session_choices,
+                         help="the runs this session made; clear it for all")], initial=_session_initial)),
         Action("t", "transactions", lambda cx: cx.client.get_measure(cx.scope, cx.key), show=show_run),
         Action("i", "save screenshots", _save, show=_saved_text,
                form=Form("Save the run's screenshots", [
