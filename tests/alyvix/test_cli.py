@@ -51,6 +51,16 @@ def test_get_measures_of_a_test_case_for_a_range(alyvix_profile, capsys, frozen_
     assert "YYYYMMDDhhmmss" in capsys.readouterr().err
 
 
+def test_get_measures_of_one_session(alyvix_profile, capsys, frozen_clock):
+    assert cli.main(["get", "measures", "--testcase", "2", "-o", "json"]) == 0
+    users = [r["domain_username"] for r in out_json(capsys)]
+    session = next(s for s in alyvix_profile.state.sessions.values() if f"{s['domain']}\\{s['username']}" in users)
+    user = f"{session['domain']}\\{session['username']}"
+    assert cli.main(["get", "measures", "--testcase", "2", "--session", str(session["id"]), "-o", "json"]) == 0
+    runs = out_json(capsys)
+    assert len(runs) == users.count(user) < len(users) and {r["domain_username"] for r in runs} == {user}
+
+
 def test_describe_session_and_test_case(alyvix_profile, capsys):
     assert cli.main(["describe", "sessions", "4"]) == 0
     assert json.loads(capsys.readouterr().out)["state"] == "disconnected"
