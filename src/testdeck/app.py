@@ -18,6 +18,8 @@ from testdeck.screens.resource import ResourceScreen
 from testdeck.services import ORDER
 from testdeck.session import ProfileSession
 from testdeck.theming import load_themes
+from testdeck.widgets.safe import SafeApp
+from testdeck.widgets.typeahead import KeyGate
 
 
 class JumpCommands(Provider):
@@ -49,7 +51,7 @@ class JumpCommands(Provider):
                 yield Hit(score, matcher.highlight(text), callback, help=help_text)
 
 
-class TestdeckApp(App):
+class TestdeckApp(SafeApp, KeyGate, App):
     __test__ = False  # not a pytest test class, despite the name
     TITLE = "testdeck"
     COMMANDS = App.COMMANDS | {JumpCommands}

@@ -19,6 +19,7 @@ from typing import Any
 
 from rich.text import Text
 from textual import work
+from textual.worker import get_current_worker
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -32,7 +33,7 @@ from testdeck.records import Record
 from testdeck.resources import Action, Ctx, Resource, duration, plain
 from testdeck.session import ProfileSession
 from testdeck.widgets.dialogs import ConfirmScreen, TextScreen
-from testdeck.widgets.form import FormScreen
+from testdeck.widgets.form import FormScreen, submit_label
 from testdeck.widgets.statusbar import StatusBar
 from testdeck.widgets.table import TableData, VirtualTable
 
@@ -502,33 +503,21 @@ class ResourceScreen(Screen):
 
     @work(exit_on_error=False, group="ui")
     async def _run_action(self, action: Action, ctx: Ctx) -> None:
+        confirm = self._confirmer(action, ctx) if action.confirm else None
         if action.form is not None:
-            if action.form.initial is not None:
-                try:
-                    initial = await action.form.initial(ctx)
-                except ApiError as exc:
-                    self.notify(exc.message, title=action.label, severity="error", markup=False)
-                    return
-            else:
-                names = {f.name for f in action.form.fields}
-                initial = {k: v for k, v in ctx.row.raw.items() if k in names} if ctx.row else {}
-            form: FormScreen | None = None
-
-            async def submit(values: dict, changed: dict) -> Any:
-                ctx.values, ctx.changed = values, changed
-                ctx.progress = form.report_progress if form is not None else None
-                result = await action.call(ctx)
-                return result
-
-            form = FormScreen(action.form, ctx, initial, submit, upload=action.upload)
-            result = await self.app.push_screen_wait(form)
+            # keys typed while the form opens wait for it (see widgets/typeahead.py)
+            worker = get_current_worker()
+            hold = self.app.hold_keys(on_escape=worker.cancel) if hasattr(self.app, "hold_keys") else None
+            try:
+                result = await self._run_form(action, ctx, confirm, hold.release if hold else None)
+            finally:
+                if hold is not None:
+                    hold.release(replay=False)  # the form never got ready: drop, never misroute
             if result is None:
                 return
         else:
-            if action.confirm:
-                what = f"{action.label} {self._noun()} {ctx.key}?" if ctx.key else f"{action.label}?"
-                if not await self.app.push_screen_wait(ConfirmScreen(what.capitalize(), action.label.capitalize())):
-                    return
+            if confirm is not None and not await confirm():
+                return
             try:
                 result = await action.call(ctx)
             except ApiError as exc:
@@ -537,13 +526,54 @@ class ResourceScreen(Screen):
                 return
         await self._after(action, ctx, result)
 
+    async def _run_form(self, action: Action, ctx: Ctx, confirm: Any, on_ready: Any) -> Any:
+        assert action.form is not None
+        if action.form.initial is not None:
+            try:
+                initial = await action.form.initial(ctx)
+            except ApiError as exc:
+                self.notify(exc.message, title=action.label, severity="error", markup=False)
+                return None
+        else:
+            names = {f.name for f in action.form.fields}
+            initial = {k: v for k, v in ctx.row.raw.items() if k in names} if ctx.row else {}
+        form: FormScreen | None = None
+
+        async def submit(values: dict, changed: dict) -> Any:
+            ctx.values, ctx.changed = values, changed
+            ctx.progress = form.report_progress if form is not None else None
+            return await action.call(ctx)
+
+        form = FormScreen(action.form, ctx, initial, submit, upload=action.upload,
+                          submit_label=submit_label(action.label), confirm=confirm, on_ready=on_ready)
+        return await self.app.push_screen_wait(form)
+
+    def _confirmer(self, action: Action, ctx: Ctx) -> Callable[[], Any]:
+        """Ask before a confirmed action runs: straight away, or after its form validates."""
+
+        async def ask() -> bool:
+            name = self.resource.row_label(ctx.row) if ctx.row is not None else ctx.key
+            what = f"{action.label} {self._noun()} {name}?" if name else f"{action.label}?"
+            return bool(await self.app.push_screen_wait(ConfirmScreen(what[:1].upper() + what[1:],
+                                                                      submit_label(action.label))))
+
+        return ask
+
     def _noun(self) -> str:
         title = self.resource.title.lower()
         return title[:-1] if title.endswith("s") else title
 
+    def _done_name(self, ctx: Ctx, result: Any) -> str:
+        """The record an action acted on, for the toast: its label (name), else its key."""
+        for record in (result, ctx.row):
+            if isinstance(record, Record):
+                return self.resource.row_label(record)
+        return ctx.key or ""
+
     async def _after(self, action: Action, ctx: Ctx, result: Any) -> None:
         if action.mutates:
-            self.notify(f"{action.label}: done", timeout=2)
+            name = self._done_name(ctx, result)
+            self.notify(f"{action.label} {self._noun()} {name}: done".replace("  ", " "), timeout=2)
             self.session.status_at = 0.0  # a mutation may change the quota: ask again
             self._wake.set()
         if action.show is not None:
