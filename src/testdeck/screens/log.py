@@ -9,6 +9,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from testdeck.resources import LogFeed
+from testdeck.text import sanitize
 from testdeck.widgets.logtail import LogTail
 
 
@@ -29,7 +30,7 @@ class LogScreen(Screen):
         self.line_cap = line_cap
 
     def compose(self) -> ComposeResult:
-        yield Static(Text(self.log_title, no_wrap=True, overflow="ellipsis"), classes="log-title")
+        yield Static(Text(sanitize(self.log_title), no_wrap=True, overflow="ellipsis"), classes="log-title")
         yield LogTail(self.feed, title=self.log_title, line_cap=self.line_cap, id="log-tail")
         yield Footer()
 

@@ -32,6 +32,7 @@ from testdeck.errors import ApiError
 from testdeck.records import Record
 from testdeck.resources import Action, Ctx, Resource, duration, plain
 from testdeck.session import ProfileSession
+from testdeck.text import sanitize
 from testdeck.widgets.dialogs import ConfirmScreen, TextScreen
 from testdeck.widgets.form import FormScreen, submit_label
 from testdeck.widgets.statusbar import StatusBar
@@ -130,8 +131,8 @@ class ScopePicker(Screen[str | None]):
         self.options = options
 
     def compose(self) -> ComposeResult:
-        yield Label(Text(self.title_text), classes="screen-title")
-        yield OptionList(*[Option(Text(f"{label}  ({oid})"), id=oid) for oid, label in self.options])
+        yield Label(Text(sanitize(self.title_text)), classes="screen-title")
+        yield OptionList(*[Option(Text(sanitize(f"{label}  ({oid})")), id=oid) for oid, label in self.options])
         yield Footer()
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
@@ -217,9 +218,10 @@ class ResourceScreen(Screen):
         if self.resource.scope is not None:
             # the name chosen in the picker; otherwise the id, shortened to fit 80 columns
             scope = self.session.views.get(f"scope-label:{self.scope}") or self.scope or "(none)"
+            scope = sanitize(scope)
             title.append(f" · {self.resource.scope.name} {scope[:8] + '…' if len(scope) > 12 else scope}")
         if self.filter_text:
-            title.append(f" · filter {self.filter_text}")
+            title.append(f" · filter {sanitize(self.filter_text)}")
         return title
 
     def _tabs(self) -> Text:
@@ -343,13 +345,13 @@ class ResourceScreen(Screen):
         else:
             age = "no data yet"
         retry = f" · retrying in {self.retry_in:g}s" if self.retry_in else ""
-        msg.update(Text(f"STALE · {age}{retry} · {self.error.one_line()}"))
+        msg.update(Text(sanitize(f"STALE · {age}{retry} · {self.error.one_line()}")))
         msg.add_class("-stale")
 
     def _info(self, text: str) -> None:
         msg = self.query_one("#message", Static)
         msg.remove_class("-stale")
-        msg.update(Text(text))
+        msg.update(Text(sanitize(text)))
         msg.add_class("-info")
 
     def _update_status(self) -> None:

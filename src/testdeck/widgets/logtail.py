@@ -9,9 +9,10 @@ width, like `less`), so ingest costs a few hundred nanoseconds per line and
 the wrap toggle is a single O(lines) pass. `benchmarks/log_tail.py` measures
 it against `Log`.
 
-Lines are stored exactly as received (save writes them back unchanged);
-control characters are replaced and tabs expanded only when a line is drawn.
-Nothing a server sends is ever parsed as markup.
+Lines are sanitised as they come in (testdeck.text.sanitize: control, C1 and
+bidi characters become visible stand-ins, tabs kept), so what is drawn and what
+save writes are both safe for a terminal; tabs are expanded only when a line is
+drawn. Nothing a server sends is ever parsed as markup.
 """
 
 from __future__ import annotations
@@ -40,7 +41,9 @@ from textual.widget import Widget
 from textual.widgets import Input, Static
 
 from testdeck.errors import ApiError
+from testdeck.files import create_private
 from testdeck.resources import LogFeed
+from testdeck.text import sanitize
 
 FLUSH_INTERVAL = 0.05  # seconds between batched flushes into the view
 FLUSH_CHUNK = 25_000  # most lines moved into the view per flush (bounds one stall)
@@ -467,6 +470,8 @@ class LogTail(Widget, can_focus=False):
         if "\r" in joined or joined.count("\n") != len(batch) - 1:
             batch = [part for line in batch
                      for part in line.replace("\r\n", "\n").removesuffix("\n").split("\n")]
+        # one line each now: sanitise here, once, so the view, search and save all see safe text
+        batch = [line if line.isprintable() else sanitize(line, multiline=True) for line in batch]
         self._view.append(batch)
         if len(self._pending) < FLUSH_CHUNK:
             self._drained.set()
@@ -554,7 +559,7 @@ class LogTail(Widget, can_focus=False):
         text.append("following" if view.following else "paused", style="green" if view.following else "yellow")
         text.append(f"  wrap {'on' if view.wrap else 'off'}")
         text.append("  feed ")
-        text.append(self.feed_state, style="bold red" if self.feed_state.startswith("error") else "")
+        text.append(sanitize(self.feed_state), style="bold red" if self.feed_state.startswith("error") else "")
         if self._note:
             text.append(f"  {self._note}")
         status.update(text)
@@ -664,7 +669,7 @@ class LogTail(Widget, can_focus=False):
     @work(thread=True, group="logtail-save", exit_on_error=False)
     def _save_worker(self, path: Path, lines: list[str]) -> None:
         try:
-            with open(path, "x", encoding="utf-8", newline="\n") as fh:
+            with create_private(path) as fh:  # 0600, never overwrites
                 if lines:
                     fh.write("\n".join(lines))
                     fh.write("\n")

@@ -6,6 +6,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from testdeck.resources import duration
+from testdeck.text import sanitize
 
 
 class StatusBar(Static):
@@ -16,7 +17,7 @@ class StatusBar(Static):
     def show(self, *, profile: str, ok: bool | None, age: float | None, interval: float, paused: bool,
              read_only: bool, rows: str = "", extra: str = "") -> None:
         text = Text(no_wrap=True, overflow="ellipsis")
-        text.append(profile, style="bold")
+        text.append(sanitize(profile), style="bold")
         text.append("  ")
         if ok is None:
             text.append("○ connecting", style="dim")
@@ -30,7 +31,7 @@ class StatusBar(Static):
         if rows:
             text.append(f"  {rows}")
         if extra:
-            text.append(f"  {extra}")
+            text.append(f"  {sanitize(extra)}")  # a service's own status text (a quota)
         if read_only:
             text.append("  ")
             text.append(" READ-ONLY ", style="bold reverse")
