@@ -15,6 +15,7 @@ import gc
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -39,6 +40,8 @@ async def run(rows: int, refreshes: int) -> None:
                             stdout=subprocess.PIPE, text=True)
     try:
         url = proc.stdout.readline().split(" on ")[1].split()[0]
+        # keep draining: a simulator blocked on a full stdout pipe would stall the run
+        threading.Thread(target=proc.stdout.read, daemon=True).start()
         os.environ["TESTDECK_SECRET_BENCH"] = sim.API_KEY
         cfg = Config(path=Path("/tmp/testdeck-bench.toml"), settings={"refresh_interval": 3600.0},
                      profiles={"bench": Profile("bench", "xyops", url, timeout=60)})
@@ -56,6 +59,7 @@ async def run(rows: int, refreshes: int) -> None:
                 await pilot.pause(0.05)
                 if i in (0, 9) or (i + 1) % 50 == 0:
                     samples.append((i + 1, rss_mib(), len(gc.get_objects()) + gc.get_freeze_count()))
+                    print(f"after refresh {i + 1:4d}: RSS {samples[-1][1]:7.1f} MiB", flush=True)
             wall = time.perf_counter() - t0
             table_rows = screen.query_one(VirtualTable).row_count
     finally:
@@ -63,8 +67,8 @@ async def run(rows: int, refreshes: int) -> None:
         proc.wait()
     print(f"== {table_rows:,}-row table, {refreshes} refreshes in {wall:.0f} s ==")
     for n, rss, objects in samples:
-        print(f"after refresh {n:4d}: RSS {rss:7.1f} MiB   tracked objects {objects:,}")
-    first, last = samples[1], samples[-1]  # from refresh 10: the first ones warm caches up
+        print(f"after refresh {n:4d}: RSS {rss:7.1f} MiB   GC-tracked + frozen objects {objects:,}")
+    first, last = samples[min(1, len(samples) - 1)], samples[-1]  # from refresh 10: the first warm caches up
     per = (last[1] - first[1]) / max(1, last[0] - first[0])
     print(f"RSS start {samples[0][1]:.1f} MiB, end {last[1]:.1f} MiB; growth from refresh {first[0]} to "
           f"{last[0]}: {last[1] - first[1]:+.1f} MiB ({per * 1024:+.0f} KiB per refresh)")

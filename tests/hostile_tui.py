@@ -96,16 +96,20 @@ def nested(depth: int = 100_000):
     return reply(b"[" * depth + b"]" * depth)
 
 
-def endless(started: asyncio.Event | None = None):
-    """A 200 whose body never ends: a space now and then, forever."""
+def endless(seconds: float = 8.0):
+    """A 200 whose body does not end: a space now and then (for `seconds`, so that a test
+    that fails leaves no server task behind), then a truncated end."""
 
     async def rule(scope, receive, send):
         await send({"type": "http.response.start", "status": 200,
                     "headers": [(b"content-type", b"application/json")]})
         await send({"type": "http.response.body", "body": b"{", "more_body": True})
-        while True:
+        loop = asyncio.get_running_loop()
+        end = loop.time() + seconds
+        while loop.time() < end:
             await asyncio.sleep(0.05)
             await send({"type": "http.response.body", "body": b" ", "more_body": True})
+        await send({"type": "http.response.body", "body": b""})
 
     return rule
 

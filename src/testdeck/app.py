@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from functools import partial
 
 import httpx
@@ -159,6 +160,8 @@ class TestdeckApp(SafeApp, KeyGate, App):
     async def on_unmount(self) -> None:
         for session in self.sessions.values():
             try:
-                await session.client.aclose()
-            except (ApiError, RuntimeError):
+                # bounded: a request cancelled mid-body (esc in a form) can leave httpx's pool
+                # waiting on that connection, and quitting must never hang
+                await asyncio.wait_for(session.client.aclose(), timeout=2.0)
+            except (ApiError, RuntimeError, TimeoutError):
                 pass

@@ -19,7 +19,6 @@ from typing import Any
 
 from rich.text import Text
 from textual import work
-from textual.worker import get_current_worker
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -57,7 +56,12 @@ def gc_paused(rows: Callable[[], int]):
     """No cyclic GC while a refresh allocates its rows: with 100k live records a full
     pass is a 200-400 ms freeze of the UI. Afterwards a big table's objects are
     frozen (moved out of the collector's scans) *before* collection resumes; they
-    hold no reference cycles, so refcounting still frees old rows."""
+    hold no reference cycles, so refcounting still frees old rows.
+
+    Before freezing, the young generations are collected: the refresh's own garbage
+    cycles (asyncio and httpx frames, tracebacks holding whole bodies) are there, and
+    a frozen cycle is never collected (it leaked +3.5 MiB per refresh at 20k rows).
+    Young only: what earlier refreshes froze is not scanned again."""
     global _gc_depth
     _gc_depth += 1
     gc.disable()
@@ -67,6 +71,7 @@ def gc_paused(rows: Callable[[], int]):
         _gc_depth -= 1
         if _gc_depth == 0:
             if rows() >= BIG_TABLE:
+                gc.collect(1)
                 gc.freeze()
             gc.enable()
 
@@ -246,6 +251,14 @@ class ResourceScreen(Screen):
     @property
     def table(self) -> VirtualTable:
         return self.query_one(VirtualTable)
+
+    def on_unmount(self) -> None:
+        # A frozen screen left behind is never collected (widget trees are cycles): let go
+        # of its rows so refcounting frees them, and hand frozen objects back to the GC.
+        self.rows, self.records = [], {}
+        for table in self.query(VirtualTable):
+            table.data = TableData([])
+        gc.unfreeze()
 
     def on_mount(self) -> None:
         self.table.focus()
@@ -501,17 +514,28 @@ class ResourceScreen(Screen):
         if action.mutates and self.session.read_only:
             self.notify(f"{label}: refused, testdeck runs read-only (--read-only)", severity="error", markup=False)
             return
-        self._run_action(action, self.ctx(record if action.row else None))
+        # keys typed from now until the form is ready wait for it (see widgets/typeahead.py); the
+        # hold starts here, with the key that opens the form, before any later key is dispatched
+        hold = self.app.hold_keys() if action.form is not None and hasattr(self.app, "hold_keys") else None
+        opening: list[FormScreen] = []
+        worker = self._run_action(action, self.ctx(record if action.row else None), hold, opening)
+        if hold is not None:
+
+            def abandon() -> None:  # esc among the held keys: abandon the opening
+                if opening and opening[0].is_current:
+                    opening[0].dismiss(None)
+                else:
+                    worker.cancel()
+
+            hold.on_escape = abandon
 
     @work(exit_on_error=False, group="ui")
-    async def _run_action(self, action: Action, ctx: Ctx) -> None:
+    async def _run_action(self, action: Action, ctx: Ctx, hold: Any = None, opening: list | None = None) -> None:
         confirm = self._confirmer(action, ctx) if action.confirm else None
         if action.form is not None:
-            # keys typed while the form opens wait for it (see widgets/typeahead.py)
-            worker = get_current_worker()
-            hold = self.app.hold_keys(on_escape=worker.cancel) if hasattr(self.app, "hold_keys") else None
             try:
-                result = await self._run_form(action, ctx, confirm, hold.release if hold else None)
+                result = await self._run_form(action, ctx, confirm, hold.release if hold else None,
+                                              opening if opening is not None else [])
             finally:
                 if hold is not None:
                     hold.release(replay=False)  # the form never got ready: drop, never misroute
@@ -528,7 +552,7 @@ class ResourceScreen(Screen):
                 return
         await self._after(action, ctx, result)
 
-    async def _run_form(self, action: Action, ctx: Ctx, confirm: Any, on_ready: Any) -> Any:
+    async def _run_form(self, action: Action, ctx: Ctx, confirm: Any, on_ready: Any, opening: list) -> Any:
         assert action.form is not None
         if action.form.initial is not None:
             try:
@@ -548,6 +572,7 @@ class ResourceScreen(Screen):
 
         form = FormScreen(action.form, ctx, initial, submit, upload=action.upload,
                           submit_label=submit_label(action.label), confirm=confirm, on_ready=on_ready)
+        opening.append(form)
         return await self.app.push_screen_wait(form)
 
     def _confirmer(self, action: Action, ctx: Ctx) -> Callable[[], Any]:

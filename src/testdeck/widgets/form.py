@@ -181,10 +181,6 @@ class FormScreen(ModalScreen[Any]):
     BINDINGS = [
         Binding("escape", "cancel", "cancel"),
         Binding("ctrl+s", "submit", "save", priority=True),
-        # priority: focus moves when the key is dispatched, so keys typed right after a
-        # tab (a burst, a paste) go to the next field, not the one the tab left
-        Binding("tab", "app.focus_next", "next field", show=False, priority=True),
-        Binding("shift+tab", "app.focus_previous", "previous field", show=False, priority=True),
     ]
 
     def __init__(self, form: Form, ctx: Ctx, initial: dict[str, Any], submit: Submit, *, upload: bool = False,
@@ -200,8 +196,9 @@ class FormScreen(ModalScreen[Any]):
         self.confirm = confirm  # asked after validation, before anything is sent
         self.on_ready = on_ready  # called once the first field has focus and choices are loaded
         self.busy = False
+        self._closing = False
         self._loading = 0
-        self._sender = None
+        self._abandon = asyncio.Event()
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -332,12 +329,15 @@ class FormScreen(ModalScreen[Any]):
 
     def action_cancel(self) -> None:
         """esc: cancel the send in flight (the form stays, with everything typed); else close."""
-        if self.busy and self._sender is not None:
-            self._sender.cancel()
+        if self.busy:
+            self._abandon.set()  # the send stops waiting at once; the form stays, input kept
             return
+        self._closing = True
         self.dismiss(None)
 
     def action_submit(self) -> None:
+        if self._closing:  # a ctrl+s typed right after esc must not send the form being closed
+            return
         if self.busy:
             self._status("still sending… (esc cancels)")
             return
@@ -351,7 +351,7 @@ class FormScreen(ModalScreen[Any]):
             self._show_field(bad[0])
             return
         changed = {k: v for k, v in values.items() if self.initial.get(k) != v}
-        self._sender = self._send(values, changed)
+        self._send(values, changed)
 
     def _show_field(self, f: Field) -> None:
         """Focus the field and scroll so its label, input and message are all visible (80x24)."""
@@ -380,16 +380,24 @@ class FormScreen(ModalScreen[Any]):
                     self._status("not sent: not confirmed")
                     return
             self._status("sending… (esc cancels)")
-            result = await self.submit_fn(values, changed)
+            self._abandon.clear()
+            # The request runs beside the worker and is abandoned, not cancelled, on esc: cancelling
+            # httpx mid-body left the screen unable to close. The HTTP layer's deadline ends it.
+            request = asyncio.ensure_future(self.submit_fn(values, changed))
+            abandon = asyncio.ensure_future(self._abandon.wait())
+            await asyncio.wait({request, abandon}, return_when=asyncio.FIRST_COMPLETED)
+            abandon.cancel()
+            if not request.done():
+                request.add_done_callback(lambda t: t.cancelled() or t.exception())  # no "never retrieved"
+                self._status("cancelled: no longer waiting for the server (it may still act on the request)")
+                return
+            result = request.result()
         except ApiError as exc:
             # the server's own words (or the console's, for checks made before sending);
             # the form keeps everything typed
             who = "server refused" if exc.status is not None else "refused"
             self._status(f"{who}: {exc.message}")
             return
-        except asyncio.CancelledError:
-            self._status("cancelled: the request was abandoned (the server may still have acted on it)")
-            raise
         except Exception as exc:  # anything else (a malformed reply, a bug) ends the send, in words
             self._status(f"failed: {type(exc).__name__}: {exc}")
             return
