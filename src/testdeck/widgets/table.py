@@ -29,16 +29,17 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from testdeck.resources import MEANINGS
+from testdeck.text import sanitize
 
 MAX_COL = 48  # a measured column never grows past this; the rest is cut with …
 GAP = 2  # spaces between columns
 MARK = "▌"  # left margin of a marked row
-_CONTROL = {i: " " for i in range(32)} | {127: " "}
 
 
 def clean(text: str) -> str:
-    """One display line: control characters (newlines, tabs, ESC) become spaces."""
-    return text.translate(_CONTROL) if not text.isprintable() else text
+    """One display line: every control, C1 or bidi character (newlines and tabs too) becomes a
+    visible stand-in. isprintable() is the fast path: it is False for all of them."""
+    return text if text.isprintable() else sanitize(text)
 
 
 def fit(text: str, width: int) -> str:
