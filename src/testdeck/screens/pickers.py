@@ -10,6 +10,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Label, OptionList
 from textual.widgets.option_list import Option
 
+from testdeck.text import sanitize
 from testdeck.resources import Resource
 
 
@@ -24,8 +25,8 @@ class ScopePicker(Screen[str | None]):
         self.options = options
 
     def compose(self) -> ComposeResult:
-        yield Label(Text(self.title_text), classes="screen-title")
-        yield OptionList(*[Option(Text(f"{label}  ({oid})"), id=oid) for oid, label in self.options])
+        yield Label(Text(sanitize(self.title_text)), classes="screen-title")
+        yield OptionList(*[Option(Text(sanitize(f"{label}  ({oid})")), id=oid) for oid, label in self.options])
         yield Footer()
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:

@@ -787,9 +787,10 @@ class ResourceScreen(Screen):
         env = self.session.profile.fields.get("environment")
         if env:
             where += f" ({str(env).upper()})"
-        names = [f"{self.resource.row_label(r)!r} ({self.resource.row_key(r)})"
-                 if self.resource.row_label(r) != self.resource.row_key(r) else repr(self.resource.row_key(r))
-                 for r in rows if r is not None]
+        # sanitised before repr(): a stand-in (␛) reads better than repr's \x1b, and is as safe
+        names = [f"{sanitize(self.resource.row_label(r))!r} ({sanitize(self.resource.row_key(r))})"
+                 if self.resource.row_label(r) != self.resource.row_key(r)
+                 else repr(sanitize(self.resource.row_key(r))) for r in rows if r is not None]
         if len(names) == 1:
             return f"{action.label} {self._noun()} {names[0]} {where}?"
         shown = "\n".join(f"  {n}" for n in names[:12])
