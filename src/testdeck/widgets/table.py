@@ -38,7 +38,7 @@ MARK = "▌"  # left margin of a marked row
 
 def clean(text: str) -> str:
     """One display line: every control, C1 or bidi character (newlines and tabs too) becomes a
-    visible stand-in. isprintable() is the fast path: it is False for all of them."""
+    visible stand-in (testdeck.text.sanitize). isprintable() is the fast path: False for all of them."""
     return text if text.isprintable() else sanitize(text)
 
 
