@@ -49,7 +49,7 @@ async def ready(pilot) -> ResourceScreen:
 
 async def open_form(pilot, key: str) -> FormScreen:
     await pilot.press(key)
-    await wait_for(pilot, lambda: isinstance(pilot.app.screen, FormScreen), what="form")
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, FormScreen) and pilot.app.screen.is_mounted, what="form")
     return pilot.app.screen
 
 
@@ -100,7 +100,6 @@ async def test_a_nested_reply_ends_the_send_in_the_form_and_keeps_the_input(host
         assert srv.state.alerts["disk_full"]["title"] == "kept title"
 
 
-@pytest.mark.skip(reason="hangs at screen removal after an abandoned endless request: unresolved, see report")
 async def test_escape_cancels_a_send_in_flight_and_keeps_the_form(hostile):
     app, srv = hostile()
     async with app.run_test(size=(120, 40)) as pilot:
@@ -150,7 +149,7 @@ async def test_a_confirmed_action_with_a_form_asks_after_validation_before_sendi
         await wait_for(pilot, lambda: srv.state.alerts[key]["title"] == "asked first", what="sent")
 
 
-@pytest.mark.skip(reason="hangs after the merge with the console's screen (closing the test-alert form): unresolved")
+
 async def test_submit_buttons_say_what_the_action_does(hostile):
     app, _ = hostile()
     async with app.run_test(size=(120, 40)) as pilot:
@@ -268,55 +267,3 @@ async def test_choices_that_load_empty_say_why(hostile):
         assert error_of(form, "package") == "no instrumentation packages on this VM"
         await wait_for(pilot, lambda: error_of(form, "device") != "", what="empty")
         assert error_of(form, "device") == "nothing to choose from for device"
-
-
-# --- typeahead ----------------------------------------------------------------------------------------------
-
-def _values(form: FormScreen, *names: str) -> dict[str, str | None]:
-    """What the named inputs hold (None while the form is still being built)."""
-    return {n: (w.value if (w := next(iter(form.query(f"#f-{n}")), None)) is not None else None) for n in names}
-
-
-@pytest.mark.skip(reason="needs the typeahead key gate (widgets/typeahead.py on td-forms), not merged yet")
-async def test_a_burst_typed_as_the_form_opens_reaches_the_right_fields(hostile):
-    app, srv = hostile("kyaraben", latency=0.15)  # choices take a while to load
-    async with app.run_test(size=(120, 40)) as pilot:
-        screen = await ready(pilot)
-        before = dict(srv.state.avms)
-        await burst(pilot, "n", "tab", "tab", "tab", "1", "2", "8", "0", "tab", "7", "2", "0")
-        await wait_for(pilot, lambda: isinstance(app.screen, FormScreen), what="form")
-        form = app.screen
-        await wait_for(pilot, lambda: _values(form, "width")["width"] == "1280", timeout=15, what="typed width")
-        await wait_for(pilot, lambda: not app._queued, timeout=15, what="all keys typed")
-        assert _values(form, "avm_name", "width", "height", "dpi") == {
-            "avm_name": "", "width": "1280", "height": "720", "dpi": "160"}
-        assert form.query_one("#f-height").has_focus
-        assert screen is not app.screen and srv.state.avms == before
-
-
-@pytest.mark.skip(reason="needs the typeahead key gate (widgets/typeahead.py on td-forms), not merged yet")
-async def test_a_burst_typed_while_choices_load_reaches_the_right_fields(hostile):
-    app, _ = hostile("kyaraben", latency=0.15)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
-        form = await open_form(pilot, "n")
-        await burst(pilot, "tab", "tab", "tab", "1", "2", "8", "0", "shift+tab", "x")
-        await wait_for(pilot, lambda: _values(form, "width")["width"] == "1280", timeout=15, what="typed width")
-        await wait_for(pilot, lambda: not app._queued, timeout=15, what="all keys typed")
-        assert _values(form, "avm_name", "width") == {"avm_name": "x", "width": "1280"}
-
-
-@pytest.mark.skip(reason="needs the typeahead key gate (widgets/typeahead.py on td-forms), not merged yet")
-async def test_escape_in_a_burst_before_the_form_is_ready_drops_the_rest(hostile):
-    app, srv = hostile("kyaraben", latency=0.3)
-    async with app.run_test(size=(120, 40)) as pilot:
-        screen = await ready(pilot)
-        before = dict(srv.state.avms)
-        await burst(pilot, "n", "escape", "ctrl+s")
-        # esc abandons the opening, or closes the form as soon as it is ready; never sends it
-        await wait_for(pilot, lambda: app.screen is screen and not app._holds and not app._queued, timeout=15,
-                       what="no form left open")
-        await pilot.pause(0.3)
-        assert app.screen is screen and srv.state.avms == before
-        await pilot.press("s")
-        await wait_for(pilot, lambda: table(app).sort_column == 0, what="sort still works")

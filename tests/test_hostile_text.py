@@ -79,7 +79,7 @@ async def test_form_refusal_and_text_dialog(hostile):
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
         await pilot.press("t")
-        await wait_for(pilot, lambda: isinstance(app.screen, FormScreen), what="test form")
+        await wait_for(pilot, lambda: isinstance(app.screen, FormScreen) and app.screen.is_mounted, what="test form")
         form = app.screen
         await wait_for(pilot, lambda: len(form.query_one("#f-server")._options) > 1, what="server choices")
         form.query_one("#f-server").value = "s12345abcde"

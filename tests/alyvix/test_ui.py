@@ -40,7 +40,7 @@ async def refreshed(pilot, screen: ResourceScreen) -> None:
 
 async def form(pilot, key: str) -> FormScreen:
     await pilot.press(key)
-    await wait_for(pilot, lambda: isinstance(pilot.app.screen, FormScreen), what="the form")
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, FormScreen) and pilot.app.screen.is_mounted, what="the form")
     await pilot.pause()
     return pilot.app.screen
 

@@ -196,7 +196,7 @@ class FormScreen(ModalScreen[Any]):
         self.confirm = confirm  # asked after validation, before anything is sent
         self.on_ready = on_ready  # called once the first field has focus and choices are loaded
         self.busy = False
-        self._closing = False
+        self._dismissing = False
         self._loading = 0
         self._abandon = asyncio.Event()
 
@@ -336,11 +336,11 @@ class FormScreen(ModalScreen[Any]):
         if self.busy:
             self._abandon.set()  # the send stops waiting at once; the form stays, input kept
             return
-        self._closing = True
+        self._dismissing = True
         self.dismiss(None)
 
     def action_submit(self) -> None:
-        if self._closing:  # a ctrl+s typed right after esc must not send the form being closed
+        if self._dismissing:  # a ctrl+s typed right after esc must not send the form being closed
             return
         if self.busy:
             self._status("still sending… (esc cancels)")
