@@ -46,6 +46,15 @@ def test_do_delete_needs_yes_without_a_terminal_then_deletes(xy, capsys, monkeyp
     assert "disk_full" not in xy.state.alerts
 
 
+def test_do_delete_bucket_asks_with_the_services_own_warning(xy, capsys, monkeypatch):
+    monkeypatch.setattr("sys.stdin", open("/dev/null"))
+    bid = next(b["id"] for b in xy.state.buckets.values() if b["title"] == "Release artefacts")
+    assert cli.main(["do", "buckets", "delete", bid]) == 2
+    err = capsys.readouterr().err
+    assert "delete buckets Release artefacts on profile xy?" in err and "all its files are deleted" in err
+    assert bid in xy.state.buckets
+
+
 def test_do_server_refusal_is_exit_1_with_the_servers_words(xy, capsys):
     assert cli.main(["do", "alerts", "delete", "nope", "--yes"]) == 1
     assert "nope" in capsys.readouterr().err

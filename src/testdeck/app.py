@@ -20,7 +20,8 @@ from testdeck.resources import Resource
 from testdeck.screens.home import HomeScreen
 from testdeck.triage import Board
 from testdeck.screens.resource import ResourceScreen
-from testdeck.services import ORDER
+from testdeck.http import prewarm_ssl
+from testdeck.services import ORDER, get_service
 from testdeck.session import ProfileSession
 from testdeck.text import sanitize
 from testdeck.theming import load_themes
@@ -75,10 +76,13 @@ class TestdeckCommands(Provider):
         out.append(("journal", "the actions this console and the CLI sent", app.open_journal))
         for name, profile in app.config.profiles.items():
             out.append((f"profile {name}", f"{profile.service} at {profile.url}", partial(app.open_profile, name)))
-            session = app.session(name)
-            for res in session.service.resources:
-                out.append((f"{res.name} ({name})", f"{session.service.title} {res.title}",
-                            partial(app.open_resource, session, res)))
+            try:
+                service = get_service(profile.service)
+            except Exception:  # a service that does not load: its profile shows as broken when opened
+                continue
+            for res in service.resources:
+                out.append((f"{res.name} ({name})", f"{service.title} {res.title}",
+                            partial(app.open_resource_of, name, res)))
         for service in ORDER:
             if app.config.profiles_for(service):
                 out.append((f"service {service}", "open its first profile", partial(app.open_service, service)))
@@ -171,6 +175,8 @@ class TestdeckApp(SafeApp, App):
         self.history: list[tuple[str, Resource]] = []  # (profile, resource) screens esc goes back to
         self.triage_board = Board()  # what is failing, per profile: the triage view and the home pulse
         self._triage_wake = asyncio.Event()
+        self._opening: dict[str, asyncio.Future[ProfileSession]] = {}
+        self._starting = False  # a start target's session is being opened
         themes, problems = load_themes()
         for theme in themes:
             self.register_theme(theme)
@@ -181,7 +187,6 @@ class TestdeckApp(SafeApp, App):
 
     def _load_keymap(self) -> None:
         from testdeck.screens.home import HomeScreen as Home
-        from testdeck.services import get_service
         from testdeck.widgets.table import VirtualTable
 
         keymap = self.config.extra.get("keys")
@@ -207,35 +212,83 @@ class TestdeckApp(SafeApp, App):
             self.set_keymap(good)
 
     # --- sessions -------------------------------------------------------------------
+    # A profile's session (its secret from env/keyring/file, its adapter) is opened when something
+    # first needs it, on a thread: start-up never waits on a keyring or a CA bundle for profiles
+    # not shown yet, and a locked keyring never freezes the screen.
+    def _opened(self, name: str, session: ProfileSession) -> ProfileSession:
+        if name in self.sessions:  # opened meanwhile (the synchronous path): keep the first
+            return self.sessions[name]
+        session.warn = lambda message: self.notify(message, severity="warning", markup=False, timeout=6)
+        self.sessions[name] = session
+        self.keyring_checked()
+        return session
+
+    def _open_blocking(self, name: str) -> ProfileSession:
+        profile = self.config.profiles[name]
+        return ProfileSession.open_or_broken(self.config, profile, read_only=self.read_only,
+                                             transport=self.transports.get(name))
+
     def session(self, name: str) -> ProfileSession:
+        """The profile's session, opened here and now if it is not yet (prefer open_session)."""
         if name not in self.sessions:
-            profile = self.config.profiles[name]
-            session = ProfileSession.open_or_broken(self.config, profile, read_only=self.read_only,
-                                                    transport=self.transports.get(name))
-            session.warn = lambda message: self.notify(message, severity="warning", markup=False, timeout=6)
-            self.sessions[name] = session
+            self._opened(name, self._open_blocking(name))
         return self.sessions[name]
+
+    async def open_session(self, name: str) -> ProfileSession:
+        """The profile's session, opened off the event loop; concurrent callers share one opening."""
+        if name in self.sessions:
+            return self.sessions[name]
+        task = self._opening.get(name)
+        if task is None:
+            task = self._opening[name] = asyncio.ensure_future(asyncio.to_thread(self._open_blocking, name))
+            task.add_done_callback(lambda _t: self._opening.pop(name, None))
+        session = await asyncio.shield(task)
+        return self._opened(name, session)
+
+    def with_session(self, name: str, then: Callable[[ProfileSession], object]) -> bool:
+        """Call `then(session)` now if the profile is open, else once it is (opened on a thread):
+        True when deferred."""
+        if name in self.sessions:
+            then(self.sessions[name])
+            return False
+
+        async def opening() -> None:
+            try:
+                then(await self.open_session(name))
+            finally:
+                if self._starting:  # the start target is up: home's pulse may poll now
+                    self._starting = False
+                    self.triage_wake()
+
+        self.run_worker(opening(), group="open-session", exit_on_error=False)
+        return True
 
     # --- navigation -----------------------------------------------------------------
     def on_mount(self) -> None:
-        # Secrets are looked up when sessions open; say once if the keyring is missing.
-        for name in self.config.profiles:
-            self.session(name)
-        warning = credentials.keyring_warning()
-        if warning:
-            self.notices.append(warning)
+        # the CA bundle loads on a thread while the first screen composes (no session needs it yet)
+        prewarm_ssl()
         self.push_screen(HomeScreen())
         self.theme_changed_signal.subscribe(self, self._theme_changed)
         for name in self.config.profiles:
             self._triage_poll(name)
-        if self.start:
-            self.open_target(self.start)
+        # home is only passed through on the way to a start target: its pulse waits for the target
+        self._starting = bool(self.start and self.open_target(self.start))
+
+    def keyring_checked(self) -> None:
+        """Secrets are looked up as sessions open; say once if the keyring is missing."""
+        warning = credentials.keyring_warning()
+        if warning and warning not in self.notices:
+            self.notices.append(warning)
+            for screen in self.screen_stack:
+                if hasattr(screen, "show_notices") and screen.is_mounted:
+                    screen.show_notices()
 
     # --- triage: every profile polled on its own interval while a triage-aware screen shows ----------
     def triage_visible(self) -> bool:
         from testdeck.screens.triage import TriageScreen
 
-        return bool(self.screen_stack) and isinstance(self.screen_stack[-1], (HomeScreen, TriageScreen))
+        return (bool(self.screen_stack) and isinstance(self.screen_stack[-1], (HomeScreen, TriageScreen))
+                and not self._starting)
 
     def triage_wake(self) -> None:
         """A screen that shows triage counts came to the front: poll now."""
@@ -243,14 +296,16 @@ class TestdeckApp(SafeApp, App):
 
     @work(exit_on_error=False, group="triage")
     async def _triage_poll(self, name: str) -> None:
-        session = self.session(name)
-        if session.broken or not session.service.failing:
-            return
+        session: ProfileSession | None = None
         while True:
             if not self.triage_visible():  # no one is looking: no traffic for it
                 self._triage_wake.clear()
                 await self._triage_wake.wait()
                 continue
+            if session is None:  # opened once someone looks, concurrently with the other profiles
+                session = await self.open_session(name)
+                if session.broken or not session.service.failing:
+                    return
             await self.triage_board.poll(name, session.service, session.client, session.profile.fields)
             top = self.screen_stack[-1] if self.screen_stack else None
             if hasattr(top, "triage_changed"):
@@ -273,8 +328,9 @@ class TestdeckApp(SafeApp, App):
         if not isinstance(self.screen, JournalScreen):
             self.push_screen(JournalScreen())
 
-    def open_target(self, target: str) -> None:
-        """A profile name, a service name, a resource name (first match), `triage` or `journal`."""
+    def open_target(self, target: str) -> bool | None:
+        """A profile name, a service name, a resource name (first match), `triage` or `journal`.
+        True when its screen comes once the profile's session is open (on a thread)."""
         if target == "triage":
             return self.action_open_triage()
         if target == "journal":
@@ -283,30 +339,35 @@ class TestdeckApp(SafeApp, App):
             return self.open_profile(target)
         if target in ORDER:
             return self.open_service(target)
-        for name in self.config.profiles:
-            session = self.session(name)
-            res = session.service.resource(target)
+        for name, profile in self.config.profiles.items():
+            try:
+                res = get_service(profile.service).resource(target)
+            except Exception:  # a service that does not load: its profile shows as broken when opened
+                continue
             if res is not None:
-                return self.open_resource(session, res)
+                return self.open_resource_of(name, res)
         self.notify(f"nothing called {target!r}", severity="warning", markup=False)
 
-    def open_profile(self, name: str) -> None:
-        session = self.session(name)
-        self.open_resource(session, session.service.resources[0])
+    def open_profile(self, name: str) -> bool:
+        return self.with_session(name, lambda session: self.open_resource(session, session.service.resources[0]))
+
+    def open_resource_of(self, name: str, resource: Resource) -> bool:
+        """open_resource for a profile by name: at once if its session is open, else once it is."""
+        return self.with_session(name, lambda session: self.open_resource(session, resource))
 
     def action_open_service(self, service: str) -> None:
         self.open_service(service)
 
-    def open_service(self, service: str) -> None:
+    def open_service(self, service: str) -> bool:
         profiles = self.config.profiles_for(service)
         if not profiles:
             self.notify(f"no profile for {service}: add one with `testdeck profile add`", severity="warning",
                         markup=False)
-            return
+            return False
         current = getattr(self.screen, "session", None)
         if current is not None and current.profile.service == service:
-            return
-        self.open_profile(profiles[0].name)
+            return False
+        return self.open_profile(profiles[0].name)
 
     def open_resource(self, session: ProfileSession, resource: Resource, *, remember: bool = True,
                       scope: str | None = None, select: str | None = None) -> None:

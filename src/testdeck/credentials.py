@@ -10,6 +10,7 @@ import concurrent.futures
 import os
 import re
 import stat
+import threading
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,9 @@ KEYRING_TIMEOUT = 3.0  # a locked Secret Service collection can hang forever
 
 _keyring_warning: str | None = None  # set once when the keyring is unusable
 _pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="keyring")
+# profiles open on threads at once: callers queue here, so each call's timeout counts its own
+# call and not the wait behind the others
+_turn = threading.Lock()
 _stuck: concurrent.futures.Future | None = None  # a keyring call that timed out and still runs
 _known: set[str] = set()  # every secret handed out: crash reports redact them all
 
@@ -71,21 +75,22 @@ def _keyring_call(fn, *args):
     import keyring
     import keyring.errors
 
-    if _stuck is not None and not _stuck.done():
-        # the single keyring worker is still stuck: do not queue behind it and wait again
-        return None, False
-    future = _pool.submit(fn, *args)
-    try:
-        return future.result(timeout=KEYRING_TIMEOUT), True
-    except concurrent.futures.TimeoutError:
-        _stuck = future
-        _keyring_warning = f"keyring did not answer within {KEYRING_TIMEOUT:g}s (locked?); secrets from env vars or the secrets file only"
-    except keyring.errors.NoKeyringError:
-        _keyring_warning = "no keyring backend on this machine; use TESTDECK_SECRET_<PROFILE> or --insecure-storage"
-    except keyring.errors.KeyringError as exc:
-        _keyring_warning = f"keyring unusable ({type(exc).__name__}); secrets from env vars or the secrets file only"
-    except Exception as exc:  # D-Bus errors and friends from third-party backends
-        _keyring_warning = f"keyring unusable ({type(exc).__name__}); secrets from env vars or the secrets file only"
+    with _turn:
+        if _stuck is not None and not _stuck.done():
+            # the single keyring worker is still stuck: do not queue behind it and wait again
+            return None, False
+        future = _pool.submit(fn, *args)
+        try:
+            return future.result(timeout=KEYRING_TIMEOUT), True
+        except concurrent.futures.TimeoutError:
+            _stuck = future
+            _keyring_warning = f"keyring did not answer within {KEYRING_TIMEOUT:g}s (locked?); secrets from env vars or the secrets file only"
+        except keyring.errors.NoKeyringError:
+            _keyring_warning = "no keyring backend on this machine; use TESTDECK_SECRET_<PROFILE> or --insecure-storage"
+        except keyring.errors.KeyringError as exc:
+            _keyring_warning = f"keyring unusable ({type(exc).__name__}); secrets from env vars or the secrets file only"
+        except Exception as exc:  # D-Bus errors and friends from third-party backends
+            _keyring_warning = f"keyring unusable ({type(exc).__name__}); secrets from env vars or the secrets file only"
     return None, False
 
 

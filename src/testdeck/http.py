@@ -14,6 +14,7 @@ import json
 import os
 import re
 import tempfile
+import threading
 import time
 import urllib.parse
 from collections.abc import AsyncIterator, Callable, Generator
@@ -281,6 +282,30 @@ def _too_deep(value: Any) -> bool:
     return False
 
 
+_ssl_lock = threading.Lock()
+_ssl_contexts: dict[bool | str, Any] = {}
+
+
+def ssl_context(verify: bool | str) -> Any:
+    """One SSL context per verification setting, shared by every profile's client.
+
+    Loading the CA bundle costs ~90 ms of C code per context (httpx builds one per client):
+    fifty profiles paid it fifty times at start. The lock makes a second caller wait for the
+    first one's context rather than build its own; a failure (a missing CA bundle) is not kept."""
+    if verify is False:
+        return False
+    with _ssl_lock:
+        if verify not in _ssl_contexts:
+            _ssl_contexts[verify] = httpx.create_ssl_context(verify=verify)
+        return _ssl_contexts[verify]
+
+
+def prewarm_ssl() -> None:
+    """Build the default context on a thread now (OpenSSL releases the GIL while it reads the
+    bundle), so the first profile opened does not wait for it."""
+    threading.Thread(target=lambda: ssl_context(True), daemon=True, name="ssl-prewarm").start()
+
+
 class ApiClient:
     """Base adapter: one per profile, one httpx.AsyncClient underneath."""
 
@@ -304,7 +329,7 @@ class ApiClient:
         self._http = httpx.AsyncClient(
             base_url=profile.url,
             timeout=httpx.Timeout(profile.timeout, connect=min(5.0, profile.timeout)),
-            verify=verify,
+            verify=verify if transport is not None else ssl_context(verify),
             transport=transport,
             auth=self.auth(),
             headers=headers,

@@ -129,7 +129,9 @@ class Action:
     call: Callable[[Ctx], Awaitable[Any]]
     form: Form | None = None
     mutates: bool = False
-    confirm: bool = False  # ask before running (deletes)
+    # ask before running (deletes). True: the screen's question (what, which rows, which profile); a text, or
+    # a callable making one from the rows it will touch, adds what else happens ("its files go too")
+    confirm: bool | str | Callable[[list[Record]], str] = False
     row: bool = True  # needs a selected row
     show: Callable[[Any], str] | None = None  # render the result in a dialog
     follow: Callable[[Ctx, Any], LogFeed] | None = None  # open a log tail on the result
@@ -137,6 +139,17 @@ class Action:
     upload: bool = False  # show upload progress
     bulk: bool = False  # may run on every marked row after one confirmation
     select: Callable[[Any], str | None] | None = None  # the row key of the result: the cursor goes there
+
+    def confirm_note(self, rows: list[Any]) -> str:
+        """The service's own words for the confirmation, after the generic question ("" if none)."""
+        if isinstance(self.confirm, str):
+            return self.confirm
+        if callable(self.confirm):
+            try:
+                return str(self.confirm([r for r in rows if r is not None]) or "")
+            except Exception:  # a bad hook must not hide the question: the generic one still asks
+                return ""
+        return ""
 
 
 @dataclass

@@ -100,6 +100,52 @@ async def test_edit_bucket_data_replaces_the_whole_object(xdeck):
         assert sim_app.state.bucket_data[bid] == {"version": "2.5.0"}  # channel and approved are gone
 
 
+async def test_delete_bucket_confirmation_names_it_and_says_its_data_and_files_go(xdeck, tmp_path):
+    app, sim_app, _ = xdeck("buckets")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await loaded(pilot)
+        bid = bucket_id(sim_app, "Release artefacts")
+        await on_row(pilot, bid)
+        await pilot.press("ctrl+d")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="confirm")
+        question = app.screen.question
+        assert f"delete bucket 'Release artefacts' ({bid}) on profile test-xyops?" in question
+        assert "Its JSON data and all its files are deleted with it" in question
+        shown = " ".join(str(label.render()) for label in app.screen.query("Label"))
+        assert "all its files" in shown  # on screen, not only in the question
+        await pilot.press("n")
+        await wait_for(pilot, lambda: app.screen is screen, what="kept")
+        assert bid in sim_app.state.buckets and sim_app.state.bucket_files[bid]
+        path = sim_app.state.bucket_files[bid][0]["path"]
+        await pilot.press("ctrl+d")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="confirm")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: bid not in sim_app.state.buckets, what="deleted")
+        client = screen.session.client
+        from testdeck.errors import ApiError
+        with pytest.raises(ApiError):  # its files went with it
+            await client.download_bucket_file(path, tmp_path / "gone")
+        await wait_for(pilot, lambda: bid not in table(app).data.keys, what="row gone")
+
+
+async def test_delete_marked_buckets_one_confirmation_says_their_files_go(xdeck):
+    app, sim_app, _ = xdeck("buckets")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await loaded(pilot)
+        ids = [bucket_id(sim_app, "Release artefacts"), bucket_id(sim_app, "The Void")]
+        for bid in ids:
+            await on_row(pilot, bid)
+            await pilot.press("space")
+        await pilot.press("ctrl+d")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="confirm")
+        question = app.screen.question
+        assert "these 2 buckets" in question and "'Release artefacts'" in question and "'The Void'" in question
+        assert "Their JSON data and all their files are deleted with them" in question
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is screen, what="kept")
+        assert all(bid in sim_app.state.buckets for bid in ids)
+
+
 async def test_upload_files_with_progress_then_delete_one_with_confirmation(xdeck, tmp_path):
     app, sim_app, _ = xdeck("files")
     small, big = tmp_path / "Notes One.txt", tmp_path / "big.bin"

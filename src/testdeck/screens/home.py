@@ -23,11 +23,11 @@ HEADINGS = ["profile", "service", "mode", "failing", "url", "secret", "health"]
 PULSE = (("critical", "‼"), ("error", "✖"), ("warning", "▲"))
 
 
-def profile_mode(session) -> str:
-    """The badges of a profile: its environment and read-only."""
-    env = session.profile.fields.get("environment")
+def mode_of(profile, read_only: bool) -> str:
+    """The badges of a profile: its environment and read-only (the app's --read-only or its own)."""
+    env = profile.fields.get("environment")
     parts = [str(env).upper()] if env else []
-    if session.read_only:
+    if read_only or profile.fields.get("read_only") is True:
         parts.append("READ-ONLY")
     return " ".join(parts)
 
@@ -84,14 +84,17 @@ class HomeScreen(Screen):
 
     def on_mount(self) -> None:
         self.render_rows()
-        notices = self.app.notices
-        if notices:
-            self.query_one("#notice", Static).update(Text("\n".join(notices)))
+        self.show_notices()
         self.query_one(VirtualTable).focus()
         self.action_test()
         # health is polled again at the refresh interval, and the spinner turns while checking
         self.set_interval(self.app.config.refresh_interval, self.action_test)
         self.set_interval(0.2, self._tick)
+
+    def show_notices(self) -> None:
+        notices = self.app.notices
+        if notices:
+            self.query_one("#notice", Static).update(Text("\n".join(notices)))
 
     def _tick(self) -> None:
         if self.checking:
@@ -118,15 +121,17 @@ class HomeScreen(Screen):
     def render_rows(self) -> None:
         rows = []
         for name, profile in self.app.config.profiles.items():
-            session = self.app.session(name)
-            rows.append((name, (name, profile.service, profile_mode(session), self.pulse(name), profile.url,
-                                session.secret_source.split(" ")[0], self.health.get(name, "…"))))
+            # a profile not opened yet shows what its config says; its secret source once it opens
+            session = self.app.sessions.get(name)
+            secret = session.secret_source.split(" ")[0] if session is not None else "…"
+            rows.append((name, (name, profile.service, mode_of(profile, self.app.read_only), self.pulse(name),
+                                profile.url, secret, self.health.get(name, "…"))))
         self.query_one(VirtualTable).set_data(TableData.build(HEADINGS, rows))
 
     @work(exit_on_error=False, group="ping", exclusive=True)
     async def action_test(self) -> None:
         async def one(name: str) -> None:
-            session = self.app.session(name)
+            session = await self.app.open_session(name)  # on a thread: a slow keyring freezes nothing
             if session.broken:  # could not be opened: say why, once, and leave the others working
                 self.health[name] = f"broken · {session.broken}"
                 self.render_rows()

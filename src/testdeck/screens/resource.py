@@ -791,11 +791,13 @@ class ResourceScreen(Screen):
         names = [f"{sanitize(self.resource.row_label(r))!r} ({sanitize(self.resource.row_key(r))})"
                  if self.resource.row_label(r) != self.resource.row_key(r)
                  else repr(sanitize(self.resource.row_key(r))) for r in rows if r is not None]
+        note = action.confirm_note(rows)
+        note = f"\n{note}" if note else ""
         if len(names) == 1:
-            return f"{action.label} {self._noun()} {names[0]} {where}?"
+            return f"{action.label} {self._noun()} {names[0]} {where}?{note}"
         shown = "\n".join(f"  {n}" for n in names[:12])
         more = f"\n  … and {len(names) - 12} more" if len(names) > 12 else ""
-        return f"{action.label} these {len(names)} {self.resource.title.lower()} {where}?\n{shown}{more}"
+        return f"{action.label} these {len(names)} {self.resource.title.lower()} {where}?\n{shown}{more}{note}"
 
     async def _after(self, action: Action, ctx: Ctx, result: Any) -> None:
         if action.select is not None:

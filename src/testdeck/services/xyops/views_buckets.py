@@ -77,6 +77,13 @@ async def download_initial(cx: Ctx) -> dict:
     return {"dest": str(Path.cwd() / name)}
 
 
+def bucket_goes(rows: list) -> str:
+    """The delete confirmation's warning: a bucket takes its data and its files with it (delete_bucket)."""
+    if len(rows) == 1:
+        return "Its JSON data and all its files are deleted with it; this cannot be undone."
+    return "Their JSON data and all their files are deleted with them; this cannot be undone."
+
+
 UPLOAD_FORM = Form("Upload files into the bucket", [
     Field("paths", "local files", type="text", required=True, validate=local_files,
           help="one path per line; a file of the same name is replaced"),
@@ -122,8 +129,8 @@ buckets = Resource(
         Action("u", "upload", lambda cx: cx.client.upload_bucket_files(cx.key, split_paths(cx.values["paths"]),
                                                                        progress=cx.progress),
                mutates=True, upload=True, form=UPLOAD_FORM),
-        Action("ctrl+d", "delete", lambda cx: cx.client.delete_bucket(cx.key), mutates=True, confirm=True,
-               bulk=True),
+        Action("ctrl+d", "delete", lambda cx: cx.client.delete_bucket(cx.key), mutates=True,
+               confirm=bucket_goes, bulk=True),
     ],
 )
 

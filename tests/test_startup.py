@@ -1,0 +1,84 @@
+"""Start-up never waits on a keyring (or the network) for profiles not shown yet."""
+
+from __future__ import annotations
+
+import threading
+
+import keyring
+from keyring.backend import KeyringBackend
+
+from testdeck.app import TestdeckApp
+from testdeck.config import Config, Profile
+from testdeck.screens.home import HomeScreen
+from testdeck.screens.triage import TriageScreen
+from testdeck.widgets.table import VirtualTable
+
+from conftest import wait_for
+
+
+class HeldKeyring(KeyringBackend):
+    """A keyring that does not answer until the test lets it (a locked Secret Service)."""
+
+    priority = 1
+
+    def __init__(self):
+        super().__init__()
+        self.release = threading.Event()
+        self.asked: list[str] = []
+
+    def get_password(self, service, username):
+        self.asked.append(username)
+        self.release.wait(2.0)  # under KEYRING_TIMEOUT: a late answer, not a timeout
+        return None
+
+    def set_password(self, service, username, password):
+        raise NotImplementedError
+
+    def delete_password(self, service, username):
+        raise NotImplementedError
+
+
+def three_profiles(tmp_path) -> Config:
+    # nothing listens on port 9: a poll would only ever fail, and nothing may wait on it
+    return Config(path=tmp_path / "c.toml", settings={"refresh_interval": 60.0},
+                  profiles={n: Profile(n, "xyops", "http://127.0.0.1:9") for n in ("a", "b", "c")})
+
+
+async def test_home_shows_and_answers_keys_while_the_keyring_is_held(tmp_path):
+    ring = HeldKeyring()
+    keyring.set_keyring(ring)
+    app = TestdeckApp(three_profiles(tmp_path), save_theme=False)
+    try:
+        async with app.run_test(size=(120, 30)) as pilot:
+            await wait_for(pilot, lambda: isinstance(app.screen, HomeScreen)
+                           and app.screen.query_one(VirtualTable).row_count == 3, what="home rows")
+            table = app.screen.query_one(VirtualTable)
+            await pilot.press("down")
+            assert table.cursor == 1  # the key was handled while the keyring still holds
+            assert not ring.release.is_set() and not app.sessions  # nothing opened yet: no one waited
+            assert [row[5] for row in table.data.rows] == ["…", "…", "…"]  # the secret source, not known yet
+            ring.release.set()
+            await wait_for(pilot, lambda: len(app.sessions) == 3, what="sessions opened on threads")
+            await wait_for(pilot, lambda: [row[5] for row in table.data.rows] == ["none"] * 3, what="secret sources")
+            assert sorted(ring.asked) == ["a", "b", "c"]
+            assert not app.notices  # each lookup had its own timeout: no false "keyring did not answer"
+    finally:
+        ring.release.set()
+
+
+async def test_a_profile_opens_when_first_shown_and_triage_opens_the_rest(tmp_path, monkeypatch):
+    from testdeck.screens.resource import ResourceScreen
+
+    ring = HeldKeyring()
+    ring.release.set()
+    keyring.set_keyring(ring)
+    monkeypatch.setattr(HomeScreen, "action_test", lambda self: None)  # home's health pings open every profile
+    app = TestdeckApp(three_profiles(tmp_path), save_theme=False, start="b")
+    async with app.run_test(size=(120, 30)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, ResourceScreen), what="profile b's screen")
+        assert list(app.sessions) == ["b"] and ring.asked == ["b"]
+        await pilot.press("0")
+        await wait_for(pilot, lambda: isinstance(app.screen, TriageScreen) and len(app.triage_board.items()) == 3,
+                       what="every profile polled")
+        assert sorted(app.sessions) == ["a", "b", "c"]
+        assert {i.what for i in app.triage_board.items()} == {"profile unreachable"}
