@@ -205,8 +205,9 @@ class Resource:
     scope: Scope | None = None
     aliases: tuple[str, ...] = ()
     label: str | None = None  # the field that names a record for humans (confirmations, titles)
-    # `enter` on a row: "log" opens its log, a resource name opens that resource scoped to this row
-    drill: str | None = None
+    # `enter` on a row: "log" opens its log, a resource name opens that resource scoped to this row, a
+    # callable gets the row's Ctx and returns a screen to push (a service's own screen, imported lazily)
+    drill: str | Callable[[Ctx], Any] | None = None
     queries: list[Query] = field(default_factory=list)
     # a widget above the table (a chart), built lazily by the screen; after each good
     # refresh it gets `show_records(records, ctx)`

@@ -147,15 +147,31 @@ async def test_follow_log_of_a_running_execution_and_the_init_log(odeck):
         await on_row(pilot, eid)
         await pilot.press("l")
         await wait_for(pilot, lambda: isinstance(app.screen, LogScreen), what="log")
+        log = app.screen
         await wait_for(pilot, lambda: f"Starting execution {eid}" in log_text(app), what="first lines")
+        title = lambda: str(log.query_one(".log-title").render())  # noqa: E731
+        assert "container log (i: init log)" in title()
+        # while it runs: `i` switches this same screen to the init container's log, and back
+        await pilot.press("i")
+        await wait_for(pilot, lambda: f"-- init container log of execution {eid}" in log_text(app),
+                       what="init log in the same screen")
+        assert app.screen is log and "init container log (i: container log)" in title()
+        assert "init complete" in log_text(app)
+        await pilot.press("i")
+        await wait_for(pilot, lambda: log_text(app).count(f"-- container log of execution {eid}") == 2,
+                       what="back to the container log")
         clk.advance(900)
         await wait_for(pilot, lambda: "-- execution COMPLETE" in log_text(app), what="followed to the end")
         assert "Execution finished: COMPLETE" in log_text(app)
+        await wait_for(pilot, lambda: log.tail.feed_state == "ended", what="feed ended with the execution")
+        # after the end, `i` still reads the init log (the feed starts again), in the same screen
+        await pilot.press("i")
+        await wait_for(pilot, lambda: log_text(app).count(f"-- init container log of execution {eid}") == 2,
+                       what="init log after the end")
+        assert app.screen is log
+        await wait_for(pilot, lambda: log.tail.feed_state == "ended", what="the init log ends too")
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.screen is screen, what="back")
-        await pilot.press("i")
-        await wait_for(pilot, lambda: isinstance(app.screen, LogScreen) and "init complete" in log_text(app),
-                       what="init container log")
 
 
 async def test_a_log_no_longer_available_says_so(odeck):
@@ -207,6 +223,31 @@ async def test_stop_many_is_one_request_and_a_422_names_the_unknown(odeck):
         await wait_for(pilot, lambda: isinstance(app.screen, TextScreen), what="answer")
         assert "Stopping 3 executions" in app.screen.body
         assert all(sim_app.state.executions[i]["stopped_at"] is not None for i in ids)
+
+
+async def test_stop_marked_executions_lists_them_and_sends_one_patch(odeck):
+    app, sim_app, _ = odeck()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await loaded(pilot, rows=3)
+        first, second, third = table(app).data.keys
+        for key in (first, third):
+            await on_row(pilot, key)
+            await pilot.press("space")
+        assert screen.marks == {first, third}
+        form = await form_open(pilot, "x")
+        assert form.query_one("#f-ids", TextArea).text.split() == [first, third]  # the marks, in table order
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is screen, what="cancelled")
+        assert all(sim_app.state.executions[i]["stopped_at"] is None for i in (first, second, third))
+        form = await form_open(pilot, "x")
+        form.query_one("#f-capture_results").value = False
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: isinstance(app.screen, TextScreen), what="answer")
+        assert "Stopping 2 executions" in app.screen.body  # the PATCH's answer: one request for both
+        assert sim_app.state.executions[second]["stopped_at"] is None
+        for key in (first, third):
+            ex = sim_app.state.executions[key]
+            assert ex["stopped_at"] is not None and ex["stop_options"]["captureResults"] == "false"
 
 
 async def test_detail_shows_the_verdict_and_the_server_filter_fetches_history(odeck):

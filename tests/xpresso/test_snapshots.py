@@ -26,7 +26,7 @@ async def failed_request(pilot) -> RequestScreen:
     screen = await listed(pilot)
     key = next(r.key for r in screen.rows if r.record.state == "FAILED")
     screen.table.move_to_key(key)
-    await pilot.press("o")
+    await pilot.press("enter")
     app = pilot.app
     await wait_for(pilot, lambda: isinstance(app.screen, RequestScreen) and app.screen.last_ok is not None
                    and app.screen.query_one(VirtualTable).row_count == 2, timeout=20, what="request detail")

@@ -148,7 +148,14 @@ async def test_bundle_submit_completes_the_bundle_name(deck, hand):
         assert bundle.value == "weekly-bundle"
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: isinstance(app.screen, RequestScreen), what="bundle request followed")
-        assert simapp.state.requests[app.screen.request_id]["bundle"] == sim.DEMO_BUNDLE
+        rid = app.screen.request_id
+        assert simapp.state.requests[rid]["bundle"] == sim.DEMO_BUNDLE
+        await pilot.press("escape")
+        screen = await listed(pilot)
+        await wait_for(pilot, lambda: screen.table.cursor_key == rid, what="the new request selected")
+        await pilot.press("enter")  # enter on a bundle request opens its detail screen too
+        await wait_for(pilot, lambda: isinstance(app.screen, RequestScreen) and app.screen.request_id == rid,
+                       what="bundle request detail")
 
 
 async def test_drill_down_to_sections_json_masked_until_revealed(deck, hand):
@@ -157,7 +164,7 @@ async def test_drill_down_to_sections_json_masked_until_revealed(deck, hand):
                   and v["group"] == sim.DEMO_GROUP and v["created"] < T0 - 3600)
     async with app.run_test(size=(120, 40)) as pilot:
         await on_row(pilot, failed)
-        await pilot.press("o")
+        await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, RequestScreen), what="request screen")
         detail = app.screen
         items = detail.query_one(VirtualTable)
@@ -190,6 +197,56 @@ async def test_drill_down_to_sections_json_masked_until_revealed(deck, hand):
         assert sections.row_count == 0 and "no clean results" in sections.empty_text
 
 
+async def test_quick_filter_keys_switch_the_list_and_back(deck, hand):
+    from testdeck.services.xpresso.client import ACTIVE_STATES, FAILED_STATES
+
+    app, simapp, _ = deck("xpresso", clock=hand)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await listed(pilot)
+        every = await screen.session.client.get_requests()
+        assert {r.state for r in every} >= {"FAILED", "PASSED", "RUNNING"}  # the keys have something to tell
+
+        async def view(key: str, want: set[str], label: str) -> None:
+            await pilot.press(key)
+            await wait_for(pilot, lambda: screen.last_ok is not None and set(screen.table.data.keys) == want,
+                           what=f"{label} rows")
+            assert f"· {label}" in str(screen.query_one("#title").render())
+
+        await view("F", {r.request_id for r in every if r.state in FAILED_STATES}, "failed")
+        await view("R", {r.request_id for r in every if r.state in ACTIVE_STATES}, "active")
+        await view("O", {r.request_id for r in every if r.state == "PASSED"}, "passed")
+        await view("X", {r.request_id for r in every if r.state == "STOPPED"}, "stopped")
+        mine = {r.request_id for r in every if r.submitter == sim.DEMO_USER}
+        assert mine and mine != {r.request_id for r in every}  # alice's are left out
+        await view("M", mine, "mine")
+        await pilot.press("M")  # the same key again: back to the default view
+        await wait_for(pilot, lambda: len(screen.table.data.keys) == len(every), what="all again")
+
+
+async def test_stop_marked_requests_asks_one_reason_and_confirmation(deck, hand):
+    app, simapp, _ = deck("xpresso", clock=hand)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await listed(pilot)
+        active = [r.request_id for r in await screen.session.client.get_requests()
+                  if r.state in ("RUNNING", "QUEUED", "PREPARING")]
+        assert len(active) >= 2, active
+        for rid in active[:2]:
+            assert screen.table.move_to_key(rid)
+            await pilot.press("space")
+        await pilot.press("x")
+        await wait_for(pilot, lambda: isinstance(app.screen, (FormScreen, ConfirmScreen)), what="stop dialog")
+        assert isinstance(app.screen, FormScreen)  # the reason first, once for all of them
+        app.screen.query_one("#f-reason", Input).value = "lab maintenance"
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="one confirmation")
+        question = app.screen.question
+        assert "these 2 requests" in question and all(rid in question for rid in active[:2])
+        await pilot.press("y")
+        await wait_for(pilot, lambda: all(simapp.state.requests[r]["stopped_after"] is not None
+                                          for r in active[:2]), what="both stopped")
+        assert {simapp.state.requests[r]["stop_reason"] for r in active[:2]} == {"lab maintenance"}
+
+
 async def test_stop_from_the_list_asks_a_reason_and_esc_cancels(deck, hand):
     app, simapp, _ = deck("xpresso", clock=hand)
     rid = running_id(simapp)
@@ -219,7 +276,7 @@ async def test_stop_from_the_detail_confirms_showing_the_request_n_cancels(deck,
     rid = running_id(simapp)
     async with app.run_test(size=(100, 30)) as pilot:
         await on_row(pilot, rid)
-        await pilot.press("o")
+        await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, RequestScreen), what="request screen")
         detail = app.screen
 

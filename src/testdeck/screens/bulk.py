@@ -5,7 +5,7 @@ next to its row); the summary names each row with the server's own words."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -50,11 +50,12 @@ class BulkScreen(ModalScreen[list[Outcome]]):
     """
     BINDINGS = [Binding("escape,q,enter", "close", "close", id="bulk.close")]
 
-    def __init__(self, screen: ResourceScreen, action: Action, rows: list[Record]):
+    def __init__(self, screen: ResourceScreen, action: Action, rows: list[Record], values: dict | None = None):
         super().__init__()
         self.owner = screen
         self.action = action
         self.rows = rows
+        self.values = values or {}  # an action with a form: the one set of values every row gets
         self.outcomes: list[Outcome] = []
         self.current = ""
         self.finished = False
@@ -84,8 +85,10 @@ class BulkScreen(ModalScreen[list[Outcome]]):
             self.current = outcome.label
             self._show()
             try:
+                ctx = self.owner.ctx(record)
+                ctx.values, ctx.changed = dict(self.values), dict(self.values)
                 with journal.acting(self.action.label):
-                    await self.action.call(self.owner.ctx(record))
+                    await self.action.call(ctx)
             except ApiError as exc:
                 outcome.error = exc.message
             except Exception as exc:  # an adapter bug refuses this row; the others still run
@@ -125,24 +128,38 @@ class BulkScreen(ModalScreen[list[Outcome]]):
             self.stopping = True
 
 
+async def _form_values(screen: ResourceScreen, action: Action, count: int) -> dict | None:
+    """The action's form once for all the marked rows (the stop reason): checked, then kept, not sent."""
+    from testdeck.widgets.form import FormScreen
+
+    async def keep(values: dict, changed: dict) -> dict:
+        return values
+
+    form = replace(action.form, title=f"{action.form.title} · {count} marked {screen.resource.title.lower()}")
+    chosen = await screen.app.push_screen_wait(FormScreen(form, screen.ctx(None), {}, keep))
+    return chosen if isinstance(chosen, dict) else None
+
+
 def run_bulk(screen: ResourceScreen, action: Action) -> None:
     screen.run_worker(_bulk_flow(screen, action), group="ui", exit_on_error=False)
 
 
 async def _bulk_flow(screen: ResourceScreen, action: Action) -> None:
-    """Confirm once (names and profile), run with progress, summarise; the done rows lose their marks."""
-    if action.form is not None:
-        screen.notify(f"{action.label} asks for values: it runs on one row at a time (esc clears the marks)",
-                      severity="warning", markup=False)
-        return
+    """Values once (an action with a form: validated, nothing sent yet), confirm once (names and profile),
+    run with progress, summarise; the done rows lose their marks."""
     keys = [k for k in screen.table.data.keys if k in screen.marks]
     keys += [k for k in screen.marks if k not in set(keys)]  # marked rows the filter now hides
     rows = [screen.records[k] for k in keys if k in screen.records]
     if not rows:
         return
+    values = None
+    if action.form is not None:
+        values = await _form_values(screen, action, len(rows))
+        if values is None:
+            return
     if not await screen.app.push_screen_wait(ConfirmScreen(screen.confirm_question(action, rows), action.label)):
         return
-    outcomes = await screen.app.push_screen_wait(BulkScreen(screen, action, rows))
+    outcomes = await screen.app.push_screen_wait(BulkScreen(screen, action, rows, values))
     done = [o for o in outcomes if o.error is None]
     screen.marks.difference_update(o.key for o in done)  # the refused stay marked, to retry or inspect
     refused = len(outcomes) - len(done)

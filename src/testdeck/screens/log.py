@@ -41,6 +41,8 @@ class LogScreen(Screen):
     def action_feed_key(self, method: str) -> None:
         getattr(self.feed, method)()
         self.query_one(".log-title", Static).update(self._title_text())
+        if self.tail.feed_state != "running":  # the feed had ended: a switch (onetest's init log) reads again
+            self.tail.follow(self.feed)
 
     def compose(self) -> ComposeResult:
         yield Static(self._title_text(), classes="log-title")

@@ -596,6 +596,9 @@ class ResourceScreen(Screen):
         drill = self.resource.drill
         if record is None:
             return
+        if callable(drill):
+            self.app.push_screen(drill(self.ctx(record)))
+            return
         if drill == "log" and self.resource.log is not None:
             self.action_log()
             return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as _dt
 import json
 import re
@@ -134,13 +135,15 @@ async def list_executions(cx: Ctx) -> list[Execution]:
     return live + [r for r in done if r.id not in {x.id for x in live}]
 
 
-async def follow_log(cx: Ctx, execution_id: str | None = None, *, init: bool = False) -> LogFeed:
-    """The container log (or the init container's), followed while the execution is active."""
+async def follow_log(cx: Ctx, execution_id: str | None = None, *, init: bool = False,
+                     switched: asyncio.Event | None = None) -> LogFeed:
+    """The container log (or the init container's), followed while the execution is active; it
+    returns early when `switched` is set (the log screen switched to the other container's log)."""
     eid = execution_id or cx.key
     which = "init container log" if init else "container log"
     header = [f"-- {which} of execution {eid}"]  # sent with the first lines: `logs` without -f reads one batch
     seen = 0
-    while True:
+    while switched is None or not switched.is_set():
         ex = await cx.client.get_execution(eid, project_id=cx.scope)
         try:
             text = await cx.client.get_execution_log(eid, init_container=init, project_id=cx.scope)
@@ -160,11 +163,63 @@ async def follow_log(cx: Ctx, execution_id: str | None = None, *, init: bool = F
             return
         if batch:
             yield batch
-        await asyncio.sleep(FOLLOW_INTERVAL)
+        if switched is None:
+            await asyncio.sleep(FOLLOW_INTERVAL)
+        else:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(switched.wait(), FOLLOW_INTERVAL)
+
+
+class ExecutionLog:
+    """An execution's container log in the log screen, with `i` switching to the init container's log
+    and back (a header line, then that log from its start, followed while it can still grow).
+
+    A feed object, like alyvix's server log: the log screen binds its `keys` and starts it again
+    when a switch comes after it ended. It ends when the followed log ends, so `testdeck logs -f` ends."""
+
+    keys = [("i", "init log", "toggle_init")]
+
+    def __init__(self, cx: Ctx, execution_id: str | None = None, *, init: bool = False):
+        self.cx, self.execution_id, self.init = cx, execution_id, init
+        self._switched = asyncio.Event()
+        self._gen = None
+        self._done = False
+
+    def describe(self) -> str:
+        return "init container log (i: container log)" if self.init else "container log (i: init log)"
+
+    def toggle_init(self) -> str:
+        self.init = not self.init
+        self._switched.set()
+        return self.describe()
+
+    def __aiter__(self):
+        if self._gen is None or self._done:  # a switch after the end starts a new pass
+            self._done = False
+            self._gen = self._run()
+        return self._gen
+
+    async def __anext__(self) -> list[str]:
+        return await self.__aiter__().__anext__()
+
+    async def aclose(self) -> None:
+        if self._gen is not None:
+            await self._gen.aclose()
+
+    async def _run(self):
+        try:
+            while True:
+                self._switched.clear()
+                async for batch in follow_log(self.cx, self.execution_id, init=self.init, switched=self._switched):
+                    yield batch
+                if not self._switched.is_set():
+                    return
+        finally:
+            self._done = True
 
 
 def log(cx: Ctx) -> LogFeed:
-    return follow_log(cx)
+    return ExecutionLog(cx)
 
 
 # --- start ---------------------------------------------------------------------------------------
@@ -223,7 +278,7 @@ async def start(cx: Ctx) -> Execution:
 
 
 def follow_started(cx: Ctx, ex: Execution) -> LogFeed:
-    return follow_log(cx, ex.id)
+    return ExecutionLog(cx, ex.id)
 
 
 # --- stop ----------------------------------------------------------------------------------------
@@ -357,10 +412,6 @@ async def _filter_initial(cx: Ctx) -> dict[str, Any]:
     return out
 
 
-async def _nothing(cx: Ctx) -> None:
-    return None
-
-
 executions = Resource(
     name="executions",
     title="Executions",
@@ -391,7 +442,6 @@ executions = Resource(
                form=Form("Stop executions (one: DELETE; several: one PATCH)", [
                    Field("ids", "execution ids", type="text", required=True, help="one per line"), *STOP_FIELDS],
                    initial=_stop_initial)),
-        Action("i", "init log", _nothing, follow=lambda cx, _: follow_log(cx, init=True)),
         Action("D", "data", detail_with_data, show=show_json),
         Action("v", "result", result, show=show_result),
         Action("c", "settings", configurations, show=show_json),

@@ -273,10 +273,11 @@ def follow(ctx: Ctx, result: XRequest):
     return RequestScreen(ctx.client, result.request_id)
 
 
-def open_request(ctx: Ctx, result: XRequest):
+def open_request(ctx: Ctx):
+    """enter on a request (or a bundle request): its detail screen, on the row's data until it refreshes."""
     from testdeck.services.xpresso.screens import RequestScreen
 
-    return RequestScreen(ctx.client, ctx.key or result.request_id, record=result)
+    return RequestScreen(ctx.client, ctx.key, record=ctx.row)
 
 
 async def stop(cx: Ctx) -> XRequest:
@@ -317,8 +318,8 @@ requests = Resource(
     ],
     list=list_requests,
     detail=get_request,
+    drill=open_request,
     actions=[
-        Action("o", "open", lambda cx: cx.client.get_request(cx.key), screen=open_request),
         Action("n", "submit", submit, form=SUBMIT_FORM, mutates=True, row=False, screen=follow,
                select=lambda r: r.request_id),
         Action("b", "bundle", submit_bundle, form=BUNDLE_FORM, mutates=True, row=False, screen=follow,
