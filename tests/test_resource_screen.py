@@ -87,7 +87,7 @@ async def test_create_validates_before_sending_then_creates(deck):
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
         await pilot.press("n")
-        await wait_for(pilot, lambda: isinstance(app.screen, FormScreen), what="form")
+        await wait_for(pilot, lambda: isinstance(app.screen, FormScreen) and app.screen.is_mounted, what="form")
         form = app.screen
         await pilot.press("ctrl+s")  # nothing filled in
         await pilot.pause(0.1)
@@ -114,7 +114,7 @@ async def test_server_rejection_keeps_what_was_typed(deck):
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
         await pilot.press("n")
-        await wait_for(pilot, lambda: isinstance(app.screen, FormScreen), what="form")
+        await wait_for(pilot, lambda: isinstance(app.screen, FormScreen) and app.screen.is_mounted, what="form")
         form = app.screen
         form.query_one("#f-title").value = "Broken"
         form.query_one("#f-expression").value = "monitors.x >"
@@ -136,7 +136,7 @@ async def test_edit_sends_only_changed_fields(deck):
         sim_app_alerts = sim_app.state.alerts
         sim_app_alerts["disk_full"]["notes"] = "changed on the server meanwhile"
         await pilot.press("e")
-        await wait_for(pilot, lambda: isinstance(app.screen, FormScreen), what="edit form")
+        await wait_for(pilot, lambda: isinstance(app.screen, FormScreen) and app.screen.is_mounted, what="edit form")
         form = app.screen
         assert form.query_one("#f-title").value == "Disk [/var] almost full"  # prefilled from the row
         form.query_one("#f-title").value = "Disk /var nearly full"
@@ -169,7 +169,7 @@ async def test_test_action_shows_result_and_evaluated_message(deck):
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
         await pilot.press("t")
-        await wait_for(pilot, lambda: isinstance(app.screen, FormScreen), what="test form")
+        await wait_for(pilot, lambda: isinstance(app.screen, FormScreen) and app.screen.is_mounted, what="test form")
         form = app.screen
         await wait_for(pilot, lambda: len(form.query_one("#f-server")._options) > 1, what="server choices")
         form.query_one("#f-server").value = "s12345abcde"

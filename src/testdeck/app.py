@@ -25,6 +25,7 @@ from testdeck.services import ORDER, get_service
 from testdeck.session import ProfileSession
 from testdeck.text import sanitize
 from testdeck.theming import load_themes
+from testdeck.widgets.safe import SafeApp
 
 HISTORY = 50  # screens esc can go back through
 
@@ -138,7 +139,7 @@ def keymap_problems(keymap: dict, bindings: dict[str, list[Binding]], action_key
     return good, problems
 
 
-class TestdeckApp(App):
+class TestdeckApp(SafeApp, App):
     __test__ = False  # not a pytest test class, despite the name
     TITLE = "testdeck"
     COMMANDS = {TestdeckCommands}
@@ -418,6 +419,8 @@ class TestdeckApp(App):
     async def on_unmount(self) -> None:
         for session in self.sessions.values():
             try:
-                await session.client.aclose()
-            except (ApiError, RuntimeError):
+                # bounded: a request cancelled mid-body (esc in a form) can leave httpx's pool
+                # waiting on that connection, and quitting must never hang
+                await asyncio.wait_for(session.client.aclose(), timeout=2.0)
+            except (ApiError, RuntimeError, TimeoutError):
                 pass

@@ -80,6 +80,13 @@ class Col:
         return plain(value)
 
 
+AUTO = object()  # Field.cleared: what the type implies ("" for text types, None otherwise, [] for multi)
+
+
+class NoChoices(Exception):
+    """Raised by a Field's choices callable to say why there is nothing to choose (shown in the form)."""
+
+
 @dataclass
 class Field:
     """One form field. Types: str, text, int, float, bool, choice, multi, secret, file, json."""
@@ -88,7 +95,8 @@ class Field:
     label: str | None = None
     type: str = "str"
     required: bool = False
-    choices: list[Any] | Callable[[Ctx], Awaitable[list[Any]]] | None = None  # values or (value, label)
+    # values or (value, label); a callable may raise NoChoices("why") when there is nothing to offer
+    choices: list[Any] | Callable[[Ctx], Awaitable[list[Any]]] | None = None
     default: Any = None
     help: str = ""
     min: float | None = None
@@ -96,6 +104,8 @@ class Field:
     validate: Callable[[Any], str | None] | None = None  # extra check: an error message or None
     # a service's own input widget: (field, initial value, ctx) -> a widget with a `.value`
     widget: Callable[[Field, Any, Ctx], Any] | None = None
+    # what an edit form sends when the user empties a field that had a value (AUTO: by type)
+    cleared: Any = AUTO
 
     @property
     def title(self) -> str:

@@ -91,7 +91,7 @@ async def on_row(pilot, key: str) -> None:
 
 async def form_open(pilot, key: str) -> FormScreen:
     await pilot.press(key)
-    await wait_for(pilot, lambda: isinstance(pilot.app.screen, FormScreen), what="form")
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, FormScreen) and pilot.app.screen.is_mounted, what="form")
     return pilot.app.screen
 
 

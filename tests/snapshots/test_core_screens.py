@@ -48,7 +48,7 @@ def test_new_alert_form_with_errors(snap_compare, deck, frozen_clock, size):
     async def form(pilot):
         await alerts_loaded(pilot)
         await pilot.press("n")
-        await wait_for(pilot, lambda: isinstance(pilot.app.screen, FormScreen), what="form")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, FormScreen) and pilot.app.screen.is_mounted, what="form")
         await pilot.press("ctrl+s")
         still(pilot.app)
         await pilot.pause()

@@ -55,7 +55,7 @@ def running_id(app) -> str:
 async def open_form(pilot, key: str) -> FormScreen:
     await listed(pilot)
     await pilot.press(key)
-    await wait_for(pilot, lambda: isinstance(pilot.app.screen, FormScreen), what="form")
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, FormScreen) and pilot.app.screen.is_mounted, what="form")
     form = pilot.app.screen
     await wait_for(pilot, lambda: all("known:" in str(p.query_one(".pick-known").render())
                                       for p in form.query(PickInput)), what="pickers loaded")
@@ -282,7 +282,7 @@ async def test_stop_from_the_detail_confirms_showing_the_request_n_cancels(deck,
 
         async def reason_then_confirm(reason: str) -> ConfirmScreen:
             await pilot.press("x")
-            await wait_for(pilot, lambda: isinstance(app.screen, FormScreen), what="reason form")
+            await wait_for(pilot, lambda: isinstance(app.screen, FormScreen) and app.screen.is_mounted, what="reason form")
             assert rid in app.screen.form.title and "Job_Regression" in app.screen.form.title
             app.screen.query_one("#f-reason", Input).value = reason
             await pilot.press("ctrl+s")
@@ -295,7 +295,7 @@ async def test_stop_from_the_detail_confirms_showing_the_request_n_cancels(deck,
         await wait_for(pilot, lambda: app.screen is detail, what="back on the request")
         assert simapp.state.requests[rid]["stopped_after"] is None
         await pilot.press("x")
-        await wait_for(pilot, lambda: isinstance(app.screen, FormScreen), what="reason form")
+        await wait_for(pilot, lambda: isinstance(app.screen, FormScreen) and app.screen.is_mounted, what="reason form")
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.screen is detail, what="esc cancels the reason")
         await reason_then_confirm("testbed needed")
@@ -303,7 +303,7 @@ async def test_stop_from_the_detail_confirms_showing_the_request_n_cancels(deck,
         await wait_for(pilot, lambda: detail.raw.get("state") == "STOPPED", what="stopped and refreshed")
         assert "testbed needed" in str(detail.query_one("#header").render())
         await pilot.press("x")  # a second stop: the server refuses; its words are shown
-        await wait_for(pilot, lambda: isinstance(app.screen, FormScreen), what="reason form")
+        await wait_for(pilot, lambda: isinstance(app.screen, FormScreen) and app.screen.is_mounted, what="reason form")
         app.screen.query_one("#f-reason", Input).value = "again"
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="confirmation")

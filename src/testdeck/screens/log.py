@@ -9,6 +9,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from testdeck.resources import LogFeed
+from testdeck.text import sanitize
 from testdeck.widgets.logtail import LogTail
 
 
@@ -35,7 +36,7 @@ class LogScreen(Screen):
         describe = getattr(self.feed, "describe", None)
         title = getattr(self.feed, "title", None) or self.log_title
         title = f"{title} · {describe()}" if describe is not None else title
-        return Text(title, no_wrap=True, overflow="ellipsis")
+        return Text(sanitize(title), no_wrap=True, overflow="ellipsis")
 
     def action_feed_key(self, method: str) -> None:
         getattr(self.feed, method)()

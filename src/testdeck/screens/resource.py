@@ -32,8 +32,9 @@ from testdeck.resources import Action, Ctx, Resource, duration
 from testdeck.screens.pickers import ScopePicker, SortPicker
 from testdeck.screens.view import Row, ViewState, build_view, compile_filter, format_rows  # noqa: F401
 from testdeck.session import ProfileSession
+from testdeck.text import sanitize
 from testdeck.widgets.dialogs import ConfirmScreen, TextScreen
-from testdeck.widgets.form import FormScreen
+from testdeck.widgets.form import FormScreen, submit_label
 from testdeck.widgets.keybar import KeyBar
 from testdeck.widgets.statusbar import StatusBar
 from testdeck.widgets.table import TableData, VirtualTable
@@ -50,7 +51,12 @@ def gc_paused(rows: Callable[[], int]):
     """No cyclic GC while a refresh allocates its rows: with 100k live records a full
     pass is a 200-400 ms freeze of the UI. Afterwards a big table's objects are
     frozen (moved out of the collector's scans) *before* collection resumes; they
-    hold no reference cycles, so refcounting still frees old rows."""
+    hold no reference cycles, so refcounting still frees old rows.
+
+    Before freezing, the young generations are collected: the refresh's own garbage
+    cycles (asyncio and httpx frames, tracebacks holding whole bodies) are there, and
+    a frozen cycle is never collected (it leaked +3.5 MiB per refresh at 20k rows).
+    Young only: what earlier refreshes froze is not scanned again."""
     global _gc_depth
     _gc_depth += 1
     gc.disable()
@@ -60,6 +66,7 @@ def gc_paused(rows: Callable[[], int]):
         _gc_depth -= 1
         if _gc_depth == 0:
             if rows() >= BIG_TABLE:
+                gc.collect(1)
                 gc.freeze()
             gc.enable()
 
@@ -240,6 +247,7 @@ class ResourceScreen(Screen):
         if self.resource.scope is not None:
             scope = self.session.views.get(f"scope-label:{self.scope}") or self.scope or "(none)"
             title.append(f" · {self.resource.scope.name} ")
+            scope = sanitize(scope)
             title.append(scope if len(scope) <= 24 else scope[:23] + "…", style="bold")
         query = next((q for q in self.resource.queries if q.key == self.state.query), None)
         if query is not None:
@@ -252,7 +260,7 @@ class ResourceScreen(Screen):
             if extra:
                 title.append(f" · {extra}", style="bold")
         if self.filter_text:
-            title.append(f" · filter {self.filter_text}")
+            title.append(f" · filter {sanitize(self.filter_text)}")
         title.append(f" · {self.session.service.title} · {self.session.profile.name}")
         return title
 
@@ -294,6 +302,14 @@ class ResourceScreen(Screen):
     @property
     def table(self) -> VirtualTable:
         return self.query_one(VirtualTable)
+
+    def on_unmount(self) -> None:
+        # A frozen screen left behind is never collected (widget trees are cycles): let go
+        # of its rows so refcounting frees them, and hand frozen objects back to the GC.
+        self.rows, self.records = [], {}
+        for table in self.query(VirtualTable):
+            table.data = TableData([])
+        gc.unfreeze()
 
     def on_mount(self) -> None:
         self._paint_profile()
@@ -432,13 +448,13 @@ class ResourceScreen(Screen):
             age = "no data yet"
         left = self._countdown()
         retry = f" · retrying in {left}s" if self.retry_in and left is not None else ""
-        msg.update(Text(f"STALE · {age}{retry} · {self.error.one_line()}"))
+        msg.update(Text(sanitize(f"STALE · {age}{retry} · {self.error.one_line()}")))
         msg.add_class("-stale")
 
     def _info(self, text: str) -> None:
         msg = self.query_one("#message", Static)
         msg.remove_class("-stale")
-        msg.update(Text(text))
+        msg.update(Text(sanitize(text)))
         msg.add_class("-info")
 
     def _countdown(self) -> int | None:
@@ -713,34 +729,14 @@ class ResourceScreen(Screen):
 
     @work(exit_on_error=False, group="ui")
     async def _run_action(self, action: Action, ctx: Ctx) -> None:
+        confirm = self._confirmer(action, ctx) if action.confirm else None
         if action.form is not None:
-            if action.form.initial is not None:
-                try:
-                    initial = await action.form.initial(ctx)
-                except ApiError as exc:
-                    self.notify(exc.message, title=action.label, severity="error", markup=False)
-                    return
-            else:
-                names = {f.name for f in action.form.fields}
-                initial = {k: v for k, v in ctx.row.raw.items() if k in names} if ctx.row else {}
-            form: FormScreen | None = None
-
-            async def submit(values: dict, changed: dict) -> Any:
-                ctx.values, ctx.changed = values, changed
-                ctx.progress = form.report_progress if form is not None else None
-                with journal.acting(action.label):  # the journal names what the user asked for
-                    return await action.call(ctx)
-
-            screen_class = action.form.screen() if action.form.screen is not None else FormScreen
-            form = screen_class(action.form, ctx, initial, submit, upload=action.upload)
-            result = await self.app.push_screen_wait(form)
+            result = await self._run_form(action, ctx, confirm)
             if result is None:
                 return
         else:
-            if action.confirm:
-                if not await self.app.push_screen_wait(ConfirmScreen(self.confirm_question(action, [ctx.row]),
-                                                                     action.label)):
-                    return
+            if confirm is not None and not await confirm():
+                return
             self.busy = f"{action.label} {self._named(ctx)}".strip()
             try:
                 with journal.acting(action.label):
@@ -753,6 +749,40 @@ class ResourceScreen(Screen):
                 self.busy = None
                 self._update_status()
         await self._after(action, ctx, result)
+
+    async def _run_form(self, action: Action, ctx: Ctx, confirm: Any) -> Any:
+        assert action.form is not None
+        if action.form.initial is not None:
+            try:
+                initial = await action.form.initial(ctx)
+            except ApiError as exc:
+                self.notify(exc.message, title=action.label, severity="error", markup=False)
+                return None
+        else:
+            names = {f.name for f in action.form.fields}
+            initial = {k: v for k, v in ctx.row.raw.items() if k in names} if ctx.row else {}
+        form: FormScreen | None = None
+
+        async def submit(values: dict, changed: dict) -> Any:
+            ctx.values, ctx.changed = values, changed
+            ctx.progress = form.report_progress if form is not None else None
+            with journal.acting(action.label):  # the journal names what the user asked for
+                return await action.call(ctx)
+
+        screen_class = action.form.screen() if action.form.screen is not None else FormScreen
+        # a confirmed action with a form asks after the form validates, before anything is sent
+        form = screen_class(action.form, ctx, initial, submit, upload=action.upload,
+                            submit_label=submit_label(action.label), confirm=confirm)
+        return await self.app.push_screen_wait(form)
+
+    def _confirmer(self, action: Action, ctx: Ctx) -> Callable[[], Any]:
+        """Ask before a confirmed action runs: straight away, or after its form validates."""
+
+        async def ask() -> bool:
+            return bool(await self.app.push_screen_wait(
+                ConfirmScreen(self.confirm_question(action, [ctx.row]), submit_label(action.label))))
+
+        return ask
 
     def _noun(self) -> str:
         title = self.resource.title.lower()
@@ -771,9 +801,10 @@ class ResourceScreen(Screen):
         env = self.session.profile.fields.get("environment")
         if env:
             where += f" ({str(env).upper()})"
-        names = [f"{self.resource.row_label(r)!r} ({self.resource.row_key(r)})"
-                 if self.resource.row_label(r) != self.resource.row_key(r) else repr(self.resource.row_key(r))
-                 for r in rows if r is not None]
+        # sanitised before repr(): a stand-in (␛) reads better than repr's \x1b, and is as safe
+        names = [f"{sanitize(self.resource.row_label(r))!r} ({sanitize(self.resource.row_key(r))})"
+                 if self.resource.row_label(r) != self.resource.row_key(r)
+                 else repr(sanitize(self.resource.row_key(r))) for r in rows if r is not None]
         note = action.confirm_note(rows)
         note = f"\n{note}" if note else ""
         if len(names) == 1:

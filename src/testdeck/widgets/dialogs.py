@@ -9,6 +9,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, TextArea
 
+from testdeck.text import sanitize
+
 
 class ConfirmScreen(ModalScreen[bool]):
     """Yes/no; the default (enter, escape) is no."""
@@ -26,7 +28,7 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def __init__(self, question: str, danger: str = "Delete"):
         super().__init__()
-        self.question = question
+        self.question = sanitize(question)  # names and ids come from servers
         self.danger = danger
 
     def compose(self) -> ComposeResult:
@@ -60,8 +62,9 @@ class TextScreen(ModalScreen[None]):
 
     def __init__(self, title: str, text: str, language: str | None = None):
         super().__init__()
-        self.title_text = title
-        self.body = text
+        # details, action results, help: server text, shown with visible stand-ins for controls
+        self.title_text = sanitize(title)
+        self.body = sanitize(text, multiline=True)
         self.language = language
 
     def compose(self) -> ComposeResult:

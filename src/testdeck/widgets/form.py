@@ -1,13 +1,15 @@
 """ResourceForm: a modal form generated from Field specs.
 
 Validation runs before any request; errors sit next to their field. When the
-server refuses, its message is shown in the form and nothing the user typed
-is lost.
+server refuses, or anything else goes wrong while sending, the message is shown
+in the form and nothing the user typed is lost; esc cancels a send in flight.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import math
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -21,16 +23,39 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, ProgressBar, Select, SelectionList, Static, Switch, TextArea
 
 from testdeck.errors import ApiError
-from testdeck.resources import Ctx, Field, Form
+from testdeck.resources import AUTO, Ctx, Field, Form, NoChoices
+from testdeck.text import sanitize
 from testdeck.widgets.checklist import CheckList
 
 Submit = Callable[[dict[str, Any], dict[str, Any]], Awaitable[Any]]
+Confirm = Callable[[], Awaitable[bool]]
+
+# ints a field accepts unless it declares its own bounds: what a server's 32-bit integer holds
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1
 
 
-def validate_values(fields: list[Field], raw: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
-    """Typed values and per-field errors from what the widgets hold. Pure: no UI, no I/O."""
+def cleared_value(f: Field) -> Any:
+    """What an emptied field sends: its declaration, else "" for text types, [] for multi, None otherwise."""
+    if f.cleared is not AUTO:
+        return f.cleared
+    if f.type in ("str", "text", "secret", "file"):
+        return ""
+    return [] if f.type == "multi" else None
+
+
+def _number(x: float) -> str:
+    return f"{int(x):,}" if float(x).is_integer() else f"{x:g}"
+
+
+def validate_values(fields: list[Field], raw: dict[str, Any],
+                    initial: dict[str, Any] | None = None) -> tuple[dict[str, Any], dict[str, str]]:
+    """Typed values and per-field errors from what the widgets hold. Pure: no UI, no I/O.
+
+    An optional field left empty is omitted, unless it had a value in `initial` (an
+    edit form): then the user cleared it, and its cleared value is sent."""
     values: dict[str, Any] = {}
     errors: dict[str, str] = {}
+    initial = initial or {}
     for f in fields:
         value = raw.get(f.name)
         if isinstance(value, str) and f.type not in ("text", "secret"):
@@ -41,6 +66,8 @@ def validate_values(fields: list[Field], raw: dict[str, Any]) -> tuple[dict[str,
                 errors[f.name] = "required"
             elif f.type == "bool":
                 values[f.name] = False
+            elif initial.get(f.name) not in (None, "", []):
+                values[f.name] = cleared_value(f)
             continue
         try:
             value = _convert(f, value)
@@ -48,11 +75,13 @@ def validate_values(fields: list[Field], raw: dict[str, Any]) -> tuple[dict[str,
             errors[f.name] = str(exc)
             continue
         if f.type in ("int", "float"):
-            if f.min is not None and value < f.min:
-                errors[f.name] = f"must be at least {f.min:g}"
+            low = f.min if f.min is not None else (INT_MIN if f.type == "int" else None)
+            high = f.max if f.max is not None else (INT_MAX if f.type == "int" else None)
+            if low is not None and value < low:
+                errors[f.name] = f"must be at least {_number(low)}"
                 continue
-            if f.max is not None and value > f.max:
-                errors[f.name] = f"must be at most {f.max:g}"
+            if high is not None and value > high:
+                errors[f.name] = f"must be at most {_number(high)}"
                 continue
         if f.validate is not None:
             problem = f.validate(value)
@@ -71,9 +100,12 @@ def _convert(f: Field, value: Any) -> Any:
             raise ValueError("must be a whole number") from None
     if f.type == "float":
         try:
-            return float(str(value))
+            number = float(str(value))
         except ValueError:
             raise ValueError("must be a number") from None
+        if not math.isfinite(number):  # "inf" and "nan" parse, but no server wants them
+            raise ValueError("must be a finite number")
+        return number
     if f.type == "bool":
         return bool(value)
     if f.type == "json":
@@ -92,7 +124,15 @@ def _convert(f: Field, value: Any) -> Any:
 
 
 def _label(value: Any) -> tuple[Any, str]:
-    return (value[0], str(value[1])) if isinstance(value, tuple) else (value, str(value))
+    """(value, label) of a choice; labels come from servers, so they are sanitised here."""
+    return (value[0], sanitize(value[1])) if isinstance(value, tuple) else (value, sanitize(value))
+
+
+def submit_label(action_label: str) -> str:
+    """The submit button's word: what the action does (Create, Save, Test, Stop, Install APK...)."""
+    words = {"new": "Create", "edit": "Save"}
+    label = action_label.strip() or "Save"
+    return words.get(label.lower(), label[:1].upper() + label[1:])
 
 
 class FormScreen(ModalScreen[Any]):
@@ -119,24 +159,32 @@ class FormScreen(ModalScreen[Any]):
         Binding("ctrl+s", "submit", "save", priority=True),
     ]
 
-    def __init__(self, form: Form, ctx: Ctx, initial: dict[str, Any], submit: Submit, *, upload: bool = False):
+    def __init__(self, form: Form, ctx: Ctx, initial: dict[str, Any], submit: Submit, *, upload: bool = False,
+                 submit_label: str = "Save", confirm: Confirm | None = None,
+                 on_ready: Callable[[], None] | None = None):
         super().__init__()
         self.form = form
         self.ctx = ctx
         self.initial = {k: v for k, v in initial.items() if v is not None}
         self.submit_fn = submit
         self.upload = upload
+        self.submit_label = submit_label
+        self.confirm = confirm  # asked after validation, before anything is sent
+        self.on_ready = on_ready  # called once the first field has focus and choices are loaded
         self.busy = False
+        self._dismissing = False
+        self._loading = 0
+        self._abandon = asyncio.Event()
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(Text(self.form.title), classes="title")
+            yield Label(Text(sanitize(self.form.title)), classes="title")
             with VerticalScroll():
                 for f in self.form.fields:
-                    label = Text(f.title + (" *" if f.required else ""), style="bold")
+                    label = Text(sanitize(f.title) + (" *" if f.required else ""), style="bold")
                     if f.help:
-                        label.append(f"  {f.help}", style="dim")
-                    yield Label(label, classes="field-label")
+                        label.append(f"  {sanitize(f.help)}", style="dim")
+                    yield Label(label, classes="field-label", id=f"label-{f.name}")
                     widget = self._widget(f)
                     if hasattr(widget, "compact"):
                         widget.compact = True  # one line per input: forms must fit 80x24
@@ -145,7 +193,7 @@ class FormScreen(ModalScreen[Any]):
             yield Static("", id="server-error")
             yield ProgressBar(total=100, show_eta=False, id="progress")
             with Horizontal(id="buttons"):
-                yield Button("Save  ctrl+s", variant="primary", id="save", compact=True)
+                yield Button(f"{self.submit_label}  ctrl+s", variant="primary", id="save", compact=True)
                 yield Button("Cancel  esc", id="cancel", compact=True)
 
     def _widget(self, f: Field):
@@ -163,7 +211,7 @@ class FormScreen(ModalScreen[Any]):
         if f.type == "choice":
             options = [_label(c) for c in f.choices] if isinstance(f.choices, list) else []
             select = Select([(Text(lbl), v) for v, lbl in options], allow_blank=True, id=wid,
-                            prompt=f"choose {f.title}")
+                            prompt=f"choose {sanitize(f.title)}")
             if value is not None and any(v == value for v, _ in options):
                 select.value = value
             return select
@@ -179,18 +227,44 @@ class FormScreen(ModalScreen[Any]):
     def on_mount(self) -> None:
         for f in self.form.fields:
             if f.type in ("choice", "multi") and callable(f.choices):
+                self._loading += 1
                 self._load_choices(f)
+        for checklist in self.query(CheckList):
+            checklist.highlight_first()
         first = next(iter(self.query("Input, Select, Switch, TextArea, SelectionList")), None)
         if first is not None:
             first.focus()
+        if not self._loading:
+            self._ready()
+
+    def _ready(self) -> None:
+        if self.on_ready is not None:
+            ready, self.on_ready = self.on_ready, None
+            ready()
 
     @work(exit_on_error=False)
     async def _load_choices(self, f: Field) -> None:
         try:
+            await self._fill_choices(f)
+        finally:
+            self._loading -= 1
+            if not self._loading:
+                self._ready()
+
+    async def _fill_choices(self, f: Field) -> None:
+        try:
             options = [_label(c) for c in await f.choices(self.ctx)]  # type: ignore[misc]
+        except NoChoices as exc:
+            self._error(f.name, str(exc))
+            return
         except ApiError as exc:
             self._error(f.name, f"cannot load choices: {exc.message}")
             return
+        except Exception as exc:  # a failing choices call must not leave the form half-built
+            self._error(f.name, f"cannot load choices: {type(exc).__name__}: {exc}")
+            return
+        if not options:
+            self._error(f.name, f"nothing to choose from for {f.title}")
         widget = self.query_one(f"#f-{f.name}")
         current = self.initial.get(f.name, f.default)
         if isinstance(widget, Select):
@@ -199,10 +273,11 @@ class FormScreen(ModalScreen[Any]):
                 widget.value = current
             elif f.required and len(options) == 1:
                 widget.value = options[0][0]
-        elif isinstance(widget, SelectionList):
+        elif isinstance(widget, CheckList):
             widget.clear_options()
             chosen = set(current or [])
             widget.add_options([(Text(lbl), v, v in chosen) for v, lbl in options])
+            widget.highlight_first()
 
     def raw_values(self) -> dict[str, Any]:
         raw: dict[str, Any] = {}
@@ -220,8 +295,11 @@ class FormScreen(ModalScreen[Any]):
 
     def _error(self, name: str, message: str) -> None:
         box = self.query_one(f"#err-{name}", Static)
-        box.update(Text(message))
+        box.update(Text(sanitize(message, multiline=True)))
         box.set_class(bool(message), "-shown")
+
+    def _status(self, message: str) -> None:
+        self.query_one("#server-error", Static).update(Text(sanitize(message, multiline=True)))
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "save":
@@ -230,42 +308,79 @@ class FormScreen(ModalScreen[Any]):
             self.action_cancel()
 
     def action_cancel(self) -> None:
-        if not self.busy:
-            self.dismiss(None)
+        """esc: cancel the send in flight (the form stays, with everything typed); else close."""
+        if self.busy:
+            self._abandon.set()  # the send stops waiting at once; the form stays, input kept
+            return
+        self._dismissing = True
+        self.dismiss(None)
 
     def action_submit(self) -> None:
-        if self.busy:
+        if self._dismissing:  # a ctrl+s typed right after esc must not send the form being closed
             return
-        values, errors = validate_values(self.form.fields, self.raw_values())
+        if self.busy:
+            self._status("still sending… (esc cancels)")
+            return
+        values, errors = validate_values(self.form.fields, self.raw_values(), self.initial)
         for f in self.form.fields:
             self._error(f.name, errors.get(f.name, ""))
-        self.query_one("#server-error", Static).update("")
+        self._status("")
         if errors:
-            first = next(f for f in self.form.fields if f.name in errors)
-            self.query_one(f"#f-{first.name}").focus()
-            self.query_one("#server-error", Static).update(Text(f"{len(errors)} field(s) need attention"))
+            bad = [f for f in self.form.fields if f.name in errors]
+            self._status(f"{len(bad)} field(s) need attention: {', '.join(f.title for f in bad)}")
+            self._show_field(bad[0])
             return
         changed = {k: v for k, v in values.items() if self.initial.get(k) != v}
         self._send(values, changed)
+
+    def _show_field(self, f: Field) -> None:
+        """Focus the field and scroll so its label, input and message are all visible (80x24)."""
+        widget = self.query_one(f"#f-{f.name}")
+        widget.focus(scroll_visible=False)
+        scroll = self.query_one(VerticalScroll)
+
+        def reveal() -> None:
+            scroll.scroll_to_widget(self.query_one(f"#err-{f.name}"), animate=False, immediate=True)
+            scroll.scroll_to_widget(self.query_one(f"#label-{f.name}"), animate=False, immediate=True)
+
+        self.call_after_refresh(reveal)
 
     def report_progress(self, sent: int, total: int) -> None:
         bar = self.query_one("#progress", ProgressBar)
         bar.add_class("-active")
         bar.update(total=max(total, 1), progress=sent)
 
-    @work(exit_on_error=False, exclusive=True)
+    @work(exit_on_error=False, exclusive=True, group="form-send")
     async def _send(self, values: dict[str, Any], changed: dict[str, Any]) -> None:
         self.busy = True
-        status = self.query_one("#server-error", Static)
-        status.update(Text("sending…"))
         try:
-            result = await self.submit_fn(values, changed)
+            if self.confirm is not None:
+                self._status("waiting for confirmation…")
+                if not await self.confirm():
+                    self._status("not sent: not confirmed")
+                    return
+            self._status("sending… (esc cancels)")
+            self._abandon.clear()
+            # The request runs beside the worker and is abandoned, not cancelled, on esc: cancelling
+            # httpx mid-body left the screen unable to close. The HTTP layer's deadline ends it.
+            request = asyncio.ensure_future(self.submit_fn(values, changed))
+            abandon = asyncio.ensure_future(self._abandon.wait())
+            await asyncio.wait({request, abandon}, return_when=asyncio.FIRST_COMPLETED)
+            abandon.cancel()
+            if not request.done():
+                request.add_done_callback(lambda t: t.cancelled() or t.exception())  # no "never retrieved"
+                self._status("cancelled: no longer waiting for the server (it may still act on the request)")
+                return
+            result = request.result()
         except ApiError as exc:
             # the server's own words (or the console's, for checks made before sending);
             # the form keeps everything typed
             who = "server refused" if exc.status is not None else "refused"
-            status.update(Text(f"{who}: {exc.message}"))
-            self.busy = False
+            self._status(f"{who}: {exc.message}")
             return
-        self.busy = False
+        except Exception as exc:  # anything else (a malformed reply, a bug) ends the send, in words
+            self._status(f"failed: {type(exc).__name__}: {exc}")
+            return
+        finally:
+            self.busy = False
         self.dismiss(result if result is not None else True)

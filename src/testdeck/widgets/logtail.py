@@ -9,9 +9,10 @@ width, like `less`), so ingest costs a few hundred nanoseconds per line and
 the wrap toggle is a single O(lines) pass. `benchmarks/log_tail.py` measures
 it against `Log`.
 
-Lines are stored exactly as received (save writes them back unchanged);
-control characters are replaced and tabs expanded only when a line is drawn.
-Nothing a server sends is ever parsed as markup.
+Lines are sanitised as they come in (testdeck.text.sanitize: control, C1 and
+bidi characters become visible stand-ins, tabs kept), so what is drawn and what
+save writes are both safe for a terminal; tabs are expanded only when a line is
+drawn. Nothing a server sends is ever parsed as markup.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from textual.widgets import Input, Static
 from testdeck.errors import ApiError
 from testdeck.resources import LogFeed
 from testdeck.widgets.files import readable, save_dir, write_new
+from testdeck.text import sanitize
 
 FLUSH_INTERVAL = 0.05  # seconds between batched flushes into the view
 FLUSH_CHUNK = 25_000  # most lines moved into the view per flush (bounds one stall)
@@ -467,6 +469,8 @@ class LogTail(Widget, can_focus=False):
         if "\r" in joined or joined.count("\n") != len(batch) - 1:
             batch = [part for line in batch
                      for part in line.replace("\r\n", "\n").removesuffix("\n").split("\n")]
+        # one line each now: sanitise here, once, so the view, search and save all see safe text
+        batch = [line if line.isprintable() else sanitize(line, multiline=True) for line in batch]
         self._view.append(batch)
         if len(self._pending) < FLUSH_CHUNK:
             self._drained.set()
@@ -554,7 +558,7 @@ class LogTail(Widget, can_focus=False):
         text.append("following" if view.following else "paused", style="green" if view.following else "yellow")
         text.append(f"  wrap {'on' if view.wrap else 'off'}")
         text.append("  feed ")
-        text.append(self.feed_state, style="bold red" if self.feed_state.startswith("error") else "")
+        text.append(sanitize(self.feed_state), style="bold red" if self.feed_state.startswith("error") else "")
         if self._note:
             text.append(f"  {self._note}")
         status.update(text)

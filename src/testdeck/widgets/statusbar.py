@@ -8,6 +8,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from testdeck.resources import duration
+from testdeck.text import sanitize
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 
@@ -27,7 +28,7 @@ class StatusBar(Static):
              retrying: bool = False, marks: int = 0, busy: str | None = None,
              environment: str | None = None) -> None:
         text = Text(no_wrap=True, overflow="ellipsis")
-        text.append(profile, style="bold")
+        text.append(sanitize(profile), style="bold")
         if environment:
             text.append(f" [{str(environment).upper()}]", style="bold")
         if read_only:  # early in the line: at 80 columns the end may be cut
@@ -55,5 +56,5 @@ class StatusBar(Static):
         if busy:
             text.append(f"  {spinner()} {busy}…", style="bold")
         if extra:
-            text.append(f"  {extra}")
+            text.append(f"  {sanitize(extra)}")  # a service's own status text (a quota)
         self.update(text)

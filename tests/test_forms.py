@@ -1,0 +1,269 @@
+"""Forms through the generic screen, against a hostile xyOps (and kyaraben) on loopback:
+sends that fail in any way, esc during a send, confirmed actions with forms, cleared
+fields, bounds, error visibility, checklists, empty choices, and typeahead bursts."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from conftest import wait_for
+from hostile_tui import endless, nested, start
+from textual import events
+from textual.containers import VerticalScroll
+from textual.widgets import Button, Input
+
+from testdeck.resources import Action, Field, Form, NoChoices
+from testdeck.screens.resource import ResourceScreen
+from testdeck.services.xyops.views import alerts
+from testdeck.widgets.dialogs import ConfirmScreen
+from testdeck.widgets.form import CheckList, FormScreen, validate_values
+from testdeck.widgets.table import VirtualTable
+
+UPDATE = "/api/app/update_alert/v1"
+
+
+@pytest.fixture
+def hostile(tmp_path, monkeypatch):
+    servers = []
+
+    def make(service: str = "xyops", **knobs):
+        app, wrapper, server = start(service, tmp_path, monkeypatch, **knobs)
+        servers.append(server)
+        return app, wrapper
+
+    yield make
+    for server in servers:
+        server.stop()
+
+
+def table(app) -> VirtualTable:
+    return app.screen.query_one(VirtualTable)
+
+
+async def ready(pilot) -> ResourceScreen:
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, ResourceScreen) and table(pilot.app).row_count > 0,
+                   what="rows")
+    return pilot.app.screen
+
+
+async def open_form(pilot, key: str) -> FormScreen:
+    await pilot.press(key)
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, FormScreen) and pilot.app.screen.is_mounted, what="form")
+    return pilot.app.screen
+
+
+def status(form: FormScreen) -> str:
+    return str(form.query_one("#server-error").render())
+
+
+def error_of(form: FormScreen, name: str) -> str:
+    return str(form.query_one(f"#err-{name}").render())
+
+
+async def burst(pilot, *keys: str) -> None:
+    """Keys as a terminal delivers a fast typist's burst or a paste: all queued at once, with no
+    pause for the app to act on one before the next arrives (pilot.press waits between keys)."""
+    app = pilot.app
+    for key in keys:
+        char = key if len(key) == 1 else {"space": " "}.get(key)
+        event = events.Key(key, char)
+        event.set_sender(app)
+        app._driver.send_message(event)
+
+
+async def with_actions(pilot, *actions: Action) -> ResourceScreen:
+    """The xyOps alerts resource with extra actions, on the same session."""
+    screen = await ready(pilot)
+    extra = replace(alerts, actions=[*alerts.actions, *actions])
+    custom = ResourceScreen(screen.session, extra)
+    await pilot.app.push_screen(custom)
+    return await ready(pilot)
+
+
+# --- sends that fail or hang ---------------------------------------------------------------------------------
+
+async def test_a_nested_reply_ends_the_send_in_the_form_and_keeps_the_input(hostile):
+    app, srv = hostile()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        form = await open_form(pilot, "e")
+        form.query_one("#f-title").value = "kept title"
+        srv.rules[UPDATE] = nested()
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: not form.busy and "sending" not in status(form), what="send ended")
+        assert app.screen is form and form.query_one("#f-title").value == "kept title"
+        assert status(form) and "sending" not in status(form)
+        del srv.rules[UPDATE]  # the server recovers: ctrl+s still works
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: not isinstance(app.screen, FormScreen), what="form closed")
+        assert srv.state.alerts["disk_full"]["title"] == "kept title"
+
+
+async def test_escape_cancels_a_send_in_flight_and_keeps_the_form(hostile):
+    app, srv = hostile()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        form = await open_form(pilot, "e")
+        form.query_one("#f-title").value = "never arrives"
+        srv.rules[UPDATE] = endless()
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: form.busy and "sending" in status(form), what=f"sending")
+        assert "sending" in status(form), status(form)
+        await pilot.press("ctrl+s")  # not dead while busy: it says what is going on
+        assert "still sending" in status(form)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: "cancelled" in status(form), what="cancelled")
+        assert app.screen is form and not form.busy
+        assert form.query_one("#f-title").value == "never arrives"
+        await pilot.press("escape")  # nothing in flight: esc closes
+        await wait_for(pilot, lambda: isinstance(app.screen, ResourceScreen), what="closed")
+
+
+# --- confirmation, labels ------------------------------------------------------------------------------------
+
+async def test_a_confirmed_action_with_a_form_asks_after_validation_before_sending(hostile):
+    app, srv = hostile()
+    retitle = Action("u", "retitle", lambda cx: cx.client.update_alert(cx.key, {"title": cx.values["title"]}),
+                     form=Form("Retitle", [Field("title", required=True)]), mutates=True, confirm=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await with_actions(pilot, retitle)
+        key = table(app).cursor_key
+        before = srv.state.alerts[key]["title"]
+        form = await open_form(pilot, "u")
+        assert str(form.query_one("#save", Button).label) == "Retitle  ctrl+s"
+        form.query_one("#f-title").value = ""
+        await pilot.press("ctrl+s")  # invalid: no question, nothing sent
+        await pilot.pause(0.1)
+        assert app.screen is form and error_of(form, "title") == "required"
+        form.query_one("#f-title").value = "asked first"
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="confirmation")
+        assert srv.state.alerts[key]["title"] == before
+        await pilot.press("n")
+        await wait_for(pilot, lambda: app.screen is form and "not sent" in status(form), what="declined")
+        assert srv.state.alerts[key]["title"] == before and form.query_one("#f-title").value == "asked first"
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="confirmation again")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: srv.state.alerts[key]["title"] == "asked first", what="sent")
+
+
+
+async def test_submit_buttons_say_what_the_action_does(hostile):
+    app, _ = hostile()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        for key, word in (("n", "Create"), ("e", "Save"), ("t", "Test")):
+            form = await open_form(pilot, key)
+            assert str(form.query_one("#save", Button).label) == f"{word}  ctrl+s"
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: isinstance(app.screen, ResourceScreen), what="closed")
+
+
+# --- B1: clearing a field ------------------------------------------------------------------------------------
+
+async def test_an_edit_form_clears_a_field_and_the_toast_names_the_record(hostile):
+    app, srv = hostile()
+    alert = srv.state.alerts["disk_full"]
+    alert["icon"], alert["samples"] = "alert-circle", 3
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await ready(pilot)
+        assert table(app).move_to_key("disk_full")
+        screen.loaded.clear()
+        screen._wake.set()
+        await wait_for(pilot, screen.loaded.is_set, what="refresh with the icon")
+        form = await open_form(pilot, "e")
+        assert form.query_one("#f-icon").value == "alert-circle"
+        form.query_one("#f-icon").value = ""
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: isinstance(app.screen, ResourceScreen), what="closed")
+        assert alert["icon"] == ""  # sent, as the empty string the API stores
+        assert alert["samples"] == 3  # untouched fields are not sent
+        toasts = [str(n.message) for n in app._notifications]
+        assert any(t.startswith("edit alert ") and "almost full" in t and t.endswith(": done") for t in toasts), toasts
+
+
+def test_cleared_values_by_type_and_declared():
+    fields = [Field("email"), Field("samples", type="int"), Field("monitor", type="choice"),
+              Field("tags", type="multi"), Field("hook", cleared=None), Field("untouched")]
+    initial = {"email": "a@b", "samples": 3, "monitor": "m", "tags": ["x"], "hook": "h"}
+    raw = {"email": "", "samples": "", "monitor": None, "tags": [], "hook": "", "untouched": ""}
+    values, errors = validate_values(fields, raw, initial)
+    assert errors == {}
+    assert values == {"email": "", "samples": None, "monitor": None, "tags": [], "hook": None}
+    assert validate_values(fields, raw)[0] == {}  # a create form sends nothing for empty fields
+
+
+def test_int_fields_have_sane_bounds_unless_declared():
+    fields = [Field("n", type="int"), Field("big", type="int", max=10**30), Field("f", type="float")]
+    _, errors = validate_values(fields, {"n": "9" * 29, "big": "9" * 29, "f": "inf"})
+    assert errors == {"n": "must be at most 2,147,483,647", "f": "must be a finite number"}
+    _, errors = validate_values([Field("events", type="int", max=1_000_000)], {"events": "2000000"})
+    assert errors == {"events": "must be at most 1,000,000"}
+
+
+# --- B11: errors below the fold -----------------------------------------------------------------------------
+
+async def test_an_error_below_the_fold_is_scrolled_into_view_and_named(hostile):
+    app, srv = hostile()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        form = await open_form(pilot, "n")
+        form.query_one("#f-title").value = "t"
+        form.query_one("#f-expression").value = "monitors.x > 1"
+        form.query_one("#f-message").value = "m"
+        form.query_one("#f-samples").value = "0"
+        await pilot.press("ctrl+s")
+        await pilot.pause(0.2)
+        assert "1 field(s) need attention: samples" in status(form)
+        scroll = form.query_one(VerticalScroll)
+        err = form.query_one("#err-samples")
+        top, height = scroll.scroll_offset.y, scroll.scrollable_content_region.height
+        region = err.virtual_region
+        assert top <= region.y and region.bottom <= top + height, (top, height, region)
+        assert form.query_one("#f-samples").has_focus
+        assert len(srv.state.alerts) == 6
+
+
+# --- B12, B25: checklists and empty choices ------------------------------------------------------------------
+
+async def _reasons(cx):
+    raise NoChoices("no instrumentation packages on this VM")
+
+
+async def _nothing(cx):
+    return []
+
+
+async def test_checklists_toggle_on_first_space_and_read_without_colour(hostile):
+    pick = Action("u", "tag", lambda cx: cx.client.update_alert(cx.key, {"groups": cx.values["groups"]}),
+                  mutates=True, form=Form("Tag", [Field("groups", type="multi", required=True,
+                                                        choices=["main", "db", "web"])]))
+    app, srv = hostile()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await with_actions(pilot, pick)
+        key = table(app).cursor_key
+        form = await open_form(pilot, "u")
+        checklist = form.query_one(CheckList)
+        assert checklist.has_focus
+        await pilot.press("space")
+        assert checklist.selected == ["main"]
+        lines = [checklist.render_line(y).text for y in range(3)]
+        assert lines[0].startswith("[x] main") and lines[1].startswith("[ ] db"), lines
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: srv.state.alerts[key]["groups"] == ["main"], what="sent")
+
+
+async def test_choices_that_load_empty_say_why(hostile):
+    run = Action("u", "testrun", lambda cx: cx.client.update_alert(cx.key, {}), mutates=True,
+                 form=Form("Run", [Field("package", type="choice", required=True, choices=_reasons),
+                                   Field("device", type="choice", choices=_nothing)]))
+    app, _ = hostile()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await with_actions(pilot, run)
+        form = await open_form(pilot, "u")
+        await wait_for(pilot, lambda: error_of(form, "package") != "", what="reason")
+        assert error_of(form, "package") == "no instrumentation packages on this VM"
+        await wait_for(pilot, lambda: error_of(form, "device") != "", what="empty")
+        assert error_of(form, "device") == "nothing to choose from for device"
