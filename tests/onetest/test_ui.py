@@ -157,6 +157,8 @@ async def test_follow_log_of_a_running_execution_and_the_init_log(odeck):
                        what="init log in the same screen")
         assert app.screen is log and "init container log (i: container log)" in title()
         assert "init complete" in log_text(app)
+        await wait_for(pilot, lambda: "-- init container done · execution RUNNING" in log_text(app),
+                       what="the init log's end, the execution still running")
         await pilot.press("i")
         await wait_for(pilot, lambda: log_text(app).count(f"-- container log of execution {eid}") == 2,
                        what="back to the container log")

@@ -159,7 +159,8 @@ async def follow_log(cx: Ctx, execution_id: str | None = None, *, init: bool = F
         seen = len(lines)
         still = ("SCHEDULED", "IN_TRANSITION") if init else ACTIVE_STATUSES
         if ex.status not in still:
-            yield [*batch, f"-- execution {ex.status}" + (f": {ex.message}" if ex.message else "")]
+            done = "-- init container done · execution " if init and ex.status in ACTIVE_STATUSES else "-- execution "
+            yield [*batch, done + ex.status + (f": {ex.message}" if ex.message else "")]
             return
         if batch:
             yield batch
