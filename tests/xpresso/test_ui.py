@@ -247,28 +247,46 @@ async def test_stop_marked_requests_asks_one_reason_and_confirmation(deck, hand)
         assert {simapp.state.requests[r]["stop_reason"] for r in active[:2]} == {"lab maintenance"}
 
 
-async def test_stop_from_the_list_asks_a_reason_and_esc_cancels(deck, hand):
+async def test_stop_from_the_list_asks_a_reason_then_confirms_n_and_esc_cancel(deck, hand):
     app, simapp, _ = deck("xpresso", clock=hand)
     rid = running_id(simapp)
+
+    async def reason_form() -> FormScreen:
+        await pilot.press("x")
+        await wait_for(pilot, lambda: isinstance(app.screen, FormScreen) and app.screen.is_mounted, what="reason form")
+        return app.screen
+
+    async def confirmation(form: FormScreen, reason: str) -> ConfirmScreen:
+        form.query_one("#f-reason", Input).value = reason
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="confirmation")
+        return app.screen
+
     async with app.run_test(size=(100, 30)) as pilot:
-        await on_row(pilot, rid)
-        await pilot.press("x")
-        await wait_for(pilot, lambda: isinstance(app.screen, (FormScreen, ConfirmScreen)), what="stop dialog")
-        await pilot.press("escape")
-        await wait_for(pilot, lambda: isinstance(app.screen, ResourceScreen), what="cancelled")
+        screen = await on_row(pilot, rid)
+        await reason_form()
+        await pilot.press("escape")  # esc on the reason: nothing asked, nothing sent
+        await wait_for(pilot, lambda: app.screen is screen, what="cancelled")
+        form = await reason_form()
+        form.query_one("#f-reason", Input).value = "   "
+        await pilot.press("ctrl+s")  # a reason is required: refused before any confirmation
+        await wait_for(pilot, lambda: "required" in str(form.query_one("#err-reason").render()), what="reason needed")
+        assert app.screen is form
+        ask = await confirmation(form, "pod needed for a hotfix")
+        assert f"stop request 'Job_Regression' ({rid}) on profile test-xpresso?" in ask.question
+        await pilot.press("n")  # no: back on the form, nothing sent
+        await wait_for(pilot, lambda: app.screen is form, what="back on the form")
         assert simapp.state.requests[rid]["stopped_after"] is None
-        await pilot.press("x")
-        for _ in range(2):  # the reason, and a confirmation if the console asks one
-            await wait_for(pilot, lambda: isinstance(app.screen, (FormScreen, ConfirmScreen, ResourceScreen)),
-                           what="stop dialog")
-            if isinstance(app.screen, FormScreen):
-                app.screen.query_one("#f-reason", Input).value = "pod needed for a hotfix"
-                await pilot.press("ctrl+s")
-            elif isinstance(app.screen, ConfirmScreen):
-                await pilot.press("y")
-            await pilot.pause(0.1)
+        await confirmation(form, "pod needed for a hotfix")
+        await pilot.press("y")
         await wait_for(pilot, lambda: simapp.state.requests[rid]["stopped_after"] is not None, what="stopped")
         assert simapp.state.requests[rid]["stop_reason"] == "pod needed for a hotfix"
+        await wait_for(pilot, lambda: app.screen is screen, what="form closed")
+        form = await reason_form()  # a second stop: the server refuses, in its own words, on the form
+        await confirmation(form, "again")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: app.screen is form and "cannot be stopped" in str(form.query_one("#server-error").render()),
+                       what="the server's refusal")
 
 
 async def test_stop_from_the_detail_confirms_showing_the_request_n_cancels(deck, hand):
