@@ -1,3 +1,11 @@
 """testdeck: a keyboard-first terminal console for test-automation back-ends."""
 
+import sys as _sys
+
 __version__ = "0.1.0"
+
+if "httpx" not in _sys.modules:
+    # httpx imports its own command-line client (click, pygments, rich.syntax: ~50 ms of a cold
+    # start) whenever click is installed; testdeck never uses it. A None entry makes that one
+    # import fail, and httpx falls back to a stub `httpx.main`.
+    _sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]

@@ -176,7 +176,7 @@ class TestdeckApp(SafeApp, App):
         self.triage_board = Board()  # what is failing, per profile: the triage view and the home pulse
         self._triage_wake = asyncio.Event()
         self._opening: dict[str, asyncio.Future[ProfileSession]] = {}
-        self._starting = False  # a start target's session is being opened
+        self.starting = False  # a start target's session is being opened
         themes, problems = load_themes()
         for theme in themes:
             self.register_theme(theme)
@@ -256,8 +256,8 @@ class TestdeckApp(SafeApp, App):
             try:
                 then(await self.open_session(name))
             finally:
-                if self._starting:  # the start target is up: home's pulse may poll now
-                    self._starting = False
+                if self.starting:  # the start target is up: home's pulse may poll now
+                    self.starting = False
                     self.triage_wake()
 
         self.run_worker(opening(), group="open-session", exit_on_error=False)
@@ -272,7 +272,7 @@ class TestdeckApp(SafeApp, App):
         for name in self.config.profiles:
             self._triage_poll(name)
         # home is only passed through on the way to a start target: its pulse waits for the target
-        self._starting = bool(self.start and self.open_target(self.start))
+        self.starting = bool(self.start and self.open_target(self.start))
 
     def keyring_checked(self) -> None:
         """Secrets are looked up as sessions open; say once if the keyring is missing."""
@@ -288,7 +288,7 @@ class TestdeckApp(SafeApp, App):
         from testdeck.screens.triage import TriageScreen
 
         return (bool(self.screen_stack) and isinstance(self.screen_stack[-1], (HomeScreen, TriageScreen))
-                and not self._starting)
+                and not self.starting)
 
     def triage_wake(self) -> None:
         """A screen that shows triage counts came to the front: poll now."""

@@ -91,12 +91,17 @@ class HomeScreen(Screen):
         self.set_interval(self.app.config.refresh_interval, self.action_test)
         self.set_interval(0.2, self._tick)
 
+    def _shown(self) -> bool:
+        return self.app.screen is self and not self.app.starting
+
     def show_notices(self) -> None:
         notices = self.app.notices
         if notices:
             self.query_one("#notice", Static).update(Text("\n".join(notices)))
 
     def _tick(self) -> None:
+        if self.checked_at is None and not self.checking and self._shown():
+            self.action_test()  # first shown now (home was passed through on the way to a start target)
         if self.checking:
             self.query_one("#titlebar", Label).update(self._title())
 
@@ -144,6 +149,8 @@ class HomeScreen(Screen):
                 self.health[name] = f"error · {type(exc).__name__}: {exc}"
             self.render_rows()
 
+        if not self._shown():  # hidden, or passed through at start: no traffic for it
+            return
         self.checking = True
         self._tick()
         try:
