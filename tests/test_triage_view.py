@@ -58,7 +58,8 @@ async def test_items_of_every_service_jump_and_go_when_fixed(sim_server, monkeyp
         ranks = [("critical", "error", "warning").index(i.severity) for i in items]
         assert ranks == sorted(ranks)
         table = app.screen.query_one(VirtualTable)
-        assert table.row_count == len(items)
+        # polls that end close together repaint once, a moment later
+        await wait_for(pilot, lambda: table.row_count == len(items), what="the table shows every item")
 
         # enter jumps to the item in its own resource screen, the cursor on it
         target = next(i for i in items if i.service == "alyvix" and i.resource == "sessions")
@@ -79,7 +80,7 @@ async def test_items_of_every_service_jump_and_go_when_fixed(sim_server, monkeyp
         await wait_for(pilot, lambda: all(i.key != target.key or i.profile != "t-alyvix"
                                           for i in app.triage_board.items()), timeout=15, what="item gone")
         assert len(app.triage_board.items()) == before - 1
-        assert target not in app.screen.items.values()
+        await wait_for(pilot, lambda: target not in app.screen.items.values(), what="the view follows")
 
 
 async def test_home_shows_the_pulse_and_0_opens_triage(sim_server, monkeypatch, tmp_path):

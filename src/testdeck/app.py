@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 
 from collections.abc import Callable
 from functools import partial
@@ -28,6 +29,7 @@ from testdeck.theming import load_themes
 from testdeck.widgets.safe import SafeApp
 
 HISTORY = 50  # screens esc can go back through
+TRIAGE_COALESCE = 0.5  # seconds: triage polls ending within this repaint home/triage once
 
 
 def crash_report(width: int | None = None):
@@ -177,6 +179,7 @@ class TestdeckApp(SafeApp, App):
         self._triage_wake = asyncio.Event()
         self._opening: dict[str, asyncio.Future[ProfileSession]] = {}
         self.starting = False  # a start target's session is being opened
+        self._news_pending = False  # a triage repaint is scheduled
         themes, problems = load_themes()
         for theme in themes:
             self.register_theme(theme)
@@ -273,6 +276,14 @@ class TestdeckApp(SafeApp, App):
             self._triage_poll(name)
         # home is only passed through on the way to a start target: its pulse waits for the target
         self.starting = bool(self.start and self.open_target(self.start))
+        self.call_after_refresh(self._freeze_startup)
+
+    @staticmethod
+    def _freeze_startup() -> None:
+        """After the first frame, what start-up built (modules, classes, styles: most of the heap)
+        leaves the collector's scans: full collections then walk only what came later. With fifty
+        profiles polling they ran every few seconds and each froze the screen for 50-100 ms."""
+        gc.freeze()
 
     def keyring_checked(self) -> None:
         """Secrets are looked up as sessions open; say once if the keyring is missing."""
@@ -297,24 +308,44 @@ class TestdeckApp(SafeApp, App):
     @work(exit_on_error=False, group="triage")
     async def _triage_poll(self, name: str) -> None:
         session: ProfileSession | None = None
+        names = list(self.config.profiles)
+        phase = names.index(name) / len(names)
+        together = True
         while True:
             if not self.triage_visible():  # no one is looking: no traffic for it
                 self._triage_wake.clear()
                 await self._triage_wake.wait()
+                together = True
                 continue
             if session is None:  # opened once someone looks, concurrently with the other profiles
                 session = await self.open_session(name)
                 if session.broken or not session.service.failing:
                     return
             await self.triage_board.poll(name, session.service, session.client, session.profile.fields)
-            top = self.screen_stack[-1] if self.screen_stack else None
-            if hasattr(top, "triage_changed"):
-                top.triage_changed()
+            self._triage_news()
+            # After a round that started together (start, `r`, the view shown again), each profile
+            # waits a little longer by its place in the list: the next rounds are spread over one
+            # interval instead of fifty answers landing in the same instant and delaying keys.
+            wait = session.interval * (1 + (phase if together else 0.0))
             try:
-                await asyncio.wait_for(self._triage_wake.wait(), timeout=session.interval)
+                await asyncio.wait_for(self._triage_wake.wait(), timeout=wait)
                 self._triage_wake.clear()
+                together = True
             except TimeoutError:
-                pass
+                together = False
+
+    def _triage_news(self) -> None:
+        """Polls that end close together repaint once: fifty profiles each repainting the whole
+        triage table on its own poll kept the event loop busy enough to delay keys."""
+        if not self._news_pending:
+            self._news_pending = True
+            self.set_timer(TRIAGE_COALESCE, self._triage_flush)
+
+    def _triage_flush(self) -> None:
+        self._news_pending = False
+        top = self.screen_stack[-1] if self.screen_stack else None
+        if hasattr(top, "triage_changed") and top.is_mounted:
+            top.triage_changed()
 
     def action_open_triage(self) -> None:
         from testdeck.screens.triage import TriageScreen
