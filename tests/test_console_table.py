@@ -134,6 +134,20 @@ async def test_bulk_delete_confirms_by_name_and_profile_then_summarises(deck):
         assert any("delete: 2 done, 1 refused" in m for m in said(app))
 
 
+async def test_bulk_confirmation_shows_every_name_on_its_own_line_at_80x24(deck):
+    app, _, _ = deck("xyops")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_test(pilot, test_alerts, 6)
+        names = [f"'{r[1]}' ({k})" for k, r in zip(table(app).data.keys, table(app).data.rows)]
+        await pilot.press("asterisk", "ctrl+d")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="one confirmation")
+        await pilot.pause()
+        lines = screen_text(app).splitlines()
+        assert "␊" not in screen_text(app)  # the list is lines, not one line with stand-ins
+        for name in names:  # on screen, not only in the question's text
+            assert any(name in line for line in lines), (name, lines)
+
+
 async def test_bulk_on_kyaraben_vms(deck):
     app, sim_app, _ = deck("kyaraben")
     async with app.run_test(size=(80, 24)) as pilot:

@@ -112,7 +112,8 @@ def test_filtered_and_sorted(snap_compare, deck, frozen_clock):
     assert snap_compare(app, terminal_size=(80, 24), run_before=filtered)
 
 
-def test_help(snap_compare, deck, frozen_clock):
+@pytest.mark.parametrize("size", SIZES)
+def test_help(snap_compare, deck, frozen_clock, size):
     app, _, _ = deck("xyops", in_process=True)
 
     async def help_screen(pilot):
@@ -122,4 +123,4 @@ def test_help(snap_compare, deck, frozen_clock):
         still(pilot.app)
         await pilot.pause()
 
-    assert snap_compare(app, terminal_size=(80, 24), run_before=help_screen)
+    assert snap_compare(app, terminal_size=size, run_before=help_screen)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, TextArea
 
@@ -13,11 +13,17 @@ from testdeck.text import sanitize
 
 
 class ConfirmScreen(ModalScreen[bool]):
-    """Yes/no; the default (enter, escape) is no."""
+    """Yes/no; the default (enter, escape) is no.
+
+    The question may be several lines (a bulk action lists its rows, a service adds a note):
+    they wrap inside the dialog and scroll when there are more than 80x24 can hold."""
 
     DEFAULT_CSS = """
     ConfirmScreen { align: center middle; }
-    ConfirmScreen > Vertical { width: 60; max-width: 95%; height: auto; border: thick $error; background: $surface; padding: 1 2; }
+    ConfirmScreen > Vertical { width: 60; max-width: 95%; height: auto; max-height: 100%; border: thick $error;
+                               background: $surface; padding: 1 2; }
+    ConfirmScreen VerticalScroll { height: auto; max-height: 14; }
+    ConfirmScreen #question { width: 100%; }
     ConfirmScreen Horizontal { height: 3; margin-top: 1; align-horizontal: right; }
     ConfirmScreen Button { margin-left: 2; }
     """
@@ -28,12 +34,13 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def __init__(self, question: str, danger: str = "Delete"):
         super().__init__()
-        self.question = sanitize(question)  # names and ids come from servers
+        self.question = sanitize(question, multiline=True)  # names and ids come from servers
         self.danger = danger
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(Text(self.question))
+            with VerticalScroll():
+                yield Label(Text(self.question), id="question")
             with Horizontal():
                 yield Button("No  n", id="no")
                 yield Button(f"{self.danger}  y", variant="error", id="yes")
