@@ -166,6 +166,35 @@ async def test_confirm_and_toast_name_the_record_and_profile(deck):
                        what="named toast")
 
 
+async def test_toasts_never_cover_the_status_bar_or_the_key_bar_at_80x24(deck):
+    app, _, _ = deck("xyops")
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        screen = await ready(pilot)
+        bars = screen_text(app).splitlines()[-2:]
+        assert "6 rows" in bars[0] and "help" in bars[1]
+        for n in range(3):  # B23: toasts pile up from just above the bars
+            app.notify(f"edit alert 'Disk [/var] almost full': done {n}", timeout=30, markup=False)
+        await wait_for(pilot, lambda: "done 2" in screen_text(app), what="toasts shown")
+        status, keys = screen_text(app).splitlines()[-2:]
+        assert "6 rows" in status and "▌" not in status and keys == bars[1]  # (the age may tick meanwhile)
+
+
+async def test_the_key_bar_ends_in_more_rather_than_cutting_a_key(deck):
+    app, _, _ = deck("kyaraben")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await ready(pilot)
+        bar = screen.query_one(KeyBar)
+        line = screen_text(app).splitlines()[-1].rstrip()
+        assert line.endswith("? more")  # B14: some keys did not fit, and the bar says where they are
+        shown = line[:-len("? more")].split("  ")
+        descriptions = {d for _, d in bar.keys()}
+        for piece in filter(None, (p.strip() for p in shown)):
+            assert piece.split(" ", 1)[1] in descriptions, piece  # whole keys only, never a cut one
+        await pilot.resize_terminal(200, 24)
+        await pilot.pause(0.1)
+        assert "more" not in screen_text(app).splitlines()[-1]  # wide enough: everything, no hint
+
+
 async def test_copy_key_and_record(deck):
     app, _, _ = deck("xyops")
     async with app.run_test(size=(80, 24)) as pilot:

@@ -377,11 +377,11 @@ avms = Resource(
     # what matters first (name, status) on the left: at 80 columns the 32-character ids come last
     columns=[
         Col("avm_name", "name"),
-        Col("status", width=8, status=STATUS),
+        # an ERROR's reason in the status cell (`ERROR: Quota exceeded…`): seen at 80 columns too
+        Col("status", width=8, status=STATUS, reason="status_reason"),
         Col("image"),
         Col("uptime", fmt=duration, width=7),
         Col("ts_created", "created", fmt=age, width=7),
-        Col("status_reason", "reason", priority=2),
         Col("avm_id", "id", width=32, priority=1),
         Col("project_id", "project", width=32, priority=3),
     ],
