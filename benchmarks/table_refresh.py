@@ -19,6 +19,7 @@ import threading
 import time
 
 from textual.app import App
+from textual.worker import WorkerState
 from textual.widgets import DataTable
 
 from testdeck.config import Config, Profile
@@ -68,16 +69,22 @@ async def settle(pilot, seconds: float = 0.3) -> None:
     await pilot.pause(seconds)
 
 
-async def bench_testdeck(meter: LoopMeter, rows: int, big: int) -> dict:
+async def bench_testdeck(meter: LoopMeter, rows: int, big: int, big_url: str | None = None) -> dict:
     from testdeck.app import TestdeckApp
     import os
 
     results = {}
     for size, label in ((rows, "refresh"), (big, "big")):
-        # the simulator runs in its own process so it does not compete for our GIL
-        proc = subprocess.Popen([sys.executable, "-m", "testdeck", "sim", "xyops", "--size", str(size)],
-                                stdout=subprocess.PIPE, text=True)
-        url = proc.stdout.readline().split(" on ")[1].split()[0]
+        if not size:
+            continue
+        proc = None
+        if label == "big" and big_url:  # an xyops simulator already serving --size BIG (seeding one takes minutes)
+            url = big_url
+        else:
+            # the simulator runs in its own process so it does not compete for our GIL
+            proc = subprocess.Popen([sys.executable, "-m", "testdeck", "sim", "xyops", "--size", str(size)],
+                                    stdout=subprocess.PIPE, text=True)
+            url = proc.stdout.readline().split(" on ")[1].split()[0]
         os.environ["TESTDECK_SECRET_BENCH"] = sim.API_KEY
         cfg = Config(path=__import__("pathlib").Path("/tmp/testdeck-bench.toml"),
                      settings={"refresh_interval": 3600.0},
@@ -87,7 +94,7 @@ async def bench_testdeck(meter: LoopMeter, rows: int, big: int) -> dict:
             tick = asyncio.create_task(meter.ticker())
             t0 = time.perf_counter()
             meter.reset()
-            while not (isinstance(app.screen, ResourceScreen) and app.screen.query_one(VirtualTable).row_count):
+            while not (isinstance(app.screen, ResourceScreen) and any(t.row_count for t in app.screen.query(VirtualTable))):
                 await pilot.pause(0.01)
             load_wall = time.perf_counter() - t0
             load_busy, load_longest, load_stall = meter.busy, meter.longest, meter.stall
@@ -128,10 +135,87 @@ async def bench_testdeck(meter: LoopMeter, rows: int, big: int) -> dict:
                 results["big_scroll_longest_ms"] = meter.longest * 1000
                 results["big_scroll_stall_ms"] = meter.stall * 1000
                 results["big_scroll_wall_s"] = time.perf_counter() - t0
+                results.update(await sort_and_filter(app, pilot, screen, table, meter))
             tick.cancel()
-        proc.terminate()
-        proc.wait()
+        if proc is not None:
+            proc.terminate()
+            proc.wait()
     return results
+
+
+async def key_probe(app, table, stop: asyncio.Event) -> list[float]:
+    """A cursor key every 30 ms while the work runs: the time from its arrival to its action."""
+    from textual import events
+
+    handled: list[float] = []
+    move = table.action_cursor
+    table.action_cursor = lambda delta: (move(delta), handled.append(time.perf_counter()))
+    out = []
+    try:
+        while not stop.is_set():
+            count = len(handled)
+            sent = time.perf_counter()
+            app._driver.send_message(events.Key("down" if len(out) % 2 else "up", None))
+            while len(handled) == count:
+                await asyncio.sleep(0.0005)
+            out.append(handled[-1] - sent)
+            await asyncio.sleep(0.03)
+    finally:
+        table.action_cursor = move
+    return out
+
+
+async def sort_and_filter(app, pilot, screen, table, meter: LoopMeter) -> dict:
+    """Sort (S: reverse by the first column, three times) and a filter typed at 10 keys/s into the
+    100k-row table, while cursor keys are probed; then the time until the table shows the result."""
+    out = {}
+    lat, walls = [], []
+    meter.reset()
+    for _ in range(3):
+        before = table.data
+        stop = asyncio.Event()
+        probe = asyncio.create_task(key_probe(app, table, stop))
+        t0 = time.perf_counter()
+        screen.action_sort_reverse()
+        while table.data is before:
+            await asyncio.sleep(0.002)
+        walls.append(time.perf_counter() - t0)
+        await asyncio.sleep(0.1)
+        stop.set()
+        lat += await probe
+    out["sort_wall_s"] = statistics.median(walls)
+    out["sort_key_max_ms"] = max(lat) * 1000
+    out["sort_key_p50_ms"] = statistics.median(lat) * 1000
+    out["sort_stall_ms"] = meter.stall * 1000
+    out["sort_longest_ms"] = meter.longest * 1000
+
+    # the filter: typed into the box; every key is its own refilter of 100k rows
+    from textual import events
+    from textual.widgets import Input
+
+    await pilot.press("slash")
+    box = screen.query_one("#filter", Input)
+    meter.reset()
+    typed = []
+    t0 = time.perf_counter()
+    for ch in "alert 9":
+        sent = time.perf_counter()
+        app._driver.send_message(events.Key("space" if ch == " " else ch, ch))
+        while not box.value.endswith(ch):
+            await asyncio.sleep(0.0005)
+        typed.append(time.perf_counter() - sent)
+        await asyncio.sleep(0.1)
+    def filtering() -> bool:
+        return any(w.group == "filter" and w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in app.workers)
+
+    while table.row_count >= 100_000 or filtering():
+        await asyncio.sleep(0.002)
+    out["filter_wall_s"] = time.perf_counter() - t0 - 0.1 * 7
+    out["filter_rows"] = table.row_count
+    out["filter_key_max_ms"] = max(typed) * 1000
+    out["filter_stall_ms"] = meter.stall * 1000
+    out["filter_longest_ms"] = meter.longest * 1000
+    return out
 
 
 class PlainTable(App):
@@ -165,22 +249,39 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--big", type=int, default=100_000)
+    parser.add_argument("--big-url", help="reuse an xyops simulator already serving --size BIG")
     args = parser.parse_args()
     meter = LoopMeter()
-    ours = asyncio.run(bench_testdeck(meter, args.rows, args.big))
-    base = asyncio.run(bench_datatable(meter, args.rows))
-    print(f"== {args.rows:,}-row live refresh, 1% of rows changed (median of 5) ==")
+    ours = asyncio.run(bench_testdeck(meter, args.rows, args.big, args.big_url))
+    if args.rows:
+        base = asyncio.run(bench_datatable(meter, args.rows))
+        print_refresh(args.rows, ours, base)
+    if args.big:
+        print_big(ours)
+
+
+def print_refresh(rows: int, ours: dict, base: dict) -> None:
+    print(f"== {rows:,}-row live refresh, 1% of rows changed (median of 5) ==")
     print(f"testdeck VirtualTable: {ours['refresh_busy_ms']:8.1f} ms UI-thread time per refresh "
           f"(longest callback {ours['refresh_longest_ms']:.1f} ms, worst input latency "
           f"{ours['refresh_stall_ms']:.1f} ms)   target <= 50 ms")
     print(f"baseline DataTable clear+add_rows: {base['dt_refresh_busy_ms']:8.1f} ms "
           f"(longest single callback {base['dt_longest_ms']:.1f} ms)")
+
+
+def print_big(ours: dict) -> None:
     print(f"== {ours['big_rows']:,} rows ==")
     print(f"load: {ours['big_load_wall_s']:.2f} s wall (HTTP, JSON, parsing in threads), "
           f"{ours['big_load_busy_ms']:.0f} ms UI-thread time, longest callback {ours['big_load_longest_ms']:.1f} ms,"
           f" worst input latency {ours['big_load_stall_ms']:.1f} ms   target: no freeze > 100 ms")
     print(f"scroll (40 x pagedown, 3 x end/home): longest callback {ours['big_scroll_longest_ms']:.1f} ms, "
           f"worst input latency {ours['big_scroll_stall_ms']:.1f} ms")
+    print(f"sort (S, 3 times): {ours['sort_wall_s']:.2f} s to the sorted table; key latency p50 "
+          f"{ours['sort_key_p50_ms']:.1f} ms, max {ours['sort_key_max_ms']:.1f} ms; worst input latency "
+          f"{ours['sort_stall_ms']:.1f} ms, longest callback {ours['sort_longest_ms']:.1f} ms   target <= 50 ms")
+    print(f"filter ('alert 9' typed at 10 keys/s): {ours['filter_rows']:,} rows shown {ours['filter_wall_s']:.2f} s "
+          f"after the last key; key latency max {ours['filter_key_max_ms']:.1f} ms; worst input latency "
+          f"{ours['filter_stall_ms']:.1f} ms, longest callback {ours['filter_longest_ms']:.1f} ms   target <= 50 ms")
 
 
 if __name__ == "__main__":
