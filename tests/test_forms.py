@@ -267,3 +267,60 @@ async def test_choices_that_load_empty_say_why(hostile):
         assert error_of(form, "package") == "no instrumentation packages on this VM"
         await wait_for(pilot, lambda: error_of(form, "device") != "", what="empty")
         assert error_of(form, "device") == "nothing to choose from for device"
+
+
+# --- typeahead ----------------------------------------------------------------------------------------------
+
+def room_for_a_vm(srv) -> None:
+    """The seeded kyaraben user is at its live-VM quota: one VM less, so the new-VM form opens."""
+    srv.state.avms.pop(next(iter(srv.state.avms)))
+
+
+def _values(form: FormScreen, *names: str) -> dict[str, str | None]:
+    """What the named inputs hold (None while the form is still being built)."""
+    return {n: (w.value if (w := next(iter(form.query(f"#f-{n}")), None)) is not None else None) for n in names}
+
+
+async def test_a_burst_typed_as_the_form_opens_reaches_the_right_fields(hostile):
+    app, srv = hostile("kyaraben", latency=0.15)  # choices take a while to load
+    room_for_a_vm(srv)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await ready(pilot)
+        before = dict(srv.state.avms)
+        await burst(pilot, "n", "tab", "tab", "tab", "1", "2", "8", "0", "tab", "7", "2", "0")
+        await wait_for(pilot, lambda: isinstance(app.screen, FormScreen) and app.screen.is_mounted, what="form")
+        form = app.screen
+        await wait_for(pilot, lambda: _values(form, "width")["width"] == "1280", timeout=15, what="typed width")
+        await wait_for(pilot, lambda: not app._queued, timeout=15, what="all keys typed")
+        assert _values(form, "avm_name", "width", "height", "dpi") == {
+            "avm_name": "", "width": "1280", "height": "720", "dpi": "160"}
+        assert form.query_one("#f-height").has_focus
+        assert screen is not app.screen and srv.state.avms == before
+
+
+async def test_a_burst_typed_while_choices_load_reaches_the_right_fields(hostile):
+    app, srv = hostile("kyaraben", latency=0.15)
+    room_for_a_vm(srv)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        form = await open_form(pilot, "n")
+        await burst(pilot, "tab", "tab", "tab", "1", "2", "8", "0", "shift+tab", "x")
+        await wait_for(pilot, lambda: _values(form, "width")["width"] == "1280", timeout=15, what="typed width")
+        await wait_for(pilot, lambda: not app._queued, timeout=15, what="all keys typed")
+        assert _values(form, "avm_name", "width") == {"avm_name": "x", "width": "1280"}
+
+
+async def test_escape_in_a_burst_before_the_form_is_ready_drops_the_rest(hostile):
+    app, srv = hostile("kyaraben", latency=0.3)
+    room_for_a_vm(srv)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await ready(pilot)
+        before = dict(srv.state.avms)
+        await burst(pilot, "n", "escape", "ctrl+s")
+        # esc abandons the opening and drops the rest of the burst: no form opens later, and the
+        # ctrl+s meant for the form does not reach the table (where it would save the table)
+        await wait_for(pilot, lambda: not app._holds and not app._queued and app._inflight is None, what="burst")
+        await pilot.pause(1.0)  # longer than the quota check takes
+        assert app.screen is screen and srv.state.avms == before
+        await pilot.press("s")  # the keyboard is not left held
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "SortPicker", what="sort picker")

@@ -27,6 +27,7 @@ from testdeck.session import ProfileSession
 from testdeck.text import sanitize
 from testdeck.theming import load_themes
 from testdeck.widgets.safe import SafeApp
+from testdeck.widgets.typeahead import KeyGate
 
 HISTORY = 50  # screens esc can go back through
 TRIAGE_COALESCE = 0.5  # seconds: triage polls ending within this repaint home/triage once
@@ -141,7 +142,7 @@ def keymap_problems(keymap: dict, bindings: dict[str, list[Binding]], action_key
     return good, problems
 
 
-class TestdeckApp(SafeApp, App):
+class TestdeckApp(SafeApp, KeyGate, App):
     __test__ = False  # not a pytest test class, despite the name
     TITLE = "testdeck"
     COMMANDS = {TestdeckCommands}

@@ -739,13 +739,31 @@ class ResourceScreen(Screen):
         if action.row and record is None:
             self.notify(f"{label}: select a row first", severity="warning", timeout=2)
             return
-        self._run_action(action, self.ctx(record if action.row else None))
+        # keys typed from now until the form is ready wait for it (widgets/typeahead.py); the hold
+        # starts with the key that opens the form, before any later key of a burst is dispatched
+        hold = self.app.hold_keys() if action.form is not None and hasattr(self.app, "hold_keys") else None
+        opening: list[FormScreen] = []
+        worker = self._run_action(action, self.ctx(record if action.row else None), hold, opening)
+        if hold is not None:
+
+            def abandon() -> None:  # esc among the held keys: give up opening the form
+                if opening and opening[0].is_current:
+                    opening[0].dismiss(None)
+                else:
+                    worker.cancel()
+
+            hold.on_escape = abandon
 
     @work(exit_on_error=False, group="ui")
-    async def _run_action(self, action: Action, ctx: Ctx) -> None:
+    async def _run_action(self, action: Action, ctx: Ctx, hold: Any = None, opening: list | None = None) -> None:
         confirm = self._confirmer(action, ctx) if action.confirm else None
         if action.form is not None:
-            result = await self._run_form(action, ctx, confirm)
+            try:
+                result = await self._run_form(action, ctx, confirm, hold.release if hold else None,
+                                              opening if opening is not None else [])
+            finally:
+                if hold is not None:
+                    hold.release(replay=False)  # the form never got ready: drop the keys, never misroute
             if result is None:
                 return
         else:
@@ -764,7 +782,7 @@ class ResourceScreen(Screen):
                 self._update_status()
         await self._after(action, ctx, result)
 
-    async def _run_form(self, action: Action, ctx: Ctx, confirm: Any) -> Any:
+    async def _run_form(self, action: Action, ctx: Ctx, confirm: Any, on_ready: Any, opening: list) -> Any:
         assert action.form is not None
         if action.form.initial is not None:
             try:
@@ -786,7 +804,8 @@ class ResourceScreen(Screen):
         screen_class = action.form.screen() if action.form.screen is not None else FormScreen
         # a confirmed action with a form asks after the form validates, before anything is sent
         form = screen_class(action.form, ctx, initial, submit, upload=action.upload,
-                            submit_label=submit_label(action.label), confirm=confirm)
+                            submit_label=submit_label(action.label), confirm=confirm, on_ready=on_ready)
+        opening.append(form)
         return await self.app.push_screen_wait(form)
 
     def _confirmer(self, action: Action, ctx: Ctx) -> Callable[[], Any]:

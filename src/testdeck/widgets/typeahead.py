@@ -1,0 +1,154 @@
+"""Typeahead: keys typed in a burst (muscle memory, a paste) act in order, on the right widget.
+
+Textual routes each key to the widget focused *when the app dispatches it*, but a
+key's effect (a tab moving focus, `n` opening a form) happens later, once the key
+has bubbled back up to the app's bindings. A burst is therefore routed before the
+first key has acted: `tab 1280` typed fast put the digits into the field the tab
+was leaving, and `n tab tab tab 1280` sent the tabs and digits to the table behind
+the form. Two rules fix it, in the App:
+
+1. One key at a time: the next key is dispatched only when the previous one is
+   done (stopped by the widget that used it, or back at the app after its
+   bindings ran). A key lost on the way (its widget went away) times out quickly.
+2. Holds: an action that opens something asynchronously (a form: a worker, maybe
+   an HTTP call for initial values, then its choices) holds the keyboard until
+   it is ready; held keys are then replayed in order. If it never gets ready (an
+   error) they are dropped: never sent to a wrong field. Escape while holding
+   abandons the opening; quit keys always work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from textual import events
+
+HOLD_MAX = 60.0  # a hold nobody releases (a bug) must not eat the keyboard for longer
+KEY_CHECK = 0.25  # how often a key in flight is checked for having been dropped on the way
+KEY_LOST = 5.0  # a key in flight longer than this is given up on, even if its widget is still there
+
+
+class Hold:
+    """One hold on the keyboard, released once: replay the queued keys, or drop them."""
+
+    def __init__(self, gate: KeyGate, on_escape: Callable[[], None] | None):
+        self.gate = gate
+        self.on_escape = on_escape
+        self.active = True
+        self._timer = gate.set_timer(HOLD_MAX, lambda: self.release(replay=False))  # type: ignore[attr-defined]
+
+    def release(self, *, replay: bool = True) -> None:
+        if not self.active:
+            return
+        self.active = False
+        self._timer.stop()
+        self.gate._release(self, replay)
+
+
+class KeyGate:
+    """App mixin: keys dispatched one at a time, and held while a hold is active."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._holds: list[Hold] = []
+        self._queued: list[events.Key] = []
+        self._inflight: events.Key | None = None
+        self._lost_timer = None
+
+    def hold_keys(self, on_escape: Callable[[], None] | None = None) -> Hold:
+        hold = Hold(self, on_escape)
+        self._holds.append(hold)
+        if any(key.key == "escape" for key in self._queued):  # typed ahead of the hold, in the same burst
+            self.call_later(self._abandon)  # type: ignore[attr-defined]  # later: on_escape is set by then
+        return hold
+
+    def _release(self, hold: Hold, replay: bool) -> None:
+        self._holds.remove(hold)
+        if not replay:
+            self._queued.clear()
+        elif not self._holds and self._queued:
+            self.call_later(self._next_key)  # type: ignore[attr-defined]
+
+    async def on_event(self, event: events.Event) -> None:
+        if not isinstance(event, events.Key):
+            await super().on_event(event)  # type: ignore[misc]
+            return
+        if not self._screen_stack:  # type: ignore[attr-defined]  # shutting down: a key still bubbling
+            return
+        if event.is_forwarded:
+            await super().on_event(event)  # type: ignore[misc]  # back from the widgets: bindings run
+            if event is self._inflight:
+                self._done(event)
+            return
+        if self._holds:
+            await self._while_held(event)
+            return
+        self._queued.append(event)
+        if self._inflight is None:
+            await self._next_key()
+
+    async def _while_held(self, event: events.Key) -> None:
+        if event.key == "escape":
+            self._abandon()
+        elif self._is_quit(event.key):
+            await super().on_event(event)  # type: ignore[misc]
+        else:
+            self._queued.append(event)
+
+    def _abandon(self) -> None:
+        """esc while held: every hold gives up (the form does not open) and the keys typed with it go."""
+        holds, self._holds = self._holds, []
+        self._queued.clear()
+        for hold in holds:
+            hold.active = False
+            hold._timer.stop()
+            if hold.on_escape is not None:
+                hold.on_escape()
+
+    async def _next_key(self) -> None:
+        while self._queued and self._inflight is None and not self._holds:
+            if not self._screen_stack:  # type: ignore[attr-defined]  # shutting down: nowhere to go
+                self._queued.clear()
+                return
+            event = self._queued.pop(0)
+            self._inflight = event
+            target = self.focused or self.screen  # type: ignore[attr-defined]
+            stop = event.stop
+
+            def stopped(_stop=stop, _event=event) -> None:  # the widget that used the key stops it
+                _stop()
+                self._done(_event)
+
+            event.stop = stopped  # type: ignore[method-assign]
+            # Textual stops a message when it reaches its sender's child and still delivers it to
+            # the sender: with the app as sender, that stop would read as "used" one step early
+            event._sender = None
+            await super().on_event(event)  # type: ignore[misc]  # priority bindings, or forward
+            if not event.is_forwarded:  # a priority binding took it
+                self._done(event)
+            elif self._inflight is event:
+                self._watch(event, target, 0.0)
+
+    def _watch(self, event: events.Key, target, waited: float) -> None:
+        """A key in flight is dropped by Textual when its widget goes away: then move on."""
+        if self._inflight is not event:
+            return
+        if waited >= KEY_LOST or not target.is_attached:
+            self._done(event)
+            return
+        self._lost_timer = self.set_timer(  # type: ignore[attr-defined]
+            KEY_CHECK, lambda: self._watch(event, target, waited + KEY_CHECK))
+
+    def _done(self, event: events.Key) -> None:
+        if self._inflight is not event:
+            return
+        self._inflight = None
+        if self._lost_timer is not None:
+            self._lost_timer.stop()
+            self._lost_timer = None
+        if self._queued and not self._holds:
+            self.call_later(self._next_key)  # type: ignore[attr-defined]
+
+    def _is_quit(self, key: str) -> bool:
+        bindings = self._bindings.key_to_bindings.get(key, ())  # type: ignore[attr-defined]
+        return any(b.action in ("quit", "app.quit", "help_quit") for b in bindings)
