@@ -247,3 +247,14 @@ async def test_priority_columns_hide_when_narrow_and_come_back(deck):
         await pilot.resize_terminal(160, 40)
         await wait_for(pilot, lambda: "EXPRESSION" in table(app).render_line(0).text, what="wider")
         assert "MONITOR" in table(app).render_line(0).text
+
+
+async def test_a_filter_typed_in_one_burst_with_its_slash_reaches_the_filter(deck):
+    """`/dis` typed faster than the app acts: every letter lands in the filter, none on the table
+    (`s` there would open the sort picker, `d` may be bound): the key gate dispatches one key at a time."""
+    app, _, _ = deck("xyops")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_test(pilot, test_alerts, 6)
+        burst(app, "slash", *"dis")
+        await wait_for(pilot, lambda: table(app).row_count == 1, what="filtered")
+        assert screen.filter_text == "dis" and app.screen is screen
