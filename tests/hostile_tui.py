@@ -12,11 +12,15 @@ import io
 import json
 import re
 
+import pytest
+from conftest import wait_for
 from rich.console import Console
 
 from testdeck.config import Config, Profile
 from testdeck.credentials import env_var
+from testdeck.screens.resource import ResourceScreen
 from testdeck.sim import SimConfig, serve
+from testdeck.widgets.table import VirtualTable
 
 # every sequence of issue #6, item 2
 SEQUENCES = {
@@ -129,3 +133,30 @@ def start(service: str, tmp_path, monkeypatch, open_at: str | None = None, **kno
                  profiles={name: Profile(name, service, server.url, timeout=2.0, fields=dict(svc.demo_fields))})
     app = TestdeckApp(cfg, start=open_at or name, save_theme=False)
     return app, wrapper, server
+
+
+# --- shared by the TUI tests against a hostile server -----------------------------------------------------
+
+@pytest.fixture
+def hostile(tmp_path, monkeypatch):
+    """hostile(service, **knobs) -> (app, wrapper): the service's simulator behind the wrapper."""
+    servers = []
+
+    def make(service: str = "xyops", **knobs):
+        app, wrapper, server = start(service, tmp_path, monkeypatch, **knobs)
+        servers.append(server)
+        return app, wrapper
+
+    yield make
+    for server in servers:
+        server.stop()
+
+
+def table(app) -> VirtualTable:
+    return app.screen.query_one(VirtualTable)
+
+
+async def ready(pilot) -> ResourceScreen:
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, ResourceScreen) and table(pilot.app).row_count > 0,
+                   what="rows")
+    return pilot.app.screen

@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import pytest
 from conftest import wait_for
-from hostile_tui import endless, nested, start
+from hostile_tui import endless, hostile, nested, ready, table  # noqa: F401 (hostile: a fixture)
 from textual import events
 from textual.containers import VerticalScroll
 from textual.widgets import Button, Input
@@ -21,30 +21,6 @@ from testdeck.widgets.form import CheckList, FormScreen, validate_values
 from testdeck.widgets.table import VirtualTable
 
 UPDATE = "/api/app/update_alert/v1"
-
-
-@pytest.fixture
-def hostile(tmp_path, monkeypatch):
-    servers = []
-
-    def make(service: str = "xyops", **knobs):
-        app, wrapper, server = start(service, tmp_path, monkeypatch, **knobs)
-        servers.append(server)
-        return app, wrapper
-
-    yield make
-    for server in servers:
-        server.stop()
-
-
-def table(app) -> VirtualTable:
-    return app.screen.query_one(VirtualTable)
-
-
-async def ready(pilot) -> ResourceScreen:
-    await wait_for(pilot, lambda: isinstance(pilot.app.screen, ResourceScreen) and table(pilot.app).row_count > 0,
-                   what="rows")
-    return pilot.app.screen
 
 
 async def open_form(pilot, key: str) -> FormScreen:

@@ -11,37 +11,13 @@ from __future__ import annotations
 
 import pytest
 from conftest import wait_for
-from hostile_tui import HOSTILE, assert_safe, reply, start
+from hostile_tui import HOSTILE, assert_safe, hostile, ready, reply, table  # noqa: F401 (hostile: a fixture)
 
 from testdeck.screens.log import LogScreen
 from testdeck.screens.resource import ResourceScreen, ScopePicker
 from testdeck.widgets.dialogs import ConfirmScreen, TextScreen
 from testdeck.widgets.form import FormScreen
 from testdeck.widgets.table import VirtualTable
-
-
-@pytest.fixture
-def hostile(tmp_path, monkeypatch):
-    servers = []
-
-    def make(service: str, **knobs):
-        app, wrapper, server = start(service, tmp_path, monkeypatch, **knobs)
-        servers.append(server)
-        return app, wrapper
-
-    yield make
-    for server in servers:
-        server.stop()
-
-
-def table(app) -> VirtualTable:
-    return app.screen.query_one(VirtualTable)
-
-
-async def ready(pilot) -> ResourceScreen:
-    await wait_for(pilot, lambda: isinstance(pilot.app.screen, ResourceScreen) and table(pilot.app).row_count > 0,
-                   what="rows")
-    return pilot.app.screen
 
 
 def hostile_alert(state) -> str:

@@ -219,3 +219,29 @@ async def test_pause_stops_polling(deck):
         assert "paused" in str(screen.query_one("StatusBar").render())
         await pilot.press("p")
         assert not screen.paused
+
+
+async def test_a_bug_after_the_fetch_marks_the_table_stale_and_refreshes_go_on(deck, monkeypatch):
+    """An exception while building the view (after the rows arrived) once ended the refresh
+    loop for good: the screen froze on old data with no word. Now it is a stale line, and the
+    next refresh works."""
+    import testdeck.screens.resource as resource_screen
+
+    app, sim_app, _ = deck("xyops")
+    real = resource_screen.build_view
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await ready(pilot)
+
+        def broken(*args, **kwargs):
+            raise SystemError("bad argument to internal function")
+
+        monkeypatch.setattr(resource_screen, "build_view", broken)
+        screen.loaded.clear()
+        await pilot.press("r")
+        await wait_for(pilot, lambda: screen.error is not None, what="the stale line")
+        assert "SystemError: bad argument" in str(screen.query_one("#message").render())
+        assert table(app).row_count == 6  # the previous rows stay
+        monkeypatch.setattr(resource_screen, "build_view", real)
+        sim_app.state.alerts.pop("mem_low")
+        await pilot.press("r")
+        await wait_for(pilot, lambda: screen.error is None and table(app).row_count == 5, what="recovered")

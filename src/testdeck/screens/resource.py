@@ -355,7 +355,11 @@ class ResourceScreen(Screen):
             self._wake.clear()  # before the refresh: an `r` pressed during it is not lost
             # a manual refresh (r) runs while paused, and a failed one does not lengthen the back-off
             if (manual or not self.paused) and self._scoped():
-                ok = await self.refresh_now()
+                try:
+                    ok = await self.refresh_now()
+                except Exception as exc:  # a bug after the fetch must not end the refreshes for good
+                    self._mark_stale(self._bug(exc))
+                    ok = False
                 if ok:
                     delay = interval
                 elif not manual:
@@ -381,8 +385,7 @@ class ResourceScreen(Screen):
                 self._mark_stale(exc)
                 return False
             except Exception as exc:  # a bug must not close the console: show it like a server error
-                self._mark_stale(ApiError(self.session.service.name, self.session.profile.name, "GET",
-                                          self.resource.name, None, f"{type(exc).__name__}: {exc}"))
+                self._mark_stale(self._bug(exc))
                 return False
             finally:
                 self.loaded.set()
@@ -419,6 +422,10 @@ class ResourceScreen(Screen):
         except ApiError as exc:
             self.session.status_extra = f"status: {exc.message}"
         self.session.status_at = clock.now()
+
+    def _bug(self, exc: Exception) -> ApiError:
+        return ApiError(self.session.service.name, self.session.profile.name, "GET", self.resource.name, None,
+                        f"{type(exc).__name__}: {exc}")
 
     def _mark_stale(self, exc: ApiError) -> None:
         self.error = exc
