@@ -252,6 +252,31 @@ async def test_stop_marked_executions_lists_them_and_sends_one_patch(odeck):
             assert ex["stopped_at"] is not None and ex["stop_options"]["captureResults"] == "false"
 
 
+async def test_quick_switches_failed_all_and_active_again(odeck):
+    from testdeck.services.onetest.models import ACTIVE_STATUSES, FAILED_STATUSES
+
+    app, sim_app, _ = odeck()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await loaded(pilot, rows=3)
+        active = set(table(app).data.keys)
+
+        def statuses() -> set[str]:
+            return {r.record.get("status") for r in screen.rows}
+
+        await pilot.press("F")
+        await wait_for(pilot, lambda: screen.last_ok is not None and screen.rows
+                       and statuses() <= set(FAILED_STATUSES), what="failed runs")
+        assert "· failed" in str(screen.query_one("#title").render())
+        assert {"COMPLETE_WITH_ERROR", "LAUNCH_FAILED"} <= statuses()
+        await pilot.press("A")
+        await wait_for(pilot, lambda: screen.last_ok is not None and active < set(table(app).data.keys),
+                       what="all runs: the active ones and the history")
+        assert "COMPLETE" in statuses() and statuses() & set(ACTIVE_STATUSES)
+        await pilot.press("a")
+        await wait_for(pilot, lambda: screen.last_ok is not None and set(table(app).data.keys) == active,
+                       what="the active ones again")
+
+
 async def test_detail_shows_the_verdict_and_the_server_filter_fetches_history(odeck):
     app, sim_app, _ = odeck()
     failed = key_of(sim_app, final="COMPLETE_WITH_ERROR", environment="qa")
