@@ -35,3 +35,19 @@ def test_resources_are_complete(service):
             if action.form is not None:
                 fields = [f.name for f in action.form.fields]
                 assert len(fields) == len(set(fields)), f"{res.name}/{action.label} repeats a field"
+
+
+def test_confirm_note_from_text_from_the_rows_or_none():
+    from testdeck.records import Record
+    from testdeck.resources import Action
+
+    async def call(cx):
+        return None
+
+    rows = [Record.from_api({"id": "a"}), None, Record.from_api({"id": "b"})]
+    assert Action("x", "delete", call, confirm=True).confirm_note(rows) == ""
+    assert Action("x", "delete", call, confirm="Its files go too.").confirm_note(rows) == "Its files go too."
+    counted = Action("x", "delete", call, confirm=lambda rs: f"{len(rs)} go, with their files.")
+    assert counted.confirm_note(rows) == "2 go, with their files."  # the rows, without the missing one
+    broken = Action("x", "delete", call, confirm=lambda rs: rs[5])
+    assert broken.confirm_note(rows) == "" and broken.confirm  # the generic question still asks
