@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import json
+import re
 
 import pytest
 from conftest import wait_for
@@ -111,8 +113,12 @@ async def test_delete_bucket_confirmation_names_it_and_says_its_data_and_files_g
         question = app.screen.question
         assert f"delete bucket 'Release artefacts' ({bid}) on profile test-xyops?" in question
         assert "Its JSON data and all its files are deleted with it" in question
-        shown = " ".join(str(label.render()) for label in app.screen.query("Label"))
-        assert "all its files" in shown  # on screen, not only in the question
+        await pilot.pause()
+        shown = " ".join(html.unescape(t) for t in re.findall(r">([^<]*)</text>", app.export_screenshot()))
+        shown = " ".join(shown.replace("\xa0", " ").split())
+        # seen at 80x24, wrapped, not cut: the bucket, the profile, and that its data and files go too
+        assert "delete bucket 'Release artefacts'" in shown and "profile test-xyops?" in shown
+        assert "Its JSON data and all its files are deleted with it;" in shown
         await pilot.press("n")
         await wait_for(pilot, lambda: app.screen is screen, what="kept")
         assert bid in sim_app.state.buckets and sim_app.state.bucket_files[bid]
