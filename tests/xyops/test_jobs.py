@@ -113,8 +113,11 @@ async def test_run_event_errors(xy):
 async def test_jobs_list_default_failed_and_one_event(xy):
     client, _ = xy
     c = client()
+    # jobs of earlier tests may finish meanwhile (the module's simulator runs fast): the count lies between
+    before = len(await c.search_jobs("*", limit=1000))
     default = await list_jobs(Ctx(c))
-    assert len([j for j in default if j.finished]) == min(100, len(await c.search_jobs("*", limit=1000)))
+    after = len(await c.search_jobs("*", limit=1000))
+    assert min(100, before) <= len([j for j in default if j.finished]) <= min(100, after)
     assert all(j.raw["event_title"] for j in default)
     failed = await list_jobs(Ctx(c, query="tags:_error"))
     assert failed and all(not j.state == "active" and "_error" in j.tags for j in failed)
