@@ -33,6 +33,18 @@ def test_get_table_prints_the_screen_columns(xyops_profile, capsys):
     assert len(lines) == 7 and lines[1].startswith("disk_full")
 
 
+def test_get_table_cuts_a_long_cell_with_an_ellipsis_and_never_the_last_column(xyops_profile, capsys):
+    app, _ = xyops_profile
+    app.state.alerts["mem_low"]["title"] = "Memory " + "9" * 80
+    assert cli.main(["get", "alerts"]) == 0
+    line = next(ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("mem_low"))
+    assert "Memory 999" in line and "9…  " in line  # B6: a cut value never reads as another value
+    assert "9" * 80 not in line
+    assert cli.main(["profile", "list"]) == 0
+    secret = credentials.get_secret("xy").source
+    assert len(secret) > 20 and capsys.readouterr().out.splitlines()[1].endswith(secret)  # in full
+
+
 def test_get_json_is_the_records_with_api_field_names(xyops_profile, capsys):
     app, _ = xyops_profile
     app.state.alerts["mem_low"]["future_field"] = 42

@@ -386,13 +386,14 @@ def _raw(record: Any) -> Any:
 
 
 def print_table(headings: list[str], rows: list[tuple[str, ...]], fixed: list[int | None]) -> None:
-    from rich.cells import set_cell_size
-
-    from testdeck.widgets.table import TableData
+    """Columns as the console measures them; a cut cell ends in … (as in the console), and the last
+    column, with nothing after it, is printed in full (a secrets file's path, a long title)."""
+    from testdeck.widgets.table import TableData, fit
 
     data = TableData.build(headings, [(str(i), r) for i, r in enumerate(rows)], fixed)
     for cells in [tuple(h.upper() for h in headings), *data.rows]:
-        print("  ".join(set_cell_size(c, w) for c, w in zip(cells, data.widths)).rstrip())
+        *first, last = cells
+        print("  ".join([*(fit(c, w) for c, w in zip(first, data.widths)), last]).rstrip())
 
 
 # --- profiles ---------------------------------------------------------------------------
