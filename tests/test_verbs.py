@@ -73,6 +73,17 @@ def test_triage_exit_3_when_something_fails_and_json_lists_items(xy, capsys):
     assert {"severity", "what", "since", "message", "resource", "key"} <= set(items[0])
 
 
+def test_triage_table_prints_each_message_in_full(xy, capsys):
+    assert cli.main(["triage", "-o", "json"]) == 3
+    job = next(i["key"] for i in json.loads(capsys.readouterr().out) if i["resource"] == "jobs")
+    xy.state.jobs_runner.jobs[job]["description"] = "Script exited with code: 3 (/var/lib/postgresql is full)"
+    assert cli.main(["triage", "-o", "json"]) == 3
+    messages = [i["message"] for i in json.loads(capsys.readouterr().out)]
+    assert cli.main(["triage"]) == 3
+    out = capsys.readouterr().out
+    assert max(map(len, messages)) > 48 and all(m in out for m in messages)  # never cut at the column's cap
+
+
 def test_triage_exit_0_when_nothing_fails(tmp_path, monkeypatch, capsys):
     cfg = tmp_path / "config.toml"
     cfg.write_text("")

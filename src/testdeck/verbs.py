@@ -242,16 +242,12 @@ async def run_triage(args: argparse.Namespace, config: Config, open_session) -> 
     if args.output == "json":
         print(json.dumps([i.as_json() for i in items], indent=2, ensure_ascii=False))
     else:
-        from testdeck.widgets.table import TableData
+        from testdeck.cli import print_table
 
         heads = ["severity", "profile", "service", "what", "since", "message"]
-        rows = [(str(n), (i.severity, i.profile, i.service, sanitize(i.what), age(i.since) if i.since else "",
-                          sanitize(i.message))) for n, i in enumerate(items)]
-        data = TableData.build(heads, rows, [8, None, 8, None, 7, None])
-        from rich.cells import set_cell_size
-
-        for cells in [tuple(h.upper() for h in heads), *data.rows]:
-            print("  ".join(set_cell_size(c, w) for c, w in zip(cells, data.widths)).rstrip())
+        rows = [(i.severity, i.profile, i.service, sanitize(i.what), age(i.since) if i.since else "",
+                 sanitize(i.message)) for i in items]
+        print_table(heads, rows, [8, None, 8, None, 7, None])  # the message, last, in full
         stale = [f"{n}: {s.error}" for n, s in board.states.items() if s.error is not None and s.items == []]
         for line in stale:
             print(sanitize(f"stale: {line}"), file=sys.stderr)
