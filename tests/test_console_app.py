@@ -250,6 +250,23 @@ async def test_r_refreshes_while_paused_and_manual_retry_keeps_the_backoff(deck)
         assert f"retry {int(screen.session.interval)}s" in str(screen.query_one(StatusBar).render())
 
 
+async def test_the_retry_countdown_counts_down_in_the_status_bar_and_the_stale_line(deck, frozen_clock):
+    from testdeck import clock
+
+    app, _, config = deck("xyops")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await ready(pilot)
+        config.error_rate = 1.0
+        screen._wake.set()
+        await wait_for(pilot, lambda: screen.error is not None and screen.retry_in is not None, timeout=8,
+                       what="a failed refresh")
+        left = screen._countdown()
+        assert left == 60 and "retry 60s" in str(screen.query_one(StatusBar).render())
+        clock.freeze(frozen_clock + 25)  # B18: the countdown moves with the clock, once a second
+        await wait_for(pilot, lambda: "retry 35s" in str(screen.query_one(StatusBar).render()), what="status")
+        assert "retrying in 35s" in str(screen.query_one("#message").render())
+
+
 async def test_changed_rows_are_highlighted_for_one_refresh(deck):
     app, sim_app, _ = deck("xyops")
     async with app.run_test(size=(80, 24)) as pilot:

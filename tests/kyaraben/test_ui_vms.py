@@ -322,6 +322,7 @@ async def test_properties_open_searchable_and_search_finds_a_property(kdeck):
         await on_row(pilot, key)
         await pilot.press("v")
         await wait_for(pilot, lambda: isinstance(app.screen, LinesScreen), what="properties")
+        assert app.screen.title_text.startswith("properties · VM first vm ·")  # B26: the name, not the id
         tail = app.screen.tail
         await wait_for(pilot, lambda: tail.feed_state == "ended" and tail.line_count > 20, what="properties lines")
         assert tail.lines == sorted(tail.lines) and "aicd.screen.width = 1280" in tail.lines

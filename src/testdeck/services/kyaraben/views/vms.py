@@ -329,7 +329,10 @@ def lines_screen(what: str, lines: list[str]):
     def make(cx: Ctx, result: Any):
         from testdeck.services.kyaraben.screens import LinesScreen
 
-        return LinesScreen(f"{what} · VM {cx.key} · {len(result)} · / to search", lines(result))
+        from testdeck.text import sanitize
+
+        name = sanitize((cx.row.get("avm_name") if cx.row is not None else None) or cx.key)  # as the table shows
+        return LinesScreen(f"{what} · VM {name} · {len(result)} · / to search", lines(result))
     return make
 
 
