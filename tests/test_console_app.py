@@ -195,6 +195,22 @@ async def test_the_key_bar_ends_in_more_rather_than_cutting_a_key(deck):
         assert "more" not in screen_text(app).splitlines()[-1]  # wide enough: everything, no hint
 
 
+async def test_an_action_that_is_followed_says_accepted_not_done(deck):
+    from testdeck.screens.log import LogScreen
+    from testdeck.widgets.form import FormScreen
+
+    app, _, _ = deck("xyops", start="events")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await pilot.press("x")
+        await wait_for(pilot, lambda: isinstance(app.screen, FormScreen) and app.screen.is_mounted, what="form")
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: isinstance(app.screen, LogScreen), what="the job's log")
+        toast = next(m for m in said(app) if m.startswith("run now event "))
+        # B27: the server took the request; how it ends is in the log that follows, not "done"
+        assert toast.endswith(": accepted, following it") and "done" not in toast
+
+
 async def test_copy_key_and_record(deck):
     app, _, _ = deck("xyops")
     async with app.run_test(size=(80, 24)) as pilot:

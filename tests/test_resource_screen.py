@@ -107,6 +107,8 @@ async def test_create_validates_before_sending_then_creates(deck):
         created = [a for a in sim_app.state.alerts.values() if a["title"] == "Swap in use"]
         assert len(created) == 1 and created[0]["samples"] == 2 and created[0]["enabled"] is True
         await wait_for(pilot, lambda: table(app).row_count == 7, what="refresh after create")
+        # B27: the toast names what was created
+        assert "new alert 'Swap in use': done" in [str(n.message) for n in app._notifications]
 
 
 async def test_server_rejection_keeps_what_was_typed(deck):

@@ -859,7 +859,9 @@ class ResourceScreen(Screen):
         if action.refresh:
             self._reload()
         if action.mutates:
-            self.notify(f"{action.label} {self._named(ctx)}: done", timeout=3, markup=False)
+            # a followed action was only accepted: how it ends shows in the log that follows (B27)
+            outcome = "accepted, following it" if action.follow is not None else "done"
+            self.notify(f"{action.label} {self._named(ctx)}: {outcome}", timeout=3, markup=False)
             self.session.status_at = 0.0  # a mutation may change the quota: ask again
             self._wake.set()
         if action.show is not None:
