@@ -130,6 +130,17 @@ async def test_profiles_screen_badge_checked_at_and_scroll_reset(deck):
         assert table(app).scroll_x == 0  # B29: the profile column first again
 
 
+async def test_profiles_screen_polls_health_again_at_the_refresh_interval(deck):
+    app, _, _ = deck("xyops", start="none-such")
+    app.config.settings["refresh_interval"] = 1.0
+    async with app.run_test(size=(80, 24)) as pilot:
+        home = app.screen
+        await wait_for(pilot, lambda: home.health.get("test-xyops", "").startswith("ok"), what="first check")
+        first = home.checked_at
+        # B31: checked again without a key pressed (a server that starts failing is seen on home)
+        await wait_for(pilot, lambda: home.checked_at != first, timeout=8, what="re-poll")
+
+
 async def test_help_scrolls_with_arrows_at_80x24(deck):
     app, _, _ = deck("kyaraben")
     async with app.run_test(size=(80, 24)) as pilot:
@@ -209,6 +220,25 @@ async def test_an_action_that_is_followed_says_accepted_not_done(deck):
         toast = next(m for m in said(app) if m.startswith("run now event "))
         # B27: the server took the request; how it ends is in the log that follows, not "done"
         assert toast.endswith(": accepted, following it") and "done" not in toast
+
+
+async def test_a_running_action_turns_a_spinner_in_the_status_bar_until_it_ends(deck):
+    from testdeck.widgets.statusbar import SPINNER
+
+    app, sim_app, config = deck("xyops")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        config.latency = 0.5  # a slow server: the delete takes a while
+        await pilot.press("ctrl+d")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="confirm")
+        await pilot.press("y")
+        bar = app.screen.query_one(StatusBar)
+        await wait_for(pilot, lambda: "delete alert 'Disk [/var] almost full'…" in str(bar.render()), what="busy")
+        shown = str(bar.render())
+        assert any(f"{c} delete alert" in shown for c in SPINNER)
+        config.latency = 0.0
+        await wait_for(pilot, lambda: "disk_full" not in sim_app.state.alerts, timeout=8, what="deleted")
+        await wait_for(pilot, lambda: "delete alert" not in str(bar.render()), what="spinner gone")
 
 
 async def test_copy_key_and_record(deck):
