@@ -165,6 +165,33 @@ def test_details_unicode_and_human_times():
     assert "#" not in [line for line in text.splitlines() if '"count"' in line][0]
 
 
+async def test_details_search_selects_each_match_and_counts_them(deck):
+    app, _, _ = deck("xyops")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await pilot.press("d")
+        await wait_for(pilot, lambda: isinstance(app.screen, TextScreen) and app.screen.is_mounted, what="details")
+        details = app.screen
+        area = details.query_one("TextArea")
+        await pilot.press("slash", *"MONITOR", "enter")  # habit 12: search in details, any case
+        hint = lambda: str(details.query_one("#text-hint").render())  # noqa: E731
+        await wait_for(pilot, lambda: "match 1/" in hint(), what="first match")
+        assert area.selected_text == "monitor"
+        total = int(hint().split("match 1/")[1].split(" ")[0])
+        assert total >= 2 and details.body.lower().count("monitor") == total
+        first = area.selection
+        await pilot.press("n")
+        assert "match 2/" in hint() and area.selection != first and area.selected_text.lower() == "monitor"
+        await pilot.press("N")
+        assert "match 1/" in hint() and area.selection == first
+        await pilot.press("slash", *"no such text", "enter")
+        assert "no match for 'no such text'" in hint()
+        await pilot.press("slash", "escape")  # esc closes the search box, not the details
+        assert app.screen is details
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, ResourceScreen), what="closed")
+
+
 async def test_confirm_and_toast_name_the_record_and_profile(deck):
     app, _, _ = deck("xyops")
     async with app.run_test(size=(80, 24)) as pilot:
@@ -250,6 +277,16 @@ async def test_copy_key_and_record(deck):
         await pilot.press("Y")
         assert json.loads(app.clipboard)["id"] == "disk_full"
         assert any("copied" in m for m in said(app))
+
+
+async def test_copy_where_the_terminal_cannot_shows_the_text_to_select(deck, monkeypatch):
+    monkeypatch.setenv("TERM", "linux")  # the Linux console ignores OSC 52
+    app, _, _ = deck("xyops")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await pilot.press("y")
+        await wait_for(pilot, lambda: isinstance(app.screen, TextScreen), what="the fallback")
+        assert app.screen.title_text == "copy by hand: key disk_full" and app.screen.body == "disk_full"
 
 
 async def test_save_shown_rows_as_csv_new_file_0600(deck, tmp_path):

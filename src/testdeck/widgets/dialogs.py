@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Label, TextArea
+from textual.widgets import Button, Input, Label, TextArea
+from textual.widgets.text_area import Selection
 
 from testdeck.text import sanitize
 
@@ -56,16 +59,27 @@ class ConfirmScreen(ModalScreen[bool]):
 
 
 class TextScreen(ModalScreen[None]):
-    """A read-only, scrollable, selectable text: details as JSON, action results."""
+    """A read-only, scrollable, selectable text: details as JSON, action results.
+
+    `/` searches (any case) and selects the first match after the cursor; `n` / `N` the next
+    and the previous one; the hint line says which match of how many, or that there is none."""
 
     DEFAULT_CSS = """
     TextScreen { align: center middle; }
     TextScreen > Vertical { width: 95%; height: 90%; border: thick $accent; background: $surface; }
     TextScreen .title { text-style: bold; padding: 0 1; }
     TextScreen TextArea { height: 1fr; border: none; }
+    TextScreen #text-search { display: none; height: 3; }
+    TextScreen #text-search.-active { display: block; }
     TextScreen .hint { color: $text-muted; padding: 0 1; }
     """
-    BINDINGS = [Binding("escape,q", "close", "back")]
+    BINDINGS = [
+        Binding("escape,q", "close", "back"),
+        Binding("slash", "search", "search"),
+        Binding("n", "find(1)", "next match", show=False),
+        Binding("N", "find(-1)", "previous match", show=False),
+    ]
+    HINT = "esc back · / search · arrows scroll · select text to copy"
 
     def __init__(self, title: str, text: str, language: str | None = None):
         super().__init__()
@@ -73,16 +87,68 @@ class TextScreen(ModalScreen[None]):
         self.title_text = sanitize(title)
         self.body = sanitize(text, multiline=True)
         self.language = language
+        self.needle = ""
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(Text(self.title_text), classes="title")
             area = TextArea(self.body, read_only=True, show_line_numbers=False, soft_wrap=True)
             yield area
-            yield Label("esc back · arrows scroll · select text to copy", classes="hint")
+            yield Input(placeholder="search (enter find, esc cancel)", id="text-search")
+            yield Label(self.HINT, id="text-hint", classes="hint")
 
     def on_mount(self) -> None:
         self.query_one(TextArea).focus()
 
     def action_close(self) -> None:
+        box = self.query_one("#text-search", Input)
+        if box.has_class("-active"):  # esc closes the search box first
+            box.remove_class("-active")
+            self.query_one(TextArea).focus()
+            return
         self.dismiss(None)
+
+    def action_search(self) -> None:
+        box = self.query_one("#text-search", Input)
+        box.add_class("-active")
+        box.value = self.needle
+        box.focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.needle = event.value
+        event.input.remove_class("-active")
+        self.query_one(TextArea).focus()
+        self.action_find(0)
+
+    def action_find(self, step: int) -> None:
+        """Select the match at or after the cursor (step 0), or the next (1) or previous (-1) one."""
+        hint = self.query_one("#text-hint", Label)
+        if not self.needle:
+            return
+        area = self.query_one(TextArea)
+        starts = [m.start() for m in re.finditer(re.escape(self.needle.lower()), self.body.lower())]
+        if not starts:
+            hint.update(Text(f"no match for {self.needle!r} · {self.HINT}"))
+            return
+        here = _offset(self.body, area.selection.start)
+        if step < 0:
+            before = [s for s in starts if s < here]
+            at = before[-1] if before else starts[-1]
+        else:
+            after = [s for s in starts if s > here or (step == 0 and s == here)]
+            at = after[0] if after else starts[0]
+        area.selection = Selection(_location(self.body, at), _location(self.body, at + len(self.needle)))
+        area.scroll_cursor_visible(center=True)
+        hint.update(Text(f"match {starts.index(at) + 1}/{len(starts)} · n next · N previous · {self.HINT}"))
+
+
+def _offset(text: str, location: tuple[int, int]) -> int:
+    row, col = location
+    lines = text.split("\n")
+    return sum(len(line) + 1 for line in lines[:row]) + col
+
+
+def _location(text: str, offset: int) -> tuple[int, int]:
+    before = text[:offset]
+    return before.count("\n"), offset - (before.rfind("\n") + 1)
