@@ -194,11 +194,14 @@ async def test_details_search_selects_each_match_and_counts_them(deck):
 
 async def test_confirm_and_toast_name_the_record_and_profile(deck):
     app, _, _ = deck("xyops")
+    next(iter(app.config.profiles.values())).fields["environment"] = "prod"
     async with app.run_test(size=(80, 24)) as pilot:
         await open_test(pilot, test_alerts, 6)
         await pilot.press("ctrl+d")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="confirm")
-        assert app.screen.question == ("delete alert 'Disk [/var] almost full' (disk_full) on profile test-xyops?")
+        # B20: the name, the id and which profile (prod or lab)
+        assert app.screen.question == ("delete alert 'Disk [/var] almost full' (disk_full) on profile test-xyops "
+                                       "(PROD)?")
         await pilot.press("y")
         await wait_for(pilot, lambda: any("delete alert 'Disk [/var] almost full': done" in m for m in said(app)),
                        what="named toast")
