@@ -353,13 +353,18 @@ async def test_the_retry_countdown_counts_down_in_the_status_bar_and_the_stale_l
         assert "retrying in 35s" in str(screen.query_one("#message").render())
 
 
-async def test_changed_rows_are_highlighted_for_one_refresh(deck):
-    app, sim_app, _ = deck("xyops")
+async def test_changed_rows_are_highlighted_for_one_refresh(deck, frozen_clock):
+    from testdeck import clock
+
+    app, sim_app, _ = deck("xyops", in_process=True)  # the simulator's clock is frozen too
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await ready(pilot)
         sim_app.state.alerts["mem_low"]["title"] = "Low Memory!"
+        # seven seconds later every MODIFIED age reads differently: that is time passing, not a change
+        clock.freeze(frozen_clock + 7)
         screen.loaded.clear()
         screen._wake.set()
+        await wait_for(pilot, screen.loaded.is_set, what="the refresh")
         await wait_for(pilot, lambda: table(app).changed == {"mem_low"}, what="changed")
         assert table(app).render_line(1 + table(app).data.keys.index("mem_low")).text  # still drawn
 

@@ -28,7 +28,7 @@ from textual.widgets import Input, Label, Static
 from testdeck import clock, journal
 from testdeck.errors import ApiError
 from testdeck.records import Record
-from testdeck.resources import Action, Ctx, Resource, duration
+from testdeck.resources import Action, Ctx, Resource, age, duration
 from testdeck.screens.pickers import ScopePicker, SortPicker
 from testdeck.screens.view import Cancelled, Row, ViewState, build_view, compile_filter, format_rows  # noqa: F401
 from testdeck.session import ProfileSession
@@ -390,11 +390,11 @@ class ResourceScreen(Screen):
             finally:
                 self.loaded.set()
             first = self.last_ok is None
-            old = {r.key: r.cells for r in self.rows} if not first and len(self.rows) < BIG_TABLE else {}
+            old = {r.key: self._compared(r) for r in self.rows} if not first and len(self.rows) < BIG_TABLE else {}
             self.rows = rows
             self.records = {r.key: r.record for r in rows}
             # rows whose cells changed since the last refresh stay highlighted until the next one
-            self.table.changed = {r.key for r in rows if r.key in old and old[r.key] != r.cells}
+            self.table.changed = {r.key for r in rows if r.key in old and old[r.key] != self._compared(r)}
             gone = self.marks - self.records.keys()
             self.marks.difference_update(gone)  # marks follow keys; a deleted row takes its mark
             self.error = None
@@ -411,6 +411,11 @@ class ResourceScreen(Screen):
             self._show_message()
         self._update_status()
         return True
+
+    def _compared(self, row: Row) -> tuple[str, ...]:
+        """The cells that tell a change: not ages and durations, which read differently as time
+        passes (with them, every row of a table with an age column lit up on most refreshes)."""
+        return tuple(cell for cell, col in zip(row.cells, self.resource.columns) if col.fmt not in (age, duration))
 
     async def _refresh_service_status(self) -> None:
         """The service's own status-bar text (kyaraben: VM quota), at most once per interval."""
