@@ -82,3 +82,15 @@ async def test_a_profile_opens_when_first_shown_and_triage_opens_the_rest(tmp_pa
                        what="every profile polled")
         assert sorted(app.sessions) == ["a", "b", "c"]
         assert {i.what for i in app.triage_board.items()} == {"profile unreachable"}
+
+
+def test_a_service_loads_without_its_simulator():
+    """The console imports a service's views; its simulator (starlette) only when one is wanted."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from testdeck.services import get_service; s = get_service('xyops'); "
+            "a = 'testdeck.services.xyops.sim' in sys.modules or 'starlette' in sys.modules; "
+            "s.demo_secret; b = 'testdeck.services.xyops.sim' in sys.modules; print(a, b)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "True"]

@@ -227,6 +227,22 @@ class Resource:
         return next((a for a in self.actions if a.label == label), None)
 
 
+class FromSim:
+    """A service's simulator attribute, imported when first read.
+
+    A simulator (starlette, its seeded data) cost the console's cold start ~100 ms per
+    service whose views imported it, and only --demo, `testdeck sim` and tests use one.
+    `FromSim("testdeck.services.x.sim", lambda sim: sim.create_app)`."""
+
+    def __init__(self, module: str, pick: Callable[[Any], Any]):
+        self.module, self.pick = module, pick
+
+    def resolve(self) -> Any:
+        import importlib
+
+        return self.pick(importlib.import_module(self.module))
+
+
 @dataclass
 class Service:
     name: str
@@ -241,6 +257,13 @@ class Service:
 
     def resource(self, name: str) -> Resource | None:
         return next((r for r in self.resources if r.name == name or name in r.aliases), None)
+
+    def __getattribute__(self, name: str) -> Any:
+        value = object.__getattribute__(self, name)
+        if type(value) is FromSim:  # create_sim, demo_fields, demo_secret: resolved once, on first use
+            value = value.resolve()
+            object.__setattr__(self, name, value)
+        return value
 
 
 # --- formatters ----------------------------------------------------------------

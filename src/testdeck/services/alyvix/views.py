@@ -9,9 +9,8 @@ import asyncio
 from typing import Any
 
 from testdeck.errors import ApiError
-from testdeck.resources import (ERROR, MUTED, OK, RUNNING, Action, Col, Ctx, Failing, Field, Form,
+from testdeck.resources import (ERROR, MUTED, OK, RUNNING, Action, Col, Ctx, Failing, Field, Form, FromSim,
                                 Resource, Service, age, plain)
-from testdeck.services.alyvix import sim
 from testdeck.services.alyvix.client import Alyvix, TestCase
 from testdeck.services.alyvix.views_more import (STATE_MEANING, STATE_NAME, license_, log, measures, ms, settings,
                                                  status_text)
@@ -180,13 +179,15 @@ testcases = Resource(
 )
 
 
+SIM = "testdeck.services.alyvix.sim"  # imported only when a simulator is wanted
+
 SERVICE = Service(
     name="alyvix",
     title="Alyvix",
     client=Alyvix,
     resources=[sessions, testcases, measures, log, license_, settings],
-    create_sim=sim.create_app,
-    demo_secret=sim.DEMO_JWT,
+    create_sim=FromSim(SIM, lambda sim: sim.create_app),
+    demo_secret=FromSim(SIM, lambda sim: sim.DEMO_JWT),
     status=status_text,
     failing=[
         Failing("sessions", when=lambda r: r.get("state") == "disconnected", severity="error",

@@ -11,9 +11,8 @@ from typing import Any
 
 from testdeck.errors import ApiError
 from testdeck.records import Record
-from testdeck.resources import (Action, Col, Ctx, Failing, Field, Form, Query,
+from testdeck.resources import (Action, Col, Ctx, Failing, Field, Form, FromSim, Query,
                                 Resource, Service, age, duration)
-from testdeck.services.xpresso import sim
 from testdeck.services.xpresso import token as jwt
 from testdeck.services.xpresso.client import ACTIVE_STATES, FAILED_STATES, STOPPED_STATES, XRequest, Xpresso
 from testdeck.services.xpresso.model import meaning as state_meaning
@@ -337,14 +336,16 @@ requests = Resource(
     aliases=("request", "req"),
 )
 
+SIM = "testdeck.services.xpresso.sim"  # imported only when a simulator is wanted
+
 SERVICE = Service(
     name="xpresso",
     title="XPRESSO",
     client=Xpresso,
     resources=[requests],
-    create_sim=sim.create_app,
-    demo_fields={"group": sim.DEMO_GROUP},
-    demo_secret=sim.DEMO_TOKEN,
+    create_sim=FromSim(SIM, lambda sim: sim.create_app),
+    demo_fields=FromSim(SIM, lambda sim: {"group": sim.DEMO_GROUP}),
+    demo_secret=FromSim(SIM, lambda sim: sim.DEMO_TOKEN),
     failing=[Failing("requests", when=lambda r: str(r.get("state") or "").upper() in FAILED_STATES,
                      severity="error", what=lambda r: f"{r.get('request_id')} {r.get('name')}",
                      message=_failing_message, since=lambda r: r.get("date_completed") or r.get("date_created"),

@@ -6,8 +6,7 @@ import re
 from typing import Any
 
 from testdeck.errors import ApiError
-from testdeck.resources import MUTED, OK, Action, Col, Ctx, Failing, Field, Form, Resource, Service, age
-from testdeck.services.xyops import sim
+from testdeck.resources import MUTED, OK, Action, Col, Ctx, Failing, Field, Form, FromSim, Resource, Service, age
 from testdeck.services.xyops.client import XyOps
 from testdeck.services.xyops.views_buckets import buckets, files
 from testdeck.services.xyops.views_jobs import FAILING, event_jobs, events, jobs
@@ -143,12 +142,14 @@ FIRING = [Failing("firing", lambda r: bool(r.get("active")), severity="warning",
                   what=lambda r: f"{r.get('alert_title')} on {r.get('hostname')}",
                   message=lambda r: r.get("message") or "", since=lambda r: r.get("date"))]
 
+SIM = "testdeck.services.xyops.sim"  # imported only when a simulator is wanted
+
 SERVICE = Service(
     name="xyops",
     title="xyOps",
     client=XyOps,
     resources=[alerts, firing, jobs, events, event_jobs, buckets, files, servers],
-    create_sim=sim.create_app,
-    demo_secret=sim.API_KEY,
+    create_sim=FromSim(SIM, lambda sim: sim.create_app),
+    demo_secret=FromSim(SIM, lambda sim: sim.API_KEY),
     failing=[*FAILING, *FIRING],
 )
