@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from testdeck.config import Config, Profile
-from testdeck.screens.resource import ResourceScreen
+from testdeck.screens.resource import FULL_GC_EVERY, ResourceScreen
 from testdeck.services.xyops import sim
 from testdeck.widgets.table import VirtualTable
 
@@ -57,12 +57,18 @@ async def run(rows: int, refreshes: int) -> None:
                 screen._wake.set()
                 await screen.loaded.wait()
                 await pilot.pause(0.05)
-                if i in (0, 9) or (i + 1) % 50 == 0:
+                if i in (0, 9) or (i + 1) % 25 == 0:
                     # not gc.get_objects(): it would take references to tuples a refresh's thread is still
                     # building (CPython then raises SystemError in that thread)
                     samples.append((i + 1, rss_mib(), gc.get_freeze_count()))
-                    print(f"after refresh {i + 1:4d}: RSS {samples[-1][1]:7.1f} MiB", flush=True)
+                    print(f"after refresh {i + 1:4d}: RSS {samples[-1][1]:7.1f} MiB  ({time.perf_counter() - t0:.0f} s)", flush=True)
             wall = time.perf_counter() - t0
+            # what one periodic full pass (screens/resource.py gc_paused) costs at this size
+            t1 = time.perf_counter()
+            gc.unfreeze()
+            gc.collect()
+            gc.freeze()
+            full_pass = time.perf_counter() - t1
             table_rows = screen.query_one(VirtualTable).row_count
     finally:
         proc.terminate()
@@ -70,7 +76,9 @@ async def run(rows: int, refreshes: int) -> None:
     print(f"== {table_rows:,}-row table, {refreshes} refreshes in {wall:.0f} s ==")
     for n, rss, objects in samples:
         print(f"after refresh {n:4d}: RSS {rss:7.1f} MiB   frozen objects {objects:,}")
-    first, last = samples[min(1, len(samples) - 1)], samples[-1]  # from refresh 10: the first warm caches up
+    print(f"one full GC pass (every {FULL_GC_EVERY} big refreshes): {full_pass * 1000:.0f} ms")
+    # from refresh 50: the first refreshes warm caches up, and the first full pass comes at 50
+    first, last = next((s for s in samples if s[0] >= 50), samples[0]), samples[-1]
     per = (last[1] - first[1]) / max(1, last[0] - first[0])
     print(f"RSS start {samples[0][1]:.1f} MiB, end {last[1]:.1f} MiB; growth from refresh {first[0]} to "
           f"{last[0]}: {last[1] - first[1]:+.1f} MiB ({per * 1024:+.0f} KiB per refresh)")

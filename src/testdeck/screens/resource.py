@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import gc
 import json
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -45,10 +46,13 @@ NARROW = 100  # below this width the title drops the prev/next hint so the scope
 
 _gc_depth = 0
 _gc_collect_owed = False
+_gc_big_refreshes = 0
+FULL_GC_EVERY = 50  # big refreshes between full passes (see gc_paused)
+IDLE_S = 3.0  # a full pass waits until no key was typed for this long (at most FULL_GC_EVERY more)
 
 
 @contextlib.contextmanager
-def gc_paused(rows: Callable[[], int], collect: bool = True):
+def gc_paused(rows: Callable[[], int], collect: bool = True, idle: Callable[[], bool] = lambda: True):
     """No cyclic GC while a refresh allocates its rows: with 100k live records a full
     pass is a 200-400 ms freeze of the UI. Afterwards a big table's objects are
     frozen (moved out of the collector's scans) *before* collection resumes; they
@@ -59,8 +63,14 @@ def gc_paused(rows: Callable[[], int], collect: bool = True):
     a frozen cycle is never collected (it leaked +3.5 MiB per refresh at 20k rows).
     Young only: what earlier refreshes froze is not scanned again. A filter or sort makes no
     such garbage (no request) and skips it (collect=False): on 100k rows that collection is
-    a 150-300 ms freeze of the UI after every key."""
-    global _gc_depth, _gc_collect_owed
+    a 150-300 ms freeze of the UI after every key.
+
+    Freezing also keeps what was merely alive at that moment (the UI's own passing cycles:
+    tasks, messages, render caches) when it dies later: 60-250 KiB per refresh at 20k rows.
+    So every FULL_GC_EVERY big refreshes everything is unfrozen and collected once, which
+    keeps memory flat. That full pass stalls the UI (~0.1-0.4 s at 20k rows, more at 100k),
+    so it waits for a moment when no key was typed for IDLE_S (`idle`)."""
+    global _gc_depth, _gc_collect_owed, _gc_big_refreshes
     _gc_depth += 1
     _gc_collect_owed |= collect  # a refresh nested in a filter still collects on the way out
     gc.disable()
@@ -71,7 +81,13 @@ def gc_paused(rows: Callable[[], int], collect: bool = True):
         if _gc_depth == 0:
             if rows() >= BIG_TABLE:
                 if _gc_collect_owed:
-                    gc.collect(1)
+                    _gc_big_refreshes += 1
+                    if _gc_big_refreshes >= FULL_GC_EVERY and (idle() or _gc_big_refreshes >= 2 * FULL_GC_EVERY):
+                        _gc_big_refreshes = 0
+                        gc.unfreeze()
+                        gc.collect()
+                    else:
+                        gc.collect(1)
                 gc.freeze()
             _gc_collect_owed = False
             gc.enable()
@@ -377,7 +393,7 @@ class ResourceScreen(Screen):
 
     async def refresh_now(self) -> bool:
         """One refresh: fetch, prepare off-loop, swap in. False (and stale) on failure."""
-        with gc_paused(lambda: len(self.rows)):
+        with gc_paused(lambda: len(self.rows), idle=self._keyboard_idle):
             try:
                 records = await self.resource.list(self.ctx())
                 rows = await asyncio.to_thread(format_rows, self.resource, list(records), True)
@@ -416,6 +432,9 @@ class ResourceScreen(Screen):
         """The cells that tell a change: not ages and durations, which read differently as time
         passes (with them, every row of a table with an age column lit up on most refreshes)."""
         return tuple(cell for cell, col in zip(row.cells, self.resource.columns) if col.fmt not in (age, duration))
+
+    def _keyboard_idle(self) -> bool:
+        return time.monotonic() - getattr(self.app, "last_key_at", 0.0) >= IDLE_S
 
     async def _refresh_service_status(self) -> None:
         """The service's own status-bar text (kyaraben: VM quota), at most once per interval."""

@@ -19,6 +19,7 @@ the form. Two rules fix it, in the App:
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from textual import events
@@ -53,6 +54,7 @@ class KeyGate:
         self._holds: list[Hold] = []
         self._queued: list[events.Key] = []
         self._inflight: events.Key | None = None
+        self.last_key_at = 0.0  # time.monotonic() of the last key typed (idle work waits for a pause)
         self._lost_timer = None
 
     def hold_keys(self, on_escape: Callable[[], None] | None = None) -> Hold:
@@ -75,6 +77,8 @@ class KeyGate:
             return
         if not self._screen_stack:  # type: ignore[attr-defined]  # shutting down: a key still bubbling
             return
+        if not event.is_forwarded:
+            self.last_key_at = time.monotonic()
         if event.is_forwarded:
             await super().on_event(event)  # type: ignore[misc]  # back from the widgets: bindings run
             if event is self._inflight:
