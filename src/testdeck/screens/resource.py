@@ -393,7 +393,9 @@ class ResourceScreen(Screen):
 
     async def refresh_now(self) -> bool:
         """One refresh: fetch, prepare off-loop, swap in. False (and stale) on failure."""
-        with gc_paused(lambda: len(self.rows), idle=self._keyboard_idle):
+        # the first load skips the young collection (on 100k rows a stall of half a second or
+        # more, when the user waits for the table): its little garbage goes at the first full pass
+        with gc_paused(lambda: len(self.rows), collect=self.last_ok is not None, idle=self._keyboard_idle):
             try:
                 records = await self.resource.list(self.ctx())
                 rows = await asyncio.to_thread(format_rows, self.resource, list(records), True)
