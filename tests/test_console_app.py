@@ -111,6 +111,17 @@ async def test_prod_profile_paints_bars_and_profile_read_only_is_enforced(deck):
         assert screen.session.client.read_only
 
 
+async def test_a_profile_label_and_color_mark_every_screen_of_it(deck):
+    app, _, _ = deck("kyaraben")
+    next(iter(app.config.profiles.values())).fields.update(label="lab EU", color="#5f00af")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await ready(pilot)
+        bar = screen.query_one(StatusBar)
+        await wait_for(pilot, lambda: str(bar.render()).startswith("test-kyaraben · lab EU"), what="the label")
+        for widget in (bar, screen.query_one("#titlebar")):
+            assert widget.styles.background.hex.upper() == "#5F00AF"
+
+
 async def test_profiles_screen_badge_checked_at_and_scroll_reset(deck):
     app, _, _ = deck("xyops", start="none-such")
     profile = next(iter(app.config.profiles.values()))

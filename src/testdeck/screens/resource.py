@@ -524,7 +524,7 @@ class ResourceScreen(Screen):
             paused=self.paused, read_only=self.session.read_only,
             rows=f"{shown}/{total} rows" if shown != total else f"{total} rows", extra=self.session.status_extra,
             next_in=self._countdown(), retrying=self.retry_in is not None, marks=len(self.marks), busy=self.busy,
-            environment=self.session.profile.fields.get("environment"))
+            environment=self.session.profile.fields.get("environment"), label=self.session.profile.fields.get("label"))
         if self.error is not None:
             self._show_message()
 

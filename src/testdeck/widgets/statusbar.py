@@ -26,11 +26,13 @@ class StatusBar(Static):
     def show(self, *, profile: str, ok: bool | None, age: float | None, interval: float, paused: bool,
              read_only: bool, rows: str = "", extra: str = "", next_in: int | None = None,
              retrying: bool = False, marks: int = 0, busy: str | None = None,
-             environment: str | None = None) -> None:
+             environment: str | None = None, label: str | None = None) -> None:
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append(sanitize(profile), style="bold")
         if environment:
             text.append(f" [{str(environment).upper()}]", style="bold")
+        if label:  # the profile's own words for where it points ("lab EU")
+            text.append(f" · {sanitize(label)}", style="bold")
         if read_only:  # early in the line: at 80 columns the end may be cut
             text.append(" ")
             text.append(" READ-ONLY ", style="bold reverse")
