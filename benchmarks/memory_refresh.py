@@ -20,7 +20,8 @@ import time
 from pathlib import Path
 
 from testdeck.config import Config, Profile
-from testdeck.screens.resource import FULL_GC_EVERY, ResourceScreen
+from testdeck.screens.refresh import FULL_GC_EVERY
+from testdeck.screens.resource import ResourceScreen
 from testdeck.services.xyops import sim
 from testdeck.widgets.table import VirtualTable
 

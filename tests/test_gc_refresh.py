@@ -3,7 +3,7 @@ after each, and now and then one full pass, when the keyboard is idle, so memory
 
 from __future__ import annotations
 
-import testdeck.screens.resource as resource
+import testdeck.screens.refresh as resource
 
 
 class FakeGC:

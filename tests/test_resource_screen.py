@@ -227,7 +227,7 @@ async def test_a_bug_after_the_fetch_marks_the_table_stale_and_refreshes_go_on(d
     """An exception while building the view (after the rows arrived) once ended the refresh
     loop for good: the screen froze on old data with no word. Now it is a stale line, and the
     next refresh works."""
-    import testdeck.screens.resource as resource_screen
+    import testdeck.screens.refresh as resource_screen  # the refresh loop's half of ResourceScreen
 
     app, sim_app, _ = deck("xyops")
     real = resource_screen.build_view

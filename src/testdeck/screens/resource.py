@@ -6,16 +6,17 @@ actions with forms and confirmation, log tail, drill-down. Everything heavy
 (formatting, filtering, sorting, measuring) runs off the event loop; the
 table swaps prepared data in. What the user set (filter, sort, marks, cursor,
 query) lives in session.views, so it is there again when they come back.
+
+This file is the screen: layout, title, keys, navigation. The refresh loop, stale line and
+status bar are in screens/refresh.py, the resource's actions in screens/actions.py (mixins);
+the names other modules import from here still are.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import gc
 import json
-import time
-from collections.abc import Callable
 from typing import Any
 
 from rich.text import Text
@@ -26,71 +27,21 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Input, Label, Static
 
-from testdeck import clock, journal
 from testdeck.errors import ApiError
 from testdeck.records import Record
-from testdeck.resources import Action, Ctx, Resource, age, duration
+from testdeck.resources import Ctx, Resource
+from testdeck.screens.actions import ActionsMixin
 from testdeck.screens.pickers import ScopePicker, SortPicker
+from testdeck.screens.refresh import BIG_TABLE, MAX_BACKOFF, RefreshMixin, gc_paused  # noqa: F401
 from testdeck.screens.view import Cancelled, Row, ViewState, build_view, compile_filter, format_rows  # noqa: F401
 from testdeck.session import ProfileSession
 from testdeck.text import sanitize
-from testdeck.widgets.dialogs import ConfirmScreen, TextScreen
-from testdeck.widgets.form import FormScreen, submit_label
+from testdeck.widgets.dialogs import TextScreen
 from testdeck.widgets.keybar import KeyBar
 from testdeck.widgets.statusbar import StatusBar
 from testdeck.widgets.table import TableData, VirtualTable
 
-MAX_BACKOFF = 60.0
-BIG_TABLE = 5_000  # rows from which the GC is told to leave the data alone
 NARROW = 100  # below this width the title drops the prev/next hint so the scope always shows
-
-_gc_depth = 0
-_gc_collect_owed = False
-_gc_big_refreshes = 0
-FULL_GC_EVERY = 50  # big refreshes between full passes (see gc_paused)
-IDLE_S = 3.0  # a full pass waits until no key was typed for this long (at most FULL_GC_EVERY more)
-
-
-@contextlib.contextmanager
-def gc_paused(rows: Callable[[], int], collect: bool = True, idle: Callable[[], bool] = lambda: True):
-    """No cyclic GC while a refresh allocates its rows: with 100k live records a full
-    pass is a 200-400 ms freeze of the UI. Afterwards a big table's objects are
-    frozen (moved out of the collector's scans) *before* collection resumes; they
-    hold no reference cycles, so refcounting still frees old rows.
-
-    Before freezing, the young generations are collected: the refresh's own garbage
-    cycles (asyncio and httpx frames, tracebacks holding whole bodies) are there, and
-    a frozen cycle is never collected (it leaked +3.5 MiB per refresh at 20k rows).
-    Young only: what earlier refreshes froze is not scanned again. A filter or sort makes no
-    such garbage (no request) and skips it (collect=False): on 100k rows that collection is
-    a 150-300 ms freeze of the UI after every key.
-
-    Freezing also keeps what was merely alive at that moment (the UI's own passing cycles:
-    tasks, messages, render caches) when it dies later: 60-250 KiB per refresh at 20k rows.
-    So every FULL_GC_EVERY big refreshes everything is unfrozen and collected once, which
-    keeps memory flat. That full pass stalls the UI (~0.1-0.4 s at 20k rows, more at 100k),
-    so it waits for a moment when no key was typed for IDLE_S (`idle`)."""
-    global _gc_depth, _gc_collect_owed, _gc_big_refreshes
-    _gc_depth += 1
-    _gc_collect_owed |= collect  # a refresh nested in a filter still collects on the way out
-    gc.disable()
-    try:
-        yield
-    finally:
-        _gc_depth -= 1
-        if _gc_depth == 0:
-            if rows() >= BIG_TABLE:
-                if _gc_collect_owed:
-                    _gc_big_refreshes += 1
-                    if _gc_big_refreshes >= FULL_GC_EVERY and (idle() or _gc_big_refreshes >= 2 * FULL_GC_EVERY):
-                        _gc_big_refreshes = 0
-                        gc.unfreeze()
-                        gc.collect()
-                    else:
-                        gc.collect(1)
-                gc.freeze()
-            _gc_collect_owed = False
-            gc.enable()
 
 
 def as_text(value: Any) -> str:
@@ -135,7 +86,7 @@ RESERVED_KEYS = {"slash", "enter", "d", "r", "p", "s", "S", "l", "P", "left_squa
                  "q", "colon", "ctrl+p", "ctrl+c", "ctrl+t", "1", "2", "3", "4", "5"}
 
 
-class ResourceScreen(Screen):
+class ResourceScreen(RefreshMixin, ActionsMixin, Screen):
     DEFAULT_CSS = """
     ResourceScreen #titlebar { height: 1; background: $primary; color: $text; padding: 0 1; }
     ResourceScreen #title { width: 1fr; text-style: bold; }
@@ -351,182 +302,6 @@ class ResourceScreen(Screen):
 
     def on_screen_resume(self) -> None:
         self.table.marked = self.state.marks
-
-    # --- refresh loop -----------------------------------------------------------
-    def ctx(self, record: Record | None = None) -> Ctx:
-        key = self.resource.row_key(record) if record is not None else None
-        marked = [self.records[k] for k in self.table.data.keys if k in self.marks and k in self.records]
-        return Ctx(self.session.client, scope=self.scope, row=record, key=key, query=self.query_value,
-                   marked=marked)
-
-    def _scoped(self) -> bool:
-        return self.resource.scope is None or bool(self.scope)
-
-    @work(exit_on_error=False, group="poll")
-    async def _poll(self) -> None:
-        interval = self.session.interval
-        delay = interval
-        manual = False
-        while True:
-            self._wake.clear()  # before the refresh: an `r` pressed during it is not lost
-            # a manual refresh (r) runs while paused, and a failed one does not lengthen the back-off
-            if (manual or not self.paused) and self._scoped():
-                try:
-                    ok = await self.refresh_now()
-                except Exception as exc:  # a bug after the fetch must not end the refreshes for good
-                    self._mark_stale(self._bug(exc))
-                    ok = False
-                if ok:
-                    delay = interval
-                elif not manual:
-                    delay = min(MAX_BACKOFF, max(delay * 2, interval))
-                self.retry_in = None if ok else delay
-                if not ok:
-                    self._show_message()
-            self.next_at = clock.now() + delay
-            self._update_status()
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=delay)
-                manual = True
-            except TimeoutError:
-                manual = False
-
-    async def refresh_now(self) -> bool:
-        """One refresh: fetch, prepare off-loop, swap in. False (and stale) on failure."""
-        # the first load skips the young collection (on 100k rows a stall of half a second or
-        # more, when the user waits for the table): its little garbage goes at the first full pass
-        with gc_paused(lambda: len(self.rows), collect=self.last_ok is not None, idle=self._keyboard_idle):
-            try:
-                records = await self.resource.list(self.ctx())
-                rows = await asyncio.to_thread(format_rows, self.resource, list(records), True)
-            except ApiError as exc:
-                self._mark_stale(exc)
-                return False
-            except Exception as exc:  # a bug must not close the console: show it like a server error
-                self._mark_stale(self._bug(exc))
-                return False
-            finally:
-                self.loaded.set()
-            first = self.last_ok is None
-            old = {r.key: self._compared(r) for r in self.rows} if not first and len(self.rows) < BIG_TABLE else {}
-            self.rows = rows
-            self.records = {r.key: r.record for r in rows}
-            # rows whose cells changed since the last refresh stay highlighted until the next one
-            self.table.changed = {r.key for r in rows if r.key in old and old[r.key] != self._compared(r)}
-            gone = self.marks - self.records.keys()
-            self.marks.difference_update(gone)  # marks follow keys; a deleted row takes its mark
-            self.error = None
-            self.table.stale = False
-            self.last_ok = clock.now()
-            filtered = await self._apply_view()
-        if self.header is not None:
-            self.header.show_records([r.record for r in rows], self.ctx())
-        if first and self.state.cursor:
-            self.table.move_to_key(self.state.cursor)
-        await self._refresh_service_status()
-        self.table.empty_text = "no rows match the filter" if self.filter_text else "no rows"
-        if filtered:
-            self._show_message()
-        self._update_status()
-        return True
-
-    def _compared(self, row: Row) -> tuple[str, ...]:
-        """The cells that tell a change: not ages and durations, which read differently as time
-        passes (with them, every row of a table with an age column lit up on most refreshes)."""
-        return tuple(cell for cell, col in zip(row.cells, self.resource.columns) if col.fmt not in (age, duration))
-
-    def _keyboard_idle(self) -> bool:
-        return time.monotonic() - getattr(self.app, "last_key_at", 0.0) >= IDLE_S
-
-    async def _refresh_service_status(self) -> None:
-        """The service's own status-bar text (kyaraben: VM quota), at most once per interval."""
-        status = self.session.service.status
-        if status is None or clock.now() - self.session.status_at < self.session.interval:
-            return
-        try:
-            self.session.status_extra = await status(self.session.client)
-        except ApiError as exc:
-            self.session.status_extra = f"status: {exc.message}"
-        self.session.status_at = clock.now()
-
-    def _bug(self, exc: Exception) -> ApiError:
-        return ApiError(self.session.service.name, self.session.profile.name, "GET", self.resource.name, None,
-                        f"{type(exc).__name__}: {exc}")
-
-    def _mark_stale(self, exc: ApiError) -> None:
-        self.error = exc
-        if self.last_ok is None:
-            self.table.empty_text = "no data yet"
-        self.table.stale = True
-        self._show_message()
-        self._update_status()
-
-    async def _apply_view(self) -> bool:
-        """Filter, sort and swap the rows in; False (rows unchanged) on a bad filter."""
-        try:
-            match = compile_filter(self.filter_text, self.resource)
-        except ValueError as exc:
-            self._info(f"filter: {exc}")
-            return False
-        # a newer filter or sort (the next key typed) makes this one stop: exclusive workers
-        # cancel the coroutine, never the thread, and five keys left five threads sharing the GIL
-        self._view_gen += 1
-        gen = self._view_gen
-        try:
-            data = await asyncio.to_thread(build_view, self.resource, self.rows, match, self.sort_col,
-                                           self.sort_reverse, lambda: self._view_gen != gen)
-        except Cancelled:
-            return False
-        self.table.sort_column, self.table.sort_reverse = self.sort_col, self.sort_reverse
-        self.table.set_data(data)
-        if self._select is not None and self.table.move_to_key(self._select):
-            self._select = None
-        return True
-
-    def _show_message(self) -> None:
-        msg = self.query_one("#message", Static)
-        msg.remove_class("-stale", "-info")
-        if self.error is None:
-            msg.update("")
-            return
-        if self.last_ok is not None:
-            age = f"showing data from {duration(clock.now() - self.last_ok)} ago"
-        else:
-            age = "no data yet"
-        left = self._countdown()
-        retry = f" · retrying in {left}s" if self.retry_in and left is not None else ""
-        msg.update(Text(sanitize(f"STALE · {age}{retry} · {self.error.one_line()}")))
-        msg.add_class("-stale")
-
-    def _info(self, text: str) -> None:
-        msg = self.query_one("#message", Static)
-        msg.remove_class("-stale")
-        msg.update(Text(sanitize(text)))
-        msg.add_class("-info")
-
-    def _countdown(self) -> int | None:
-        if self.next_at is None:
-            return None
-        return max(0, round(self.next_at - clock.now()))
-
-    def _spin(self) -> None:
-        if self.busy:
-            self._update_status()
-
-    def _update_status(self) -> None:
-        if not self.is_mounted:
-            return
-        age = clock.now() - self.last_ok if self.last_ok is not None else None
-        health = self.session.client.health.ok if self.error is None else False
-        shown, total = self.table.row_count, len(self.rows)
-        self.query_one(StatusBar).show(
-            profile=self.session.profile.name, ok=health, age=age, interval=self.session.interval,
-            paused=self.paused, read_only=self.session.read_only,
-            rows=f"{shown}/{total} rows" if shown != total else f"{total} rows", extra=self.session.status_extra,
-            next_in=self._countdown(), retrying=self.retry_in is not None, marks=len(self.marks), busy=self.busy,
-            environment=self.session.profile.fields.get("environment"), label=self.session.profile.fields.get("label"))
-        if self.error is not None:
-            self._show_message()
 
     # --- keys ------------------------------------------------------------------
     def action_refresh(self) -> None:
@@ -750,152 +525,3 @@ class ResourceScreen(Screen):
         from testdeck.screens.help import HelpScreen
 
         self.app.push_screen(HelpScreen(f"keys · {self.resource.title.lower()}", self))
-
-    # --- resource actions ---------------------------------------------------------
-    def action_act(self, label: str) -> None:
-        action = self.resource.action(label)
-        if action is None:
-            return
-        if not self._scoped():
-            self.notify(f"{label}: no {self.resource.scope.name} chosen: press P first", severity="warning",
-                        markup=False)
-            return
-        if action.mutates and self.session.read_only:
-            self.notify(f"{label}: refused, testdeck runs read-only", severity="error", markup=False)
-            return
-        if action.bulk and self.marks:
-            from testdeck.screens.bulk import run_bulk
-
-            run_bulk(self, action)
-            return
-        record = self.selected()
-        if action.row and record is None:
-            self.notify(f"{label}: select a row first", severity="warning", timeout=2)
-            return
-        # keys typed from now until the form is ready wait for it (widgets/typeahead.py); the hold
-        # starts with the key that opens the form, before any later key of a burst is dispatched
-        hold = self.app.hold_keys() if action.form is not None and hasattr(self.app, "hold_keys") else None
-        opening: list[FormScreen] = []
-        worker = self._run_action(action, self.ctx(record if action.row else None), hold, opening)
-        if hold is not None:
-
-            def abandon() -> None:  # esc among the held keys: give up opening the form
-                if opening and opening[0].is_current:
-                    opening[0].dismiss(None)
-                else:
-                    worker.cancel()
-
-            hold.on_escape = abandon
-
-    @work(exit_on_error=False, group="ui")
-    async def _run_action(self, action: Action, ctx: Ctx, hold: Any = None, opening: list | None = None) -> None:
-        confirm = self._confirmer(action, ctx) if action.confirm else None
-        if action.form is not None:
-            try:
-                result = await self._run_form(action, ctx, confirm, hold.release if hold else None,
-                                              opening if opening is not None else [])
-            finally:
-                if hold is not None:
-                    hold.release(replay=False)  # the form never got ready: drop the keys, never misroute
-            if result is None:
-                return
-        else:
-            if confirm is not None and not await confirm():
-                return
-            self.busy = f"{action.label} {self._named(ctx)}".strip()
-            try:
-                with journal.acting(action.label):
-                    result = await action.call(ctx)
-            except ApiError as exc:
-                self.notify(exc.message, title=f"{action.label} {self._named(ctx)} failed".replace("  ", " "),
-                            severity="error", markup=False, timeout=8)
-                return
-            finally:
-                self.busy = None
-                self._update_status()
-        await self._after(action, ctx, result)
-
-    async def _run_form(self, action: Action, ctx: Ctx, confirm: Any, on_ready: Any, opening: list) -> Any:
-        assert action.form is not None
-        if action.form.initial is not None:
-            try:
-                initial = await action.form.initial(ctx)
-            except ApiError as exc:
-                self.notify(exc.message, title=action.label, severity="error", markup=False)
-                return None
-        else:
-            names = {f.name for f in action.form.fields}
-            initial = {k: v for k, v in ctx.row.raw.items() if k in names} if ctx.row else {}
-        form: FormScreen | None = None
-
-        async def submit(values: dict, changed: dict) -> Any:
-            ctx.values, ctx.changed = values, changed
-            ctx.progress = form.report_progress if form is not None else None
-            with journal.acting(action.label):  # the journal names what the user asked for
-                return await action.call(ctx)
-
-        screen_class = action.form.screen() if action.form.screen is not None else FormScreen
-        # a confirmed action with a form asks after the form validates, before anything is sent
-        form = screen_class(action.form, ctx, initial, submit, upload=action.upload,
-                            submit_label=submit_label(action.label), confirm=confirm, on_ready=on_ready)
-        opening.append(form)
-        return await self.app.push_screen_wait(form)
-
-    def _confirmer(self, action: Action, ctx: Ctx) -> Callable[[], Any]:
-        """Ask before a confirmed action runs: straight away, or after its form validates."""
-
-        async def ask() -> bool:
-            return bool(await self.app.push_screen_wait(
-                ConfirmScreen(self.confirm_question(action, [ctx.row]), submit_label(action.label))))
-
-        return ask
-
-    def _noun(self) -> str:
-        title = self.resource.title.lower()
-        return title[:-1] if title.endswith("s") else title
-
-    def _named(self, ctx: Ctx) -> str:
-        """How a toast names the record: the noun and its label ("alert 'Disk full'")."""
-        if ctx.row is not None:
-            return f"{self._noun()} {self.resource.row_label(ctx.row)!r}"
-        named = ctx.values.get(self.resource.label) if self.resource.label else None
-        return f"{self._noun()} {named!r}" if named else self._noun()
-
-    def confirm_question(self, action: Action, rows: list[Record | None]) -> str:
-        """Names (Resource.label) and ids of what the action touches, and on which profile."""
-        where = f"on profile {self.session.profile.name}"
-        env = self.session.profile.fields.get("environment")
-        if env:
-            where += f" ({str(env).upper()})"
-        # sanitised before repr(): a stand-in (␛) reads better than repr's \x1b, and is as safe
-        names = [f"{sanitize(self.resource.row_label(r))!r} ({sanitize(self.resource.row_key(r))})"
-                 if self.resource.row_label(r) != self.resource.row_key(r)
-                 else repr(sanitize(self.resource.row_key(r))) for r in rows if r is not None]
-        note = action.confirm_note(rows)
-        note = f"\n{note}" if note else ""
-        if len(names) == 1:
-            return f"{action.label} {self._noun()} {names[0]} {where}?{note}"
-        shown = "\n".join(f"  {n}" for n in names[:12])
-        more = f"\n  … and {len(names) - 12} more" if len(names) > 12 else ""
-        return f"{action.label} these {len(names)} {self.resource.title.lower()} {where}?\n{shown}{more}{note}"
-
-    async def _after(self, action: Action, ctx: Ctx, result: Any) -> None:
-        if action.select is not None:
-            self._select = action.select(result)
-        if action.refresh:
-            self._reload()
-        if action.mutates:
-            # a followed action was only accepted: how it ends shows in the log that follows (B27)
-            outcome = "accepted, following it" if action.follow is not None else "done"
-            self.notify(f"{action.label} {self._named(ctx)}: {outcome}", timeout=3, markup=False)
-            self.session.status_at = 0.0  # a mutation may change the quota: ask again
-            self._wake.set()
-        if action.show is not None:
-            await self.app.push_screen(TextScreen(f"{action.label} · {self._named(ctx)}", action.show(result)))
-        elif action.follow is not None:
-            from testdeck.screens.log import LogScreen
-
-            await self.app.push_screen(LogScreen(f"{action.label} · {self._named(ctx)}", action.follow(ctx, result),
-                                                 line_cap=self.app.config.log_line_cap))
-        elif action.screen is not None:
-            await self.app.push_screen(action.screen(ctx, result))

@@ -1,0 +1,172 @@
+"""Resource actions on ResourceScreen: keys to actions, forms, confirmations that name the record
+and the profile, the toast that names it, and what follows (a result, a log, a screen).
+
+A mixin: ResourceScreen (screens/resource.py) is the screen; bulk runs are in screens/bulk.py."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from textual import work
+
+from testdeck import journal
+from testdeck.errors import ApiError
+from testdeck.records import Record
+from testdeck.resources import Action, Ctx
+from testdeck.text import sanitize
+from testdeck.widgets.dialogs import ConfirmScreen, TextScreen
+from testdeck.widgets.form import FormScreen, submit_label
+
+
+class ActionsMixin:
+    """The resource's own actions for ResourceScreen."""
+
+    # --- resource actions ---------------------------------------------------------
+    def action_act(self, label: str) -> None:
+        action = self.resource.action(label)
+        if action is None:
+            return
+        if not self._scoped():
+            self.notify(f"{label}: no {self.resource.scope.name} chosen: press P first", severity="warning",
+                        markup=False)
+            return
+        if action.mutates and self.session.read_only:
+            self.notify(f"{label}: refused, testdeck runs read-only", severity="error", markup=False)
+            return
+        if action.bulk and self.marks:
+            from testdeck.screens.bulk import run_bulk
+
+            run_bulk(self, action)
+            return
+        record = self.selected()
+        if action.row and record is None:
+            self.notify(f"{label}: select a row first", severity="warning", timeout=2)
+            return
+        # keys typed from now until the form is ready wait for it (widgets/typeahead.py); the hold
+        # starts with the key that opens the form, before any later key of a burst is dispatched
+        hold = self.app.hold_keys() if action.form is not None and hasattr(self.app, "hold_keys") else None
+        opening: list[FormScreen] = []
+        worker = self._run_action(action, self.ctx(record if action.row else None), hold, opening)
+        if hold is not None:
+
+            def abandon() -> None:  # esc among the held keys: give up opening the form
+                if opening and opening[0].is_current:
+                    opening[0].dismiss(None)
+                else:
+                    worker.cancel()
+
+            hold.on_escape = abandon
+
+    @work(exit_on_error=False, group="ui")
+    async def _run_action(self, action: Action, ctx: Ctx, hold: Any = None, opening: list | None = None) -> None:
+        confirm = self._confirmer(action, ctx) if action.confirm else None
+        if action.form is not None:
+            try:
+                result = await self._run_form(action, ctx, confirm, hold.release if hold else None,
+                                              opening if opening is not None else [])
+            finally:
+                if hold is not None:
+                    hold.release(replay=False)  # the form never got ready: drop the keys, never misroute
+            if result is None:
+                return
+        else:
+            if confirm is not None and not await confirm():
+                return
+            self.busy = f"{action.label} {self._named(ctx)}".strip()
+            try:
+                with journal.acting(action.label):
+                    result = await action.call(ctx)
+            except ApiError as exc:
+                self.notify(exc.message, title=f"{action.label} {self._named(ctx)} failed".replace("  ", " "),
+                            severity="error", markup=False, timeout=8)
+                return
+            finally:
+                self.busy = None
+                self._update_status()
+        await self._after(action, ctx, result)
+
+    async def _run_form(self, action: Action, ctx: Ctx, confirm: Any, on_ready: Any, opening: list) -> Any:
+        assert action.form is not None
+        if action.form.initial is not None:
+            try:
+                initial = await action.form.initial(ctx)
+            except ApiError as exc:
+                self.notify(exc.message, title=action.label, severity="error", markup=False)
+                return None
+        else:
+            names = {f.name for f in action.form.fields}
+            initial = {k: v for k, v in ctx.row.raw.items() if k in names} if ctx.row else {}
+        form: FormScreen | None = None
+
+        async def submit(values: dict, changed: dict) -> Any:
+            ctx.values, ctx.changed = values, changed
+            ctx.progress = form.report_progress if form is not None else None
+            with journal.acting(action.label):  # the journal names what the user asked for
+                return await action.call(ctx)
+
+        screen_class = action.form.screen() if action.form.screen is not None else FormScreen
+        # a confirmed action with a form asks after the form validates, before anything is sent
+        form = screen_class(action.form, ctx, initial, submit, upload=action.upload,
+                            submit_label=submit_label(action.label), confirm=confirm, on_ready=on_ready)
+        opening.append(form)
+        return await self.app.push_screen_wait(form)
+
+    def _confirmer(self, action: Action, ctx: Ctx) -> Callable[[], Any]:
+        """Ask before a confirmed action runs: straight away, or after its form validates."""
+
+        async def ask() -> bool:
+            return bool(await self.app.push_screen_wait(
+                ConfirmScreen(self.confirm_question(action, [ctx.row]), submit_label(action.label))))
+
+        return ask
+
+    def _noun(self) -> str:
+        title = self.resource.title.lower()
+        return title[:-1] if title.endswith("s") else title
+
+    def _named(self, ctx: Ctx) -> str:
+        """How a toast names the record: the noun and its label ("alert 'Disk full'")."""
+        if ctx.row is not None:
+            return f"{self._noun()} {self.resource.row_label(ctx.row)!r}"
+        named = ctx.values.get(self.resource.label) if self.resource.label else None
+        return f"{self._noun()} {named!r}" if named else self._noun()
+
+    def confirm_question(self, action: Action, rows: list[Record | None]) -> str:
+        """Names (Resource.label) and ids of what the action touches, and on which profile."""
+        where = f"on profile {self.session.profile.name}"
+        env = self.session.profile.fields.get("environment")
+        if env:
+            where += f" ({str(env).upper()})"
+        # sanitised before repr(): a stand-in (␛) reads better than repr's \x1b, and is as safe
+        names = [f"{sanitize(self.resource.row_label(r))!r} ({sanitize(self.resource.row_key(r))})"
+                 if self.resource.row_label(r) != self.resource.row_key(r)
+                 else repr(sanitize(self.resource.row_key(r))) for r in rows if r is not None]
+        note = action.confirm_note(rows)
+        note = f"\n{note}" if note else ""
+        if len(names) == 1:
+            return f"{action.label} {self._noun()} {names[0]} {where}?{note}"
+        shown = "\n".join(f"  {n}" for n in names[:12])
+        more = f"\n  … and {len(names) - 12} more" if len(names) > 12 else ""
+        return f"{action.label} these {len(names)} {self.resource.title.lower()} {where}?\n{shown}{more}{note}"
+
+    async def _after(self, action: Action, ctx: Ctx, result: Any) -> None:
+        if action.select is not None:
+            self._select = action.select(result)
+        if action.refresh:
+            self._reload()
+        if action.mutates:
+            # a followed action was only accepted: how it ends shows in the log that follows (B27)
+            outcome = "accepted, following it" if action.follow is not None else "done"
+            self.notify(f"{action.label} {self._named(ctx)}: {outcome}", timeout=3, markup=False)
+            self.session.status_at = 0.0  # a mutation may change the quota: ask again
+            self._wake.set()
+        if action.show is not None:
+            await self.app.push_screen(TextScreen(f"{action.label} · {self._named(ctx)}", action.show(result)))
+        elif action.follow is not None:
+            from testdeck.screens.log import LogScreen
+
+            await self.app.push_screen(LogScreen(f"{action.label} · {self._named(ctx)}", action.follow(ctx, result),
+                                                 line_cap=self.app.config.log_line_cap))
+        elif action.screen is not None:
+            await self.app.push_screen(action.screen(ctx, result))
