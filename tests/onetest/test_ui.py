@@ -295,6 +295,7 @@ async def test_detail_shows_the_verdict_and_the_server_filter_fetches_history(od
         assert "environment=qa" in app.screen.body
         await pilot.press("escape")
         await refreshed(pilot, screen)
+        assert "filter status=ALL, environment=qa" in str(screen.query_one("#title").render())
         assert table(app).row_count == 3 and failed in table(app).data.keys
         await on_row(pilot, failed)
         await pilot.press("d")  # (enter drills into the declared log)

@@ -401,7 +401,13 @@ async def set_filter(cx: Ctx) -> str:
     if not chosen:
         return "Server-side filter cleared: the table shows the chosen view (active by default)."
     text = ", ".join(f"{k}={v}" for k, v in chosen.items())
-    return f"Server-side filter: {text}\n\nThe table shows it from the next refresh (r: now)."
+    return f"Server-side filter: {text}\n\nThe table shows it now; the title names it while it holds."
+
+
+def filter_title(cx: Ctx) -> str:
+    """The server-side filter in force, in the screen's title (else it is easy to forget)."""
+    chosen = getattr(cx.client, "execution_filter", {}) or {}
+    return "filter " + ", ".join(f"{k}={v}" for k, v in chosen.items()) if chosen else ""
 
 
 async def _filter_initial(cx: Ctx) -> dict[str, Any]:
@@ -434,6 +440,7 @@ executions = Resource(
     log=log,
     scope=Scope("project", project_options, remember=remember),
     queries=[Query("a", "active", None), Query("A", "all", "ALL"), Query("F", "failed", FAILED)],
+    subtitle=filter_title,
     actions=[
         Action("n", "start", start, form=Form("Start an execution", START_FIELDS), mutates=True, row=False,
                follow=follow_started, select=lambda ex: ex.id),
@@ -452,7 +459,7 @@ executions = Resource(
                    initial=_configurations_initial)),
         Action("o", "set setting", set_configuration, mutates=True,
                form=Form("Set one advanced configuration", [Field("name", required=True), Field("value")])),
-        Action("f", "server filter", set_filter, row=False, show=str,
+        Action("f", "server filter", set_filter, row=False, show=str, refresh=True,
                form=Form("Server-side filter (empty: none)", FILTER_FIELDS, initial=_filter_initial)),
     ],
     aliases=("execution", "exec", "runs"),
