@@ -267,7 +267,8 @@ async def test_a_burst_typed_as_the_form_opens_reaches_the_right_fields(hostile)
         await wait_for(pilot, lambda: isinstance(app.screen, FormScreen) and app.screen.is_mounted, what="form")
         form = app.screen
         await wait_for(pilot, lambda: _values(form, "width")["width"] == "1280", timeout=15, what="typed width")
-        await wait_for(pilot, lambda: not app._queued, timeout=15, what="all keys typed")
+        # the last key may be dequeued but still on its way: wait until none is in flight either
+        await wait_for(pilot, lambda: not app._queued and app._inflight is None, timeout=15, what="all keys typed")
         assert _values(form, "avm_name", "width", "height", "dpi") == {
             "avm_name": "", "width": "1280", "height": "720", "dpi": "160"}
         assert form.query_one("#f-height").has_focus
@@ -282,7 +283,7 @@ async def test_a_burst_typed_while_choices_load_reaches_the_right_fields(hostile
         form = await open_form(pilot, "n")
         await burst(pilot, "tab", "tab", "tab", "1", "2", "8", "0", "shift+tab", "x")
         await wait_for(pilot, lambda: _values(form, "width")["width"] == "1280", timeout=15, what="typed width")
-        await wait_for(pilot, lambda: not app._queued, timeout=15, what="all keys typed")
+        await wait_for(pilot, lambda: not app._queued and app._inflight is None, timeout=15, what="all keys typed")
         assert _values(form, "avm_name", "width") == {"avm_name": "x", "width": "1280"}
 
 
