@@ -77,13 +77,12 @@ class KeyGate:
             return
         if not self._screen_stack:  # type: ignore[attr-defined]  # shutting down: a key still bubbling
             return
-        if not event.is_forwarded:
-            self.last_key_at = time.monotonic()
         if event.is_forwarded:
             await super().on_event(event)  # type: ignore[misc]  # back from the widgets: bindings run
             if event is self._inflight:
                 self._done(event)
             return
+        self.last_key_at = time.monotonic()
         if self._holds:
             await self._while_held(event)
             return
