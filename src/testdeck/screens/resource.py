@@ -231,8 +231,8 @@ class ResourceScreen(RefreshMixin, ActionsMixin, Screen):
                 extra = self.resource.subtitle(Ctx(self.session.client, scope=self.scope, query=self.query_value))
             except Exception:  # a title must never take the screen down
                 extra = ""
-            if extra:
-                title.append(f" · {extra}", style="bold")
+            if extra:  # may name server things (an Alyvix session): sanitised like the scope
+                title.append(f" · {sanitize(extra)}", style="bold")
         if self.filter_text:
             title.append(f" · filter {sanitize(self.filter_text)}")
         title.append(f" · {self.session.service.title} · {self.session.profile.name}")
