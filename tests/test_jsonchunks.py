@@ -28,3 +28,30 @@ def test_big_rows_document():
 def test_malformed_raises_value_error(bad):
     with pytest.raises(ValueError):
         jsonchunks.loads(bad)
+
+
+MORE = ['{"a": 1, "a": 2, "b": [3]}', '[NaN, 1e400, -Infinity]', '{"rows": [1e400, {"t": "\\ud800"}]}',
+        '12345678901234567890123', '{"rows": [{"x": -0.0}], "t": 1.5e300}', '\n\t [ {"k": [[], {}]} , "é" ] \n',
+        ' ' * 100 + '{"rows": [1, 2]}']
+
+
+@pytest.mark.parametrize("doc", DOCS + MORE)
+def test_bytes_and_text_give_json_loads_result(doc):
+    want = json.loads(doc)
+    for body in (doc, doc.encode("utf-8", "surrogatepass")):
+        got = jsonchunks.loads(body)
+        assert repr(got) == repr(want)  # nan, -0.0 and key order included
+
+
+def test_valid_json_takes_the_msgspec_path_in_pieces(monkeypatch):
+    monkeypatch.setattr(jsonchunks, "PIECE", 7)
+    monkeypatch.setattr(jsonchunks, "_loads_json", lambda text: pytest.fail("took the slow path"))
+    doc = {"code": 0, "rows": [{"id": i, "tags": [i, str(i)], "n": None} for i in range(100)], "list": {"length": 100}}
+    assert jsonchunks.loads(json.dumps(doc).encode()) == doc
+    assert jsonchunks.loads(json.dumps(doc["rows"])) == doc["rows"]
+
+
+@pytest.mark.parametrize("bad", [b'{"a": 1,}', b"[1 2]", b'{"rows": [1,]}', b"\xff[1]", b'[1] [2]'])
+def test_malformed_bytes_raise_value_error(bad):
+    with pytest.raises(ValueError):
+        jsonchunks.loads(bad)

@@ -143,3 +143,69 @@ def test_raw_excluded_from_equality_and_repr():
     b = Job.from_api({"id": "a", "extra": 2})
     assert a == b
     assert "extra" not in repr(a)
+
+
+# --- many(): built in C by msgspec, always what from_api gives --------------------------------------------
+
+VALUES = [None, "", "x", "3", "3.5", "1e3", "true", "yes", 0, 1, 2, 3.0, 3.7, 1e400, float("nan"), True, False,
+          [], ["a"], {}, {"k": 1}, 2**70]
+
+
+def fields_of(job: Job) -> dict[str, Any]:
+    return {k: getattr(job, k) for k in Job.__dataclass_fields__}
+
+
+def same(a: Any, b: Any) -> bool:
+    return a == b or (a != a and b != b)  # nan
+
+
+@pytest.mark.parametrize("key", [k for k in Job.__dataclass_fields__ if k != "raw"])
+def test_many_gives_what_from_api_gives_for_every_kind_of_value(key):
+    for v in VALUES:  # each in a batch of its own: one lenient conversion must not slip through
+        data = {"id": "r", key: v}
+        got, want = Job.many([{"id": "ok", "count": 1}, data])[1], Job.from_api(data)
+        assert all(same(getattr(got, k), getattr(want, k)) for k in fields_of(want)), (key, data)
+        assert type(getattr(got, key)) is type(getattr(want, key)), (key, data)
+        assert got.raw == data and got.raw is not data and got.api() == data
+
+
+def test_many_keeps_extra_fields_and_a_field_named_raw_in_raw_only():
+    [job] = Job.many([{"id": "a", "raw": {"x": 1}, "brand_new": [1]}])
+    assert job.raw == {"id": "a", "raw": {"x": 1}, "brand_new": [1]}
+    assert job.get("brand_new") == [1] and job.get("raw") == {"x": 1}  # the server's field, not the record's
+
+
+def test_many_in_batches_with_bad_rows_among_good_ones(monkeypatch):
+    import testdeck.records as records
+
+    monkeypatch.setattr(records, "BATCH", 4)
+    rows = [{"id": str(i), "count": i} for i in range(10)]
+    rows[5] = {"id": "5", "count": None, "extra": 1}  # a null: the default, as from_api
+    rows[7] = "bare"  # not an object: wrapped, as from_api
+    jobs = Job.many(rows)
+    assert [j.id for j in jobs] == ["0", "1", "2", "3", "4", "5", "6", "", "8", "9"]
+    assert [j.count for j in jobs] == [0, 1, 2, 3, 4, 0, 6, 0, 8, 9]
+    assert jobs[7].api() == "bare" and jobs[5].raw["extra"] == 1
+    assert all(type(j) is Job for j in jobs)
+    jobs[0].tags.append("x")
+    assert jobs[1].tags == [], "default factories are not shared"
+
+
+@dataclass
+class Hooked(Record):
+    name: str = ""
+    upper: str = ""
+
+    def __post_init__(self) -> None:
+        self.upper = self.name.upper()
+
+
+@dataclass
+class Defaulted(Record):
+    extra: Any = "dflt"  # an Any field with a non-None default: a null must still give it
+
+
+def test_many_runs_post_init_and_keeps_non_none_defaults_of_any_fields():
+    a, b = Hooked.many([{"name": "ab"}, {"name": "c"}])
+    assert (a.upper, b.upper) == ("AB", "C")
+    assert [d.extra for d in Defaulted.many([{"extra": None}, {}, {"extra": 1}])] == ["dflt", "dflt", 1]

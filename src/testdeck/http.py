@@ -30,7 +30,6 @@ from testdeck.errors import ApiError, ConfigError, ReadOnlyError
 
 RETRY_STATUSES = {502, 503, 504}
 BIG_BODY = 256 * 1024  # decode JSON larger than this off the event loop
-HUGE_BODY = 8 * 1024 * 1024  # ... and larger than this a list element at a time (see jsonchunks)
 # keys that carry a human message in the error bodies of the five back-ends
 MAX_DEPTH = 200  # JSON nested deeper than this is refused: rendering it would overflow the stack
 MESSAGE_KEYS = ("description", "Error", "error", "message", "detail", "msg", "errorMessage", "reason")
@@ -513,11 +512,8 @@ class ApiClient:
                 payload = None
             else:
                 try:
-                    if len(body) > HUGE_BODY:  # one json.loads call would hold the GIL for 100s of ms
-                        payload = await asyncio.to_thread(_parse, body.decode(response.encoding or "utf-8"),
-                                                          jsonchunks.loads)
-                    elif len(body) > BIG_BODY:
-                        payload = await asyncio.to_thread(_parse, body, json.loads)
+                    if len(body) > BIG_BODY:  # in pieces: one json.loads call holds the GIL (see jsonchunks)
+                        payload = await asyncio.to_thread(_parse, body, jsonchunks.loads)
                     else:
                         payload = _parse(body, json.loads)
                 except ValueError as exc:

@@ -3,9 +3,13 @@
 `json.loads` on a 40 MB body is one C call that holds the GIL for ~0.4 s, so
 even in a worker thread it freezes the event loop. Large lists are what makes
 bodies big, so the arrays at the top two levels (`[...]` or `{"rows": [...]}`)
-are decoded element by element with raw_decode (one short C call each);
-between elements other threads get the GIL. Same result as
-json.loads, just interruptible.
+are decoded a piece at a time: msgspec first cuts them into their elements
+(msgspec.Raw: a fast scan, no objects), then decodes PIECE elements per call
+(2-3x faster than json.loads); between calls other threads get the GIL.
+
+What msgspec refuses but json.loads takes (NaN, 1e400, lone surrogates) goes
+the old way: element by element with json's raw_decode. Same result as
+json.loads either way, just interruptible.
 """
 
 from __future__ import annotations
@@ -14,11 +18,45 @@ import json
 import re
 from typing import Any
 
+import msgspec
+
 _decoder = json.JSONDecoder()
 _ws = re.compile(r"[ \t\n\r]*")
+_fast = msgspec.json.Decoder()
+_pieces = msgspec.json.Decoder(list[msgspec.Raw])
+_members = msgspec.json.Decoder(dict[str, msgspec.Raw])
+PIECE = 1_000  # elements decoded per call (~1-3 ms of C)
 
 
-def loads(text: str) -> Any:
+def loads(body: bytes | str) -> Any:
+    try:
+        return _loads_fast(body)
+    except msgspec.DecodeError:
+        pass
+    text = body if isinstance(body, str) else body.decode(json.detect_encoding(body), "surrogatepass")
+    return _loads_json(text)
+
+
+def _loads_fast(body: bytes | str) -> Any:
+    if isinstance(body, str):
+        body = body.encode("utf-8", "surrogatepass")  # (lone surrogates: msgspec refuses, json.loads takes)
+    start = body[:64].lstrip()[:1]
+    if start == b"[":
+        return _elements(_pieces.decode(body))
+    if start == b"{":
+        return {key: _elements(_pieces.decode(raw)) if memoryview(raw)[:1] == b"[" else _fast.decode(raw)
+                for key, raw in _members.decode(body).items()}
+    return _fast.decode(body)
+
+
+def _elements(raws: list[msgspec.Raw]) -> list:
+    out: list = []
+    for start in range(0, len(raws), PIECE):
+        out += _fast.decode(b"[" + b",".join(raws[start:start + PIECE]) + b"]")
+    return out
+
+
+def _loads_json(text: str) -> Any:
     value, end = _value(text, _ws.match(text, 0).end())
     end = _ws.match(text, end).end()
     if end != len(text):
