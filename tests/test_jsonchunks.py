@@ -55,3 +55,29 @@ def test_valid_json_takes_the_msgspec_path_in_pieces(monkeypatch):
 def test_malformed_bytes_raise_value_error(bad):
     with pytest.raises(ValueError):
         jsonchunks.loads(bad)
+
+
+def nested(n: int, inner: str = "1") -> str:
+    return "[" * n + inner + "]" * n
+
+
+@pytest.mark.parametrize("doc", [
+    nested(200), nested(201),
+    '{"rows": [1, ' + nested(198) + "]}", '{"rows": [1, ' + nested(199) + "]}",
+    '{"a": ' + nested(199) + "}", '{"a": ' + nested(200) + "}", '{"a": {"b": ' + nested(198) + "}}",
+    '{"a": {"b": ' + nested(199) + "}}",
+    "[" + ", ".join(["{}"] * 50) + ", " + nested(199) + "]", "[" + nested(200) + "]",
+    '{"rows": [' + nested(199, '"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["') + "]}",  # brackets in a string
+    '{"rows": [' + nested(198, "NaN") + "]}", '{"rows": [' + nested(199, "NaN") + "]}",  # the json.loads way
+])
+def test_too_deep_exactly_where_the_whole_walk_says(monkeypatch, doc):
+    monkeypatch.setattr(jsonchunks, "PIECE", 3)
+    if jsonchunks.too_deep(json.loads(doc)):
+        with pytest.raises(jsonchunks.TooDeep):
+            jsonchunks.loads(doc.encode())
+    else:
+        assert jsonchunks.loads(doc.encode()) == json.loads(doc)
+
+
+def test_the_limit_is_two_hundred_levels():
+    assert not jsonchunks.too_deep(json.loads(nested(200))) and jsonchunks.too_deep(json.loads(nested(201)))

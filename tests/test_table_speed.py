@@ -39,3 +39,103 @@ def test_a_newer_filter_or_sort_stops_the_older_one(monkeypatch):
     with pytest.raises(Cancelled):
         filter_sort(resource, data, lambda r: True, 0, False, cancelled)
     assert filter_sort(resource, data, None, None, False, lambda: False) == data
+
+
+# --- format_rows works column by column (C where it can): the same rows as Col.cell / Col.meaning -------
+
+from dataclasses import dataclass  # noqa: E402
+
+from testdeck import clock  # noqa: E402
+from testdeck.resources import ERROR, OK, WARNING, Col, Resource, age, duration, plain  # noqa: E402
+from testdeck.screens.view import GLYPHS, format_rows  # noqa: E402
+
+
+@dataclass
+class Vm(Record):
+    id: str = ""
+    state: str = ""
+    size: int = 0
+    at: int = 0
+
+
+@dataclass
+class Odd(Record):
+    id: str = ""
+
+    def get(self, key, default=None):  # a record that answers for itself
+        return "odd-" + key if key == "state" else super().get(key, default)
+
+
+def row_by_row(resource, records):
+    """format_rows as it was: one cell at a time (the reference)."""
+    cols = resource.columns
+    out = []
+    for r in records:
+        cells = [c.cell(r) for c in cols]
+        found = [None] * len(cols)
+        for i, c in enumerate(cols):
+            meaning = c.meaning(r)
+            if meaning in GLYPHS:
+                found[i] = meaning
+                why = c.reason and meaning in (ERROR, WARNING) and r.get(c.reason)
+                if why:
+                    cells[i] += f": {plain(why)}"
+        out.append((resource.row_key(r), tuple(cells), tuple(found) if any(found) else None))
+    return out
+
+
+def boom(value):
+    if value == 13:
+        raise ValueError("unlucky")
+    return f"<{value}>"
+
+
+RESOURCE = Resource("vms", "VMs", "id", columns=[
+    Col("id"), Col("state", status={"ERROR": ERROR, "RUNNING": OK, "": WARNING}, reason="why"),
+    Col("size"), Col("size", "boxed", fmt=boom), Col("at", fmt=age), Col("took", fmt=duration),
+    Col("extra"), Col("on"), Col("flag", status=lambda v: 1 / 0 if v == "x" else (OK if v else None)),
+], list=None)
+
+VALUES = [None, "", "x", "ERROR", "RUNNING", 0, 13, 7, -3, 2.5, float("nan"), True, False, [1, "a"], {"k": None},
+          1_700_000_000, 1_700_000_000_000, 10**15, 10**400, "2026-11-18T12:00:00Z", "é\x1b[31m"]
+
+
+@pytest.fixture
+def frozen(monkeypatch):
+    monkeypatch.setattr(clock, "now", lambda: 1_700_000_500.25)
+
+
+@pytest.mark.parametrize("build", ["many", "mixed"])
+def test_format_rows_gives_the_cells_and_meanings_of_col_cell_and_col_meaning(frozen, build):
+    rnd = random.Random(5)
+    raws = [{"id": f"v{n}", "on": rnd.choice([0, 1, True, False, "no"]),
+             **{k: rnd.choice(VALUES) for k in ("state", "size", "at", "took", "extra", "flag", "why")}}
+            for n in range(400)]
+    records = Vm.many(raws)
+    if build == "mixed":  # more than one record class in one list, one answering get() itself
+        records = [Odd.from_api(x) if n % 3 == 0 else r for n, (x, r) in enumerate(zip(raws, records))]
+    want = row_by_row(RESOURCE, records)
+    got = format_rows(RESOURCE, records, True)
+    assert [(r.key, r.cells, r.meanings) for r in got] == want
+    assert [r.record for r in got] == records
+    assert [r.cells for r in format_rows(RESOURCE, records)] == [tuple(c.cell(r) for c in RESOURCE.columns)
+                                                                 for r in records]  # no reasons without meanings
+    assert all(r.meanings is None for r in format_rows(RESOURCE, records))
+
+
+def test_format_rows_of_nothing():
+    assert format_rows(RESOURCE, [], True) == []
+    assert [r.cells for r in format_rows(Resource("x", "X", "id", columns=[], list=None), Vm.many([{}]))] == [()]
+
+
+@pytest.mark.parametrize("seconds", [-5, 0, 0.5, 1, 59, 60, 61, 3599, 3600, 3661, 86399, 86400, 90061, 10**9])
+def test_ages_and_durations_in_two_units(seconds):
+    units = [("d", 86400), ("h", 3600), ("m", 60), ("s", 1)]
+    s, parts = max(0, int(seconds)), []
+    for unit, size in units:  # the rule, spelled out: the two most significant units
+        if s >= size or (parts and len(parts) < 2):
+            parts.append(f"{s // size}{unit}")
+            s %= size
+        if len(parts) == 2:
+            break
+    assert duration(seconds) == ("".join(parts) or "0s")

@@ -25,13 +25,13 @@ from typing import Any, ClassVar
 import httpx
 
 from testdeck import jsonchunks
+from testdeck.jsonchunks import MAX_DEPTH, TooDeep, too_deep as _too_deep  # noqa: F401 (names used here)
 from testdeck.config import Profile
 from testdeck.errors import ApiError, ConfigError, ReadOnlyError
 
 RETRY_STATUSES = {502, 503, 504}
 BIG_BODY = 256 * 1024  # decode JSON larger than this off the event loop
 # keys that carry a human message in the error bodies of the five back-ends
-MAX_DEPTH = 200  # JSON nested deeper than this is refused: rendering it would overflow the stack
 MESSAGE_KEYS = ("description", "Error", "error", "message", "detail", "msg", "errorMessage", "reason")
 
 
@@ -252,33 +252,14 @@ def check_headers(profile: str, headers: dict[str, Any]) -> None:
                               f"which HTTP headers cannot carry (value not shown)")
 
 
-class TooDeep(ValueError):
-    def __init__(self) -> None:
-        super().__init__(f"malformed response: JSON nested deeper than {MAX_DEPTH} levels")
-
-
 def _parse(body: bytes | str, loads: Callable[[Any], Any]) -> Any:
     try:
         payload = loads(body)
     except RecursionError:
         raise TooDeep() from None
-    if _too_deep(payload):
+    if loads is not jsonchunks.loads and _too_deep(payload):  # (jsonchunks measures depth as it goes)
         raise TooDeep()
     return payload
-
-
-def _too_deep(value: Any) -> bool:
-    """Nesting over MAX_DEPTH; iterative, and only containers are visited."""
-    stack = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if depth > MAX_DEPTH:
-            return True
-        children = item.values() if type(item) is dict else item if type(item) is list else ()
-        for child in children:
-            if type(child) is dict or type(child) is list:
-                stack.append((child, depth + 1))
-    return False
 
 
 _ssl_lock = threading.Lock()

@@ -56,9 +56,11 @@ class Col:
     reason: str | None = None
 
     def meaning(self, record: Record) -> str | None:
+        return self.meaning_of(record.get(self.key))
+
+    def meaning_of(self, value: Any) -> str | None:
         if self.status is None:
             return None
-        value = record.get(self.key)
         if callable(self.status):
             try:
                 return self.status(value)
@@ -71,7 +73,9 @@ class Col:
         return self.title or self.key
 
     def cell(self, record: Record) -> str:
-        value = record.get(self.key)
+        return self.cell_of(record.get(self.key))
+
+    def cell_of(self, value: Any) -> str:
         if self.fmt is not None:
             try:
                 return self.fmt(value)
@@ -306,15 +310,15 @@ def duration(seconds: Any) -> str:
 
 
 def _two_units(s: int) -> str:
-    units = (("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
-    parts = []
-    for unit, size in units:
-        if s >= size or (parts and len(parts) < 2):
-            parts.append(f"{s // size}{unit}")
-            s %= size
-        if len(parts) == 2:
-            break
-    return "".join(parts) or "0s"
+    if s < 1:
+        return "0s"
+    if s >= 86400:
+        return f"{s // 86400}d{s % 86400 // 3600}h"
+    if s >= 3600:
+        return f"{s // 3600}h{s % 3600 // 60}m"
+    if s >= 60:
+        return f"{s // 60}m{s % 60}s"
+    return f"{s}s"
 
 
 def age(value: Any) -> str:

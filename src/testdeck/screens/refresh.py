@@ -75,13 +75,20 @@ def gc_paused(rows: Callable[[], int], collect: bool = True, idle: Callable[[], 
             gc.enable()
 
 
+def _prepare(resource, records: list[Record]) -> tuple[list[Row], dict[str, Record]]:
+    """The rows and the records by key, in a thread: 100k of either on the event loop is a stall."""
+    rows = format_rows(resource, records, True)
+    return rows, {r.key: r.record for r in rows}
+
+
 class RefreshMixin:
     """Live data for ResourceScreen (its state, table and status bar are the screen's)."""
 
     # --- refresh loop -----------------------------------------------------------
     def ctx(self, record: Record | None = None) -> Ctx:
         key = self.resource.row_key(record) if record is not None else None
-        marked = [self.records[k] for k in self.table.data.keys if k in self.marks and k in self.records]
+        marked = [self.records[k] for k in self.table.data.keys if k in self.marks and k in self.records] \
+            if self.marks else []  # (100k keys walked on the event loop for nothing, at every refresh)
         return Ctx(self.session.client, scope=self.scope, row=record, key=key, query=self.query_value,
                    marked=marked)
 
@@ -124,7 +131,7 @@ class RefreshMixin:
         with gc_paused(lambda: len(self.rows), collect=self.last_ok is not None, idle=self._keyboard_idle):
             try:
                 records = await self.resource.list(self.ctx())
-                rows = await asyncio.to_thread(format_rows, self.resource, list(records), True)
+                rows, by_key = await asyncio.to_thread(_prepare, self.resource, list(records))
             except ApiError as exc:
                 self._mark_stale(exc)
                 return False
@@ -136,9 +143,10 @@ class RefreshMixin:
             first = self.last_ok is None
             old = {r.key: self._compared(r) for r in self.rows} if not first and len(self.rows) < BIG_TABLE else {}
             self.rows = rows
-            self.records = {r.key: r.record for r in rows}
+            self.records = by_key
             # rows whose cells changed since the last refresh stay highlighted until the next one
-            self.table.changed = {r.key for r in rows if r.key in old and old[r.key] != self._compared(r)}
+            self.table.changed = {r.key for r in rows if r.key in old and old[r.key] != self._compared(r)} \
+                if old else set()
             gone = self.marks - self.records.keys()
             self.marks.difference_update(gone)  # marks follow keys; a deleted row takes its mark
             self.error = None

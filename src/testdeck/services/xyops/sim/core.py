@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
@@ -124,7 +125,8 @@ def api_route(api: Api) -> Route:
             return error(rej.code, rej.description)
         if isinstance(result, Response):
             return result
-        return JSONResponse({"code": 0, **(result or {})})
+        # msgspec: 100k alerts (30 MB) render in a fraction of json.dumps' second, as a real server's would
+        return Response(msgspec.json.encode({"code": 0, **(result or {})}), media_type="application/json")
 
     return Route("/api/app/{name}/v1", dispatch, methods=["GET", "POST"])
 
