@@ -8,7 +8,8 @@ from console_kit import burst, open_test, said, screen_text, table, test_alerts
 from conftest import wait_for
 
 from testdeck.screens.home import HomeScreen
-from testdeck.screens.resource import ResourceScreen, ScopePicker
+from testdeck.screens.pickers import ScopePicker
+from testdeck.screens.resource import ResourceScreen
 from testdeck.services.kyaraben.views.projects import projects
 
 

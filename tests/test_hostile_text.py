@@ -14,7 +14,8 @@ from conftest import wait_for
 from hostile_tui import HOSTILE, assert_safe, hostile, ready, reply, table  # noqa: F401 (hostile: a fixture)
 
 from testdeck.screens.log import LogScreen
-from testdeck.screens.resource import ResourceScreen, ScopePicker
+from testdeck.screens.pickers import ScopePicker
+from testdeck.screens.resource import ResourceScreen
 from testdeck.widgets.dialogs import ConfirmScreen, TextScreen
 from testdeck.widgets.form import FormScreen
 from testdeck.widgets.table import VirtualTable

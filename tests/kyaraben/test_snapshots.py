@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from conftest import still, wait_for
 
-from testdeck.screens.resource import ResourceScreen, ScopePicker
+from testdeck.screens.pickers import ScopePicker
+from testdeck.screens.resource import ResourceScreen
 from testdeck.services.kyaraben.screens import CampaignScreen, LinesScreen, TotpScreen
 from testdeck.widgets.table import VirtualTable
 

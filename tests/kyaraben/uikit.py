@@ -7,7 +7,8 @@ from conftest import wait_for
 from textual.widgets import Select
 
 from testdeck import clock
-from testdeck.screens.resource import ResourceScreen, ScopePicker
+from testdeck.screens.pickers import ScopePicker
+from testdeck.screens.resource import ResourceScreen
 from testdeck.services.kyaraben import screens
 from testdeck.services.kyaraben.views import common
 from testdeck.widgets.form import FormScreen

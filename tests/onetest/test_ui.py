@@ -12,7 +12,8 @@ from textual.widgets import TextArea
 
 from testdeck.config import load_config, save_config
 from testdeck.screens.log import LogScreen
-from testdeck.screens.resource import ResourceScreen, ScopePicker
+from testdeck.screens.pickers import ScopePicker
+from testdeck.screens.resource import ResourceScreen
 from testdeck.services.onetest import sim, views_executions
 from testdeck.services.onetest.screens import DockerHostForm
 from testdeck.widgets.dialogs import ConfirmScreen, TextScreen

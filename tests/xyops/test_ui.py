@@ -11,7 +11,8 @@ from conftest import wait_for
 from textual.widgets import ProgressBar, Select
 
 from testdeck.screens.log import LogScreen
-from testdeck.screens.resource import ResourceScreen, ScopePicker
+from testdeck.screens.pickers import ScopePicker
+from testdeck.screens.resource import ResourceScreen
 from testdeck.services.xyops import views_jobs
 from testdeck.widgets.dialogs import ConfirmScreen, TextScreen
 from testdeck.widgets.form import FormScreen

@@ -6,7 +6,7 @@ A mixin: ResourceScreen (screens/resource.py) is the screen; bulk runs are in sc
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import work
 
@@ -15,8 +15,10 @@ from testdeck.errors import ApiError
 from testdeck.records import Record
 from testdeck.resources import Action, Ctx
 from testdeck.text import sanitize
-from testdeck.widgets.dialogs import ConfirmScreen, TextScreen
-from testdeck.widgets.form import FormScreen, submit_label
+
+if TYPE_CHECKING:
+    from testdeck.widgets.form import FormScreen
+# forms and dialogs (TextArea, checklists, ...) are imported when first opened, not at start-up
 
 
 class ActionsMixin:
@@ -88,6 +90,8 @@ class ActionsMixin:
 
     async def _run_form(self, action: Action, ctx: Ctx, confirm: Any, on_ready: Any, opening: list) -> Any:
         assert action.form is not None
+        from testdeck.widgets.form import FormScreen, submit_label
+
         if action.form.initial is not None:
             try:
                 initial = await action.form.initial(ctx)
@@ -116,6 +120,9 @@ class ActionsMixin:
         """Ask before a confirmed action runs: straight away, or after its form validates."""
 
         async def ask() -> bool:
+            from testdeck.widgets.dialogs import ConfirmScreen
+            from testdeck.widgets.form import submit_label
+
             return bool(await self.app.push_screen_wait(
                 ConfirmScreen(self.confirm_question(action, [ctx.row]), submit_label(action.label))))
 
@@ -162,6 +169,8 @@ class ActionsMixin:
             self.session.status_at = 0.0  # a mutation may change the quota: ask again
             self._wake.set()
         if action.show is not None:
+            from testdeck.widgets.dialogs import TextScreen
+
             await self.app.push_screen(TextScreen(f"{action.label} · {self._named(ctx)}", action.show(result)))
         elif action.follow is not None:
             from testdeck.screens.log import LogScreen

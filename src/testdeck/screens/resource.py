@@ -31,12 +31,10 @@ from testdeck.errors import ApiError
 from testdeck.records import Record
 from testdeck.resources import Ctx, Resource
 from testdeck.screens.actions import ActionsMixin
-from testdeck.screens.pickers import ScopePicker, SortPicker
 from testdeck.screens.refresh import BIG_TABLE, MAX_BACKOFF, RefreshMixin, gc_paused  # noqa: F401
 from testdeck.screens.view import Cancelled, Row, ViewState, build_view, compile_filter, format_rows  # noqa: F401
 from testdeck.session import ProfileSession
 from testdeck.text import sanitize
-from testdeck.widgets.dialogs import TextScreen
 from testdeck.widgets.keybar import KeyBar
 from testdeck.widgets.statusbar import StatusBar
 from testdeck.widgets.table import TableData, VirtualTable
@@ -365,6 +363,8 @@ class ResourceScreen(RefreshMixin, ActionsMixin, Screen):
 
     def action_sort(self) -> None:
         # pushed here, not from a worker: a digit typed right after `s` must reach the picker
+        from testdeck.screens.pickers import SortPicker
+
         self.app.push_screen(SortPicker(self.resource, self.sort_col, self.sort_reverse), self._sorted)
 
     def _sorted(self, chosen: tuple[int | None, bool] | None) -> None:
@@ -478,6 +478,8 @@ class ResourceScreen(RefreshMixin, ActionsMixin, Screen):
         if not options:
             self._info(f"no {scope.name} to choose from: create one first")
             return
+        from testdeck.screens.pickers import ScopePicker
+
         chosen = await self.app.push_screen_wait(ScopePicker(f"choose a {scope.name} for {self.resource.title.lower()}",
                                                              options))
         if chosen:
@@ -507,6 +509,8 @@ class ResourceScreen(RefreshMixin, ActionsMixin, Screen):
                 detail = await self.resource.detail(ctx)
             except ApiError as exc:
                 self.notify(exc.message, title="details failed; showing the row", severity="warning", markup=False)
+        from testdeck.widgets.dialogs import TextScreen
+
         await self.app.push_screen(TextScreen(f"{self._noun()} {self.resource.row_label(record)} · {ctx.key}",
                                               as_text(detail)))
 
