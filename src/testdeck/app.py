@@ -14,7 +14,7 @@ from textual.app import App
 from textual.binding import Binding
 from textual.command import CommandPalette, DiscoveryHit, Hit, Hits, Provider
 
-from testdeck import credentials
+from testdeck import credentials, pacing
 from testdeck.config import Config, update_config
 from testdeck.errors import ApiError, ConfigError
 from testdeck.resources import Resource
@@ -181,6 +181,7 @@ class TestdeckApp(SafeApp, KeyGate, App):
         self._opening: dict[str, asyncio.Future[ProfileSession]] = {}
         self.starting = False  # a start target's session is being opened
         self._news_pending = False  # a triage repaint is scheduled
+        self._flush_deferred = 0  # times the scheduled repaint let a key go first
         themes, problems = load_themes()
         for theme in themes:
             self.register_theme(theme)
@@ -269,6 +270,8 @@ class TestdeckApp(SafeApp, KeyGate, App):
 
     # --- navigation -----------------------------------------------------------------
     def on_mount(self) -> None:
+        pacing.attach(asyncio.get_running_loop())
+        self.watch_keys_arriving()
         # the CA bundle loads on a thread while the first screen composes (no session needs it yet)
         prewarm_ssl()
         self.push_screen(HomeScreen())
@@ -343,6 +346,11 @@ class TestdeckApp(SafeApp, KeyGate, App):
             self.set_timer(TRIAGE_COALESCE, self._triage_flush)
 
     def _triage_flush(self) -> None:
+        if pacing.keys_busy() and self._flush_deferred < 10:  # a key is on its way: it goes first
+            self._flush_deferred += 1
+            self.set_timer(0.03, self._triage_flush)
+            return
+        self._flush_deferred = 0
         self._news_pending = False
         top = self.screen_stack[-1] if self.screen_stack else None
         if hasattr(top, "triage_changed") and top.is_mounted:
@@ -449,6 +457,7 @@ class TestdeckApp(SafeApp, KeyGate, App):
         self._close_messages_no_wait()
 
     async def on_unmount(self) -> None:
+        pacing.attach(None)
         for session in self.sessions.values():
             try:
                 # bounded: a request cancelled mid-body (esc in a form) can leave httpx's pool

@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 
 import httpx
 
-from testdeck import jsonchunks
+from testdeck import jsonchunks, pacing
 from testdeck.jsonchunks import MAX_DEPTH, TooDeep, too_deep as _too_deep  # noqa: F401 (names used here)
 from testdeck.config import Profile
 from testdeck.errors import ApiError, ConfigError, ReadOnlyError
@@ -379,10 +379,12 @@ class ApiClient:
         if mutates and self.read_only:
             raise self.error(method, path, None, "refused: testdeck runs read-only (--read-only)", cls=ReadOnlyError)
         outcome: list[Any] = [None, ""]  # status, server message: for on_mutation
+        await pacing.give_way()  # a key on its way goes first (pacing.py)
         try:
             response, body = await self._exchange(method, path, idempotent, outcome, params=params,
                                                   json=json_body, data=data, files=files, content=content,
                                                   headers=headers)
+            await pacing.give_way()
             return await self._decode(method, path, response, body, expect)
         except ApiError as exc:
             outcome[:] = [exc.status, exc.message]

@@ -15,6 +15,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
 
+from testdeck import pacing
 from testdeck.resources import ERROR, WARNING, age
 from testdeck.screens.view import GLYPHS
 from testdeck.text import sanitize
@@ -59,8 +60,12 @@ class TriageScreen(Screen):
         self.board = self.app.triage_board  # the app polls every profile; home shows the same counts
         self.query_one(VirtualTable).focus()
         self.render_items()
-        self.set_interval(1.0, self.render_items)  # ages move on between polls
+        self.set_interval(1.0, self._tick)  # ages move on between polls
         self.app.triage_wake()
+
+    def _tick(self) -> None:
+        if not pacing.keys_busy():  # a key on its way goes first; the ages move on at the next tick
+            self.render_items()
 
     def on_screen_resume(self) -> None:
         self.app.triage_wake()

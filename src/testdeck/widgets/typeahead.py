@@ -24,6 +24,8 @@ from collections.abc import Callable
 
 from textual import events
 
+from testdeck import pacing
+
 HOLD_MAX = 60.0  # a hold nobody releases (a bug) must not eat the keyboard for longer
 KEY_CHECK = 0.25  # how often a key in flight is checked for having been dropped on the way
 KEY_LOST = 5.0  # a key in flight longer than this is given up on, even if its widget is still there
@@ -57,9 +59,26 @@ class KeyGate:
         self.last_key_at = 0.0  # time.monotonic() of the last key typed (idle work waits for a pause)
         self._lost_timer = None
 
+    def watch_keys_arriving(self) -> None:
+        """Background work gives way from the moment a key leaves the terminal's input thread until
+        it has acted (pacing.py): marked in the driver, before the key queues behind that work.
+        Not while held: the form being opened may need an answer from a server."""
+        driver = self._driver  # type: ignore[attr-defined]
+        if driver is None:
+            return
+        send = driver.send_message
+
+        def send_message(message, _send=send) -> None:  # runs on the input thread
+            if isinstance(message, events.Key) and not self._holds:
+                pacing.key_arrived()
+            _send(message)
+
+        driver.send_message = send_message
+
     def hold_keys(self, on_escape: Callable[[], None] | None = None) -> Hold:
         hold = Hold(self, on_escape)
         self._holds.append(hold)
+        pacing.keys_settled()
         if any(key.key == "escape" for key in self._queued):  # typed ahead of the hold, in the same burst
             self.call_later(self._abandon)  # type: ignore[attr-defined]  # later: on_escape is set by then
         return hold
@@ -151,6 +170,8 @@ class KeyGate:
             self._lost_timer = None
         if self._queued and not self._holds:
             self.call_later(self._next_key)  # type: ignore[attr-defined]
+        else:
+            pacing.keys_settled()
 
     def _is_quit(self, key: str) -> bool:
         bindings = self._bindings.key_to_bindings.get(key, ())  # type: ignore[attr-defined]
