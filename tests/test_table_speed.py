@@ -139,3 +139,19 @@ def test_ages_and_durations_in_two_units(seconds):
         if len(parts) == 2:
             break
     assert duration(seconds) == ("".join(parts) or "0s")
+
+
+@pytest.mark.parametrize("column", [0, 1, 2, 6, 7])  # text, mixed (null, numbers, text, lists), int, bools/numbers, text/bools
+@pytest.mark.parametrize("reverse", [False, True])
+def test_sorting_a_column_orders_rows_like_sorted_on_the_sort_key(monkeypatch, frozen, column, reverse):
+    monkeypatch.setattr(view, "SORT_CHUNK", 13)  # many pieces, merged two by two (an odd one out too)
+    rnd = random.Random(column)
+    raws = [{"id": rnd.choice(["b", "B", "a", "Ä", "c10", "c9"]) + str(rnd.randint(0, 3)),
+             "state": rnd.choice(VALUES), "size": rnd.randint(-3, 3), "on": rnd.choice(["no", True, "Yes", False]),
+             "extra": rnd.choice([True, False, 0, 1, 2.5])}
+            for _ in range(500)]
+    rows = format_rows(RESOURCE, Vm.many(raws), True)
+    key = RESOURCE.columns[column].key
+    want = sorted(rows, key=lambda r: view._sort_key(r.record.get(key)), reverse=reverse)
+    assert [r.key for r in filter_sort(RESOURCE, rows, None, column, reverse)] == [r.key for r in want]
+    assert [id(r) for r in filter_sort(RESOURCE, rows, None, column, reverse)] == [id(r) for r in want]  # stable
