@@ -47,7 +47,8 @@ from dataclasses import dataclass  # noqa: E402
 
 from testdeck import clock  # noqa: E402
 from testdeck.resources import ERROR, OK, WARNING, Col, Resource, age, duration, plain  # noqa: E402
-from testdeck.screens.view import GLYPHS, format_rows  # noqa: E402
+from testdeck.screens.view import GLYPHS, build_view, format_rows  # noqa: E402
+from testdeck.widgets.table import TableData, clean  # noqa: E402
 
 
 @dataclass
@@ -80,7 +81,7 @@ def row_by_row(resource, records):
                 why = c.reason and meaning in (ERROR, WARNING) and r.get(c.reason)
                 if why:
                     cells[i] += f": {plain(why)}"
-        out.append((resource.row_key(r), tuple(cells), tuple(found) if any(found) else None))
+        out.append((resource.row_key(r), tuple(map(clean, cells)), tuple(found) if any(found) else None))
     return out
 
 
@@ -118,8 +119,9 @@ def test_format_rows_gives_the_cells_and_meanings_of_col_cell_and_col_meaning(fr
     got = format_rows(RESOURCE, records, True)
     assert [(r.key, r.cells, r.meanings) for r in got] == want
     assert [r.record for r in got] == records
-    assert [r.cells for r in format_rows(RESOURCE, records)] == [tuple(c.cell(r) for c in RESOURCE.columns)
+    assert [r.cells for r in format_rows(RESOURCE, records)] == [tuple(clean(c.cell(r)) for c in RESOURCE.columns)
                                                                  for r in records]  # no reasons without meanings
+    assert any("␛" in cell for r in got for cell in r.cells), "cells are display lines: controls made visible"
     assert all(r.meanings is None for r in format_rows(RESOURCE, records))
 
 
@@ -155,3 +157,23 @@ def test_sorting_a_column_orders_rows_like_sorted_on_the_sort_key(monkeypatch, f
     want = sorted(rows, key=lambda r: view._sort_key(r.record.get(key)), reverse=reverse)
     assert [r.key for r in filter_sort(RESOURCE, rows, None, column, reverse)] == [r.key for r in want]
     assert [id(r) for r in filter_sort(RESOURCE, rows, None, column, reverse)] == [id(r) for r in want]  # stable
+
+
+@pytest.mark.parametrize("filtered, column, reverse", [(None, None, False), ("v1", None, False), (None, 4, True),
+                                                       ("state:error", 0, False), (None, 2, False)])
+def test_build_view_measures_like_the_table_measures_the_rows_shown(frozen, filtered, column, reverse):
+    rnd = random.Random(9)
+    raws = [{"id": f"v{n}", "state": rnd.choice(["ERROR", "RUNNING", "x" * rnd.randint(0, 60)]),
+             "why": "w" * rnd.randint(0, 30), "at": 1_700_000_000 - rnd.randint(0, 10**6),
+             "extra": "é" * rnd.randint(0, 9)} for n in range(300)]
+    rows = format_rows(RESOURCE, Vm.many(raws), True)
+    match = view.compile_filter(filtered, RESOURCE) if filtered else None
+    for _ in range(2):  # the second time from what the first kept
+        got = build_view(RESOURCE, rows, match, column, reverse)
+        shown = view.filter_sort(RESOURCE, rows, match, column, reverse)
+        want = TableData.build([c.heading for c in RESOURCE.columns], [(r.key, r.cells) for r in shown],
+                               [None if c.reason else c.width for c in RESOURCE.columns], [r.meanings for r in shown],
+                               [c.priority for c in RESOURCE.columns], GLYPHS)
+        assert (got.keys, got.rows, got.widths, got.index, got.meanings) == \
+            (want.keys, want.rows, want.widths, want.index, want.meanings)
+    assert rows.longest is None if filtered else rows.longest is not None
