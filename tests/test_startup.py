@@ -66,6 +66,38 @@ async def test_home_shows_and_answers_keys_while_the_keyring_is_held(tmp_path):
         ring.release.set()
 
 
+async def test_a_start_target_held_by_the_keyring_shows_the_profiles_meanwhile_never_a_blank_screen(tmp_path):
+    from testdeck.screens.resource import ResourceScreen
+
+    ring = HeldKeyring()
+    keyring.set_keyring(ring)
+    app = TestdeckApp(three_profiles(tmp_path), save_theme=False, start="b")
+    try:
+        async with app.run_test(size=(120, 30)) as pilot:
+            # a fast target skips the profiles' first frames; a held one shows them meanwhile
+            await wait_for(pilot, lambda: isinstance(app.screen, HomeScreen), what="profiles while b opens")
+            assert not app.sessions
+            ring.release.set()
+            await wait_for(pilot, lambda: isinstance(app.screen, ResourceScreen), what="profile b's screen")
+            assert isinstance(app.screen_stack[-2], HomeScreen)  # esc goes back to the profiles
+    finally:
+        ring.release.set()
+
+
+async def test_a_fast_start_target_opens_over_the_profiles_screen(tmp_path):
+    from testdeck.screens.resource import ResourceScreen
+
+    ring = HeldKeyring()
+    ring.release.set()
+    keyring.set_keyring(ring)
+    app = TestdeckApp(three_profiles(tmp_path), save_theme=False, start="b")
+    async with app.run_test(size=(120, 30)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, ResourceScreen), what="profile b's screen")
+        assert [type(s) for s in app.screen_stack[1:]] == [HomeScreen, ResourceScreen]
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, HomeScreen), what="back to the profiles")
+
+
 async def test_a_profile_opens_when_first_shown_and_triage_opens_the_rest(tmp_path, monkeypatch):
     from testdeck.screens.resource import ResourceScreen
 

@@ -30,6 +30,7 @@ from testdeck.widgets.safe import SafeApp
 from testdeck.widgets.typeahead import KeyGate
 
 HISTORY = 50  # screens esc can go back through
+HOME_LATEST = 0.3  # seconds: a start target not open by then shows the profiles screen meanwhile
 TRIAGE_COALESCE = 0.5  # seconds: triage polls ending within this repaint home/triage once
 
 
@@ -274,13 +275,23 @@ class TestdeckApp(SafeApp, KeyGate, App):
         self.watch_keys_arriving()
         # the CA bundle loads on a thread while the first screen composes (no session needs it yet)
         prewarm_ssl()
-        self.push_screen(HomeScreen())
+        if not self.start or self.start in ("triage", "journal"):
+            self.push_screen(HomeScreen())
+        else:  # profiles go beneath the start target, composed once it is up (a cold start saves
+            # their first frames, ~50 ms); if the target is slow to open (a locked keyring), now
+            self.set_timer(HOME_LATEST, self._home_beneath)
         self.theme_changed_signal.subscribe(self, self._theme_changed)
         for name in self.config.profiles:
             self._triage_poll(name)
         # home is only passed through on the way to a start target: its pulse waits for the target
         self.starting = bool(self.start and self.open_target(self.start))
+        if not self.starting:  # nothing to wait for (no such target): profiles now
+            self._home_beneath()
         self.call_after_refresh(self._freeze_startup)
+
+    def _home_beneath(self) -> None:
+        if len(self.screen_stack) == 1:  # only Textual's default screen: profiles are not up yet
+            self.push_screen(HomeScreen())
 
     @staticmethod
     def _freeze_startup() -> None:
@@ -419,6 +430,7 @@ class TestdeckApp(SafeApp, KeyGate, App):
         screen._select = select
         while len(self.screen_stack) > 3:  # [default, home, resource, modal...]: drop the modals
             self.pop_screen()
+        self._home_beneath()
         current = self.screen_stack[-1]
         if isinstance(current, ResourceScreen):
             if remember:
