@@ -198,6 +198,20 @@ async def test_failed_refresh_keeps_rows_marks_stale_and_recovers(deck):
         assert not table(app).stale
 
 
+async def test_a_toast_never_covers_the_stale_line(deck):
+    app, _, config = deck("xyops")
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        screen = await ready(pilot)
+        config.error_rate = 1.0
+        await pilot.press("r")
+        await wait_for(pilot, lambda: screen.error is not None, timeout=8, what="stale")
+        app.notify("a long enough toast to reach across the right half of the screen", timeout=30)
+        await wait_for(pilot, lambda: screen.query("Toast"), what="the toast")
+        await pilot.pause(0.3)
+        toast, line = screen.query_one("Toast").region, screen.query_one("#message").region
+        assert line.height and toast.height and not toast.overlaps(line)
+
+
 async def test_read_only_refuses_in_the_ui_and_sends_nothing(deck):
     app, sim_app, _ = deck("xyops", read_only=True)
     async with app.run_test(size=(120, 40)) as pilot:
