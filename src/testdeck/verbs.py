@@ -44,6 +44,8 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     logs.add_argument("-p", "--profile")
     logs.add_argument("--scope")
     logs.add_argument("-f", "--follow", action="store_true", help="follow until the source ends or ctrl+c")
+    logs.add_argument("-k", "--key", action="append", default=[],
+                      help="a key of the log screen, as if pressed first (OneTest executions: -k i, the init log)")
 
     triage = sub.add_parser("triage", parents=[common],
                             help="print what is failing across every profile (exit 3 when something is)")
@@ -199,6 +201,12 @@ async def run_logs(args: argparse.Namespace, config: Config, resolve, open_sessi
         ctx = Ctx(client, scope=scope, key=args.id)
         ctx.row = await _find_row(resource, ctx)
         feed = resource.log(ctx)
+        for key in args.key:  # the log screen's own keys (e.g. `i`: OneTest's init container log)
+            method = next((m for k, _label, m in getattr(feed, "keys", ()) if k == key), None)
+            if method is None:
+                known = ", ".join(f"{k} ({label})" for k, label, _m in getattr(feed, "keys", ())) or "none"
+                raise VerbUsageError(f"{resource.name}: the log has no key {key!r} (keys: {known})")
+            getattr(feed, method)()
         try:
             async for batch in feed:
                 for line in batch:

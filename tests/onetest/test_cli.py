@@ -49,3 +49,13 @@ def test_ids_printed_by_get_work_with_describe(ot_profile, capsys):
     assert json.loads(capsys.readouterr().out)["id"] == eid
     assert cli.main(["describe", "agents", "101"]) == 0
     assert json.loads(capsys.readouterr().out)["lastContact"].endswith("ago")
+
+
+def test_logs_with_the_init_key_prints_the_init_containers_log(ot_profile, capsys):
+    failed = get(capsys, "executions", "--status", "LAUNCH_FAILED")[0]["id"]
+    assert cli.main(["logs", "executions", failed, "-k", "i"]) == 0
+    out = capsys.readouterr().out
+    assert "ERROR manifest unknown" in out and "pulling image" in out
+    assert cli.main(["logs", "executions", failed, "-k", "x"]) == 2
+    err = capsys.readouterr().err
+    assert "no key 'x'" in err and "i (init log)" in err
