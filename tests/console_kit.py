@@ -53,6 +53,22 @@ def table(app) -> VirtualTable:
     return app.screen.query_one(VirtualTable)
 
 
+async def loaded(pilot, rows: int | None = None, timeout: float = 15.0) -> ResourceScreen:
+    """A resource screen whose first refresh has come back (with `rows` rows, when given)."""
+    app = pilot.app
+    await wait_for(pilot, lambda: isinstance(app.screen, ResourceScreen) and app.screen.last_ok is not None
+                   and (rows is None or table(app).row_count == rows), timeout=timeout, what="rows")
+    return app.screen
+
+
+async def refreshed(pilot, screen: ResourceScreen) -> None:
+    """One more completed refresh (after a mutation or a clock move)."""
+    screen.loaded.clear()
+    screen._wake.set()
+    await wait_for(pilot, screen.loaded.is_set, what="refresh")
+    await pilot.pause()
+
+
 async def open_test(pilot, resource, rows: int = 1) -> ResourceScreen:
     """Open a test resource on the app's first profile and wait for its rows."""
     app = pilot.app

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from conftest import wait_for
+from console_kit import refreshed
 from textual.widgets import Input, Select, SelectionList, Switch
 
 from testdeck.screens.log import LogScreen
@@ -30,12 +31,6 @@ async def loaded(pilot, title: str, rows: int = 1) -> ResourceScreen:
     await wait_for(pilot, ready, what=f"{title} to load")
     return app.screen
 
-
-async def refreshed(pilot, screen: ResourceScreen) -> None:
-    screen.loaded.clear()
-    screen._wake.set()
-    await wait_for(pilot, lambda: screen.loaded.is_set(), what="a refresh")
-    await pilot.pause()
 
 
 async def form(pilot, key: str) -> FormScreen:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from conftest import wait_for
+from console_kit import loaded, refreshed  # noqa: F401 (the kyaraben tests import them from here)
 from textual.widgets import Select
 
 from testdeck import clock
@@ -70,19 +71,6 @@ def cell(app, key: str, column: str) -> str:
     return t.data.rows[t.data.keys.index(key)][headings.index(column)]
 
 
-async def loaded(pilot, rows: int | None = None) -> ResourceScreen:
-    app = pilot.app
-    await wait_for(pilot, lambda: isinstance(app.screen, ResourceScreen) and app.screen.last_ok is not None
-                   and (rows is None or table(app).row_count == rows), what="rows")
-    return app.screen
-
-
-async def refreshed(pilot, screen: ResourceScreen) -> None:
-    """One more completed refresh (after a mutation or a clock move)."""
-    screen.loaded.clear()
-    screen._wake.set()
-    await wait_for(pilot, screen.loaded.is_set, what="refresh")
-    await pilot.pause()
 
 
 async def on_row(pilot, key: str) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 from conftest import wait_for as _wait_for
+from console_kit import loaded, refreshed
 from textual.widgets import TextArea
 
 from testdeck.config import load_config, save_config
@@ -43,18 +44,6 @@ def table(app) -> VirtualTable:
     return app.screen.query_one(VirtualTable)
 
 
-async def loaded(pilot, rows: int | None = None) -> ResourceScreen:
-    app = pilot.app
-    await wait_for(pilot, lambda: isinstance(app.screen, ResourceScreen) and app.screen.last_ok is not None
-                   and (rows is None or table(app).row_count == rows), what="rows")
-    return app.screen
-
-
-async def refreshed(pilot, screen: ResourceScreen) -> None:
-    screen.loaded.clear()
-    screen._wake.set()
-    await wait_for(pilot, screen.loaded.is_set, what="refresh")
-    await pilot.pause()
 
 
 def key_of(sim_app, status: str | None = None, **match) -> str:

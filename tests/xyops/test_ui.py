@@ -8,6 +8,7 @@ import re
 
 import pytest
 from conftest import wait_for
+from console_kit import loaded, refreshed
 from textual.widgets import ProgressBar, Select
 
 from testdeck.screens.log import LogScreen
@@ -29,18 +30,6 @@ def table(app) -> VirtualTable:
     return app.screen.query_one(VirtualTable)
 
 
-async def loaded(pilot) -> ResourceScreen:
-    app = pilot.app
-    await wait_for(pilot, lambda: isinstance(app.screen, ResourceScreen) and app.screen.last_ok is not None,
-                   timeout=15, what="rows")
-    return app.screen
-
-
-async def refreshed(pilot, screen: ResourceScreen) -> None:
-    screen.loaded.clear()
-    screen._wake.set()
-    await wait_for(pilot, screen.loaded.is_set, what="refresh")
-    await pilot.pause()
 
 
 async def on_row(pilot, key: str) -> None:
