@@ -272,7 +272,7 @@ class TestdeckApp(SafeApp, KeyGate, App):
     # --- navigation -----------------------------------------------------------------
     def on_mount(self) -> None:
         pacing.attach(asyncio.get_running_loop())
-        self.watch_keys_arriving()
+        self.pace_background_work()
         # the CA bundle loads on a thread while the first screen composes (no session needs it yet)
         prewarm_ssl()
         if not self.start or self.start in ("triage", "journal"):

@@ -59,7 +59,7 @@ class KeyGate:
         self.last_key_at = 0.0  # time.monotonic() of the last key typed (idle work waits for a pause)
         self._lost_timer = None
 
-    def watch_keys_arriving(self) -> None:
+    def pace_background_work(self) -> None:
         """Background work gives way from the moment a key leaves the terminal's input thread until
         it has acted (pacing.py): marked in the driver, before the key queues behind that work.
         Not while held: the form being opened may need an answer from a server."""
