@@ -8,7 +8,8 @@ whole server object in `raw` (unknown fields included) for details and JSON.
 `many()` (lists: 100k rows) builds the records in C with msgspec, a few
 thousand at a time; a batch holding a row whose types do not match the
 declaration exactly goes row by row, and such a row through `from_api`, so
-the result is always what `from_api` gives (tests/test_records.py checks both).
+the result is always what `from_api` gives (tests/test_records.py checks both),
+except that `raw` is the row itself, not a copy (a copy of 100k rows costs ~100 ms).
 """
 
 from __future__ import annotations
@@ -122,7 +123,7 @@ def _fast(cls: type[R]) -> Callable[[list], list[R]] | None:
     def build(items: list, objects: list) -> list[R]:
         for obj, item in zip(objects, items):
             obj.__class__ = cls
-            obj.raw = dict(item)
+            obj.raw = item  # (not a copy, unlike from_api: a list's rows are fresh from the decoder)
             if post_init is not None:
                 obj.__post_init__()
         return objects
