@@ -1,0 +1,67 @@
+"""A big alerts table end to end: a body over BIG_BODY (decoded in pieces by jsonchunks), records
+built in batches, a table over BIG_TABLE; sort and filter give the rows they should, in order.
+(How fast: benchmarks/table_refresh.py.)"""
+
+from __future__ import annotations
+
+import gc
+
+import pytest
+from conftest import wait_for
+
+from testdeck import http, jsonchunks, records
+from testdeck.screens import refresh, view
+from testdeck.screens.resource import ResourceScreen
+from testdeck.widgets.table import VirtualTable
+
+SIZE = 6_000  # alerts: a ~1.8 MB body, more rows than BIG_TABLE
+
+
+@pytest.fixture
+def small_pieces(monkeypatch):
+    # every piece-wise path taken many times over
+    monkeypatch.setattr(jsonchunks, "PIECE", 97)
+    monkeypatch.setattr(records, "BATCH", 101)
+    monkeypatch.setattr(view, "SORT_CHUNK", 333)
+
+
+async def shown(pilot, screen: ResourceScreen, what: str, check) -> list[str]:
+    table = screen.query_one(VirtualTable)
+    await wait_for(pilot, lambda: check(table), timeout=15, what=what)
+    return list(table.data.keys)
+
+
+async def test_a_big_table_loads_sorts_and_filters_the_rows_it_should(deck, small_pieces):
+    app, sim_app, _ = deck("xyops", size=SIZE)
+    alerts = list(sim_app.state.alerts.values())
+    assert SIZE * 250 > http.BIG_BODY and SIZE > refresh.BIG_TABLE  # (an alert is ~300 bytes of JSON)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, ResourceScreen) and app.screen.last_ok is not None,
+                       timeout=30, what="rows")
+        screen = app.screen
+        keys = await shown(pilot, screen, "all rows", lambda t: t.row_count == len(alerts))
+        assert sorted(keys) == sorted(a["id"] for a in alerts)
+        one = screen.records[keys[0]]
+        source = sim_app.state.alerts[keys[0]]
+        assert (one.title, one.enabled, one.modified) == (source["title"], source["enabled"], source["modified"])
+        assert one.raw == source and type(one).__name__ == "Alert"
+
+        # sort by `modified` (an int column), both ways; equal values keep the server's order
+        column = [c.key for c in screen.resource.columns].index("modified")
+        screen._sorted((column, False))
+        # (the server sends them by title: the table's first order)
+        by_age = [a["id"] for a in sorted(sorted(alerts, key=lambda a: a["title"].lower()), key=lambda a: a["modified"])]
+        assert await shown(pilot, screen, "sorted", lambda t: t.sort_column == column and list(t.data.keys) == by_age)
+        screen.action_sort_reverse()
+        newest = [a["id"] for a in sorted(sorted(alerts, key=lambda a: a["title"].lower()), key=lambda a: a["modified"],
+                                          reverse=True)]
+        assert await shown(pilot, screen, "reversed", lambda t: t.sort_reverse and list(t.data.keys) == newest)
+
+        # a filter typed into the box, on top of the sort
+        await pilot.press("slash", *"title:alert 59")
+        want = [k for k in newest if "alert 59" in sim_app.state.alerts[k]["title"].lower()]
+        assert len(want) > 10
+        assert await shown(pilot, screen, "filtered", lambda t: list(t.data.keys) == want)
+        await pilot.press("escape")
+        assert await shown(pilot, screen, "unfiltered", lambda t: list(t.data.keys) == newest)
+    assert gc.isenabled()
