@@ -5,6 +5,7 @@ built in batches, a table over BIG_TABLE; sort and filter give the rows they sho
 from __future__ import annotations
 
 import gc
+import threading
 
 import pytest
 from conftest import wait_for
@@ -12,6 +13,7 @@ from conftest import wait_for
 from testdeck import http, jsonchunks, records
 from testdeck.screens import refresh, view
 from testdeck.screens.resource import ResourceScreen
+from testdeck.widgets.statusbar import StatusBar
 from testdeck.widgets.table import VirtualTable
 
 SIZE = 6_000  # alerts: a ~1.8 MB body, more rows than BIG_TABLE
@@ -65,3 +67,35 @@ async def test_a_big_table_loads_sorts_and_filters_the_rows_it_should(deck, smal
         await pilot.press("escape")
         assert await shown(pilot, screen, "unfiltered", lambda t: list(t.data.keys) == newest)
     assert gc.isenabled()
+
+
+async def test_a_big_first_load_shows_its_first_rows_while_it_formats_the_rest(deck, monkeypatch):
+    monkeypatch.setattr(refresh, "PREVIEW_FROM", 1_000)
+    gate = threading.Event()
+    prepare = refresh._prepare
+
+    def slow(resource, records):  # the whole list waits until the test has seen the preview
+        if len(records) > refresh.PREVIEW:
+            gate.wait(20)
+        return prepare(resource, records)
+
+    monkeypatch.setattr(refresh, "_prepare", slow)
+    app, sim_app, _ = deck("xyops", size=SIZE)
+    everything = [a["id"] for a in sorted(sim_app.state.alerts.values(), key=lambda a: a["title"].lower())]
+    try:
+        async with app.run_test(size=(160, 40)) as pilot:
+            await wait_for(pilot, lambda: isinstance(app.screen, ResourceScreen), what="screen")
+            screen = app.screen
+            table = screen.query_one(VirtualTable)
+            await wait_for(pilot, lambda: table.row_count > 0, timeout=30, what="first rows")
+            assert list(table.data.keys) == everything[:refresh.PREVIEW]
+            assert f"loading {len(everything)} rows" in str(screen.query_one(StatusBar).render())
+            await pilot.press("down", "down")
+            gate.set()
+            keys = await shown(pilot, screen, "all rows", lambda t: t.row_count == len(everything))
+            assert keys == everything and table.cursor_key == everything[2]
+            await pilot.pause(0.1)
+            assert f"{len(everything)} rows" in str(screen.query_one(StatusBar).render())
+            assert "loading" not in str(screen.query_one(StatusBar).render())
+    finally:
+        gate.set()
