@@ -103,7 +103,11 @@ async def bench_testdeck(meter: LoopMeter, rows: int, big: int, big_url: str | N
             while not (isinstance(app.screen, ResourceScreen) and any(t.row_count for t in app.screen.query(VirtualTable))):
                 await pilot.pause(0.01)
             first_rows = time.perf_counter() - t0  # a big first load shows its first rows early (PREVIEW)
-            while app.screen.last_ok is None:
+            def whole(screen=app.screen) -> bool:
+                table = screen.query_one(VirtualTable)
+                return screen.last_ok is not None and screen.preview_of is None and table.row_count == len(screen.rows)
+
+            while not whole():
                 await pilot.pause(0.01)
             load_wall = time.perf_counter() - t0
             load_busy, load_longest, load_stall = meter.busy, meter.longest, meter.stall

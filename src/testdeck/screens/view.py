@@ -50,12 +50,18 @@ def format_rows(resource: Resource, records: list[Record], meanings: bool = Fals
     as Col.cell and meanings as Col.meaning give row by row."""
     cols = resource.columns
     values = {c.key: _values(records, c.key) for c in cols}
-    columns = [_cells(c, values[c.key]) for c in cols]
+    columns, printable = [], []
+    for c in cols:
+        cells, safe = _cells(c, values[c.key])
+        columns.append(cells)
+        printable.append(safe)
     found: list[tuple[str | None, ...] | None] = [None] * len(records)
     if meanings:
-        found = _meanings(cols, values, columns, records)
+        found = _meanings(cols, values, columns, records)  # (a reason makes its column unsafe again)
+        printable = [safe and not c.reason for safe, c in zip(printable, cols)]
     # one display line per cell, once per refresh (not per filter or sort): see widgets.table.clean
-    columns = [cells if all(map(str.isprintable, cells)) else list(map(clean, cells)) for cells in columns]
+    columns = [cells if safe or all(map(str.isprintable, cells)) else list(map(clean, cells))
+               for cells, safe in zip(columns, printable)]
     keys = values[resource.key] if resource.key in values else _values(records, resource.key)
     cells = zip(*columns) if cols else [()] * len(records)
     return Rows(map(Row, map(str, keys), cells, records, found))
@@ -79,24 +85,29 @@ def _values(records: list[Record], key: str) -> list[Any]:
     return [r.get(key) for r in records]
 
 
-def _cells(col: Col, values: list[Any]) -> list[str]:
+def _cells(col: Col, values: list[Any]) -> tuple[list[str], bool]:
+    """The column's cells, and whether they are printable for sure (numbers, ages: no server text)."""
     fmt = col.fmt
     if fmt is None:
         kinds = set(map(type, values))
         if kinds <= {str}:
-            return values
+            return values, False
         if kinds <= {str, int}:
-            return list(map(str, values))  # plain() of an int (not a bool) is str()
-        return [v if type(v) is str else plain(v) for v in values]
+            # plain() of an int (not a bool) is str(); a few distinct values (a count, a flag) made once each
+            distinct = set(values)
+            if len(distinct) * 8 < len(values):
+                return list(map({v: str(v) for v in distinct}.__getitem__, values)), kinds == {int}
+            return list(map(str, values)), kinds == {int}
+        return [v if type(v) is str else plain(v) for v in values], False
     if fmt is age:
         now = clock.now()
         # (the common case inline: epoch seconds or milliseconds as an int; the rest as age() does it)
         return [_two_units(int(now - (v / 1000 if v > 1e12 else v))) if type(v) is int and 0 < v < 10**14
-                else col.cell_of(v) for v in values]
+                else col.cell_of(v) for v in values], set(map(type, values)) == {int}
     try:
-        return [fmt(v) for v in values]
+        return [fmt(v) for v in values], False
     except Exception:  # a formatter must never take a refresh down: that cell shows the value
-        return list(map(col.cell_of, values))
+        return list(map(col.cell_of, values)), False
 
 
 def _meanings(cols: list[Col], values: dict[str, list[Any]], columns: list[list[str]],
