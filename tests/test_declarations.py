@@ -5,11 +5,17 @@ from __future__ import annotations
 import pytest
 
 from testdeck.screens.resource import RESERVED_KEYS
-from testdeck.services import ORDER, all_services, get_service
+from testdeck.services import NAMES, ORDER, all_services, get_service
 
 
 def test_all_five_services_are_registered():
     assert [s.name for s in all_services()] == list(ORDER)
+
+
+@pytest.mark.parametrize("service", ORDER)
+def test_the_name_index_lists_every_resource_name_and_alias(service):
+    declared = {n for r in get_service(service).resources for n in (r.name, *r.aliases)}
+    assert NAMES[service] == declared  # `--open NAME` skips services by this index
 
 
 @pytest.mark.parametrize("service", ORDER)

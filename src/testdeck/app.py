@@ -22,7 +22,7 @@ from testdeck.screens.home import HomeScreen
 from testdeck.triage import Board
 from testdeck.screens.resource import ResourceScreen
 from testdeck.http import prewarm_ssl
-from testdeck.services import ORDER, get_service
+from testdeck.services import NAMES, ORDER, get_service
 from testdeck.session import ProfileSession
 from testdeck.text import sanitize
 from testdeck.theming import load_themes
@@ -391,6 +391,8 @@ class TestdeckApp(SafeApp, KeyGate, App):
         if target in ORDER:
             return self.open_service(target)
         for name, profile in self.config.profiles.items():
+            if target not in NAMES.get(profile.service, (target,)):
+                continue  # not this service's: its views need not be imported to know it
             try:
                 res = get_service(profile.service).resource(target)
             except Exception:  # a service that does not load: its profile shows as broken when opened

@@ -13,6 +13,24 @@ from testdeck.resources import Resource, Service
 
 ORDER = ("alyvix", "xyops", "xpresso", "onetest", "kyaraben")
 
+# Each service's resource names and aliases, so `--open NAME` goes straight to the services that
+# have it instead of importing every views module first (~15 ms each of a cold start).
+# tests/test_declarations.py checks this against the declarations.
+NAMES = {
+    "alyvix": frozenset({"licence", "license", "log", "logs", "measure", "measures", "runs", "session", "sessions",
+                         "settings", "tc", "testcase", "testcases"}),
+    "xyops": frozenset({"active_alerts", "alert", "alerts", "bucket", "bucket_files", "buckets", "event",
+                        "event_jobs", "events", "files", "firing", "job", "jobs", "jobs_of_event", "server",
+                        "servers"}),
+    "xpresso": frozenset({"req", "request", "requests"}),
+    "onetest": frozenset({"agent", "agents", "docker", "dockerhost", "dockerhosts", "exec", "execution",
+                          "executions", "intercept", "intercepts", "rule", "rules", "runs", "staticagents",
+                          "virtualization"}),
+    "kyaraben": frozenset({"android", "apk", "apks", "avm", "avms", "camera", "camera_files", "campaign",
+                           "campaigns", "dsl", "images", "project", "projects", "quota", "testsource",
+                           "testsources", "vms"}),
+}
+
 
 @cache
 def get_service(name: str) -> Service:
