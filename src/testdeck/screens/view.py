@@ -64,11 +64,13 @@ def format_rows(resource: Resource, records: list[Record], meanings: bool = Fals
                for cells, safe in zip(columns, printable)]
     keys = values[resource.key] if resource.key in values else _values(records, resource.key)
     cells = zip(*columns) if cols else [()] * len(records)
-    return Rows(map(Row, map(str, keys), cells, records, found))
+    rows = Rows(map(Row, map(str, keys), cells, records, found))
+    rows.longest = [max(map(len, column), default=0) for column in columns]  # (cheapest by column)
+    return rows
 
 
 class Rows(list):
-    """format_rows' rows; build_view keeps each column's longest cell here once measured."""
+    """format_rows' rows, with each column's longest cell (for build_view: a sort measures nothing)."""
 
     longest: list[int] | None = None
 
@@ -266,18 +268,13 @@ def build_view(resource: Resource, rows: list[Row], match: Any, sort_col: int | 
                reverse: bool, cancelled: Callable[[], bool] = lambda: False) -> TableData:
     """Filter, sort and measure: pure, runs in a thread. Raises Cancelled once `cancelled()`.
 
-    Every row of format_rows' list shown (sorted or not): its longest cells, measured once
-    and kept on the list, so a sort touches no cell (in sorted order, 700k cells were as many
-    cache misses: a second for 100k rows)."""
+    Every row of format_rows' list shown (sorted or not): the longest cells it measured, so a
+    sort touches no cell (in sorted order, 700k cells were as many cache misses: a second for
+    100k rows)."""
     shown = filter_sort(resource, rows, match, sort_col, reverse, cancelled)
     cols = resource.columns
     cells = gather(operator.attrgetter("cells"), shown)
-    longest = None
-    if match is None and isinstance(rows, Rows):
-        if rows.longest is None:
-            every = list(map(operator.attrgetter("cells"), rows))  # (in their first order: memory order)
-            rows.longest = [max(map(len, map(operator.itemgetter(i), every)), default=0) for i in range(len(cols))]
-        longest = rows.longest
+    longest = rows.longest if match is None and isinstance(rows, Rows) else None
     # a column showing reasons is measured (its width is a minimum), so the reason is not cut early
     fixed = [None if c.reason else c.width for c in cols]
     return TableData.of([c.heading for c in cols], gather(operator.attrgetter("key"), shown), cells, fixed,
