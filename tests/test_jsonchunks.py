@@ -32,7 +32,8 @@ def test_malformed_raises_value_error(bad):
 
 MORE = ['{"a": 1, "a": 2, "b": [3]}', '[NaN, 1e400, -Infinity]', '{"rows": [1e400, {"t": "\\ud800"}]}',
         '12345678901234567890123', '{"rows": [{"x": -0.0}], "t": 1.5e300}', '\n\t [ {"k": [[], {}]} , "é" ] \n',
-        ' ' * 100 + '{"rows": [1, 2]}']
+        ' ' * 100 + '{"rows": [1, 2]}',
+        '{"n": 123456789012345678901234567890, "f": 1.5, "b": true, "z": null, "s": "x", "o": {"p": {"q": [1]}}}']
 
 
 @pytest.mark.parametrize("doc", DOCS + MORE)
