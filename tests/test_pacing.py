@@ -56,3 +56,35 @@ async def test_a_key_from_the_terminal_marks_keys_busy_until_it_has_acted(deck):
         assert pacing.keys_busy()  # marked before the key even reaches the queue
         await wait_for(pilot, lambda: table(app).cursor == before + 1, what="the key acted")
         await wait_for(pilot, lambda: not pacing.keys_busy(), what="keys settled")
+
+
+async def test_background_requests_take_turns_and_the_users_do_not(sim_server, monkeypatch):
+    url, _, _ = sim_server(sim.create_app, latency=0.05)
+    monkeypatch.setattr(pacing, "BACKGROUND_SLOTS", 2)
+    client = get_service("xyops").client(Profile("p", "xyops", url, timeout=10.0), sim.API_KEY)
+    inside, most = [0], [0]
+    exchange = client._exchange
+
+    async def counted(*args, **kwargs):
+        inside[0] += 1
+        most[0] = max(most[0], inside[0])
+        try:
+            return await exchange(*args, **kwargs)
+        finally:
+            inside[0] -= 1
+
+    client._exchange = counted
+    pacing.attach(asyncio.get_running_loop())
+    try:
+        async def poll() -> None:  # like a triage poll: its own task, marked, starting more tasks
+            pacing.background()
+            await asyncio.gather(*(client.get_alerts() for _ in range(6)))
+
+        await asyncio.create_task(poll())
+        assert most[0] == 2  # six background requests, two at a time
+        most[0] = 0
+        await asyncio.gather(*(client.get_alerts() for _ in range(6)))
+        assert most[0] == 6  # the user's own requests never wait for a slot
+    finally:
+        pacing.attach(None)
+        await client.aclose()

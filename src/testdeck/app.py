@@ -322,6 +322,7 @@ class TestdeckApp(SafeApp, KeyGate, App):
 
     @work(exit_on_error=False, group="triage")
     async def _triage_poll(self, name: str) -> None:
+        pacing.background()  # its requests take turns with the other profiles' (pacing.py)
         session: ProfileSession | None = None
         names = list(self.config.profiles)
         phase = names.index(name) / len(names)

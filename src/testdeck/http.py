@@ -379,13 +379,14 @@ class ApiClient:
         if mutates and self.read_only:
             raise self.error(method, path, None, "refused: testdeck runs read-only (--read-only)", cls=ReadOnlyError)
         outcome: list[Any] = [None, ""]  # status, server message: for on_mutation
-        await pacing.give_way()  # a key on its way goes first (pacing.py)
         try:
-            response, body = await self._exchange(method, path, idempotent, outcome, params=params,
-                                                  json=json_body, data=data, files=files, content=content,
-                                                  headers=headers)
-            await pacing.give_way()
-            return await self._decode(method, path, response, body, expect)
+            async with pacing.turn():  # background requests take turns; a key on its way goes first
+                await pacing.give_way()
+                response, body = await self._exchange(method, path, idempotent, outcome, params=params,
+                                                      json=json_body, data=data, files=files, content=content,
+                                                      headers=headers)
+                await pacing.give_way()
+                return await self._decode(method, path, response, body, expect)
         except ApiError as exc:
             outcome[:] = [exc.status, exc.message]
             raise

@@ -165,6 +165,7 @@ class VirtualTable(ScrollView, can_focus=True):
         self.marked: set[str] = set()  # row keys (the screen owns the set)
         self.changed: set[str] = set()  # row keys whose cells changed at the last refresh
         self.columns: list[int] = []  # the columns shown at this width
+        self._painted: tuple | None = None  # _paint_state() at the last set_data: what the screen shows
 
     # --- data -----------------------------------------------------------------
     @property
@@ -180,6 +181,8 @@ class VirtualTable(ScrollView, can_focus=True):
         """Swap in new rows; the cursor stays on its key (or its position if gone)."""
         key = self.cursor_key
         old_cursor = self.cursor
+        before, painted = self.data, self._painted
+        columns, scroll = self.columns, self.scroll_offset
         self.data = data
         self._layout()
         if key is not None and key in data.index:
@@ -188,7 +191,31 @@ class VirtualTable(ScrollView, can_focus=True):
             new = min(old_cursor, max(0, len(data.keys) - 1))
         self.cursor = new
         self._scroll_cursor_into_view()
-        self.refresh()
+        self._painted = self._paint_state()
+        if painted is None or painted[0] != self._painted[0] or columns != self.columns or scroll != self.scroll_offset:
+            self.refresh()
+            return
+        # Same layout: only the visible rows whose content or marks changed repaint. The triage view
+        # swaps its rows every second (ages move on) and a whole repaint cost 5-35 ms a time.
+        top = int(self.scroll_y)
+        for row in range(top, top + max(0, self.size.height - 1)):
+            if self._row_state(before, painted, row) != self._row_state(data, self._painted, row):
+                self.refresh_line(row + 1)
+
+    def _paint_state(self) -> tuple:
+        """What a repaint depends on besides the rows: any change there repaints everything."""
+        data = self.data
+        head = (data.headings, data.widths, data.glyphs, self.sort_column, self.sort_reverse, self.stale,
+                self.empty_text if not data.keys else None)
+        return head, frozenset(self.changed), frozenset(self.marked)
+
+    @staticmethod
+    def _row_state(data: TableData, painted: tuple, row: int) -> tuple | None:
+        if row >= len(data.keys):
+            return None
+        key = data.keys[row]
+        meanings = data.meanings[row] if row < len(data.meanings) else None
+        return key, data.rows[row], meanings, key in painted[1], key in painted[2]
 
     def _layout(self) -> None:
         """Choose the columns that fit: drop the highest priority numbers first (0 never)."""

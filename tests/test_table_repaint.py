@@ -1,0 +1,47 @@
+"""A table whose rows are swapped in repaints what changed, and only that, yet never shows a stale row."""
+
+from __future__ import annotations
+
+from textual.app import App
+
+from testdeck.widgets.table import TableData, VirtualTable
+
+HEADINGS = ["name", "state"]
+
+
+def data(rows: list[tuple[str, str]]) -> TableData:
+    return TableData.build(HEADINGS, [(name, (name, state)) for name, state in rows], (12, 10))
+
+
+class One(App):
+    def compose(self):
+        yield VirtualTable(HEADINGS)
+
+
+def shown(app) -> list[str]:
+    """The screen as the compositor has it (lines not repainted come from the widget's cache)."""
+    return [line.text.rstrip() for line in app.screen._compositor.render_strips()[1:7]]
+
+
+async def test_swapped_rows_show_their_new_cells_marks_and_order_and_only_they_repaint(monkeypatch):
+    app = One()
+    async with app.run_test(size=(40, 12)) as pilot:
+        table = app.query_one(VirtualTable)
+        table.set_data(data([("a", "ok"), ("b", "ok"), ("c", "ok"), ("d", "ok")]))
+        await pilot.pause()
+        assert [line.split() for line in shown(app)[:4]] == [["a", "ok"], ["b", "ok"], ["c", "ok"], ["d", "ok"]]
+        repainted: list[int] = []
+        render_line = VirtualTable.render_line
+        monkeypatch.setattr(VirtualTable, "render_line", lambda self, y: repainted.append(y) or render_line(self, y))
+        table.marked = {"d"}
+        table.set_data(data([("a", "ok"), ("b", "FAILED"), ("c", "ok"), ("d", "ok")]))
+        await pilot.pause()
+        lines = shown(app)
+        assert set(repainted) == {1, 2, 4}  # b changed, d got its mark, a holds the cursor; c untouched
+        assert lines[3].startswith("▌d")  # the mark shows
+        assert [line.lstrip("▌").split() for line in lines[:4]] == [["a", "ok"], ["b", "FAILED"], ["c", "ok"],
+                                                                     ["d", "ok"]]
+        table.set_data(data([("c", "ok"), ("a", "ok"), ("b", "FAILED"), ("d", "ok"), ("e", "new")]))
+        await pilot.pause()
+        assert [line.lstrip("▌").split() for line in shown(app)[:5]] == [["c", "ok"], ["a", "ok"], ["b", "FAILED"],
+                                                                        ["d", "ok"], ["e", "new"]]
