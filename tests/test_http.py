@@ -633,3 +633,16 @@ def test_message_from_body_on_plain_responses():
     assert message_from_body(r)[0] == "second key"
     r = httpx.Response(400, text="<not html>, just angle brackets", headers={"content-type": "text/plain"})
     assert message_from_body(r)[0] == "<not html>, just angle brackets"
+
+
+def test_a_secret_across_the_scan_windows_of_a_big_body_is_still_found(monkeypatch):
+    from testdeck import http
+
+    monkeypatch.setattr(http, "SCAN_WINDOW", 64)  # small windows: the secret straddles two of them
+    secret = "s3cr3t-Value-0123456789"
+    redactor = http.Redactor([secret])
+    for at in range(40, 80):
+        body = b"x" * at + secret.encode() + b"y" * 200
+        assert redactor.may_hold(body), at
+    assert not redactor.may_hold(b"z" * 1000)
+    assert not redactor.may_hold(b"")
