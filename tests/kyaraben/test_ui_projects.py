@@ -7,6 +7,7 @@ from conftest import wait_for
 from textual.widgets import ProgressBar, SelectionList
 
 from testdeck.config import load_config, save_config
+from testdeck.errors import ApiError
 from testdeck.screens.resource import ResourceScreen
 from testdeck.services.kyaraben import sim
 from testdeck.services.kyaraben.views import campaigns, files
@@ -151,6 +152,10 @@ async def test_campaign_progress_keeps_data_and_marks_stale_on_errors(kdeck):
         await wait_for(pilot, lambda: view.error is not None, timeout=8, what="stale")
         assert "STALE" in view.message_text and "HTTP 500" in view.message_text
         assert view.state == "RUNNING" and view.table.row_count == 4  # last data kept
+        # the server's words pass the one sanitiser here too (they went raw to this screen's line)
+        view.error = ApiError("kyaraben", "p", "GET", "/x", 500, "evil\x1b]0;owned\x07\x1b[2J text")
+        view._show_message()
+        assert "\x1b" not in view.message_text and "\x07" not in view.message_text and "evil" in view.message_text
         assert app.screen is view
         config.error_rate = 0.0
         clk.advance(60)

@@ -83,6 +83,12 @@ def _prepare(resource, records: list[Record]) -> tuple[list[Row], dict[str, Reco
     return rows, {r.key: r.record for r in rows}
 
 
+def stale_line(error: ApiError, last_ok: float | None, retry: str = "") -> Text:
+    """The STALE line of any live screen: how old the data shown is, and the server's words (sanitised)."""
+    age = f"showing data from {duration(clock.now() - last_ok)} ago" if last_ok is not None else "no data yet"
+    return Text(sanitize(f"STALE · {age}{retry} · {error.one_line()}"))
+
+
 class RefreshMixin:
     """Live data for ResourceScreen (its state, table and status bar are the screen's)."""
 
@@ -240,13 +246,9 @@ class RefreshMixin:
         if self.error is None:
             msg.update("")
             return
-        if self.last_ok is not None:
-            age = f"showing data from {duration(clock.now() - self.last_ok)} ago"
-        else:
-            age = "no data yet"
         left = self._countdown()
         retry = f" · retrying in {left}s" if self.retry_in and left is not None else ""
-        msg.update(Text(sanitize(f"STALE · {age}{retry} · {self.error.one_line()}")))
+        msg.update(stale_line(self.error, self.last_ok, retry))
         msg.add_class("-stale")
 
     def _info(self, text: str) -> None:

@@ -23,7 +23,8 @@ from textual.widgets import DataTable, Digits, Footer, Label, ProgressBar, Stati
 
 from testdeck import clock
 from testdeck.errors import ApiError
-from testdeck.resources import Ctx, LogFeed, duration
+from testdeck.resources import Ctx, LogFeed
+from testdeck.screens.refresh import stale_line
 from testdeck.services.kyaraben.client import Campaign, CampaignTest
 from testdeck.services.kyaraben.views.campaigns import hw_screen, hw_summary
 from testdeck.services.kyaraben.views.vms import TOTP_PERIOD, Totp, get_totp
@@ -409,7 +410,5 @@ class CampaignScreen(Screen[None]):
         if self.error is None:
             msg.update("")
             return
-        age = (f"showing data from {duration(clock.now() - self.last_ok)} ago" if self.last_ok is not None
-               else "no data yet")
-        msg.update(Text(f"STALE · {age} · {self.error.one_line()}"))
+        msg.update(stale_line(self.error, self.last_ok))
         msg.add_class("-stale")
