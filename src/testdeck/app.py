@@ -273,8 +273,10 @@ class TestdeckApp(SafeApp, KeyGate, App):
     def on_mount(self) -> None:
         pacing.attach(asyncio.get_running_loop())
         self.pace_background_work()
-        # the CA bundle loads on a thread while the first screen composes (no session needs it yet)
-        prewarm_ssl()
+        # the CA bundle loads on a thread while the first screen composes (no session needs it yet);
+        # plain-http profiles never read it
+        if any(p.url.lower().startswith("https:") for p in self.config.profiles.values()):
+            prewarm_ssl()
         if not self.start or self.start in ("triage", "journal"):
             self.push_screen(HomeScreen())
         else:  # profiles go beneath the start target, composed once it is up (a cold start saves

@@ -17,6 +17,7 @@ import tempfile
 import threading
 import time
 import urllib.parse
+import urllib.request
 from collections.abc import AsyncIterator, Callable, Generator
 from dataclasses import dataclass
 from pathlib import Path
@@ -289,14 +290,52 @@ def ssl_context(verify: bool | str) -> Any:
         return False
     with _ssl_lock:
         if verify not in _ssl_contexts:
-            _ssl_contexts[verify] = httpx.create_ssl_context(verify=verify)
+            if isinstance(verify, str):  # a profile's ca_bundle: a file, or a folder of hashed certificates
+                import ssl
+
+                folder = os.path.isdir(verify)
+                _ssl_contexts[verify] = ssl.create_default_context(cafile=None if folder else verify,
+                                                                   capath=verify if folder else None)
+            else:
+                _ssl_contexts[verify] = httpx.create_ssl_context(verify=verify)
         return _ssl_contexts[verify]
 
 
 def prewarm_ssl() -> None:
     """Build the default context on a thread now (OpenSSL releases the GIL while it reads the
-    bundle), so the first profile opened does not wait for it."""
+    bundle), so the first https request does not wait for it."""
     threading.Thread(target=lambda: ssl_context(True), daemon=True, name="ssl-prewarm").start()
+
+
+class Transport(httpx.AsyncBaseTransport):
+    """httpx's own transport, one connection pool per scheme, each made at its first request.
+
+    The CA bundle is read only for an https request (on a thread): a plain-http profile (a lab
+    server, the simulators) never waits for it. It was most of the wait for a first table
+    (~100 ms) on a cold start. A pool only ever sees its own scheme, so the http pool's
+    context (none loaded) is never used for a TLS connection."""
+
+    def __init__(self, verify: bool | str) -> None:
+        self._verify = verify
+        self._pools: dict[str, httpx.AsyncHTTPTransport] = {}
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        scheme = request.url.scheme
+        pool = self._pools.get(scheme)
+        if pool is None:
+            context: Any = False
+            if scheme == "https":
+                try:
+                    context = await asyncio.to_thread(ssl_context, self._verify)
+                except OSError as exc:  # (ssl.SSLError is one): a missing or unreadable CA bundle
+                    where = f"the CA bundle {self._verify}" if isinstance(self._verify, str) else "the CA bundle"
+                    raise httpx.ConnectError(f"cannot load {where}: {exc.strerror or exc}", request=request) from None
+            pool = self._pools.setdefault(scheme, httpx.AsyncHTTPTransport(verify=context))
+        return await pool.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        for pool in self._pools.values():
+            await pool.aclose()
 
 
 class ApiClient:
@@ -319,6 +358,9 @@ class ApiClient:
         verify: Any = profile.ca_bundle or profile.verify_tls
         headers = {"Accept": "application/json", "User-Agent": "testdeck", **self.default_headers()}
         check_headers(profile.name, headers)
+        if transport is None and not urllib.request.getproxies():
+            # (with proxies named in the environment, httpx's own transport: it honours them)
+            transport = Transport(verify)
         self._http = httpx.AsyncClient(
             base_url=profile.url,
             timeout=httpx.Timeout(profile.timeout, connect=min(5.0, profile.timeout)),

@@ -111,15 +111,18 @@ class RunningServer:
         self.thread.join(timeout=5)
 
 
-def serve(app, host: str = "127.0.0.1", port: int = 0) -> RunningServer:
-    """Serve an ASGI app with uvicorn on loopback in a daemon thread; port 0 = ephemeral."""
+def serve(app, host: str = "127.0.0.1", port: int = 0, tls: tuple[str, str] | None = None) -> RunningServer:
+    """Serve an ASGI app with uvicorn on loopback in a daemon thread; port 0 = ephemeral;
+    tls = (certificate file, key file) serves https."""
     import uvicorn
 
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     bound = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="critical", access_log=False, lifespan="off")
+    certfile, keyfile = tls or (None, None)
+    config = uvicorn.Config(app, log_level="critical", access_log=False, lifespan="off",
+                            ssl_certfile=certfile, ssl_keyfile=keyfile)
     server = uvicorn.Server(config)
     server.install_signal_handlers = lambda: None  # type: ignore[method-assign]  # not the main thread
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True,
@@ -130,7 +133,7 @@ def serve(app, host: str = "127.0.0.1", port: int = 0) -> RunningServer:
         time.sleep(0.01)
     if not server.started:
         raise RuntimeError(f"simulator on {host}:{bound} did not start")
-    return RunningServer(f"http://{host}:{bound}", server, thread)
+    return RunningServer(f"{'https' if tls else 'http'}://{host}:{bound}", server, thread)
 
 
 def asgi_client(app) -> httpx.ASGITransport:
