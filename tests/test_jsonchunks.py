@@ -82,3 +82,58 @@ def test_too_deep_exactly_where_the_whole_walk_says(monkeypatch, doc):
 
 def test_the_limit_is_two_hundred_levels():
     assert not jsonchunks.too_deep(json.loads(nested(200))) and jsonchunks.too_deep(json.loads(nested(201)))
+
+
+# --- big lists of objects: decoded between cut points (jsonchunks._by_cuts) -------------------------
+
+def _row(rnd, i: int) -> dict:
+    """A row as servers send them, with what can fool a cut: the cut's own text in a string, nested
+    objects that open with the same key as the rows, brackets and braces in strings."""
+    row = {"id": f"r{i}", "title": rnd.choice(["plain", '}, {"id": "fake"}', "x\\\"}, {\"id\":", "[[{{", "é ü"]),
+           "n": rnd.choice([0, -1, 2.5, None, True, 10**20])}
+    if rnd.random() < 0.5:
+        row["children"] = [{"id": f"c{i}.{k}", "deep": [[{"id": k}]]} for k in range(rnd.randint(0, 3))]
+    return row
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_big_lists_cut_into_pieces_give_json_loads_result(monkeypatch, seed):
+    import random
+
+    rnd = random.Random(seed)
+    monkeypatch.setattr(jsonchunks, "STEP", rnd.choice([40, 100, 300]))
+    monkeypatch.setattr(jsonchunks, "MAX_MISSES", rnd.choice([0, 2, 8, 1000]))
+    rows = [_row(rnd, i) for i in range(rnd.randint(1, 120))]
+    doc = rows if rnd.random() < 0.3 else {"code": 0, "msg": "[{ not the list", "rows": rows, "list": {"n": [1]}}
+    text = json.dumps(doc, indent=rnd.choice([None, 2]), ensure_ascii=rnd.random() < 0.5)
+    assert repr(jsonchunks.loads(text.encode())) == repr(json.loads(text))
+
+
+def test_a_big_list_of_objects_is_never_cut_by_msgspec_in_one_call(monkeypatch):
+    """That one call over a 30 MB body was the longest GIL hold of a 100k-row load (~70 ms)."""
+    monkeypatch.setattr(jsonchunks, "STEP", 200)
+    calls = []
+    for name in ("_fast", "_pieces", "_members"):  # every msgspec call, with the size of what it reads
+        decode = getattr(jsonchunks, name).decode
+        monkeypatch.setattr(jsonchunks, name, type("D", (), {"decode": staticmethod(
+            lambda b, decode=decode: calls.append(len(b)) or decode(b))}))
+    doc = {"code": 0, "rows": [{"id": i, "actions": [{"k": 1}, {"k": 2}]} for i in range(500)], "list": {"n": 500}}
+    body = json.dumps(doc).encode()
+    assert jsonchunks.loads(body) == doc
+    assert len(calls) > 50 and max(calls) < 1_000 < len(body) // 20  # many small calls, none over the body
+
+
+@pytest.mark.parametrize("where", ["first", "middle", "last"])
+def test_too_deep_inside_a_big_list_cut_into_pieces(monkeypatch, where):
+    monkeypatch.setattr(jsonchunks, "STEP", 100)
+    rows = [{"id": i, "v": [1]} for i in range(60)]
+    at = {"first": 0, "middle": 30, "last": 59}[where]
+    for depth, deep in ((197, False), (198, True)):  # rows sit at depth 3: {"id", "v": 197 lists} is 200 deep
+        rows[at] = {"id": at, "v": json.loads(nested(depth))}
+        body = json.dumps({"rows": rows}).encode()
+        assert jsonchunks.too_deep(json.loads(body)) is deep
+        if deep:
+            with pytest.raises(jsonchunks.TooDeep):
+                jsonchunks.loads(body)
+        else:
+            assert jsonchunks.loads(body) == json.loads(body)

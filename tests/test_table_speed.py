@@ -47,6 +47,7 @@ from dataclasses import dataclass  # noqa: E402
 
 from testdeck import clock  # noqa: E402
 from testdeck.resources import ERROR, OK, WARNING, Col, Resource, age, duration, plain  # noqa: E402
+from testdeck.screens import view  # noqa: E402
 from testdeck.screens.view import GLYPHS, build_view, format_rows  # noqa: E402
 from testdeck.widgets.table import TableData, clean  # noqa: E402
 
@@ -106,8 +107,10 @@ def frozen(monkeypatch):
     monkeypatch.setattr(clock, "now", lambda: 1_700_000_500.25)
 
 
-@pytest.mark.parametrize("build", ["many", "mixed"])
-def test_format_rows_gives_the_cells_and_meanings_of_col_cell_and_col_meaning(frozen, build):
+@pytest.mark.parametrize("build", ["many", "mixed", "in parts"])
+def test_format_rows_gives_the_cells_and_meanings_of_col_cell_and_col_meaning(frozen, build, monkeypatch):
+    if build == "in parts":  # a big list is formatted a part at a time: the same rows, the longest of all
+        monkeypatch.setattr(view, "FORMAT_PART", 7)
     rnd = random.Random(5)
     raws = [{"id": f"v{n}", "on": rnd.choice([0, 1, True, False, "no"]),
              **{k: rnd.choice(VALUES) for k in ("state", "size", "at", "took", "extra", "flag", "why")}}
@@ -123,6 +126,7 @@ def test_format_rows_gives_the_cells_and_meanings_of_col_cell_and_col_meaning(fr
                                                                  for r in records]  # no reasons without meanings
     assert any("␛" in cell for r in got for cell in r.cells), "cells are display lines: controls made visible"
     assert all(r.meanings is None for r in format_rows(RESOURCE, records))
+    assert got.longest == [max(len(r.cells[i]) for r in got) for i in range(len(RESOURCE.columns))]
 
 
 def test_format_rows_of_nothing():

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import html
+import importlib
 import json
 import os
 import re
@@ -307,30 +308,46 @@ def prewarm_ssl() -> None:
     threading.Thread(target=lambda: ssl_context(True), daemon=True, name="ssl-prewarm").start()
 
 
+# what httpcore imports at its first connection, on the event loop: a 100 ms freeze at start
+FIRST_CONNECTION = ("httpcore._backends.anyio", "anyio._backends._asyncio")
+
+
 class Transport(httpx.AsyncBaseTransport):
-    """httpx's own transport, one connection pool per scheme, each made at its first request.
+    """httpx's own transport, one connection pool per scheme.
 
-    The CA bundle is read only for an https request (on a thread): a plain-http profile (a lab
-    server, the simulators) never waits for it. It was most of the wait for a first table
-    (~100 ms) on a cold start. A pool only ever sees its own scheme, so the http pool's
-    context (none loaded) is never used for a TLS connection."""
+    The CA bundle is read only for https (on a thread): a plain-http profile (a lab server, the
+    simulators) never waits for it. It was most of the wait for a first table (~100 ms) on a
+    cold start. A pool only ever sees its own scheme, so the http pool's context (none loaded)
+    is never used for a TLS connection. The profile's own scheme gets its pool where the client
+    is made (a thread, in the console); another one (a download link) gets it off the event loop
+    at its first request. Making the first pool imports httpcore and what its first connection
+    needs (~80-100 ms of the event loop otherwise)."""
 
-    def __init__(self, verify: bool | str) -> None:
+    def __init__(self, verify: bool | str, url: str) -> None:
         self._verify = verify
         self._pools: dict[str, httpx.AsyncHTTPTransport] = {}
+        if url.lower().startswith("http:"):
+            self._pools["http"] = self._pool("http")
+
+    def _pool(self, scheme: str) -> httpx.AsyncHTTPTransport:
+        pool = httpx.AsyncHTTPTransport(verify=ssl_context(self._verify) if scheme == "https" else False)
+        for name in FIRST_CONNECTION:
+            try:
+                importlib.import_module(name)
+            except ImportError:  # another httpcore or anyio: it imports what it needs itself
+                pass
+        return pool
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         scheme = request.url.scheme
         pool = self._pools.get(scheme)
         if pool is None:
-            context: Any = False
-            if scheme == "https":
-                try:
-                    context = await asyncio.to_thread(ssl_context, self._verify)
-                except OSError as exc:  # (ssl.SSLError is one): a missing or unreadable CA bundle
-                    where = f"the CA bundle {self._verify}" if isinstance(self._verify, str) else "the CA bundle"
-                    raise httpx.ConnectError(f"cannot load {where}: {exc.strerror or exc}", request=request) from None
-            pool = self._pools.setdefault(scheme, httpx.AsyncHTTPTransport(verify=context))
+            try:
+                made = await asyncio.to_thread(self._pool, scheme)
+            except OSError as exc:  # (ssl.SSLError is one): a missing or unreadable CA bundle
+                where = f"the CA bundle {self._verify}" if isinstance(self._verify, str) else "the CA bundle"
+                raise httpx.ConnectError(f"cannot load {where}: {exc.strerror or exc}", request=request) from None
+            pool = self._pools.setdefault(scheme, made)
         return await pool.handle_async_request(request)
 
     async def aclose(self) -> None:
@@ -360,7 +377,7 @@ class ApiClient:
         check_headers(profile.name, headers)
         if transport is None and not urllib.request.getproxies():
             # (with proxies named in the environment, httpx's own transport: it honours them)
-            transport = Transport(verify)
+            transport = Transport(verify, profile.url)
         self._http = httpx.AsyncClient(
             base_url=profile.url,
             timeout=httpx.Timeout(profile.timeout, connect=min(5.0, profile.timeout)),
