@@ -46,7 +46,6 @@ STEP = 256 * 1024  # bytes between cut points of a big list of objects (~3-6 ms 
 MAX_MISSES = 8  # cuts that fell inside an element before the big list goes msgspec's way
 _list_open = re.compile(rb"\[\s*\{")
 _first_key = re.compile(rb'\{\s*"(?:[^"\\]|\\.)*"\s*:')
-_pairs = re.compile(rb"\[\]|\{\}")
 _brackets_not = bytes(b for b in range(256) if b not in b"[]{}")
 MAX_DEPTH = 200  # JSON nested deeper than this is refused: rendering it would overflow the stack
 
@@ -156,10 +155,12 @@ def _list_start(body: bytes, start: bytes) -> tuple[bytes, str | None, int] | No
 
 def _may_nest(piece: bytes, room: int) -> bool:
     """Could an element of `piece` nest deeper than `room`? Its brackets alone, innermost pairs
-    removed level by level (C); brackets inside strings that do not pair up say yes, to be safe."""
+    removed (C): a pass removes one level or two (`{[]}` goes at once), so if room // 2 passes
+    leave nothing, nothing nests deeper than room. Brackets inside strings that do not pair up
+    leave something: yes, to be safe (the values are then walked)."""
     brackets = piece.translate(None, _brackets_not)
-    for _ in range(room):
-        inner = _pairs.sub(b"", brackets)  # (one level a pass: `{[]}` takes two)
+    for _ in range(room // 2):
+        inner = brackets.replace(b"[]", b"").replace(b"{}", b"")
         if not inner:
             return False
         if len(inner) == len(brackets):
