@@ -84,14 +84,15 @@ async def test_a_missing_ca_bundle_is_a_clear_error_not_a_crash(tls_server, tmp_
 
 async def test_plain_http_never_reads_a_ca_bundle(monkeypatch):
     loaded = []
-    monkeypatch.setattr(http_mod, "ssl_context", lambda verify: loaded.append(verify))
+    real = http_mod.ssl_context
+    monkeypatch.setattr(http_mod, "ssl_context", lambda verify: loaded.append(verify) or real(verify))
     server = serve(app())
     try:
         async with client(server.url) as c:
             assert await c.request("GET", "/x") == {"ok": "http"}
     finally:
         server.stop()
-    assert loaded == []
+    assert set(loaded) <= {False}  # at most the shared context that loads no CA bundle
 
 
 async def test_proxies_in_the_environment_are_still_honoured(tls_server, monkeypatch):

@@ -287,8 +287,6 @@ def ssl_context(verify: bool | str) -> Any:
     Loading the CA bundle costs ~90 ms of C code per context (httpx builds one per client):
     fifty profiles paid it fifty times at start. The lock makes a second caller wait for the
     first one's context rather than build its own; a failure (a missing CA bundle) is not kept."""
-    if verify is False:
-        return False
     with _ssl_lock:
         if verify not in _ssl_contexts:
             if isinstance(verify, str):  # a profile's ca_bundle: a file, or a folder of hashed certificates
@@ -330,7 +328,8 @@ class Transport(httpx.AsyncBaseTransport):
             self._pools["http"] = self._pool("http")
 
     def _pool(self, scheme: str) -> httpx.AsyncHTTPTransport:
-        pool = httpx.AsyncHTTPTransport(verify=ssl_context(self._verify) if scheme == "https" else False)
+        # (http: the shared context without a CA bundle; one SSLContext a client cost ~1 ms each)
+        pool = httpx.AsyncHTTPTransport(verify=ssl_context(self._verify if scheme == "https" else False))
         for name in FIRST_CONNECTION:
             try:
                 importlib.import_module(name)
