@@ -137,3 +137,15 @@ def test_too_deep_inside_a_big_list_cut_into_pieces(monkeypatch, where):
                 jsonchunks.loads(body)
         else:
             assert jsonchunks.loads(body) == json.loads(body)
+
+
+def test_the_big_lists_key_given_again_later(monkeypatch):
+    """A duplicate key after the big list: as json.loads when it is not a list (the last wins);
+    when it is, both lists' elements (documented in the module)."""
+    monkeypatch.setattr(jsonchunks, "STEP", 60)
+    rows = ", ".join(f'{{"id": {i}}}' for i in range(40))
+    for again in ("5", '"x"', "null", "{}"):
+        doc = f'{{"rows": [{rows}], "rows": {again}}}'
+        assert jsonchunks.loads(doc.encode()) == json.loads(doc)
+    doc = f'{{"rows": [{rows}], "rows": [{{"id": 99}}]}}'
+    assert jsonchunks.loads(doc.encode())["rows"][-1] == {"id": 99}

@@ -133,6 +133,8 @@ def _by_cuts(body: bytes, start: bytes) -> Any:
     rest = _loads_fast(prefix + body[pos:])  # small: the last piece and what follows the list
     if key is None:
         return out + rest
+    if not isinstance(rest.get(key), list):  # the key again, not a list: json.loads' way (the last wins)
+        return _NO
     rest[key] = out + rest[key]
     return rest
 
