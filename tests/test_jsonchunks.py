@@ -149,3 +149,18 @@ def test_the_big_lists_key_given_again_later(monkeypatch):
         assert jsonchunks.loads(doc.encode()) == json.loads(doc)
     doc = f'{{"rows": [{rows}], "rows": [{{"id": 99}}]}}'
     assert jsonchunks.loads(doc.encode())["rows"][-1] == {"id": 99}
+
+
+def test_a_body_made_so_that_every_cut_misses_still_decodes_right(monkeypatch):
+    """A hostile server's rows whose strings are full of the cut's own text: the cuts miss, the
+    decoder gives up on them after MAX_MISSES and takes msgspec's way; same result, bounded waste."""
+    monkeypatch.setattr(jsonchunks, "STEP", 50)
+    fake = '}, {"id": ' * 20
+    rows = [{"id": i, "t": fake} for i in range(200)]
+    body = json.dumps({"rows": rows}).encode()
+    tries = []
+    decode = jsonchunks._fast.decode
+    monkeypatch.setattr(jsonchunks, "_fast", type("D", (), {"decode": staticmethod(
+        lambda b: tries.append(len(b)) or decode(b))}))
+    assert jsonchunks.loads(body) == {"rows": rows}
+    assert sum(tries) < 3 * len(body)  # the missed pieces cost a bounded amount
