@@ -1,4 +1,4 @@
-"""TLS: https profiles verify against the CA bundle they name (or the default one), plain http never
+"""The transport. TLS: https profiles verify against the CA bundle they name (or the default one), plain http never
 reads a CA bundle (a cold start's first table waited ~100 ms for one), and a bundle that cannot be
 read is a clear error, not a crash. A real TLS server on loopback (certificates from trustme)."""
 
@@ -103,3 +103,23 @@ async def test_proxies_in_the_environment_are_still_honoured(tls_server, monkeyp
         with pytest.raises(ApiError) as info:
             await c.request("GET", "/x")
     assert "connection failed" in info.value.message  # it went to the (dead) proxy, not the server
+
+
+def test_making_a_client_imports_what_the_first_connection_needs(tmp_path):
+    """The console makes a profile's client on a thread: httpcore and its anyio backend are imported
+    there, not at the first request on the event loop (a ~100 ms freeze at start). A fresh interpreter,
+    since this process imported them long ago."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from testdeck.config import Profile\n"
+        "from testdeck.http import ApiClient, FIRST_CONNECTION\n"
+        "before = [m for m in FIRST_CONNECTION if m in sys.modules]\n"
+        "ApiClient(Profile(name='lab', service='xyops', url='http://127.0.0.1:9', timeout=5.0), None)\n"
+        "print(before, [m for m in FIRST_CONNECTION if m not in sys.modules])\n"
+    )
+    env = {k: v for k, v in __import__("os").environ.items() if not k.lower().endswith("_proxy")}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert out.stdout.split() == ["[]", "[]"]  # none imported before, none missing after
