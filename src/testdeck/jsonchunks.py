@@ -15,7 +15,8 @@ string or a nested object leaves an unterminated string or unbalanced brackets i
 which then fails to decode, and the piece grows to the next cut; a piece that decodes, started
 at a true element, ends at a true element. The rest of the body (the last piece and whatever
 follows the list) is decoded with what came before the list, as one small document.
-(A key given twice in the object holding that list keeps both lists' elements there.)
+(That list's key given again later: a second list adds its elements to the first's, unlike
+json.loads, where the last wins; anything else wins, as with json.loads.)
 
 What msgspec refuses but json.loads takes (NaN, 1e400, lone surrogates) goes
 the old way: element by element with json's raw_decode. Same result as
