@@ -109,7 +109,8 @@ def _by_cuts(body: bytes, start: bytes) -> Any:
         return _NO
     prefix, key, pos = found
     head = _first_key.match(body, pos)
-    cut = re.compile(rb"\}\s*,\s*" + re.escape(head.group() if head else b"{"))
+    opening = head.group() if head else b"{"  # how the first element opens: `{"id":`
+    cut = re.compile(rb"\}\s*,\s*" + re.escape(opening))
     room = MAX_DEPTH - (1 if key is None else 2)  # how deep an element may nest
     out: list = []
     misses = 0
@@ -127,7 +128,7 @@ def _by_cuts(body: bytes, start: bytes) -> Any:
         if len(piece) > 2 * room and _may_nest(piece, room) and any(too_deep(v, MAX_DEPTH - room + 1) for v in values):
             raise TooDeep()
         out += values
-        pos = at.end() - len(head.group() if head else b"{")  # the next element's `{`
+        pos = at.end() - len(opening)  # the next element's `{`
         target = pos + STEP
     if not out:  # no cut: the rest would be the whole body again
         return _NO
@@ -151,8 +152,10 @@ def _list_start(body: bytes, start: bytes) -> tuple[bytes, str | None, int] | No
             shell = _fast.decode(prefix + b"]}")  # valid only if this `[` opens a member of the top object
         except msgspec.DecodeError:
             continue
-        if isinstance(shell, dict) and shell and list(shell.values())[-1] == []:
-            return prefix, list(shell)[-1], found.end() - 1
+        if isinstance(shell, dict) and shell:
+            key, value = next(reversed(shell.items()))
+            if value == []:
+                return prefix, key, found.end() - 1
     return None
 
 
