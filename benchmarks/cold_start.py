@@ -8,7 +8,10 @@ with `--open alerts`), headless at 80x24, until the first frame that paints a ro
 the alerts table (the frame handed to the driver). Earlier runs waited for the app to
 go idle after it (Pilot.pause()), which also counted timers; that figure is printed too.
 The baseline is a bare Textual app to its first frame, measured in the same run,
-interleaved with ours so a busy machine slows both alike.
+interleaved with ours so a busy machine slows both alike. The floor, interleaved too, is
+that bare app plus the least any HTTP console does: import httpx, GET the same alerts
+and show their count. What it costs over bare is the chosen stack's share, before any of
+testdeck's own work.
 
     python benchmarks/cold_start.py [--runs 7] [--tree OTHER_CHECKOUT]
 
@@ -91,6 +94,41 @@ async def main():
 asyncio.run(main())
 """
 
+FLOOR = r"""
+import sys, time, os
+t0 = float(sys.argv[1])
+import asyncio
+from textual.app import App
+from textual.widgets import Label
+sys.modules.setdefault("httpx._main", None)  # as testdeck does: not httpx's command line
+import httpx
+class Floor(App):
+    got = False
+    def compose(self):
+        yield Label("hello")
+    async def on_mount(self):
+        async with httpx.AsyncClient(verify=False) as client:  # plain http: no CA bundle to read
+            response = await client.get(os.environ["FLOOR_URL"] + "/api/app/get_alerts/v1",
+                                        headers={"X-API-Key": os.environ["FLOOR_KEY"]})
+        self.query_one(Label).update(f"{len(response.json()['rows'])} alerts")
+        self.got = True
+FRAME = []
+async def main():
+    app = Floor()
+    display = app._display
+    def frame(screen, renderable):
+        if app.got and not FRAME and renderable is not None:
+            FRAME.append(time.time() - t0)
+        return display(screen, renderable)
+    app._display = frame
+    async with app.run_test(size=(80, 24)) as pilot:
+        while not FRAME:
+            await asyncio.sleep(0.002)
+        await pilot.pause()
+        print(FRAME[0], time.time() - t0)
+asyncio.run(main())
+"""
+
 
 def start_sims() -> tuple[dict[str, str], dict[str, str], list[subprocess.Popen]]:
     from testdeck.services import all_services
@@ -156,12 +194,15 @@ def main() -> None:
             env = write_config(Path(folder), urls, secrets)
             for src in trees.values():  # warm the bytecode caches: a cold start is not a first install
                 once(TESTDECK, env, src)
+            floor_env = dict(env, FLOOR_URL=urls["xyops"], FLOOR_KEY=secrets["xyops"])
             once(BARE, env, SRC)
-            times: dict[str, list[float]] = {k: [] for k in (*trees, "bare")}
+            once(FLOOR, floor_env, SRC)
+            times: dict[str, list[float]] = {k: [] for k in (*trees, "bare", "floor")}
             for _ in range(args.runs):
                 for label, src in trees.items():
                     times[label].append(once(TESTDECK, env, src, label))
                 times["bare"].append(once(BARE, env, SRC, "bare"))
+                times["floor"].append(once(FLOOR, floor_env, SRC, "floor"))
     finally:
         for p in procs:
             p.terminate()
@@ -175,6 +216,9 @@ def main() -> None:
               f"{statistics.median(CPU[label]) * 1000:.0f} ms = {statistics.median(CPU[label]) / bare_cpu:.2f} x bare)")
     print(f"  baseline: bare Textual app to its first frame:        {bare * 1000:6.0f} ms "
           f"  (min {min(times['bare']) * 1000:.0f} ms; CPU {bare_cpu * 1000:.0f} ms)")
+    floor = statistics.median(times["floor"])
+    print(f"  floor: the bare app + httpx GETting the alerts:       {floor * 1000:6.0f} ms = {floor / bare:.2f} x bare"
+          f"   (CPU {statistics.median(CPU['floor']) / bare_cpu:.2f} x bare)")
     idle_bare = statistics.median(IDLE["bare"])
     print("to the app idle after that frame (Pilot.pause(), the figure of earlier runs):")
     for label in trees:
