@@ -313,10 +313,9 @@ class TestdeckApp(SafeApp, KeyGate, App):
 
     # --- triage: every profile polled on its own interval while a triage-aware screen shows ----------
     def triage_visible(self) -> bool:
-        from testdeck.screens.triage import TriageScreen
-
-        return (bool(self.screen_stack) and isinstance(self.screen_stack[-1], (HomeScreen, TriageScreen))
-                and not self.starting)
+        # a screen showing triage counts has triage_changed (home, the triage view), as _triage_flush
+        # knows them: asked by every profile's poll at start, importing the triage view cost ~20 ms
+        return bool(self.screen_stack) and hasattr(self.screen_stack[-1], "triage_changed") and not self.starting
 
     def triage_wake(self) -> None:
         """A screen that shows triage counts came to the front: poll now."""
