@@ -13,7 +13,7 @@ from testdeck.services import get_service
 from testdeck.services.kyaraben import sim
 from testdeck.services.kyaraben.client import Kyaraben
 from testdeck.resources import Ctx
-from testdeck.triage import Board, Item, ProfileState, collect
+from testdeck.triage import Board, Item, ProfileState, Reading, collect
 from tests.kyaraben.conftest import Clock
 
 
@@ -35,7 +35,7 @@ async def test_items_are_the_rows_matching_the_declared_predicate(kyaraben):
     client, app, _ = kyaraben
     svc = _service(Failing("avms", lambda r: r.status == "ERROR", "error", message=lambda r: f"state {r.status}",
                            since=lambda r: r.ts_created))
-    items = await collect(svc, client, "kb")
+    items = (await collect(svc, client, "kb")).items
     res = svc.resource("avms")
     errored = [r for r in await res.list(Ctx(client)) if r.status == "ERROR"]
     assert errored, "the seeded data must have a failing VM"
@@ -91,7 +91,7 @@ async def test_refused_key_is_one_item(sim_server):
 async def test_scoped_resources_are_searched_in_every_scope(kyaraben):
     client, app, _ = kyaraben
     svc = _service(Failing("campaigns", lambda r: True, "warning"))
-    items = await collect(svc, client, "kb")
+    items = (await collect(svc, client, "kb")).items
     projects = [oid for oid, _ in await svc.resource("campaigns").scope.options(Ctx(client))]
     expected = set()
     for pid in projects:
@@ -108,3 +108,57 @@ def test_sorted_by_severity_then_oldest_first():
     board.states["a"] = ProfileState(items=items)
     assert [i.what for i in board.items()] == ["c", "e1", "e2", "w"]
     assert board.counts("a") == {"warning": 1, "critical": 1, "error": 2}
+
+
+async def test_a_resource_that_cannot_be_read_keeps_its_items_stale_and_the_rest_moves_on(kyaraben, sim_server):
+    """Two declarations; the VM list answers 500 while the campaigns answer: the VMs' items are
+    not dropped (not known to be fixed), the profile is stale and says what was not read, and the
+    campaigns' items are fresh. Read again, all is fresh."""
+    client, app, _ = kyaraben
+    config = app.state.config
+    svc = _service(Failing("avms", lambda r: r.status == "ERROR", "error"),
+                   Failing("projects", lambda r: True, "warning"))
+    board = Board()
+    await board.poll("kb", svc, client)
+    vms = {i.key for i in board.items() if i.resource == "avms"}
+    projects = {i.key for i in board.items() if i.resource == "projects"}
+    assert vms and projects and not board.states["kb"].stale
+    config.fail_paths.add("/android")
+    reading = await collect(svc, client, "kb")
+    assert {i.resource for i in reading.items} == {"projects"} and set(reading.unread) == {"avms"}
+    assert reading.unread["avms"].status == 500
+    await board.poll("kb", svc, client)
+    state = board.states["kb"]
+    assert state.stale and state.unread == ("avms",) and state.not_read() == "not read: avms"
+    assert not state.down and not state.unknown
+    assert {i.key for i in board.items() if i.resource == "avms"} == vms  # kept, not "fixed"
+    assert {i.key for i in board.items() if i.resource == "projects"} == projects
+    config.fail_paths.clear()
+    await board.poll("kb", svc, client)
+    assert not board.states["kb"].stale and board.states["kb"].unread == ()
+
+
+async def test_a_profile_whose_first_poll_fails_is_unknown_not_clear(kyaraben):
+    client, app, _ = kyaraben
+    app.state.config.fail_paths.add("/android")
+    svc = _service(Failing("avms", lambda r: r.status == "ERROR", "error"))
+    board = Board()
+    await board.poll("kb", svc, client)
+    state = board.states["kb"]
+    assert board.items() == [] and state.stale and state.unknown and not state.down
+    assert state.not_read() == "not read: avms"
+
+
+async def test_a_profile_is_on_the_board_only_once_its_first_poll_has_ended(kyaraben):
+    """While the first poll is on the way there is no state: no "✔ 0" count is claimed for it."""
+    import asyncio
+
+    client, app, _ = kyaraben
+    app.state.config.latency = 0.3
+    board = Board()
+    poll = asyncio.create_task(board.poll("kb", _service(Failing("avms", lambda r: True)), client))
+    await asyncio.sleep(0.1)
+    assert "kb" not in board.states
+    await poll
+    assert board.states["kb"].last_ok is not None and board.items()
+

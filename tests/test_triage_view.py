@@ -118,3 +118,33 @@ def test_triage_snapshot(snap_compare, sim_server, monkeypatch, tmp_path, frozen
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=size, run_before=polled)
+
+
+async def test_a_profile_that_cannot_be_read_says_so_in_the_view_and_on_home(sim_server, monkeypatch, tmp_path):
+    """Its first poll fails (the VM list and the projects answer 500): no items, and never "✔ 0" or
+    "nothing failing": the view's STALE line names the profile, what was not read and the
+    server's words; home's pulse is "? stale". Once readable, its items come and the note goes."""
+    from testdeck.services.kyaraben import sim as kysim
+
+    url, kapp, config = sim_server(kysim.create_app)
+    config.fail_paths |= {"/android", "/projects"}
+    svc = next(s for s in all_services() if s.name == "kyaraben")
+    monkeypatch.setenv(env_var("kb"), svc.demo_secret or "")
+    cfg = Config(path=tmp_path / "config.toml", settings={"refresh_interval": 60.0},
+                 profiles={"kb": Profile("kb", "kyaraben", url, timeout=5.0, fields=dict(svc.demo_fields))})
+    app = TestdeckApp(cfg, start="triage", save_theme=False)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await wait_for(pilot, lambda: _polled(app, 1), timeout=15, what="polled")
+        await wait_for(pilot, lambda: "STALE" in str(app.screen.query_one("#stale").render()), what="the note")
+        note = str(app.screen.query_one("#stale").render())
+        assert "kb (not read: avms, campaigns)" in note and "fails on purpose" in note
+        assert app.screen.query_one(VirtualTable).row_count == 0
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, HomeScreen), what="home")
+        assert app.screen.pulse("kb") == "? stale"
+        config.fail_paths.clear()
+        await pilot.press("0")
+        await wait_for(pilot, lambda: isinstance(app.screen, TriageScreen) and app.triage_board.items()
+                       and not app.triage_board.states["kb"].stale, timeout=15, what="read at last")
+        await wait_for(pilot, lambda: "STALE" not in str(app.screen.query_one("#stale").render()), what="no note")
+

@@ -102,6 +102,26 @@ def test_triage_unreachable_profile_is_an_item(tmp_path, monkeypatch, capsys):
     assert "profile unreachable" in out and "gone" in out
 
 
+def test_triage_a_profile_read_in_part_or_not_at_all_is_never_called_clear(xy, capsys):
+    """The gate fails closed: a resource answering 500 is an `error` item naming what was not read,
+    with the server's words (the items that could be read are listed too); nothing read at all is
+    one such item, not "nothing failing" and exit 0."""
+    xy.state.config.fail_paths.add("/search_jobs/v1")
+    assert cli.main(["triage", "-o", "json"]) == 3
+    items = json.loads(capsys.readouterr().out)
+    unread = [i for i in items if i["what"].startswith("not read")]
+    assert [(i["severity"], i["what"], i["profile"]) for i in unread] == [("error", "not read: jobs", "xy")]
+    assert "fails on purpose" in unread[0]["message"]
+    assert {i["resource"] for i in items} == {"firing", None}  # the firing alerts were read
+    xy.state.config.fail_paths.add("/search_alerts/v1")
+    assert cli.main(["triage", "-o", "json"]) == 3
+    items = json.loads(capsys.readouterr().out)
+    assert [(i["severity"], i["what"]) for i in items] == [("error", "not read: jobs, firing")]
+    assert cli.main(["triage"]) == 3
+    out, err = capsys.readouterr()
+    assert "not read" in out and "fails on purpose" in out and "nothing failing" not in err
+
+
 def test_logs_prints_a_finished_jobs_log(xy, capsys):
     assert cli.main(["get", "jobs", "-o", "json"]) == 0
     jobs = json.loads(capsys.readouterr().out)

@@ -51,12 +51,15 @@ class Item:
                 "scope": self.scope}
 
 
+DOWN = ("profile unreachable", "key refused")
+
+
 def profile_item(profile: str, service: str, exc: ApiError) -> Item | None:
     """An unreachable profile or a refused key is one item; other errors are not triage items."""
     if exc.status is None:
-        return Item("critical", profile, service, "profile unreachable", exc.message, clock.now())
+        return Item("critical", profile, service, DOWN[0], exc.message, clock.now())
     if exc.status in (401, 403):
-        return Item("critical", profile, service, "key refused", exc.message, clock.now())
+        return Item("critical", profile, service, DOWN[1], exc.message, clock.now())
     return None
 
 
@@ -105,10 +108,19 @@ async def _scopes(resource: Resource, client: Any, profile_fields: dict) -> list
     return [oid for oid, _label in options[:MAX_SCOPES]]
 
 
-async def collect(service: Service, client: Any, profile: str, profile_fields: dict | None = None) -> list[Item]:
-    """Every failing item of one profile. Raises ApiError when the profile cannot be read at all."""
+@dataclass
+class Reading:
+    """One poll of a profile: the items found, and the resources that could not be read (their error)."""
+
+    items: list[Item]
+    unread: dict[str, ApiError] = field(default_factory=dict)
+
+
+async def collect(service: Service, client: Any, profile: str, profile_fields: dict | None = None) -> Reading:
+    """Every failing item of one profile. Raises ApiError when the profile is unreachable or its key
+    refused; a resource that could not be read is in `unread` (its items are not known, not gone)."""
     found: list[Item] = []
-    errors: list[ApiError] = []
+    unread: dict[str, ApiError] = {}
     for failing in service.failing:
         resource = service.resource(failing.resource)
         if resource is None:
@@ -120,10 +132,8 @@ async def collect(service: Service, client: Any, profile: str, profile_fields: d
         except ApiError as exc:
             if profile_item(profile, service.name, exc) is not None:
                 raise  # unreachable or refused: the whole profile is one item
-            errors.append(exc)
-    if errors and not found and len(errors) == len(service.failing):
-        raise errors[0]  # nothing could be read: the caller marks the profile stale
-    return found
+            unread.setdefault(resource.name, exc)
+    return Reading(found, unread)
 
 
 @dataclass
@@ -133,10 +143,26 @@ class ProfileState:
     items: list[Item] = field(default_factory=list)
     last_ok: float | None = None
     error: ApiError | None = None
+    unread: tuple[str, ...] = ()  # resources whose last read failed ("*": all of them)
 
     @property
     def stale(self) -> bool:
         return self.error is not None
+
+    @property
+    def down(self) -> bool:
+        """Unreachable or its key refused: that is its one item (no stale note besides)."""
+        return self.error is not None and len(self.items) == 1 and self.items[0].what in DOWN
+
+    def not_read(self) -> str:
+        """What the last poll could not read: `not read: jobs` ("not read" when nothing was)."""
+        parts = [r for r in self.unread if r != "*"]
+        return "not read: " + ", ".join(parts) if parts else "not read"
+
+    @property
+    def unknown(self) -> bool:
+        """Failed before anything was read: no items, and none can be claimed."""
+        return self.error is not None and self.last_ok is None and not self.items
 
 
 class Board:
@@ -148,23 +174,29 @@ class Board:
         self.new: set[tuple] = set()
 
     async def poll(self, profile: str, service: Service, client: Any, fields: dict | None = None) -> None:
-        state = self.states.setdefault(profile, ProfileState())
+        # (a profile is in `states` once a poll has ended: while its first is on the way it has no
+        # count, not "✔ 0")
+        state = self.states.get(profile) or ProfileState()
         try:
-            items = await collect(service, client, profile, fields)
+            reading = await collect(service, client, profile, fields)
         except ApiError as exc:
             item = profile_item(profile, service.name, exc)
             if item is not None:  # unreachable: that is the one item, and nothing else is known
                 previous = next((i for i in state.items if i.what == item.what), None)
                 state.items = [previous or item]
-                state.error = exc
-                self._mark_new()
-                return
-            state.error = exc  # keep the previous items, marked stale
-            return
+            state.error, state.unread = exc, ("*",)  # (otherwise the previous items stay, marked stale)
         except Exception as exc:  # an adapter bug: show it like a server error, never crash
             state.error = ApiError(service.name, profile, "GET", "triage", None, f"{type(exc).__name__}: {exc}")
-            return
-        state.items, state.error, state.last_ok = items, None, clock.now()
+            state.unread = ("*",)
+        else:
+            if reading.unread:  # read in part: what could not be read keeps its previous items, stale
+                fresh = {i.ident for i in reading.items}
+                kept = [i for i in state.items if i.resource in reading.unread and i.ident not in fresh]
+                state.items = reading.items + kept
+                state.error, state.unread = next(iter(reading.unread.values())), tuple(reading.unread)
+            else:
+                state.items, state.error, state.unread, state.last_ok = reading.items, None, (), clock.now()
+        self.states[profile] = state
         self._mark_new()
 
     def _mark_new(self) -> None:

@@ -225,7 +225,7 @@ async def run_logs(args: argparse.Namespace, config: Config, resolve, open_sessi
 
 async def run_triage(args: argparse.Namespace, config: Config, open_session) -> int:
     from testdeck.resources import age
-    from testdeck.triage import Board, ProfileState, profile_item
+    from testdeck.triage import Board, Item, ProfileState, profile_item
 
     board = Board()
     sessions = []
@@ -246,7 +246,11 @@ async def run_triage(args: argparse.Namespace, config: Config, open_session) -> 
     finally:
         for session in sessions:
             await session.client.aclose()
-    items = board.items()
+    # a profile read in part, or not at all, cannot be called clear: an item of its own, so the
+    # gate fails closed (unreachable and refused profiles are items already)
+    unread = [Item("error", name, config.profiles[name].service, state.not_read(), state.error.message)
+              for name, state in board.states.items() if state.stale and not state.down]
+    items = sorted(board.items() + unread, key=Item.sort_key)
     if args.output == "json":
         print(json.dumps([i.as_json() for i in items], indent=2, ensure_ascii=False))
     else:
@@ -256,9 +260,6 @@ async def run_triage(args: argparse.Namespace, config: Config, open_session) -> 
         rows = [(i.severity, i.profile, i.service, sanitize(i.what), age(i.since) if i.since else "",
                  sanitize(i.message)) for i in items]
         print_table(heads, rows, [8, None, 8, None, 7, None])  # the message, last, in full
-        stale = [f"{n}: {s.error}" for n, s in board.states.items() if s.error is not None and s.items == []]
-        for line in stale:
-            print(sanitize(f"stale: {line}"), file=sys.stderr)
         if not items:
             print("nothing failing", file=sys.stderr)
     return EXIT_FAILING if items else 0

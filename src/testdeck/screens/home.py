@@ -119,6 +119,8 @@ class HomeScreen(Screen):
         state = self.app.triage_board.states.get(name)
         if state is None:
             return "…"
+        if state.unknown:  # its first poll failed: no count can be claimed, not even ✔ 0
+            return "? stale"
         counts = self.app.triage_board.counts(name)
         text = " ".join(f"{glyph}{counts[sev]}" for sev, glyph in PULSE if counts.get(sev))
         return (text or "✔ 0") + (" stale" if state.stale else "")

@@ -99,9 +99,10 @@ class TriageScreen(Screen):
         table.changed = {k for k, i in self.items.items() if i.ident in self.board.new}
         table.set_data(TableData.build(HEADINGS, rows, WIDTHS, meanings, PRIORITIES, GLYPHS))
         table.empty_text = "nothing failing" if self.board.states else "polling every profile…"
-        stale = [f"{name}: {state.error.one_line()}" for name, state in self.board.states.items()
-                 if state.error is not None and state.items and state.items[0].what not in
-                 ("profile unreachable", "key refused")]
+        # (an unreachable profile or a refused key is an item of its own; a poll that failed before
+        # anything was read has no item at all, and still says so here)
+        stale = [f"{name} ({state.not_read()}): {state.error.one_line()}" for name, state in self.board.states.items()
+                 if state.stale and not state.down]
         # a text update is a layout pass and a repaint of the screen: only when the words change
         note_text = sanitize("STALE · " + " · ".join(stale)) if stale else ""
         title = f"testdeck · triage · {len(items)} failing across {len(self.board.states)} profiles"

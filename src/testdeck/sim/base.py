@@ -28,6 +28,7 @@ class SimConfig:
     error_rate: float = 0.0  # fraction of requests answered 500
     malformed_rate: float = 0.0  # fraction answered 200 with a broken JSON body
     drop_rate: float = 0.0  # fraction whose connection is closed without an answer
+    fail_paths: set[str] = field(default_factory=set)  # a GET whose path ends so is answered 500 (tests)
     speed: float = 1.0  # state machines run this many times faster than the clock
     clock: Callable[[], float] = field(default=time.time)
     fault_seed: int = 7
@@ -87,6 +88,8 @@ class faults:
                         "headers": [(b"content-type", b"application/json"), (b"content-length", b"4096")]})
             await send({"type": "http.response.body", "body": b'{"code": 0, "ro', "more_body": True})
             raise DropConnection("simulated dropped connection")
+        if scope["method"] == "GET" and any(scope["path"].endswith(p) for p in config.fail_paths):
+            return await _send(send, 500, "text/plain", b"Internal Server Error (this path fails on purpose)")
         if config.roll(config.error_rate):
             return await _send(send, 500, "text/plain", b"Internal Server Error (simulated fault)")
         if config.roll(config.malformed_rate):
