@@ -162,3 +162,29 @@ async def test_a_profile_is_on_the_board_only_once_its_first_poll_has_ended(kyar
     await poll
     assert board.states["kb"].last_ok is not None and board.items()
 
+
+
+async def test_declarations_on_the_same_list_read_it_once_per_poll(sim_server):
+    """xyOps declares failed and warned jobs on one search: one request for both, per poll."""
+    from testdeck.services.xyops import sim as xysim
+
+    url, _app, _ = sim_server(xysim.create_app)
+    svc = get_service("xyops")
+    client = svc.client(Profile("xy", "xyops", url, timeout=5), xysim.API_KEY)
+    sent: list[str] = []
+    request = client.request
+
+    async def counted(method, path, **kw):
+        sent.append(path)
+        return await request(method, path, **kw)
+
+    client.request = counted
+    try:
+        jobs = [f for f in svc.failing if f.resource == "jobs"]
+        assert len(jobs) == 2 and jobs[0].query == jobs[1].query
+        reading = await collect(svc, client, "xy")
+    finally:
+        await client.aclose()
+    assert {i.severity for i in reading.items if i.resource == "jobs"} >= {"error"}
+    assert sent.count("/api/app/search_jobs/v1") == 1, sent  # (the lists' joins read their own once too)
+    assert sorted(sent) == sorted(set(sent)), sent

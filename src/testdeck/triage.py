@@ -116,19 +116,39 @@ class Reading:
     unread: dict[str, ApiError] = field(default_factory=dict)
 
 
+async def _listed(resource: Resource, client: Any, scope: str | None, query: str | None) -> list[Record]:
+    return list(await resource.list(Ctx(client, scope=scope, query=query)))
+
+
 async def collect(service: Service, client: Any, profile: str, profile_fields: dict | None = None) -> Reading:
     """Every failing item of one profile. Raises ApiError when the profile is unreachable or its key
     refused; a resource that could not be read is in `unread` (its items are not known, not gone)."""
     found: list[Item] = []
     unread: dict[str, ApiError] = {}
+    # what one poll has read, or failed to: declarations on the same list (xyOps' failed and warned
+    # jobs) read it once, and a read that failed is not tried again in the same poll
+    read: dict[tuple, list | ApiError] = {}
+
+    async def once(key: tuple, reading) -> Any:
+        if key not in read:
+            try:
+                read[key] = await reading()
+            except ApiError as exc:
+                read[key] = exc
+        if isinstance(read[key], ApiError):
+            raise read[key]
+        return read[key]
+
     for failing in service.failing:
         resource = service.resource(failing.resource)
         if resource is None:
             continue
         try:
-            for scope in await _scopes(resource, client, profile_fields or {}):
-                records = await resource.list(Ctx(client, scope=scope, query=failing.query))
-                found += items_from(service, profile, failing, resource, list(records), scope)
+            scopes = await once((resource.name,), lambda: _scopes(resource, client, profile_fields or {}))
+            for scope in scopes:
+                records = await once((resource.name, scope, failing.query), lambda: _listed(resource, client, scope,
+                                                                                        failing.query))
+                found += items_from(service, profile, failing, resource, records, scope)
         except ApiError as exc:
             if profile_item(profile, service.name, exc) is not None:
                 raise  # unreachable or refused: the whole profile is one item
