@@ -122,6 +122,33 @@ def test_triage_a_profile_read_in_part_or_not_at_all_is_never_called_clear(xy, c
     assert "not read" in out and "fails on purpose" in out and "nothing failing" not in err
 
 
+def test_logs_follow_says_a_failing_poll_and_goes_on_to_the_end(xy, capsys, monkeypatch):
+    """`logs -f`: the job's reads fail for a while; each failure is a `!! poll failed` line with the
+    server's words, and the follow goes on to the job's result (exit 0)."""
+    import threading
+
+    from testdeck import feeds
+    from testdeck.services.xyops import views_jobs
+
+    monkeypatch.setattr(feeds, "BACKOFF", (0.05,))
+    monkeypatch.setattr(views_jobs, "POLL", 0.05)
+    event = next(e for e in xy.state.events.values() if e["title"] == "Deploy web")
+    job = xy.state.jobs_runner.start(event, {"duration": 4, "lines": 4, "exit_code": 0})
+    failing = {"/get_job/v1", "/tail_live_job_log/v1"}
+    on = threading.Timer(0.5, lambda: xy.state.config.fail_paths.update(failing))
+    off = threading.Timer(2.5, xy.state.config.fail_paths.clear)
+    on.start(), off.start()
+    try:
+        assert cli.main(["logs", "jobs", job["id"], "-f"]) == 0
+    finally:
+        on.cancel(), off.cancel()
+        xy.state.config.fail_paths.clear()
+    lines = capsys.readouterr().out.splitlines()
+    said = [line for line in lines if line.startswith("!! poll failed, retrying in 0.05s")]
+    assert said and "fails on purpose" in said[0]
+    assert lines[-1].startswith("-- complete · result success")
+
+
 def test_logs_prints_a_finished_jobs_log(xy, capsys):
     assert cli.main(["get", "jobs", "-o", "json"]) == 0
     jobs = json.loads(capsys.readouterr().out)

@@ -13,7 +13,7 @@ import json
 import sys
 from typing import Any
 
-from testdeck import journal
+from testdeck import feeds, journal
 from testdeck.config import Config
 from testdeck.errors import ApiError
 from testdeck.records import Record
@@ -207,11 +207,16 @@ async def run_logs(args: argparse.Namespace, config: Config, resolve, open_sessi
                 known = ", ".join(f"{k} ({label})" for k, label, _m in getattr(feed, "keys", ())) or "none"
                 raise VerbUsageError(f"{resource.name}: the log has no key {key!r} (keys: {known})")
             getattr(feed, method)()
+        def write(batch: list[str]) -> None:
+            for line in batch:
+                sys.stdout.write(sanitize(line, multiline=True).replace("\n", " ") + "\n")
+            sys.stdout.flush()
+
+        if args.follow:  # followed: a poll that fails is said and retried (feeds.py)
+            feeds.NOTICE.set(write)
         try:
             async for batch in feed:
-                for line in batch:
-                    sys.stdout.write(sanitize(line, multiline=True).replace("\n", " ") + "\n")
-                sys.stdout.flush()
+                write(batch)
                 if not args.follow:
                     break
         finally:

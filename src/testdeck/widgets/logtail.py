@@ -39,6 +39,7 @@ from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Input, Static
 
+from testdeck import feeds
 from testdeck.errors import ApiError
 from testdeck.resources import LogFeed
 from testdeck.widgets.files import readable, save_dir, write_new
@@ -490,6 +491,7 @@ class LogTail(Widget, can_focus=False):
     @work(exclusive=True, group="logtail-feed", exit_on_error=False)
     async def _consume(self, feed: LogFeed) -> None:
         error: BaseException | None = None
+        feeds.NOTICE.set(self.write_lines)  # followed: a poll that fails is said here and retried (feeds.py)
         try:
             async for batch in feed:
                 if batch:

@@ -10,6 +10,7 @@ import re
 from typing import Any
 
 from testdeck.errors import ApiError
+from testdeck.feeds import steady
 from testdeck.resources import (
     ERROR,
     MUTED,
@@ -144,9 +145,9 @@ async def follow_log(cx: Ctx, execution_id: str | None = None, *, init: bool = F
     header = [f"-- {which} of execution {eid}"]  # sent with the first lines: `logs` without -f reads one batch
     seen = 0
     while switched is None or not switched.is_set():
-        ex = await cx.client.get_execution(eid, project_id=cx.scope)
+        ex = await steady(lambda: cx.client.get_execution(eid, project_id=cx.scope))
         try:
-            text = await cx.client.get_execution_log(eid, init_container=init, project_id=cx.scope)
+            text = await steady(lambda: cx.client.get_execution_log(eid, init_container=init, project_id=cx.scope))
         except ApiError as exc:
             if exc.status == 410:
                 yield [*header, f"-- the {which} is no longer available (HTTP 410: {exc.message})"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+from testdeck.feeds import steady
 from testdeck.resources import ERROR, MUTED, OK, RUNNING, Col, Ctx, LogFeed, Resource, Scope, age, timestamp
 from testdeck.services.onetest.views_hosts import STATE_MEANING, where_of
 from testdeck.services.onetest.views_scopes import (
@@ -35,10 +36,11 @@ def _line(entry) -> str:
 async def activity(cx: Ctx) -> LogFeed:
     """The rule's activity log, oldest first, read page by page; then new entries as they come."""
     where = where_of(cx)
-    entries, total = await cx.client.get_rule_activity(where, cx.key, offset=0, limit=ACTIVITY_PAGE)
+    entries, total = await steady(lambda: cx.client.get_rule_activity(where, cx.key, offset=0, limit=ACTIVITY_PAGE))
     offset = len(entries)
     while offset < total:  # the server pages newest first
-        page, total = await cx.client.get_rule_activity(where, cx.key, offset=offset, limit=ACTIVITY_PAGE)
+        page, total = await steady(lambda: cx.client.get_rule_activity(where, cx.key, offset=offset,
+                                                                       limit=ACTIVITY_PAGE))
         if not page:
             break
         entries += page
@@ -47,8 +49,8 @@ async def activity(cx: Ctx) -> LogFeed:
     seen = total
     while True:
         await asyncio.sleep(ACTIVITY_INTERVAL)
-        head, total = await cx.client.get_rule_activity(where, cx.key, offset=0, limit=min(ACTIVITY_PAGE,
-                                                                                           max(1, total - seen)))
+        head, total = await steady(lambda: cx.client.get_rule_activity(
+            where, cx.key, offset=0, limit=min(ACTIVITY_PAGE, max(1, total - seen))))
         if total > seen:
             yield [_line(e) for e in reversed(head[: total - seen])]
             seen = total

@@ -8,6 +8,7 @@ from typing import Any
 
 from testdeck import clock
 from testdeck.errors import ApiError
+from testdeck.feeds import steady
 from testdeck.resources import (ERROR, MUTED, OK, RUNNING, WARNING, Action, Col, Ctx, Failing, Field, Form, LogFeed,
                                 Query, Resource, Scope, age, duration)
 
@@ -171,7 +172,7 @@ def summary(job) -> str:
 
 async def follow_job(client, job_id: str) -> LogFeed:
     """Follow a job's log: live tail while active (only new text), then the final log, then its result."""
-    job = await client.get_job(job_id)
+    job = await steady(lambda: client.get_job(job_id))
     try:
         event = (await client.event_titles()).get(job.event) or job.event
     except ApiError:
@@ -179,14 +180,14 @@ async def follow_job(client, job_id: str) -> LogFeed:
     yield [f"-- job {job_id} · {event} · server {job.server or '?'} · {job.state or '?'}"]
     follower = LogFollower()
     while not job.finished:
-        lines, gap = follower.take(await client.tail_live_job_log(job_id))
+        lines, gap = follower.take(await steady(lambda: client.tail_live_job_log(job_id)))
         if gap:
             lines.insert(0, "-- (log skipped here: it grew faster than it was read)")
         if lines:
             yield lines
         await asyncio.sleep(POLL)
-        job = await client.get_job(job_id)
-    lines, gap = follower.take(await final_log(client, job), final=True)
+        job = await steady(lambda: client.get_job(job_id))
+    lines, gap = follower.take(await steady(lambda: final_log(client, job)), final=True)
     if gap:
         lines.insert(0, "-- (final log follows in full)")
     yield [*lines, summary(job)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from testdeck.feeds import steady
 from testdeck.http import path
 from testdeck.resources import Action, Col, Ctx, Field, Form, LogFeed, Resource
 from testdeck.services.kyaraben.client import Campaign
@@ -85,7 +86,7 @@ async def follow_campaign(cx: Ctx) -> LogFeed:
     seen: dict[int, tuple[str, int]] = {}
     last_progress = None
     while True:
-        c: Campaign = await cx.client.get_campaign(cx.scope, cx.key)
+        c: Campaign = await steady(lambda: cx.client.get_campaign(cx.scope, cx.key))
         lines = []
         if c.progress != last_progress:
             lines.append(f"-- {c.state} {progress_bar(c.progress)}")

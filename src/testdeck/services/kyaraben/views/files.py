@@ -6,6 +6,7 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+from testdeck.feeds import steady
 from testdeck.resources import Action, Col, Ctx, Field, Form, LogFeed, Resource
 from testdeck.services.kyaraben.client import TestSource
 from testdeck.services.kyaraben.views import common
@@ -19,7 +20,7 @@ async def follow_compile(cx: Ctx, apk_id: Any) -> LogFeed:
     yield [f"compiling test source {cx.key} to APK {apk_id}"]
     last = None
     while True:
-        meta: TestSource = await cx.client.get_testsource_metadata(cx.scope, cx.key)
+        meta: TestSource = await steady(lambda: cx.client.get_testsource_metadata(cx.scope, cx.key))
         status = meta.apk_status or "QUEUED"
         if status != last:
             line = f"-- {status}"

@@ -19,6 +19,7 @@ from typing import Any
 from weakref import WeakKeyDictionary
 
 from testdeck import clock
+from testdeck.feeds import steady
 from testdeck.http import path
 from testdeck.records import Record
 from testdeck.resources import (
@@ -209,7 +210,7 @@ async def follow_command(cx: Ctx, command_id: Any) -> LogFeed:
     missing = 0
     queued_since: float | None = None
     while True:
-        results = await cx.client.get_command(avm_id, str(command_id))
+        results = await steady(lambda: cx.client.get_command(avm_id, str(command_id)))
         if not results:
             missing += 1
             if missing >= FOLLOW_MISSING_POLLS:
