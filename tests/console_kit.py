@@ -54,9 +54,11 @@ def table(app) -> VirtualTable:
 
 
 async def loaded(pilot, rows: int | None = None, timeout: float = 15.0) -> ResourceScreen:
-    """A resource screen whose first refresh has come back (with `rows` rows, when given)."""
+    """A resource screen whose first refresh has come back (with `rows` rows, when given); rows
+    recalled from an earlier visit (refresh._recall) do not count: the server's answer does."""
     app = pilot.app
     await wait_for(pilot, lambda: isinstance(app.screen, ResourceScreen) and app.screen.last_ok is not None
+                   and app.screen.loaded.is_set()
                    and (rows is None or table(app).row_count == rows), timeout=timeout, what="rows")
     return app.screen
 

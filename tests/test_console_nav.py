@@ -110,3 +110,50 @@ async def test_a_query_key_switches_the_server_side_view_and_shows_in_the_title(
         assert screen.ctx().query == "off"
         await pilot.press("F")  # again: the default view
         await wait_for(pilot, lambda: table(app).row_count == 6, what="all again")
+
+
+async def test_a_resource_opened_again_shows_its_last_rows_at_once_even_when_the_server_fails(deck):
+    """Seen a moment ago, then the server fails: coming back shows the rows it had (their age in
+    the status bar), then the STALE line with the server's words; never "no data yet". Once the
+    server answers again, fresh rows."""
+    from testdeck.screens.resource import ResourceScreen
+
+    app, sim_app, config = deck("xyops", start="alerts")
+    async with app.run_test(size=(120, 30)) as pilot:
+        await wait_for(pilot, lambda: on(app, "alerts") and app.screen.loaded.is_set()
+                       and table(app).row_count, what="alerts")
+        before = list(table(app).data.keys)
+        await pilot.press("right_square_bracket")
+        await wait_for(pilot, lambda: isinstance(app.screen, ResourceScreen) and not on(app, "alerts"),
+                       what="the next resource")
+        config.fail_paths.add("/get_alerts/v1")
+        await pilot.press("left_square_bracket")
+        await wait_for(pilot, lambda: on(app, "alerts") and list(table(app).data.keys) == before,
+                       what="the rows it had, at once")
+        screen = app.screen  # (every read of the alerts fails now: these rows can only be the kept ones)
+        await wait_for(pilot, screen.loaded.is_set, timeout=15, what="the refresh failed")
+        assert list(table(app).data.keys) == before and table(app).stale
+        text = screen_text(app)
+        assert "STALE · showing data from" in text and "fails on purpose" in text and "no data yet" not in text
+        config.fail_paths.clear()
+        sim_app.state.alerts.pop(before[0])
+        screen.loaded.clear()
+        await pilot.press("r")
+        await wait_for(pilot, lambda: screen.loaded.is_set() and not table(app).stale, what="fresh again")
+        assert list(table(app).data.keys) == before[1:]
+
+
+
+async def test_a_big_table_is_not_kept_while_another_screen_shows(deck, monkeypatch):
+    from testdeck.screens import refresh
+
+    app, _, _ = deck("xyops", start="alerts")
+    async with app.run_test(size=(120, 30)) as pilot:
+        await wait_for(pilot, lambda: on(app, "alerts") and app.screen.loaded.is_set(), what="alerts")
+        views = app.screen.session.views
+        assert len(views["rows:alerts"][2]) == table(app).row_count > 3
+        monkeypatch.setattr(refresh, "BIG_TABLE", 3)  # these 6 alerts are now a "big" table
+        app.screen.loaded.clear()
+        await pilot.press("r")
+        await wait_for(pilot, app.screen.loaded.is_set, what="refreshed")
+        assert "rows:alerts" not in views

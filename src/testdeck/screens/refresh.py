@@ -110,6 +110,7 @@ class RefreshMixin:
         interval = self.session.interval
         delay = interval
         manual = False
+        await self._recall()
         while True:
             self._wake.clear()  # before the refresh: an `r` pressed during it is not lost
             # a manual refresh (r) runs while paused, and a failed one does not lengthen the back-off
@@ -166,6 +167,7 @@ class RefreshMixin:
             self.error = None
             self.table.stale = False
             self.last_ok = clock.now()
+            self._remember(records)
             filtered = await self._apply_view()
         if self.header is not None:
             self.header.show_records([r.record for r in rows], self.ctx())
@@ -177,6 +179,37 @@ class RefreshMixin:
             self._show_message()
         self._update_status()
         return True
+
+    # --- the last good rows, kept for when the resource is opened again ------------------------------
+    # A screen is made anew each time its resource is opened (1-5, [ ], esc, a jump). Its last good
+    # rows are kept in the session (tables under BIG_TABLE rows: a big one is not held in memory
+    # while another screen shows) and shown at once when it comes back: never "no data yet" for a
+    # table seen a minute ago because the server is failing now. Their age is in the status bar,
+    # the refresh follows at once, and if it fails the STALE line says how old they are.
+    def _memory_key(self) -> str:
+        return f"rows:{self.resource.name}"
+
+    def _remember(self, records: list[Record]) -> None:
+        if len(records) < BIG_TABLE:
+            self.session.views[self._memory_key()] = (self.scope, self.query_value, records, self.last_ok)
+        else:
+            self.session.views.pop(self._memory_key(), None)
+
+    async def _recall(self) -> None:
+        kept = self.session.views.get(self._memory_key())
+        if kept is None or kept[:2] != (self.scope, self.query_value) or self.last_ok is not None:
+            return
+        records, at = kept[2], kept[3]
+        rows, by_key = await asyncio.to_thread(_prepare, self.resource, records)
+        if self.last_ok is not None:  # (nothing else refreshes first today; if it ever does, it wins)
+            return
+        self.rows, self.records, self.last_ok = rows, by_key, at
+        await self._apply_view()
+        if self.header is not None:
+            self.header.show_records(records, self.ctx())
+        if self.state.cursor:
+            self.table.move_to_key(self.state.cursor)
+        self._update_status()
 
     def _preview(self, records: list[Record]) -> None:
         """A first big load: the first screens of rows at once, while the rest is formatted
