@@ -71,3 +71,15 @@ async def test_a_notice_belongs_to_the_task_that_follows():
     finally:
         feeds.BACKOFF = saved
     assert "answer 500" in said_a[0] and "answer 502" in said_b[0] and len(said_a) == len(said_b) == 1
+
+
+async def test_a_server_failing_every_time_ends_the_feed_after_the_patience(monkeypatch):
+    monkeypatch.setattr(feeds, "BACKOFF", (0.02,))
+    monkeypatch.setattr(feeds, "PATIENCE", 0.1)
+    said: list[str] = []
+    feeds.NOTICE.set(said.extend)
+    call, calls = _failing([_error(500, True) for _ in range(100)])
+    with pytest.raises(ApiError):
+        await feeds.steady(call)
+    assert 3 <= len(calls) <= 8 and len(said) == len(calls) - 1
+

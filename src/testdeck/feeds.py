@@ -3,8 +3,10 @@
 A feed polls in a loop; one failed poll used to end it ("feed error") while the job
 it followed ran on. `steady(call)` retries a poll that failed for a reason that may
 pass (5xx, 429, a timeout, a dropped connection: ApiError.retryable) after 2, 4, 8,
-16, then every 30 s, for as long as someone follows the feed; anything else (a 404,
-a refused key) still ends it. Following is setting NOTICE, where each failure is
+16, then every 30 s, for as long as someone follows the feed and for at most
+PATIENCE (10 minutes of failures in a row: a script following with `-f` is not
+held forever by a server that fails every time); anything else (a 404, a refused
+key) still ends it. Following is setting NOTICE, where each failure is
 said as a line `!! poll failed, retrying in 4s: <the server's words>` (as Alyvix's
 server log does): the log view and `testdeck logs -f` set it. Without it (`testdeck
 logs` without -f: one read) a failure ends the feed at once, as before. UI-free.
@@ -22,6 +24,7 @@ from testdeck.errors import ApiError
 T = TypeVar("T")
 
 BACKOFF = (2.0, 4.0, 8.0, 16.0, 30.0)  # seconds before each retry; the last one repeats
+PATIENCE = 600.0  # seconds of failures in a row after which the feed ends with the last one
 
 # where the feed being consumed shows its notices (set by whoever consumes it, in its task)
 NOTICE: ContextVar[Callable[[list[str]], None] | None] = ContextVar("feed_notice", default=None)
@@ -30,12 +33,14 @@ NOTICE: ContextVar[Callable[[list[str]], None] | None] = ContextVar("feed_notice
 async def steady(call: Callable[[], Awaitable[T]]) -> T:
     """`await call()`, again while it fails with a retryable ApiError and the feed is followed."""
     failures = 0
+    loop = asyncio.get_running_loop()
+    since = loop.time()
     while True:
         try:
             return await call()
         except ApiError as exc:
             notice = NOTICE.get()
-            if not exc.retryable or notice is None:
+            if not exc.retryable or notice is None or loop.time() - since >= PATIENCE:
                 raise
             delay = BACKOFF[min(failures, len(BACKOFF) - 1)]
             failures += 1
