@@ -207,6 +207,7 @@ async def run_logs(args: argparse.Namespace, config: Config, resolve, open_sessi
                 known = ", ".join(f"{k} ({label})" for k, label, _m in getattr(feed, "keys", ())) or "none"
                 raise VerbUsageError(f"{resource.name}: the log has no key {key!r} (keys: {known})")
             getattr(feed, method)()
+
         def write(batch: list[str]) -> None:
             for line in batch:
                 sys.stdout.write(sanitize(line, multiline=True).replace("\n", " ") + "\n")
