@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -9,8 +10,22 @@ from testdeck import clock
 from testdeck.records import Record
 from testdeck.resources import _epoch
 
+STATUSES = ("COMPLETE", "COMPLETE_WITH_ERROR", "STOPPED_BY_USER", "STOPPED_AUTOMATICALLY", "INCOMPLETE", "RUNNING",
+            "IN_TRANSITION", "SCHEDULED", "CANCELED", "LAUNCH_FAILED", "STOPPING")
 ACTIVE_STATUSES = ("RUNNING", "IN_TRANSITION", "SCHEDULED", "STOPPING")
 FAILED_STATUSES = ("COMPLETE_WITH_ERROR", "LAUNCH_FAILED", "STOPPED_BY_USER", "STOPPED_AUTOMATICALLY")
+
+
+_DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$")
+
+
+def parse_duration(text: str) -> float | None:
+    """java.time.Duration.parse's ISO-8601 form (PT20.345S, PT15M, P2DT3H4M) in seconds."""
+    m = _DURATION.match(str(text).strip().upper())
+    if not m or not any(m.groups()) or str(text).upper().endswith("T"):
+        return None
+    d, h, mi, s = m.groups()
+    return int(d or 0) * 86400 + int(h or 0) * 3600 + int(mi or 0) * 60 + float(s or 0)
 
 
 def rows(payload: Any) -> list:

@@ -30,8 +30,7 @@ from testdeck.resources import (
     duration,
     timestamp,
 )
-from testdeck.services.onetest.models import ACTIVE_STATUSES, FAILED_STATUSES, Execution
-from testdeck.services.onetest.sim.executions import STATUSES, parse_duration
+from testdeck.services.onetest.models import ACTIVE_STATUSES, FAILED_STATUSES, STATUSES, Execution, parse_duration
 from testdeck.services.onetest.views_scopes import by_name, project_options, remember
 
 FOLLOW_INTERVAL = 1.0  # seconds between two reads of a followed log

@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from testdeck.services.onetest.models import STATUSES, parse_duration  # noqa: F401 (the sim's too)
 from testdeck.services.onetest.sim.common import (
     DEMO_OFFLINE_TOKEN,
     DEMO_PROJECT_ID,
@@ -32,8 +33,6 @@ from testdeck.services.onetest.sim.common import (
 )
 
 ACTIVE = ("RUNNING", "IN_TRANSITION", "SCHEDULED", "STOPPING")
-STATUSES = ("COMPLETE", "COMPLETE_WITH_ERROR", "STOPPED_BY_USER", "STOPPED_AUTOMATICALLY", "INCOMPLETE", "RUNNING",
-            "IN_TRANSITION", "SCHEDULED", "CANCELED", "LAUNCH_FAILED", "STOPPING")
 TRANSITION = 5.0  # simulated seconds in IN_TRANSITION (pulling the image, starting the container)
 STOP_GRACE = 3.0  # simulated seconds in STOPPING
 LOG_EVERY = 2.0  # simulated seconds per container log line while running
@@ -65,18 +64,6 @@ SEED = [
 ]
 VERDICTS = {"COMPLETE": "PASS", "COMPLETE_WITH_ERROR": "FAIL", "LAUNCH_FAILED": "ERROR",
             "STOPPED_BY_USER": "INCONCLUSIVE", "STOPPED_AUTOMATICALLY": "INCONCLUSIVE", "INCOMPLETE": "INCONCLUSIVE"}
-_DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$")
-
-
-def parse_duration(text: str) -> float | None:
-    """java.time.Duration.parse's ISO-8601 form (PT20.345S, PT15M, P2DT3H4M) in seconds."""
-    m = _DURATION.match(str(text).strip().upper())
-    if not m or not any(m.groups()) or str(text).upper().endswith("T"):
-        return None
-    d, h, mi, s = m.groups()
-    return int(d or 0) * 86400 + int(h or 0) * 3600 + int(mi or 0) * 60 + float(s or 0)
-
-
 def routes(st: State) -> list[Route]:
     config = st.config
     executions: dict[str, dict[str, Any]] = {}
