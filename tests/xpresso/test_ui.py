@@ -328,3 +328,23 @@ async def test_stop_from_the_detail_confirms_showing_the_request_n_cancels(deck,
         await pilot.press("y")
         await wait_for(pilot, lambda: any("cannot be stopped" in str(n.message) for n in app._notifications),
                        what="server's refusal shown")
+
+
+async def test_the_request_screens_stale_line_shows_the_servers_escapes_as_stand_ins(deck, hand):
+    """A failed refresh of a request: the STALE line is the console's one (how old, the server's
+    words) and its control characters show as visible stand-ins, like everywhere else."""
+    from testdeck.errors import ApiError
+
+    app, simapp, _ = deck("xpresso", clock=hand)
+    some = next(r for r, v in simapp.state.requests.items() if v["group"] == sim.DEMO_GROUP)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await on_row(pilot, some)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, RequestScreen), what="request screen")
+        detail = app.screen
+        detail.error = ApiError("xpresso", "p", "GET", "/x", 500, "boom \x1b]0;owned\x07 \x1b[2J")
+        detail.show()
+        await pilot.pause()
+        text = str(detail.query_one("#message").render())
+        assert text.startswith("STALE · ") and "boom" in text and "HTTP 500" in text
+        assert "␛" in text and "\x1b" not in text and "\x07" not in text

@@ -28,6 +28,7 @@ from testdeck.screens.refresh import stale_line
 from testdeck.services.kyaraben.client import Campaign, CampaignTest
 from testdeck.services.kyaraben.views.campaigns import hw_screen, hw_summary
 from testdeck.services.kyaraben.views.vms import TOTP_PERIOD, Totp, get_totp
+from testdeck.text import sanitize
 from testdeck.widgets.logtail import LogTail
 
 TICK = 1.0  # seconds between countdown redraws
@@ -145,7 +146,7 @@ class TotpScreen(ModalScreen[None]):
             fresh = await get_totp(self.ctx)
         except Exception as exc:  # noqa: BLE001 - shown, the old code stays
             err = _error(self.ctx, exc, "GET", f"/android/{self.ctx.key}/totp")
-            box.update(Text(f"no new code: {err.one_line()}"))
+            box.update(Text(sanitize(f"no new code: {err.one_line()}")))
             box.add_class("-shown")
             return
         finally:

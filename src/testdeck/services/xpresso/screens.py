@@ -22,7 +22,8 @@ from textual.widgets import Footer, Label, Static
 
 from testdeck import clock
 from testdeck.errors import ApiError
-from testdeck.resources import Ctx, Field, Form, duration
+from testdeck.resources import Ctx, Field, Form
+from testdeck.screens.refresh import stale_line
 from testdeck.services.xpresso import model
 from testdeck.widgets.dialogs import ConfirmScreen, TextScreen
 from testdeck.widgets.form import FormScreen
@@ -105,9 +106,7 @@ class _Followed(Screen):
         msg = self.query_one("#message", Static)
         msg.set_class(self.error is not None, "-stale")
         if self.error is not None:
-            age = (f"showing data from {duration(clock.now() - self.last_ok)} ago" if self.last_ok is not None
-                   else "no data yet")
-            msg.update(Text(f"STALE · {age} · {self.error.one_line()}"))
+            msg.update(stale_line(self.error, self.last_ok))  # (the server's words through the sanitiser)
 
     def title_text(self, *parts: str) -> Text:
         text = Text(no_wrap=True, overflow="ellipsis")
