@@ -69,14 +69,13 @@ async def test_a_big_table_loads_sorts_and_filters_the_rows_it_should(deck, smal
     assert gc.isenabled()
 
 
-async def test_a_big_first_load_shows_its_first_rows_while_it_formats_the_rest(deck, monkeypatch):
+async def test_a_big_first_load_shows_every_row_while_it_formats_them(deck, monkeypatch):
     monkeypatch.setattr(refresh, "PREVIEW_FROM", 1_000)
     gate = threading.Event()
     prepare = refresh._prepare
 
-    def slow(resource, records):  # the whole list waits until the test has seen the preview
-        if len(records) > refresh.PREVIEW:
-            gate.wait(20)
+    def slow(resource, records):  # the formatted list waits until the test has used the lazy view
+        gate.wait(20)
         return prepare(resource, records)
 
     monkeypatch.setattr(refresh, "_prepare", slow)
@@ -88,14 +87,30 @@ async def test_a_big_first_load_shows_its_first_rows_while_it_formats_the_rest(d
             screen = app.screen
             table = screen.query_one(VirtualTable)
             await wait_for(pilot, lambda: table.row_count > 0, timeout=30, what="first rows")
-            assert list(table.data.keys) == everything[:refresh.PREVIEW]
-            assert f"loading {len(everything)} rows" in str(screen.query_one(StatusBar).render())
-            await pilot.press("down", "down")
+            assert list(table.data.keys) == everything and not gate.is_set()
+            status = str(screen.query_one(StatusBar).render())
+            assert f"{len(everything)} rows · preparing filter and sort" in status
+            # the lazy view: every row reachable, its cells those the whole list gets, formatted when painted
+            assert len(table.data.rows.lazy.blocks) < 3
+            await pilot.press("end")
+            await pilot.pause()
+            assert table.cursor_key == everything[-1] and screen.selected().id == everything[-1]
+            resource = screen.resource
+            records = [screen.records[k] for k in everything]
+            eager = view.build_view(resource, view.format_rows(resource, records, True), None, None, False)
+            for n in (0, 1, view.LAZY_BLOCK, len(everything) - 1):
+                assert table.data.rows[n] == eager.rows[n] and table.data.meanings[n] == eager.meanings[n]
+            assert "".join(table.render_line(table.size.height - 1).text.split()).startswith(
+                "".join(eager.rows[-1][:2]).replace(" ", ""))
+            assert len(table.data.rows.lazy.blocks) < 6  # (not every block: only what was painted or read)
+            # a filter typed now waits for the formatted rows, then applies
+            await pilot.press("slash", *"alert 59", "enter")
+            assert list(table.data.keys) == everything
             gate.set()
-            keys = await shown(pilot, screen, "all rows", lambda t: t.row_count == len(everything))
-            assert keys == everything and table.cursor_key == everything[2]
+            want = [k for k in everything if "alert 59" in sim_app.state.alerts[k]["title"].lower()]
+            assert await shown(pilot, screen, "filtered", lambda t: list(t.data.keys) == want) == want
             await pilot.pause(0.1)
-            assert f"{len(everything)} rows" in str(screen.query_one(StatusBar).render())
-            assert "loading" not in str(screen.query_one(StatusBar).render())
+            status = str(screen.query_one(StatusBar).render())
+            assert f"{len(want)}/{len(everything)} rows" in status and "preparing" not in status
     finally:
         gate.set()

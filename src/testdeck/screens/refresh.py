@@ -19,14 +19,13 @@ from testdeck import clock
 from testdeck.errors import ApiError
 from testdeck.records import Record
 from testdeck.resources import Ctx, age, duration
-from testdeck.screens.view import Cancelled, Row, build_view, compile_filter, format_rows
+from testdeck.screens.view import Cancelled, Row, build_view, compile_filter, format_rows, lazy_view
 from testdeck.text import sanitize
 from testdeck.widgets.statusbar import StatusBar
 
 MAX_BACKOFF = 60.0
 BIG_TABLE = 5_000  # rows from which the GC is told to leave the data alone
-PREVIEW_FROM = 20_000  # a first load of this many rows shows its first PREVIEW rows while it formats the rest
-PREVIEW = 300
+PREVIEW_FROM = 20_000  # a first load of this many rows shows them all (lazy_view) while it formats them
 
 _gc_depth = 0
 _gc_collect_owed = False
@@ -92,7 +91,7 @@ def stale_line(error: ApiError, last_ok: float | None, retry: str = "") -> Text:
 class RefreshMixin:
     """Live data for ResourceScreen (its state, table and status bar are the screen's)."""
 
-    preview_of: int | None = None  # while a big first load shows its first rows: how many there are
+    preview_of: int | None = None  # while a big first load shows its lazy view: how many rows (filter, sort wait)
 
     # --- refresh loop -----------------------------------------------------------
     def ctx(self, record: Record | None = None) -> Ctx:
@@ -144,7 +143,7 @@ class RefreshMixin:
                 records = list(await self.resource.list(self.ctx()))
                 if self.last_ok is None and len(records) >= PREVIEW_FROM and not self.filter_text \
                         and self.sort_col is None:
-                    self._preview(records)
+                    await self._preview(records)
                 rows, by_key = await asyncio.to_thread(_prepare, self.resource, records)
             except ApiError as exc:
                 self._mark_stale(exc)
@@ -211,12 +210,12 @@ class RefreshMixin:
             self.table.move_to_key(self.state.cursor)
         self._update_status()
 
-    def _preview(self, records: list[Record]) -> None:
-        """A first big load: the first screens of rows at once, while the rest is formatted
-        (about a third of a 100k-row load); the status bar says how many are still coming."""
-        rows, self.records = _prepare(self.resource, records[:PREVIEW])
-        self.rows = rows
-        self.table.set_data(build_view(self.resource, rows, None, None, False))
+    async def _preview(self, records: list[Record]) -> None:
+        """A first big load: every row at once, formatted as painted, while the whole list is
+        formatted (about 40% of a 100k-row load); a filter or sort typed meanwhile is applied
+        when that is done, and the status bar says so."""
+        data, self.records = await asyncio.to_thread(lazy_view, self.resource, records)
+        self.table.set_data(data)
         self.preview_of = len(records)
         self._update_status()
 
@@ -257,6 +256,8 @@ class RefreshMixin:
             match = compile_filter(self.filter_text, self.resource)
         except ValueError as exc:
             self._info(f"filter: {exc}")
+            return False
+        if self.preview_of is not None:  # the lazy view has no cells to filter or sort: refresh_now applies it
             return False
         # a newer filter or sort (the next key typed) makes this one stop: exclusive workers
         # cancel the coroutine, never the thread, and five keys left five threads sharing the GIL
@@ -307,7 +308,7 @@ class RefreshMixin:
         shown, total = self.table.row_count, len(self.rows)
         rows = f"{shown}/{total} rows" if shown != total else f"{total} rows"
         if self.preview_of is not None:
-            rows = f"loading {self.preview_of} rows"
+            rows = f"{self.preview_of} rows · preparing filter and sort"
         self.query_one(StatusBar).show(
             profile=self.session.profile.name, ok=health, age=age, interval=self.session.interval,
             paused=self.paused, read_only=self.session.read_only,

@@ -69,11 +69,11 @@ def fit(text: str, width: int) -> str:
 class TableData:
     headings: list[str]
     keys: list[str] = field(default_factory=list)
-    rows: list[tuple[str, ...]] = field(default_factory=list)
+    rows: Sequence[tuple[str, ...]] = field(default_factory=list)  # a list, or view.LazyCells
     widths: list[int] = field(default_factory=list)
     index: dict[str, int] = field(default_factory=dict)
     # per row: the meaning of each cell (None: plain), or None for a row without any
-    meanings: list[tuple[str | None, ...] | None] = field(default_factory=list)
+    meanings: Sequence[tuple[str | None, ...] | None] = field(default_factory=list)
     priorities: list[int] = field(default_factory=list)  # 0 always shown; higher hides first
     glyphs: dict[str, str] = field(default_factory=dict)  # meaning -> glyph painted before the cell
 
@@ -112,11 +112,16 @@ class TableData:
             most = longest[i] if longest is not None else max(map(len, map(itemgetter(i), cells)), default=0)
             # len() is a fast upper bound for ASCII; fit() measures real cells when it matters
             widths.append(min(MAX_COL, max(head, most + glyph)))
-        index: dict[str, int] = {}
-        for start in range(0, len(keys), PIECE):
-            index.update(zip(keys[start:start + PIECE], range(start, start + PIECE)))
-        return cls(list(headings), keys, cells, widths, index, list(meanings) if meanings else [],
+        return cls(list(headings), keys, cells, widths, key_index(keys), list(meanings) if meanings else [],
                    list(priorities), dict(glyphs or {}))
+
+
+def key_index(keys: list[str]) -> dict[str, int]:
+    """Each key's row, PIECE at a time (see gather)."""
+    index: dict[str, int] = {}
+    for start in range(0, len(keys), PIECE):
+        index.update(zip(keys[start:start + PIECE], range(start, start + PIECE)))
+    return index
 
 
 class VirtualTable(ScrollView, can_focus=True):
