@@ -22,6 +22,13 @@ from testdeck.records import Record
 
 HWCONFIG_KEYS = ("width", "height", "dpi", "enable_sensors", "enable_battery", "enable_gps", "enable_camera",
                  "enable_record", "enable_gsm", "enable_nfc")
+# the server's facts (its document's examples and what it answered): the hwconfig a VM gets by
+# default, the camera files it converts or takes, the longest campaign name it accepts
+HW_DEFAULTS = {"width": 800, "height": 600, "dpi": 160, "enable_sensors": 1, "enable_battery": 1,
+               "enable_gps": 1, "enable_camera": 1, "enable_record": 0, "enable_gsm": 1, "enable_nfc": 0}
+MOVIE_EXT = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".3gp")
+IMAGE_EXT = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp")
+CAMPAIGN_NAME_MAX = 50  # longer: 400 `campaign_name too long (max 50)`
 FINAL_COMMAND = ("READY", "ERROR")
 
 

@@ -12,6 +12,7 @@ import datetime as _dt
 import re
 from typing import Any
 
+from testdeck.services.kyaraben.client import CAMPAIGN_NAME_MAX, HW_DEFAULTS, IMAGE_EXT, MOVIE_EXT  # noqa: F401  (routes import them from here)
 from testdeck.sim.base import Ids, SimConfig
 
 DEMO_USER = "marco"
@@ -22,8 +23,6 @@ VM_LIVE_MAX = 3
 VM_ASYNC_MAX = 1  # the real server's default (quota.vm_async_max)
 
 IMAGES = [("kitkat-tablet", 4), ("kitkat-phone", 4), ("lollipop-tablet", 5), ("lollipop-phone", 5)]
-HW_DEFAULTS = {"width": 800, "height": 600, "dpi": 160, "enable_sensors": 1, "enable_battery": 1,
-               "enable_gps": 1, "enable_camera": 1, "enable_record": 0, "enable_gsm": 1, "enable_nfc": 0}
 HW_SWITCHES = [k for k in HW_DEFAULTS if k.startswith("enable_")]
 
 # timings, simulated seconds since the thing started
@@ -45,9 +44,6 @@ CMD_QUEUED_S = 1.0
 CMD_S = {"install": 2.0, "monkey": 5.0, "testrun": 6.0}
 CAMPAIGN_CMD_S = 3.0
 
-MOVIE_EXT = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".3gp")
-IMAGE_EXT = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp")
-CAMPAIGN_NAME_MAX = 50
 
 # petname.Generate(3, "-") in the real server: adverb-adjective-animal
 ADVERBS = ["early", "gladly", "mainly", "only", "freely", "highly", "deeply", "really", "simply", "wholly"]

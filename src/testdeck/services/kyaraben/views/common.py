@@ -8,15 +8,11 @@ from typing import Any
 from testdeck.config import update_config
 from testdeck.errors import ApiError
 from testdeck.resources import ERROR, MUTED, OK, RUNNING, Ctx, Field, Scope
-from testdeck.services.kyaraben import sim
-from testdeck.services.kyaraben.client import HWCONFIG_KEYS
+from testdeck.services.kyaraben.client import CAMPAIGN_NAME_MAX, HW_DEFAULTS, HWCONFIG_KEYS, IMAGE_EXT, MOVIE_EXT
 
 FOLLOW_INTERVAL = 1.0  # seconds between polls of a command / compile / campaign (tests shorten it)
 HW_MIN = {"width": 240, "height": 240, "dpi": 100}  # the server's schema minimums
 HW_MAX = 10_000  # sanity bound for screens, not a server rule
-CAMPAIGN_NAME_MAX = 50  # the server refuses longer names (400 campaign_name too long)
-MOVIE_EXT = sim.MOVIE_EXT
-IMAGE_EXT = sim.IMAGE_EXT
 
 # what a state means, for the table's colours and glyphs (VMs, projects, APKs, camera files, campaigns)
 STATUS = {"READY": OK, "QUEUED": RUNNING, "CREATING": RUNNING, "UPLOADING": RUNNING, "RUNNING": RUNNING,
@@ -140,7 +136,7 @@ def refuse(cx: Ctx, method: str, path: str, message: str) -> ApiError:
 # --- hwconfig ------------------------------------------------------------------------------------------------
 
 def hwconfig_fields() -> list[Field]:
-    d = sim.HW_DEFAULTS
+    d = HW_DEFAULTS
     fields = [Field(k, type="int", default=d[k], min=HW_MIN[k], max=HW_MAX, validate=dimension(k),
                     help=f"{'pixels' if k != 'dpi' else 'dots per inch'}, at least {HW_MIN[k]}")
               for k in ("width", "height", "dpi")]
