@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import csv
 import io
 import json
@@ -164,3 +163,17 @@ def test_profile_add_validates_before_writing(tmp_path, capsys):
 def test_demo_get_works_with_no_config(capsys):
     assert cli.main(["--demo", "get", "alerts", "-o", "json"]) == 0
     assert len(json.loads(capsys.readouterr().out)) == 6
+
+
+def test_the_console_exits_1_after_a_crash(xyops_profile, monkeypatch):
+    """A crash is not a success: `testdeck` returns the app's exit code (Textual's 1 after an
+    unhandled exception) to the shell or script that started it."""
+    from testdeck.app import TestdeckApp
+
+    def crashed(self, *args, **kwargs):
+        self._return_code = 1  # what App.run() leaves behind after a crash (its crash report printed)
+
+    monkeypatch.setattr(TestdeckApp, "run", crashed)
+    assert cli.main([]) == 1
+    monkeypatch.setattr(TestdeckApp, "run", lambda self, *a, **k: None)  # quit normally: no code set
+    assert cli.main([]) == 0

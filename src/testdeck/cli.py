@@ -208,12 +208,6 @@ def run_completion(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_tui(args: argparse.Namespace, config: Config) -> int:
-    from testdeck.app import TestdeckApp
-
-    TestdeckApp(config, read_only=getattr(args, "read_only", False), start=args.open).run()
-    return 0
-
 
 # --- headless get / describe ------------------------------------------------------------
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as _dt
-from typing import Any
 
 from rich.text import Text
 from textual import work

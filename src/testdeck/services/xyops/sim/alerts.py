@@ -107,10 +107,6 @@ def compile_error(expr: str) -> str | None:
 
 
 def render_message(template: str, data: dict[str, Any]) -> str:
-    return re.sub(r"\{\{(.*?)\}\}", lambda m: str(evaluate(m.group(1).strip(), data)), template)
-
-
-def render_message(template: str, data: dict[str, Any]) -> str:
     def one(m: re.Match) -> str:
         try:
             return str(evaluate(m.group(1).strip(), data))

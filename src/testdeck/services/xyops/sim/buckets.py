@@ -10,7 +10,6 @@ URL needs no key: the random path segment is its only protection.
 from __future__ import annotations
 
 import re
-import secrets
 import shutil
 from pathlib import Path
 from typing import Any

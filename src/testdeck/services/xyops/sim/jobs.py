@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import re
 import time
 from typing import Any
 
@@ -19,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from testdeck.services.xyops.sim.core import ID_RULE, Api, Reject, as_int, matches, search_page
+from testdeck.services.xyops.sim.core import ID_RULE, Api, Reject, as_int, search_page
 
 INLINE_LOG = 32 * 1024  # logs up to this size are kept inline in job.output
 # title, plugin, targets, duration (s), log lines, exit code, enabled, icon
