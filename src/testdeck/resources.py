@@ -33,6 +33,7 @@ class Ctx:
     query: str | None = None  # the chosen server-side Query's value (None: the resource's default)
     # the marked rows, for an action that takes them all in one call (OneTest stops many with one PATCH)
     marked: list[Record] = field(default_factory=list)
+    read_at: float | None = None  # when the row was read from the server (a drill-in says how old it is)
 
 
 # What a state means, declared per column by each service (Col.status); the screen

@@ -36,8 +36,9 @@ def hand():
 
 async def listed(pilot) -> ResourceScreen:
     app = pilot.app
-    await wait_for(pilot, lambda: isinstance(app.screen, ResourceScreen) and app.screen.table.row_count > 0,
-                   what="requests listed")
+    # (is_mounted first: a screen pushed but not yet composed has no table to ask)
+    await wait_for(pilot, lambda: isinstance(app.screen, ResourceScreen) and app.screen.is_mounted
+                   and app.screen.table.row_count > 0, what="requests listed")
     return app.screen
 
 
@@ -348,3 +349,26 @@ async def test_the_request_screens_stale_line_shows_the_servers_escapes_as_stand
         text = str(detail.query_one("#message").render())
         assert text.startswith("STALE · ") and "boom" in text and "HTTP 500" in text
         assert "␛" in text and "\x1b" not in text and "\x07" not in text
+
+
+async def test_a_request_opened_from_its_row_says_how_old_the_rows_data_is_when_its_refresh_fails(deck, hand):
+    """The row's data is as old as the list's reading, not "0s ago": the first refresh of the
+    request fails and the STALE line counts from when the list was read."""
+    from testdeck import clock
+
+    app, simapp, config = deck("xpresso", clock=hand)
+    some = next(r for r, v in simapp.state.requests.items() if v["group"] == sim.DEMO_GROUP)
+    clock.freeze(T0)
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            screen = await on_row(pilot, some)
+            assert screen.selected().raw.get("items"), "the list's row carries the request's items"
+            clock.freeze(T0 + 150)
+            config.fail_paths.add(f"/requests/{some}")
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: isinstance(app.screen, RequestScreen) and app.screen.error is not None,
+                           what="the request's refresh failed")
+            text = str(app.screen.query_one("#message").render())
+            assert text.startswith("STALE · showing data from 2m30s ago") and "HTTP 500" in text
+    finally:
+        clock.freeze(None)

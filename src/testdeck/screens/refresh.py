@@ -99,7 +99,7 @@ class RefreshMixin:
         marked = [self.records[k] for k in self.table.data.keys if k in self.marks and k in self.records] \
             if self.marks else []  # (100k keys walked on the event loop for nothing, at every refresh)
         return Ctx(self.session.client, scope=self.scope, row=record, key=key, query=self.query_value,
-                   marked=marked)
+                   marked=marked, read_at=self.last_ok if record is not None else None)
 
     def _scoped(self) -> bool:
         return self.resource.scope is None or bool(self.scope)

@@ -49,7 +49,8 @@ class _Followed(Screen):
         Binding("v", "reveal", "reveal tokens", show=False),
     ]
 
-    def __init__(self, client: Any, request_id: str, *, record: Any = None, interval: float = POLL):
+    def __init__(self, client: Any, request_id: str, *, record: Any = None, read_at: float | None = None,
+                 interval: float = POLL):
         super().__init__()
         self.client = client
         self.request_id = request_id
@@ -57,7 +58,9 @@ class _Followed(Screen):
         self.interval = interval
         self.reveal = False
         self.error: ApiError | None = None
-        self.last_ok: float | None = clock.now() if self.raw.get("items") else None
+        # the record given (a list's row, the request's own data) is as old as its reading
+        self.last_ok: float | None = (read_at if read_at is not None else clock.now()) if self.raw.get("items") \
+            else None
         self.loaded = asyncio.Event()  # set after each refresh attempt (tests wait on it)
         self._wake = asyncio.Event()
 
@@ -195,7 +198,7 @@ class RequestScreen(_Followed):
             self.notify("no item results yet", timeout=2)
             return
         self.app.push_screen(ItemScreen(self.client, self.request_id, key, which, record=self.raw,
-                                        interval=self.interval))
+                                        read_at=self.last_ok, interval=self.interval))
 
     def action_open_clean(self) -> None:
         self.action_open_item("clean")
@@ -244,8 +247,8 @@ class ItemScreen(_Followed):
     ]
 
     def __init__(self, client: Any, request_id: str, item_id: str, which: str = "run", *, record: Any = None,
-                 interval: float = POLL):
-        super().__init__(client, request_id, record=record, interval=interval)
+                 read_at: float | None = None, interval: float = POLL):
+        super().__init__(client, request_id, record=record, read_at=read_at, interval=interval)
         self.item_id = item_id
         self.which = which
         self.sections: dict[str, dict] = {}

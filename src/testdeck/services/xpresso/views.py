@@ -276,7 +276,7 @@ def open_request(ctx: Ctx):
     """enter on a request (or a bundle request): its detail screen, on the row's data until it refreshes."""
     from testdeck.services.xpresso.screens import RequestScreen
 
-    return RequestScreen(ctx.client, ctx.key, record=ctx.row)
+    return RequestScreen(ctx.client, ctx.key, record=ctx.row, read_at=ctx.read_at)
 
 
 async def stop(cx: Ctx) -> XRequest:
