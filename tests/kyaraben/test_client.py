@@ -357,3 +357,16 @@ async def test_size_knob_over_http(sim_server):
         assert {v.status for v in vms} >= {"READY", "ERROR"}
     finally:
         await client.aclose()
+
+
+def test_a_bare_500s_hint_names_only_the_causes_that_fit_the_request():
+    from testdeck.services.kyaraben.client import hint
+
+    def said(method: str, path: str) -> str:
+        return hint(ApiError("kyaraben", "k", method, path, 500, "500 Internal Server Error"), "marco")
+
+    assert "the VM is not READY" in said("GET", "/android/a1/apk") and "lacks a field" not in said("GET", "/android/a1/apk")
+    assert "lacks a field" in said("PUT", "/projects/p1") and "READY" not in said("PUT", "/projects/p1")
+    both = said("POST", "/android/a1/apk/k1")
+    assert "lacks a field it needs or the VM is not READY" in both
+    assert said("GET", "/images") == " (the server failed without saying why: ask an administrator for the server log)"

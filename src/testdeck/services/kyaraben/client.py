@@ -171,8 +171,14 @@ def hint(err: ApiError, user_id: str) -> str:
             dotted = ".".join(re.findall(r"\['?([^'\]]*)'?\]", where.group(1)))
             return f" (at {dotted})"
     if err.status == 500:
-        return (" (the server failed without saying why; kyaraben does this when a request lacks a field it "
-                "needs or the VM is not READY: check both and retry, or ask an administrator for the server log)")
+        # the real server's bare 500s: a write missing a field a handler reads, and a VM's
+        # packages, test runs or installs while the VM is not READY (reads included)
+        causes = [c for c, applies in (("a request lacks a field it needs", err.method != "GET"),
+                                       ("the VM is not READY", "/android/" in err.path)) if applies]
+        if not causes:
+            return " (the server failed without saying why: ask an administrator for the server log)"
+        return (f" (the server failed without saying why; kyaraben does this when {' or '.join(causes)}: "
+                f"check and retry, or ask an administrator for the server log)")
     return ""
 
 
