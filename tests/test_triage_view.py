@@ -15,6 +15,7 @@ from testdeck.services import all_services
 from testdeck.sim import SimConfig
 from testdeck.widgets.table import VirtualTable
 from tests.conftest import FROZEN, still, wait_for
+from tests.hostile import ESCAPES, FORBIDDEN
 
 
 def _five(sim_server, monkeypatch, tmp_path, *, in_process=False, extra=None):
@@ -128,6 +129,7 @@ async def test_a_profile_that_cannot_be_read_says_so_in_the_view_and_on_home(sim
 
     url, kapp, config = sim_server(kysim.create_app)
     config.fail_paths |= {"/android", "/projects"}
+    config.fail_text += " " + ESCAPES["title"] + ESCAPES["bidi"]  # a hostile server's words
     svc = next(s for s in all_services() if s.name == "kyaraben")
     monkeypatch.setenv(env_var("kb"), svc.demo_secret or "")
     cfg = Config(path=tmp_path / "config.toml", settings={"refresh_interval": 60.0},
@@ -138,6 +140,7 @@ async def test_a_profile_that_cannot_be_read_says_so_in_the_view_and_on_home(sim
         await wait_for(pilot, lambda: "STALE" in str(app.screen.query_one("#stale").render()), what="the note")
         note = str(app.screen.query_one("#stale").render())
         assert "kb (not read: avms, campaigns)" in note and "fails on purpose" in note
+        assert "␛" in note and not FORBIDDEN & set(note)  # the server's escapes as stand-ins
         assert app.screen.query_one(VirtualTable).row_count == 0
         await pilot.press("escape")
         await wait_for(pilot, lambda: isinstance(app.screen, HomeScreen), what="home")

@@ -9,6 +9,7 @@ import re
 import pytest
 from conftest import wait_for
 from console_kit import loaded, refreshed
+from hostile import ESCAPES, FORBIDDEN
 from textual.widgets import ProgressBar, Select
 
 from testdeck.screens.log import LogScreen
@@ -251,12 +252,14 @@ async def test_a_followed_job_log_outlasts_a_server_failing_for_a_while(xdeck, m
         await wait_for(pilot, lambda: isinstance(app.screen, LogScreen) and steps(), what="log")
         log = app.screen
         config.fail_paths |= {"/get_job/v1", "/tail_live_job_log/v1"}
+        config.fail_text += " " + ESCAPES["title"] + ESCAPES["clear"] + ESCAPES["c1_osc"]  # a hostile server's words
         # (each poll is the client's three attempts, 0.75 s of its own back-off, before it fails)
         await wait_for(pilot, lambda: sum(line.startswith("!! poll failed") for line in log.tail.lines) >= 2,
                        timeout=20, what="failures said")
         assert log.tail.feed_state == "running"
         failed = next(line for line in log.tail.lines if line.startswith("!! poll failed"))
         assert "HTTP 500" in failed and "fails on purpose" in failed
+        assert "␛" in failed and not FORBIDDEN & set(failed)  # shown as stand-ins, never sent to the terminal
         before = len(steps())
         config.fail_paths.clear()
         await wait_for(pilot, lambda: len(steps()) >= before + 5, timeout=20, what="the log goes on")

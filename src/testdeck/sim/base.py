@@ -29,6 +29,7 @@ class SimConfig:
     malformed_rate: float = 0.0  # fraction answered 200 with a broken JSON body
     drop_rate: float = 0.0  # fraction whose connection is closed without an answer
     fail_paths: set[str] = field(default_factory=set)  # a GET whose path ends so is answered 500 (tests)
+    fail_text: str = "Internal Server Error (this path fails on purpose)"  # that 500's body
     speed: float = 1.0  # state machines run this many times faster than the clock
     clock: Callable[[], float] = field(default=time.time)
     fault_seed: int = 7
@@ -89,7 +90,7 @@ class faults:
             await send({"type": "http.response.body", "body": b'{"code": 0, "ro', "more_body": True})
             raise DropConnection("simulated dropped connection")
         if scope["method"] == "GET" and any(scope["path"].endswith(p) for p in config.fail_paths):
-            return await _send(send, 500, "text/plain", b"Internal Server Error (this path fails on purpose)")
+            return await _send(send, 500, "text/plain", config.fail_text.encode())
         if config.roll(config.error_rate):
             return await _send(send, 500, "text/plain", b"Internal Server Error (simulated fault)")
         if config.roll(config.malformed_rate):
