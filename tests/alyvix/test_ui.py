@@ -173,7 +173,7 @@ async def test_measures_chart_and_run_detail(deck, frozen_clock):
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await loaded(pilot, "Measures", rows=72)
         chart = screen.query_one(RunChart)
-        await wait_for(pilot, lambda: len(chart.runs) == 72, what="the chart fed")
+        await wait_for(pilot, lambda: len(chart.runs) == 72 and chart.lines, what="the chart fed and drawn")
         drawn = chart.plain
         assert "✖" in drawn and "━" in drawn and "┄" in drawn
         assert table(app).data.rows[0][2] == "critical"

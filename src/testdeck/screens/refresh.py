@@ -135,7 +135,14 @@ class RefreshMixin:
                 manual = False
 
     async def refresh_now(self) -> bool:
-        """One refresh: fetch, prepare off-loop, swap in. False (and stale) on failure."""
+        """One refresh: fetch, prepare off-loop, swap in. False (and stale) on failure. `loaded` is
+        set when it is over, rows and status shown (tests wait on it)."""
+        try:
+            return await self._refresh()
+        finally:
+            self.loaded.set()
+
+    async def _refresh(self) -> bool:
         # the first load skips the young collection (on 100k rows a stall of half a second or
         # more, when the user waits for the table): its little garbage goes at the first full pass
         with gc_paused(lambda: len(self.rows), collect=self.last_ok is not None, idle=self._keyboard_idle):
@@ -152,7 +159,6 @@ class RefreshMixin:
                 self._mark_stale(self._bug(exc))
                 return False
             finally:
-                self.loaded.set()
                 self.preview_of = None
             first = self.last_ok is None
             old = {r.key: self._compared(r) for r in self.rows} if not first and len(self.rows) < BIG_TABLE else {}

@@ -115,15 +115,17 @@ class RunChart(Static):
         super().__init__("", id="run-chart")
         self.window_of = window
         self.runs: list[Any] = []
-        self.window: tuple[float, float] = (0.0, 1.0)
+        self.window: tuple[float, float] | None = None  # none before the first good refresh: no chart yet
         self.lines: list[Text] = []
 
     def on_mount(self) -> None:
         self.styles.height = 12 if self.app.size.height >= 36 else 8  # a taller trend on a taller terminal
+        self.display = self.window is not None  # hidden until a test case's runs are read
 
     def show_records(self, records: list[Any], ctx: Any) -> None:
         """Called by the resource screen after each good refresh (stale data keeps the last chart)."""
         self.runs, self.window = list(records), self.window_of(ctx)
+        self.display = True
         self._draw()
 
     def on_resize(self) -> None:
@@ -131,7 +133,7 @@ class RunChart(Static):
 
     def _draw(self) -> None:
         width, height = self.content_size.width, self.content_size.height
-        if width <= 0 or height <= 0:
+        if width <= 0 or height <= 0 or self.window is None:  # (an empty 00:00-00:00 axis said nothing true)
             return
         self.lines = render(self.runs, *self.window, width, height)
         self.update(Text("\n").join(self.lines))
