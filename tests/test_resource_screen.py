@@ -130,6 +130,28 @@ async def test_server_rejection_keeps_what_was_typed(deck):
         assert len(sim_app.state.alerts) == 6
 
 
+async def test_a_server_failing_a_create_is_not_called_a_refusal(deck):
+    """A 5xx may have acted all the same: the form says the server failed and to check before
+    sending again (a second create could make two), and keeps what was typed."""
+    app, sim_app, config = deck("xyops")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await pilot.press("n")
+        await wait_for(pilot, lambda: isinstance(app.screen, FormScreen) and app.screen.is_mounted, what="form")
+        form = app.screen
+        form.query_one("#f-title").value = "Swap in use"
+        form.query_one("#f-expression").value = "monitors.swap > 0"
+        form.query_one("#f-message").value = "m"
+        config.error_rate = 1.0
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: "server failed" in str(form.query_one("#server-error").render()),
+                       what="server message")
+        said = str(form.query_one("#server-error").render())
+        assert "(HTTP 500); it may have acted anyway: check before sending again" in said
+        assert "simulated fault" in said and "refused" not in said
+        assert app.screen is form and form.query_one("#f-title").value == "Swap in use"
+
+
 async def test_edit_sends_only_changed_fields(deck):
     app, sim_app, _ = deck("xyops")
     sim_app_alerts = None
@@ -261,3 +283,16 @@ async def test_a_bug_after_the_fetch_marks_the_table_stale_and_refreshes_go_on(d
         sim_app.state.alerts.pop("mem_low")
         await pilot.press("r")
         await wait_for(pilot, lambda: screen.error is None and table(app).row_count == 5, what="recovered")
+
+
+def test_loaded_after_a_clear_waits_for_a_refresh_that_started_after_it():
+    from testdeck.screens.refresh import Loaded
+
+    loaded = Loaded()
+    loaded.started = 1  # a refresh under way (its rows read before the test's change)
+    loaded.clear()
+    loaded.over(1)
+    assert not loaded.is_set()
+    loaded.started = 2
+    loaded.over(2)
+    assert loaded.is_set()

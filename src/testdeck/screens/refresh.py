@@ -88,6 +88,25 @@ def stale_line(error: ApiError, last_ok: float | None, retry: str = "") -> Text:
     return Text(sanitize(f"STALE · {age}{retry} · {error.one_line()}"))
 
 
+class Loaded(asyncio.Event):
+    """Set when a refresh is over; after clear(), only by a refresh that started after it. Tests
+    clear it, wake the screen and wait: a refresh already under way (its rows read before their
+    change) must not pass for the one they asked for."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.started = 0  # refreshes started so far (each one's number)
+        self._after = 0  # a refresh numbered up to this one started before the last clear()
+
+    def clear(self) -> None:
+        self._after = self.started
+        super().clear()
+
+    def over(self, number: int) -> None:
+        if number > self._after:
+            self.set()
+
+
 class RefreshMixin:
     """Live data for ResourceScreen (its state, table and status bar are the screen's)."""
 
@@ -137,10 +156,11 @@ class RefreshMixin:
     async def refresh_now(self) -> bool:
         """One refresh: fetch, prepare off-loop, swap in. False (and stale) on failure. `loaded` is
         set when it is over, rows and status shown (tests wait on it)."""
+        number = self.loaded.started = self.loaded.started + 1
         try:
             return await self._refresh()
         finally:
-            self.loaded.set()
+            self.loaded.over(number)
 
     async def _refresh(self) -> bool:
         # the first load skips the young collection (on 100k rows a stall of half a second or

@@ -31,7 +31,7 @@ from testdeck.errors import ApiError
 from testdeck.records import Record
 from testdeck.resources import Ctx, Resource
 from testdeck.screens.actions import ActionsMixin
-from testdeck.screens.refresh import BIG_TABLE, MAX_BACKOFF, RefreshMixin, gc_paused  # noqa: F401
+from testdeck.screens.refresh import BIG_TABLE, MAX_BACKOFF, Loaded, RefreshMixin, gc_paused  # noqa: F401
 from testdeck.screens.view import Cancelled, Row, ViewState, build_view, compile_filter, format_rows  # noqa: F401
 from testdeck.session import ProfileSession
 from testdeck.text import sanitize
@@ -132,7 +132,7 @@ class ResourceScreen(RefreshMixin, ActionsMixin, Screen):
         self.retry_in: float | None = None
         self.next_at: float | None = None  # clock time of the next refresh or retry
         self.busy: str | None = None  # a running action, shown with a spinner
-        self.loaded = asyncio.Event()  # set after each completed refresh attempt (tests wait on it)
+        self.loaded = Loaded()  # set after each completed refresh attempt (tests wait on it)
         self._wake = asyncio.Event()
         self._view_gen = 0  # bumped by each filter/sort: older threads see it and stop
         self._select: str | None = None  # a row key to put the cursor on once a refresh brings it

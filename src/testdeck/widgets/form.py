@@ -375,8 +375,7 @@ class FormScreen(ModalScreen[Any]):
         except ApiError as exc:
             # the server's own words (or the console's, for checks made before sending);
             # the form keeps everything typed
-            who = "server refused" if exc.status is not None else "refused"
-            self._status(f"{who}: {exc.message}")
+            self._status(f"{_not_done(exc)}: {exc.message}")
             return
         except Exception as exc:  # anything else (a malformed reply, a bug) ends the send, in words
             self._status(f"failed: {type(exc).__name__}: {exc}")
@@ -384,3 +383,18 @@ class FormScreen(ModalScreen[Any]):
         finally:
             self.busy = False
         self.dismiss(result if result is not None else True)
+
+
+def _not_done(exc: ApiError) -> str:
+    """Why the form is still open: refused (a 4xx, a 5xx its adapter knows is a refusal such as
+    xyOps' coded errors, or the console's own check before sending), or failed, when the server
+    may have acted all the same (another 5xx, no answer): a second send could create twice, so
+    the user is told to look first."""
+    if exc.status is not None and (exc.status < 500 or not exc.retryable):
+        return "server refused"
+    if exc.status is not None:
+        return f"server failed (HTTP {exc.status}); it may have acted anyway: check before sending again"
+    if exc.retryable:  # a timeout, a dropped connection: sent or not, nobody knows
+        return "no answer; the server may have acted anyway: check before sending again"
+    return "refused"
+
