@@ -68,9 +68,9 @@ class JournalScreen(Screen):
         except OSError as exc:
             self.notify(f"journal unreadable: {exc.strerror}", severity="error", markup=False)
             self.entries = []
-        self._render()
+        self._show_entries()
 
-    def _render(self) -> None:
+    def _show_entries(self) -> None:
         needle = self.query_one("#jfilter", Input).value.strip().lower()
         rows = []
         self.shown = {}
@@ -94,7 +94,7 @@ class JournalScreen(Screen):
         box.focus()
 
     def on_input_changed(self, event: Input.Changed) -> None:
-        self._render()
+        self._show_entries()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.input.remove_class("-active")
