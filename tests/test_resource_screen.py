@@ -111,16 +111,23 @@ async def test_create_validates_before_sending_then_creates(deck):
         assert "new alert 'Swap in use': done" in [str(n.message) for n in app._notifications]
 
 
+async def new_alert_form(pilot, title: str, expression: str) -> FormScreen:
+    """The alerts table's `n` form, filled in (not sent)."""
+    app = pilot.app
+    await ready(pilot)
+    await pilot.press("n")
+    await wait_for(pilot, lambda: isinstance(app.screen, FormScreen) and app.screen.is_mounted, what="form")
+    form = app.screen
+    form.query_one("#f-title").value = title
+    form.query_one("#f-expression").value = expression
+    form.query_one("#f-message").value = "m"
+    return form
+
+
 async def test_server_rejection_keeps_what_was_typed(deck):
     app, sim_app, _ = deck("xyops")
     async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
-        await pilot.press("n")
-        await wait_for(pilot, lambda: isinstance(app.screen, FormScreen) and app.screen.is_mounted, what="form")
-        form = app.screen
-        form.query_one("#f-title").value = "Broken"
-        form.query_one("#f-expression").value = "monitors.x >"
-        form.query_one("#f-message").value = "m"
+        form = await new_alert_form(pilot, "Broken", "monitors.x >")
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: "server refused" in str(form.query_one("#server-error").render()),
                        what="server message")
@@ -135,13 +142,7 @@ async def test_a_server_failing_a_create_is_not_called_a_refusal(deck):
     sending again (a second create could make two), and keeps what was typed."""
     app, sim_app, config = deck("xyops")
     async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
-        await pilot.press("n")
-        await wait_for(pilot, lambda: isinstance(app.screen, FormScreen) and app.screen.is_mounted, what="form")
-        form = app.screen
-        form.query_one("#f-title").value = "Swap in use"
-        form.query_one("#f-expression").value = "monitors.swap > 0"
-        form.query_one("#f-message").value = "m"
+        form = await new_alert_form(pilot, "Swap in use", "monitors.swap > 0")
         config.error_rate = 1.0
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: "server failed" in str(form.query_one("#server-error").render()),
