@@ -157,6 +157,7 @@ def table(app) -> VirtualTable:
 
 
 async def ready(pilot) -> ResourceScreen:
-    await wait_for(pilot, lambda: isinstance(pilot.app.screen, ResourceScreen) and table(pilot.app).row_count > 0,
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, ResourceScreen) and pilot.app.screen.is_mounted
+                   and table(pilot.app).row_count > 0,
                    what="rows")
     return pilot.app.screen

@@ -48,8 +48,8 @@ async def test_the_wait_is_capped_and_nothing_waits_without_a_key():
 async def test_a_key_from_the_terminal_marks_keys_busy_until_it_has_acted(deck):
     app, _, _ = deck("xyops")
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, ResourceScreen) and table(app).row_count > 1,
-                       what="rows")
+        await wait_for(pilot, lambda: isinstance(app.screen, ResourceScreen) and app.screen.is_mounted
+                       and table(app).row_count > 1, what="rows")
         assert not pacing.keys_busy()
         before = table(app).cursor
         app._driver.send_message(events.Key("down", None))  # as the terminal's input thread does

@@ -15,7 +15,8 @@ def table(app) -> VirtualTable:
 
 
 async def ready(pilot):
-    await wait_for(pilot, lambda: isinstance(pilot.app.screen, ResourceScreen) and table(pilot.app).row_count > 0,
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, ResourceScreen) and pilot.app.screen.is_mounted
+                   and table(pilot.app).row_count > 0,
                    what="alerts to load")
     return pilot.app.screen
 
