@@ -118,3 +118,23 @@ async def test_a_big_first_load_shows_every_row_while_it_formats_them(deck, monk
             assert f"{len(want)}/{len(everything)} rows" in status and "preparing" not in status
     finally:
         gate.set()
+
+
+def test_a_lazy_view_shows_a_hostile_servers_escapes_as_stand_ins():
+    """Cells formatted when painted go through the same cleaning as the whole list's: a title or an
+    expression carrying OSC, CSI, C1 or bidi sequences shows them as visible stand-ins."""
+    from hostile import FORBIDDEN, escape_records
+
+    from testdeck.services import get_service
+    from testdeck.services.xyops.client import Alert
+
+    resource = get_service("xyops").resource("alerts")
+    records = Alert.many([{**r, "id": f"{r['id']}-{n}", "expression": r["message"]}
+                          for n in range(10) for r in escape_records()])
+    data, by_key = view.lazy_view(resource, records)
+    eager = view.build_view(resource, view.format_rows(resource, records, True), None, None, False)
+    assert data.keys == eager.keys and len(by_key) == len(records)
+    for n in range(len(records)):
+        cells = data.rows[n]
+        assert cells == eager.rows[n] and not FORBIDDEN & set("".join(cells))
+    assert any("␛" in "".join(data.rows[n]) for n in range(len(records)))
