@@ -174,6 +174,12 @@ class ProfileState:
         """Unreachable or its key refused: that is its one item (no stale note besides)."""
         return self.error is not None and len(self.items) == 1 and self.items[0].what in DOWN
 
+    @property
+    def unclear(self) -> bool:
+        """Stale, and not down (that is an item of its own): its failing items are not all known,
+        so the profile cannot be called clear (the view's STALE note, the `triage` gate)."""
+        return self.stale and not self.down
+
     def not_read(self) -> str:
         """What the last poll could not read: `not read: jobs` ("not read" when nothing was)."""
         parts = [r for r in self.unread if r != "*"]

@@ -255,7 +255,7 @@ async def run_triage(args: argparse.Namespace, config: Config, open_session) -> 
     # a profile read in part, or not at all, cannot be called clear: an item of its own, so the
     # gate fails closed (unreachable and refused profiles are items already)
     unread = [Item("error", name, config.profiles[name].service, state.not_read(), state.error.message)
-              for name, state in board.states.items() if state.stale and not state.down]
+              for name, state in board.states.items() if state.unclear]
     items = sorted(board.items() + unread, key=Item.sort_key)
     if args.output == "json":
         print(json.dumps([i.as_json() for i in items], indent=2, ensure_ascii=False))

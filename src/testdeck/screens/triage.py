@@ -102,7 +102,7 @@ class TriageScreen(Screen):
         # (an unreachable profile or a refused key is an item of its own; a poll that failed before
         # anything was read has no item at all, and still says so here)
         stale = [f"{name} ({state.not_read()}): {state.error.one_line()}" for name, state in self.board.states.items()
-                 if state.stale and not state.down]
+                 if state.unclear]
         # a text update is a layout pass and a repaint of the screen: only when the words change
         note_text = sanitize("STALE · " + " · ".join(stale)) if stale else ""
         title = f"testdeck · triage · {len(items)} failing across {len(self.board.states)} profiles"
