@@ -636,11 +636,11 @@ def test_message_from_body_on_plain_responses():
 
 
 def test_a_secret_across_the_scan_windows_of_a_big_body_is_still_found(monkeypatch):
-    from testdeck import http
+    from testdeck import redact
 
-    monkeypatch.setattr(http, "SCAN_WINDOW", 64)  # small windows: the secret straddles two of them
+    monkeypatch.setattr(redact, "SCAN_WINDOW", 64)  # small windows: the secret straddles two of them
     secret = "s3cr3t-Value-0123456789"
-    redactor = http.Redactor([secret])
+    redactor = redact.Redactor([secret])
     for at in range(40, 80):
         body = b"x" * at + secret.encode() + b"y" * 200
         assert redactor.may_hold(body), at
@@ -654,9 +654,9 @@ def test_a_body_searched_chunk_by_chunk_finds_what_the_whole_search_finds():
     import base64
     import random
 
-    from testdeck import http
+    from testdeck import redact
 
-    redactor = http.Redactor([SECRET])
+    redactor = redact.Redactor([SECRET])
     forms = [SECRET, SECRET.upper(), base64.b64encode(b"user:" + SECRET.encode()).decode()]
     rng = random.Random(7)
     for form in forms:
@@ -673,7 +673,7 @@ def test_a_body_searched_chunk_by_chunk_finds_what_the_whole_search_finds():
     for start in range(0, 1000, 7):
         clean.feed(b"z" * 7)
     assert not clean.hit
-    assert not http.Redactor([]).scan().hit
+    assert not redact.Redactor([]).scan().hit
 
 
 async def test_a_secret_deep_in_a_big_body_read_over_http_is_redacted(sim_server):

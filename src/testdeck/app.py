@@ -43,7 +43,7 @@ def crash_report(width: int | None = None):
     from rich.text import Text
     from rich.traceback import Traceback
 
-    from testdeck.http import Redactor
+    from testdeck.redact import Redactor
 
     out = io.StringIO()
     # plain text: a secret split by colour codes could slip past the redaction

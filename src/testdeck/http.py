@@ -8,7 +8,6 @@ with every known secret redacted.
 from __future__ import annotations
 
 import asyncio
-import base64
 import html
 import importlib
 import json
@@ -30,6 +29,7 @@ from testdeck import jsonchunks, pacing
 from testdeck.jsonchunks import MAX_DEPTH, TooDeep, too_deep as _too_deep  # noqa: F401 (names used here)
 from testdeck.config import Profile
 from testdeck.errors import ApiError, ConfigError, ReadOnlyError
+from testdeck.redact import Redactor, Scan
 
 RETRY_STATUSES = {502, 503, 504}
 BIG_BODY = 256 * 1024  # decode JSON larger than this off the event loop
@@ -180,102 +180,6 @@ def _first_line(text: str) -> str:
 
 # (method, path, request body with secrets redacted, HTTP status or None, the server's message or "")
 MutationHook = Callable[[str, str, str, "int | None", str], None]
-
-
-SCAN_WINDOW = 1 << 20  # bytes: Redactor.may_hold searches a big body this much at a time
-
-
-class Redactor:
-    """Every known secret, as sent and as a server may echo it, replaced by ***.
-
-    Caught: the exact value, URL-encoded and JSON-escaped forms, any re-casing of
-    those, a truncated echo of 8 or more leading characters (the rest of that word
-    goes too), and base64 of the value at any alignment (so also inside a
-    base64'd `user:secret`). Values shorter than 4 characters are not redacted.
-    """
-
-    def __init__(self, values: list[str] | tuple[str, ...] = ()):
-        self.values: list[str] = []
-        self._pattern: re.Pattern[str] | None = None
-        self._needles: tuple[bytes, ...] = ()
-        for value in values:
-            self.add(value)
-
-    def add(self, value: str | None) -> None:
-        if value and len(value) >= 4 and value not in self.values:
-            self.values.append(value)
-            self._build()
-
-    def _build(self) -> None:
-        forms: set[str] = set()
-        prefixes: set[str] = set()
-        cores: set[str] = set()
-        for value in self.values:
-            escaped = json.dumps(value)[1:-1]
-            forms |= {value, urllib.parse.quote(value, safe=""), urllib.parse.quote_plus(value),
-                      escaped, escaped.replace("/", "\\/")}
-            if len(value) >= 8:
-                prefixes.add(value[:8])
-            cores |= _base64_cores(value)
-        alts = [re.escape(f) for f in sorted(forms, key=len, reverse=True)]
-        alts += [re.escape(p) + r"[\w+/=.~%-]*" for p in prefixes]
-        alts += ["(?-i:" + re.escape(c) + ")" for c in sorted(cores, key=len, reverse=True)]
-        self._pattern = re.compile("|".join(alts), re.IGNORECASE)
-        heads = {f[:8] for f in forms | prefixes}
-        self._needles = tuple({h.encode() for h in heads | {h.lower() for h in heads} | {h.upper() for h in heads}}
-                              | {c[:8].encode() for c in cores})
-
-    def scan(self) -> Scan:
-        """may_hold() for a body read in chunks: fed as they arrive, so the waits for a server's
-        next bytes pay for the search, not the decode after (30 MB: 0.2-0.3 s of CPU)."""
-        return Scan(self._needles)
-
-    def may_hold(self, body: bytes) -> bool:
-        """Cheap test before the regex: could `body` hold a secret (exact, lower- or upper-cased)?
-
-        A big body is searched a megabyte at a time, as a Scan fed its slices (a needle across two
-        is found by the tail it keeps): each `in` over a whole 30 MB body held the GIL for tens of
-        ms, and the screen with it."""
-        scan = self.scan()
-        for start in range(0, len(body), SCAN_WINDOW):
-            scan.feed(body[start:start + SCAN_WINDOW])
-            if scan.hit:
-                return True
-        return False
-
-    def redact(self, text: str) -> str:
-        return self._pattern.sub("***", text) if self._pattern is not None else text
-
-
-class Scan:
-    """Redactor.may_hold() over chunks: a needle across two chunks is found too (a tail is kept)."""
-
-    def __init__(self, needles: tuple[bytes, ...]):
-        self.needles = needles
-        self.hit = False
-        self._overlap = max(map(len, needles), default=1) - 1
-        self._tail = b""
-
-    def feed(self, chunk: bytes) -> None:
-        if self.hit or not self.needles:
-            return
-        # the seam with the last chunk on its own (not tail + chunk: a copy of every chunk)
-        seam = self._tail + chunk[:self._overlap]
-        self.hit = any(needle in chunk or needle in seam for needle in self.needles)
-        keep = self._overlap
-        self._tail = b"" if not keep else chunk[-keep:] if len(chunk) >= keep else (self._tail + chunk)[-keep:]
-
-
-def _base64_cores(value: str) -> set[str]:
-    """The part of base64(anything + value + anything) that depends on value alone, per alignment."""
-    raw = value.encode()
-    out = set()
-    for pad in range(3):
-        enc = base64.b64encode(b"\0" * pad + raw).decode()
-        core = enc[-(-8 * pad // 6):(8 * (pad + len(raw))) // 6]
-        if len(core) >= 8:
-            out |= {core, core.replace("+", "-").replace("/", "_")}
-    return out
 
 
 def check_headers(profile: str, headers: dict[str, Any]) -> None:

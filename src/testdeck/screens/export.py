@@ -19,7 +19,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
 from testdeck.widgets.dialogs import TextScreen
-from testdeck.widgets.files import readable, save_dir, write_new
+from testdeck.files import readable, save_dir, write_new
 
 if TYPE_CHECKING:
     from testdeck.screens.resource import ResourceScreen
