@@ -8,7 +8,7 @@ import dataclasses
 
 from conftest import wait_for
 
-from testdeck.resources import ERROR, MUTED, OK, RUNNING, Action, Col, Query
+from testdeck.resources import ERROR, MUTED, OK, RUNNING, Col, Query
 from testdeck.screens.resource import ResourceScreen
 from testdeck.services.kyaraben.views.vms import avms
 from testdeck.services.xyops.views import alerts
@@ -51,6 +51,15 @@ test_vms = dataclasses.replace(
 
 def table(app) -> VirtualTable:
     return app.screen.query_one(VirtualTable)
+
+
+async def rows_shown(pilot, rows: int = 1, what: str = "rows") -> ResourceScreen:
+    """A resource screen, composed and mounted (a pushed screen has no table before), showing at
+    least `rows` rows (recalled ones count)."""
+    app = pilot.app
+    await wait_for(pilot, lambda: isinstance(app.screen, ResourceScreen) and app.screen.is_mounted
+                   and table(app).row_count >= rows, what=what)
+    return app.screen
 
 
 async def loaded(pilot, rows: int | None = None, timeout: float = 15.0) -> ResourceScreen:

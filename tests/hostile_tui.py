@@ -13,7 +13,7 @@ import json
 import re
 
 import pytest
-from conftest import wait_for
+from console_kit import rows_shown
 from rich.console import Console
 
 from testdeck.config import Config, Profile
@@ -157,7 +157,4 @@ def table(app) -> VirtualTable:
 
 
 async def ready(pilot) -> ResourceScreen:
-    await wait_for(pilot, lambda: isinstance(pilot.app.screen, ResourceScreen) and pilot.app.screen.is_mounted
-                   and table(pilot.app).row_count > 0,
-                   what="rows")
-    return pilot.app.screen
+    return await rows_shown(pilot)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 
-from console_kit import open_test, said, screen_text, table, test_alerts
+from console_kit import open_test, rows_shown, said, screen_text, table, test_alerts
 from conftest import wait_for
 
 from testdeck.app import TestdeckApp, keymap_problems
@@ -19,10 +19,7 @@ from testdeck.widgets.statusbar import StatusBar
 
 
 async def ready(pilot):
-    app = pilot.app
-    await wait_for(pilot, lambda: isinstance(app.screen, ResourceScreen) and app.screen.is_mounted
-                   and table(app).row_count > 0, what="rows")
-    return app.screen
+    return await rows_shown(pilot)
 
 
 async def test_ctrl_c_quits_and_ctrl_p_opens_the_palette(deck):
@@ -221,7 +218,7 @@ async def test_confirm_and_toast_name_the_record_and_profile(deck):
 async def test_toasts_never_cover_the_status_bar_or_the_key_bar_at_80x24(deck):
     app, _, _ = deck("xyops")
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
-        screen = await ready(pilot)
+        await ready(pilot)
         bars = screen_text(app).splitlines()[-2:]
         assert "6 rows" in bars[0] and "help" in bars[1]
         for n in range(3):  # B23: toasts pile up from just above the bars

@@ -5,12 +5,11 @@ from __future__ import annotations
 import asyncio
 
 from conftest import wait_for
-from console_kit import table
+from console_kit import rows_shown, table
 from textual import events
 
 from testdeck import pacing
 from testdeck.config import Profile
-from testdeck.screens.resource import ResourceScreen
 from testdeck.services import get_service
 from testdeck.services.xyops import sim
 
@@ -48,8 +47,7 @@ async def test_the_wait_is_capped_and_nothing_waits_without_a_key():
 async def test_a_key_from_the_terminal_marks_keys_busy_until_it_has_acted(deck):
     app, _, _ = deck("xyops")
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, ResourceScreen) and app.screen.is_mounted
-                       and table(app).row_count > 1, what="rows")
+        await rows_shown(pilot, 2)
         assert not pacing.keys_busy()
         before = table(app).cursor
         app._driver.send_message(events.Key("down", None))  # as the terminal's input thread does

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from conftest import wait_for
+from console_kit import rows_shown
 
 from testdeck.screens.resource import ResourceScreen
 from testdeck.widgets.dialogs import ConfirmScreen, TextScreen
@@ -15,10 +16,7 @@ def table(app) -> VirtualTable:
 
 
 async def ready(pilot):
-    await wait_for(pilot, lambda: isinstance(pilot.app.screen, ResourceScreen) and pilot.app.screen.is_mounted
-                   and table(pilot.app).row_count > 0,
-                   what="alerts to load")
-    return pilot.app.screen
+    return await rows_shown(pilot, what="alerts to load")
 
 
 async def test_rows_load_and_server_strings_render_literally(deck):
