@@ -287,6 +287,27 @@ async def test_a_burst_typed_while_choices_load_reaches_the_right_fields(hostile
         assert _values(form, "avm_name", "width") == {"avm_name": "x", "width": "1280"}
 
 
+@pytest.mark.parametrize("gap", [0.01, 0.05, 0.12])
+async def test_the_first_key_typed_a_moment_after_n_reaches_the_first_field(hostile, gap):
+    """`n`, then a word typed a beat later (not in the same burst): the form released its hold on
+    the keyboard as it mounted, before its first field had focus, and the first letter went to the
+    form's scroller (`DEFAULT` read `EFAULT`)."""
+    import asyncio
+
+    app, _ = hostile("xyops")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await burst(pilot, "n")
+        await asyncio.sleep(gap)
+        await burst(pilot, *"Disk")
+        await wait_for(pilot, lambda: isinstance(app.screen, FormScreen) and app.screen.is_mounted, what="form")
+        form = app.screen
+        await wait_for(pilot, lambda: not app._holds and not app._queued and app._inflight is None, what="keys")
+        await pilot.pause()
+        first = form.query(Input).first()
+        assert first.has_focus and first.value == "Disk"
+
+
 async def test_escape_in_a_burst_before_the_form_is_ready_drops_the_rest(hostile):
     app, srv = hostile("kyaraben", latency=0.3)
     room_for_a_vm(srv)

@@ -240,7 +240,9 @@ class FormScreen(ModalScreen[Any]):
     def _ready(self) -> None:
         if self.on_ready is not None:
             ready, self.on_ready = self.on_ready, None
-            ready()
+            # after the first field's focus has landed (Widget.focus is itself a call_later): keys
+            # released before it went to the scroller the screen focused first, and were lost
+            self.app.call_later(ready)
 
     @work(exit_on_error=False)
     async def _load_choices(self, f: Field) -> None:
