@@ -89,6 +89,31 @@ async def test_items_of_every_service_jump_and_go_when_fixed(sim_server, monkeyp
         await wait_for(pilot, lambda: target not in app.screen.items.values(), what="the view follows")
 
 
+async def test_esc_after_a_jump_comes_back_to_triage_opened_over_a_resource(sim_server, monkeypatch, tmp_path):
+    """`0` on a resource screen, `enter` on an item, `esc`: the triage view again (it went away with
+    the jump and esc landed on the resource it had been opened over), then that resource."""
+    app, _ = _five(sim_server, monkeypatch, tmp_path)
+    app.start = "t-kyaraben"
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, ResourceScreen) and app.screen.is_mounted,
+                       what="kyaraben's first resource")
+        first = app.screen.resource.name
+        await pilot.press("0")
+        await wait_for(pilot, lambda: _polled(app, 5), timeout=30, what="every profile polled")
+        table = app.screen.query_one(VirtualTable)
+        await wait_for(pilot, lambda: table.row_count > 0, what="items shown")
+        target = next(i for i in app.triage_board.items() if i.service == "alyvix" and i.resource)
+        table.move_to_key(next(k for k, item in app.screen.items.items() if item == target))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ResourceScreen) and app.screen.resource.name
+                       == target.resource and app.screen.is_mounted, timeout=15, what="the jump")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, TriageScreen), what="back to triage")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, ResourceScreen) and app.screen.resource.name == first
+                       and app.screen.session.profile.name == "t-kyaraben", what="back to where triage was opened")
+
+
 async def test_home_shows_the_pulse_and_0_opens_triage(sim_server, monkeypatch, tmp_path):
     app, _ = _five(sim_server, monkeypatch, tmp_path)
     app.start = None

@@ -30,6 +30,7 @@ from testdeck.widgets.safe import SafeApp
 from testdeck.widgets.typeahead import KeyGate
 
 HISTORY = 50  # screens esc can go back through
+TRIAGE: tuple[str, Resource | None] = ("", None)  # on the history: the triage view, over the screen before it
 HOME_LATEST = 0.3  # seconds: a start target not open by then shows the profiles screen meanwhile
 TRIAGE_COALESCE = 0.5  # seconds: triage polls ending within this repaint home/triage once
 
@@ -176,7 +177,7 @@ class TestdeckApp(SafeApp, KeyGate, App):
         self.save_theme = save_theme
         self.sessions: dict[str, ProfileSession] = {}
         self.notices: list[str] = []
-        self.history: list[tuple[str, Resource]] = []  # (profile, resource) screens esc goes back to
+        self.history: list[tuple[str, Resource | None]] = []  # (profile, resource) screens esc goes back to
         self.triage_board = Board()  # what is failing, per profile: the triage view and the home pulse
         self._triage_wake = asyncio.Event()
         self._opening: dict[str, asyncio.Future[ProfileSession]] = {}
@@ -425,11 +426,11 @@ class TestdeckApp(SafeApp, KeyGate, App):
         return self.open_profile(profiles[0].name)
 
     def open_resource(self, session: ProfileSession, resource: Resource, *, remember: bool = True,
-                      scope: str | None = None, select: str | None = None) -> None:
+                      scope: str | None = None, select: str | None = None, from_triage: bool = False) -> None:
         """One live resource screen at a time above home; the one it replaces goes on the history.
 
         `scope` opens a scoped resource inside that scope; `select` puts the cursor on that row key
-        once a refresh brings it (the triage view's jump)."""
+        once a refresh brings it (the triage view's jump: `from_triage`, and esc comes back to it)."""
         screen = ResourceScreen(session, resource, scope)
         screen._select = select
         while len(self.screen_stack) > 3:  # [default, home, resource, modal...]: drop the modals
@@ -439,6 +440,8 @@ class TestdeckApp(SafeApp, KeyGate, App):
         if isinstance(current, ResourceScreen):
             if remember:
                 self.history.append((current.session.profile.name, current.resource))
+                if from_triage:  # the triage view was over `current` and goes with it: esc brings both back
+                    self.history.append(TRIAGE)
                 del self.history[:-HISTORY]
             self.switch_screen(screen)
         else:
@@ -447,7 +450,12 @@ class TestdeckApp(SafeApp, KeyGate, App):
     def go_back(self) -> None:
         """esc on a resource: the screen seen before it (its filter, sort and marks kept), else profiles."""
         while self.history:
-            profile, resource = self.history.pop()
+            entry = self.history.pop()
+            if entry is TRIAGE:  # a jump from the triage view: the screen it was over, and it on top
+                self.go_back()
+                self.action_open_triage()
+                return
+            profile, resource = entry
             if profile in self.config.profiles:
                 self.open_resource(self.session(profile), resource, remember=False)
                 return

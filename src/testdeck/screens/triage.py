@@ -126,7 +126,7 @@ class TriageScreen(Screen):
         if resource is None:
             self.app.open_profile(item.profile)
             return
-        self.app.open_resource(session, resource, scope=item.scope, select=item.key)
+        self.app.open_resource(session, resource, scope=item.scope, select=item.key, from_triage=True)
 
     def action_back(self) -> None:
         self.app.pop_screen()
