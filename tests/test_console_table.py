@@ -5,6 +5,8 @@ from __future__ import annotations
 from console_kit import burst, open_test, said, screen_text, table, test_alerts, test_vms
 from conftest import wait_for
 
+from textual.widgets import Button
+
 from testdeck.resources import Col, Resource
 from testdeck.screens.bulk import BulkScreen
 from testdeck.screens.pickers import SortPicker
@@ -132,6 +134,28 @@ async def test_bulk_delete_confirms_by_name_and_profile_then_summarises(deck):
         assert not (marked - {gone}) & set(sim_app.state.alerts)
         assert screen.marks == {gone} or screen.marks == set()  # refused stays marked until the row goes
         assert any("delete: 2 done, 1 refused" in m for m in said(app))
+
+
+async def test_a_bulk_row_the_server_failed_on_is_not_called_refused(deck):
+    """A plain 500 (not one of xyOps' coded refusals) may have acted: the summary says so, with the
+    status, instead of "refused" (which tells the operator nothing happened)."""
+    app, _, config = deck("xyops")
+    config.fail_paths.add("POST /api/app/delete_alert/v1")
+    config.fail_text = "Internal Server Error (simulated fault)"
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_test(pilot, test_alerts, 6)
+        await pilot.press("space", "space")
+        await pilot.press("ctrl+d")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="one confirmation")
+        assert str(app.screen.query_one("#yes", Button).label) == "Delete  y"  # as the single delete's reads
+        await pilot.press("y")
+        await wait_for(pilot, lambda: isinstance(app.screen, BulkScreen) and app.screen.finished, what="summary")
+        progress = str(app.screen.query_one("#bulk-progress").render())
+        assert "done 0, refused 0, failed 2 (the server may have acted: check)" in progress
+        summary = str(app.screen.query_one("#bulk-summary").render())
+        assert summary.count("HTTP 500, it may have acted anyway: Internal Server Error (simulated fault)") == 2
+        await pilot.press("enter")
+        assert any("delete: 0 done, 2 failed (may have acted)" in m for m in said(app))
 
 
 async def test_bulk_confirmation_shows_every_name_on_its_own_line_at_80x24(deck):

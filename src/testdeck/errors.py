@@ -38,6 +38,15 @@ class ApiError(Exception):
         return self.one_line()
 
 
+def failed_how(exc: ApiError) -> str | None:
+    """None for a refusal: nothing was done (a 4xx, a 5xx its adapter knows is a refusal such as
+    xyOps' coded errors, the console's own check before sending). Else how it failed when the
+    server may have acted all the same ("HTTP 500", "no answer"): sending again could act twice."""
+    if exc.status is not None:
+        return None if exc.status < 500 or not exc.retryable else f"HTTP {exc.status}"
+    return "no answer" if exc.retryable else None  # a timeout, a dropped connection: sent or not, nobody knows
+
+
 class ReadOnlyError(ApiError):
     """A mutating call refused because the console runs with --read-only."""
 

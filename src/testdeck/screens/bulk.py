@@ -17,9 +17,10 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
 from testdeck import journal
-from testdeck.errors import ApiError
+from testdeck.errors import ApiError, failed_how
 from testdeck.records import Record
 from testdeck.resources import Action
+from testdeck.text import sanitize
 from testdeck.widgets.dialogs import ConfirmScreen
 from testdeck.widgets.statusbar import spinner
 
@@ -32,6 +33,7 @@ class Outcome:
     key: str
     label: str
     error: str | None = None  # None: done
+    failed: str | None = None  # with an error: how it failed when the server may have acted ("HTTP 500")
 
 
 def bar(done: int, total: int, width: int = 30) -> str:
@@ -81,7 +83,7 @@ class BulkScreen(ModalScreen[list[Outcome]]):
         for record in self.rows:
             if self.stopping:
                 break
-            outcome = Outcome(res.row_key(record), res.row_label(record))
+            outcome = Outcome(sanitize(res.row_key(record)), sanitize(res.row_label(record)))
             self.current = outcome.label
             self._show()
             try:
@@ -90,9 +92,9 @@ class BulkScreen(ModalScreen[list[Outcome]]):
                 with journal.acting(self.action.label):
                     await self.action.call(ctx)
             except ApiError as exc:
-                outcome.error = exc.message
+                outcome.error, outcome.failed = sanitize(exc.message), failed_how(exc)
             except Exception as exc:  # an adapter bug refuses this row; the others still run
-                outcome.error = f"{type(exc).__name__}: {exc}"
+                outcome.error = sanitize(f"{type(exc).__name__}: {exc}")
             self.outcomes.append(outcome)
         self.finished = True
         self._show()
@@ -105,10 +107,11 @@ class BulkScreen(ModalScreen[list[Outcome]]):
             progress.append(f"\n{spinner()} {self.action.label} {self.current!r}…")
         else:
             ok = sum(o.error is None for o in self.outcomes)
-            refused = done - ok
+            failed = sum(o.failed is not None for o in self.outcomes)
             skipped = len(self.rows) - done
-            progress.append(f"\ndone {ok}, refused {refused}" + (f", not run {skipped}" if skipped else ""),
-                            style="bold")
+            progress.append(f"\ndone {ok}, refused {done - ok - failed}"
+                            + (f", failed {failed} (the server may have acted: check)" if failed else "")
+                            + (f", not run {skipped}" if skipped else ""), style="bold")
         self.query_one("#bulk-progress", Static).update(progress)
         summary = Text()
         for o in self.outcomes:
@@ -118,7 +121,8 @@ class BulkScreen(ModalScreen[list[Outcome]]):
             else:
                 summary.append(f"✖ {o.label}", style="bold red")
                 summary.append(f" ({o.key})" if o.key != o.label else "")
-                summary.append(f": {o.error}\n")
+                summary.append(f": {o.failed}, it may have acted anyway: " if o.failed else ": ")
+                summary.append(f"{o.error}\n")
         self.query_one("#bulk-summary", Static).update(summary)
 
     def action_close(self) -> None:
@@ -152,19 +156,24 @@ async def _bulk_flow(screen: ResourceScreen, action: Action) -> None:
     rows = [screen.records[k] for k in keys if k in screen.records]
     if not rows:
         return
+    from testdeck.widgets.form import submit_label
+
     values = None
     if action.form is not None:
         values = await _form_values(screen, action, len(rows))
         if values is None:
             return
-    if not await screen.app.push_screen_wait(ConfirmScreen(screen.confirm_question(action, rows), action.label)):
+    if not await screen.app.push_screen_wait(ConfirmScreen(screen.confirm_question(action, rows),
+                                                           submit_label(action.label))):
         return
     outcomes = await screen.app.push_screen_wait(BulkScreen(screen, action, rows, values))
     done = [o for o in outcomes if o.error is None]
     screen.marks.difference_update(o.key for o in done)  # the refused stay marked, to retry or inspect
-    refused = len(outcomes) - len(done)
-    screen.notify(f"{action.label}: {len(done)} done" + (f", {refused} refused" if refused else ""),
-                  severity="error" if refused else "information", markup=False, timeout=5)
+    failed = sum(o.failed is not None for o in outcomes)
+    refused = len(outcomes) - len(done) - failed
+    screen.notify(f"{action.label}: {len(done)} done" + (f", {refused} refused" if refused else "")
+                  + (f", {failed} failed (may have acted)" if failed else ""),
+                  severity="error" if refused or failed else "information", markup=False, timeout=5)
     if action.mutates:
         screen.session.status_at = 0.0
         screen._wake.set()

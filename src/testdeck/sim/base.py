@@ -28,7 +28,8 @@ class SimConfig:
     error_rate: float = 0.0  # fraction of requests answered 500
     malformed_rate: float = 0.0  # fraction answered 200 with a broken JSON body
     drop_rate: float = 0.0  # fraction whose connection is closed without an answer
-    fail_paths: set[str] = field(default_factory=set)  # a GET whose path ends so is answered 500 (tests)
+    # a GET whose path ends so is answered 500 (tests); "POST /path" fails that method instead
+    fail_paths: set[str] = field(default_factory=set)
     fail_text: str = "Internal Server Error (this path fails on purpose)"  # that 500's body
     speed: float = 1.0  # state machines run this many times faster than the clock
     clock: Callable[[], float] = field(default=time.time)
@@ -89,7 +90,8 @@ class faults:
                         "headers": [(b"content-type", b"application/json"), (b"content-length", b"4096")]})
             await send({"type": "http.response.body", "body": b'{"code": 0, "ro', "more_body": True})
             raise DropConnection("simulated dropped connection")
-        if scope["method"] == "GET" and any(scope["path"].endswith(p) for p in config.fail_paths):
+        if any(scope["method"] == (p.rpartition(" ")[0] or "GET") and scope["path"].endswith(p.rpartition(" ")[2])
+               for p in config.fail_paths):
             return await _send(send, 500, "text/plain", config.fail_text.encode())
         if config.roll(config.error_rate):
             return await _send(send, 500, "text/plain", b"Internal Server Error (simulated fault)")

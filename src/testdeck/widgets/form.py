@@ -22,7 +22,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, ProgressBar, Select, SelectionList, Static, Switch, TextArea
 
-from testdeck.errors import ApiError
+from testdeck.errors import ApiError, failed_how
 from testdeck.resources import AUTO, Ctx, Field, Form, NoChoices
 from testdeck.text import sanitize
 from testdeck.widgets.checklist import CheckList
@@ -388,15 +388,12 @@ class FormScreen(ModalScreen[Any]):
 
 
 def _not_done(exc: ApiError) -> str:
-    """Why the form is still open: refused (a 4xx, a 5xx its adapter knows is a refusal such as
-    xyOps' coded errors, or the console's own check before sending), or failed, when the server
-    may have acted all the same (another 5xx, no answer): a second send could create twice, so
-    the user is told to look first."""
-    if exc.status is not None and (exc.status < 500 or not exc.retryable):
-        return "server refused"
-    if exc.status is not None:
-        return f"server failed (HTTP {exc.status}); it may have acted anyway: check before sending again"
-    if exc.retryable:  # a timeout, a dropped connection: sent or not, nobody knows
+    """Why the form is still open: refused, or failed when the server may have acted all the same
+    (errors.failed_how): a second send could create twice, so the user is told to look first."""
+    how = failed_how(exc)
+    if how is None:
+        return "server refused" if exc.status is not None else "refused"
+    if how == "no answer":
         return "no answer; the server may have acted anyway: check before sending again"
-    return "refused"
+    return f"server failed ({how}); it may have acted anyway: check before sending again"
 
