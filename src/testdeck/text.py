@@ -30,3 +30,10 @@ def sanitize(text: object, *, multiline: bool = False) -> str:
     if _UNSAFE.search(s) is None:  # the common case costs one regex scan
         return s
     return s.translate(_TABLE_MULTILINE if multiline else _TABLE)
+
+
+def quoted(text: object) -> str:
+    r"""'text' for a sentence (a confirmation, a toast), sanitised: not repr(), which doubled every
+    backslash of a name (an Alyvix session of DM\AlyvixUser01 read 'DM\\AlyvixUser01') and
+    showed a control character as an escape rather than a stand-in."""
+    return f"'{sanitize(text)}'"

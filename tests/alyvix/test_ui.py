@@ -99,6 +99,8 @@ async def test_play_break_stop_with_single_keys_stop_asks_first(deck):
         await wait_for(pilot, lambda: sim_app.state.sessions[3]["control"] == "break", what="break")
         await pilot.press("x")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="stop asks first")
+        # the name as the table shows it: DOMAIN\user with one backslash (repr() doubled it)
+        assert "stop session 'DM\\AlyvixUser03' (3) on profile" in app.screen.question
         await pilot.press("n")
         await pilot.pause(0.2)
         assert sim_app.state.sessions[3]["control"] == "break"

@@ -14,7 +14,7 @@ from testdeck import journal
 from testdeck.errors import ApiError
 from testdeck.records import Record
 from testdeck.resources import Action, Ctx
-from testdeck.text import sanitize
+from testdeck.text import quoted, sanitize
 
 if TYPE_CHECKING:
     from testdeck.widgets.form import FormScreen
@@ -135,9 +135,9 @@ class ActionsMixin:
     def _named(self, ctx: Ctx) -> str:
         """How a toast names the record: the noun and its label ("alert 'Disk full'")."""
         if ctx.row is not None:
-            return f"{self._noun()} {self.resource.row_label(ctx.row)!r}"
+            return f"{self._noun()} {quoted(self.resource.row_label(ctx.row))}"
         named = ctx.values.get(self.resource.label) if self.resource.label else None
-        return f"{self._noun()} {named!r}" if named else self._noun()
+        return f"{self._noun()} {quoted(named)}" if named else self._noun()
 
     def confirm_question(self, action: Action, rows: list[Record | None]) -> str:
         """Names (Resource.label) and ids of what the action touches, and on which profile."""
@@ -145,10 +145,9 @@ class ActionsMixin:
         env = self.session.profile.fields.get("environment")
         if env:
             where += f" ({str(env).upper()})"
-        # sanitised before repr(): a stand-in (␛) reads better than repr's \x1b, and is as safe
-        names = [f"{sanitize(self.resource.row_label(r))!r} ({sanitize(self.resource.row_key(r))})"
+        names = [f"{quoted(self.resource.row_label(r))} ({sanitize(self.resource.row_key(r))})"
                  if self.resource.row_label(r) != self.resource.row_key(r)
-                 else repr(sanitize(self.resource.row_key(r))) for r in rows if r is not None]
+                 else quoted(self.resource.row_key(r)) for r in rows if r is not None]
         note = action.confirm_note(rows)
         note = f"\n{note}" if note else ""
         if len(names) == 1:

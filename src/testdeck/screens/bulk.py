@@ -20,7 +20,7 @@ from testdeck import journal
 from testdeck.errors import ApiError, failed_how
 from testdeck.records import Record
 from testdeck.resources import Action
-from testdeck.text import sanitize
+from testdeck.text import quoted, sanitize
 from testdeck.widgets.dialogs import ConfirmScreen
 from testdeck.widgets.statusbar import spinner
 
@@ -104,7 +104,7 @@ class BulkScreen(ModalScreen[list[Outcome]]):
         done = len(self.outcomes)
         progress = Text(bar(done, len(self.rows)))
         if not self.finished:
-            progress.append(f"\n{spinner()} {self.action.label} {self.current!r}…")
+            progress.append(f"\n{spinner()} {self.action.label} {quoted(self.current)}…")
         else:
             ok = sum(o.error is None for o in self.outcomes)
             failed = sum(o.failed is not None for o in self.outcomes)

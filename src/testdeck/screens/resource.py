@@ -34,7 +34,7 @@ from testdeck.screens.actions import ActionsMixin
 from testdeck.screens.refresh import BIG_TABLE, MAX_BACKOFF, Loaded, RefreshMixin, gc_paused  # noqa: F401
 from testdeck.screens.view import Cancelled, Row, ViewState, build_view, compile_filter, format_rows  # noqa: F401
 from testdeck.session import ProfileSession
-from testdeck.text import sanitize
+from testdeck.text import quoted, sanitize
 from testdeck.widgets.keybar import KeyBar
 from testdeck.widgets.statusbar import StatusBar
 from testdeck.widgets.table import TableData, VirtualTable
@@ -457,7 +457,7 @@ class ResourceScreen(RefreshMixin, ActionsMixin, Screen):
         record = self.selected()
         if record is not None:
             copy(self, json.dumps(record.raw, ensure_ascii=False, default=str, indent=2),
-                 f"{self._noun()} {self.resource.row_label(record)!r} as JSON")
+                 f"{self._noun()} {quoted(self.resource.row_label(record))} as JSON")
 
     def action_save(self) -> None:
         from testdeck.screens.export import save_table

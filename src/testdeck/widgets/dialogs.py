@@ -12,7 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, TextArea
 from textual.widgets.text_area import Selection
 
-from testdeck.text import sanitize
+from testdeck.text import quoted, sanitize
 
 
 class ConfirmScreen(ModalScreen[bool]):
@@ -129,7 +129,7 @@ class TextScreen(ModalScreen[None]):
         area = self.query_one(TextArea)
         starts = [m.start() for m in re.finditer(re.escape(self.needle.lower()), self.body.lower())]
         if not starts:
-            hint.update(Text(f"no match for {self.needle!r} · {self.HINT}"))
+            hint.update(Text(f"no match for {quoted(self.needle)} · {self.HINT}"))
             return
         here = _offset(self.body, area.selection.start)
         if step < 0:

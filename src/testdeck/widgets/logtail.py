@@ -28,7 +28,7 @@ from testdeck import feeds
 from testdeck.errors import ApiError
 from testdeck.resources import LogFeed
 from testdeck.files import readable, save_dir, write_new
-from testdeck.text import sanitize
+from testdeck.text import quoted, sanitize
 from testdeck.widgets.logview import LogView
 
 FLUSH_INTERVAL = 0.05  # seconds between batched flushes into the view
@@ -316,10 +316,10 @@ class LogTail(Widget, can_focus=False):
             self.flush()
             target = view.jump(direction)
             if target is None:
-                self._note = f"no match for {view.query_text!r}"
+                self._note = f"no match for {quoted(view.query_text)}"
             else:
                 n = bisect_left(view.matches, target) + 1
-                self._note = f"match {n}/{len(view.matches)} for {view.query_text!r}"
+                self._note = f"match {n}/{len(view.matches)} for {quoted(view.query_text)}"
         self._update_status()
 
     def default_save_path(self) -> Path:
