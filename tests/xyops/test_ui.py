@@ -143,6 +143,24 @@ async def test_delete_marked_buckets_one_confirmation_says_their_files_go(xdeck)
         assert all(bid in sim_app.state.buckets for bid in ids)
 
 
+async def test_files_whose_bucket_list_failed_say_so_and_r_asks_again(xdeck):
+    """The bucket list fails as `files` opens: the screen says nothing is chosen and why, shows no
+    countdown to a refresh that cannot happen, and `r` reads the buckets again (it did nothing)."""
+    app, _, config = xdeck("files")
+    config.fail_paths.add("get_buckets/v1")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, ResourceScreen) and app.screen.error is not None,
+                       what="the bucket list failed")
+        screen = app.screen
+        assert "the buckets could not be read: r or P tries again" in table(app).empty_text
+        await pilot.pause(1.2)
+        assert screen.next_at is None
+        config.fail_paths.clear()
+        await pilot.press("r")
+        await wait_for(pilot, lambda: isinstance(app.screen, ScopePicker) and app.screen.query("OptionList"),
+                       what="the bucket picker, read again")
+
+
 async def test_upload_files_with_progress_then_delete_one_with_confirmation(xdeck, tmp_path):
     app, sim_app, _ = xdeck("files")
     small, big = tmp_path / "Notes One.txt", tmp_path / "big.bin"

@@ -146,7 +146,10 @@ class RefreshMixin:
                 self.retry_in = None if ok else delay
                 if not ok:
                     self._show_message()
-            self.next_at = clock.now() + delay
+            elif manual and not self._scoped():  # r with nothing chosen: read the choices again (they
+                self.action_pick_scope()  # failed, or the picker was closed) and offer them
+            # with nothing chosen nothing refreshes: no countdown to nothing
+            self.next_at = clock.now() + delay if self._scoped() else None
             self._update_status()
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=delay)
@@ -275,7 +278,10 @@ class RefreshMixin:
 
     def _mark_stale(self, exc: ApiError) -> None:
         self.error = exc
-        if self.last_ok is None:
+        if self.last_ok is None and not self._scoped():  # the choices could not be read (P's list)
+            name = self.resource.scope.name
+            self.table.empty_text = f"no {name} chosen, and the {name}s could not be read: r or P tries again"
+        elif self.last_ok is None:
             self.table.empty_text = "no data yet"
         self.table.stale = True
         self._show_message()
