@@ -132,6 +132,29 @@ async def test_home_shows_the_pulse_and_0_opens_triage(sim_server, monkeypatch, 
         await wait_for(pilot, lambda: isinstance(app.screen, TriageScreen), what="triage by 0")
 
 
+async def test_triage_filters_with_slash_and_shows_its_keys_with_question_mark(sim_server, monkeypatch, tmp_path):
+    from testdeck.screens.help import HelpScreen, help_text
+
+    app, _ = _five(sim_server, monkeypatch, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: _polled(app, 5), timeout=30, what="every profile polled")
+        table = app.screen.query_one(VirtualTable)
+        await wait_for(pilot, lambda: table.row_count == len(app.triage_board.items()), what="every item")
+        every = table.row_count
+        await pilot.press("slash", *"kyaraben")
+        await wait_for(pilot, lambda: 0 < table.row_count < every, what="filtered")
+        assert all(app.screen.items[k].service == "kyaraben" for k in table.data.keys)
+        await pilot.press("enter")  # kept; the table has the keys again
+        assert table.has_focus
+        await pilot.press("escape")  # clears the filter; a second esc would go back
+        await wait_for(pilot, lambda: table.row_count == len(app.triage_board.items()), what="unfiltered")
+        assert isinstance(app.screen, TriageScreen)
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), what="help")
+        text = help_text(app.screen_stack[-2])
+        assert "jump to it" in text and "filter" in text and "0" in text and ":journal" in text
+
+
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])
 def test_triage_snapshot(snap_compare, sim_server, monkeypatch, tmp_path, frozen_clock, size):
     app, _ = _five(sim_server, monkeypatch, tmp_path, in_process=True)

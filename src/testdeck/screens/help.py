@@ -20,6 +20,8 @@ MOVES = [("↑ ↓  j k", "move"), ("pgup pgdn  g G", "page, top, bottom"), ("�
 GLOBAL = [
     (": ctrl+p", "command palette: jump to a service, resource or profile, run an action by name; :q quits"),
     ("1 … 5", "open alyvix, xyops, xpresso, onetest, kyaraben"),
+    ("0", "triage: everything failing across every profile"),
+    (":journal", "the actions this console and the CLI sent (the palette)"),
     ("ctrl+t", "change theme (saved to the config)"),
     ("q ctrl+c", "quit"),
 ]

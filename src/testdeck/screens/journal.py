@@ -13,6 +13,7 @@ from textual.widgets import Footer, Input, Label
 
 from testdeck import journal
 from testdeck.text import sanitize
+from testdeck.widgets.filterbox import FilterBox
 from testdeck.widgets.table import TableData, VirtualTable
 
 HEADINGS = ["time", "profile", "action", "method", "path", "outcome"]
@@ -35,14 +36,13 @@ def outcome(entry: dict) -> str:
 class JournalScreen(Screen):
     DEFAULT_CSS = """
     JournalScreen #titlebar { height: 1; background: $primary; color: $text; padding: 0 1; text-style: bold; }
-    JournalScreen #jfilter { dock: top; display: none; height: 3; }
-    JournalScreen #jfilter.-active { display: block; }
     """
     BINDINGS = [
         Binding("slash", "filter", "filter", id="journal.filter"),
         Binding("y", "copy_curl", "copy curl", id="journal.copy_curl"),
         Binding("enter,d", "detail", "details", id="journal.detail"),
         Binding("r", "reload", "reload", id="journal.reload"),
+        Binding("question_mark", "help", "help", id="journal.help"),
         Binding("escape", "back", "back", show=False, id="journal.back"),
     ]
 
@@ -54,7 +54,7 @@ class JournalScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Label(Text(f"testdeck · journal · {journal.journal_path()}", no_wrap=True, overflow="ellipsis"),
                     id="titlebar")
-        yield Input(placeholder="filter: text (enter keep, esc clear)", id="jfilter")
+        yield FilterBox(id="jfilter")
         yield VirtualTable(HEADINGS, empty_text="no actions journaled yet")
         yield Footer()
 
@@ -71,14 +71,14 @@ class JournalScreen(Screen):
         self._show_entries()
 
     def _show_entries(self) -> None:
-        needle = self.query_one("#jfilter", Input).value.strip().lower()
+        box = self.query_one(FilterBox)
         rows = []
         self.shown = {}
         for i, e in enumerate(self.entries):
             cells = tuple(sanitize(c) for c in (_when(e.get("time")), str(e.get("profile", "")),
                                                  str(e.get("action", "")), str(e.get("method", "")),
                                                  str(e.get("path", "")), outcome(e)))
-            if needle and needle not in "\t".join(cells).lower():
+            if not box.keeps(cells):
                 continue
             self.shown[str(i)] = e
             rows.append((str(i), cells))
@@ -89,16 +89,19 @@ class JournalScreen(Screen):
         return self.shown.get(key) if key is not None else None
 
     def action_filter(self) -> None:
-        box = self.query_one("#jfilter", Input)
-        box.add_class("-active")
-        box.focus()
+        self.query_one(FilterBox).open()
 
     def on_input_changed(self, event: Input.Changed) -> None:
         self._show_entries()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.input.remove_class("-active")
+        self.query_one(FilterBox).keep()
         self.query_one(VirtualTable).focus()
+
+    def action_help(self) -> None:
+        from testdeck.screens.help import HelpScreen
+
+        self.app.push_screen(HelpScreen("keys · journal", self))
 
     def action_copy_curl(self) -> None:
         entry = self.selected()
@@ -117,10 +120,7 @@ class JournalScreen(Screen):
                                                                       multiline=True)))
 
     def action_back(self) -> None:
-        box = self.query_one("#jfilter", Input)
-        if box.has_class("-active") or box.value:
-            box.value = ""
-            box.remove_class("-active")
+        if self.query_one(FilterBox).clear_filter():
             self.query_one(VirtualTable).focus()
             return
         self.app.pop_screen()

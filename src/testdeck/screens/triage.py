@@ -13,13 +13,14 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Label, Static
+from textual.widgets import Footer, Input, Label, Static
 
 from testdeck import clock, pacing
 from testdeck.resources import ERROR, WARNING, duration
 from testdeck.screens.view import GLYPHS
 from testdeck.text import sanitize
 from testdeck.triage import Board, Item
+from testdeck.widgets.filterbox import FilterBox
 from testdeck.widgets.table import TableData, VirtualTable
 
 HEADINGS = ["severity", "since", "profile", "what", "message", "service"]
@@ -41,6 +42,8 @@ class TriageScreen(Screen):
     BINDINGS = [
         Binding("enter", "jump", "jump to it", id="triage.jump"),
         Binding("r", "refresh", "refresh", id="triage.refresh"),
+        Binding("slash", "filter", "filter", id="triage.filter"),
+        Binding("question_mark", "help", "help", id="triage.help"),
         Binding("escape", "back", "back", show=False, id="triage.back"),
     ]
 
@@ -54,6 +57,7 @@ class TriageScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield Label("testdeck · triage", id="titlebar")
+        yield FilterBox(id="tfilter")
         yield VirtualTable(HEADINGS, empty_text="polling every profile…")
         yield Static("", id="stale")
         yield Footer()
@@ -89,11 +93,14 @@ class TriageScreen(Screen):
         self.items = {cells[i][0]: i for i in items}
         now = clock.now()
         rows, meanings = [], []
+        box = self.query_one(FilterBox)
         for item in items:
             key, what, message = cells[item]
-            rows.append((key, (item.severity, duration(now - item.since) if item.since else "", item.profile,
-                               what, message, item.service)))
-            meanings.append((MEANING.get(item.severity),) + (None,) * 5)
+            row = (item.severity, duration(now - item.since) if item.since else "", item.profile, what, message,
+                   item.service)
+            if box.keeps(row):
+                rows.append((key, row))
+                meanings.append((MEANING.get(item.severity),) + (None,) * 5)
         table = self.query_one(VirtualTable)
         # new items are highlighted like rows that changed on a resource screen
         table.changed = {k for k, i in self.items.items() if i.ident in self.board.new}
@@ -128,5 +135,23 @@ class TriageScreen(Screen):
             return
         self.app.open_resource(session, resource, scope=item.scope, select=item.key, from_triage=True)
 
+    def action_filter(self) -> None:
+        self.query_one(FilterBox).open()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self.render_items()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.query_one(FilterBox).keep()
+        self.query_one(VirtualTable).focus()
+
+    def action_help(self) -> None:
+        from testdeck.screens.help import HelpScreen
+
+        self.app.push_screen(HelpScreen("keys · triage", self))
+
     def action_back(self) -> None:
+        if self.query_one(FilterBox).clear_filter():
+            self.query_one(VirtualTable).focus()
+            return
         self.app.pop_screen()
