@@ -227,8 +227,10 @@ async def test_checklists_toggle_on_first_space_and_read_without_colour(hostile)
         assert checklist.selected == ["main"]
         lines = [checklist.render_line(y).text for y in range(3)]
         assert lines[0].startswith("[x] main") and lines[1].startswith("[ ] db"), lines
+        await pilot.press("j", "j", "space", "k")  # j k move as in the tables
+        assert checklist.selected == ["main", "web"] and checklist.highlighted == 1
         await pilot.press("ctrl+s")
-        await wait_for(pilot, lambda: srv.state.alerts[key]["groups"] == ["main"], what="sent")
+        await wait_for(pilot, lambda: srv.state.alerts[key]["groups"] == ["main", "web"], what="sent")
 
 
 async def test_choices_that_load_empty_say_why(hostile):

@@ -161,6 +161,23 @@ async def test_files_whose_bucket_list_failed_say_so_and_r_asks_again(xdeck):
                        what="the bucket picker, read again")
 
 
+async def test_the_scope_picker_moves_with_j_k_g_G_like_the_tables(xdeck):
+    app, _, _ = xdeck("files")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, ScopePicker) and app.screen.query("OptionList"),
+                       what="bucket picker")
+        options = app.screen.query_one("OptionList")
+        assert options.highlighted == 0 and options.option_count > 2
+        await pilot.press("j", "j")
+        assert options.highlighted == 2
+        await pilot.press("k")
+        assert options.highlighted == 1
+        await pilot.press("G")
+        assert options.highlighted == options.option_count - 1
+        await pilot.press("g")
+        assert options.highlighted == 0
+
+
 async def test_upload_files_with_progress_then_delete_one_with_confirmation(xdeck, tmp_path):
     app, sim_app, _ = xdeck("files")
     small, big = tmp_path / "Notes One.txt", tmp_path / "big.bin"

@@ -14,6 +14,16 @@ from testdeck.text import sanitize
 from testdeck.resources import Resource
 
 
+# j k g G as in every table (Textual's OptionList knows only the arrows, home and end): a `j`
+# in a picker did nothing, and enter kept the scope the user thought they had moved off
+VIM_MOVES = [Binding("j", "cursor_down", "down", show=False), Binding("k", "cursor_up", "up", show=False),
+             Binding("g", "first", "top", show=False), Binding("G", "last", "bottom", show=False)]
+
+
+class Options(OptionList):
+    BINDINGS = VIM_MOVES
+
+
 class ScopePicker(Screen[str | None]):
     """Pick the container a scoped resource lives in (a project, say)."""
 
@@ -26,7 +36,7 @@ class ScopePicker(Screen[str | None]):
 
     def compose(self) -> ComposeResult:
         yield Label(Text(sanitize(self.title_text)), classes="screen-title")
-        yield OptionList(*[Option(Text(sanitize(f"{label}  ({oid})")), id=oid) for oid, label in self.options])
+        yield Options(*[Option(Text(sanitize(f"{label}  ({oid})")), id=oid) for oid, label in self.options])
         yield Footer()
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
@@ -67,7 +77,7 @@ class SortPicker(ModalScreen[tuple[int | None, bool] | None]):
         options.append(Option(Text("0  as the server sends them"), id="none"))
         with Vertical():
             yield Label("sort by", classes="hint")
-            yield OptionList(*options, id="sort-columns")
+            yield Options(*options, id="sort-columns")
             yield Label("1-9 pick · again: reverse · 0 unsorted", classes="hint")
 
     def on_mount(self) -> None:

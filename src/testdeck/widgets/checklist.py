@@ -9,6 +9,7 @@ is highlighted as soon as there are options, so the first space toggles it.
 from __future__ import annotations
 
 from rich.segment import Segment
+from textual.binding import Binding
 from textual.strip import Strip
 from textual.widgets import SelectionList
 from textual.widgets._toggle_button import ToggleButton
@@ -16,6 +17,8 @@ from textual.widgets.option_list import OptionDoesNotExist
 
 
 class CheckList(SelectionList):
+    BINDINGS = [Binding("j", "cursor_down", "down", show=False), Binding("k", "cursor_up", "up", show=False)]
+
     def render_line(self, y: int) -> Strip:
         strip = super().render_line(y)
         segments = list(strip)
