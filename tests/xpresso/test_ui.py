@@ -99,6 +99,8 @@ async def test_submit_refuses_testbeds_with_topologies_then_sends_kv_maps_and_fo
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: isinstance(app.screen, RequestScreen), what="the new request followed")
         detail = app.screen
+        # accepted, not done: how it ends shows on the screen that follows it
+        assert any("submit request: accepted, following it" in str(n.message) for n in app._notifications)
         stored = simapp.state.requests[detail.request_id]
         assert stored["profile"] == sim.FAILING_PROFILE and stored["testbed_names"] == ["pyATS_pod13_shared"]
         assert stored["parameters"] == {"env_vars": {"ATS_HOSTS": "h1 h2"},
@@ -303,6 +305,7 @@ async def test_stop_from_the_detail_confirms_showing_the_request_n_cancels(deck,
             await pilot.press("x")
             await wait_for(pilot, lambda: isinstance(app.screen, FormScreen) and app.screen.is_mounted, what="reason form")
             assert rid in app.screen.form.title and "Job_Regression" in app.screen.form.title
+            assert app.screen.submit_label == "Stop"  # B22: the button says what it does, not "Save"
             app.screen.query_one("#f-reason", Input).value = reason
             await pilot.press("ctrl+s")
             await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="confirmation")

@@ -162,8 +162,9 @@ class ActionsMixin:
         if action.refresh:
             self._reload()
         if action.mutates:
-            # a followed action was only accepted: how it ends shows in the log that follows (B27)
-            outcome = "accepted, following it" if action.follow is not None else "done"
+            # a followed action was only accepted: how it ends shows in the log or the screen that
+            # follows it (B27; XPRESSO's submit opens the request's own screen)
+            outcome = "accepted, following it" if action.follow is not None or action.screen is not None else "done"
             self.notify(f"{action.label} {self._named(ctx)}: {outcome}", timeout=3, markup=False)
             self.session.status_at = 0.0  # a mutation may change the quota: ask again
             self._wake.set()

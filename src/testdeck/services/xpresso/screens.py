@@ -222,7 +222,7 @@ async def stop_request(app: Any, client: Any, raw: dict) -> bool:
     async def keep(values: dict, changed: dict) -> dict:
         return values
 
-    values = await app.push_screen_wait(FormScreen(form, Ctx(client, key=rid), {}, keep))
+    values = await app.push_screen_wait(FormScreen(form, Ctx(client, key=rid), {}, keep, submit_label="Stop"))
     if not values:
         return False
     reason = str(values.get("reason") or "").strip()
