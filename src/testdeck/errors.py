@@ -47,6 +47,17 @@ def failed_how(exc: ApiError) -> str | None:
     return "no answer" if exc.retryable else None  # a timeout, a dropped connection: sent or not, nobody knows
 
 
+def not_done(exc: ApiError) -> str:
+    """Why an action did not happen (a form kept open, a toast): refused, or failed when the server
+    may have acted all the same (failed_how): a second send could create twice, so look first."""
+    how = failed_how(exc)
+    if how is None:
+        return "server refused" if exc.status is not None else "refused"
+    if how == "no answer":
+        return "no answer; the server may have acted anyway: check before sending again"
+    return f"server failed ({how}); it may have acted anyway: check before sending again"
+
+
 class ReadOnlyError(ApiError):
     """A mutating call refused because the console runs with --read-only."""
 

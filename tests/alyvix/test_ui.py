@@ -85,6 +85,22 @@ async def test_edit_session_sends_only_what_changed(deck):
         await wait_for(pilot, lambda: "1920x1200" in str(table(app).data.rows), what="the row updated")
 
 
+async def test_a_key_action_the_server_failed_says_how_and_that_it_may_have_acted(deck):
+    """`o` (play) answered by a plain 500: the toast gives the status and the may-have-acted hint a
+    form gives, not the server's words alone."""
+    app, _, config = deck("alyvix", start="sessions")
+    config.fail_paths.add("PUT /sessions/3")
+    config.fail_text = "Internal Server Error (simulated fault)"
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot, "Sessions", rows=5)
+        await pilot.press("down", "down", "o")
+        await wait_for(pilot, lambda: any("failed" in str(n.title) for n in app._notifications), what="the toast")
+        toast = next(n for n in app._notifications if "failed" in str(n.title))
+        assert toast.title == "play session 'DM\\AlyvixUser03' failed"
+        assert toast.message == ("server failed (HTTP 500); it may have acted anyway: check before sending again: "
+                                 "Internal Server Error (simulated fault)")
+
+
 async def test_play_break_stop_with_single_keys_stop_asks_first(deck):
     app, sim_app, _ = deck("alyvix", start="sessions")
     async with app.run_test(size=(120, 40)) as pilot:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from textual import work
 
 from testdeck import journal
-from testdeck.errors import ApiError
+from testdeck.errors import ApiError, not_done
 from testdeck.records import Record
 from testdeck.resources import Action, Ctx
 from testdeck.text import quoted, sanitize
@@ -79,8 +79,9 @@ class ActionsMixin:
             try:
                 with journal.acting(action.label):
                     result = await action.call(ctx)
-            except ApiError as exc:
-                self.notify(exc.message, title=f"{action.label} {self._named(ctx)} failed".replace("  ", " "),
+            except ApiError as exc:  # the status and whether it may have acted, as a form says it
+                self.notify(f"{not_done(exc)}: {exc.message}",
+                            title=f"{action.label} {self._named(ctx)} failed".replace("  ", " "),
                             severity="error", markup=False, timeout=8)
                 return
             finally:

@@ -22,7 +22,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, ProgressBar, Select, SelectionList, Static, Switch, TextArea
 
-from testdeck.errors import ApiError, failed_how
+from testdeck.errors import ApiError, not_done
 from testdeck.resources import AUTO, Ctx, Field, Form, NoChoices
 from testdeck.text import sanitize
 from testdeck.widgets.checklist import CheckList
@@ -377,7 +377,7 @@ class FormScreen(ModalScreen[Any]):
         except ApiError as exc:
             # the server's own words (or the console's, for checks made before sending);
             # the form keeps everything typed
-            self._status(f"{_not_done(exc)}: {exc.message}")
+            self._status(f"{not_done(exc)}: {exc.message}")
             return
         except Exception as exc:  # anything else (a malformed reply, a bug) ends the send, in words
             self._status(f"failed: {type(exc).__name__}: {exc}")
@@ -385,15 +385,4 @@ class FormScreen(ModalScreen[Any]):
         finally:
             self.busy = False
         self.dismiss(result if result is not None else True)
-
-
-def _not_done(exc: ApiError) -> str:
-    """Why the form is still open: refused, or failed when the server may have acted all the same
-    (errors.failed_how): a second send could create twice, so the user is told to look first."""
-    how = failed_how(exc)
-    if how is None:
-        return "server refused" if exc.status is not None else "refused"
-    if how == "no answer":
-        return "no answer; the server may have acted anyway: check before sending again"
-    return f"server failed ({how}); it may have acted anyway: check before sending again"
 
