@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 
@@ -314,6 +315,11 @@ async def test_save_shown_rows_as_csv_new_file_0600(deck, tmp_path):
         await wait_for(pilot, lambda: target.exists(), what="saved")
         lines = target.read_text().splitlines()
         assert lines[0].startswith("id,") and len(lines) == 6 and not any("mem_low" in ln for ln in lines)
+        # the data, as `testdeck get -o csv` writes it: on/off as true/false, times as sent (an age
+        # such as "3m" in a saved incident record would lose when it was)
+        header, first = lines[0].split(","), next(csv.reader(lines[1:2]))
+        assert header[2] == "enabled" and first[2] in ("true", "false")
+        assert header[-1] == "modified" and float(first[-1]) > 1e9
         assert os.stat(target).st_mode & 0o777 == 0o600
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: type(app.screen).__name__ == "SavePrompt", what="prompt again")

@@ -308,11 +308,7 @@ async def run_get(args: argparse.Namespace, config: Config) -> int:
     if args.output == "json":
         print(dumps([_raw(r) for r in records], indent=2))
     elif args.output == "csv":
-        # for scripts: the API's field names and raw values (full ids, numbers, true/false), no display formatting
-        writer = csv.writer(sys.stdout)
-        writer.writerow(c.key for c in resource.columns)
-        writer.writerows([sanitize(_csv_value(r.get(c.key)), multiline=True) for c in resource.columns]
-                         for r in records)
+        csv.writer(sys.stdout).writerows(resource.csv_rows(records))
     else:
         from testdeck.screens.resource import format_rows
 
@@ -363,16 +359,6 @@ def dumps(value: Any, indent: int | None = None) -> str:
     """JSON safe for a terminal: controls escaped (json does C0), non-ASCII text kept readable."""
     text = json.dumps(value, indent=indent, default=str, ensure_ascii=False)
     return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
-
-
-def _csv_value(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, ensure_ascii=False, default=str)
-    return str(value)
 
 
 def _raw(record: Any) -> Any:

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from testdeck import clock
 from testdeck.records import Record
+from testdeck.text import sanitize
 
 LogFeed = AsyncIterator[list[str]]  # batches of new lines until the source ends
 
@@ -230,6 +231,25 @@ class Resource:
 
     def action(self, label: str) -> Action | None:
         return next((a for a in self.actions if a.label == label), None)
+
+    def csv_rows(self, records: list[Record]) -> Iterator[list[str]]:
+        """The records as CSV rows for scripts and incident records (`get -o csv`, the console's
+        ctrl+s): the API's field names, then raw values (full ids, times as sent, numbers,
+        true/false), not the table's display (ages that go stale in a file, progress bars),
+        sanitised like any output. Rows one at a time: a closed pipe shows at the next one."""
+        yield [c.key for c in self.columns]
+        for r in records:
+            yield [sanitize(_csv_value(r.get(c.key)), multiline=True) for c in self.columns]
+
+
+def _csv_value(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    return str(value)
 
 
 class FromSim:

@@ -40,16 +40,14 @@ def copy(screen, text: str, what: str) -> None:
 
 
 def table_text(screen: ResourceScreen, fmt: str) -> str:
-    """The rows shown (filtered, sorted), cells as the table formats them (no glyphs); JSON: the records."""
+    """The rows shown (filtered, sorted): CSV as `testdeck get -o csv` writes it (the API's fields and
+    raw values: an age or a progress bar in a saved file would lose the data); JSON: the records."""
     keys = screen.table.data.keys
     records = [screen.records[k] for k in keys if k in screen.records]
     if fmt == "json":
         return json.dumps([r.raw for r in records], ensure_ascii=False, indent=2, default=str) + "\n"
     out = io.StringIO()
-    writer = csv.writer(out)
-    cols = screen.resource.columns
-    writer.writerow([c.heading for c in cols])
-    writer.writerows([c.cell(r) for c in cols] for r in records)
+    csv.writer(out).writerows(screen.resource.csv_rows(records))
     return out.getvalue()
 
 
