@@ -348,10 +348,12 @@ class ApiClient:
         return self._redactor.redact(text)
 
     def error(self, method: str, path: str, status: int | None, message: str, *, retryable: bool = False,
-              detail: str = "", cls: type[ApiError] = ApiError) -> ApiError:
+              detail: str = "", cls: type[ApiError] = ApiError, local: bool = False) -> ApiError:
+        """An ApiError for this profile; it marks the server failing unless it is a refusal made here,
+        before sending (read-only, or `local`: a service's own rule), which says nothing of its health."""
         err = cls(self.service, self.profile.name, method, path, status, self.redact(message),
                   retryable, self.redact(detail))
-        if cls is not ReadOnlyError:
+        if cls is not ReadOnlyError and not local:
             # strictly after the last success, even on a coarse clock: the latest outcome wins
             self.health.last_error = err
             self.health.last_error_at = max(time.time(), (self.health.last_ok or 0) + 1e-6)

@@ -146,6 +146,21 @@ class Action:
     bulk: bool = False  # may run on every marked row after one confirmation
     select: Callable[[Any], str | None] | None = None  # the row key of the result: the cursor goes there
     refresh: bool = False  # a view change (alyvix: measures of one session): reload the list, though nothing changed
+    # why the action cannot run here (this scope, this row), from a rule the service knows without asking the
+    # server: said at the key, before any form, question or request; None (or "") when it can run
+    unavailable: Callable[[Ctx], str | None] | None = None
+    # the records a confirmation names (default: the selected row); an action that takes several in one
+    # call (OneTest's stop: the ids in its form) names those; after a form, ctx.values holds what it will send
+    targets: Callable[[Ctx], list[Record]] | None = None
+
+    def why_not(self, ctx: Ctx) -> str | None:
+        """The declared reason this action cannot run on ctx, or None."""
+        if self.unavailable is None:
+            return None
+        try:
+            return self.unavailable(ctx) or None
+        except Exception:  # a bad hook must not block the action: the server still has its say
+            return None
 
     def confirm_note(self, rows: list[Any]) -> str:
         """The service's own words for the confirmation, after the generic question ("" if none)."""

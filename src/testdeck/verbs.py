@@ -157,6 +157,9 @@ async def run_do(args: argparse.Namespace, config: Config, resolve, open_session
                 ctx.values, ctx.changed = _form_values(action, sets, initial or {})
             elif sets:
                 raise VerbUsageError(f"{action.label} takes no fields")
+            why = action.why_not(ctx)
+            if why:  # a rule known here: refused before asking or sending
+                raise VerbUsageError(f"{action.label}: {why}")
             plans.append(ctx)
         if action.mutates or action.confirm:
             names = ", ".join(resource.row_label(c.row) if c.row is not None else "" for c in plans).strip(", ")

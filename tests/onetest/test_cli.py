@@ -48,7 +48,8 @@ def test_ids_printed_by_get_work_with_describe(ot_profile, capsys):
     assert cli.main(["describe", "executions", eid]) == 0
     assert json.loads(capsys.readouterr().out)["id"] == eid
     assert cli.main(["describe", "agents", "101"]) == 0
-    assert json.loads(capsys.readouterr().out)["lastContact"].endswith("ago")
+    agent = json.loads(capsys.readouterr().out)
+    assert agent["id"] == 101 and "lastContact" not in agent and "capabilityValues" not in agent
 
 
 def test_logs_with_the_init_key_prints_the_init_containers_log(ot_profile, capsys):
@@ -59,3 +60,18 @@ def test_logs_with_the_init_key_prints_the_init_containers_log(ot_profile, capsy
     assert cli.main(["logs", "executions", failed, "-k", "x"]) == 2
     err = capsys.readouterr().err
     assert "no key 'x'" in err and "i (init log)" in err
+
+
+def test_do_refuses_what_a_project_cannot_do_before_asking_or_sending(ot_profile, capsys):
+    before = dict(ot_profile.state.dockerhosts)
+    assert cli.main(["do", "dockerhosts", "delete", "21", "--scope", "project:3600"]) == 2  # no --yes needed
+    err = capsys.readouterr().err
+    assert "a project cannot delete a docker host" in err and "needs confirmation" not in err
+    assert ot_profile.state.dockerhosts == before
+
+
+def test_do_stop_needs_confirmation(ot_profile, capsys):
+    eid = next(i for i, ex in ot_profile.state.executions.items() if ex.get("tags") == ["ci", "smoke"])
+    assert cli.main(["do", "executions", "stop", eid]) == 2
+    assert "needs confirmation: pass --yes" in capsys.readouterr().err
+    assert ot_profile.state.executions[eid]["stopped_at"] is None

@@ -192,11 +192,14 @@ async def test_views_read_the_cli_scope_options_and_queries(ots, make_client):
         by_project = await agents.list(Ctx(client, scope="global", values={"project": sim.DEMO_PROJECT_ID}))
         filtered = await agents.list(Ctx(client, scope="global", values={"all": True, "filter": "os=windows"}))
         detail = await agents.detail(Ctx(client, scope=f"space:{sim.DEMO_SPACE_ID}", key="201"))
+        sent = await client.request("GET", f"/rest/spaces/{sim.DEMO_SPACE_ID}/agents/201")
         dockers = await docker.list(Ctx(client, scope="project:3600"))
     assert len(default) == 2 and len(everyone) == 3
     assert hosts(by_space) == ["team-agent-01.demo.lan"] and len(by_project) == 3
     assert hosts(filtered) == ["agent-win01.demo.lan"] and detail["hostName"] == "team-agent-01.demo.lan"
-    assert detail["lastContact"] == "5s ago" and detail["capabilityValues"] == ["os=linux"]
+    assert detail == sent  # `d` is what the server sent: no computed fields mixed in
+    contact, caps = (next(c for c in agents.columns if c.key == k) for k in ("contactTime", "caps"))
+    assert contact.cell(by_space[0]) == "5s" and caps.cell(by_space[0]) == "os=linux"  # computed: in columns
     assert [d.status for d in dockers] == ["CONNECTED", "CONNECTED"]
 
 
@@ -227,3 +230,26 @@ async def test_scopes_by_name_as_well_as_by_id(ots, make_client):
     assert hosts(by_space_name) == ["team-agent-01.demo.lan"] and len(by_project_name) == 3
     assert len(runs) == 2
     assert unknown.value.status is None and "no project named 'No such project'" in unknown.value.message
+
+
+async def test_a_refusal_made_before_sending_leaves_the_server_healthy(ots, make_client):
+    url, app, _ = ots
+    async with make_client(url) as client:
+        await client.list_hosts("dockerhosts", Where("global"))
+        assert client.health.ok is True
+        with pytest.raises(ApiError, match="a project cannot delete a docker host"):
+            await client.delete_host("dockerhosts", Where("project", sim.DEMO_PROJECT_ID), 21)
+        assert client.health.ok is True and client.health.last_error is None
+    assert 21 in app.state.dockerhosts
+
+
+def test_connection_status_reads_cleanly():
+    from testdeck.services.onetest.models import ConnectionStatus
+    from testdeck.services.onetest.views_hosts import show_status, status_line
+
+    ok = ConnectionStatus.from_api({"status": "SUCCESS", "reason": "", "info": {
+        "server": "Docker Engine", "version": "24.0.7", "gitCommit": "", "experimental": False}})
+    assert status_line(ok) == "Status: SUCCESS · Docker: server Docker Engine, version 24.0.7, experimental no"
+    assert "False" not in show_status(ok) and "gitCommit" not in show_status(ok)
+    bad = ConnectionStatus.from_api({"status": "FAILURE", "reason": "Connection refused\n(port 2375)", "info": None})
+    assert status_line(bad) == "Status: FAILURE · Reason: Connection refused (port 2375)"

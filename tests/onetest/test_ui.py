@@ -19,6 +19,7 @@ from testdeck.services.onetest import sim, views_executions
 from testdeck.services.onetest.screens import DockerHostForm
 from testdeck.widgets.dialogs import ConfirmScreen, TextScreen
 from testdeck.widgets.form import FormScreen
+from testdeck.widgets.statusbar import StatusBar
 from testdeck.widgets.table import VirtualTable
 
 
@@ -76,6 +77,12 @@ def server_error(form: FormScreen) -> str:
 
 def log_text(app) -> str:
     return "\n".join(app.screen.tail.lines)
+
+
+async def confirm_shown(pilot) -> str:
+    """Wait for the confirmation; its question."""
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, ConfirmScreen), what="confirmation")
+    return pilot.app.screen.question
 
 
 def running_id(sim_app) -> str:
@@ -191,6 +198,17 @@ async def test_stop_one_confirms_with_its_id_and_options(odeck):
         form.query_one("#f-stop_timeout").value = "5"
         form.query_one("#f-finally_block").value = False
         await pilot.press("ctrl+s")
+        question = await confirm_shown(pilot)
+        asset = app.screen_stack[-3].records[eid].get("asset")  # the table's row (under the form)
+        assert question.startswith(f"stop execution {asset!r} ({eid}) on profile test-onetest?")
+        assert sim_app.state.executions[eid]["stopped_at"] is None  # nothing sent while it asks
+        await pilot.press("enter")  # the default is No
+        await wait_for(pilot, lambda: app.screen is form, what="back in the form")
+        await wait_for(pilot, lambda: "not confirmed" in server_error(form), what="not sent")
+        assert sim_app.state.executions[eid]["stopped_at"] is None
+        await pilot.press("ctrl+s")
+        await confirm_shown(pilot)
+        await pilot.press("y")
         await wait_for(pilot, lambda: isinstance(app.screen, TextScreen), what="answer")
         assert f"Stop requested for {eid}" in app.screen.body
         ex = sim_app.state.executions[eid]
@@ -207,11 +225,16 @@ async def test_stop_many_is_one_request_and_a_422_names_the_unknown(odeck):
         form = await form_open(pilot, "x")
         form.query_one("#f-ids", TextArea).text = "\n".join([ids[0], "ghost-id"])
         await pilot.press("ctrl+s")
+        question = await confirm_shown(pilot)  # names the ids typed in the form, known or not
+        assert question.startswith("stop these 2 executions on profile test-onetest?") and "'ghost-id'" in question
+        await pilot.press("y")
         await wait_for(pilot, lambda: "ghost-id" in server_error(form), what="422")
         assert "Executions not found: ghost-id" in server_error(form)
         assert all(sim_app.state.executions[i]["stopped_at"] is None for i in ids)  # nothing stopped
         form.query_one("#f-ids", TextArea).text = "\n".join(ids)
         await pilot.press("ctrl+s")
+        await confirm_shown(pilot)
+        await pilot.press("y")
         await wait_for(pilot, lambda: isinstance(app.screen, TextScreen), what="answer")
         assert "Stopping 3 executions" in app.screen.body
         assert all(sim_app.state.executions[i]["stopped_at"] is not None for i in ids)
@@ -234,6 +257,11 @@ async def test_stop_marked_executions_lists_them_and_sends_one_patch(odeck):
         form = await form_open(pilot, "x")
         form.query_one("#f-capture_results").value = False
         await pilot.press("ctrl+s")
+        question = await confirm_shown(pilot)
+        assert question.startswith("stop these 2 executions on profile test-onetest?")
+        assert first in question and third in question and second not in question
+        assert all(sim_app.state.executions[i]["stopped_at"] is None for i in (first, third))  # asked first
+        await pilot.press("y")
         await wait_for(pilot, lambda: isinstance(app.screen, TextScreen), what="answer")
         assert "Stopping 2 executions" in app.screen.body  # the PATCH's answer: one request for both
         assert sim_app.state.executions[second]["stopped_at"] is None
@@ -383,9 +411,135 @@ async def test_docker_host_connection_test_from_the_form_before_saving(odeck):
         await pilot.press("ctrl+o")
         await wait_for(pilot, lambda: "SUCCESS" in server_error(form), what="good test")
         assert "24.0.7" in server_error(form)
+        assert "· ·" not in server_error(form) and "False" not in server_error(form)  # no empty parts, no Python
         assert sim_app.state.dockerhosts == before  # a test saves nothing
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: app.screen is screen, what="saved")
         assert [d["hostName"] for d in sim_app.state.dockerhosts.values()][-1] == "docker9.demo.lan"
         await refreshed(pilot, screen)
         assert table(app).row_count == 3
+
+
+# --- the new-user review's findings -----------------------------------------------------------------------
+
+async def pick_scope(pilot, screen, label: str, rows: int) -> None:
+    await pilot.press("P")
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, ScopePicker) and pilot.app.screen.query("OptionList"),
+                   what="picker")
+    picker = pilot.app.screen
+    picker.query_one("OptionList").highlighted = [lbl for _, lbl in picker.options].index(label)
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: pilot.app.screen is screen and screen.last_ok is not None
+                   and table(pilot.app).row_count == rows, what=f"rows of {label}")
+
+
+async def test_settings_changes_confirm_the_restart_warning_before_sending(odeck):
+    app, sim_app, _ = odeck()
+    eid = running_id(sim_app)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot, rows=3)
+        await on_row(pilot, eid)
+        before = dict(sim_app.state.executions[eid]["settings"])
+        form = await form_open(pilot, "o")
+        form.query_one("#f-name").value = "logLevel"
+        form.query_one("#f-value").value = "DEBUG"
+        await pilot.press("ctrl+s")
+        question = await confirm_shown(pilot)
+        assert f"({eid}) on profile test-onetest?" in question and "restart/redeploy" in question
+        await pilot.press("n")
+        await wait_for(pilot, lambda: "not confirmed" in server_error(form), what="not sent")
+        assert sim_app.state.executions[eid]["settings"] == before
+        await pilot.press("ctrl+s")
+        await confirm_shown(pilot)
+        await pilot.press("y")
+        await wait_for(pilot, lambda: sim_app.state.executions[eid]["settings"].get("logLevel") == "DEBUG",
+                       what="sent after yes")
+        await wait_for(pilot, lambda: isinstance(app.screen, ResourceScreen), what="form closed")
+        form = await form_open(pilot, "C")
+        await pilot.press("ctrl+s")
+        assert "restart/redeploy" in await confirm_shown(pilot)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: "not confirmed" in server_error(form), what="C not sent")
+
+
+async def test_a_delete_a_project_cannot_do_is_refused_at_the_key_and_the_server_stays_healthy(odeck):
+    app, sim_app, _ = odeck(start="dockerhosts")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await loaded(pilot, rows=2)
+        await pick_scope(pilot, screen, "project Demo project", 2)
+        before = dict(sim_app.state.dockerhosts)
+        notes = []
+        original = app.notify
+        app.notify = lambda message, **kw: (notes.append(str(message)), original(message, **kw))[-1]
+        for key in ("ctrl+d", "e", "n"):
+            await pilot.press(key)
+            await pilot.pause(0.2)
+            assert isinstance(app.screen, ResourceScreen), key  # no question, no form
+            assert "a project cannot" in notes[-1] and "docker host" in notes[-1], key
+        assert "delete" in notes[0] and "update" in notes[1] and "define" in notes[2]
+        assert sim_app.state.dockerhosts == before
+        await refreshed(pilot, screen)
+        assert screen.session.client.health.ok is True  # a local refusal says nothing of the server
+        screen._update_status()
+        assert "✖ error" not in str(screen.query_one(StatusBar).render())
+
+
+async def test_an_agent_never_contacted_shows_never_not_57_years(odeck):
+    app, sim_app, _ = odeck(start="agents")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await loaded(pilot, rows=2)
+        form = await form_open(pilot, "n")
+        form.query_one("#f-hostName").value = "x"
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: app.screen is screen, what="created")
+        (new,) = [a for a in sim_app.state.agents.values() if a["hostName"] == "x"]
+        await wait_for(pilot, lambda: str(new["id"]) in table(app).data.keys, what="new row")
+        row = screen.records[str(new["id"])]
+        assert row.raw.get("contactTime") in (None, 0)  # the server has no contact time yet
+        contact = next(c for c in screen.resource.columns if c.key == "contactTime")
+        assert contact.cell(row) == "never"
+
+
+async def test_switching_to_the_init_log_and_back_writes_the_container_log_once(odeck):
+    app, sim_app, _ = odeck()
+    eid = running_id(sim_app)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot, rows=3)
+        await on_row(pilot, eid)
+        await pilot.press("l")
+        await wait_for(pilot, lambda: isinstance(app.screen, LogScreen)
+                       and f"Starting execution {eid}" in log_text(app), what="container log")
+        await pilot.press("i")
+        await wait_for(pilot, lambda: "-- init container done" in log_text(app), what="init log")
+        await pilot.press("i")
+        await wait_for(pilot, lambda: log_text(app).count(f"-- container log of execution {eid}") == 2,
+                       what="back to the container log")
+        await pilot.pause(0.3)  # a few more polls
+        lines = app.screen.tail.lines
+        assert sum(f"Starting execution {eid}" in line for line in lines) == 1
+        body = [line for line in lines if not line.startswith("-- ")]
+        assert len(body) == len(set(body)), "a log line written twice"
+        assert "after line" in [line for line in lines if line.startswith(f"-- container log of execution {eid}")][-1]
+
+
+async def test_executions_at_80_columns_show_status_verdict_asset_and_started(odeck):
+    app, sim_app, _ = odeck()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await loaded(pilot, rows=3)
+        shown = [screen.resource.columns[i].heading for i in table(app).columns]
+        assert {"status", "asset", "verdict", "started"} <= set(shown), shown
+        assert table(app).virtual_size.width <= 80  # nothing cut off at the right edge
+
+
+async def test_schedule_at_in_the_past_is_refused_in_the_form(odeck):
+    app, sim_app, _ = odeck()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot, rows=3)
+        before = set(sim_app.state.executions)
+        form = await form_open(pilot, "n")
+        form.query_one("#f-asset").value = sim.ASSETS[0][0]
+        form.query_one("#f-schedule_at").value = "2020-01-01T00:00:00Z"
+        await pilot.press("ctrl+s")
+        await pilot.pause(0.2)
+        assert "in the past" in error_of(form, "schedule_at")
+        assert set(sim_app.state.executions) == before

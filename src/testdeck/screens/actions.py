@@ -39,11 +39,21 @@ class ActionsMixin:
         if action.bulk and self.marks:
             from testdeck.screens.bulk import run_bulk
 
+            marked = self.ctx().marked
+            why = next((w for w in (action.why_not(self.ctx(r)) for r in marked) if w), None)
+            if why:  # a rule known here refuses before asking, and never counts against the server
+                self.notify(sanitize(f"{label}: {why}"), severity="warning", markup=False, timeout=6)
+                return
+
             run_bulk(self, action)
             return
         record = self.selected()
         if action.row and record is None:
             self.notify(f"{label}: select a row first", severity="warning", timeout=2)
+            return
+        why = action.why_not(self.ctx(record if action.row else None))
+        if why:  # a rule known here refuses before asking, and never counts against the server
+            self.notify(sanitize(f"{label}: {why}"), severity="warning", markup=False, timeout=6)
             return
         # keys typed from now until the form is ready wait for it (widgets/typeahead.py); the hold
         # starts with the key that opens the form, before any later key of a burst is dispatched
@@ -124,8 +134,9 @@ class ActionsMixin:
             from testdeck.widgets.dialogs import ConfirmScreen
             from testdeck.widgets.form import submit_label
 
+            rows = action.targets(ctx) if action.targets is not None else [ctx.row]
             return bool(await self.app.push_screen_wait(
-                ConfirmScreen(self.confirm_question(action, [ctx.row]), submit_label(action.label))))
+                ConfirmScreen(self.confirm_question(action, rows), submit_label(action.label))))
 
         return ask
 

@@ -357,6 +357,7 @@ class FormScreen(ModalScreen[Any]):
         self.busy = True
         try:
             if self.confirm is not None:
+                self.ctx.values, self.ctx.changed = values, changed  # the question may name what goes out
                 self._status("waiting for confirmation…")
                 if not await self.confirm():
                     self._status("not sent: not confirmed")

@@ -64,7 +64,7 @@ class HostsApi:
         if where.kind == "project":
             raise self.error(method, self._base(kind, where, method), None,  # type: ignore[attr-defined]
                              f"a project cannot {verb} a {NOUNS[kind]}: do it globally or in a team space "
-                             "(in a project, associate or dissociate)")
+                             "(in a project, associate or dissociate)", local=True)
 
     async def list_hosts(self, kind: str, where: Where, *, all: bool = False, filter: str | None = None,  # noqa: A002
                          normalize: bool = False) -> list:

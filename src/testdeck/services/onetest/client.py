@@ -89,7 +89,7 @@ class OneTest(ExecutionsApi, HostsApi, VirtualizationApi, ApiClient):
         value = value if value not in (None, "") else self.profile.fields.get(name)
         if value in (None, ""):
             raise self.error(method, what or name, None, f"profile {self.profile.name!r} has no {name}: set it "
-                             "in the profile or choose one in the console")
+                             "in the profile or choose one in the console", local=True)
         return str(value)
 
     def project(self, project_id: Any = None, method: str = "GET") -> str:
@@ -120,7 +120,7 @@ class OneTest(ExecutionsApi, HostsApi, VirtualizationApi, ApiClient):
         found = [p.id for p in projects if text == p.id or text.lower() == p.label.lower()]
         if len(found) != 1:
             raise self.error("GET", "/rest/projects", None, f"no project {'named' if not found else 'unique'} "
-                             f"{text!r} among yours: give its id or its exact name")
+                             f"{text!r} among yours: give its id or its exact name", local=True)
         return found[0]
 
     async def space_id_for(self, value: Any) -> str:
@@ -131,7 +131,7 @@ class OneTest(ExecutionsApi, HostsApi, VirtualizationApi, ApiClient):
         found = [s.id for s in await self.get_spaces() if text == s.id or text.lower() == s.label.lower()]
         if len(found) != 1:
             raise self.error("GET", "/rest/spaces", None, f"no team space {'named' if not found else 'unique'} "
-                             f"{text!r} among yours: give its id or its exact name")
+                             f"{text!r} among yours: give its id or its exact name", local=True)
         return found[0]
 
     async def ping(self) -> str:

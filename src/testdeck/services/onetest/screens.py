@@ -27,7 +27,7 @@ class DockerHostForm(FormScreen):
 
     @work(exit_on_error=False, exclusive=True, group="test-connection")
     async def _test(self, values: dict) -> None:
-        from testdeck.services.onetest.views_hosts import docker_body, show_status
+        from testdeck.services.onetest.views_hosts import docker_body, status_line
 
         status = self.query_one("#server-error", Static)
         status.update(Text("testing the connection…"))
@@ -38,4 +38,4 @@ class DockerHostForm(FormScreen):
             return
         self.tested = result
         # the server's reason is hostile text until proven otherwise
-        status.update(Text(sanitize("connection test: " + show_status(result).replace("\n", " · ").replace("  ", " "))))
+        status.update(Text(sanitize("connection test: " + status_line(result))))

@@ -9,6 +9,7 @@ import json
 import re
 from typing import Any
 
+from testdeck import clock
 from testdeck.errors import ApiError
 from testdeck.feeds import steady
 from testdeck.resources import (
@@ -59,6 +60,18 @@ def utc_instant(value: Any) -> str | None:
         _dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         return "not a real date and time"
+    return None
+
+
+def future_instant(value: Any) -> str | None:
+    """A schedule time: a UTC instant still to come (the server would start a past one at once, or refuse it)."""
+    problem = utc_instant(value)
+    if problem:
+        return problem
+    at = _dt.datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
+    if at.timestamp() <= clock.now():
+        now = _dt.datetime.fromtimestamp(clock.now(), _dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return f"in the past (now is {now}): give a time to come, or leave it empty to start now"
     return None
 
 
@@ -136,13 +149,18 @@ async def list_executions(cx: Ctx) -> list[Execution]:
 
 
 async def follow_log(cx: Ctx, execution_id: str | None = None, *, init: bool = False,
-                     switched: asyncio.Event | None = None) -> LogFeed:
+                     switched: asyncio.Event | None = None, shown: dict[bool, int] | None = None) -> LogFeed:
     """The container log (or the init container's), followed while the execution is active; it
-    returns early when `switched` is set (the log screen switched to the other container's log)."""
+    returns early when `switched` is set (the log screen switched to the other container's log).
+
+    `shown` counts the lines of each log already written to the screen (key: init): a pass after a
+    switch goes on from there, so switching back and forth never writes a log twice."""
     eid = execution_id or cx.key
     which = "init container log" if init else "container log"
-    header = [f"-- {which} of execution {eid}"]  # sent with the first lines: `logs` without -f reads one batch
-    seen = 0
+    shown = {} if shown is None else shown
+    seen = shown.get(init, 0)
+    # sent with the first lines: `logs` without -f reads one batch
+    header = [f"-- {which} of execution {eid}" + (f", after line {seen} (the lines before are above)" if seen else "")]
     while switched is None or not switched.is_set():
         ex = await steady(lambda: cx.client.get_execution(eid, project_id=cx.scope))
         try:
@@ -156,7 +174,7 @@ async def follow_log(cx: Ctx, execution_id: str | None = None, *, init: bool = F
         if len(lines) < seen:  # the log restarted (a redeploy)
             seen = 0
         batch, header = [*header, *lines[seen:]], []
-        seen = len(lines)
+        seen = shown[init] = len(lines)
         still = ("SCHEDULED", "IN_TRANSITION") if init else ACTIVE_STATUSES
         if ex.status not in still:
             done = "-- init container done · execution " if init and ex.status in ACTIVE_STATUSES else "-- execution "
@@ -185,6 +203,7 @@ class ExecutionLog:
         self._switched = asyncio.Event()
         self._gen = None
         self._done = False
+        self._shown: dict[bool, int] = {}  # lines of each log already written (key: init)
 
     def describe(self) -> str:
         return "init container log (i: container log)" if self.init else "container log (i: init log)"
@@ -211,7 +230,8 @@ class ExecutionLog:
         try:
             while True:
                 self._switched.clear()
-                async for batch in follow_log(self.cx, self.execution_id, init=self.init, switched=self._switched):
+                async for batch in follow_log(self.cx, self.execution_id, init=self.init, switched=self._switched,
+                                              shown=self._shown):
                     yield batch
                 if not self._switched.is_set():
                     return
@@ -232,7 +252,7 @@ START_FIELDS = [
     Field("tags", help="comma-separated"),
     Field("environment"),
     Field("secrets", "secrets collection", help="name or id"),
-    Field("schedule_at", "schedule at", validate=utc_instant, help="ISO-8601 UTC, e.g. 2026-12-01T15:00:00Z"),
+    Field("schedule_at", "schedule at", validate=future_instant, help="ISO-8601 UTC, e.g. 2026-12-01T15:00:00Z"),
     Field("schedule_in", "schedule in", validate=iso_duration, help="ISO-8601 duration, e.g. PT15M"),
     Field("variables", type="text", validate=pairs, help="NAME=VALUE per line"),
     Field("data_sources", "data source overrides", type="text", validate=pairs,
@@ -274,7 +294,7 @@ async def start(cx: Ctx) -> Execution:
     if cx.values.get("schedule_at") and cx.values.get("schedule_in"):
         # the document: "If both are specified an error occurs"; refused before anything is sent
         raise cx.client.error("POST", "/rest/projects/{projectId}/executions/", None,
-                              "schedule: give either 'at' or 'in', not both")
+                              "schedule: give either 'at' or 'in', not both", local=True)
     return await cx.client.start_execution(specification(cx.values), project_id=cx.scope)
 
 
@@ -296,6 +316,16 @@ def _stop_options(values: dict[str, Any]) -> dict[str, Any]:
             "capture_results": values.get("capture_results")}
 
 
+def _typed_ids(cx: Ctx) -> list[str]:
+    return [i for i in re.split(r"[\s,]+", str((cx.values or {}).get("ids") or "")) if i]
+
+
+def stop_targets(cx: Ctx) -> list[Execution]:
+    """What the confirmation names: the ids the form will send, as their rows where the screen has them."""
+    known = {str(r.get("id")): r for r in [*cx.marked, *([cx.row] if cx.row is not None else [])]}
+    return [known.get(i) or Execution.from_api({"id": i}) for i in _typed_ids(cx) or marked_ids(cx)]
+
+
 def marked_ids(cx: Ctx) -> list[str]:
     """The marked rows' ids when the screen gives them (else the selected row's)."""
     if cx.marked:
@@ -305,9 +335,10 @@ def marked_ids(cx: Ctx) -> list[str]:
 
 async def stop(cx: Ctx) -> str:
     """One id: DELETE (stop or cancel); several: one PATCH with all of them (a 422 names the unknown ones)."""
-    ids = [i for i in re.split(r"[\s,]+", str(cx.values.get("ids") or "")) if i] or marked_ids(cx)
+    ids = _typed_ids(cx) or marked_ids(cx)
     if not ids:
-        raise cx.client.error("PATCH", "/rest/projects/{projectId}/executions/", None, "no execution ids given")
+        raise cx.client.error("PATCH", "/rest/projects/{projectId}/executions/", None, "no execution ids given",
+                              local=True)
     options = _stop_options(cx.values)
     if len(ids) == 1:
         await cx.client.stop_execution(ids[0], project_id=cx.scope, **options)
@@ -350,7 +381,7 @@ async def result(cx: Ctx):
     ex = await cx.client.get_execution(cx.key, project_id=cx.scope)
     if not ex.result_id:
         raise cx.client.error("GET", "/rest/projects/{projectId}/results/{resultId}", None,
-                              "this execution has no result yet")
+                              "this execution has no result yet", local=True)
     return await cx.client.get_result(ex.result_id, project_id=cx.scope)
 
 
@@ -419,6 +450,10 @@ async def _filter_initial(cx: Ctx) -> dict[str, Any]:
     return out
 
 
+# the API document on both PATCHes; it says nothing of finished runs, so they stay offered, confirmed
+RESTART_NOTE = "The API warns: this can cause the execution to restart/redeploy."
+
+
 executions = Resource(
     name="executions",
     title="Executions",
@@ -427,8 +462,9 @@ executions = Resource(
     drill="log",
     columns=[
         Col("status", width=19, status=STATUS_MEANING),
-        Col("asset"),
-        Col("verdict", width=12, status=VERDICT_MEANING, priority=1),
+        # fixed widths: at 80 columns status, asset (cut with …), verdict and started all show
+        Col("asset", width=30),
+        Col("verdict", width=12, status=VERDICT_MEANING),
         Col("startDate", "started", fmt=age, width=8),
         Col("duration", fmt=duration, width=8, priority=1),
         Col("completionDate", "completed", fmt=timestamp, width=20, priority=3),
@@ -446,18 +482,18 @@ executions = Resource(
                follow=follow_started, select=lambda ex: ex.id),
         # not `bulk`: the generic runner calls an action once per marked row; this one sends one PATCH
         # with every id, listed in its form (prefilled from the marks when the screen gives them)
-        Action("x", "stop", stop, mutates=True, show=str,
+        Action("x", "stop", stop, mutates=True, show=str, confirm=True, targets=stop_targets,
                form=Form("Stop executions (one: DELETE; several: one PATCH)", [
                    Field("ids", "execution ids", type="text", required=True, help="one per line"), *STOP_FIELDS],
                    initial=_stop_initial)),
         Action("D", "data", detail_with_data, show=show_json),
         Action("v", "result", result, show=show_result),
         Action("c", "settings", configurations, show=show_json),
-        Action("C", "replace settings", replace_configurations, mutates=True,
+        Action("C", "replace settings", replace_configurations, mutates=True, confirm=RESTART_NOTE,
                form=Form("Advanced configurations (updates or creates each one)", [
                    Field("configurations", type="json", required=True, validate=_json_object)],
                    initial=_configurations_initial)),
-        Action("o", "set setting", set_configuration, mutates=True,
+        Action("o", "set setting", set_configuration, mutates=True, confirm=RESTART_NOTE,
                form=Form("Set one advanced configuration", [Field("name", required=True), Field("value")])),
         Action("f", "server filter", set_filter, row=False, show=str, refresh=True,
                form=Form("Server-side filter (empty: none)", FILTER_FIELDS, initial=_filter_initial)),

@@ -18,8 +18,9 @@ from testdeck.resources import (
     Resource,
     Scope,
     age,
+    plain,
 )
-from testdeck.services.onetest.api_hosts import Where, parse_where
+from testdeck.services.onetest.api_hosts import NOUNS, Where, parse_where
 from testdeck.services.onetest.views_scopes import by_name, default_host_scope, host_scope_options, remember
 
 STATE_MEANING = {"AVAILABLE": OK, "BUSY": RUNNING, "LOST": ERROR}
@@ -49,6 +50,22 @@ def _body(cx: Ctx, fields: list[Field]) -> dict[str, Any]:
     return base
 
 
+def defined_elsewhere(kind: str, verb: str):
+    """Why a project cannot define, update or delete a host (the adapter refuses it too): said at the key,
+    before any form or question, and never counted against the server's health."""
+    def why(cx: Ctx) -> str | None:
+        if where_of(cx).kind == "project":
+            return (f"a project cannot {verb} a {NOUNS[kind]}: do it globally or in a team space (P), "
+                    "or here associate (a) / dissociate (u)")
+        return None
+    return why
+
+
+def contact(value: Any) -> str:
+    """The agent's last contact as an age; never contacted (null, absent, 0): `never`, not 57 years."""
+    return age(value) if value not in (None, "", 0) else "never"
+
+
 def _port(value: Any) -> str | None:
     return None if str(value).isdigit() and 0 < int(value) < 65536 else "a port number, 1-65535"
 
@@ -63,10 +80,10 @@ def _host_actions(kind: str, fields: list[Field], form: Form, edit_form: Form) -
         return await cx.client.update_host(kind, where_of(cx), cx.key, _body(cx, fields))
 
     return [
-        Action("n", "new", create, form=form, mutates=True, row=False),
-        Action("e", "edit", update, form=edit_form, mutates=True),
+        Action("n", "new", create, form=form, mutates=True, row=False, unavailable=defined_elsewhere(kind, "define")),
+        Action("e", "edit", update, form=edit_form, mutates=True, unavailable=defined_elsewhere(kind, "update")),
         Action("ctrl+d", "delete", lambda cx: cx.client.delete_host(kind, where_of(cx), cx.key),
-               mutates=True, confirm=True),
+               mutates=True, confirm=True, unavailable=defined_elsewhere(kind, "delete")),
         Action("a", "associate", lambda cx: cx.client.associate(kind, cx.key), mutates=True,
                show=lambda _: f"The {noun} is now associated with the profile's project."),
         Action("u", "dissociate", lambda cx: cx.client.dissociate(kind, cx.key), mutates=True, confirm=True),
@@ -86,11 +103,8 @@ AGENT_FIELDS = [
 
 
 async def agent_detail(cx: Ctx) -> dict[str, Any]:
-    """The agent as the server sent it, with its capabilities as name=value and its last contact as an age."""
-    agent = await cx.client.get_host("agents", where_of(cx), cx.key)
-    contact = age(agent.contactTime) if agent.contactTime else ""
-    return {**agent.raw, "capabilityValues": agent.caps.split(),
-            "lastContact": f"{contact} ago" if contact else "never"}
+    """The agent as the server sent it, nothing added (its capabilities and last contact are columns)."""
+    return (await cx.client.get_host("agents", where_of(cx), cx.key)).raw
 
 
 async def list_agents(cx: Ctx):
@@ -107,7 +121,7 @@ agents = Resource(
         Col("id", width=5),
         Col("hostName", "host"),
         Col("state", width=9, status=STATE_MEANING),
-        Col("contactTime", "contact", fmt=age, width=8),
+        Col("contactTime", "contact", fmt=contact, width=8),
         Col("operatingSystem", "os", priority=1),
         Col("engineListSize", "engines", width=7, priority=2),
         Col("version", width=8, priority=2),
@@ -162,14 +176,31 @@ async def docker_status(cx: Ctx):
     return await cx.client.get_dockerhost_status(cx.key, space)
 
 
+def _docker_info(status: Any) -> list[tuple[str, str]]:
+    """The Docker facts the server gave, as text (true/false as yes/no), empty ones left out."""
+    info = status.info if isinstance(status.info, dict) else {}
+    return [(str(k), plain(v)) for k, v in info.items() if plain(v) != ""]
+
+
 def show_status(status: Any) -> str:
-    info = status.info or {}
-    lines = [f"Status: {status.status}"]
+    lines = [f"Status: {status.status or '(none)'}"]
     if status.reason:
         lines.append(f"Reason: {status.reason}")
+    info = _docker_info(status)
     if info:
-        lines += ["", "Docker:"] + [f"  {k}: {v}" for k, v in info.items()]
+        lines += ["", "Docker:"] + [f"  {k}: {v}" for k, v in info]
     return "\n".join(lines)
+
+
+def status_line(status: Any) -> str:
+    """The same on one line (the docker host form's connection test): parts joined by ' · ', none empty."""
+    parts = [f"Status: {status.status or '(none)'}"]
+    if status.reason:
+        parts.append(f"Reason: {' '.join(str(status.reason).split())}")
+    info = _docker_info(status)
+    if info:
+        parts.append("Docker: " + ", ".join(f"{k} {v}" for k, v in info))
+    return " · ".join(parts)
 
 
 dockerhosts = Resource(
