@@ -98,6 +98,24 @@ async def test_escape_cancels_a_send_in_flight_and_keeps_the_form(hostile):
 
 # --- confirmation, labels ------------------------------------------------------------------------------------
 
+async def test_a_fixed_field_loses_its_error_and_the_forms_last_word_is_marked_older(hostile):
+    app, srv = hostile()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        form = await open_form(pilot, "n")
+        await pilot.press("ctrl+s")  # empty: three required fields
+        await pilot.pause(0.1)
+        assert error_of(form, "title") == "required" and error_of(form, "expression") == "required"
+        assert status(form).startswith("3 field(s) need attention")
+        await pilot.press(*"Disk")  # the first bad field has focus
+        await pilot.pause(0.1)
+        assert error_of(form, "title") == "" and error_of(form, "expression") == "required"
+        assert status(form).startswith("before your change: 3 field(s) need attention")
+        form.query_one("#f-message").value = "set by code, not typed"  # no focus: not the user's change
+        await pilot.pause(0.1)
+        assert error_of(form, "message") == "required"
+
+
 async def test_a_confirmed_action_with_a_form_asks_after_validation_before_sending(hostile):
     app, srv = hostile()
     retitle = Action("u", "retitle", lambda cx: cx.client.update_alert(cx.key, {"title": cx.values["title"]}),
@@ -108,6 +126,7 @@ async def test_a_confirmed_action_with_a_form_asks_after_validation_before_sendi
         before = srv.state.alerts[key]["title"]
         form = await open_form(pilot, "u")
         assert str(form.query_one("#save", Button).label) == "Retitle  ctrl+s"
+        assert form.form.title == f"Retitle · alert '{before}'"  # the record it acts on, in its title
         form.query_one("#f-title").value = ""
         await pilot.press("ctrl+s")  # invalid: no question, nothing sent
         await pilot.pause(0.1)

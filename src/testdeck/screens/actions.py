@@ -6,6 +6,7 @@ A mixin: ResourceScreen (screens/resource.py) is the screen; bulk runs are in sc
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from textual import work
@@ -121,8 +122,11 @@ class ActionsMixin:
                 return await action.call(ctx)
 
         screen_class = action.form.screen() if action.form.screen is not None else FormScreen
+        spec = action.form
+        if ctx.row is not None:  # which record it acts on, in its title: run-now has no question after it
+            spec = replace(spec, title=f"{spec.title} · {self._named(ctx)}")
         # a confirmed action with a form asks after the form validates, before anything is sent
-        form = screen_class(action.form, ctx, initial, submit, upload=action.upload,
+        form = screen_class(spec, ctx, initial, submit, upload=action.upload,
                             submit_label=submit_label(action.label), confirm=confirm, on_ready=on_ready)
         opening.append(form)
         return await self.app.push_screen_wait(form)

@@ -174,6 +174,8 @@ class FormScreen(ModalScreen[Any]):
         self.busy = False
         self._dismissing = False
         self._loading = 0
+        self._said = ""  # the status line as shown
+        self._checked: dict[str, Any] = {}  # the values as the last ctrl+s checked them
         self._abandon = asyncio.Event()
 
     def compose(self) -> ComposeResult:
@@ -301,7 +303,40 @@ class FormScreen(ModalScreen[Any]):
         box.set_class(bool(message), "-shown")
 
     def _status(self, message: str) -> None:
+        self._said = message
         self.query_one("#server-error", Static).update(Text(sanitize(message, multiline=True)))
+
+    # A field the user changes loses its error, and the form's last word is marked as older than the
+    # change: a refusal ("give testbeds or topologies, not both", "required") stayed on screen after
+    # it was fixed, until the next ctrl+s. Only changes made by the user (its field has focus):
+    # choices being loaded must not wipe the reason they could not be.
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self._edited(event.input)
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        self._edited(event.select)
+
+    def on_switch_changed(self, event: Switch.Changed) -> None:
+        self._edited(event.switch)
+
+    def on_selection_list_selected_changed(self, event: SelectionList.SelectedChanged) -> None:
+        self._edited(event.selection_list)
+
+    def on_text_area_changed(self, event: TextArea.Changed) -> None:
+        self._edited(event.text_area)
+
+    def _edited(self, widget: Any) -> None:
+        node = widget
+        while node is not None and node is not self and not str(node.id or "").startswith("f-"):
+            node = node.parent  # a service's own editor (key/value rows) is the field, not its parts
+        if node is None or node is self or not (node.has_focus or node.has_focus_within):
+            return
+        name = str(node.id)[2:]
+        if self.raw_values().get(name) == self._checked.get(name, self):  # (a change posted before the check)
+            return
+        self._error(name, "")
+        if self._said and not self.busy and not self._said.startswith(("before your change", "sending", "waiting")):
+            self._status(f"before your change: {self._said}")
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "save":
@@ -323,7 +358,8 @@ class FormScreen(ModalScreen[Any]):
         if self.busy:
             self._status("still sending… (esc cancels)")
             return
-        values, errors = validate_values(self.form.fields, self.raw_values(), self.initial)
+        self._checked = self.raw_values()
+        values, errors = validate_values(self.form.fields, self._checked, self.initial)
         for f in self.form.fields:
             self._error(f.name, errors.get(f.name, ""))
         self._status("")
