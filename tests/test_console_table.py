@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from console_kit import burst, open_test, said, screen_text, table, test_alerts, test_vms
+from console_kit import burst, open_test, rows_shown, said, screen_text, table, test_alerts, test_vms
 from conftest import wait_for
 
 from textual.widgets import Button
@@ -134,6 +134,21 @@ async def test_bulk_delete_confirms_by_name_and_profile_then_summarises(deck):
         assert not (marked - {gone}) & set(sim_app.state.alerts)
         assert screen.marks == {gone} or screen.marks == set()  # refused stays marked until the row goes
         assert any("delete: 2 done, 1 refused" in m for m in said(app))
+
+
+async def test_a_line_that_goes_on_past_the_right_edge_ends_in_an_ellipsis(deck):
+    """At 80 columns alerts are wider than the screen: the last visible cell is `…` (the heading
+    cut to EXPRESSIO read as a whole word); scrolled to its end, the line ends as it is."""
+    app, _, _ = deck("xyops")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await rows_shown(pilot, 6)
+        vt = table(app)
+        assert vt.virtual_size.width > vt.size.width
+        assert vt.render_line(0).text.endswith("…") and vt.render_line(1).text.endswith("…")
+        for _ in range(12):
+            await pilot.press("right")
+        await pilot.pause()
+        assert vt.scroll_offset.x > 0 and not vt.render_line(0).text.endswith("…")
 
 
 async def test_a_bulk_row_the_server_failed_on_is_not_called_refused(deck):

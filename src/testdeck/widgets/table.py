@@ -334,8 +334,7 @@ class VirtualTable(ScrollView, can_focus=True):
             style = self._style("vtable--header")
             cells = self._header_cells()
             text = "  ".join(fit(cells[i], widths[i]) for i in self.columns if i < len(cells))
-            strip = Strip([Segment(" " + text + " ", style)])
-            return strip.crop_extend(scroll_x, scroll_x + width, style)
+            return self._crop(Strip([Segment(" " + text + " ", style)]), scroll_x, width, style)
         row = scroll_y + y - 1
         if row >= self.row_count:
             if row == 0:
@@ -366,7 +365,14 @@ class VirtualTable(ScrollView, can_focus=True):
                     cell_style = self._style(*layers, f"vtable--{meaning}")
             segments.append(Segment(fit(text, widths[i]), cell_style))
         segments.append(Segment(" ", style))
-        return Strip(segments).crop_extend(scroll_x, scroll_x + width, style)
+        return self._crop(Strip(segments), scroll_x, width, style)
+
+    def _crop(self, strip: Strip, scroll_x: int, width: int, style: Style) -> Strip:
+        """The visible part; where the line goes on past the right edge its last cell is `…` (a
+        heading cut to STARTE read as a whole word): → scrolls there."""
+        if self.virtual_size.width - 1 <= scroll_x + width or width < 2:  # (- 1: the right margin is no content)
+            return strip.crop_extend(scroll_x, scroll_x + width, style)
+        return Strip.join([strip.crop_extend(scroll_x, scroll_x + width - 1, style), Strip([Segment("…", style)])])
 
     def get_content_height(self, container, viewport, width: int) -> int:
         return self.row_count + 1
