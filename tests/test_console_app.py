@@ -240,6 +240,11 @@ async def test_the_key_bar_ends_in_more_rather_than_cutting_a_key(deck):
         descriptions = {d for _, d in bar.keys()}
         for piece in filter(None, (p.strip() for p in shown)):
             assert piece.split(" ", 1)[1] in descriptions, piece  # whole keys only, never a cut one
+        for width in range(40, 90):  # at any width the hint is whole (at 60 it read `?`)
+            await pilot.resize_terminal(width, 24)
+            await pilot.pause()
+            rendered = bar.render().plain.rstrip()
+            assert len(rendered) <= width and rendered.endswith("? more"), (width, rendered)
         await pilot.resize_terminal(200, 24)
         await pilot.pause(0.1)
         assert "more" not in screen_text(app).splitlines()[-1]  # wide enough: everything, no hint

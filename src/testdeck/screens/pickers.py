@@ -51,7 +51,7 @@ class SortPicker(ModalScreen[tuple[int | None, bool] | None]):
 
     DEFAULT_CSS = """
     SortPicker { align: center middle; }
-    SortPicker > Vertical { width: 40; max-width: 95%; height: auto; max-height: 90%;
+    SortPicker > Vertical { width: 44; max-width: 95%; height: auto; max-height: 90%;
                             border: round $accent; background: $surface; }
     SortPicker OptionList { height: auto; max-height: 16; border: none; }
     SortPicker .hint { color: $text-muted; padding: 0 1; }

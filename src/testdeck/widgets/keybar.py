@@ -6,6 +6,7 @@ Textual's Footer lays every key out and lets the last ones fall off the edge; at
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.widget import Widget
 
@@ -43,10 +44,10 @@ class KeyBar(Widget):
         text.append(" ")
         keys = self.keys()
         for n, (key, desc) in enumerate(keys):
-            piece = len(key) + 1 + len(desc) + 2
-            last = n == len(keys) - 1
-            room = width - used - (0 if last else len(MORE) + 1)
-            if piece - 2 > room:
+            piece = cell_len(key) + 1 + cell_len(desc) + 2
+            # the last key needs only itself; any other leaves room for `? more` after it, whole
+            need = piece - 2 if n == len(keys) - 1 else piece + len(MORE)
+            if need > width - used:
                 text.append(MORE, style="bold")
                 break
             text.append(key, style="bold reverse")
