@@ -40,6 +40,8 @@ class Ctx:
 # What a state means, declared per column by each service (Col.status); the screen
 # themes each meaning and pairs it with a glyph so NO_COLOR stays readable.
 OK, WARNING, ERROR, RUNNING, MUTED = "ok", "warning", "error", "running", "muted"
+# the glyph of each meaning, everywhere a state is shown (tables, detail screens): readable without colour
+GLYPHS = {OK: "✔", WARNING: "▲", ERROR: "✖", RUNNING: "●", MUTED: "○"}
 MEANINGS = (OK, WARNING, ERROR, RUNNING, MUTED)
 
 

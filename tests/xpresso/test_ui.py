@@ -188,7 +188,7 @@ async def test_drill_down_to_sections_json_masked_until_revealed(deck, hand):
         sections = item.query_one(VirtualTable)
         await wait_for(pilot, lambda: sections.row_count > 0, what="sections")
         rows = sections.data.rows
-        failed_rows = [r for r in rows if r[2] == "✘ failed"]
+        failed_rows = [r for r in rows if r[2] == "✖ failed"]
         assert [r[1].strip() for r in failed_rows] == ["bgp_regression.py", "tc_bgp_regression_02",
                                                        "ospf_checks.py", "tc_ospf_checks_02"]
         sections.move_to_key(sections.data.keys[rows.index(failed_rows[1])])

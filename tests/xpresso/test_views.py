@@ -126,9 +126,9 @@ def test_model_rows_are_sanitised():
                                  {"section_name": "s\x1b]52;c;x\x07", "parent_id": "p", "result": "failed",
                                   "run_time": "12.5", "log_file": "TaskLog.Task-1"}]}]}}}]}
     [(key, cells)] = model.item_rows(raw)
-    assert cells[:3] == ("R-1", "✘ FAILED", "tb␇") and cells[8] == "✘ FAILED 1/2"
+    assert cells[:3] == ("R-1", "✖ FAILED", "tb␇") and cells[8] == "✖ FAILED 1/2"
     [(_, sec, _)] = model.section_rows(raw["items"][0]["results"]["run"])
-    assert sec == ("", "  s␛]52;c;x␇", "✘ failed", "12s", "TaskLog.Task-1", "", "")
+    assert sec == ("", "  s␛]52;c;x␇", "✖ failed", "12s", "TaskLog.Task-1", "", "")
     header = dict((label, value) for label, value, _ in model.header(raw))
     assert header["state"] == "FAILED␛[2J" and header["job"] == "job\ufffd"
 

@@ -16,11 +16,10 @@ from typing import Any
 
 from testdeck import clock
 from testdeck.records import Record
-from testdeck.resources import ERROR, MUTED, OK, RUNNING, WARNING, Col, Resource, _two_units, age, plain
+from testdeck.resources import ERROR, GLYPHS, WARNING, Col, Resource, _two_units, age, plain
 from testdeck.widgets.table import TableData, clean, gather, key_index
 
 # every meaning has a glyph as well as a colour: NO_COLOR and 16-colour terminals read the glyph
-GLYPHS = {OK: "✔", WARNING: "▲", ERROR: "✖", RUNNING: "●", MUTED: "○"}
 
 
 @dataclass

@@ -8,12 +8,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from testdeck.resources import ERROR, MUTED, OK, RUNNING, WARNING, duration, timestamp
+from testdeck.resources import ERROR, GLYPHS, MUTED, OK, RUNNING, WARNING, duration, timestamp
 from testdeck.services.xpresso import token as jwt
 from testdeck.services.xpresso.client import ACTIVE_STATES, FAILED_STATES, STOPPED_STATES
 from testdeck.text import sanitize
 
-GLYPH = {OK: "✔", ERROR: "✘", RUNNING: "●", WARNING: "■", MUTED: "·"}
 STYLE = {OK: "green", ERROR: "bold red", RUNNING: "yellow", WARNING: "magenta", MUTED: "dim"}
 COUNTS = (("pass", "pass"), ("fail", "fail"), ("error", "error"), ("abort", "abort"), ("block", "block"),
           ("skip", "skip"))
@@ -59,7 +58,7 @@ def result_meaning(result: Any) -> str:
 def marked(value: Any, how: str | None) -> str:
     """A state or result with its glyph, readable without colour."""
     text = s(value)
-    return f"{GLYPH[how]} {text}" if how and text else text
+    return f"{GLYPHS[how]} {text}" if how and text else text
 
 
 def counts(summary: Any) -> list[tuple[str, int]]:
