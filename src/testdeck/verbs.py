@@ -17,7 +17,7 @@ from testdeck import feeds, journal
 from testdeck.config import Config
 from testdeck.errors import ApiError
 from testdeck.records import Record
-from testdeck.resources import Action, Ctx, Resource
+from testdeck.resources import Action, Ctx, Field, NoChoices, Resource
 from testdeck.text import sanitize
 
 EXIT_FAILING = 3  # `testdeck triage`: something is failing (a pipeline gate)
@@ -86,7 +86,69 @@ async def _find_row(resource: Resource, ctx: Ctx) -> Record | None:
     return None
 
 
-def _form_values(action: Action, sets: dict[str, str], initial: dict[str, Any]) -> tuple[dict, dict]:
+TRUE, FALSE = ("true", "yes", "on", "1", "y"), ("false", "no", "off", "0", "n", "")
+
+
+def _list_of(text: str) -> list[str]:
+    """A multi-value field on the command line: a JSON list, else comma-separated values."""
+    text = text.strip()
+    if text.startswith("["):
+        try:
+            items = json.loads(text)
+        except ValueError as exc:
+            raise ValueError(f"not a valid JSON list: {exc.msg}") from None
+        if not isinstance(items, list) or any(isinstance(i, (list, dict)) for i in items):
+            raise ValueError("a JSON list of values is expected, e.g. '[\"a\", \"b\"]'")
+        return [str(i).strip() for i in items if str(i).strip()]
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+async def _offered(f: Field, ctx: Ctx) -> list[tuple[Any, str]] | None:
+    """The form's fixed list for a choice or multi field, as (value, label); None when it offers none."""
+    if f.type not in ("choice", "multi") or f.choices is None or f.widget is not None:
+        return None  # (a service's own widget may take any value typed)
+    try:
+        choices = await f.choices(ctx) if callable(f.choices) else f.choices
+    except NoChoices as exc:
+        raise ValueError(str(exc)) from None
+    options = [(c[0], str(c[1])) if isinstance(c, tuple) else (c, str(c)) for c in choices]
+    if not options:
+        raise ValueError(f"nothing to choose from for {f.title}")
+    return options
+
+
+def _pick(name: str, given: str, options: list[tuple[Any, str]]) -> Any:
+    """A value the form offers, by its value or by the label the form shows."""
+    for value, label in options:
+        if given == str(value):
+            return value
+    named = [value for value, label in options if given == label]
+    if len(named) == 1:
+        return named[0]
+    shown = ", ".join(str(v) for v, _l in options[:20]) + (", ..." if len(options) > 20 else "")
+    raise ValueError(f"{given!r} is not one of the choices ({shown})")
+
+
+async def _typed(f: Field, text: str, ctx: Ctx) -> Any:
+    """A --set value as the form's widget would hold it (a list for a checklist, a bool for a switch,
+    one of the offered values for a choice); ValueError says why not."""
+    if f.type == "multi":
+        items = _list_of(text)
+        options = await _offered(f, ctx) if items else None
+        return [_pick(f.name, i, options) for i in items] if options is not None else items
+    if f.type == "choice":
+        options = await _offered(f, ctx) if text.strip() else None
+        return _pick(f.name, text.strip(), options) if options is not None else text
+    if f.type == "bool":
+        word = text.strip().lower()
+        if word in TRUE or word in FALSE:
+            return word in TRUE
+        raise ValueError("must be true or false")
+    return text
+
+
+async def _form_values(action: Action, sets: dict[str, str], initial: dict[str, Any],
+                       ctx: Ctx) -> tuple[dict, dict]:
     """(values, changed) as the form would send them; VerbUsageError names each bad field."""
     from testdeck.widgets.form import validate_values
 
@@ -96,9 +158,18 @@ def _form_values(action: Action, sets: dict[str, str], initial: dict[str, Any]) 
     if unknown:
         known = ", ".join(sorted(names)) or "none"
         raise VerbUsageError(f"{action.label}: no field {', '.join(unknown)} (fields: {known})")
+    typed: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for f in fields:
+        if f.name in sets:
+            try:
+                typed[f.name] = await _typed(f, sets[f.name], ctx)
+            except ValueError as exc:
+                errors[f.name] = str(exc)
     defaults = {f.name: f.default for f in fields if f.default is not None}
-    raw = {**defaults, **{k: v for k, v in initial.items() if k in names}, **sets}
-    values, errors = validate_values(fields, raw)
+    raw = {**defaults, **{k: v for k, v in initial.items() if k in names}, **typed}
+    values, invalid = validate_values(fields, raw)
+    errors = {**invalid, **errors}
     if errors:
         raise VerbUsageError("; ".join(f"{name}: {why}" for name, why in errors.items()))
     changed = {k: v for k, v in values.items() if k in sets}
@@ -154,7 +225,7 @@ async def run_do(args: argparse.Namespace, config: Config, resolve, open_session
                                    f"no {resource.name} with id {key!r}")
             if action.form is not None:
                 initial = await action.form.initial(ctx) if action.form.initial else (ctx.row.raw if ctx.row else {})
-                ctx.values, ctx.changed = _form_values(action, sets, initial or {})
+                ctx.values, ctx.changed = await _form_values(action, sets, initial or {}, ctx)
             elif sets:
                 raise VerbUsageError(f"{action.label} takes no fields")
             plans.append(ctx)

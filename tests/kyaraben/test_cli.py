@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from testdeck import cli
@@ -31,3 +33,67 @@ def test_describe_a_vm_is_json(kyaraben_profile, capsys):
     avm_id = next(k for k, v in app.state.avms.items() if v["avm_name"] == "first vm")
     assert cli.main(["describe", "avms", avm_id]) == 0
     assert '"avm_name": "first vm"' in capsys.readouterr().out
+
+
+# --- `testdeck do`: values as the form takes them ---------------------------------------------------------------
+
+def _vm(app, name: str) -> str:
+    return next(k for k, v in app.state.avms.items() if v["avm_name"] == name)
+
+
+def _sent_body() -> dict:
+    from testdeck import journal
+
+    return json.loads(journal.read(1)[0]["body"])
+
+
+@pytest.mark.parametrize("given, sent", [
+    ("com.example.android.apis", ["com.example.android.apis"]),
+    ("com.example.android.apis, com.android.gesture.builder",
+     ["com.example.android.apis", "com.android.gesture.builder"]),
+    ('["com.example.android.apis"]', ["com.example.android.apis"]),
+])
+def test_do_multi_value_field_takes_a_comma_list_or_a_json_list(kyaraben_profile, capsys, given, sent):
+    """A checklist field on the command line is a list of values, never a string cut into characters."""
+    vm = _vm(kyaraben_profile, "first vm")
+    assert cli.main(["do", "avms", "monkey", vm, "--set", f"packages={given}", "--set", "event_count=20",
+                     "--yes"]) == 0
+    assert _sent_body() == {"packages": sent, "event_count": 20}
+
+
+def test_do_multi_value_field_is_checked_against_the_forms_choices(kyaraben_profile, capsys):
+    from testdeck import journal
+
+    vm = _vm(kyaraben_profile, "first vm")
+    commands = len(kyaraben_profile.state.commands)
+    assert cli.main(["do", "avms", "monkey", vm, "--set", "packages=com.example.android.apis,zz", "--yes"]) == 2
+    err = capsys.readouterr().err
+    assert "packages: 'zz' is not one of the choices" in err and "com.example.android.apis" in err
+    assert cli.main(["do", "avms", "monkey", vm, "--set", 'packages=["a"', "--yes"]) == 2
+    assert "packages: not a valid JSON list" in capsys.readouterr().err
+    assert len(kyaraben_profile.state.commands) == commands and journal.read() == []  # nothing sent
+
+
+def test_do_new_campaign_sends_one_test_per_image_named(kyaraben_profile, capsys):
+    app = kyaraben_profile
+    pid = app.state.seed["project_a"]
+    before = set(app.state.campaigns)
+    assert cli.main(["do", "campaigns", "new", "--scope", pid, "--set", "images=kitkat-tablet", "--yes"]) == 0
+    [new] = [c for k, c in app.state.campaigns.items() if k not in before]
+    assert [t["image"] for t in new["tests"]] == ["kitkat-tablet"]
+    assert cli.main(["do", "campaigns", "new", "--scope", pid, "--set", "images=kitkat", "--yes"]) == 2
+    assert "images: 'kitkat' is not one of the choices (kitkat-tablet, " in capsys.readouterr().err
+    assert len(app.state.campaigns) == len(before) + 1
+
+
+def test_do_switch_field_reads_true_and_false(kyaraben_profile, capsys):
+    """`--set enable_gps=false` is off (bool("false") is True); a word that is neither is exit 2."""
+    app = kyaraben_profile
+    pid = app.state.seed["project_a"]
+    assert cli.main(["do", "campaigns", "new", "--scope", pid, "--set", "images=kitkat-tablet",
+                     "--set", "enable_gps=false", "--set", "enable_nfc=yes", "--yes"]) == 0
+    hw = _sent_body()["tests"][0]["hwconfig"]
+    assert (hw["enable_gps"], hw["enable_nfc"]) == (0, 1)
+    assert cli.main(["do", "campaigns", "new", "--scope", pid, "--set", "images=kitkat-tablet",
+                     "--set", "enable_gps=maybe", "--yes"]) == 2
+    assert "enable_gps: must be true or false" in capsys.readouterr().err
