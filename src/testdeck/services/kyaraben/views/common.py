@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from testdeck.config import update_config
 from testdeck.errors import ApiError
 from testdeck.resources import ERROR, MUTED, OK, RUNNING, Ctx, Field, Scope
 from testdeck.services.kyaraben.client import CAMPAIGN_NAME_MAX, HW_DEFAULTS, HWCONFIG_KEYS, IMAGE_EXT, MOVIE_EXT
@@ -161,20 +160,8 @@ def hwconfig_from(values: dict[str, Any]) -> dict[str, int]:
     return out
 
 
-def remember_project(config: Any, profile: Any, chosen: str) -> None:
-    """The project picked for one resource is the profile's project for all of them (apks, camera,
-    testsources, campaigns) from now on; a profile with no project_id in its file gets this one saved."""
-    had = profile.fields.get("project_id")
-    profile.fields["project_id"] = chosen
-    if had not in (None, "") or config is None or getattr(config, "path", None) is None:
-        return
-
-    def change(fresh: Any) -> None:  # on a fresh read under the lock: keep what others wrote meanwhile
-        if profile.name in fresh.profiles and not fresh.profiles[profile.name].fields.get("project_id"):
-            fresh.profiles[profile.name].fields["project_id"] = chosen
-
-    update_config(config.path, change)
-
-
-# one scope, one name ("project"), shared by every kyaraben resource inside a project
-PROJECT_SCOPE = Scope(name="project", options=project_options, remember=remember_project)
+# one scope, one name ("project"), shared by every kyaraben resource inside a project. A project picked
+# with P holds for the session (every resource of the profile with this scope), and nothing more: it is
+# a view choice, so it neither writes the config file nor narrows what triage reads (every project,
+# unless the user configured the profile's project_id)
+PROJECT_SCOPE = Scope(name="project", options=project_options)
