@@ -97,3 +97,19 @@ def test_do_switch_field_reads_true_and_false(kyaraben_profile, capsys):
     assert cli.main(["do", "campaigns", "new", "--scope", pid, "--set", "images=kitkat-tablet",
                      "--set", "enable_gps=maybe", "--yes"]) == 2
     assert "enable_gps: must be true or false" in capsys.readouterr().err
+
+
+def test_do_a_refusal_made_before_sending_says_so_not_no_response(kyaraben_profile, capsys):
+    """`no response` is for a server that never answered; a full quota or read-only mode refused here."""
+    app = kyaraben_profile
+    pid = app.state.seed["project_a"]
+    vms = len(app.state.avms)
+    assert cli.main(["do", "avms", "new", "--set", f"project={pid}", "--set", "image=kitkat-tablet", "--yes"]) == 1
+    err = capsys.readouterr().err
+    assert "POST /android: refused before sending: quota reached: 3 of 3 VMs" in err and "no response" not in err
+    vm = _vm(app, "first vm")
+    assert cli.main(["--read-only", "do", "avms", "rename", vm, "--set", "avm_name=zz", "--yes"]) == 1
+    err = capsys.readouterr().err
+    assert f"PUT /android/{vm}: refused before sending: testdeck runs read-only" in err
+    assert "no response" not in err and "refused: refused" not in err
+    assert len(app.state.avms) == vms and app.state.avms[vm]["avm_name"] == "first vm"

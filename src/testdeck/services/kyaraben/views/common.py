@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from testdeck.errors import ApiError
+from testdeck.errors import ApiError, Refused
 from testdeck.resources import ERROR, MUTED, OK, RUNNING, Ctx, Field, Scope
 from testdeck.services.kyaraben.client import CAMPAIGN_NAME_MAX, HW_DEFAULTS, HWCONFIG_KEYS, IMAGE_EXT, MOVIE_EXT
 
@@ -128,8 +128,8 @@ def as_list(value: Any) -> list[str]:
 
 
 def refuse(cx: Ctx, method: str, path: str, message: str) -> ApiError:
-    """A refusal decided here, before sending: shown like any server error."""
-    return ApiError("kyaraben", cx.client.profile.name, method, path, None, message)
+    """A refusal decided here, before sending: `refused before sending: …` (the form: `refused: …`)."""
+    return Refused("kyaraben", cx.client.profile.name, method, path, None, message)
 
 
 # --- hwconfig ------------------------------------------------------------------------------------------------
