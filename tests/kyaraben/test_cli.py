@@ -113,3 +113,30 @@ def test_do_a_refusal_made_before_sending_says_so_not_no_response(kyaraben_profi
     assert f"PUT /android/{vm}: refused before sending: testdeck runs read-only" in err
     assert "no response" not in err and "refused: refused" not in err
     assert len(app.state.avms) == vms and app.state.avms[vm]["avm_name"] == "first vm"
+
+
+def test_journal_curl_of_an_upload_sends_the_local_file_as_multipart(kyaraben_profile, tmp_path, monkeypatch):
+    """The journal's curl for an upload is `-F 'file=@PATH'` (the path, never the content), without the
+    JSON content type; run as written (the secret from its variable) it uploads the same file."""
+    import shlex
+    import shutil
+    import subprocess
+
+    from testdeck import journal
+
+    app = kyaraben_profile
+    pid = app.state.seed["project_a"]
+    apk = tmp_path / "my app.apk"
+    apk.write_bytes(b"PK\x03\x04 not really an apk, and not in the journal")
+    assert cli.main(["do", "apks", "upload", "--scope", pid, "--set", f"path={apk}", "--yes"]) == 0
+    curl = journal.read(1)[0]["curl"]
+    assert f"-F {shlex.quote(f'file=@{apk}')}" in curl
+    assert "application/json" not in curl and "--data-binary" not in curl and "not really" not in curl
+    assert "${TESTDECK_SECRET_KB}" in curl and sim.DEMO_TOKEN not in curl
+    if shutil.which("curl") is None:
+        pytest.skip("no curl on this host to run the command")
+    before = sum(a["filename"] == apk.name for a in app.state.apks.values())
+    done = subprocess.run(["bash", "-c", curl], capture_output=True, text=True, timeout=20,
+                          env={"PATH": "/usr/bin:/bin", "TESTDECK_SECRET_KB": sim.DEMO_TOKEN})
+    assert done.returncode == 0 and "apk_id" in done.stdout, done.stderr
+    assert sum(a["filename"] == apk.name for a in app.state.apks.values()) == before + 1
