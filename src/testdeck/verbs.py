@@ -30,7 +30,8 @@ class VerbUsageError(Exception):
 def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     do = sub.add_parser("do", parents=[common], help="run a resource's action headless (same validation as the form)")
     do.add_argument("resource")
-    do.add_argument("action", help="the action's name as the footer shows it (delete, stop, new, ...)")
+    do.add_argument("action", help="the action's name as the footer shows it, words joined by dashes "
+                                   "(delete, new, install-apk, ...)")
     do.add_argument("ids", nargs="*", metavar="ID", help="the rows to act on (several for a bulk action)")
     do.add_argument("-p", "--profile")
     do.add_argument("--scope", help="the project/space/... a scoped resource lives in")
@@ -62,6 +63,18 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 # --- do ---------------------------------------------------------------------------------
+
+def cli_name(label: str) -> str:
+    """An action's name on the command line: its label, lower-case, words joined by dashes
+    (`install APK` is `install-apk`), so a shell needs no quotes and completion offers it whole."""
+    return "-".join(label.lower().split())
+
+
+def find_action(resource: Resource, name: str) -> Action | None:
+    """By its label as the footer shows it (`"install APK"`) or its command-line name (`install-apk`)."""
+    wanted = cli_name(name.replace("_", " "))
+    return resource.action(name) or next((a for a in resource.actions if cli_name(a.label) == wanted), None)
+
 
 def _parse_sets(pairs: list[str]) -> dict[str, str]:
     out = {}
@@ -198,9 +211,9 @@ def _show(result: Any) -> str:
 
 async def run_do(args: argparse.Namespace, config: Config, resolve, open_session) -> int:
     profile, resource = resolve(config, args.resource, args.profile)
-    action = resource.action(args.action)
+    action = find_action(resource, args.action)
     if action is None:
-        labels = ", ".join(a.label for a in resource.actions) or "none"
+        labels = ", ".join(cli_name(a.label) for a in resource.actions) or "none"
         raise VerbUsageError(f"{resource.name} has no action {args.action!r} (it has: {labels})")
     if action.row and not args.ids:
         raise VerbUsageError(f"{action.label} acts on a row: give its ID")
@@ -397,7 +410,8 @@ def complete(words: list[str], config: Config | None) -> list[str]:
     if verb in ("get", "describe", "do", "logs") and len(positional) == 1:
         return sorted({r.name for s in services for r in s.resources})
     if verb == "do" and len(positional) == 2:
-        return sorted({a.label for s in services for r in s.resources if r.name == positional[1] for a in r.actions})
+        return sorted({cli_name(a.label) for s in services for r in s.resources
+                       if positional[1] in (r.name, *r.aliases) for a in r.actions})
     if verb == "profile" and len(positional) == 1:
         return ["add", "list", "remove", "test"]
     if verb == "profile" and len(positional) == 2 and positional[1] in ("remove", "test"):

@@ -140,3 +140,18 @@ def test_journal_curl_of_an_upload_sends_the_local_file_as_multipart(kyaraben_pr
                           env={"PATH": "/usr/bin:/bin", "TESTDECK_SECRET_KB": sim.DEMO_TOKEN})
     assert done.returncode == 0 and "apk_id" in done.stdout, done.stderr
     assert sum(a["filename"] == apk.name for a in app.state.apks.values()) == before + 1
+
+
+def test_completion_offers_action_names_without_spaces_and_do_takes_them(kyaraben_profile, capsys):
+    """`install APK` is offered as `install-apk` (a shell word as it is), and `do` runs it."""
+    app = kyaraben_profile
+    assert cli.main(["__complete", "do", "avms"]) == 0
+    offered = capsys.readouterr().out.splitlines()
+    assert {"install-apk", "follow-command", "monkey", "totp"} <= set(offered)
+    assert not [name for name in offered if " " in name]
+    vm = _vm(app, "first vm")
+    apk = app.state.seed["apk_apis"]
+    assert cli.main(["do", "avms", "install-apk", vm, "--set", f"apk_id={apk}", "--yes"]) == 0
+    assert cli.main(["do", "avms", "install APK", vm, "--set", f"apk_id={apk}", "--yes"]) == 0  # the label too
+    assert cli.main(["do", "avms", "install", vm, "--yes"]) == 2
+    assert "install-apk" in capsys.readouterr().err
