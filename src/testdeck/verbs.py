@@ -45,6 +45,8 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     logs.add_argument("-p", "--profile")
     logs.add_argument("--scope")
     logs.add_argument("-f", "--follow", action="store_true", help="follow until the source ends or ctrl+c")
+    logs.add_argument("--command", dest="command_id", metavar="COMMAND_ID",
+                      help="kyaraben VMs: the output of this command (the id `do` printed); with -f until it ends")
     logs.add_argument("-k", "--key", action="append", default=[],
                       help="a key of the log screen, as if pressed first (OneTest executions: -k i, the init log)")
 
@@ -209,6 +211,15 @@ def _show(result: Any) -> str:
     return json.dumps(result, indent=2, ensure_ascii=False, default=str)
 
 
+def _follow_hint(resource: Resource, ctx: Ctx, action: Action, result: Any) -> str:
+    """How to follow an accepted command from the CLI: `logs ... --command ID -f` (kyaraben VMs)."""
+    if action.follow is None or not getattr(resource.log, "command_option", False):
+        return ""
+    if not isinstance(result, str) or not result or ctx.key is None:
+        return ""
+    return f"follow it: testdeck logs {resource.name} {ctx.key} --command {result} -f"
+
+
 async def run_do(args: argparse.Namespace, config: Config, resolve, open_session) -> int:
     profile, resource = resolve(config, args.resource, args.profile)
     action = find_action(resource, args.action)
@@ -264,10 +275,15 @@ async def run_do(args: argparse.Namespace, config: Config, resolve, open_session
             results.append({"id": ctx.key, "ok": True, "result": result.raw if isinstance(result, Record) else result})
             if args.output == "text":
                 shown = action.show(result) if action.show else _show(result)
-                head = f"{action.label}: done" + (f" ({label})" if label else "")
-                print(sanitize(head))
+                # a followed action (a kyaraben command, a job run) was only accepted: how it ends is in
+                # its log, as on the screen ("accepted, following it")
+                outcome = "accepted" if action.follow is not None else "done"
+                print(sanitize(f"{action.label}: {outcome}" + (f" ({label})" if label else "")))
                 if shown:
                     print(sanitize(shown, multiline=True))
+                hint = _follow_hint(resource, ctx, action, result)
+                if hint:
+                    print(sanitize(hint))
     if args.output == "json":
         print(json.dumps(results if len(results) > 1 else results[0], indent=2, ensure_ascii=False, default=str))
     return 1 if failures else 0
@@ -281,9 +297,13 @@ async def run_logs(args: argparse.Namespace, config: Config, resolve, open_sessi
         raise VerbUsageError(f"{resource.name} have no log")
     scope = args.scope or (resource.scope.default_for(profile.fields) if resource.scope else None)
     session = open_session(config, profile, read_only=getattr(args, "read_only", False))
+    if args.command_id and not getattr(resource.log, "command_option", False):
+        raise VerbUsageError(f"{resource.name}: the log takes no --command")
     async with session.client as client:
         ctx = Ctx(client, scope=scope, key=args.id)
         ctx.row = await _find_row(resource, ctx)
+        if args.command_id:
+            ctx.values["command_id"] = args.command_id
         feed = resource.log(ctx)
         for key in args.key:  # the log screen's own keys (e.g. `i`: OneTest's init container log)
             method = next((m for k, _label, m in getattr(feed, "keys", ()) if k == key), None)

@@ -155,3 +155,27 @@ def test_completion_offers_action_names_without_spaces_and_do_takes_them(kyarabe
     assert cli.main(["do", "avms", "install APK", vm, "--set", f"apk_id={apk}", "--yes"]) == 0  # the label too
     assert cli.main(["do", "avms", "install", vm, "--yes"]) == 2
     assert "install-apk" in capsys.readouterr().err
+
+
+def test_do_says_a_command_was_accepted_and_logs_follows_it_by_its_id(kyaraben_profile, capsys, monkeypatch):
+    """A queued command is `accepted`, not `done`, with its id and the way to follow it; `logs --command`
+    then prints its output to the end (another process: this console's memory of sent commands is not
+    needed)."""
+    from testdeck.services.kyaraben.views import common
+
+    monkeypatch.setattr(common, "FOLLOW_INTERVAL", 0.05)
+    app = kyaraben_profile
+    vm = _vm(app, "first vm")
+    assert cli.main(["do", "avms", "install-apk", vm, "--set", f"apk_id={app.state.seed['apk_apis']}",
+                     "--yes"]) == 0
+    head, cid, hint = capsys.readouterr().out.splitlines()
+    assert head == "install APK: accepted (first vm)" and cid in app.state.commands
+    assert hint == f"follow it: testdeck logs avms {vm} --command {cid} -f"
+    from testdeck.services.kyaraben.views import vms
+
+    vms.SENT.clear()  # as a new process: nothing remembered
+    assert cli.main(["logs", "avms", vm, "--command", cid, "-f"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert f"command {cid} on VM {vm}" in lines and "Success" in lines
+    assert lines[-1].startswith("-- READY, return code"), lines
+    assert cli.main(["logs", "projects", app.state.seed["project_a"], "--command", cid]) == 2

@@ -261,20 +261,29 @@ async def _stuck(cx: Ctx, avm_id: Any, waited: float) -> list[str]:
 
 
 async def vm_log(cx: Ctx) -> LogFeed:
-    """`enter` on a VM: its state, the commands this console sent to it, and the last one followed."""
+    """`enter` on a VM: its state, the commands this console sent to it, and the last one followed.
+
+    With `command_id` in the values (`testdeck logs avms VM --command ID`): that command's output."""
     vm = await cx.client.get_avm(cx.key)
     head = f"VM {vm.avm_name} ({vm.avm_id}) {vm.status}"
     yield [head + (f": {vm.status_reason}" if vm.status_reason else ""),
            f"image {vm.image}, created {vm.ts_created}, uptime {duration(vm.uptime)}"]
+    wanted = str((cx.values or {}).get("command_id") or "").strip()
+    if wanted:
+        await _sending(cx, wanted)
     sent = _sent(cx)
     if not sent:
-        yield ["no command sent to this VM from this console (i install, m monkey, t testrun)"]
+        yield ["no command sent to this VM from this console (i install, m monkey, t testrun; "
+               "c follows one by its id, as does `testdeck logs avms VM --command ID -f`)"]
         return
     for cid in sent[:-1]:
         results = await cx.client.get_command(cx.key, cid)
         yield [f"command {cid}: {results[-1].status if results else 'unknown'}"]
     async for batch in follow_command(cx, sent[-1]):
         yield batch
+
+
+vm_log.command_option = True  # type: ignore[attr-defined]  # `testdeck logs avms VM --command ID`
 
 
 # --- TOTP, properties, packages ------------------------------------------------------------------------
