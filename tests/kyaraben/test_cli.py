@@ -179,3 +179,17 @@ def test_do_says_a_command_was_accepted_and_logs_follows_it_by_its_id(kyaraben_p
     assert f"command {cid} on VM {vm}" in lines and "Success" in lines
     assert lines[-1].startswith("-- READY, return code"), lines
     assert cli.main(["logs", "projects", app.state.seed["project_a"], "--command", cid]) == 2
+
+
+def test_triage_says_a_vms_reason_could_not_be_read_not_that_none_was_given(kyaraben_profile, capsys):
+    app = kyaraben_profile
+    nightly = _vm(app, "nightly")
+    app.state.config.fail_paths.add(f"/android/{nightly}")  # the list answers; the VM's detail fails
+    assert cli.main(["triage", "-o", "json"]) == 3
+    [item] = [i for i in json.loads(capsys.readouterr().out) if i["key"] == nightly]  # still an item
+    assert item["message"].startswith("in ERROR (its reason could not be read: ")
+    assert "no reason given" not in item["message"]
+    app.state.config.fail_paths.clear()
+    assert cli.main(["triage", "-o", "json"]) == 3
+    [item] = [i for i in json.loads(capsys.readouterr().out) if i["key"] == nightly]
+    assert item["message"].startswith("Heat stack creation failed")

@@ -19,6 +19,7 @@ from typing import Any
 from weakref import WeakKeyDictionary
 
 from testdeck import clock
+from testdeck.errors import ApiError
 from testdeck.feeds import steady
 from testdeck.http import path
 from testdeck.records import Record
@@ -76,7 +77,20 @@ async def list_avms(cx: Ctx) -> list[Avm]:
         if isinstance(detail, Avm):
             vm.status_reason = detail.status_reason
             vm.raw["status_reason"] = detail.status_reason
+        elif isinstance(detail, Exception):  # not "no reason given": the server may have one we did not read
+            vm.__dict__["_reason_unread"] = detail.message if isinstance(detail, ApiError) else str(detail)
     return vms
+
+
+def error_message(vm: Any) -> str:
+    """Why a VM is in ERROR, for triage: its reason, or that the reason could not be read, and why."""
+    reason = vm.get("status_reason")
+    if reason:
+        return str(reason)
+    unread = getattr(vm, "_reason_unread", None)
+    if unread is not None:
+        return f"in ERROR (its reason could not be read: {unread})"
+    return "in ERROR (no reason given)"
 
 
 # --- state checks before sending -------------------------------------------------------------------------
