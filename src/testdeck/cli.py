@@ -107,7 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args, extras = parser.parse_known_args(argv)
-    if extras and args.command not in ("get", "describe"):
+    if extras and args.command not in ("get", "describe", "do", "logs"):  # do, logs: --project ID, as get
         parser.error(f"unrecognized arguments: {' '.join(extras)}")
     args.extras = extras
     demo = None

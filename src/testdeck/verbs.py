@@ -10,12 +10,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import re
 import sys
 from typing import Any
 
 from testdeck import feeds, journal
 from testdeck.config import Config
-from testdeck.errors import ApiError
+from testdeck.errors import ApiError, Refused
 from testdeck.records import Record
 from testdeck.resources import Action, Ctx, Field, NoChoices, Resource
 from testdeck.text import sanitize
@@ -89,16 +90,82 @@ def _parse_sets(pairs: list[str]) -> dict[str, str]:
 
 
 async def _find_row(resource: Resource, ctx: Ctx) -> Record | None:
+    """The row `ctx.key` names: by its id, or else (resources with a name) by that name, as `describe`
+    finds it; `ctx.key` becomes the row's id. Two rows with that name are a usage error."""
+    wanted = ctx.key
+    missing: ApiError | None = None
     if resource.detail is not None:
-        found = await resource.detail(ctx)
+        try:
+            found = await resource.detail(ctx)
+        except ApiError as exc:
+            if not resource.label or isinstance(exc, Refused) or \
+                    (exc.status is not None and exc.status not in (400, 404)):
+                raise
+            missing = exc
+        else:
+            if isinstance(found, Record):
+                return found
+            if isinstance(found, dict):
+                return Record.from_api(found)
+    listed = list(await resource.list(Ctx(ctx.client, scope=ctx.scope)))
+    hits = [r for r in listed if resource.row_key(r) == wanted] or (
+        [r for r in listed if str(r.get(resource.label)) == wanted] if resource.label else [])
+    if len(hits) > 1:
+        raise VerbUsageError(f"{len(hits)} {resource.name} are named {wanted!r}; give the id "
+                             f"({', '.join(resource.row_key(r) for r in hits)})")
+    if not hits:
+        if missing is not None:
+            raise missing
+        return None
+    ctx.key = resource.row_key(hits[0])
+    if resource.detail is not None and ctx.key != wanted:
+        found = await resource.detail(ctx)  # the whole record, as by its id
         if isinstance(found, Record):
             return found
-        if isinstance(found, dict):
-            return Record.from_api(found)
-    for record in await resource.list(Ctx(ctx.client, scope=ctx.scope)):
-        if resource.row_key(record) == ctx.key:
-            return record
-    return None
+    return hits[0]
+
+
+def _options(extras: list[str]) -> tuple[dict[str, str], list[str]]:
+    """`--name value` pairs left to the verb (the scope: `--project ID`, as `get` takes it) and bare words."""
+    opts: dict[str, str] = {}
+    words: list[str] = []
+    items = list(extras)
+    while items:
+        item = items.pop(0)
+        match = re.fullmatch(r"--([A-Za-z][\w-]*)(?:=(.*))?", item, re.S)
+        if not match:
+            words.append(item)
+            continue
+        name, value = match.group(1), match.group(2)
+        if value is None:
+            if not items or items[0].startswith("-"):
+                raise VerbUsageError(f"--{name} needs a value")
+            value = items.pop(0)
+        opts[name.replace("-", "_")] = value
+    return opts, words
+
+
+def _scope_of(args: argparse.Namespace, profile: Any, resource: Resource) -> str | None:
+    """`--scope ID` or `--<scope name> ID` (`--project`), else the profile's default: as `get` takes it.
+    Any other option is a usage error (fields are `--set FIELD=VALUE`)."""
+    opts, words = _options(getattr(args, "extras", None) or [])
+    named = opts.pop(resource.scope.name, None) if resource.scope is not None else None
+    if opts:
+        scope_opt = f", --{resource.scope.name}" if resource.scope is not None else ""
+        raise VerbUsageError(f"unexpected option {', '.join('--' + k for k in opts)} (fields are "
+                             f"--set FIELD=VALUE; the scope is --scope{scope_opt})")
+    if words:
+        if not isinstance(getattr(args, "ids", None), list):
+            raise VerbUsageError(f"unexpected argument {words[0]!r}")
+        args.ids += words  # ids after an option (`delete --project P ID`)
+    scope = args.scope or named
+    if resource.scope is None:
+        return scope
+    scope = scope or resource.scope.default_for(profile.fields)
+    if not scope:
+        raise VerbUsageError(f"{resource.name} lives inside a {resource.scope.name}: "
+                             f"pass --{resource.scope.name} ID (or --scope ID)")
+    return scope
 
 
 TRUE, FALSE = ("true", "yes", "on", "1", "y"), ("false", "no", "off", "0", "n", "")
@@ -226,18 +293,20 @@ async def run_do(args: argparse.Namespace, config: Config, resolve, open_session
     if action is None:
         labels = ", ".join(cli_name(a.label) for a in resource.actions) or "none"
         raise VerbUsageError(f"{resource.name} has no action {args.action!r} (it has: {labels})")
+    scope = _scope_of(args, profile, resource)
     if action.row and not args.ids:
         raise VerbUsageError(f"{action.label} acts on a row: give its ID")
     if len(args.ids) > 1 and not action.bulk:
         raise VerbUsageError(f"{action.label} is not a bulk action: give one ID")
-    scope = args.scope or (resource.scope.default_for(profile.fields) if resource.scope else None)
-    if resource.scope is not None and not scope:
-        raise VerbUsageError(f"{resource.name} lives inside a {resource.scope.name}: pass --scope ID")
     sets = _parse_sets(args.set)
     session = open_session(config, profile, read_only=getattr(args, "read_only", False))
     ids = args.ids if action.row else [None]
     failures = 0
     async with session.client as client:
+        if resource.scope is not None:
+            from testdeck.cli import pick_scope
+
+            scope = await pick_scope(client, resource, str(scope))  # an id, or the name the screen shows
         # validate every row's values before anything is sent
         plans = []
         for key in ids:
@@ -269,7 +338,8 @@ async def run_do(args: argparse.Namespace, config: Config, resolve, open_session
                     result = await action.call(ctx)
             except ApiError as exc:
                 failures += 1
-                print(sanitize(f"testdeck: {action.label} {label}: {exc}".replace("  ", " ")), file=sys.stderr)
+                what = " ".join(w for w in (action.label, label) if w)
+                print(sanitize(f"testdeck: {what}: {exc}"), file=sys.stderr)
                 results.append({"id": ctx.key, "ok": False, "message": exc.message})
                 continue
             results.append({"id": ctx.key, "ok": True, "result": result.raw if isinstance(result, Record) else result})
@@ -295,11 +365,15 @@ async def run_logs(args: argparse.Namespace, config: Config, resolve, open_sessi
     profile, resource = resolve(config, args.resource, args.profile)
     if resource.log is None:
         raise VerbUsageError(f"{resource.name} have no log")
-    scope = args.scope or (resource.scope.default_for(profile.fields) if resource.scope else None)
-    session = open_session(config, profile, read_only=getattr(args, "read_only", False))
+    scope = _scope_of(args, profile, resource)
     if args.command_id and not getattr(resource.log, "command_option", False):
         raise VerbUsageError(f"{resource.name}: the log takes no --command")
+    session = open_session(config, profile, read_only=getattr(args, "read_only", False))
     async with session.client as client:
+        if resource.scope is not None:
+            from testdeck.cli import pick_scope
+
+            scope = await pick_scope(client, resource, str(scope))
         ctx = Ctx(client, scope=scope, key=args.id)
         ctx.row = await _find_row(resource, ctx)
         if args.command_id:

@@ -193,3 +193,34 @@ def test_triage_says_a_vms_reason_could_not_be_read_not_that_none_was_given(kyar
     assert cli.main(["triage", "-o", "json"]) == 3
     [item] = [i for i in json.loads(capsys.readouterr().out) if i["key"] == nightly]
     assert item["message"].startswith("Heat stack creation failed")
+
+
+def test_do_finds_a_row_by_its_name_as_describe_does(kyaraben_profile, capsys):
+    from testdeck import journal
+
+    app = kyaraben_profile
+    nightly = _vm(app, "nightly")
+    assert cli.main(["do", "avms", "rename", "nightly", "--set", "avm_name=nightly-2", "--yes"]) == 0
+    assert "rename: done (nightly)" in capsys.readouterr().out
+    assert journal.read(1)[0]["path"] == f"/android/{nightly}" and app.state.avms[nightly]["avm_name"] == "nightly-2"
+    assert cli.main(["do", "avms", "delete", "no-such-vm", "--yes"]) == 1
+    assert "AVM 'no-such-vm' not found" in capsys.readouterr().err
+    app.state.avms[_vm(app, "phone-ci")]["avm_name"] = "first vm"
+    assert cli.main(["do", "avms", "delete", "first vm", "--yes"]) == 2
+    assert "2 avms are named 'first vm'; give the id" in capsys.readouterr().err
+
+
+def test_do_takes_the_scope_as_get_does_and_names_a_rowless_action_cleanly(kyaraben_profile, capsys):
+    app = kyaraben_profile
+    before = set(app.state.campaigns)
+    assert cli.main(["do", "campaigns", "new", "--project", "demo-app", "--set", "images=kitkat-tablet",
+                     "--yes"]) == 0
+    [new] = [k for k in app.state.campaigns if k not in before]
+    assert app.state.campaigns[new]["project_id"] == app.state.seed["project_a"]
+    capsys.readouterr()
+    assert cli.main(["do", "campaigns", "delete", "--project", app.state.seed["project_a"], new, "--yes"]) == 0
+    assert "delete: done" in capsys.readouterr().out
+    assert cli.main(["do", "campaigns", "new", "--colour", "red", "--yes"]) == 2
+    assert "unexpected option --colour" in capsys.readouterr().err
+    assert cli.main(["--read-only", "do", "projects", "new", "--set", "project_name=zz", "--yes"]) == 1
+    assert "testdeck: new: kyaraben/kb: POST /projects: refused before sending" in capsys.readouterr().err
