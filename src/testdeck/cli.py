@@ -316,8 +316,10 @@ async def run_get(args: argparse.Namespace, config: Config) -> int:
     else:
         from testdeck.screens.resource import format_rows
 
-        rows = [tuple(sanitize(c) for c in row.cells) for row in format_rows(resource, records)]
-        print_table([c.heading for c in resource.columns], rows, [c.width for c in resource.columns])
+        # as the screen: an ERROR cell with its reason (`ERROR: Heat stack creation failed…`), measured
+        rows = [tuple(sanitize(c) for c in row.cells) for row in format_rows(resource, records, meanings=True)]
+        print_table([c.heading for c in resource.columns], rows,
+                    [None if c.reason else c.width for c in resource.columns])
     return 0
 
 

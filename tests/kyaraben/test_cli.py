@@ -224,3 +224,9 @@ def test_do_takes_the_scope_as_get_does_and_names_a_rowless_action_cleanly(kyara
     assert "unexpected option --colour" in capsys.readouterr().err
     assert cli.main(["--read-only", "do", "projects", "new", "--set", "project_name=zz", "--yes"]) == 1
     assert "testdeck: new: kyaraben/kb: POST /projects: refused before sending" in capsys.readouterr().err
+
+
+def test_get_avms_shows_an_errors_reason_in_its_status_cell_as_the_screen_does(kyaraben_profile, capsys):
+    assert cli.main(["get", "avms"]) == 0
+    [line] = [line for line in capsys.readouterr().out.splitlines() if line.startswith("nightly ")]
+    assert "ERROR: Heat stack creation failed: Quota exceed…" in line  # cut as the console cuts it
