@@ -385,10 +385,29 @@ async def quota_rows(cx: Ctx) -> list[QuotaRow]:
                      kind=k, current=c, max=m, free=max(0, m - c), counts=what) for k, c, m, what in rows]
 
 
+# the last quota read per client (profile session), with when: a failed read shows it, marked stale
+QUOTA_SEEN: WeakKeyDictionary[Any, tuple[str, float]] = WeakKeyDictionary()
+
+
 async def quota_status(client: Kyaraben) -> str:
-    q = await client.get_quota()
+    """The status bar's quota. A read that fails keeps the last good one, marked stale (`stale 40s`); it
+    is an extra of the table, so it does not turn the profile's health to error when the table was read."""
+    health = client.health
+    before = (health.last_error, health.last_error_at)
+    try:
+        q = await client.get_quota()
+    except ApiError as exc:
+        if health.last_error is exc:  # (unless something else failed meanwhile: that one stays said)
+            health.last_error, health.last_error_at = before
+        seen = QUOTA_SEEN.get(client)
+        if seen is None:
+            return f"quota not read: {exc.message}"
+        text, at = seen
+        return f"{text} (stale {duration(clock.now() - at)}: quota not read)"
     full = " FULL" if q.live_full else ""  # what counts: the quota view and the refusal say
-    return f"VMs {q.vm_live_current}/{q.vm_live_max} live{full}, {q.vm_async_current}/{q.vm_async_max} async"
+    text = f"VMs {q.vm_live_current}/{q.vm_live_max} live{full}, {q.vm_async_current}/{q.vm_async_max} async"
+    QUOTA_SEEN[client] = (text, clock.now())
+    return text
 
 
 # --- resources -----------------------------------------------------------------------------------------------
