@@ -169,3 +169,17 @@ async def test_campaign_progress_keeps_data_and_marks_stale_on_errors(kdeck):
         assert view.message_text == "" and view.campaign.progress == pytest.approx(6 / 7, abs=1e-3)
         statuses = [str(view.table.get_cell(str(n), view.table.ordered_columns[1].key)) for n in range(4)]
         assert statuses == ["READY", "READY", "READY", "ERROR"]
+
+
+async def test_upload_form_says_a_folder_is_a_folder_not_a_missing_file(kdeck, tmp_path):
+    app, sim_app, _, _ = kdeck(start="apks")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pick_project(pilot, "demo-app")
+        await loaded(pilot, rows=5)
+        before = len(sim_app.state.apks)
+        form = await form_open(pilot, "n")
+        form.query_one("#f-path").value = str(tmp_path)
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: error_of(form, "path") != "", what="the path's error")
+        assert error_of(form, "path") == f"{tmp_path} is a folder: give a file's path"
+        assert len(sim_app.state.apks) == before  # nothing was sent

@@ -76,6 +76,8 @@ def _local_file(value: Any, suffixes: tuple[str, ...] | None, what: str) -> str 
     if value in (None, ""):
         return "choose a file"
     path = Path(str(value)).expanduser()
+    if path.is_dir():
+        return f"{path} is a folder: give a file's path"
     if not path.is_file():
         return f"no such file: {path}"
     if suffixes and not path.name.lower().endswith(suffixes):
