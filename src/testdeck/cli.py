@@ -107,7 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args, extras = parser.parse_known_args(argv)
-    if extras and args.command not in ("get", "describe"):
+    if extras and args.command not in ("get", "describe", "do", "logs"):  # do, logs: --project ID, as get
         parser.error(f"unrecognized arguments: {' '.join(extras)}")
     args.extras = extras
     demo = None
@@ -312,8 +312,10 @@ async def run_get(args: argparse.Namespace, config: Config) -> int:
     else:
         from testdeck.screens.resource import format_rows
 
-        rows = [tuple(sanitize(c) for c in row.cells) for row in format_rows(resource, records)]
-        print_table([c.heading for c in resource.columns], rows, [c.width for c in resource.columns])
+        # as the screen: an ERROR cell with its reason (`ERROR: Heat stack creation failed…`), measured
+        rows = [tuple(sanitize(c) for c in row.cells) for row in format_rows(resource, records, meanings=True)]
+        print_table([c.heading for c in resource.columns], rows,
+                    [None if c.reason else c.width for c in resource.columns])
     return 0
 
 

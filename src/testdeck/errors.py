@@ -32,6 +32,8 @@ class ApiError(Exception):
         else:
             status = f"HTTP {self.status}" if self.status else "no response"
         message = " ".join(line.strip() for line in str(self.message).splitlines() if line.strip())
+        if isinstance(self, Refused) and not self.status:  # nothing was sent: no server to hear from
+            status, message = "refused before sending", message.removeprefix("refused: ")
         return f"{self.service}/{self.profile}: {self.method} {self.path}: {status}: {message}"
 
     def __str__(self) -> str:  # dataclass would otherwise replace Exception.__str__
@@ -58,7 +60,12 @@ def not_done(exc: ApiError) -> str:
     return f"server failed ({how}); it may have acted anyway: check before sending again"
 
 
-class ReadOnlyError(ApiError):
+class Refused(ApiError):
+    """A refusal decided here, before anything was sent (read-only, a rule checked first such as a
+    full quota): it reads `refused before sending: …`, never `no response` (a server that never answered)."""
+
+
+class ReadOnlyError(Refused):
     """A mutating call refused because the console runs with --read-only."""
 
 

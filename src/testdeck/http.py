@@ -25,7 +25,7 @@ from typing import Any, ClassVar
 
 import httpx
 
-from testdeck import jsonchunks, pacing
+from testdeck import journal, jsonchunks, pacing
 from testdeck.jsonchunks import MAX_DEPTH, TooDeep, too_deep as _too_deep  # noqa: F401 (names used here)
 from testdeck.config import Profile
 from testdeck.errors import ApiError, ConfigError, ReadOnlyError
@@ -549,8 +549,9 @@ class ApiClient:
                         progress(sent, total)
 
             headers = {"Content-Type": built.headers["Content-Type"], "Content-Length": str(total)}
-            return await self.request(method, path, content=chunks(), headers=headers, expect=expect,
-                                      journal_body={**(data or {}), field: f"<file {file_path.name}>"})
+            with journal.uploading(data, {field: str(file_path)}):  # the journal's curl: -F file=@PATH
+                return await self.request(method, path, content=chunks(), headers=headers, expect=expect,
+                                          journal_body={**(data or {}), field: f"<file {file_path.name}>"})
 
     async def download(self, path: str, dest_path: str | Path, progress: Callable[[int, int], None] | None = None,
                        *, auth: bool = True) -> int:

@@ -29,6 +29,9 @@ MAX_BODY = 16 * 1024  # a journal line keeps at most this much of a body
 
 # the action the user asked for ("delete", "stop"), set by the screen or `testdeck do` around the call
 current_action: contextvars.ContextVar[str | None] = contextvars.ContextVar("testdeck_action", default=None)
+# a multipart upload on its way (set by ApiClient.upload): (form fields, {file field: local path as given})
+current_upload: contextvars.ContextVar[tuple[dict[str, str], dict[str, str]] | None] = contextvars.ContextVar(
+    "testdeck_upload", default=None)
 
 
 def journal_path() -> Path:
@@ -47,9 +50,22 @@ def acting(label: str) -> Iterator[None]:
         current_action.reset(token)
 
 
+@contextlib.contextmanager
+def uploading(fields: dict[str, Any] | None, files: dict[str, str]) -> Iterator[None]:
+    """Around a multipart upload: its journal line's curl sends the file with -F 'file=@PATH'."""
+    token = current_upload.set(({k: str(v) for k, v in (fields or {}).items()}, dict(files)))
+    try:
+        yield
+    finally:
+        current_upload.reset(token)
+
+
 def curl_command(method: str, url: str, headers: dict[str, str], body: str | None, profile: str,
-                 secrets: list[str]) -> str:
-    """The same request as a curl line; a secret becomes "${TESTDECK_SECRET_<PROFILE>}"."""
+                 secrets: list[str], upload: tuple[dict[str, str], dict[str, str]] | None = None) -> str:
+    """The same request as a curl line; a secret becomes "${TESTDECK_SECRET_<PROFILE>}".
+
+    A multipart upload is `-F name=value` per form field and `-F file=@PATH` per file (the local
+    path, never the content); curl then sets the multipart content type itself."""
     ref = "${" + env_var(profile) + "}"
 
     def arg(value: str) -> str:
@@ -63,14 +79,21 @@ def curl_command(method: str, url: str, headers: dict[str, str], body: str | Non
     for name, value in headers.items():
         if name.lower() in ("content-length", "host", "accept-encoding", "connection", "user-agent"):
             continue
+        if upload is not None and name.lower() == "content-type":
+            continue  # curl -F writes multipart/form-data with its own boundary
         parts += ["-H", arg(f"{name}: {value}")]
-    if body is not None:
+    if upload is not None:
+        fields, files = upload
+        parts += [p for name, value in fields.items() for p in ("-F", arg(f"{name}={value}"))]
+        parts += [p for name, local in files.items() for p in ("-F", arg(f"{name}=@{local}"))]
+    elif body is not None:
         parts += ["--data-binary", arg(body)]
     return " ".join(parts)
 
 
 def entry(*, profile: str, service: str, method: str, url: str, path: str, headers: dict[str, str],
-          body: bytes | None, status: int | None, message: str, secrets: list[str], redact) -> dict[str, Any]:
+          body: bytes | None, status: int | None, message: str, secrets: list[str], redact,
+          upload: tuple[dict[str, str], dict[str, str]] | None = None) -> dict[str, Any]:
     """One journal line. `redact` is the client's own redaction (every known secret, every escaped form)."""
     ctype = headers.get("content-type", headers.get("Content-Type", ""))
     text: str | None
@@ -93,7 +116,7 @@ def entry(*, profile: str, service: str, method: str, url: str, path: str, heade
         "body": text,
         "status": status,
         "message": redact(message or ""),
-        "curl": redact(curl_command(method, url, headers, curl_body, profile, secrets)),
+        "curl": redact(curl_command(method, url, headers, curl_body, profile, secrets, upload)),
     }
 
 
@@ -154,11 +177,13 @@ def hook(profile: str, service: str, client: Any, secret: str | None, on_error=N
         base = str(http.base_url).rstrip("/") if http is not None else ""
         headers = {k: v for k, v in (http.headers.items() if http is not None else [])
                    if k.lower() not in ("accept", "user-agent")}
-        if body:
+        upload = current_upload.get()
+        if body and upload is None:
             headers.setdefault("Content-Type", "application/json")
         line = entry(profile=profile, service=service, method=method, url=base + path, path=path,
                      headers=headers, body=body.encode() if body else None, status=status, message=message,
-                     secrets=[secret] if secret else [], redact=getattr(client, "redact", lambda t: t))
+                     secrets=[secret] if secret else [], redact=getattr(client, "redact", lambda t: t),
+                     upload=upload)
         try:
             append(line)
         except OSError as exc:

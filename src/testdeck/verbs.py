@@ -10,14 +10,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import re
 import sys
 from typing import Any
 
 from testdeck import feeds, journal
 from testdeck.config import Config
-from testdeck.errors import ApiError
+from testdeck.errors import ApiError, Refused
 from testdeck.records import Record
-from testdeck.resources import Action, Ctx, Resource
+from testdeck.resources import Action, Ctx, Field, NoChoices, Resource
 from testdeck.text import sanitize
 
 EXIT_FAILING = 3  # `testdeck triage`: something is failing (a pipeline gate)
@@ -30,7 +31,8 @@ class VerbUsageError(Exception):
 def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     do = sub.add_parser("do", parents=[common], help="run a resource's action headless (same validation as the form)")
     do.add_argument("resource")
-    do.add_argument("action", help="the action's name as the footer shows it (delete, stop, new, ...)")
+    do.add_argument("action", help="the action's name as the footer shows it, words joined by dashes "
+                                   "(delete, new, install-apk, ...)")
     do.add_argument("ids", nargs="*", metavar="ID", help="the rows to act on (several for a bulk action)")
     do.add_argument("-p", "--profile")
     do.add_argument("--scope", help="the project/space/... a scoped resource lives in")
@@ -44,6 +46,8 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     logs.add_argument("-p", "--profile")
     logs.add_argument("--scope")
     logs.add_argument("-f", "--follow", action="store_true", help="follow until the source ends or ctrl+c")
+    logs.add_argument("--command", dest="command_id", metavar="COMMAND_ID",
+                      help="kyaraben VMs: the output of this command (the id `do` printed); with -f until it ends")
     logs.add_argument("-k", "--key", action="append", default=[],
                       help="a key of the log screen, as if pressed first (OneTest executions: -k i, the init log)")
 
@@ -63,6 +67,18 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
 
 # --- do ---------------------------------------------------------------------------------
 
+def cli_name(label: str) -> str:
+    """An action's name on the command line: its label, lower-case, words joined by dashes
+    (`install APK` is `install-apk`), so a shell needs no quotes and completion offers it whole."""
+    return "-".join(label.lower().split())
+
+
+def find_action(resource: Resource, name: str) -> Action | None:
+    """By its label as the footer shows it (`"install APK"`) or its command-line name (`install-apk`)."""
+    wanted = cli_name(name.replace("_", " "))
+    return resource.action(name) or next((a for a in resource.actions if cli_name(a.label) == wanted), None)
+
+
 def _parse_sets(pairs: list[str]) -> dict[str, str]:
     out = {}
     for pair in pairs:
@@ -74,19 +90,147 @@ def _parse_sets(pairs: list[str]) -> dict[str, str]:
 
 
 async def _find_row(resource: Resource, ctx: Ctx) -> Record | None:
+    """The row `ctx.key` names: by its id, or else (resources with a name) by that name, as `describe`
+    finds it; `ctx.key` becomes the row's id. Two rows with that name are a usage error."""
+    wanted = ctx.key
+    missing: ApiError | None = None
     if resource.detail is not None:
-        found = await resource.detail(ctx)
+        try:
+            found = await resource.detail(ctx)
+        except ApiError as exc:
+            if not resource.label or isinstance(exc, Refused) or \
+                    (exc.status is not None and exc.status not in (400, 404)):
+                raise
+            missing = exc
+        else:
+            if isinstance(found, Record):
+                return found
+            if isinstance(found, dict):
+                return Record.from_api(found)
+    listed = list(await resource.list(Ctx(ctx.client, scope=ctx.scope)))
+    hits = [r for r in listed if resource.row_key(r) == wanted] or (
+        [r for r in listed if str(r.get(resource.label)) == wanted] if resource.label else [])
+    if len(hits) > 1:
+        raise VerbUsageError(f"{len(hits)} {resource.name} are named {wanted!r}; give the id "
+                             f"({', '.join(resource.row_key(r) for r in hits)})")
+    if not hits:
+        if missing is not None:
+            raise missing
+        return None
+    ctx.key = resource.row_key(hits[0])
+    if resource.detail is not None and ctx.key != wanted:
+        found = await resource.detail(ctx)  # the whole record, as by its id
         if isinstance(found, Record):
             return found
-        if isinstance(found, dict):
-            return Record.from_api(found)
-    for record in await resource.list(Ctx(ctx.client, scope=ctx.scope)):
-        if resource.row_key(record) == ctx.key:
-            return record
-    return None
+    return hits[0]
 
 
-def _form_values(action: Action, sets: dict[str, str], initial: dict[str, Any]) -> tuple[dict, dict]:
+def _options(extras: list[str]) -> tuple[dict[str, str], list[str]]:
+    """`--name value` pairs left to the verb (the scope: `--project ID`, as `get` takes it) and bare words."""
+    opts: dict[str, str] = {}
+    words: list[str] = []
+    items = list(extras)
+    while items:
+        item = items.pop(0)
+        match = re.fullmatch(r"--([A-Za-z][\w-]*)(?:=(.*))?", item, re.S)
+        if not match:
+            words.append(item)
+            continue
+        name, value = match.group(1), match.group(2)
+        if value is None:
+            if not items or items[0].startswith("-"):
+                raise VerbUsageError(f"--{name} needs a value")
+            value = items.pop(0)
+        opts[name.replace("-", "_")] = value
+    return opts, words
+
+
+def _scope_of(args: argparse.Namespace, profile: Any, resource: Resource) -> str | None:
+    """`--scope ID` or `--<scope name> ID` (`--project`), else the profile's default: as `get` takes it.
+    Any other option is a usage error (fields are `--set FIELD=VALUE`)."""
+    opts, words = _options(getattr(args, "extras", None) or [])
+    named = opts.pop(resource.scope.name, None) if resource.scope is not None else None
+    if opts:
+        scope_opt = f", --{resource.scope.name}" if resource.scope is not None else ""
+        raise VerbUsageError(f"unexpected option {', '.join('--' + k for k in opts)} (fields are "
+                             f"--set FIELD=VALUE; the scope is --scope{scope_opt})")
+    if words:
+        if not isinstance(getattr(args, "ids", None), list):
+            raise VerbUsageError(f"unexpected argument {words[0]!r}")
+        args.ids += words  # ids after an option (`delete --project P ID`)
+    scope = args.scope or named
+    if resource.scope is None:
+        return scope
+    scope = scope or resource.scope.default_for(profile.fields)
+    if not scope:
+        raise VerbUsageError(f"{resource.name} lives inside a {resource.scope.name}: "
+                             f"pass --{resource.scope.name} ID (or --scope ID)")
+    return scope
+
+
+TRUE, FALSE = ("true", "yes", "on", "1", "y"), ("false", "no", "off", "0", "n", "")
+
+
+def _list_of(text: str) -> list[str]:
+    """A multi-value field on the command line: a JSON list, else comma-separated values."""
+    text = text.strip()
+    if text.startswith("["):
+        try:
+            items = json.loads(text)
+        except ValueError as exc:
+            raise ValueError(f"not a valid JSON list: {exc.msg}") from None
+        if not isinstance(items, list) or any(isinstance(i, (list, dict)) for i in items):
+            raise ValueError("a JSON list of values is expected, e.g. '[\"a\", \"b\"]'")
+        return [str(i).strip() for i in items if str(i).strip()]
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+async def _offered(f: Field, ctx: Ctx) -> list[tuple[Any, str]] | None:
+    """The form's fixed list for a choice or multi field, as (value, label); None when it offers none."""
+    if f.type not in ("choice", "multi") or f.choices is None or f.widget is not None:
+        return None  # (a service's own widget may take any value typed)
+    try:
+        choices = await f.choices(ctx) if callable(f.choices) else f.choices
+    except NoChoices as exc:
+        raise ValueError(str(exc)) from None
+    options = [(c[0], str(c[1])) if isinstance(c, tuple) else (c, str(c)) for c in choices]
+    if not options:
+        raise ValueError(f"nothing to choose from for {f.title}")
+    return options
+
+
+def _pick(name: str, given: str, options: list[tuple[Any, str]]) -> Any:
+    """A value the form offers, by its value or by the label the form shows."""
+    for value, label in options:
+        if given == str(value):
+            return value
+    named = [value for value, label in options if given == label]
+    if len(named) == 1:
+        return named[0]
+    shown = ", ".join(str(v) for v, _l in options[:20]) + (", ..." if len(options) > 20 else "")
+    raise ValueError(f"{given!r} is not one of the choices ({shown})")
+
+
+async def _typed(f: Field, text: str, ctx: Ctx) -> Any:
+    """A --set value as the form's widget would hold it (a list for a checklist, a bool for a switch,
+    one of the offered values for a choice); ValueError says why not."""
+    if f.type == "multi":
+        items = _list_of(text)
+        options = await _offered(f, ctx) if items else None
+        return [_pick(f.name, i, options) for i in items] if options is not None else items
+    if f.type == "choice":
+        options = await _offered(f, ctx) if text.strip() else None
+        return _pick(f.name, text.strip(), options) if options is not None else text
+    if f.type == "bool":
+        word = text.strip().lower()
+        if word in TRUE or word in FALSE:
+            return word in TRUE
+        raise ValueError("must be true or false")
+    return text
+
+
+async def _form_values(action: Action, sets: dict[str, str], initial: dict[str, Any],
+                       ctx: Ctx) -> tuple[dict, dict]:
     """(values, changed) as the form would send them; VerbUsageError names each bad field."""
     from testdeck.widgets.form import validate_values
 
@@ -96,9 +240,18 @@ def _form_values(action: Action, sets: dict[str, str], initial: dict[str, Any]) 
     if unknown:
         known = ", ".join(sorted(names)) or "none"
         raise VerbUsageError(f"{action.label}: no field {', '.join(unknown)} (fields: {known})")
+    typed: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for f in fields:
+        if f.name in sets:
+            try:
+                typed[f.name] = await _typed(f, sets[f.name], ctx)
+            except ValueError as exc:
+                errors[f.name] = str(exc)
     defaults = {f.name: f.default for f in fields if f.default is not None}
-    raw = {**defaults, **{k: v for k, v in initial.items() if k in names}, **sets}
-    values, errors = validate_values(fields, raw)
+    raw = {**defaults, **{k: v for k, v in initial.items() if k in names}, **typed}
+    values, invalid = validate_values(fields, raw)
+    errors = {**invalid, **errors}
     if errors:
         raise VerbUsageError("; ".join(f"{name}: {why}" for name, why in errors.items()))
     changed = {k: v for k, v in values.items() if k in sets}
@@ -125,24 +278,35 @@ def _show(result: Any) -> str:
     return json.dumps(result, indent=2, ensure_ascii=False, default=str)
 
 
+def _follow_hint(resource: Resource, ctx: Ctx, action: Action, result: Any) -> str:
+    """How to follow an accepted command from the CLI: `logs ... --command ID -f` (kyaraben VMs)."""
+    if action.follow is None or not getattr(resource.log, "command_option", False):
+        return ""
+    if not isinstance(result, str) or not result or ctx.key is None:
+        return ""
+    return f"follow it: testdeck logs {resource.name} {ctx.key} --command {result} -f"
+
+
 async def run_do(args: argparse.Namespace, config: Config, resolve, open_session) -> int:
     profile, resource = resolve(config, args.resource, args.profile)
-    action = resource.action(args.action)
+    action = find_action(resource, args.action)
     if action is None:
-        labels = ", ".join(a.label for a in resource.actions) or "none"
+        labels = ", ".join(cli_name(a.label) for a in resource.actions) or "none"
         raise VerbUsageError(f"{resource.name} has no action {args.action!r} (it has: {labels})")
+    scope = _scope_of(args, profile, resource)
     if action.row and not args.ids:
         raise VerbUsageError(f"{action.label} acts on a row: give its ID")
     if len(args.ids) > 1 and not action.bulk:
         raise VerbUsageError(f"{action.label} is not a bulk action: give one ID")
-    scope = args.scope or (resource.scope.default_for(profile.fields) if resource.scope else None)
-    if resource.scope is not None and not scope:
-        raise VerbUsageError(f"{resource.name} lives inside a {resource.scope.name}: pass --scope ID")
     sets = _parse_sets(args.set)
     session = open_session(config, profile, read_only=getattr(args, "read_only", False))
     ids = args.ids if action.row else [None]
     failures = 0
     async with session.client as client:
+        if resource.scope is not None:
+            from testdeck.cli import pick_scope
+
+            scope = await pick_scope(client, resource, str(scope))  # an id, or the name the screen shows
         # validate every row's values before anything is sent
         plans = []
         for key in ids:
@@ -154,7 +318,7 @@ async def run_do(args: argparse.Namespace, config: Config, resolve, open_session
                                    f"no {resource.name} with id {key!r}")
             if action.form is not None:
                 initial = await action.form.initial(ctx) if action.form.initial else (ctx.row.raw if ctx.row else {})
-                ctx.values, ctx.changed = _form_values(action, sets, initial or {})
+                ctx.values, ctx.changed = await _form_values(action, sets, initial or {}, ctx)
             elif sets:
                 raise VerbUsageError(f"{action.label} takes no fields")
             why = action.why_not(ctx)
@@ -177,16 +341,22 @@ async def run_do(args: argparse.Namespace, config: Config, resolve, open_session
                     result = await action.call(ctx)
             except ApiError as exc:
                 failures += 1
-                print(sanitize(f"testdeck: {action.label} {label}: {exc}".replace("  ", " ")), file=sys.stderr)
+                what = " ".join(w for w in (action.label, label) if w)
+                print(sanitize(f"testdeck: {what}: {exc}"), file=sys.stderr)
                 results.append({"id": ctx.key, "ok": False, "message": exc.message})
                 continue
             results.append({"id": ctx.key, "ok": True, "result": result.raw if isinstance(result, Record) else result})
             if args.output == "text":
                 shown = action.show(result) if action.show else _show(result)
-                head = f"{action.label}: done" + (f" ({label})" if label else "")
-                print(sanitize(head))
+                # a followed action (a kyaraben command, a job run) was only accepted: how it ends is in
+                # its log, as on the screen ("accepted, following it")
+                outcome = "accepted" if action.follow is not None else "done"
+                print(sanitize(f"{action.label}: {outcome}" + (f" ({label})" if label else "")))
                 if shown:
                     print(sanitize(shown, multiline=True))
+                hint = _follow_hint(resource, ctx, action, result)
+                if hint:
+                    print(sanitize(hint))
     if args.output == "json":
         print(json.dumps(results if len(results) > 1 else results[0], indent=2, ensure_ascii=False, default=str))
     return 1 if failures else 0
@@ -198,11 +368,19 @@ async def run_logs(args: argparse.Namespace, config: Config, resolve, open_sessi
     profile, resource = resolve(config, args.resource, args.profile)
     if resource.log is None:
         raise VerbUsageError(f"{resource.name} have no log")
-    scope = args.scope or (resource.scope.default_for(profile.fields) if resource.scope else None)
+    scope = _scope_of(args, profile, resource)
+    if args.command_id and not getattr(resource.log, "command_option", False):
+        raise VerbUsageError(f"{resource.name}: the log takes no --command")
     session = open_session(config, profile, read_only=getattr(args, "read_only", False))
     async with session.client as client:
+        if resource.scope is not None:
+            from testdeck.cli import pick_scope
+
+            scope = await pick_scope(client, resource, str(scope))
         ctx = Ctx(client, scope=scope, key=args.id)
         ctx.row = await _find_row(resource, ctx)
+        if args.command_id:
+            ctx.values["command_id"] = args.command_id
         feed = resource.log(ctx)
         for key in args.key:  # the log screen's own keys (e.g. `i`: OneTest's init container log)
             method = next((m for k, _label, m in getattr(feed, "keys", ()) if k == key), None)
@@ -329,7 +507,8 @@ def complete(words: list[str], config: Config | None) -> list[str]:
     if verb in ("get", "describe", "do", "logs") and len(positional) == 1:
         return sorted({r.name for s in services for r in s.resources})
     if verb == "do" and len(positional) == 2:
-        return sorted({a.label for s in services for r in s.resources if r.name == positional[1] for a in r.actions})
+        return sorted({cli_name(a.label) for s in services for r in s.resources
+                       if positional[1] in (r.name, *r.aliases) for a in r.actions})
     if verb == "profile" and len(positional) == 1:
         return ["add", "list", "remove", "test"]
     if verb == "profile" and len(positional) == 2 and positional[1] in ("remove", "test"):

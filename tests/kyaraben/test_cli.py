@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from testdeck import cli
@@ -31,3 +33,200 @@ def test_describe_a_vm_is_json(kyaraben_profile, capsys):
     avm_id = next(k for k, v in app.state.avms.items() if v["avm_name"] == "first vm")
     assert cli.main(["describe", "avms", avm_id]) == 0
     assert '"avm_name": "first vm"' in capsys.readouterr().out
+
+
+# --- `testdeck do`: values as the form takes them ---------------------------------------------------------------
+
+def _vm(app, name: str) -> str:
+    return next(k for k, v in app.state.avms.items() if v["avm_name"] == name)
+
+
+def _sent_body() -> dict:
+    from testdeck import journal
+
+    return json.loads(journal.read(1)[0]["body"])
+
+
+@pytest.mark.parametrize("given, sent", [
+    ("com.example.android.apis", ["com.example.android.apis"]),
+    ("com.example.android.apis, com.android.gesture.builder",
+     ["com.example.android.apis", "com.android.gesture.builder"]),
+    ('["com.example.android.apis"]', ["com.example.android.apis"]),
+])
+def test_do_multi_value_field_takes_a_comma_list_or_a_json_list(kyaraben_profile, capsys, given, sent):
+    """A checklist field on the command line is a list of values, never a string cut into characters."""
+    vm = _vm(kyaraben_profile, "first vm")
+    assert cli.main(["do", "avms", "monkey", vm, "--set", f"packages={given}", "--set", "event_count=20",
+                     "--yes"]) == 0
+    assert _sent_body() == {"packages": sent, "event_count": 20}
+
+
+def test_do_multi_value_field_is_checked_against_the_forms_choices(kyaraben_profile, capsys):
+    from testdeck import journal
+
+    vm = _vm(kyaraben_profile, "first vm")
+    commands = len(kyaraben_profile.state.commands)
+    assert cli.main(["do", "avms", "monkey", vm, "--set", "packages=com.example.android.apis,zz", "--yes"]) == 2
+    err = capsys.readouterr().err
+    assert "packages: 'zz' is not one of the choices" in err and "com.example.android.apis" in err
+    assert cli.main(["do", "avms", "monkey", vm, "--set", 'packages=["a"', "--yes"]) == 2
+    assert "packages: not a valid JSON list" in capsys.readouterr().err
+    assert len(kyaraben_profile.state.commands) == commands and journal.read() == []  # nothing sent
+
+
+def test_do_new_campaign_sends_one_test_per_image_named(kyaraben_profile, capsys):
+    app = kyaraben_profile
+    pid = app.state.seed["project_a"]
+    before = set(app.state.campaigns)
+    assert cli.main(["do", "campaigns", "new", "--scope", pid, "--set", "images=kitkat-tablet", "--yes"]) == 0
+    [new] = [c for k, c in app.state.campaigns.items() if k not in before]
+    assert [t["image"] for t in new["tests"]] == ["kitkat-tablet"]
+    assert cli.main(["do", "campaigns", "new", "--scope", pid, "--set", "images=kitkat", "--yes"]) == 2
+    assert "images: 'kitkat' is not one of the choices (kitkat-tablet, " in capsys.readouterr().err
+    assert len(app.state.campaigns) == len(before) + 1
+
+
+def test_do_switch_field_reads_true_and_false(kyaraben_profile, capsys):
+    """`--set enable_gps=false` is off (bool("false") is True); a word that is neither is exit 2."""
+    app = kyaraben_profile
+    pid = app.state.seed["project_a"]
+    assert cli.main(["do", "campaigns", "new", "--scope", pid, "--set", "images=kitkat-tablet",
+                     "--set", "enable_gps=false", "--set", "enable_nfc=yes", "--yes"]) == 0
+    hw = _sent_body()["tests"][0]["hwconfig"]
+    assert (hw["enable_gps"], hw["enable_nfc"]) == (0, 1)
+    assert cli.main(["do", "campaigns", "new", "--scope", pid, "--set", "images=kitkat-tablet",
+                     "--set", "enable_gps=maybe", "--yes"]) == 2
+    assert "enable_gps: must be true or false" in capsys.readouterr().err
+
+
+def test_do_a_refusal_made_before_sending_says_so_not_no_response(kyaraben_profile, capsys):
+    """`no response` is for a server that never answered; a full quota or read-only mode refused here."""
+    app = kyaraben_profile
+    pid = app.state.seed["project_a"]
+    vms = len(app.state.avms)
+    assert cli.main(["do", "avms", "new", "--set", f"project={pid}", "--set", "image=kitkat-tablet", "--yes"]) == 1
+    err = capsys.readouterr().err
+    assert "POST /android: refused before sending: quota reached: 3 of 3 VMs" in err and "no response" not in err
+    vm = _vm(app, "first vm")
+    assert cli.main(["--read-only", "do", "avms", "rename", vm, "--set", "avm_name=zz", "--yes"]) == 1
+    err = capsys.readouterr().err
+    assert f"PUT /android/{vm}: refused before sending: testdeck runs read-only" in err
+    assert "no response" not in err and "refused: refused" not in err
+    assert len(app.state.avms) == vms and app.state.avms[vm]["avm_name"] == "first vm"
+
+
+def test_journal_curl_of_an_upload_sends_the_local_file_as_multipart(kyaraben_profile, tmp_path, monkeypatch):
+    """The journal's curl for an upload is `-F 'file=@PATH'` (the path, never the content), without the
+    JSON content type; run as written (the secret from its variable) it uploads the same file."""
+    import shlex
+    import shutil
+    import subprocess
+
+    from testdeck import journal
+
+    app = kyaraben_profile
+    pid = app.state.seed["project_a"]
+    apk = tmp_path / "my app.apk"
+    apk.write_bytes(b"PK\x03\x04 not really an apk, and not in the journal")
+    assert cli.main(["do", "apks", "upload", "--scope", pid, "--set", f"path={apk}", "--yes"]) == 0
+    curl = journal.read(1)[0]["curl"]
+    assert f"-F {shlex.quote(f'file=@{apk}')}" in curl
+    assert "application/json" not in curl and "--data-binary" not in curl and "not really" not in curl
+    assert "${TESTDECK_SECRET_KB}" in curl and sim.DEMO_TOKEN not in curl
+    if shutil.which("curl") is None:
+        pytest.skip("no curl on this host to run the command")
+    before = sum(a["filename"] == apk.name for a in app.state.apks.values())
+    done = subprocess.run(["bash", "-c", curl], capture_output=True, text=True, timeout=20,
+                          env={"PATH": "/usr/bin:/bin", "TESTDECK_SECRET_KB": sim.DEMO_TOKEN})
+    assert done.returncode == 0 and "apk_id" in done.stdout, done.stderr
+    assert sum(a["filename"] == apk.name for a in app.state.apks.values()) == before + 1
+
+
+def test_completion_offers_action_names_without_spaces_and_do_takes_them(kyaraben_profile, capsys):
+    """`install APK` is offered as `install-apk` (a shell word as it is), and `do` runs it."""
+    app = kyaraben_profile
+    assert cli.main(["__complete", "do", "avms"]) == 0
+    offered = capsys.readouterr().out.splitlines()
+    assert {"install-apk", "follow-command", "monkey", "totp"} <= set(offered)
+    assert not [name for name in offered if " " in name]
+    vm = _vm(app, "first vm")
+    apk = app.state.seed["apk_apis"]
+    assert cli.main(["do", "avms", "install-apk", vm, "--set", f"apk_id={apk}", "--yes"]) == 0
+    assert cli.main(["do", "avms", "install APK", vm, "--set", f"apk_id={apk}", "--yes"]) == 0  # the label too
+    assert cli.main(["do", "avms", "install", vm, "--yes"]) == 2
+    assert "install-apk" in capsys.readouterr().err
+
+
+def test_do_says_a_command_was_accepted_and_logs_follows_it_by_its_id(kyaraben_profile, capsys, monkeypatch):
+    """A queued command is `accepted`, not `done`, with its id and the way to follow it; `logs --command`
+    then prints its output to the end (another process: this console's memory of sent commands is not
+    needed)."""
+    from testdeck.services.kyaraben.views import common
+
+    monkeypatch.setattr(common, "FOLLOW_INTERVAL", 0.05)
+    app = kyaraben_profile
+    vm = _vm(app, "first vm")
+    assert cli.main(["do", "avms", "install-apk", vm, "--set", f"apk_id={app.state.seed['apk_apis']}",
+                     "--yes"]) == 0
+    head, cid, hint = capsys.readouterr().out.splitlines()
+    assert head == "install APK: accepted (first vm)" and cid in app.state.commands
+    assert hint == f"follow it: testdeck logs avms {vm} --command {cid} -f"
+    from testdeck.services.kyaraben.views import vms
+
+    vms.SENT.clear()  # as a new process: nothing remembered
+    assert cli.main(["logs", "avms", vm, "--command", cid, "-f"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert f"command {cid} on VM {vm}" in lines and "Success" in lines
+    assert lines[-1].startswith("-- READY, return code"), lines
+    assert cli.main(["logs", "projects", app.state.seed["project_a"], "--command", cid]) == 2
+
+
+def test_triage_says_a_vms_reason_could_not_be_read_not_that_none_was_given(kyaraben_profile, capsys):
+    app = kyaraben_profile
+    nightly = _vm(app, "nightly")
+    app.state.config.fail_paths.add(f"/android/{nightly}")  # the list answers; the VM's detail fails
+    assert cli.main(["triage", "-o", "json"]) == 3
+    [item] = [i for i in json.loads(capsys.readouterr().out) if i["key"] == nightly]  # still an item
+    assert item["message"].startswith("in ERROR (its reason could not be read: ")
+    assert "no reason given" not in item["message"]
+    app.state.config.fail_paths.clear()
+    assert cli.main(["triage", "-o", "json"]) == 3
+    [item] = [i for i in json.loads(capsys.readouterr().out) if i["key"] == nightly]
+    assert item["message"].startswith("Heat stack creation failed")
+
+
+def test_do_finds_a_row_by_its_name_as_describe_does(kyaraben_profile, capsys):
+    from testdeck import journal
+
+    app = kyaraben_profile
+    nightly = _vm(app, "nightly")
+    assert cli.main(["do", "avms", "rename", "nightly", "--set", "avm_name=nightly-2", "--yes"]) == 0
+    assert "rename: done (nightly)" in capsys.readouterr().out
+    assert journal.read(1)[0]["path"] == f"/android/{nightly}" and app.state.avms[nightly]["avm_name"] == "nightly-2"
+    assert cli.main(["do", "avms", "delete", "no-such-vm", "--yes"]) == 1
+    assert "AVM 'no-such-vm' not found" in capsys.readouterr().err
+    app.state.avms[_vm(app, "phone-ci")]["avm_name"] = "first vm"
+    assert cli.main(["do", "avms", "delete", "first vm", "--yes"]) == 2
+    assert "2 avms are named 'first vm'; give the id" in capsys.readouterr().err
+
+
+def test_do_takes_the_scope_as_get_does_and_names_a_rowless_action_cleanly(kyaraben_profile, capsys):
+    app = kyaraben_profile
+    before = set(app.state.campaigns)
+    assert cli.main(["do", "campaigns", "new", "--project", "demo-app", "--set", "images=kitkat-tablet",
+                     "--yes"]) == 0
+    [new] = [k for k in app.state.campaigns if k not in before]
+    assert app.state.campaigns[new]["project_id"] == app.state.seed["project_a"]
+    capsys.readouterr()
+    assert cli.main(["do", "campaigns", "delete", "--project", app.state.seed["project_a"], new, "--yes"]) == 0
+    assert "delete: done" in capsys.readouterr().out
+    assert cli.main(["do", "campaigns", "new", "--colour", "red", "--yes"]) == 2
+    assert "unexpected option --colour" in capsys.readouterr().err
+    assert cli.main(["--read-only", "do", "projects", "new", "--set", "project_name=zz", "--yes"]) == 1
+    assert "testdeck: new: kyaraben/kb: POST /projects: refused before sending" in capsys.readouterr().err
+
+
+def test_get_avms_shows_an_errors_reason_in_its_status_cell_as_the_screen_does(kyaraben_profile, capsys):
+    assert cli.main(["get", "avms"]) == 0
+    [line] = [line for line in capsys.readouterr().out.splitlines() if line.startswith("nightly ")]
+    assert "ERROR: Heat stack creation failed: Quota exceed…" in line  # cut as the console cuts it

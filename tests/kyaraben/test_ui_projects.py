@@ -6,6 +6,7 @@ import pytest
 from conftest import wait_for
 from textual.widgets import ProgressBar, SelectionList
 
+from testdeck import triage
 from testdeck.config import load_config, save_config
 from testdeck.errors import ApiError
 from testdeck.screens.resource import ResourceScreen
@@ -37,9 +38,13 @@ async def test_scoped_resource_asks_for_the_project_and_P_switches_it(kdeck):
         await wait_for(pilot, lambda: isinstance(app.screen, ResourceScreen) and app.screen is not screen
                        and app.screen.last_ok is not None, what="camera")
         assert app.screen.scope == seed["project_b"] and app.screen.resource is files.camera
-        # the first pick was saved for a profile that had none: the next start (and the CLI) use it
-        saved = load_config(app.config.path).profiles[screen.session.profile.name]
-        assert saved.fields["project_id"] == seed["project_a"]
+        # a view choice: the config file and the profile's fields are untouched, so triage still reads
+        # every project (it read only the picked one when the pick was saved as the profile's project_id)
+        profile = screen.session.profile
+        assert "project_id" not in load_config(app.config.path).profiles[profile.name].fields
+        assert "project_id" not in profile.fields
+        assert await triage._scopes(campaigns.campaigns, screen.session.client, profile.fields) == [
+            seed["project_a"], seed["project_b"]]
         screen = app.screen
         # opened with a scope: no picker, rows at once
         scoped = ResourceScreen(screen.session, campaigns.campaigns, scope=seed["project_a"])
@@ -164,3 +169,17 @@ async def test_campaign_progress_keeps_data_and_marks_stale_on_errors(kdeck):
         assert view.message_text == "" and view.campaign.progress == pytest.approx(6 / 7, abs=1e-3)
         statuses = [str(view.table.get_cell(str(n), view.table.ordered_columns[1].key)) for n in range(4)]
         assert statuses == ["READY", "READY", "READY", "ERROR"]
+
+
+async def test_upload_form_says_a_folder_is_a_folder_not_a_missing_file(kdeck, tmp_path):
+    app, sim_app, _, _ = kdeck(start="apks")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pick_project(pilot, "demo-app")
+        await loaded(pilot, rows=5)
+        before = len(sim_app.state.apks)
+        form = await form_open(pilot, "n")
+        form.query_one("#f-path").value = str(tmp_path)
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: error_of(form, "path") != "", what="the path's error")
+        assert error_of(form, "path") == f"{tmp_path} is a folder: give a file's path"
+        assert len(sim_app.state.apks) == before  # nothing was sent

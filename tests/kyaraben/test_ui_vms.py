@@ -390,3 +390,23 @@ async def test_totp_renew_failure_keeps_the_old_code_and_says_why(kdeck):
                        what="error shown")
         assert "HTTP 500" in str(totp.query_one("#totp-error").render())
         assert totp.totp.totp == first and app.screen is totp
+
+
+async def test_a_failed_quota_read_keeps_the_last_good_quota_marked_stale(kdeck):
+    """The table refreshes fine while /user/quota fails: the status bar keeps the last quota, marked
+    stale, and the profile's health stays ok (it read `✖ error … status: Internal Server Error`)."""
+    app, sim_app, _, clk = kdeck()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await loaded(pilot, rows=3)
+        bar = lambda: str(screen.query_one("StatusBar").render())  # noqa: E731
+        await wait_for(pilot, lambda: "VMs 3/3 live FULL" in bar(), what="quota in the status bar")
+        sim_app.state.config.fail_paths.add("/user/quota")
+        clk.advance(screen.session.interval + 20)
+        await refreshed(pilot, screen)
+        await wait_for(pilot, lambda: "stale" in bar(), what="the quota marked stale")
+        from testdeck.resources import duration
+
+        waited = duration(screen.session.interval + 20)  # since the last good read
+        assert f"VMs 3/3 live FULL, 1/1 async (stale {waited}: quota not read)" in bar()
+        assert "● ok" in bar() and "✖ error" not in bar() and "Internal Server Error" not in bar()
+        assert screen.error is None

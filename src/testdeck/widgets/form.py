@@ -115,6 +115,8 @@ def _convert(f: Field, value: Any) -> Any:
             raise ValueError(f"not valid JSON: {exc.msg} (line {exc.lineno})") from None
     if f.type == "file":
         path = Path(str(value)).expanduser()
+        if path.is_dir():
+            raise ValueError(f"{path} is a folder: give a file's path")
         if not path.is_file():
             raise ValueError(f"no such file: {path}")
         return str(path)

@@ -28,7 +28,7 @@ SERVICE = Service(
     failing=[
         Failing("avms", when=lambda r: r.get("status") == "ERROR", severity="error",
                 what=lambda r: f"VM {r.get('avm_name') or r.get('avm_id')}",
-                message=lambda r: r.get("status_reason") or "in ERROR (no reason given)",
+                message=vms.error_message,
                 since=lambda r: r.get("status_ts") or r.get("ts_created")),
         Failing("campaigns", when=lambda r: r.get("status") == "ERROR", severity="error",
                 what=lambda r: f"campaign {r.get('campaign_name') or r.get('campaign_id')}",

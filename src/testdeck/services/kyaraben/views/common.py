@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from testdeck.config import update_config
-from testdeck.errors import ApiError
+from testdeck.errors import ApiError, Refused
 from testdeck.resources import ERROR, MUTED, OK, RUNNING, Ctx, Field, Scope
 from testdeck.services.kyaraben.client import CAMPAIGN_NAME_MAX, HW_DEFAULTS, HWCONFIG_KEYS, IMAGE_EXT, MOVIE_EXT
 
@@ -77,6 +76,8 @@ def _local_file(value: Any, suffixes: tuple[str, ...] | None, what: str) -> str 
     if value in (None, ""):
         return "choose a file"
     path = Path(str(value)).expanduser()
+    if path.is_dir():
+        return f"{path} is a folder: give a file's path"
     if not path.is_file():
         return f"no such file: {path}"
     if suffixes and not path.name.lower().endswith(suffixes):
@@ -129,8 +130,8 @@ def as_list(value: Any) -> list[str]:
 
 
 def refuse(cx: Ctx, method: str, path: str, message: str) -> ApiError:
-    """A refusal decided here, before sending: shown like any server error."""
-    return ApiError("kyaraben", cx.client.profile.name, method, path, None, message)
+    """A refusal decided here, before sending: `refused before sending: …` (the form: `refused: …`)."""
+    return Refused("kyaraben", cx.client.profile.name, method, path, None, message)
 
 
 # --- hwconfig ------------------------------------------------------------------------------------------------
@@ -161,20 +162,8 @@ def hwconfig_from(values: dict[str, Any]) -> dict[str, int]:
     return out
 
 
-def remember_project(config: Any, profile: Any, chosen: str) -> None:
-    """The project picked for one resource is the profile's project for all of them (apks, camera,
-    testsources, campaigns) from now on; a profile with no project_id in its file gets this one saved."""
-    had = profile.fields.get("project_id")
-    profile.fields["project_id"] = chosen
-    if had not in (None, "") or config is None or getattr(config, "path", None) is None:
-        return
-
-    def change(fresh: Any) -> None:  # on a fresh read under the lock: keep what others wrote meanwhile
-        if profile.name in fresh.profiles and not fresh.profiles[profile.name].fields.get("project_id"):
-            fresh.profiles[profile.name].fields["project_id"] = chosen
-
-    update_config(config.path, change)
-
-
-# one scope, one name ("project"), shared by every kyaraben resource inside a project
-PROJECT_SCOPE = Scope(name="project", options=project_options, remember=remember_project)
+# one scope, one name ("project"), shared by every kyaraben resource inside a project. A project picked
+# with P holds for the session (every resource of the profile with this scope), and nothing more: it is
+# a view choice, so it neither writes the config file nor narrows what triage reads (every project,
+# unless the user configured the profile's project_id)
+PROJECT_SCOPE = Scope(name="project", options=project_options)

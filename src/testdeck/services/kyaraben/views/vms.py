@@ -19,6 +19,7 @@ from typing import Any
 from weakref import WeakKeyDictionary
 
 from testdeck import clock
+from testdeck.errors import ApiError
 from testdeck.feeds import steady
 from testdeck.http import path
 from testdeck.records import Record
@@ -76,7 +77,20 @@ async def list_avms(cx: Ctx) -> list[Avm]:
         if isinstance(detail, Avm):
             vm.status_reason = detail.status_reason
             vm.raw["status_reason"] = detail.status_reason
+        elif isinstance(detail, Exception):  # not "no reason given": the server may have one we did not read
+            vm.__dict__["_reason_unread"] = detail.message if isinstance(detail, ApiError) else str(detail)
     return vms
+
+
+def error_message(vm: Any) -> str:
+    """Why a VM is in ERROR, for triage: its reason, or that the reason could not be read, and why."""
+    reason = vm.get("status_reason")
+    if reason:
+        return str(reason)
+    unread = getattr(vm, "_reason_unread", None)
+    if unread is not None:
+        return f"in ERROR (its reason could not be read: {unread})"
+    return "in ERROR (no reason given)"
 
 
 # --- state checks before sending -------------------------------------------------------------------------
@@ -261,20 +275,29 @@ async def _stuck(cx: Ctx, avm_id: Any, waited: float) -> list[str]:
 
 
 async def vm_log(cx: Ctx) -> LogFeed:
-    """`enter` on a VM: its state, the commands this console sent to it, and the last one followed."""
+    """`enter` on a VM: its state, the commands this console sent to it, and the last one followed.
+
+    With `command_id` in the values (`testdeck logs avms VM --command ID`): that command's output."""
     vm = await cx.client.get_avm(cx.key)
     head = f"VM {vm.avm_name} ({vm.avm_id}) {vm.status}"
     yield [head + (f": {vm.status_reason}" if vm.status_reason else ""),
            f"image {vm.image}, created {vm.ts_created}, uptime {duration(vm.uptime)}"]
+    wanted = str((cx.values or {}).get("command_id") or "").strip()
+    if wanted:
+        await _sending(cx, wanted)
     sent = _sent(cx)
     if not sent:
-        yield ["no command sent to this VM from this console (i install, m monkey, t testrun)"]
+        yield ["no command sent to this VM from this console (i install, m monkey, t testrun; "
+               "c follows one by its id, as does `testdeck logs avms VM --command ID -f`)"]
         return
     for cid in sent[:-1]:
         results = await cx.client.get_command(cx.key, cid)
         yield [f"command {cid}: {results[-1].status if results else 'unknown'}"]
     async for batch in follow_command(cx, sent[-1]):
         yield batch
+
+
+vm_log.command_option = True  # type: ignore[attr-defined]  # `testdeck logs avms VM --command ID`
 
 
 # --- TOTP, properties, packages ------------------------------------------------------------------------
@@ -362,10 +385,29 @@ async def quota_rows(cx: Ctx) -> list[QuotaRow]:
                      kind=k, current=c, max=m, free=max(0, m - c), counts=what) for k, c, m, what in rows]
 
 
+# the last quota read per client (profile session), with when: a failed read shows it, marked stale
+QUOTA_SEEN: WeakKeyDictionary[Any, tuple[str, float]] = WeakKeyDictionary()
+
+
 async def quota_status(client: Kyaraben) -> str:
-    q = await client.get_quota()
+    """The status bar's quota. A read that fails keeps the last good one, marked stale (`stale 40s`); it
+    is an extra of the table, so it does not turn the profile's health to error when the table was read."""
+    health = client.health
+    before = (health.last_error, health.last_error_at)
+    try:
+        q = await client.get_quota()
+    except ApiError as exc:
+        if health.last_error is exc:  # (unless something else failed meanwhile: that one stays said)
+            health.last_error, health.last_error_at = before
+        seen = QUOTA_SEEN.get(client)
+        if seen is None:
+            return f"quota not read: {exc.message}"
+        text, at = seen
+        return f"{text} (stale {duration(clock.now() - at)}: quota not read)"
     full = " FULL" if q.live_full else ""  # what counts: the quota view and the refusal say
-    return f"VMs {q.vm_live_current}/{q.vm_live_max} live{full}, {q.vm_async_current}/{q.vm_async_max} async"
+    text = f"VMs {q.vm_live_current}/{q.vm_live_max} live{full}, {q.vm_async_current}/{q.vm_async_max} async"
+    QUOTA_SEEN[client] = (text, clock.now())
+    return text
 
 
 # --- resources -----------------------------------------------------------------------------------------------
