@@ -343,3 +343,18 @@ async def test_escape_in_a_burst_before_the_form_is_ready_drops_the_rest(hostile
         assert app.screen is screen and srv.state.avms == before
         await pilot.press("s")  # the keyboard is not left held
         await wait_for(pilot, lambda: type(app.screen).__name__ == "SortPicker", what="sort picker")
+
+
+def test_why_a_send_did_not_happen_reads_once_and_says_when_the_server_may_have_acted():
+    from testdeck.errors import ApiError, not_done
+
+    def err(status, message, retryable=False):
+        return ApiError("alyvix", "p", "POST", "/license", status, message, retryable)
+
+    # a refusal made here that says so already: once, not "refused: refused: …"
+    assert not_done(err(None, "refused: turn this on")) == "refused: turn this on"
+    assert not_done(err(None, "quota reached")) == "refused: quota reached"
+    assert not_done(err(422, "bad key")) == "server refused: bad key"
+    assert not_done(err(500, "boom", True)) == ("server failed (HTTP 500); it may have acted anyway: "
+                                                "check before sending again: boom")
+    assert not_done(err(None, "timed out", True)).startswith("no answer; the server may have acted anyway")

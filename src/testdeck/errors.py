@@ -50,14 +50,19 @@ def failed_how(exc: ApiError) -> str | None:
 
 
 def not_done(exc: ApiError) -> str:
-    """Why an action did not happen (a form kept open, a toast): refused, or failed when the server
-    may have acted all the same (failed_how): a second send could create twice, so look first."""
+    """Why an action did not happen, with the words (a form kept open, a toast): refused, or failed
+    when the server may have acted all the same (failed_how): a second send could create twice, so
+    look first. A refusal made here that already says so is not prefixed twice ("refused: refused: …")."""
     how = failed_how(exc)
     if how is None:
-        return "server refused" if exc.status is not None else "refused"
-    if how == "no answer":
-        return "no answer; the server may have acted anyway: check before sending again"
-    return f"server failed ({how}); it may have acted anyway: check before sending again"
+        if exc.status is None and exc.message.startswith("refused"):
+            return exc.message
+        why = "server refused" if exc.status is not None else "refused"
+    elif how == "no answer":
+        why = "no answer; the server may have acted anyway: check before sending again"
+    else:
+        why = f"server failed ({how}); it may have acted anyway: check before sending again"
+    return f"{why}: {exc.message}"
 
 
 class Refused(ApiError):

@@ -91,7 +91,7 @@ class ActionsMixin:
                 with journal.acting(action.label):
                     result = await action.call(ctx)
             except ApiError as exc:  # the status and whether it may have acted, as a form says it
-                self.notify(f"{not_done(exc)}: {exc.message}",
+                self.notify(not_done(exc),
                             title=f"{action.label} {self._named(ctx)} failed".replace("  ", " "),
                             severity="error", markup=False, timeout=8)
                 return

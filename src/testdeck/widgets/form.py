@@ -416,7 +416,7 @@ class FormScreen(ModalScreen[Any]):
         except ApiError as exc:
             # the server's own words (or the console's, for checks made before sending);
             # the form keeps everything typed
-            self._status(f"{not_done(exc)}: {exc.message}")
+            self._status(not_done(exc))
             return
         except Exception as exc:  # anything else (a malformed reply, a bug) ends the send, in words
             self._status(f"failed: {type(exc).__name__}: {exc}")
