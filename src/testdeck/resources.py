@@ -145,6 +145,18 @@ class Action:
     bulk: bool = False  # may run on every marked row after one confirmation
     select: Callable[[Any], str | None] | None = None  # the row key of the result: the cursor goes there
     refresh: bool = False  # a view change (alyvix: measures of one session): reload the list, though nothing changed
+    # why a row cannot take this action, judged from the row as read (a finished job cannot be aborted, and a
+    # server may still answer "ok"): a reason refuses the row before anything is asked or sent; None: it can
+    unavailable: Callable[[Record], str | None] | None = None
+
+    def refusal(self, row: Record | None) -> str | None:
+        """The reason this row cannot take the action (Action.unavailable), or None."""
+        if self.unavailable is None or row is None:
+            return None
+        try:
+            return self.unavailable(row) or None
+        except Exception:  # a bad hook must not block the action: the server still decides
+            return None
 
     def confirm_note(self, rows: list[Any]) -> str:
         """The service's own words for the confirmation, after the generic question ("" if none)."""

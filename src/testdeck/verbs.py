@@ -145,6 +145,7 @@ async def run_do(args: argparse.Namespace, config: Config, resolve, open_session
     async with session.client as client:
         # validate every row's values before anything is sent
         plans = []
+        refused: list[dict] = []
         for key in ids:
             ctx = Ctx(client, scope=scope, key=key)
             if key is not None:
@@ -152,12 +153,23 @@ async def run_do(args: argparse.Namespace, config: Config, resolve, open_session
                 if ctx.row is None:
                     raise ApiError(profile.service, profile.name, "GET", resource.name, 404,
                                    f"no {resource.name} with id {key!r}")
+                why = action.refusal(ctx.row)
+                if why:  # the row's state says no (Action.unavailable): reported, never sent
+                    failures += 1
+                    print(sanitize(f"testdeck: {action.label} {resource.row_label(ctx.row)}: not sent: {why}"),
+                          file=sys.stderr)
+                    refused.append({"id": key, "ok": False, "message": f"not sent: {why}"})
+                    continue
             if action.form is not None:
                 initial = await action.form.initial(ctx) if action.form.initial else (ctx.row.raw if ctx.row else {})
                 ctx.values, ctx.changed = _form_values(action, sets, initial or {})
             elif sets:
                 raise VerbUsageError(f"{action.label} takes no fields")
             plans.append(ctx)
+        if not plans:  # every row refused before sending
+            if args.output == "json":
+                print(json.dumps(refused if len(refused) > 1 else refused[0], indent=2, ensure_ascii=False))
+            return 1
         if action.mutates or action.confirm:
             names = ", ".join(resource.row_label(c.row) if c.row is not None else "" for c in plans).strip(", ")
             question = f"{action.label} {resource.name} {names} on profile {profile.name}?".replace("  ", " ")
@@ -166,7 +178,7 @@ async def run_do(args: argparse.Namespace, config: Config, resolve, open_session
             if not _confirm(sanitize(question), args.yes):
                 print("cancelled", file=sys.stderr)
                 return 1
-        results = []
+        results = list(refused)
         for ctx in plans:
             label = resource.row_label(ctx.row) if ctx.row is not None else ""
             try:

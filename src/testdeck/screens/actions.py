@@ -45,6 +45,11 @@ class ActionsMixin:
         if action.row and record is None:
             self.notify(f"{label}: select a row first", severity="warning", timeout=2)
             return
+        why = action.refusal(record) if action.row else None
+        if why:  # the row's state says no (Action.unavailable): nothing is asked or sent
+            self.notify(f"{label} {self._named(self.ctx(record))}: not sent: {why}", severity="warning",
+                        markup=False, timeout=5)
+            return
         # keys typed from now until the form is ready wait for it (widgets/typeahead.py); the hold
         # starts with the key that opens the form, before any later key of a burst is dispatched
         hold = self.app.hold_keys() if action.form is not None and hasattr(self.app, "hold_keys") else None

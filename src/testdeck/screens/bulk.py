@@ -82,6 +82,11 @@ class BulkScreen(ModalScreen[list[Outcome]]):
             if self.stopping:
                 break
             outcome = Outcome(res.row_key(record), res.row_label(record))
+            why = self.action.refusal(record)
+            if why:  # the row's state says no (Action.unavailable): not sent
+                outcome.error = f"not sent: {why}"
+                self.outcomes.append(outcome)
+                continue
             self.current = outcome.label
             self._show()
             try:
@@ -157,7 +162,18 @@ async def _bulk_flow(screen: ResourceScreen, action: Action) -> None:
         values = await _form_values(screen, action, len(rows))
         if values is None:
             return
-    if not await screen.app.push_screen_wait(ConfirmScreen(screen.confirm_question(action, rows), action.label)):
+    runnable = [r for r in rows if not action.refusal(r)]  # the others are refused in the summary, unsent
+    if not runnable:
+        res = screen.resource
+        screen.notify(f"{action.label}: not sent: " + "; ".join(f"{res.row_label(r)}: {action.refusal(r)}"
+                                                                 for r in rows[:5]), severity="warning",
+                      markup=False, timeout=5)
+        return
+    question = screen.confirm_question(action, runnable)
+    if len(runnable) < len(rows):
+        question += f"\n({len(rows) - len(runnable)} marked not sent: " + "; ".join(
+            f"{screen.resource.row_label(r)}: {action.refusal(r)}" for r in rows if action.refusal(r))[:300] + ")"
+    if not await screen.app.push_screen_wait(ConfirmScreen(question, action.label)):
         return
     outcomes = await screen.app.push_screen_wait(BulkScreen(screen, action, rows, values))
     done = [o for o in outcomes if o.error is None]
