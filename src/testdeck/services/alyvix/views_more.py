@@ -313,20 +313,44 @@ license_ = Resource(
 )
 
 
+SETTINGS_NAME = "server settings"  # the one settings record's key and name (toasts, describe)
+
+
 async def list_settings(cx: Ctx) -> list[Settings]:
     current = await cx.client.get_settings()
     # the private key never reaches the table, the details or `get -o json`
-    return [Settings.from_api({**current.raw, "private_key": "(set)" if current.private_key else None})]
+    shown = {**current.raw, "private_key": "(set)" if current.private_key else None}
+    record = Settings.from_api({**shown, "name": SETTINGS_NAME})
+    record.__dict__["_api"] = shown  # `get -o json`: the server's fields only
+    return [record]
 
 
 async def _settings_initial(cx: Ctx) -> dict[str, Any]:
-    return {k: v for k, v in (cx.row.raw if cx.row else {}).items() if k != "private_key"}
+    """The server's current values (read again: the form edits what is there now), the private key left out."""
+    current = await cx.client.get_settings()
+    return {k: v for k, v in current.raw.items() if k not in ("private_key", "name")}
+
+
+def nothing_changed(cx: Ctx, method: str, path: str) -> ApiError:
+    """An edit form saved with no change: nothing is sent (the form says so and stays open)."""
+    return ApiError("alyvix", cx.client.profile.name, method, path, None, "nothing changed: nothing sent")
+
+
+async def _update_settings(cx: Ctx) -> Any:
+    if not cx.changed:
+        raise nothing_changed(cx, "PUT", "/settings")
+    return await cx.client.update_settings(cx.changed)
+
+
+async def _settings_levels(cx: Ctx) -> list[str]:
+    # loaded like the server's choices, so the current level is selected once the options are in
+    return list(SETTINGS_LOG_LEVELS)
 
 
 settings = Resource(
     name="settings",
     title="Settings",
-    key="log_level",
+    key="name",
     columns=[
         Col("log_level", "log level", width=9),
         Col("successful_retention_period", "keep ok (d)", width=11),
@@ -336,13 +360,13 @@ settings = Resource(
     ],
     list=list_settings,
     actions=[
-        Action("e", "edit", lambda cx: cx.client.update_settings(cx.changed), form=Form("Settings", [
+        Action("e", "edit", _update_settings, form=Form("Settings", [
             Field("private_key", "private key", type="secret", help="leave empty to keep it"),
             Field("successful_retention_period", "keep successful runs (days)", type="int", required=True,
                   min=1),
             Field("failed_retention_period", "keep failed runs (days)", type="int", required=True, min=1),
             Field("log_retention_period", "keep the log (days)", type="int", required=True, min=1),
-            Field("log_level", "log level", type="choice", required=True, choices=list(SETTINGS_LOG_LEVELS)),
+            Field("log_level", "log level", type="choice", required=True, choices=_settings_levels),
         ], initial=_settings_initial), mutates=True),
     ],
 )

@@ -1,0 +1,75 @@
+"""A new user's review of the Alyvix screens (findings 2, 3, 4, 6, 7, 8): each test failed before its fix."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+
+from conftest import wait_for
+from console_kit import said
+from textual.widgets import Input, Select
+
+from testdeck import cli, files, journal
+from testdeck.screens.resource import ResourceScreen
+from testdeck.widgets.form import FormScreen
+from testdeck.widgets.table import VirtualTable
+
+
+def table(app) -> VirtualTable:
+    return app.screen.query_one(VirtualTable)
+
+
+async def loaded(pilot, title: str, rows: int = 1) -> ResourceScreen:
+    app = pilot.app
+
+    def ready() -> bool:
+        screen = app.screen
+        return (isinstance(screen, ResourceScreen) and screen.resource.title == title and screen.is_mounted
+                and bool(screen.query(VirtualTable)) and table(app).row_count >= rows)
+
+    await wait_for(pilot, ready, what=f"{title} to load")
+    return app.screen
+
+
+async def form(pilot, key: str) -> FormScreen:
+    await pilot.press(key)
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, FormScreen) and pilot.app.screen.is_mounted,
+                   what="the form")
+    await pilot.pause(0.2)
+    return pilot.app.screen
+
+
+def sent(path: str) -> list[dict]:
+    return [e for e in journal.read() if e.get("path") == path]
+
+
+# --- 2. settings: prefilled, named, an empty save not sent ----------------------------------------------
+
+async def test_settings_edit_shows_the_current_values_and_an_unchanged_save_sends_nothing(deck):
+    app, sim_app, _ = deck("alyvix", start="license")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot, "License")
+        await pilot.press("right_square_bracket")  # `]` to the settings, as a user does
+        screen = await loaded(pilot, "Settings")
+        level = sim_app.state.settings["log_level"]
+        edit = await form(pilot, "e")
+        await wait_for(pilot, lambda: not edit.query_one("#f-log_level", Select).is_blank(), what="the level",
+                       timeout=3)
+        assert edit.query_one("#f-log_level", Select).value == level
+        assert edit.query_one("#f-log_retention_period", Input).value == str(sim_app.state.settings[
+            "log_retention_period"])
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: "nothing changed" in str(edit.query_one("#server-error").render()),
+                       what="nothing changed")
+        assert not sent("/settings")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is screen, what="back")
+        edit = await form(pilot, "e")
+        edit.query_one("#f-log_retention_period", Input).value = "9"
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: app.screen is screen, what="saved")
+        assert sim_app.state.settings["log_retention_period"] == 9
+        assert [json.loads(e["body"]) if isinstance(e["body"], str) else e["body"] for e in sent("/settings")] \
+            == [{"log_retention_period": 9}]
+        assert "edit setting 'server settings': done" in said(app), said(app)
