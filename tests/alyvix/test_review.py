@@ -73,3 +73,37 @@ async def test_settings_edit_shows_the_current_values_and_an_unchanged_save_send
         assert [json.loads(e["body"]) if isinstance(e["body"], str) else e["body"] for e in sent("/settings")] \
             == [{"log_retention_period": 9}]
         assert "edit setting 'server settings': done" in said(app), said(app)
+
+
+# --- 3. the log line ids the CLI prints are the ones describe and logs take -------------------------------
+
+T0 = 1_795_000_000.0
+
+
+def test_get_log_prints_the_ids_describe_takes_in_table_csv_and_json(sim_server, monkeypatch, tmp_path, capsys,
+                                                                      frozen_clock):
+    import csv
+    import io
+
+    from testdeck.services.alyvix import sim
+
+    url, _app, _ = sim_server(sim.create_app, clock=lambda: T0)
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(f'[profiles.aly]\nservice = "alyvix"\nurl = "{url}/v0"\ntimeout = 5\n')
+    monkeypatch.setenv("TESTDECK_CONFIG", str(cfg))
+    assert cli.main(["get", "log", "-o", "json"]) == 0
+    lines = json.loads(capsys.readouterr().out)
+    ids = [line["id"] for line in lines]
+    assert all(len(i) == 23 and i[14] == "-" for i in ids)
+    assert cli.main(["get", "log", "-o", "csv"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert [r["id"] for r in rows] == ids
+    assert cli.main(["get", "log"]) == 0
+    table_out = capsys.readouterr().out
+    assert "ID" in table_out.splitlines()[0] and all(i in table_out for i in ids)
+    for line in lines:
+        assert cli.main(["describe", "log", line["id"]]) == 0
+        assert json.loads(capsys.readouterr().out)["message"] == line["message"]
+    assert cli.main(["describe", "log", "20991231235959-00000000"]) == 1
+    err = capsys.readouterr().err
+    assert "no response" not in err and "no line 20991231235959-00000000" in err

@@ -218,12 +218,24 @@ async def list_log(cx: Ctx) -> list[LogLine]:
 
 
 async def log_line(cx: Ctx) -> LogLine:
-    when = str(cx.key).split("-", 1)[0]
+    """A line by its id (time-checksum, as `get log` prints it); a bare time finds that second's only line."""
+    key = str(cx.key)
+    when = key.split("-", 1)[0]
     second = when if len(when) == 14 and when.isdigit() else None  # only that second's lines
-    for line in await cx.client.get_log(log_from=second, log_to=second):
-        if line.id == str(cx.key):
+    lines = await cx.client.get_log(log_from=second, log_to=second)
+    for line in lines:
+        if line.id == key:
             return line
-    raise cx.client.error("GET", "/log", None, f"line {cx.key} is no longer in the server's log")
+    at_that_time = [line for line in lines if line.timestamp == key] if second == key else []
+    if len(at_that_time) == 1:
+        return at_that_time[0]
+    if at_that_time:
+        why = (f"{len(at_that_time)} lines at {key}: give one's id "
+               f"({', '.join(line.id for line in at_that_time[:10])})")
+    else:
+        why = f"no line {key} in the server's log (ids are as `get log` prints them: time-checksum)"
+    # the server answered (200): "error", never "no response"
+    raise ApiError("alyvix", cx.client.profile.name, "GET", "/log", 200, why)
 
 
 log = Resource(
@@ -232,6 +244,7 @@ log = Resource(
     key="id",
     columns=[
         Col("timestamp", "time", fmt=show_time, width=19),
+        Col("id", width=23, priority=3),  # what `describe log` and `logs log` take
         Col("log_source", "source", width=8, priority=1),
         Col("log_level", "level", width=8, status={"DEBUG": MUTED, "WARNING": WARNING, "CRITICAL": ERROR}),
         Col("message"),
