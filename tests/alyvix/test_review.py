@@ -107,3 +107,25 @@ def test_get_log_prints_the_ids_describe_takes_in_table_csv_and_json(sim_server,
     assert cli.main(["describe", "log", "20991231235959-00000000"]) == 1
     err = capsys.readouterr().err
     assert "no response" not in err and "no line 20991231235959-00000000" in err
+
+
+# --- 4. screenshots saved where logs are saved, 0600 -------------------------------------------------------
+
+async def test_save_screenshots_defaults_to_the_save_folder_and_writes_owner_only_files(deck, frozen_clock,
+                                                                                         tmp_path, monkeypatch):
+    from testdeck.widgets.dialogs import TextScreen
+
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    monkeypatch.chdir(cwd)
+    app, _, _ = deck("alyvix", start="measures", clock=lambda: T0)
+    app.config.profiles["test-alyvix"].fields["testcase_id"] = "2"
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot, "Measures", rows=72)
+        save = await form(pilot, "i")
+        assert save.query_one("#f-folder", Input).value == str(files.save_dir())
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: isinstance(app.screen, TextScreen), what="saved")
+    saved = sorted(files.save_dir().iterdir())
+    assert saved and not list(cwd.iterdir())
+    assert all(stat.S_IMODE(os.stat(p).st_mode) == 0o600 for p in saved), [oct(os.stat(p).st_mode) for p in saved]

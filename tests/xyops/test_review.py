@@ -157,3 +157,31 @@ async def test_jobs_mark_event_ids_they_cannot_name_and_the_log_title_names_the_
         title = app.screen.log_title
         assert done["id"] in title and f"event {done['event']}" in title, title
         assert not title.endswith(f"job {done['event']}")
+
+
+# --- 4. a bucket file is downloaded where logs are saved ----------------------------------------------------
+
+async def test_download_defaults_to_the_save_folder_under_a_free_name(xdeck, tmp_path, monkeypatch):
+    from testdeck.screens.pickers import ScopePicker
+
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    monkeypatch.chdir(cwd)
+    (save_dir() / "build.log").write_text("mine")
+    app, sim_app, _ = xdeck("files")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, ScopePicker) and app.screen.query("OptionList"),
+                       what="bucket picker")
+        picker = app.screen
+        picker.query_one("OptionList").highlighted = next(i for i, (_, label) in enumerate(picker.options)
+                                                           if label == "Release artefacts")
+        await pilot.press("enter")
+        await loaded(pilot)
+        await on_row(pilot, "build.log")
+        form = await form_open(pilot, "w")
+        assert form.query_one("#f-dest", Input).value == str(save_dir() / "build-1.log")
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: isinstance(app.screen, TextScreen), what="result")
+    got = save_dir() / "build-1.log"
+    assert got.read_bytes() == b"build ok\n" * 200 and (save_dir() / "build.log").read_text() == "mine"
+    assert stat.S_IMODE(os.stat(got).st_mode) == 0o600 and not list(cwd.iterdir())

@@ -10,6 +10,7 @@ from typing import Any
 
 from testdeck import clock
 from testdeck.errors import ApiError
+from testdeck.files import save_dir, write_new
 from testdeck.resources import (ERROR, MUTED, OK, WARNING, Action, Col, Ctx, Field, Form, Query, Resource, Scope,
                                 plain)
 from testdeck.services.alyvix.client import (LOG_LEVELS, SETTINGS_LOG_LEVELS, License, LogLine, Run, Settings,
@@ -152,15 +153,23 @@ def save_screenshots(run: Run, folder: str) -> list[Path]:
                 continue
             suffix = ".png" if image.startswith(b"\x89PNG") else (".jpg" if image[:2] == b"\xff\xd8" else ".bin")
             name = f"{_safe(run.test_case_execution_code)}_{n:02d}_{_safe(t.transaction_name)}_{kind}{suffix}"
-            target = _free(where / name)
-            target.write_bytes(image)
-            saved.append(target)
+            while True:  # a new file, owner-only (0600), never over one that exists, even one made meanwhile
+                target = _free(where / name)
+                try:
+                    saved.append(write_new(target, image))
+                    break
+                except FileExistsError:
+                    continue
     return saved
 
 
 async def _save(cx: Ctx) -> list[Path]:
     run = await cx.client.get_measure(cx.scope, cx.key, screenshots=True)
-    return save_screenshots(run, cx.values.get("folder") or ".")
+    return save_screenshots(run, cx.values.get("folder") or str(save_dir()))
+
+
+async def _screenshots_initial(cx: Ctx) -> dict[str, Any]:
+    return {"folder": str(save_dir())}  # where saved logs and tables go: never the working directory
 
 
 def _saved_text(paths: list[Path]) -> str:
@@ -202,7 +211,8 @@ measures = Resource(
         Action("t", "transactions", lambda cx: cx.client.get_measure(cx.scope, cx.key), show=show_run),
         Action("i", "save screenshots", _save, show=_saved_text,
                form=Form("Save the run's screenshots", [
-                   Field("folder", required=True, default=".", help="existing files are never overwritten")])),
+                   Field("folder", required=True, help="existing files are never overwritten; files are 0600")],
+               initial=_screenshots_initial)),
     ],
     aliases=("runs", "measure"),
 )

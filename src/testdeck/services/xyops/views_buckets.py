@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from testdeck.files import save_dir
 from testdeck.resources import MUTED, OK, Action, Col, Ctx, Field, Form, Resource, Scope, age
 
 
@@ -73,8 +74,15 @@ async def download(cx: Ctx) -> str:
 
 
 async def download_initial(cx: Ctx) -> dict:
+    """Where saved logs and tables go (files.save_dir(): never the working directory), under a name not
+    taken yet (the download itself never replaces a file, and writes it 0600)."""
     name = Path(str(cx.row.get("filename") or "download")).name if cx.row else "download"
-    return {"dest": str(Path.cwd() / name)}
+    dest = save_dir() / (name or "download")
+    n = 0
+    while dest.exists():
+        n += 1
+        dest = dest.with_name(f"{Path(name).stem}-{n}{Path(name).suffix}")
+    return {"dest": str(dest)}
 
 
 def bucket_goes(rows: list) -> str:
