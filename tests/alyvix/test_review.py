@@ -129,3 +129,38 @@ async def test_save_screenshots_defaults_to_the_save_folder_and_writes_owner_onl
     saved = sorted(files.save_dir().iterdir())
     assert saved and not list(cwd.iterdir())
     assert all(stat.S_IMODE(os.stat(p).st_mode) == 0o600 for p in saved), [oct(os.stat(p).st_mode) for p in saved]
+
+
+# --- 6. the license switch's message: once, under the switch ------------------------------------------------
+
+async def test_license_switch_left_off_is_said_once_under_the_switch_and_nothing_is_sent(deck):
+    app, sim_app, _ = deck("alyvix", start="license")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot, "License")
+        expires = sim_app.state.license["expires"]
+        key = await form(pilot, "a")
+        key.query_one("#f-license", Input).value = "ALX-NEW1-2345-6789-ABCE"
+        await pilot.press("ctrl+s")
+        await pilot.pause(0.2)
+        under = str(key.query_one("#err-confirm").render())
+        assert under == "turn this on: the new key replaces the current license"
+        assert "refused" not in str(key.query_one("#server-error").render())
+        assert sim_app.state.license["expires"] == expires
+
+
+# --- 7. the measures session filter names its state ----------------------------------------------------------
+
+async def test_session_filter_form_title_does_not_say_none_chosen_while_one_is(deck, frozen_clock):
+    app, sim_app, _ = deck("alyvix", start="measures", clock=lambda: T0)
+    app.config.profiles["test-alyvix"].fields["testcase_id"] = "2"
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await loaded(pilot, "Measures", rows=72)
+        chooser = await form(pilot, "f")
+        select = chooser.query_one("#f-session", Select)
+        await wait_for(pilot, lambda: len(select._options) > 1, what="sessions")
+        select.value = str(next(iter(sim_app.state.sessions)))
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: app.screen is screen, what="chosen")
+        chooser = await form(pilot, "f")
+        title = str(chooser.query_one(".title").render())
+        assert "none chosen" not in title and "every session" in title, title

@@ -205,7 +205,7 @@ measures = Resource(
     subtitle=_session_title,
     actions=[
         Action("f", "session", _choose_session, row=False, refresh=True,
-               form=Form("Measures of one session (none chosen: every session)", [
+               form=Form("Measures of one session (clear the choice for every session)", [
                    Field("session", type="choice", choices=_session_choices,
                          help="the runs this session made; clear it for all")], initial=_session_initial)),
         Action("t", "transactions", lambda cx: cx.client.get_measure(cx.scope, cx.key), show=show_run),
@@ -306,8 +306,8 @@ def _confirmed(value: bool) -> str | None:
 async def _set_key(cx: Ctx) -> Any:
     # checked here too: a switch left off may reach the call as "no value"
     problem = _confirmed(bool(cx.values.get("confirm")))
-    if problem:
-        raise cx.client.error("POST", "/license", None, f"refused: {problem}")
+    if problem:  # the form shows it under the switch; `testdeck do` gets here: said once, not sent
+        raise ApiError("alyvix", cx.client.profile.name, "POST", "/license", None, f"not sent: {problem}")
     return await cx.client.set_license(cx.values["license"])
 
 
