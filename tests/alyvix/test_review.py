@@ -164,3 +164,32 @@ async def test_session_filter_form_title_does_not_say_none_chosen_while_one_is(d
         chooser = await form(pilot, "f")
         title = str(chooser.query_one(".title").render())
         assert "none chosen" not in title and "every session" in title, title
+
+
+# --- 8. a new session's screen size is checked against what a desktop needs ---------------------------------
+
+async def test_new_session_refuses_a_one_pixel_screen_before_sending(deck):
+    app, sim_app, _ = deck("alyvix", start="sessions")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot, "Sessions", rows=5)
+        new = await form(pilot, "n")
+        for name, value in dict(domain="DM", username="Ops08", password="pw", width=1, height=1).items():
+            new.query_one(f"#f-{name}", Input).value = str(value)
+        await pilot.press("ctrl+s")
+        await pilot.pause(0.2)
+        assert str(new.query_one("#err-width").render()) == "must be at least 640"
+        assert str(new.query_one("#err-height").render()) == "must be at least 480"
+        assert len(sim_app.state.sessions) == 5  # nothing sent
+
+
+# --- 10. an edit with nothing changed is not sent -------------------------------------------------------------
+
+async def test_session_edit_with_nothing_changed_sends_nothing(deck):
+    app, sim_app, _ = deck("alyvix", start="sessions")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot, "Sessions", rows=5)
+        edit = await form(pilot, "e")
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: "nothing changed" in str(edit.query_one("#server-error").render()),
+                       what="nothing changed")
+    assert not [e for e in journal.read() if str(e.get("path", "")).startswith("/sessions")]
