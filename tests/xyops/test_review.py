@@ -185,3 +185,48 @@ async def test_download_defaults_to_the_save_folder_under_a_free_name(xdeck, tmp
     got = save_dir() / "build-1.log"
     assert got.read_bytes() == b"build ok\n" * 200 and (save_dir() / "build.log").read_text() == "mine"
     assert stat.S_IMODE(os.stat(got).st_mode) == 0o600 and not list(cwd.iterdir())
+
+
+# --- 9. the test-alert server id follows the real rule -------------------------------------------------------
+
+def test_server_id_rule_is_the_real_servers_lowercase_rule():
+    assert server_id("local") is None and server_id("s12345abcde") is None and server_id("web_01") is None
+    assert server_id("Local") == server_id("WEB1") == "lowercase letters, digits and _ only (^[a-z0-9_]+$)"
+
+
+async def test_test_alert_refuses_an_uppercase_server_id_before_sending(xdeck):
+    app, _sim_app, _ = xdeck("alerts")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        form = await form_open(pilot, "t")
+        form.query_one("#f-server_id", Input).value = "Local"
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: "lowercase" in str(form.query_one("#err-server_id").render()),
+                       what="the rule")
+    assert not sent("test_alert")
+
+
+# --- 10. an edit with nothing changed is not sent (each update bumps the revision) -------------------------
+
+async def test_bucket_edits_with_nothing_changed_send_nothing(xdeck):
+    app, sim_app, _ = xdeck("buckets")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await loaded(pilot)
+        bid = next(iter(sim_app.state.buckets))
+        revision = sim_app.state.buckets[bid].get("revision")
+        await on_row(pilot, bid)
+        for key in ("e", "J"):
+            form = await form_open(pilot, key)
+            await pilot.pause(0.2)
+            await pilot.press("ctrl+s")
+            await wait_for(pilot, lambda: "nothing changed" in str(form.query_one("#server-error").render()),
+                           what=f"{key}: nothing changed")
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: app.screen is screen, what="back")
+        form = await form_open(pilot, "e")
+        form.query_one("#f-title", Input).value = "Renamed"
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: app.screen is screen, what="saved")
+    assert len(sent("update_bucket")) == 1
+    assert sim_app.state.buckets[bid]["title"] == "Renamed"
+    assert sim_app.state.buckets[bid].get("revision") != revision or revision is None
