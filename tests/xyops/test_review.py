@@ -230,3 +230,16 @@ async def test_bucket_edits_with_nothing_changed_send_nothing(xdeck):
     assert len(sent("update_bucket")) == 1
     assert sim_app.state.buckets[bid]["title"] == "Renamed"
     assert sim_app.state.buckets[bid].get("revision") != revision or revision is None
+
+
+# --- 11. the servers table shows the OS at 100 columns (the README lists it) -------------------------------
+
+@pytest.mark.parametrize("width,groups", [(100, False), (120, True)])
+async def test_servers_show_the_os_at_100_and_120_columns(xdeck, width, groups):
+    app, _sim_app, _ = xdeck("servers")
+    async with app.run_test(size=(width, 30)) as pilot:
+        await loaded(pilot)
+        await pilot.pause(0.1)
+        head = screen_text(app).splitlines()[1]
+        assert "OS" in head.split() and "MEMORY" in head and "CPUS" in head, head
+        assert ("GROUPS" in head) is groups, head
