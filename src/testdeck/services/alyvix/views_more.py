@@ -348,6 +348,10 @@ async def list_settings(cx: Ctx) -> list[Settings]:
     return [record]
 
 
+async def _one_settings(cx: Ctx) -> Settings:
+    return (await list_settings(cx))[0]
+
+
 async def _settings_initial(cx: Ctx) -> dict[str, Any]:
     """The server's current values (read again: the form edits what is there now), the private key left out."""
     current = await cx.client.get_settings()
@@ -382,6 +386,7 @@ settings = Resource(
         Col("private_key", "private key", fmt=lambda v: "set" if v else "not set", width=11),
     ],
     list=list_settings,
+    detail=lambda cx: _one_settings(cx),  # there is one: any key (`describe settings "server settings"`)
     actions=[
         Action("e", "edit", _update_settings, form=Form("Settings", [
             Field("private_key", "private key", type="secret", help="leave empty to keep it"),
