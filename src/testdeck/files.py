@@ -23,7 +23,7 @@ def save_dir() -> Path:
     return data
 
 
-def write_new(path: Path, text: str) -> Path:
+def write_new(path: Path, text: str | bytes) -> Path:
     """Create `path` (never over an existing file), owner-only; OSError carries a readable message."""
     path = Path(path).expanduser()
     try:
@@ -36,8 +36,12 @@ def write_new(path: Path, text: str) -> Path:
         raise OSError(errno.EACCES, f"not allowed to write in {path.parent}") from None
     except IsADirectoryError:
         raise OSError(errno.EISDIR, f"{path} is a folder") from None
-    with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-        fh.write(text)
+    if isinstance(text, bytes):  # an image, a download
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(text)
+    else:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
     return Path(os.path.abspath(path))
 
 

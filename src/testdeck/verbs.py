@@ -309,6 +309,7 @@ async def run_do(args: argparse.Namespace, config: Config, resolve, open_session
             scope = await pick_scope(client, resource, str(scope))  # an id, or the name the screen shows
         # validate every row's values before anything is sent
         plans = []
+        refused: list[dict] = []
         for key in ids:
             ctx = Ctx(client, scope=scope, key=key)
             if key is not None:
@@ -322,9 +323,17 @@ async def run_do(args: argparse.Namespace, config: Config, resolve, open_session
             elif sets:
                 raise VerbUsageError(f"{action.label} takes no fields")
             why = action.why_not(ctx)
-            if why:  # a rule known here: refused before asking or sending
-                raise VerbUsageError(f"{action.label}: {why}")
+            if why:  # a rule known here (Action.unavailable): this one is reported and not sent, the others are
+                failures += 1
+                named = f" {resource.row_label(ctx.row)}" if ctx.row is not None else ""
+                print(sanitize(f"testdeck: {action.label}{named}: not sent: {why}"), file=sys.stderr)
+                refused.append({"id": key, "ok": False, "message": f"not sent: {why}"})
+                continue
             plans.append(ctx)
+        if not plans:  # every row refused before sending
+            if args.output == "json":
+                print(json.dumps(refused if len(refused) > 1 else refused[0], indent=2, ensure_ascii=False))
+            return 1
         if action.mutates or action.confirm:
             names = ", ".join(resource.row_label(c.row) if c.row is not None else "" for c in plans).strip(", ")
             question = f"{action.label} {resource.name} {names} on profile {profile.name}?".replace("  ", " ")
@@ -333,7 +342,7 @@ async def run_do(args: argparse.Namespace, config: Config, resolve, open_session
             if not _confirm(sanitize(question), args.yes):
                 print("cancelled", file=sys.stderr)
                 return 1
-        results = []
+        results = list(refused)
         for ctx in plans:
             label = resource.row_label(ctx.row) if ctx.row is not None else ""
             try:

@@ -253,7 +253,7 @@ async def test_license_key_needs_confirmation_and_settings_hide_the_private_key(
         fill(key, license="ALX-NEW1-2345-6789-ABCE")
         await pilot.press("ctrl+s")
         await pilot.pause(0.1)
-        assert "replaces the current license" in str(key.query_one("#server-error").render())
+        assert "replaces the current license" in str(key.query_one("#err-confirm").render())
         assert sim_app.state.license["expires"] == expires  # nothing sent
         fill(key, confirm=True)
         await pilot.press("ctrl+s")

@@ -64,7 +64,8 @@ def test_logs_with_the_init_key_prints_the_init_containers_log(ot_profile, capsy
 
 def test_do_refuses_what_a_project_cannot_do_before_asking_or_sending(ot_profile, capsys):
     before = dict(ot_profile.state.dockerhosts)
-    assert cli.main(["do", "dockerhosts", "delete", "21", "--scope", "project:3600"]) == 2  # no --yes needed
+    # a refusal (exit 1, as the server's would be), not a usage error; no --yes needed: nothing is asked
+    assert cli.main(["do", "dockerhosts", "delete", "21", "--scope", "project:3600"]) == 1
     err = capsys.readouterr().err
     assert "a project cannot delete a docker host" in err and "needs confirmation" not in err
     assert ot_profile.state.dockerhosts == before

@@ -40,21 +40,17 @@ class ActionsMixin:
         if action.bulk and self.marks:
             from testdeck.screens.bulk import run_bulk
 
-            marked = self.ctx().marked
-            why = next((w for w in (action.why_not(self.ctx(r)) for r in marked) if w), None)
-            if why:  # a rule known here refuses before asking, and never counts against the server
-                self.notify(sanitize(f"{label}: {why}"), severity="warning", markup=False, timeout=6)
-                return
-
-            run_bulk(self, action)
+            run_bulk(self, action)  # (rows a rule known here refuses are named there, and not sent)
             return
         record = self.selected()
         if action.row and record is None:
             self.notify(f"{label}: select a row first", severity="warning", timeout=2)
             return
         why = action.why_not(self.ctx(record if action.row else None))
-        if why:  # a rule known here refuses before asking, and never counts against the server
-            self.notify(sanitize(f"{label}: {why}"), severity="warning", markup=False, timeout=6)
+        if why:  # a rule known here (a finished job, a project's limits) refuses before asking or sending,
+            # and never counts against the server
+            self.notify(sanitize(f"{label} {self._named(self.ctx(record)) if record is not None else ''}".rstrip()
+                                 + f": not sent: {why}"), severity="warning", markup=False, timeout=6)
             return
         # keys typed from now until the form is ready wait for it (widgets/typeahead.py); the hold
         # starts with the key that opens the form, before any later key of a burst is dispatched

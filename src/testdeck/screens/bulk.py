@@ -52,12 +52,14 @@ class BulkScreen(ModalScreen[list[Outcome]]):
     """
     BINDINGS = [Binding("escape,q,enter", "close", "close", id="bulk.close")]
 
-    def __init__(self, screen: ResourceScreen, action: Action, rows: list[Record], values: dict | None = None):
+    def __init__(self, screen: ResourceScreen, action: Action, rows: list[Record], values: dict | None = None,
+                 refused: dict[str, str] | None = None):
         super().__init__()
         self.owner = screen
         self.action = action
         self.rows = rows
         self.values = values or {}  # an action with a form: the one set of values every row gets
+        self.refused = refused or {}  # row key -> why a rule known here refuses it: in the summary, not sent
         self.outcomes: list[Outcome] = []
         self.current = ""
         self.finished = False
@@ -84,6 +86,11 @@ class BulkScreen(ModalScreen[list[Outcome]]):
             if self.stopping:
                 break
             outcome = Outcome(sanitize(res.row_key(record)), sanitize(res.row_label(record)))
+            why = self.refused.get(res.row_key(record))
+            if why:  # a rule known here says no for this row (Action.unavailable): not sent
+                outcome.error = sanitize(f"not sent: {why}")
+                self.outcomes.append(outcome)
+                continue
             self.current = outcome.label
             self._show()
             try:
@@ -163,10 +170,23 @@ async def _bulk_flow(screen: ResourceScreen, action: Action) -> None:
         values = await _form_values(screen, action, len(rows))
         if values is None:
             return
-    if not await screen.app.push_screen_wait(ConfirmScreen(screen.confirm_question(action, rows),
-                                                           submit_label(action.label))):
+    # rows a rule known here refuses (Action.unavailable) are named in the question and the summary, unsent
+    refused = {screen.resource.row_key(r): why for r in rows if (why := action.why_not(screen.ctx(r)))}
+    runnable = [r for r in rows if screen.resource.row_key(r) not in refused]
+    if not runnable:
+        res = screen.resource
+        screen.notify(sanitize(f"{action.label}: not sent: " + "; ".join(
+            f"{res.row_label(r)}: {refused[res.row_key(r)]}" for r in rows[:5])), severity="warning",
+            markup=False, timeout=5)
         return
-    outcomes = await screen.app.push_screen_wait(BulkScreen(screen, action, rows, values))
+    question = screen.confirm_question(action, runnable)
+    if refused:
+        question += f"\n({len(refused)} marked not sent: " + "; ".join(
+            f"{screen.resource.row_label(r)}: {refused[screen.resource.row_key(r)]}" for r in rows
+            if screen.resource.row_key(r) in refused)[:300] + ")"
+    if not await screen.app.push_screen_wait(ConfirmScreen(question, submit_label(action.label))):
+        return
+    outcomes = await screen.app.push_screen_wait(BulkScreen(screen, action, rows, values, refused))
     done = [o for o in outcomes if o.error is None]
     screen.marks.difference_update(o.key for o in done)  # the refused stay marked, to retry or inspect
     failed = sum(o.failed is not None for o in outcomes)

@@ -60,7 +60,8 @@ def validate_values(fields: list[Field], raw: dict[str, Any],
         value = raw.get(f.name)
         if isinstance(value, str) and f.type not in ("text", "secret"):
             value = value.strip()
-        empty = value is None or value == "" or value == [] or value is Select.BLANK
+        # Select.BLANK is False in Textual 8: only a choice's blank is empty, a switch left off is a value
+        empty = value is None or value == "" or value == [] or (f.type == "choice" and value is Select.BLANK)
         if empty:
             if f.required:
                 errors[f.name] = "required"

@@ -196,6 +196,8 @@ class LogLine(Record):
         if not self.id:
             whole = "\x1f".join((self.log_source, self.log_level, self.message))
             self.id = f"{self.timestamp}-{zlib.crc32(whole.encode()):08x}"
+        if "id" not in raw:  # `get log -o json` prints the id that `describe log` and `logs log` take
+            raw["id"] = self.id
 
     def text(self) -> str:
         return " ".join(p for p in (self.timestamp, self.log_source, self.log_level, self.message) if p)

@@ -12,8 +12,8 @@ from testdeck.errors import ApiError
 from testdeck.resources import (ERROR, MUTED, OK, RUNNING, Action, Col, Ctx, Failing, Field, Form, FromSim,
                                 Resource, Service, age, plain)
 from testdeck.services.alyvix.client import Alyvix, TestCase
-from testdeck.services.alyvix.views_more import (STATE_MEANING, STATE_NAME, license_, log, measures, ms, settings,
-                                                 status_text)
+from testdeck.services.alyvix.views_more import (STATE_MEANING, STATE_NAME, license_, log, measures, ms,
+                                                 nothing_changed, settings, status_text)
 
 SESSION_MEANING = {"running": RUNNING, "waiting": OK, "connected": OK, "stopped": MUTED, "disconnected": ERROR}
 LAST_RUNS = 100  # test cases whose last run is looked up per refresh (one request each)
@@ -27,11 +27,16 @@ def _percent(value: int) -> str | None:
     return None if 25 <= value <= 500 else "a percentage from 25 to 500"
 
 
+# The API document gives no bounds: a desktop session Alyvix can drive needs at least 640x480, and no
+# display is wider or taller than 16384 pixels (8K is 7680x4320)
+MIN_WIDTH, MIN_HEIGHT, MAX_SIDE = 640, 480, 16384
 SIZE_FIELDS = [
-    Field("width", type="int", required=True, default=1920, min=1, max=16384, help="pixels"),
-    Field("height", type="int", required=True, default=1080, min=1, max=16384, help="pixels"),
+    Field("width", type="int", required=True, default=1920, min=MIN_WIDTH, max=MAX_SIDE,
+          help=f"pixels, {MIN_WIDTH}-{MAX_SIDE}"),
+    Field("height", type="int", required=True, default=1080, min=MIN_HEIGHT, max=MAX_SIDE,
+          help=f"pixels, {MIN_HEIGHT}-{MAX_SIDE}"),
     Field("scaling_factor", "scaling %", type="int", required=True, default=100, validate=_percent,
-          help="Windows display scaling, e.g. 100, 125, 150"),
+          help="Windows display scaling, 25-500, e.g. 100, 125, 150"),
     Field("testcase_waiting_period", "test case wait", type="int", default=0, min=0,
           help="seconds between two test cases"),
     Field("session_waiting_period", "session wait", type="int", default=0, min=0,
@@ -69,6 +74,12 @@ async def _set_enabled(cx: Ctx) -> Any:
     return await cx.client.set_session_testcases(cx.key, {tid: tid in chosen for tid in ids})
 
 
+async def _edit_session(cx: Ctx) -> Any:
+    if not cx.changed:
+        raise nothing_changed(cx, "PUT", f"/sessions/{cx.key}")
+    return await cx.client.update_session(cx.key, cx.changed)
+
+
 def _control(word: str) -> Any:
     return lambda cx: cx.client.control_session(cx.key, word)
 
@@ -94,8 +105,7 @@ sessions = Resource(
     actions=[
         Action("n", "new", lambda cx: cx.client.create_session(cx.values), form=NEW_SESSION, mutates=True,
                row=False),
-        Action("e", "edit", lambda cx: cx.client.update_session(cx.key, cx.changed), form=EDIT_SESSION,
-               mutates=True),
+        Action("e", "edit", _edit_session, form=EDIT_SESSION, mutates=True),
         Action("o", "play", _control("play"), mutates=True, bulk=True),
         Action("b", "break", _control("break"), mutates=True, bulk=True),
         Action("x", "stop", _control("stop"), mutates=True, confirm=True, bulk=True),
@@ -136,6 +146,8 @@ async def _filenames(cx: Ctx) -> list[str]:
 
 
 async def _edit_testcase(cx: Ctx) -> Any:
+    if not cx.changed:
+        raise nothing_changed(cx, "PUT", f"/testcases/{cx.key}")
     changes = dict(cx.changed)
     if "arguments" in changes and changes["arguments"] is None:
         changes["arguments"] = ""

@@ -10,6 +10,7 @@ from typing import Any
 
 from testdeck import clock
 from testdeck.errors import ApiError
+from testdeck.files import save_dir, write_new
 from testdeck.resources import (ERROR, MUTED, OK, WARNING, Action, Col, Ctx, Field, Form, Query, Resource, Scope,
                                 plain)
 from testdeck.services.alyvix.client import (LOG_LEVELS, SETTINGS_LOG_LEVELS, License, LogLine, Run, Settings,
@@ -152,15 +153,23 @@ def save_screenshots(run: Run, folder: str) -> list[Path]:
                 continue
             suffix = ".png" if image.startswith(b"\x89PNG") else (".jpg" if image[:2] == b"\xff\xd8" else ".bin")
             name = f"{_safe(run.test_case_execution_code)}_{n:02d}_{_safe(t.transaction_name)}_{kind}{suffix}"
-            target = _free(where / name)
-            target.write_bytes(image)
-            saved.append(target)
+            while True:  # a new file, owner-only (0600), never over one that exists, even one made meanwhile
+                target = _free(where / name)
+                try:
+                    saved.append(write_new(target, image))
+                    break
+                except FileExistsError:
+                    continue
     return saved
 
 
 async def _save(cx: Ctx) -> list[Path]:
     run = await cx.client.get_measure(cx.scope, cx.key, screenshots=True)
-    return save_screenshots(run, cx.values.get("folder") or ".")
+    return save_screenshots(run, cx.values.get("folder") or str(save_dir()))
+
+
+async def _screenshots_initial(cx: Ctx) -> dict[str, Any]:
+    return {"folder": str(save_dir())}  # where saved logs and tables go: never the working directory
 
 
 def _saved_text(paths: list[Path]) -> str:
@@ -196,13 +205,14 @@ measures = Resource(
     subtitle=_session_title,
     actions=[
         Action("f", "session", _choose_session, row=False, refresh=True,
-               form=Form("Measures of one session (none chosen: every session)", [
+               form=Form("Measures of one session (clear the choice for every session)", [
                    Field("session", type="choice", choices=_session_choices,
                          help="the runs this session made; clear it for all")], initial=_session_initial)),
         Action("t", "transactions", lambda cx: cx.client.get_measure(cx.scope, cx.key), show=show_run),
         Action("i", "save screenshots", _save, show=_saved_text,
                form=Form("Save the run's screenshots", [
-                   Field("folder", required=True, default=".", help="existing files are never overwritten")])),
+                   Field("folder", required=True, help="existing files are never overwritten; files are 0600")],
+               initial=_screenshots_initial)),
     ],
     aliases=("runs", "measure"),
 )
@@ -218,12 +228,24 @@ async def list_log(cx: Ctx) -> list[LogLine]:
 
 
 async def log_line(cx: Ctx) -> LogLine:
-    when = str(cx.key).split("-", 1)[0]
+    """A line by its id (time-checksum, as `get log` prints it); a bare time finds that second's only line."""
+    key = str(cx.key)
+    when = key.split("-", 1)[0]
     second = when if len(when) == 14 and when.isdigit() else None  # only that second's lines
-    for line in await cx.client.get_log(log_from=second, log_to=second):
-        if line.id == str(cx.key):
+    lines = await cx.client.get_log(log_from=second, log_to=second)
+    for line in lines:
+        if line.id == key:
             return line
-    raise cx.client.error("GET", "/log", None, f"line {cx.key} is no longer in the server's log")
+    at_that_time = [line for line in lines if line.timestamp == key] if second == key else []
+    if len(at_that_time) == 1:
+        return at_that_time[0]
+    if at_that_time:
+        why = (f"{len(at_that_time)} lines at {key}: give one's id "
+               f"({', '.join(line.id for line in at_that_time[:10])})")
+    else:
+        why = f"no line {key} in the server's log (ids are as `get log` prints them: time-checksum)"
+    # the server answered (200): "error", never "no response"
+    raise ApiError("alyvix", cx.client.profile.name, "GET", "/log", 200, why)
 
 
 log = Resource(
@@ -232,6 +254,7 @@ log = Resource(
     key="id",
     columns=[
         Col("timestamp", "time", fmt=show_time, width=19),
+        Col("id", width=23, priority=3),  # what `describe log` and `logs log` take
         Col("log_source", "source", width=8, priority=1),
         Col("log_level", "level", width=8, status={"DEBUG": MUTED, "WARNING": WARNING, "CRITICAL": ERROR}),
         Col("message"),
@@ -283,8 +306,8 @@ def _confirmed(value: bool) -> str | None:
 async def _set_key(cx: Ctx) -> Any:
     # checked here too: a switch left off may reach the call as "no value"
     problem = _confirmed(bool(cx.values.get("confirm")))
-    if problem:
-        raise cx.client.error("POST", "/license", None, f"refused: {problem}")
+    if problem:  # the form shows it under the switch; `testdeck do` gets here: said once, not sent
+        raise ApiError("alyvix", cx.client.profile.name, "POST", "/license", None, f"not sent: {problem}")
     return await cx.client.set_license(cx.values["license"])
 
 
@@ -313,20 +336,48 @@ license_ = Resource(
 )
 
 
+SETTINGS_NAME = "server settings"  # the one settings record's key and name (toasts, describe)
+
+
 async def list_settings(cx: Ctx) -> list[Settings]:
     current = await cx.client.get_settings()
     # the private key never reaches the table, the details or `get -o json`
-    return [Settings.from_api({**current.raw, "private_key": "(set)" if current.private_key else None})]
+    shown = {**current.raw, "private_key": "(set)" if current.private_key else None}
+    record = Settings.from_api({**shown, "name": SETTINGS_NAME})
+    record.__dict__["_api"] = shown  # `get -o json`: the server's fields only
+    return [record]
+
+
+async def _one_settings(cx: Ctx) -> Settings:
+    return (await list_settings(cx))[0]
 
 
 async def _settings_initial(cx: Ctx) -> dict[str, Any]:
-    return {k: v for k, v in (cx.row.raw if cx.row else {}).items() if k != "private_key"}
+    """The server's current values (read again: the form edits what is there now), the private key left out."""
+    current = await cx.client.get_settings()
+    return {k: v for k, v in current.raw.items() if k not in ("private_key", "name")}
+
+
+def nothing_changed(cx: Ctx, method: str, path: str) -> ApiError:
+    """An edit form saved with no change: nothing is sent (the form says so and stays open)."""
+    return ApiError("alyvix", cx.client.profile.name, method, path, None, "nothing changed: nothing sent")
+
+
+async def _update_settings(cx: Ctx) -> Any:
+    if not cx.changed:
+        raise nothing_changed(cx, "PUT", "/settings")
+    return await cx.client.update_settings(cx.changed)
+
+
+async def _settings_levels(cx: Ctx) -> list[str]:
+    # loaded like the server's choices, so the current level is selected once the options are in
+    return list(SETTINGS_LOG_LEVELS)
 
 
 settings = Resource(
     name="settings",
     title="Settings",
-    key="log_level",
+    key="name",
     columns=[
         Col("log_level", "log level", width=9),
         Col("successful_retention_period", "keep ok (d)", width=11),
@@ -335,14 +386,15 @@ settings = Resource(
         Col("private_key", "private key", fmt=lambda v: "set" if v else "not set", width=11),
     ],
     list=list_settings,
+    detail=lambda cx: _one_settings(cx),  # there is one: any key (`describe settings "server settings"`)
     actions=[
-        Action("e", "edit", lambda cx: cx.client.update_settings(cx.changed), form=Form("Settings", [
+        Action("e", "edit", _update_settings, form=Form("Settings", [
             Field("private_key", "private key", type="secret", help="leave empty to keep it"),
             Field("successful_retention_period", "keep successful runs (days)", type="int", required=True,
                   min=1),
             Field("failed_retention_period", "keep failed runs (days)", type="int", required=True, min=1),
             Field("log_retention_period", "keep the log (days)", type="int", required=True, min=1),
-            Field("log_level", "log level", type="choice", required=True, choices=list(SETTINGS_LOG_LEVELS)),
+            Field("log_level", "log level", type="choice", required=True, choices=_settings_levels),
         ], initial=_settings_initial), mutates=True),
     ],
 )

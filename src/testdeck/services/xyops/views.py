@@ -59,7 +59,19 @@ async def _test_initial(cx: Ctx) -> dict:
 
 
 def server_id(value: Any) -> str | None:
-    return None if re.fullmatch(r"\w+", str(value)) else "letters, digits and _ only"
+    """Real server ids match ^[a-z0-9_]+$ (the server answers 400 "Malformed parameter: id" otherwise)."""
+    return None if re.fullmatch(r"[a-z0-9_]+", str(value)) else "lowercase letters, digits and _ only (^[a-z0-9_]+$)"
+
+
+def nothing_changed(cx: Ctx, api: str) -> ApiError:
+    """An edit saved with no change: not sent (each update bumps the record's revision on a real server)."""
+    return ApiError("xyops", cx.client.profile.name, "POST", api, None, "nothing changed: nothing sent")
+
+
+async def update_alert(cx: Ctx):
+    if not cx.changed:
+        raise nothing_changed(cx, "update_alert")
+    return await cx.client.update_alert(cx.key, cx.changed)
 
 
 async def test_alert(cx: Ctx):
@@ -95,11 +107,12 @@ alerts = Resource(
     actions=[
         Action("n", "new", lambda cx: cx.client.create_alert({k: v for k, v in cx.values.items() if v != ""}),
                form=Form("New alert", NEW_ALERT_FIELDS), mutates=True, row=False),
-        Action("e", "edit", lambda cx: cx.client.update_alert(cx.key, cx.changed),
+        Action("e", "edit", update_alert,
                form=Form("Edit alert", ALERT_FIELDS), mutates=True),
         Action("t", "test", test_alert, form=Form("Test alert on a server", [
                    Field("server", type="choice", choices=server_choices, help="one of the active servers"),
-                   Field("server_id", "or server id", validate=server_id, help="any server id (wins over the list)"),
+                   Field("server_id", "or server id", validate=server_id,
+                         help="any server id: lowercase letters, digits and _ (wins over the list)"),
                    Field("expression", required=True),
                    Field("message", required=True),
                ], initial=_test_initial), show=_show_test),

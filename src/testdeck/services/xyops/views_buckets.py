@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from testdeck.errors import ApiError
+from testdeck.files import save_dir
 from testdeck.resources import MUTED, OK, Action, Col, Ctx, Field, Form, Resource, Scope, age
 
 
@@ -56,6 +58,23 @@ async def data_initial(cx: Ctx) -> dict:
     return {"data": (await cx.client.get_bucket(cx.key)).data}
 
 
+def nothing_changed(cx: Ctx) -> ApiError:
+    """An edit saved with no change: not sent (each update_bucket bumps the bucket's revision)."""
+    return ApiError("xyops", cx.client.profile.name, "POST", "update_bucket", None, "nothing changed: nothing sent")
+
+
+async def edit_bucket(cx: Ctx):
+    if not cx.changed:
+        raise nothing_changed(cx)
+    return await cx.client.update_bucket(cx.key, cx.changed)
+
+
+async def edit_data(cx: Ctx):
+    if "data" not in cx.changed:  # the JSON as it was read (key order and spacing aside)
+        raise nothing_changed(cx)
+    return await cx.client.update_bucket(cx.key, {"data": cx.values["data"]})
+
+
 async def create_bucket(cx: Ctx):
     body = {k: v for k, v in cx.values.items() if v not in (None, "")}
     body.setdefault("data", {})
@@ -73,8 +92,15 @@ async def download(cx: Ctx) -> str:
 
 
 async def download_initial(cx: Ctx) -> dict:
+    """Where saved logs and tables go (files.save_dir(): never the working directory), under a name not
+    taken yet (the download itself never replaces a file, and writes it 0600)."""
     name = Path(str(cx.row.get("filename") or "download")).name if cx.row else "download"
-    return {"dest": str(Path.cwd() / name)}
+    dest = save_dir() / (name or "download")
+    n = 0
+    while dest.exists():
+        n += 1
+        dest = dest.with_name(f"{Path(name).stem}-{n}{Path(name).suffix}")
+    return {"dest": str(dest)}
 
 
 def bucket_goes(rows: list) -> str:
@@ -119,9 +145,9 @@ buckets = Resource(
             Field("data", "initial data", type="json", default={}, validate=json_object,
                   help="a JSON object"),
         ])),
-        Action("e", "edit", lambda cx: cx.client.update_bucket(cx.key, cx.changed), mutates=True,
+        Action("e", "edit", edit_bucket, mutates=True,
                form=Form("Edit bucket (definition)", BUCKET_FIELDS)),
-        Action("J", "data", lambda cx: cx.client.update_bucket(cx.key, {"data": cx.values["data"]}), mutates=True,
+        Action("J", "data", edit_data, mutates=True,
                form=Form("Edit bucket data: update_bucket REPLACES the whole data object with this one", [
                    Field("data", type="json", required=True, validate=json_object,
                          help="keys you remove are removed"),

@@ -61,15 +61,44 @@ def _elapsed(job) -> float | None:
 
 # --- listing -----------------------------------------------------------------------------------------------
 
+UNRESOLVED = "(event list unavailable)"  # after an event id the console could not name
+UNKNOWN_EVENT = "(unknown event)"  # an id the event list does not hold (a deleted event)
+
+
 async def decorate(client, rows: list) -> list:
+    """Each job gets its event's title (`event_title`, marked when it cannot be named) and a label that
+    names the job itself (`job_label`: the event's title, else the job id and its event's id)."""
     try:
-        titles = await client.event_titles()
+        titles: dict | None = await client.event_titles()
     except ApiError:
-        titles = {}
+        titles = None
     for job in rows:
-        job.raw["event_title"] = titles.get(job.event, job.event)
+        title = titles.get(job.event) if titles is not None else None
+        if title:
+            job.raw["event_title"] = job.raw["job_label"] = title
+        else:
+            why = UNRESOLVED if titles is None else UNKNOWN_EVENT
+            job.raw["event_title"] = f"{job.event} {why}" if job.event else why
+            job.raw["job_label"] = f"{job.id} (event {job.event or '?'})"
         job.raw["run_time"] = _elapsed(job)
     return rows
+
+
+def not_abortable(job) -> str | None:
+    """A finished job cannot be aborted, though the real server answers {code:0} to it all the same."""
+    if job.get("complete") or job.get("state") == "complete":
+        outcome = result(job.get("code"))
+        return f"already complete ({outcome})" if outcome else "already complete"
+    return None
+
+
+async def abort(cx: Ctx) -> None:
+    """Abort a job, read again first: a job that finished since the table was read is refused, not sent
+    (the server's "ok" to it would prove nothing)."""
+    why = not_abortable(await cx.client.get_job(cx.key))
+    if why:
+        raise ApiError("xyops", cx.client.profile.name, "POST", "abort_job", None, f"not sent: {why}")
+    await cx.client.abort_job(cx.key)
 
 
 async def list_jobs(cx: Ctx, event: str | None = None) -> list:
@@ -207,7 +236,7 @@ jobs = Resource(
     name="jobs",
     title="Jobs",
     key="id",
-    label="event_title",
+    label="job_label",
     aliases=("job",),
     drill="log",
     columns=[
@@ -225,7 +254,7 @@ jobs = Resource(
     log=job_log,
     queries=[Query("f", "failed", FAILED), Query("c", "completed", "*")],
     actions=[
-        Action("x", "abort", lambda cx: cx.client.abort_job(cx.key), mutates=True, confirm=True, bulk=True),
+        Action("x", "abort", abort, mutates=True, confirm=True, bulk=True, unavailable=lambda cx: not_abortable(cx.row) if cx.row is not None else None),
         Action("v", "event jobs", chosen_event, row=False, screen=jobs_screen,
                form=Form("Jobs of one event", [Field("event", type="choice", required=True, choices=event_options)])),
     ],
