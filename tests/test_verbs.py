@@ -154,9 +154,19 @@ def test_logs_prints_a_finished_jobs_log(xy, capsys):
     jobs = json.loads(capsys.readouterr().out)
     done = next(j for j in jobs if j.get("code") not in (None, 0, ""))
     assert cli.main(["logs", "jobs", done["id"]]) == 0
-    out = capsys.readouterr().out
-    assert out.strip(), "a finished job has a log"
-    assert "\x1b" not in out
+    lines = capsys.readouterr().out.splitlines()
+    # the whole log, not only its header line (the first batch was all that was printed)
+    assert lines[0].startswith(f"-- job {done['id']}") and len(lines) > 2
+    assert lines[-1].startswith("-- complete · result ")
+    assert not any("\x1b" in line for line in lines)
+
+
+def test_logs_without_f_prints_what_an_active_job_has_so_far_and_ends(xy, capsys):
+    event = next(e for e in xy.state.events.values() if e["title"] == "Deploy web")
+    job = xy.state.jobs_runner.start(event, {"duration": 60, "lines": 40, "exit_code": 0})
+    assert cli.main(["logs", "jobs", job["id"]]) == 0  # does not wait for the job to end
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith(f"-- job {job['id']}") and not lines[-1].startswith("-- complete")
 
 
 def test_completion_lists_resources_actions_and_profiles(xy, capsys):

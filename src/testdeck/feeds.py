@@ -30,6 +30,22 @@ PATIENCE = 600.0  # seconds of failures in a row after which the feed ends with 
 NOTICE: ContextVar[Callable[[list[str]], None] | None] = ContextVar("feed_notice", default=None)
 
 
+class CaughtUp(Exception):
+    """Raised by pause() in a one-read: the feed has given everything there is now."""
+
+
+# `testdeck logs` without -f: read what there is now and stop, at a feed's first wait for more
+ONE_READ: ContextVar[bool] = ContextVar("feed_one_read", default=False)
+
+
+async def pause(seconds: float) -> None:
+    """A feed's wait between two polls; in a one-read, its end (CaughtUp): the lines so far are all
+    there is now. (The first batch alone was a job's header line: `logs jobs ID` printed nothing else.)"""
+    if ONE_READ.get():
+        raise CaughtUp
+    await asyncio.sleep(seconds)
+
+
 async def steady(call: Callable[[], Awaitable[T]]) -> T:
     """`await call()`, again while it fails with a retryable ApiError and the feed is followed."""
     failures = 0

@@ -405,11 +405,13 @@ async def run_logs(args: argparse.Namespace, config: Config, resolve, open_sessi
 
         if args.follow:  # followed: a poll that fails is said and retried (feeds.py)
             feeds.NOTICE.set(write)
+        else:  # one read: every line there is now, up to the feed's first wait for more
+            feeds.ONE_READ.set(True)
         try:
             async for batch in feed:
                 write(batch)
-                if not args.follow:
-                    break
+        except feeds.CaughtUp:
+            pass
         finally:
             close = getattr(feed, "aclose", None)
             if close is not None:

@@ -12,6 +12,7 @@ import asyncio
 import datetime as dt
 from typing import Any
 
+from testdeck import feeds
 from testdeck.errors import ApiError
 from testdeck.services.alyvix.client import LOG_LEVELS, LOG_SOURCES, LogLine, stamp
 
@@ -142,6 +143,8 @@ class LogFollow:
             await self._sleep(self.interval)
 
     async def _sleep(self, seconds: float) -> None:
+        if feeds.ONE_READ.get():  # `testdeck logs` without -f: all there is now has been given
+            raise feeds.CaughtUp
         try:
             await asyncio.wait_for(self._wake.wait(), timeout=seconds)
         except TimeoutError:

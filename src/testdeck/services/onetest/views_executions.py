@@ -11,7 +11,7 @@ from typing import Any
 
 from testdeck import clock
 from testdeck.errors import ApiError
-from testdeck.feeds import steady
+from testdeck.feeds import pause, steady
 from testdeck.resources import (
     ERROR,
     MUTED,
@@ -183,7 +183,7 @@ async def follow_log(cx: Ctx, execution_id: str | None = None, *, init: bool = F
         if batch:
             yield batch
         if switched is None:
-            await asyncio.sleep(FOLLOW_INTERVAL)
+            await pause(FOLLOW_INTERVAL)
         else:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(switched.wait(), FOLLOW_INTERVAL)

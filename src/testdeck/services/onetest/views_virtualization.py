@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 
-from testdeck.feeds import steady
+from testdeck.feeds import pause, steady
 from testdeck.resources import ERROR, MUTED, OK, RUNNING, Col, Ctx, LogFeed, Resource, Scope, age, timestamp
 from testdeck.services.onetest.views_hosts import STATE_MEANING, where_of
 from testdeck.services.onetest.views_scopes import (
@@ -48,7 +47,7 @@ async def activity(cx: Ctx) -> LogFeed:
     yield [f"-- activity of rule {cx.key}: {total} entries", *(_line(e) for e in reversed(entries))]
     seen = total
     while True:
-        await asyncio.sleep(ACTIVITY_INTERVAL)
+        await pause(ACTIVITY_INTERVAL)
         head, total = await steady(lambda: cx.client.get_rule_activity(
             where, cx.key, offset=0, limit=min(ACTIVITY_PAGE, max(1, total - seen))))
         if total > seen:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 from typing import Any
 
 from testdeck import clock
 from testdeck.errors import ApiError
-from testdeck.feeds import steady
+from testdeck.feeds import pause, steady
 from testdeck.resources import (ERROR, MUTED, OK, RUNNING, WARNING, Action, Col, Ctx, Failing, Field, Form, LogFeed,
                                 Query, Resource, Scope, age, duration)
 
@@ -214,7 +213,7 @@ async def follow_job(client, job_id: str) -> LogFeed:
             lines.insert(0, "-- (log skipped here: it grew faster than it was read)")
         if lines:
             yield lines
-        await asyncio.sleep(POLL)
+        await pause(POLL)
         job = await steady(lambda: client.get_job(job_id))
     lines, gap = follower.take(await steady(lambda: final_log(client, job)), final=True)
     if gap:

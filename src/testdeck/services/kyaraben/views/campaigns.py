@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
-from testdeck.feeds import steady
+from testdeck.feeds import pause, steady
 from testdeck.http import path
 from testdeck.resources import Action, Col, Ctx, Field, Form, LogFeed, Resource
 from testdeck.services.kyaraben.client import Campaign
@@ -103,7 +102,7 @@ async def follow_campaign(cx: Ctx) -> LogFeed:
         if c.state not in ("QUEUED", "RUNNING", ""):
             yield [f"-- campaign {c.state}, progress {c.progress * 100:.0f}%"]
             return
-        await asyncio.sleep(common.FOLLOW_INTERVAL)
+        await pause(common.FOLLOW_INTERVAL)
 
 
 def build_tests(values: dict[str, Any]) -> list[dict[str, Any]]:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
-from testdeck.feeds import steady
+from testdeck.feeds import pause, steady
 from testdeck.resources import Action, Col, Ctx, Field, Form, LogFeed, Resource
 from testdeck.services.kyaraben.client import TestSource
 from testdeck.services.kyaraben.views import common
@@ -32,7 +31,7 @@ async def follow_compile(cx: Ctx, apk_id: Any) -> LogFeed:
             last = status
         if status in FINAL_APK:
             return
-        await asyncio.sleep(common.FOLLOW_INTERVAL)
+        await pause(common.FOLLOW_INTERVAL)
 
 
 def _upload(method: str):

@@ -20,7 +20,7 @@ from weakref import WeakKeyDictionary
 
 from testdeck import clock
 from testdeck.errors import ApiError
-from testdeck.feeds import steady
+from testdeck.feeds import pause, steady
 from testdeck.http import path
 from testdeck.records import Record
 from testdeck.resources import (
@@ -230,7 +230,7 @@ async def follow_command(cx: Ctx, command_id: Any) -> LogFeed:
             if missing >= FOLLOW_MISSING_POLLS:
                 yield [f"no such command {command_id} (the server returns no result for it)"]
                 return
-            await asyncio.sleep(common.FOLLOW_INTERVAL)
+            await pause(common.FOLLOW_INTERVAL)
             continue
         r = results[-1]
         lines: list[str] = []
@@ -260,7 +260,7 @@ async def follow_command(cx: Ctx, command_id: Any) -> LogFeed:
                 return
         else:
             queued_since = None
-        await asyncio.sleep(common.FOLLOW_INTERVAL)
+        await pause(common.FOLLOW_INTERVAL)
 
 
 async def _stuck(cx: Ctx, avm_id: Any, waited: float) -> list[str]:
