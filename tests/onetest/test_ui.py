@@ -264,6 +264,10 @@ async def test_stop_marked_executions_lists_them_and_sends_one_patch(odeck):
         await pilot.press("y")
         await wait_for(pilot, lambda: isinstance(app.screen, TextScreen), what="answer")
         assert "Stopping 2 executions" in app.screen.body  # the PATCH's answer: one request for both
+        # named as what it stopped, not the row under the cursor; the marks it took are done with
+        assert app.screen.title_text == "stop · 2 executions"
+        assert any(str(n.message) == "stop 2 executions: done" for n in app._notifications)
+        assert screen.marks == set()
         assert sim_app.state.executions[second]["stopped_at"] is None
         for key in (first, third):
             ex = sim_app.state.executions[key]

@@ -82,13 +82,13 @@ class ActionsMixin:
         else:
             if confirm is not None and not await confirm():
                 return
-            self.busy = f"{action.label} {self._named(ctx)}".strip()
+            self.busy = f"{action.label} {self._named(ctx, action)}".strip()
             try:
                 with journal.acting(action.label):
                     result = await action.call(ctx)
             except ApiError as exc:  # the status and whether it may have acted, as a form says it
                 self.notify(not_done(exc),
-                            title=f"{action.label} {self._named(ctx)} failed".replace("  ", " "),
+                            title=f"{action.label} {self._named(ctx, action)} failed".replace("  ", " "),
                             severity="error", markup=False, timeout=8)
                 return
             finally:
@@ -120,7 +120,7 @@ class ActionsMixin:
         screen_class = action.form.screen() if action.form.screen is not None else FormScreen
         spec = action.form
         if ctx.row is not None:  # which record it acts on, in its title: run-now has no question after it
-            spec = replace(spec, title=f"{spec.title} · {self._named(ctx)}")
+            spec = replace(spec, title=f"{spec.title} · {self._named(ctx, action)}")
         # a confirmed action with a form asks after the form validates, before anything is sent
         form = screen_class(spec, ctx, initial, submit, upload=action.upload,
                             submit_label=submit_label(action.label), confirm=confirm, on_ready=on_ready)
@@ -144,8 +144,14 @@ class ActionsMixin:
         title = self.resource.title.lower()
         return title[:-1] if title.endswith("s") else title
 
-    def _named(self, ctx: Ctx) -> str:
-        """How a toast names the record: the noun and its label ("alert 'Disk full'")."""
+    def _named(self, ctx: Ctx, action: Action | None = None) -> str:
+        """How a toast names the record: the noun and its label ("alert 'Disk full'"); for an action
+        that takes several in one call (Action.targets: OneTest's stop), those ("3 executions")."""
+        targets = [r for r in action.targets(ctx) if r is not None] if action and action.targets else None
+        if targets is not None and len(targets) != 1:
+            return f"{len(targets)} {self.resource.title.lower()}"
+        if targets:
+            return f"{self._noun()} {quoted(self.resource.row_label(targets[0]))}"
         if ctx.row is not None:
             return f"{self._noun()} {quoted(self.resource.row_label(ctx.row))}"
         named = ctx.values.get(self.resource.label) if self.resource.label else None
@@ -173,21 +179,24 @@ class ActionsMixin:
             self._select = action.select(result)
         if action.refresh:
             self._reload()
+        if action.mutates and action.targets is not None:  # the marked rows it took are done with
+            self.marks.difference_update(self.resource.row_key(r) for r in action.targets(ctx) if r is not None)
+            self.table.refresh()
         if action.mutates:
             # a followed action was only accepted: how it ends shows in the log or the screen that
             # follows it (B27; XPRESSO's submit opens the request's own screen)
             outcome = "accepted, following it" if action.follow is not None or action.screen is not None else "done"
-            self.notify(f"{action.label} {self._named(ctx)}: {outcome}", timeout=3, markup=False)
+            self.notify(f"{action.label} {self._named(ctx, action)}: {outcome}", timeout=3, markup=False)
             self.session.status_at = 0.0  # a mutation may change the quota: ask again
             self._wake.set()
         if action.show is not None:
             from testdeck.widgets.dialogs import TextScreen
 
-            await self.app.push_screen(TextScreen(f"{action.label} · {self._named(ctx)}", action.show(result)))
+            await self.app.push_screen(TextScreen(f"{action.label} · {self._named(ctx, action)}", action.show(result)))
         elif action.follow is not None:
             from testdeck.screens.log import LogScreen
 
-            await self.app.push_screen(LogScreen(f"{action.label} · {self._named(ctx)}", action.follow(ctx, result),
+            await self.app.push_screen(LogScreen(f"{action.label} · {self._named(ctx, action)}", action.follow(ctx, result),
                                                  line_cap=self.app.config.log_line_cap))
         elif action.screen is not None:
             await self.app.push_screen(action.screen(ctx, result))
