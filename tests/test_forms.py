@@ -358,3 +358,18 @@ def test_why_a_send_did_not_happen_reads_once_and_says_when_the_server_may_have_
     assert not_done(err(500, "boom", True)) == ("server failed (HTTP 500); it may have acted anyway: "
                                                 "check before sending again: boom")
     assert not_done(err(None, "timed out", True)).startswith("no answer; the server may have acted anyway")
+
+
+async def test_a_long_field_help_wraps_at_80_columns_instead_of_being_cut(hostile):
+    helptext = "optional, at most 50 characters; the server picks a three-word name when it is left empty"
+    named = Action("u", "rename", lambda cx: cx.client.update_alert(cx.key, {}), mutates=True,
+                   form=Form("Rename", [Field("name", help=helptext)]))
+    app, _ = hostile()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await with_actions(pilot, named)
+        form = await open_form(pilot, "u")
+        await pilot.pause()
+        label = form.query_one("#label-name")
+        assert label.size.height >= 2 and label.size.width < 80  # wrapped inside the form
+        shown = " ".join(line.text.strip() for line in label.render_lines(label.region.reset_offset))
+        assert "left empty" in shown

@@ -143,7 +143,7 @@ class FormScreen(ModalScreen[Any]):
     FormScreen { align: center middle; }
     FormScreen > Vertical { width: 96%; max-width: 100; height: 96%; border: round $accent; background: $surface; padding: 0 1; }
     FormScreen .title { text-style: bold; width: 1fr; background: $primary; padding: 0 1; }
-    FormScreen .field-label { margin-top: 1; }
+    FormScreen .field-label { margin-top: 1; width: 1fr; }  /* a long help wraps, never cut */
     FormScreen .error { color: $error; display: none; }
     FormScreen .error.-shown { display: block; }
     FormScreen #server-error { color: $error; text-style: bold; height: auto; }
