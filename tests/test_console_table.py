@@ -297,3 +297,14 @@ async def test_a_filter_typed_in_one_burst_with_its_slash_reaches_the_filter(dec
         burst(app, "slash", *"dis")
         await wait_for(pilot, lambda: table(app).row_count == 1, what="filtered")
         assert screen.filter_text == "dis" and app.screen is screen
+
+
+async def test_the_status_bar_counts_one_row_in_the_singular(deck):
+    app, sim_app, _ = deck("xyops")
+    for key in list(sim_app.state.alerts)[1:]:
+        del sim_app.state.alerts[key]
+    async with app.run_test(size=(120, 40)) as pilot:
+        await rows_shown(pilot, 1)
+        await pilot.pause()
+        status = screen_text(app).splitlines()[-2]
+        assert " 1 row " in f"{status} " and "1 rows" not in status

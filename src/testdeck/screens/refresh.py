@@ -343,7 +343,7 @@ class RefreshMixin:
         age = clock.now() - self.last_ok if self.last_ok is not None else None
         health = self.session.client.health.ok if self.error is None else False
         shown, total = self.table.row_count, len(self.rows)
-        rows = f"{shown}/{total} rows" if shown != total else f"{total} rows"
+        rows = f"{shown}/{total} rows" if shown != total else f"{total} row" if total == 1 else f"{total} rows"
         if self.preview_of is not None:
             rows = f"{self.preview_of} rows · preparing filter and sort"
         self.query_one(StatusBar).show(
