@@ -11,25 +11,8 @@ from console_kit import said
 from textual.widgets import Input, Select
 
 from testdeck import cli, files, journal
-from testdeck.screens.resource import ResourceScreen
 from testdeck.widgets.form import FormScreen
-from testdeck.widgets.table import VirtualTable
-
-
-def table(app) -> VirtualTable:
-    return app.screen.query_one(VirtualTable)
-
-
-async def loaded(pilot, title: str, rows: int = 1) -> ResourceScreen:
-    app = pilot.app
-
-    def ready() -> bool:
-        screen = app.screen
-        return (isinstance(screen, ResourceScreen) and screen.resource.title == title and screen.is_mounted
-                and bool(screen.query(VirtualTable)) and table(app).row_count >= rows)
-
-    await wait_for(pilot, ready, what=f"{title} to load")
-    return app.screen
+from tests.alyvix.test_ui import loaded
 
 
 async def form(pilot, key: str) -> FormScreen:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import stat
-from pathlib import Path
 
 import pytest
 from conftest import wait_for
@@ -19,31 +18,7 @@ from testdeck.screens.log import LogScreen
 from testdeck.services.xyops import sim, views_jobs
 from testdeck.services.xyops.views import server_id
 from testdeck.widgets.dialogs import ConfirmScreen, TextScreen
-from testdeck.widgets.form import FormScreen
-from testdeck.widgets.table import VirtualTable
-
-
-@pytest.fixture
-def xdeck(deck, monkeypatch):
-    monkeypatch.setattr(views_jobs, "POLL", 0.05)
-    return lambda start, **knobs: deck("xyops", start=start, **knobs)
-
-
-def table(app) -> VirtualTable:
-    return app.screen.query_one(VirtualTable)
-
-
-async def on_row(pilot, key: str) -> None:
-    await wait_for(pilot, lambda: key in table(pilot.app).data.keys, timeout=15, what=f"row {key}")
-    assert table(pilot.app).move_to_key(key), key
-    await pilot.pause()
-
-
-async def form_open(pilot, key: str) -> FormScreen:
-    await pilot.press(key)
-    await wait_for(pilot, lambda: isinstance(pilot.app.screen, FormScreen) and pilot.app.screen.query("#buttons"),
-                   timeout=15, what="form")
-    return pilot.app.screen
+from tests.xyops.test_ui import form_open, on_row, table, xdeck  # noqa: F401 (xdeck: a fixture)
 
 
 def sent(api: str) -> list[dict]:
