@@ -308,3 +308,27 @@ async def test_the_status_bar_counts_one_row_in_the_singular(deck):
         await pilot.pause()
         status = screen_text(app).splitlines()[-2]
         assert " 1 row " in f"{status} " and "1 rows" not in status
+
+
+async def test_the_last_column_takes_the_room_left_over_as_far_as_its_cells_want():
+    from textual.app import App
+
+    from testdeck.widgets.table import MAX_COL
+
+    message = "m" * 70  # longer than MAX_COL: it stopped at 48 with the rest of the screen empty
+    data = TableData.build(["id", "message"], [("1", ("1", message)), ("2", ("2", "short"))])
+    assert data.widths[1] == MAX_COL
+
+    class One(App):
+        def compose(self):
+            yield VirtualTable(["id", "message"])
+
+    app = One()
+    async with app.run_test(size=(120, 10)) as pilot:
+        vt = app.query_one(VirtualTable)
+        vt.set_data(data)
+        await pilot.pause()
+        assert vt.widths[1] == 70 and message in vt.render_line(1).text  # whole, with room to spare
+        await pilot.resize_terminal(60, 10)
+        await pilot.pause()
+        assert vt.widths[1] < 70 and vt.render_line(1).text.rstrip().endswith("…")  # narrow: cut, as before

@@ -76,6 +76,7 @@ class TableData:
     meanings: Sequence[tuple[str | None, ...] | None] = field(default_factory=list)
     priorities: list[int] = field(default_factory=list)  # 0 always shown; higher hides first
     glyphs: dict[str, str] = field(default_factory=dict)  # meaning -> glyph painted before the cell
+    wants: list[int] = field(default_factory=list)  # each measured column's longest cell, before MAX_COL (0: fixed)
 
     @classmethod
     def build(cls, headings: Sequence[str], rows: Sequence[tuple[str, tuple[str, ...]]],
@@ -101,19 +102,21 @@ class TableData:
             flagged = {i for i in columns if any(map(itemgetter(i), present))}
         except IndexError:  # a short meanings tuple: no meaning past its end
             flagged = {i for i in columns if any(m[i] is not None for m in present if i < len(m))}
-        widths = []
+        widths, wants = [], []
         for i, heading in enumerate(headings):
             head = cell_len(heading) + 1  # one cell for the sort arrow, so it always shows
             glyph = 2 if i in flagged else 0
             want = fixed[i] if i < len(fixed) else None
             if want:
                 widths.append(max(want + glyph, head))
+                wants.append(0)
                 continue
             most = longest[i] if longest is not None else max(map(len, map(itemgetter(i), cells)), default=0)
             # len() is a fast upper bound for ASCII; fit() measures real cells when it matters
             widths.append(min(MAX_COL, max(head, most + glyph)))
+            wants.append(max(head, most + glyph))
         return cls(list(headings), keys, cells, widths, key_index(keys), list(meanings) if meanings else [],
-                   list(priorities), dict(glyphs or {}))
+                   list(priorities), dict(glyphs or {}), wants)
 
 
 def key_index(keys: list[str]) -> dict[str, int]:
@@ -170,6 +173,7 @@ class VirtualTable(ScrollView, can_focus=True):
         self.marked: set[str] = set()  # row keys (the screen owns the set)
         self.changed: set[str] = set()  # row keys whose cells changed at the last refresh
         self.columns: list[int] = []  # the columns shown at this width
+        self.widths: list[int] = []  # their widths at this width (the last may take what is left)
         self._painted: tuple | None = None  # _paint_state() at the last set_data: what the screen shows
 
     # --- data -----------------------------------------------------------------
@@ -210,7 +214,7 @@ class VirtualTable(ScrollView, can_focus=True):
     def _paint_state(self) -> tuple:
         """What a repaint depends on besides the rows: any change there repaints everything."""
         data = self.data
-        head = (data.headings, data.widths, data.glyphs, self.sort_column, self.sort_reverse, self.stale,
+        head = (data.headings, self.widths, data.glyphs, self.sort_column, self.sort_reverse, self.stale,
                 self.empty_text if not data.keys else None)
         return head, frozenset(self.changed), frozenset(self.marked)
 
@@ -226,6 +230,7 @@ class VirtualTable(ScrollView, can_focus=True):
         """Choose the columns that fit: drop the highest priority numbers first (0 never)."""
         data = self.data
         shown = list(range(len(data.widths)))
+        self.widths = list(data.widths)
         room = self.size.width - 2 if self.size.width else 0
         prios = data.priorities
         if room > 0 and prios:
@@ -234,11 +239,17 @@ class VirtualTable(ScrollView, can_focus=True):
                     break
                 shown = [i for i in shown if prios[i] != prio]
         self.columns = shown
+        # the last column takes the room left over, as far as its longest cell wants (a log's
+        # message stopped at MAX_COL with a third of the screen empty beside it)
+        spare = room - self._line_width(shown)
+        if shown and spare > 0 and shown[-1] < len(data.wants):
+            last = shown[-1]
+            self.widths[last] = max(self.widths[last], min(data.wants[last], self.widths[last] + spare))
         # the margins (one cell each side) are part of the line, so the last column can be reached
         self.virtual_size = Size(self._line_width(shown) + 2, len(data.keys) + 1)
 
     def _line_width(self, columns: list[int]) -> int:
-        widths = self.data.widths
+        widths = self.widths
         return sum(widths[i] for i in columns) + max(0, len(columns) - 1) * GAP
 
     def on_resize(self, event: events.Resize) -> None:
@@ -329,7 +340,7 @@ class VirtualTable(ScrollView, can_focus=True):
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
         width = self.size.width
-        widths = self.data.widths
+        widths = self.widths
         if y == 0:
             style = self._style("vtable--header")
             cells = self._header_cells()
