@@ -358,6 +358,9 @@ def test_why_a_send_did_not_happen_reads_once_and_says_when_the_server_may_have_
     assert not_done(err(500, "boom", True)) == ("server failed (HTTP 500); it may have acted anyway: "
                                                 "check before sending again: boom")
     assert not_done(err(None, "timed out", True)).startswith("no answer; the server may have acted anyway")
+    # a success whose reply could not be read: the server acted (a create read as refused was sent again)
+    assert not_done(err(201, "malformed JSON from server", True)).startswith(
+        "server failed (HTTP 201, a reply that could not be read); it may have acted anyway")
 
 
 async def test_a_long_field_help_wraps_at_80_columns_instead_of_being_cut(hostile):

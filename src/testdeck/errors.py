@@ -45,6 +45,8 @@ def failed_how(exc: ApiError) -> str | None:
     xyOps' coded errors, the console's own check before sending). Else how it failed when the
     server may have acted all the same ("HTTP 500", "no answer"): sending again could act twice."""
     if exc.status is not None:
+        if 200 <= exc.status < 300 and exc.retryable:  # a success whose reply could not be read: it acted
+            return f"HTTP {exc.status}, a reply that could not be read"
         return None if exc.status < 500 or not exc.retryable else f"HTTP {exc.status}"
     return "no answer" if exc.retryable else None  # a timeout, a dropped connection: sent or not, nobody knows
 

@@ -29,7 +29,7 @@ from testdeck import journal, jsonchunks, pacing
 from testdeck.jsonchunks import MAX_DEPTH, TooDeep, too_deep as _too_deep  # noqa: F401 (names used here)
 from testdeck.config import Profile
 from testdeck.errors import ApiError, ConfigError, ReadOnlyError
-from testdeck.redact import Redactor, Scan
+from testdeck.redact import Redactor, Scan, redact_values
 
 RETRY_STATUSES = {502, 503, 504}
 BIG_BODY = 256 * 1024  # decode JSON larger than this off the event loop
@@ -399,7 +399,7 @@ class ApiClient:
                 self._mutated(method, path, body, *outcome)
 
     def _mutated(self, method: str, path: str, body: Any, status: int | None, message: str) -> None:
-        text = "" if body is None else self.redact(json.dumps(body, default=str))
+        text = "" if body is None else json.dumps(redact_values(body, self.redact), default=str)
         try:
             self.on_mutation(method, path, text, status, message)  # type: ignore[misc]
         except Exception:
@@ -492,10 +492,11 @@ class ApiClient:
             raise self.error(method, path, status, f"unexpected redirect to {where}")
         if scan is not None and scan.needles is not self._redactor._needles:  # a secret learnt meanwhile
             scan = None
-        if expect in ("text", "json") and (
-                scan.hit if scan is not None
-                else await asyncio.to_thread(self._redactor.may_hold, body) if len(body) > BIG_BODY
-                else self._redactor.may_hold(body)):
+        echoed = expect in ("text", "json") and (
+            scan.hit if scan is not None
+            else await asyncio.to_thread(self._redactor.may_hold, body) if len(body) > BIG_BODY
+            else self._redactor.may_hold(body))
+        if echoed and expect == "text":
             # a secret echoed in a successful body (a key in a job's log, say) is never shown
             body = self.redact(body.decode(response.encoding or "utf-8", "replace")).encode("utf-8")
             response = httpx.Response(status, headers={"content-type": "text/plain; charset=utf-8"},
@@ -520,6 +521,9 @@ class ApiClient:
                     snippet = _first_line(text)[:120]
                     what = str(exc) if isinstance(exc, TooDeep) else f"malformed JSON from server: {snippet!r}"
                     raise self.error(method, path, status, what, detail=text[:4000], retryable=True) from None
+                if echoed:  # in JSON, the strings: redacting the text first could break the JSON
+                    payload = (await asyncio.to_thread(redact_values, payload, self.redact) if len(body) > BIG_BODY
+                               else redact_values(payload, self.redact))
             problem = self.check_payload(payload)
             if problem:
                 raise self.error(method, path, status, problem, detail=json.dumps(payload, indent=2)[:4000])

@@ -22,6 +22,7 @@ import platformdirs
 
 from testdeck import clock
 from testdeck.credentials import env_var
+from testdeck.redact import redact_json_text
 
 MAX_BYTES = 5 * 1024 * 1024  # rotate past this; keep KEEP old files
 KEEP = 3
@@ -60,20 +61,27 @@ def uploading(fields: dict[str, Any] | None, files: dict[str, str]) -> Iterator[
         current_upload.reset(token)
 
 
+def _curl_arg(value: str, profile: str, secrets: list[str]) -> str:
+    """One shell word; the profile's secret in it becomes "${TESTDECK_SECRET_<PROFILE>}"."""
+    ref = "${" + env_var(profile) + "}"
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            value = value.replace(secret, "\0")
+    # quoted pieces around the reference: the shell joins them and expands only the reference
+    return f'"{ref}"'.join(shlex.quote(p) if p else "" for p in value.split("\0")) or "''"
+
+
+BODY = "@@testdeck-body@@"  # where the body goes in a curl line redacted as text without it
+
+
 def curl_command(method: str, url: str, headers: dict[str, str], body: str | None, profile: str,
                  secrets: list[str], upload: tuple[dict[str, str], dict[str, str]] | None = None) -> str:
     """The same request as a curl line; a secret becomes "${TESTDECK_SECRET_<PROFILE>}".
 
     A multipart upload is `-F name=value` per form field and `-F file=@PATH` per file (the local
     path, never the content); curl then sets the multipart content type itself."""
-    ref = "${" + env_var(profile) + "}"
-
     def arg(value: str) -> str:
-        for secret in secrets:
-            if secret and len(secret) >= 4:
-                value = value.replace(secret, "\0")
-        # quoted pieces around the reference: the shell joins them and expands only the reference
-        return f'"{ref}"'.join(shlex.quote(p) if p else "" for p in value.split("\0")) or "''"
+        return _curl_arg(value, profile, secrets)
 
     parts = ["curl", "-sS", "-X", method, arg(url)]
     for name, value in headers.items():
@@ -101,8 +109,8 @@ def entry(*, profile: str, service: str, method: str, url: str, path: str, heade
         text = None
     elif "multipart/" in ctype:
         text = "<multipart upload not kept>"
-    else:
-        text = redact(body[:MAX_BODY].decode("utf-8", "replace"))
+    else:  # JSON with its strings redacted, not as text: `"width": ***` was no longer JSON
+        text = redact_json_text(body[:MAX_BODY].decode("utf-8", "replace"), redact)
         if len(body) > MAX_BODY:
             text += f"… ({len(body)} bytes)"
     curl_body = None if text is None or text.startswith("<multipart") else text
@@ -116,7 +124,10 @@ def entry(*, profile: str, service: str, method: str, url: str, path: str, heade
         "body": text,
         "status": status,
         "message": redact(message or ""),
-        "curl": redact(curl_command(method, url, headers, curl_body, profile, secrets, upload)),
+        # the line redacted without its body (redacted above, as JSON), which goes in after
+        "curl": redact(curl_command(method, url, headers, None if curl_body is None else BODY, profile, secrets,
+                                    upload)).replace(BODY, "" if curl_body is None else
+                                                     _curl_arg(curl_body, profile, secrets)),
     }
 
 

@@ -9,6 +9,8 @@ import base64
 import json
 import re
 import urllib.parse
+from collections.abc import Callable
+from typing import Any
 
 
 SCAN_WINDOW = 1 << 20  # bytes: Redactor.may_hold searches a big body this much at a time
@@ -105,3 +107,28 @@ def _base64_cores(value: str) -> set[str]:
         if len(core) >= 8:
             out |= {core, core.replace("+", "-").replace("/", "_")}
     return out
+
+
+def redact_values(value: Any, redact: Callable[[str], str]) -> Any:
+    """A parsed JSON value with every string in it redacted, and nothing else: redacting the text
+    before parsing turned a 4-digit session password that was also a screen width into
+    `"width": ***`, a body no longer JSON (the profile stayed broken), and so did its journal line.
+    Keys are the schema, numbers are numbers: neither is changed."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, list):
+        return [redact_values(v, redact) for v in value]
+    if isinstance(value, dict):
+        return {k: redact_values(v, redact) for k, v in value.items()}
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    return redact(str(value))  # anything else is shown as its text: redacted as text
+
+
+def redact_json_text(text: str, redact: Callable[[str], str]) -> str:
+    """JSON text with its strings redacted (redact_values); any other text redacted as text."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return redact(text)
+    return json.dumps(redact_values(value, redact), ensure_ascii=False)

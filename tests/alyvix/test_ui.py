@@ -70,6 +70,30 @@ async def test_create_session_validates_first_and_never_shows_the_password_again
         assert "pw-[secret]" not in str(screen.records["6"].raw)
 
 
+async def test_a_password_that_is_also_a_number_in_the_replies_breaks_nothing(deck):
+    """The new session's password is remembered as a secret; "1920" is also every session's width.
+    Redacting the replies' text turned `"width": 1920` into `"width": ***`: the create read as
+    refused (malformed JSON) though the server had made it, and the table stayed STALE for good."""
+    import json
+
+    from testdeck import journal
+
+    app, sim_app, _ = deck("alyvix", start="sessions")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await loaded(pilot, "Sessions", rows=5)
+        new = await form(pilot, "n")
+        fill(new, domain="DM", username="u", password="1920", width=1920, height=1080, scaling_factor=100)
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: not isinstance(app.screen, FormScreen), what="created, the form closed")
+        await refreshed(pilot, screen)
+        assert screen.error is None and table(app).row_count == 6
+        assert screen.records["1"].raw["width"] == 1920  # a number is not the secret's text
+        sent = [e for e in journal.read() if e.get("method") == "POST"][-1]
+        body = json.loads(sent["body"])  # still JSON, the password redacted, the width kept
+        assert body["password"] == "***" and body["width"] == 1920
+        assert "1920" not in sent["curl"].split("password")[1][:12]
+
+
 async def test_edit_session_sends_only_what_changed(deck):
     app, sim_app, _ = deck("alyvix", start="sessions")
     async with app.run_test(size=(120, 40)) as pilot:
