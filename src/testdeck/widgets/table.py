@@ -231,7 +231,8 @@ class VirtualTable(ScrollView, can_focus=True):
         data = self.data
         shown = list(range(len(data.widths)))
         self.widths = list(data.widths)
-        room = self.size.width - 2 if self.size.width else 0
+        visible = self.scrollable_content_region.width or self.size.width  # beside a vertical scrollbar
+        room = visible - 2 if visible else 0
         prios = data.priorities
         if room > 0 and prios:
             for prio in sorted({p for p in prios if p > 0}, reverse=True):
@@ -339,7 +340,8 @@ class VirtualTable(ScrollView, can_focus=True):
 
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
-        width = self.size.width
+        # the width beside the vertical scrollbar, if any: a `…` drawn under it was never seen
+        width = self.scrollable_content_region.width or self.size.width
         widths = self.widths
         if y == 0:
             style = self._style("vtable--header")
