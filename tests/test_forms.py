@@ -376,3 +376,16 @@ async def test_a_long_field_help_wraps_at_80_columns_instead_of_being_cut(hostil
         assert label.size.height >= 2 and label.size.width < 80  # wrapped inside the form
         shown = " ".join(line.text.strip() for line in label.render_lines(label.region.reset_offset))
         assert "left empty" in shown
+
+
+async def test_typing_into_an_edit_form_adds_to_the_value_it_does_not_replace_it(hostile):
+    app, srv = hostile()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        key = table(app).cursor_key
+        title = srv.state.alerts[key]["title"]
+        form = await open_form(pilot, "e")
+        await pilot.pause()
+        await pilot.press("Z")
+        # the whole value was selected as the field took focus: the first key typed replaced it
+        assert form.query_one("#f-title").value in (title + "Z", "Z" + title)

@@ -226,8 +226,9 @@ class FormScreen(ModalScreen[Any]):
             return CheckList(*[(Text(lbl), v, v in chosen) for v, lbl in options], id=wid)  # NO_COLOR-readable
         kind = {"int": "integer", "float": "number"}.get(f.type, "text")
         placeholder = "path to a local file" if f.type == "file" else ""
+        # not select_on_focus: in an edit form the first key typed replaced the whole value it selected
         return Input("" if value is None else str(value), type=kind, password=f.type == "secret", id=wid,
-                     placeholder=placeholder)
+                     placeholder=placeholder, select_on_focus=False)
 
     def on_mount(self) -> None:
         for f in self.form.fields:
