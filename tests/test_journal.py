@@ -148,3 +148,35 @@ def test_a_journal_write_failure_is_said_and_does_not_block(xy, tmp_path, monkey
     assert cli.main(["do", "alerts", "delete", "disk_full", "--yes"]) == 0
     assert "disk_full" not in xy.state.alerts
     assert "journal not written" in capsys.readouterr().err
+
+
+async def test_the_journal_screen_lists_newest_first_filters_and_copies_the_curl(deck):
+    from conftest import wait_for
+
+    from testdeck.screens.journal import JournalScreen
+    from testdeck.widgets.table import VirtualTable
+
+    for n, (action, path, status, message) in enumerate([
+            ("new", "/api/app/create_alert/v1", 200, ""),
+            ("delete", "/api/app/delete_alert/v1", 500, "Internal Server Error"),
+            ("abort", "/api/app/abort_job/v1", 200, "")]):
+        line = journal.entry(profile="test-xyops", service="xyops", method="POST", url=f"http://x{path}", path=path,
+                             headers={}, body=json.dumps({"n": n}).encode(), status=status, message=message,
+                             secrets=[], redact=lambda t: t)
+        line["action"], line["time"] = action, 1_795_000_000.0 + n
+        journal.append(line)
+    app, _, _ = deck("xyops")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: app.screen.is_mounted and app.screen.query(VirtualTable), what="a screen")
+        app.open_journal()
+        await wait_for(pilot, lambda: isinstance(app.screen, JournalScreen) and app.screen.is_mounted, what="journal")
+        screen, table = app.screen, app.screen.query_one(VirtualTable)
+        assert [screen.shown[k]["action"] for k in table.data.keys] == ["abort", "delete", "new"]  # newest first
+        header = table.render_line(0).text
+        assert "OUTCOME" in header and header.index("OUTCOME") < 80  # what it did, within 80 columns
+        await pilot.press("slash", *"500")
+        await wait_for(pilot, lambda: table.row_count == 1, what="filtered")
+        title = str(screen.query_one("#titlebar").render())
+        assert "filter '500': 1 of 3" in title  # a filtered journal says so
+        await pilot.press("enter", "y")
+        assert app.clipboard.startswith("curl -sS -X POST") and "delete_alert" in app.clipboard

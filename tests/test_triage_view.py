@@ -144,6 +144,8 @@ async def test_triage_filters_with_slash_and_shows_its_keys_with_question_mark(s
         await pilot.press("slash", *"kyaraben")
         await wait_for(pilot, lambda: 0 < table.row_count < every, what="filtered")
         assert all(app.screen.items[k].service == "kyaraben" for k in table.data.keys)
+        title = str(app.screen.query_one("#titlebar").render())  # a filtered view says so, and what it hides
+        assert f"filter 'kyaraben': {table.row_count} of {len(app.triage_board.items())}" in title
         await pilot.press("enter")  # kept; the table has the keys again
         assert table.has_focus
         await pilot.press("escape")  # clears the filter; a second esc would go back

@@ -16,7 +16,7 @@ from testdeck.text import sanitize
 from testdeck.widgets.filterbox import FilterBox
 from testdeck.widgets.table import TableData, VirtualTable
 
-HEADINGS = ["time", "profile", "action", "method", "path", "outcome"]
+HEADINGS = ["time", "profile", "action", "outcome", "method", "path"]  # the outcome within 80 columns
 SHOWN = 5000  # the newest entries; older ones stay in the file
 
 
@@ -76,13 +76,16 @@ class JournalScreen(Screen):
         self.shown = {}
         for i, e in enumerate(self.entries):
             cells = tuple(sanitize(c) for c in (_when(e.get("time")), str(e.get("profile", "")),
-                                                 str(e.get("action", "")), str(e.get("method", "")),
-                                                 str(e.get("path", "")), outcome(e)))
+                                                 str(e.get("action", "")), outcome(e), str(e.get("method", "")),
+                                                 str(e.get("path", ""))))
             if not box.keeps(cells):
                 continue
             self.shown[str(i)] = e
             rows.append((str(i), cells))
-        self.query_one(VirtualTable).set_data(TableData.build(HEADINGS, rows, [14, None, None, 6, None, None]))
+        self.query_one(VirtualTable).set_data(TableData.build(HEADINGS, rows, [14, None, None, None, 6, None]))
+        self.query_one("#titlebar", Label).update(Text(
+            f"testdeck · journal{box.said(len(rows), len(self.entries))} · {journal.journal_path()}",
+            no_wrap=True, overflow="ellipsis"))
 
     def selected(self) -> dict | None:
         key = self.query_one(VirtualTable).cursor_key

@@ -112,7 +112,9 @@ class TriageScreen(Screen):
                  if state.unclear]
         # a text update is a layout pass and a repaint of the screen: only when the words change
         note_text = sanitize("STALE · " + " · ".join(stale)) if stale else ""
-        title = f"testdeck · triage · {len(items)} failing across {len(self.board.states)} profiles"
+        # a filter on says so, with what it hides: 2 rows of 25 must not read as "2 failing"
+        title = (f"testdeck · triage · {len(items)} failing across {len(self.board.states)} profiles"
+                 + box.said(len(rows), len(items)))
         if (note_text, title) != self._texts:
             self._texts = (note_text, title)
             note = self.query_one("#stale", Static)

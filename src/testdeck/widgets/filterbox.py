@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from textual.widgets import Input
 
+from testdeck.text import quoted
+
 
 class FilterBox(Input):
     DEFAULT_CSS = """
@@ -35,3 +37,8 @@ class FilterBox(Input):
     def keeps(self, cells: tuple[str, ...]) -> bool:
         needle = self.value.strip().lower()
         return not needle or needle in "\t".join(cells).lower()
+
+    def said(self, shown: int, total: int) -> str:
+        """For the screen's title while a filter is on (" · filter 'x': 2 of 25"), else ""."""
+        needle = self.value.strip()
+        return f" · filter {quoted(needle)}: {shown} of {total}" if needle else ""
