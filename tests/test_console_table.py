@@ -308,6 +308,9 @@ async def test_the_status_bar_counts_one_row_in_the_singular(deck):
         await pilot.pause()
         status = screen_text(app).splitlines()[-2]
         assert " 1 row " in f"{status} " and "1 rows" not in status
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "SavePrompt", what="the save prompt")
+        assert app.screen.title_text == "save the 1 row shown of alerts to"
 
 
 async def test_the_last_column_takes_the_room_left_over_as_far_as_its_cells_want():

@@ -354,6 +354,7 @@ def test_why_a_send_did_not_happen_reads_once_and_says_when_the_server_may_have_
     # a refusal made here that says so already: once, not "refused: refused: …"
     assert not_done(err(None, "refused: turn this on")) == "refused: turn this on"
     assert not_done(err(None, "quota reached")) == "refused: quota reached"
+    assert not_done(err(None, "nothing changed: nothing sent")) == "nothing changed: nothing sent"  # no refusal
     assert not_done(err(422, "bad key")) == "server refused: bad key"
     assert not_done(err(500, "boom", True)) == ("server failed (HTTP 500); it may have acted anyway: "
                                                 "check before sending again: boom")

@@ -57,7 +57,7 @@ def not_done(exc: ApiError) -> str:
     look first. A refusal made here that already says so is not prefixed twice ("refused: refused: …")."""
     how = failed_how(exc)
     if how is None:
-        if exc.status is None and exc.message.startswith("refused"):
+        if exc.status is None and exc.message.startswith(("refused", "not sent", "nothing changed")):
             return exc.message
         why = "server refused" if exc.status is not None else "refused"
     elif how == "no answer":

@@ -51,6 +51,10 @@ def table_text(screen: ResourceScreen, fmt: str) -> str:
     return out.getvalue()
 
 
+def rows(n: int) -> str:
+    return "1 row" if n == 1 else f"{n} rows"
+
+
 def default_path(screen: ResourceScreen) -> Path:
     stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     name = re.sub(r"[^A-Za-z0-9._-]+", "-", f"testdeck-{screen.session.profile.name}-{screen.resource.name}")
@@ -107,7 +111,7 @@ def save_table(screen: ResourceScreen) -> None:
 
     def done(path: Path | None) -> None:
         if path is not None:
-            screen.notify(f"saved {shown} rows to {path}", markup=False, timeout=5)
+            screen.notify(f"saved {rows(shown)} to {path}", markup=False, timeout=5)
 
-    screen.app.push_screen(SavePrompt(f"save the {shown} rows shown of {screen.resource.title.lower()} to",
+    screen.app.push_screen(SavePrompt(f"save the {rows(shown)} shown of {screen.resource.title.lower()} to",
                                       default_path(screen), write), done)

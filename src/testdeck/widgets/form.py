@@ -133,7 +133,7 @@ def _label(value: Any) -> tuple[Any, str]:
 
 def submit_label(action_label: str) -> str:
     """The submit button's word: what the action does (Create, Save, Test, Stop, Install APK...)."""
-    words = {"new": "Create", "edit": "Save"}
+    words = {"new": "Create", "edit": "Save", "data": "Save"}  # (xyOps' bucket data: J)
     label = action_label.strip() or "Save"
     return words.get(label.lower(), label[:1].upper() + label[1:])
 
@@ -226,9 +226,8 @@ class FormScreen(ModalScreen[Any]):
             return CheckList(*[(Text(lbl), v, v in chosen) for v, lbl in options], id=wid)  # NO_COLOR-readable
         kind = {"int": "integer", "float": "number"}.get(f.type, "text")
         placeholder = "path to a local file" if f.type == "file" else ""
-        # not select_on_focus: in an edit form the first key typed replaced the whole value it selected
         return Input("" if value is None else str(value), type=kind, password=f.type == "secret", id=wid,
-                     placeholder=placeholder, select_on_focus=False)
+                     placeholder=placeholder)
 
     def on_mount(self) -> None:
         for f in self.form.fields:
@@ -239,7 +238,7 @@ class FormScreen(ModalScreen[Any]):
             checklist.highlight_first()
         first = next(iter(self.query("Input, Select, Switch, TextArea, SelectionList")), None)
         if first is not None:
-            first.focus()
+            self._focus_unselected(first)
         if not self._loading:
             self._ready()
 
@@ -375,10 +374,18 @@ class FormScreen(ModalScreen[Any]):
         changed = {k: v for k, v in values.items() if self.initial.get(k) != v}
         self._send(values, changed)
 
+    def _focus_unselected(self, widget: Any, scroll_visible: bool = True) -> None:
+        """Focus a field the form chose (the first, the first refused) without selecting its value:
+        the first key typed replaced the whole value of an edit form's field. That field no longer
+        selects on focus at all; the others still do when tab brings the user into them."""
+        if isinstance(widget, Input):
+            widget.select_on_focus = False
+        widget.focus(scroll_visible=scroll_visible)
+
     def _show_field(self, f: Field) -> None:
         """Focus the field and scroll so its label, input and message are all visible (80x24)."""
         widget = self.query_one(f"#f-{f.name}")
-        widget.focus(scroll_visible=False)
+        self._focus_unselected(widget, scroll_visible=False)
         scroll = self.query_one(VerticalScroll)
 
         def reveal() -> None:
