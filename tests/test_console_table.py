@@ -335,3 +335,19 @@ async def test_the_last_column_takes_the_room_left_over_as_far_as_its_cells_want
         await pilot.resize_terminal(60, 10)
         await pilot.pause()
         assert vt.widths[1] < 70 and vt.render_line(1).text.rstrip().endswith("…")  # narrow: cut, as before
+
+
+async def test_a_one_row_action_with_rows_marked_does_not_act_on_the_cursor_row(deck):
+    from testdeck.services.onetest.views_hosts import agents  # a delete that is not a bulk action
+
+    assert not agents.action("delete").bulk
+    app, sim_app, _ = deck("onetest", start="agents")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await rows_shown(pilot, 2)
+        before = dict(sim_app.state.agents)
+        await pilot.press("space")  # the first row marked; the cursor moves to the second
+        await pilot.press("ctrl+d")
+        await wait_for(pilot, lambda: any("delete acts on one row, not the 1 marked" in m for m in said(app)),
+                       what="the refusal")
+        assert not isinstance(app.screen, ConfirmScreen) and sim_app.state.agents == before
+        assert screen.marks

@@ -42,6 +42,12 @@ class ActionsMixin:
 
             run_bulk(self, action)  # (rows a rule known here refuses are named there, and not sent)
             return
+        if self.marks and action.row and action.mutates and action.targets is None:
+            # marked rows say what the user means: acting on the row under the cursor instead (a
+            # delete that named another agent than the two marked) is never what they asked for
+            self.notify(f"{label} acts on one row, not the {len(self.marks)} marked: esc clears the marks, "
+                        "then put the cursor on the row", severity="warning", markup=False, timeout=6)
+            return
         record = self.selected()
         if action.row and record is None:
             self.notify(f"{label}: select a row first", severity="warning", timeout=2)
