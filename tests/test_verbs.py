@@ -60,6 +60,18 @@ def test_do_server_refusal_is_exit_1_with_the_servers_words(xy, capsys):
     assert "nope" in capsys.readouterr().err
 
 
+def test_do_says_a_server_that_failed_may_have_acted(xy, capsys):
+    """A plain 500 to a create: the script is told to check before sending again (a retry loop
+    made two), as the form tells a person; a refusal is not."""
+    xy.state.config.fail_paths.add("POST /api/app/create_alert/v1")
+    assert cli.main(["do", "alerts", "new", "--yes", "--set", "title=T", "--set", "expression=1 > 0",
+                     "--set", "message=m"]) == 1
+    err = capsys.readouterr().err
+    assert "HTTP 500" in err and "the server may have acted anyway: check before sending again" in err
+    assert cli.main(["do", "alerts", "delete", "nope", "--yes"]) == 1
+    assert "may have acted" not in capsys.readouterr().err
+
+
 def test_do_read_only_refuses(xy, capsys):
     assert cli.main(["--read-only", "do", "alerts", "delete", "disk_full", "--yes"]) == 1
     assert "read-only" in capsys.readouterr().err

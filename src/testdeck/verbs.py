@@ -16,7 +16,7 @@ from typing import Any
 
 from testdeck import feeds, journal
 from testdeck.config import Config
-from testdeck.errors import ApiError, Refused
+from testdeck.errors import ApiError, Refused, failed_how
 from testdeck.records import Record
 from testdeck.resources import Action, Ctx, Field, NoChoices, Resource
 from testdeck.text import sanitize
@@ -352,7 +352,12 @@ async def run_do(args: argparse.Namespace, config: Config, resolve, open_session
                 failures += 1
                 what = " ".join(w for w in (action.label, label) if w)
                 print(sanitize(f"testdeck: {what}: {exc}"), file=sys.stderr)
-                results.append({"id": ctx.key, "ok": False, "message": exc.message})
+                how = failed_how(exc)
+                if how is not None:  # as a form says it: a script that sends again could act twice
+                    print(sanitize(f"testdeck: {what}: {how}: the server may have acted anyway: check before "
+                                   "sending again"), file=sys.stderr)
+                results.append({"id": ctx.key, "ok": False, "message": exc.message,
+                                **({"may_have_acted": True} if how is not None else {})})
                 continue
             results.append({"id": ctx.key, "ok": True, "result": result.raw if isinstance(result, Record) else result})
             if args.output == "text":
