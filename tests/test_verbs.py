@@ -72,6 +72,13 @@ def test_do_says_a_server_that_failed_may_have_acted(xy, capsys):
     assert "may have acted" not in capsys.readouterr().err
 
 
+def test_do_refuses_a_set_value_with_a_control_character(xy, capsys):
+    before = dict(xy.state.alerts["disk_full"])
+    code = cli.main(["do", "alerts", "edit", "disk_full", "--yes", "--set", "title=evil\x1b]0;pwned\x07\nname"])
+    assert code == 2 and "title: holds a control character" in capsys.readouterr().err
+    assert xy.state.alerts["disk_full"] == before  # nothing sent
+
+
 def test_do_read_only_refuses(xy, capsys):
     assert cli.main(["--read-only", "do", "alerts", "delete", "disk_full", "--yes"]) == 1
     assert "read-only" in capsys.readouterr().err

@@ -244,6 +244,12 @@ async def _form_values(action: Action, sets: dict[str, str], initial: dict[str, 
     errors: dict[str, str] = {}
     for f in fields:
         if f.name in sets:
+            multiline = f.type in ("text", "json")  # the form's text areas take line breaks and tabs
+            if re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]" if multiline else r"[\x00-\x1f\x7f-\x9f]",
+                         sets[f.name]):
+                # an escape sequence or a line break a form's field could not take: not sent
+                errors[f.name] = "holds a control character (an escape, a line break): not sent"
+                continue
             try:
                 typed[f.name] = await _typed(f, sets[f.name], ctx)
             except ValueError as exc:
