@@ -258,3 +258,16 @@ def test_unknown_top_level_tables_survive_save():
     assert "[aliases]" in path.read_text(encoding="utf-8")
     import tomllib
     assert tomllib.loads(path.read_text(encoding="utf-8"))["aliases"] == {"prod": "demo-xyops"}
+
+
+def test_a_save_writes_no_defaults_into_profiles_it_does_not_mean_to_change(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text('[profiles.ot]\nservice = "onetest"\nurl = "http://ot"\n\n'
+                    '[profiles.ky]\nservice = "kyaraben"\nurl = "http://ky"\nuser_id = "u"\n')
+    # what picking a OneTest project does: one field of one profile
+    cfg.update_config(path, lambda fresh: fresh.profiles["ot"].fields.__setitem__("project_id", "3600"))
+    text = path.read_text()
+    assert 'project_id = "3600"' in text
+    assert "verify_tls" not in text and "timeout" not in text  # were written into both profiles
+    loaded = load_config(path)
+    assert loaded.profiles["ky"].verify_tls is True and loaded.profiles["ky"].timeout == cfg.DEFAULT_TIMEOUT

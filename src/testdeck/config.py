@@ -69,10 +69,15 @@ class Profile:
     max_body_mb: float = DEFAULT_MAX_BODY_MB  # a response body over this is refused while it streams
 
     def to_toml(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"service": self.service, "url": self.url, "verify_tls": self.verify_tls}
+        # defaults are not written: a save changes only what it means to (picking a project wrote
+        # verify_tls and timeout into every profile of the file)
+        out: dict[str, Any] = {"service": self.service, "url": self.url}
+        if not self.verify_tls:
+            out["verify_tls"] = False
         if self.ca_bundle:
             out["ca_bundle"] = self.ca_bundle
-        out["timeout"] = self.timeout
+        if self.timeout != DEFAULT_TIMEOUT:
+            out["timeout"] = self.timeout
         if self.refresh_interval is not None:
             out["refresh_interval"] = self.refresh_interval
         if self.max_body_mb != DEFAULT_MAX_BODY_MB:
