@@ -197,3 +197,13 @@ def test_completion_lists_resources_actions_and_profiles(xy, capsys):
     assert capsys.readouterr().out.split() == ["xy"]
     assert cli.main(["completion", "bash"]) == 0
     assert "complete -F _testdeck testdeck" in capsys.readouterr().out
+
+
+def test_journal_n_0_prints_nothing_and_a_negative_n_is_a_usage_error(xy, capsys):
+    assert cli.main(["do", "alerts", "delete", "disk_full", "--yes"]) == 0
+    capsys.readouterr()
+    assert cli.main(["journal", "-n", "0", "-o", "json"]) == 0
+    assert json.loads(capsys.readouterr().out) == []
+    assert cli.main(["journal", "-n", "1", "-o", "json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)) == 1
+    assert cli.main(["journal", "-n", "-1"]) == 2

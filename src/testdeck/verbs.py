@@ -477,7 +477,9 @@ async def run_triage(args: argparse.Namespace, config: Config, open_session) -> 
 # --- journal ----------------------------------------------------------------------------
 
 def run_journal(args: argparse.Namespace) -> int:
-    entries = journal.read(max(0, args.n))
+    if args.n < 0:
+        raise VerbUsageError(f"-n takes how many entries: 0 or more, not {args.n}")
+    entries = journal.read(args.n) if args.n else []  # (read(0) gave one: it stops after a first line)
     if args.output == "json":
         print(json.dumps(entries, indent=2, ensure_ascii=False))
         return 0
