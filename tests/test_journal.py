@@ -31,6 +31,15 @@ def test_entry_redacts_the_body_and_the_message_and_keeps_the_outcome():
     assert e["method"] == "POST" and e["path"] == "/api/app/create_alert/v1"
 
 
+def test_the_profiles_own_secret_in_a_body_is_a_reference_in_the_curl_not_stars():
+    """OneTest sends its offline token in a start's body: the curl must refer to it as it does in a
+    header (`***` could not be sent again), and the journal's body keeps it out."""
+    e = _entry()
+    assert e["body"] == '{"title": "t", "echo": "***"}' and SECRET not in e["curl"]
+    assert "***" not in e["curl"]
+    assert '"echo": "\'"${TESTDECK_SECRET_PROD_XYOPS}"\'"' in e["curl"]
+
+
 def test_action_label_comes_from_the_caller():
     with journal.acting("delete"):
         assert _entry()["action"] == "delete"

@@ -64,6 +64,7 @@ def uploading(fields: dict[str, Any] | None, files: dict[str, str]) -> Iterator[
 def _curl_arg(value: str, profile: str, secrets: list[str]) -> str:
     """One shell word; the profile's secret in it becomes "${TESTDECK_SECRET_<PROFILE>}"."""
     ref = "${" + env_var(profile) + "}"
+    value = value.replace(SECRET, "\0")
     for secret in secrets:
         if secret and len(secret) >= 4:
             value = value.replace(secret, "\0")
@@ -72,6 +73,7 @@ def _curl_arg(value: str, profile: str, secrets: list[str]) -> str:
 
 
 BODY = "@@testdeck-body@@"  # where the body goes in a curl line redacted as text without it
+SECRET = "@@testdeck-secret@@"  # where the profile's secret was in a body, for the curl's reference
 
 
 def curl_command(method: str, url: str, headers: dict[str, str], body: str | None, profile: str,
@@ -114,6 +116,16 @@ def entry(*, profile: str, service: str, method: str, url: str, path: str, heade
         if len(body) > MAX_BODY:
             text += f"… ({len(body)} bytes)"
     curl_body = None if text is None or text.startswith("<multipart") else text
+    if curl_body is not None and body is not None and any(x and len(x) >= 4 and x.encode() in body for x in secrets):
+        # the profile's own secret in the body (OneTest's offlineToken): the curl refers to it, as
+        # in a header, rather than carry `***`, which could not be sent again
+        def keep_secret(t: str) -> str:
+            for x in secrets:
+                if x and len(x) >= 4:
+                    t = t.replace(x, SECRET)
+            return redact(t)
+
+        curl_body = redact_json_text(body[:MAX_BODY].decode("utf-8", "replace"), keep_secret)
     return {
         "time": clock.now(),
         "profile": profile,
