@@ -403,6 +403,7 @@ async def test_docker_host_connection_test_from_the_form_before_saving(odeck):
         await pilot.press("ctrl+o")
         await pilot.pause(0.1)
         assert error_of(form, "hostName") == "required"
+        assert "field(s) need attention: " in server_error(form) and "host" in server_error(form)  # named
         form.query_one("#f-name").value = "new docker"
         form.query_one("#f-hostName").value = "unreachable-2\x1b[2J.demo.lan"  # the reason echoes it
         form.query_one("#f-port").value = "2375"

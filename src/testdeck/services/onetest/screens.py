@@ -20,8 +20,11 @@ class DockerHostForm(FormScreen):
         for f in self.form.fields:
             self._error(f.name, errors.get(f.name, ""))
         status = self.query_one("#server-error", Static)
-        if errors:
-            status.update(Text(f"{len(errors)} field(s) need attention before a connection test"))
+        if errors:  # named, and the first shown, as ctrl+s does
+            bad = [f for f in self.form.fields if f.name in errors]
+            status.update(Text(sanitize(f"before a connection test, {len(bad)} field(s) need attention: "
+                                        + ", ".join(f.title for f in bad))))
+            self._show_field(bad[0])
             return
         self._test(values)
 

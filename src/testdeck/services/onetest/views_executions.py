@@ -83,6 +83,8 @@ def pairs(value: Any) -> str | None:
     for n, line in enumerate(str(value).splitlines(), 1):
         if line.strip() and "=" not in line:
             return f"line {n}: write NAME=VALUE"
+        if line.strip() and not line.partition("=")[0].strip():  # `=x` was sent as a variable named ""
+            return f"line {n}: a NAME before the ="
     return None
 
 
