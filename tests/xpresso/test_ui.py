@@ -310,6 +310,7 @@ async def test_stop_from_the_detail_confirms_showing_the_request_n_cancels(deck,
             await pilot.press("ctrl+s")
             await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="confirmation")
             assert rid in app.screen.question and reason in app.screen.question
+            assert "on profile test-xpresso?" in app.screen.question  # which server, as every confirmation says
             return app.screen
 
         await reason_then_confirm("not now")
@@ -323,6 +324,8 @@ async def test_stop_from_the_detail_confirms_showing_the_request_n_cancels(deck,
         await reason_then_confirm("testbed needed")
         await pilot.press("y")
         await wait_for(pilot, lambda: detail.raw.get("state") == "STOPPED", what="stopped and refreshed")
+        from testdeck import journal
+        assert journal.read(1)[0]["action"] == "stop"  # not "PATCH /api/v1/requests/…/stop"
         assert "testbed needed" in str(detail.query_one("#header").render())
         await pilot.press("x")  # a second stop: the server refuses; its words are shown
         await wait_for(pilot, lambda: isinstance(app.screen, FormScreen) and app.screen.is_mounted, what="reason form")

@@ -20,7 +20,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
 
-from testdeck import clock
+from testdeck import clock, journal
 from testdeck.errors import ApiError
 from testdeck.resources import Ctx, Field, Form
 from testdeck.screens.refresh import stale_line
@@ -226,11 +226,12 @@ async def stop_request(app: Any, client: Any, raw: dict) -> bool:
     if not values:
         return False
     reason = str(values.get("reason") or "").strip()
-    question = f"Stop request {what}?\nReason: {model.s(reason)}"
+    question = f"Stop request {what} on profile {client.profile.name}?\nReason: {model.s(reason)}"
     if not await app.push_screen_wait(ConfirmScreen(question, "Stop")):
         return False
     try:
-        result = await client.stop_request(rid, reason)
+        with journal.acting("stop"):  # the journal names what the user asked for, as the list's stop does
+            result = await client.stop_request(rid, reason)
     except ApiError as exc:
         app.notify(exc.message, title="stop failed", severity="error", markup=False, timeout=8)
         return False
