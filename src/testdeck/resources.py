@@ -37,6 +37,16 @@ class Ctx:
     read_at: float | None = None  # when the row was read from the server (a drill-in says how old it is)
 
 
+def nothing_changed(cx: Ctx, method: str, path: str) -> Exception:
+    """Raised by an edit whose form (or `do --set`) changed nothing: not sent, as `nothing changed:
+    nothing sent` (each update bumps a revision on a real server, and `done` would say it acted)."""
+    from testdeck.errors import Refused
+
+    client = cx.client
+    return Refused(getattr(client, "service", ""), client.profile.name, method, path, None,
+                   "nothing changed: nothing sent")
+
+
 # What a state means, declared per column by each service (Col.status); the screen
 # themes each meaning and pairs it with a glyph so NO_COLOR stays readable.
 OK, WARNING, ERROR, RUNNING, MUTED = "ok", "warning", "error", "running", "muted"

@@ -230,3 +230,16 @@ def test_get_avms_shows_an_errors_reason_in_its_status_cell_as_the_screen_does(k
     assert cli.main(["get", "avms"]) == 0
     [line] = [line for line in capsys.readouterr().out.splitlines() if line.startswith("nightly ")]
     assert "ERROR: Heat stack creation failed: Quota exceed…" in line  # cut as the console cuts it
+
+
+def test_do_rename_to_the_same_name_sends_nothing(kyaraben_profile, capsys):
+    """A rename with nothing changed (no --set: the name it has) is not sent and not `done`."""
+    from testdeck import journal
+
+    app = kyaraben_profile
+    vm = next(k for k, v in app.state.avms.items() if v["avm_name"] == "first vm")
+    before = len(journal.read(None))
+    assert cli.main(["do", "avms", "rename", vm, "--yes"]) == 1
+    assert "nothing changed: nothing sent" in capsys.readouterr().err
+    assert len(journal.read(None)) == before  # no PUT
+    assert app.state.avms[vm]["avm_name"] == "first vm"

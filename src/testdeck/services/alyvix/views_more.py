@@ -12,7 +12,7 @@ from testdeck import clock
 from testdeck.errors import ApiError
 from testdeck.files import save_dir, write_new
 from testdeck.resources import (ERROR, MUTED, OK, WARNING, Action, Col, Ctx, Field, Form, Query, Resource, Scope,
-                                plain)
+                                nothing_changed, plain)
 from testdeck.services.alyvix.client import (LOG_LEVELS, SETTINGS_LOG_LEVELS, License, LogLine, Run, Settings,
                                              decode_image, parse_stamp, stamp)
 from testdeck.services.alyvix.logfeed import LogFollow, show_time
@@ -356,11 +356,6 @@ async def _settings_initial(cx: Ctx) -> dict[str, Any]:
     """The server's current values (read again: the form edits what is there now), the private key left out."""
     current = await cx.client.get_settings()
     return {k: v for k, v in current.raw.items() if k not in ("private_key", "name")}
-
-
-def nothing_changed(cx: Ctx, method: str, path: str) -> ApiError:
-    """An edit form saved with no change: nothing is sent (the form says so and stays open)."""
-    return ApiError("alyvix", cx.client.profile.name, method, path, None, "nothing changed: nothing sent")
 
 
 async def _update_settings(cx: Ctx) -> Any:

@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from testdeck.errors import ApiError
-from testdeck.resources import MUTED, OK, Action, Col, Ctx, Failing, Field, Form, FromSim, Resource, Service, age
+from testdeck.resources import MUTED, OK, Action, Col, Ctx, Failing, Field, Form, FromSim, Resource, Service, age, nothing_changed
 from testdeck.services.xyops.client import XyOps
 from testdeck.services.xyops.views_buckets import buckets, files
 from testdeck.services.xyops.views_jobs import FAILING, event_jobs, events, jobs
@@ -63,14 +63,9 @@ def server_id(value: Any) -> str | None:
     return None if re.fullmatch(r"[a-z0-9_]+", str(value)) else "lowercase letters, digits and _ only (^[a-z0-9_]+$)"
 
 
-def nothing_changed(cx: Ctx, api: str) -> ApiError:
-    """An edit saved with no change: not sent (each update bumps the record's revision on a real server)."""
-    return ApiError("xyops", cx.client.profile.name, "POST", api, None, "nothing changed: nothing sent")
-
-
 async def update_alert(cx: Ctx):
     if not cx.changed:
-        raise nothing_changed(cx, "update_alert")
+        raise nothing_changed(cx, "POST", "update_alert")
     return await cx.client.update_alert(cx.key, cx.changed)
 
 

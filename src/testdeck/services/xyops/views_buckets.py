@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from testdeck.errors import ApiError
 from testdeck.files import save_dir
-from testdeck.resources import MUTED, OK, Action, Col, Ctx, Field, Form, Resource, Scope, age
+from testdeck.resources import MUTED, OK, Action, Col, Ctx, Field, Form, Resource, Scope, age, nothing_changed
 
 
 def human_bytes(value: Any) -> str:
@@ -58,20 +57,15 @@ async def data_initial(cx: Ctx) -> dict:
     return {"data": (await cx.client.get_bucket(cx.key)).data}
 
 
-def nothing_changed(cx: Ctx) -> ApiError:
-    """An edit saved with no change: not sent (each update_bucket bumps the bucket's revision)."""
-    return ApiError("xyops", cx.client.profile.name, "POST", "update_bucket", None, "nothing changed: nothing sent")
-
-
 async def edit_bucket(cx: Ctx):
     if not cx.changed:
-        raise nothing_changed(cx)
+        raise nothing_changed(cx, "POST", "update_bucket")
     return await cx.client.update_bucket(cx.key, cx.changed)
 
 
 async def edit_data(cx: Ctx):
     if "data" not in cx.changed:  # the JSON as it was read (key order and spacing aside)
-        raise nothing_changed(cx)
+        raise nothing_changed(cx, "POST", "update_bucket")
     return await cx.client.update_bucket(cx.key, {"data": cx.values["data"]})
 
 

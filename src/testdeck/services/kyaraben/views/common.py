@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from testdeck.errors import ApiError, Refused
-from testdeck.resources import ERROR, MUTED, OK, RUNNING, Ctx, Field, Scope
+from testdeck.resources import ERROR, MUTED, OK, RUNNING, Ctx, Field, Scope, nothing_changed
 from testdeck.services.kyaraben.client import CAMPAIGN_NAME_MAX, HW_DEFAULTS, HWCONFIG_KEYS, IMAGE_EXT, MOVIE_EXT
 
 FOLLOW_INTERVAL = 1.0  # seconds between polls of a command / compile / campaign (tests shorten it)
@@ -167,3 +167,14 @@ def hwconfig_from(values: dict[str, Any]) -> dict[str, int]:
 # a view choice, so it neither writes the config file nor narrows what triage reads (every project,
 # unless the user configured the profile's project_id)
 PROJECT_SCOPE = Scope(name="project", options=project_options)
+
+
+def rename(call: Any, field: str, path: str) -> Any:
+    """A rename's call: the new name, or `nothing changed: nothing sent` when it is the name already
+    (a rename saved unchanged sent a PUT and said `done`)."""
+    async def run(cx: Ctx) -> Any:
+        name = str(cx.values.get(field) or "").strip()
+        if cx.row is not None and name == str(cx.row.get(field) or ""):
+            raise nothing_changed(cx, "PUT", path.format(cx.key))
+        return await call(cx.client, cx.key, name)
+    return run

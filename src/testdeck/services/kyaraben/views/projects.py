@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from testdeck.resources import Action, Col, Field, Form, Resource
+from testdeck.services.kyaraben.views import common
 from testdeck.services.kyaraben.views.common import STATUS, not_blank
 
 _name = [Field("project_name", "name", required=True, validate=not_blank)]
@@ -21,7 +22,8 @@ projects = Resource(
     actions=[
         Action("n", "new", lambda cx: cx.client.create_project(cx.values["project_name"].strip()), mutates=True,
                row=False, form=Form("New project", _name)),
-        Action("e", "rename", lambda cx: cx.client.rename_project(cx.key, cx.values["project_name"].strip()),
+        Action("e", "rename", common.rename(lambda c, key, name: c.rename_project(key, name), "project_name",
+                                            "/projects/{}"),
                mutates=True, form=Form("Rename project", _name)),
         Action("ctrl+d", "delete", lambda cx: cx.client.delete_project(cx.key), mutates=True, confirm=True,
                bulk=True),
