@@ -18,7 +18,8 @@ from testdeck.screens.log import LogScreen
 from testdeck.services.xyops import sim, views_jobs
 from testdeck.services.xyops.views import server_id
 from testdeck.widgets.dialogs import ConfirmScreen, TextScreen
-from tests.xyops.test_ui import form_open, on_row, table, xdeck  # noqa: F401 (xdeck: a fixture)
+from tests.xyops.test_cli import profile  # noqa: F401 (a fixture)
+from tests.xyops.test_ui import form_open, on_row, pick_bucket, table, xdeck  # noqa: F401 (xdeck: a fixture)
 
 
 def sent(api: str) -> list[dict]:
@@ -94,16 +95,6 @@ def xy(xysim):
     return lambda: (XyOps(Profile("xy", "xyops", url, timeout=5), sim.API_KEY), app)
 
 
-@pytest.fixture
-def profile(xysim, monkeypatch, tmp_path):
-    url, app = xysim
-    cfg = tmp_path / "config.toml"
-    cfg.write_text(f'[profiles.xy]\nservice = "xyops"\nurl = "{url}"\ntimeout = 5\n')
-    monkeypatch.setenv("TESTDECK_CONFIG", str(cfg))
-    monkeypatch.setenv("TESTDECK_SECRET_XY", sim.API_KEY)
-    return app
-
-
 def test_cli_abort_of_a_complete_job_exits_1_with_the_reason_and_sends_nothing(profile, capsys):
     done, running = finished_and_running(profile)
     assert cli.main(["do", "jobs", "abort", done["id"], "--yes"]) == 1
@@ -137,20 +128,13 @@ async def test_jobs_mark_event_ids_they_cannot_name_and_the_log_title_names_the_
 # --- 4. a bucket file is downloaded where logs are saved ----------------------------------------------------
 
 async def test_download_defaults_to_the_save_folder_under_a_free_name(xdeck, tmp_path, monkeypatch):
-    from testdeck.screens.pickers import ScopePicker
-
     cwd = tmp_path / "cwd"
     cwd.mkdir()
     monkeypatch.chdir(cwd)
     (save_dir() / "build.log").write_text("mine")
     app, sim_app, _ = xdeck("files")
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, ScopePicker) and app.screen.query("OptionList"),
-                       what="bucket picker")
-        picker = app.screen
-        picker.query_one("OptionList").highlighted = next(i for i, (_, label) in enumerate(picker.options)
-                                                           if label == "Release artefacts")
-        await pilot.press("enter")
+        await pick_bucket(pilot, "Release artefacts")
         await loaded(pilot)
         await on_row(pilot, "build.log")
         form = await form_open(pilot, "w")

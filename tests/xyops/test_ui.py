@@ -50,6 +50,17 @@ def error_of(form: FormScreen, field: str) -> str:
     return str(form.query_one(f"#err-{field}").render())
 
 
+async def pick_bucket(pilot, title: str) -> None:
+    """The bucket picker `files` opens with: choose the bucket by its title."""
+    app = pilot.app
+    await wait_for(pilot, lambda: isinstance(app.screen, ScopePicker) and app.screen.query("OptionList"),
+                   what="bucket picker")
+    picker = app.screen
+    picker.query_one("OptionList").highlighted = next(i for i, (_, label) in enumerate(picker.options)
+                                                       if label == title)
+    await pilot.press("enter")
+
+
 def bucket_id(sim_app, title: str) -> str:
     return next(b["id"] for b in sim_app.state.buckets.values() if b["title"] == title)
 
@@ -184,12 +195,7 @@ async def test_upload_files_with_progress_then_delete_one_with_confirmation(xdec
     small.write_text("one\n")
     big.write_bytes(b"x" * 700_000)
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, ScopePicker) and app.screen.query("OptionList"),
-                       what="bucket picker")
-        picker = app.screen
-        picker.query_one("OptionList").highlighted = next(i for i, (_, label) in enumerate(picker.options)
-                                                           if label == "The Void")
-        await pilot.press("enter")
+        await pick_bucket(pilot, "The Void")
         screen = await loaded(pilot)
         bid = bucket_id(sim_app, "The Void")
         await wait_for(pilot, lambda: table(app).data.keys == ["test.png"], what="the bucket's files")
@@ -221,12 +227,7 @@ async def test_upload_files_with_progress_then_delete_one_with_confirmation(xdec
 async def test_download_a_file_streams_it_to_a_new_local_path(xdeck, tmp_path):
     app, sim_app, _ = xdeck("files")
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, ScopePicker) and app.screen.query("OptionList"),
-                       what="bucket picker")
-        picker = app.screen
-        picker.query_one("OptionList").highlighted = next(i for i, (_, label) in enumerate(picker.options)
-                                                           if label == "Release artefacts")
-        await pilot.press("enter")
+        await pick_bucket(pilot, "Release artefacts")
         await loaded(pilot)
         await on_row(pilot, "build.log")
         form = await form_open(pilot, "w")
