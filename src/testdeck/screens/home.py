@@ -20,6 +20,7 @@ from testdeck.widgets.statusbar import spinner
 from testdeck.widgets.table import TableData, VirtualTable
 
 HEADINGS = ["profile", "service", "mode", "failing", "url", "secret", "health"]
+PRIORITIES = [0, 0, 0, 0, 2, 1, 0]  # at 80 columns the URL goes before the health is cut
 PULSE = (("critical", "‼"), ("error", "✖"), ("warning", "▲"))
 
 
@@ -133,7 +134,7 @@ class HomeScreen(Screen):
             secret = session.secret_source.split(" ")[0] if session is not None else "…"
             rows.append((name, (name, profile.service, mode_of(profile, self.app.read_only), self.pulse(name),
                                 profile.url, secret, self.health.get(name, "…"))))
-        self.query_one(VirtualTable).set_data(TableData.build(HEADINGS, rows))
+        self.query_one(VirtualTable).set_data(TableData.build(HEADINGS, rows, priorities=PRIORITIES))
 
     @work(exit_on_error=False, group="ping", exclusive=True)
     async def action_test(self) -> None:
