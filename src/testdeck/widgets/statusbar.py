@@ -43,6 +43,8 @@ class StatusBar(Static):
             text.append("● ok", style="green")
         else:
             text.append("✖ error", style="bold red")
+        if extra:  # a service's own status (a full quota, a license about to end): before what is cut first
+            text.append(f"  {sanitize(extra)}")
         if age is not None:
             text.append(f"  {duration(age)} ago")
         if paused:
@@ -57,6 +59,4 @@ class StatusBar(Static):
             text.append(f"  {rows}")
         if busy:
             text.append(f"  {spinner()} {busy}…", style="bold")
-        if extra:
-            text.append(f"  {sanitize(extra)}")  # a service's own status text (a quota)
         self.update(text)
