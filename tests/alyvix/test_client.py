@@ -320,3 +320,11 @@ def test_measures_read_flat_rows_and_nested_runs_alike():
     assert again[0].test_case_execution_code == "r1" and again[0].time == 2_000_000_000.0
     assert [t.transaction_name for t in again[0].transactions] == ["a", "b"]
     assert runs_from([None, "x"]) == []
+
+
+async def test_a_refusal_made_here_does_not_mark_the_server_failing(shared):
+    url, _app = shared
+    async with client_for(url) as client:
+        with pytest.raises(ApiError, match="control must be one of"):
+            await client.control_session(1, "dance")
+        assert client.health.last_error is None  # nothing was sent: the server's health is not in question

@@ -330,7 +330,7 @@ class Alyvix(ApiClient):
     async def control_session(self, session_id: Any, control: str) -> Any:
         if control not in CONTROLS:
             raise self.error("PUT", path("/sessions/{}", session_id), None,
-                             f"refused: control must be one of {', '.join(CONTROLS)}")
+                             f"refused: control must be one of {', '.join(CONTROLS)}", local=True)
         return await self.update_session(session_id, {"control": control})
 
     async def set_session_testcases(self, session_id: Any, enabled: dict[Any, bool]) -> Any:

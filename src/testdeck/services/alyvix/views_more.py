@@ -60,7 +60,7 @@ async def list_measures(cx: Ctx) -> list[Run]:
     try:
         since, until = window(cx)
     except ValueError as exc:
-        raise cx.client.error("GET", "measures", None, f"refused: {exc}") from None
+        raise cx.client.error("GET", "measures", None, f"refused: {exc}", local=True) from None  # (not the server's)
     chosen = chosen_session(cx.client)
     session = (cx.values or {}).get("session") or (chosen[0] if chosen else None)
     runs = await cx.client.get_measures(cx.scope, session_id=session,
