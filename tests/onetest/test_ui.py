@@ -548,3 +548,18 @@ async def test_schedule_at_in_the_past_is_refused_in_the_form(odeck):
         await pilot.pause(0.2)
         assert "in the past" in error_of(form, "schedule_at")
         assert set(sim_app.state.executions) == before
+
+
+async def test_stop_on_an_execution_that_ended_is_refused_at_the_key(odeck):
+    app, sim_app, _ = odeck()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await loaded(pilot, rows=3)
+        await pilot.press("A")  # every execution, the ended ones too
+        await wait_for(pilot, lambda: any(r.record.get("status") == "COMPLETE" for r in screen.rows), what="all")
+        done = next(r.key for r in screen.rows if r.record.get("status") == "COMPLETE")
+        before = dict(sim_app.state.executions[done])
+        await on_row(pilot, done)
+        await pilot.press("x")
+        await wait_for(pilot, lambda: any("not sent: already ended (COMPLETE)" in str(n.message)
+                                          for n in app._notifications), what="the refusal")
+        assert not isinstance(app.screen, (FormScreen, ConfirmScreen)) and sim_app.state.executions[done] == before

@@ -328,6 +328,15 @@ def stop_targets(cx: Ctx) -> list[Execution]:
     return [known.get(i) or Execution.from_api({"id": i}) for i in _typed_ids(cx) or marked_ids(cx)]
 
 
+def ended(cx: Ctx) -> str | None:
+    """Stop is for active and scheduled runs (the API document); one that ended cannot be (its
+    DELETE was sent and said done). With marks, the marked rows are what the form sends."""
+    if cx.marked or cx.row is None:
+        return None
+    status = str(cx.row.get("status") or "")
+    return f"already ended ({status})" if status and status not in ACTIVE_STATUSES else None
+
+
 def marked_ids(cx: Ctx) -> list[str]:
     """The marked rows' ids when the screen gives them (else the selected row's)."""
     if cx.marked:
@@ -484,7 +493,7 @@ executions = Resource(
                follow=follow_started, select=lambda ex: ex.id),
         # not `bulk`: the generic runner calls an action once per marked row; this one sends one PATCH
         # with every id, listed in its form (prefilled from the marks when the screen gives them)
-        Action("x", "stop", stop, mutates=True, show=str, confirm=True, targets=stop_targets,
+        Action("x", "stop", stop, mutates=True, show=str, confirm=True, targets=stop_targets, unavailable=ended,
                form=Form("Stop executions (one: DELETE; several: one PATCH)", [
                    Field("ids", "execution ids", type="text", required=True, help="one per line"), *STOP_FIELDS],
                    initial=_stop_initial)),
