@@ -179,6 +179,13 @@ def test_do_says_a_command_was_accepted_and_logs_follows_it_by_its_id(kyaraben_p
     assert f"command {cid} on VM {vm}" in lines and "Success" in lines
     assert lines[-1].startswith("-- READY, return code"), lines
     assert cli.main(["logs", "projects", app.state.seed["project_a"], "--command", cid]) == 2
+    capsys.readouterr()
+    from testdeck.services.kyaraben.views import common
+
+    monkeypatch.setattr(common, "FOLLOW_INTERVAL", 0.01)
+    # an unknown command: an error and exit 1, not a last line and exit 0
+    assert cli.main(["logs", "avms", vm, "--command", "0" * 32, "-f"]) == 1
+    assert "no such command" in capsys.readouterr().err
 
 
 def test_triage_says_a_vms_reason_could_not_be_read_not_that_none_was_given(kyaraben_profile, capsys):

@@ -227,9 +227,10 @@ async def follow_command(cx: Ctx, command_id: Any) -> LogFeed:
         results = await steady(lambda: cx.client.get_command(avm_id, str(command_id)))
         if not results:
             missing += 1
-            if missing >= FOLLOW_MISSING_POLLS:
-                yield [f"no such command {command_id} (the server returns no result for it)"]
-                return
+            if missing >= FOLLOW_MISSING_POLLS:  # an error, not a line: `logs --command X -f` exited 0
+                raise cx.client.error("GET", f"/android/{avm_id}/command/{command_id}", None,
+                                      f"no such command {command_id} (the server returns no result for it)",
+                                      local=True)
             await pause(common.FOLLOW_INTERVAL)
             continue
         r = results[-1]
