@@ -68,9 +68,11 @@ async def test_bulk_abort_sends_only_the_active_job_and_refuses_the_complete_one
         outcomes = {o.key: o.error for o in app.screen.outcomes}
         assert outcomes[running["id"]] is None
         assert outcomes[done["id"]] == "not sent: already complete (success)"
+        # counted apart from what the server refused: it was never sent
+        assert "done 1, refused 0, not sent 1" in str(app.screen.query_one("#bulk-progress").render())
         await pilot.press("enter")
         await wait_for(pilot, lambda: app.screen is screen, what="back")
-        assert "abort: 1 done, 1 refused" in said(app)
+        assert "abort: 1 done, 1 not sent" in said(app)
     assert [json.loads(e["body"])["id"] if isinstance(e.get("body"), str) else e["body"]["id"]
             for e in sent("abort_job")] == [running["id"]]
 

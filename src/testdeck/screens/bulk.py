@@ -115,9 +115,11 @@ class BulkScreen(ModalScreen[list[Outcome]]):
         else:
             ok = sum(o.error is None for o in self.outcomes)
             failed = sum(o.failed is not None for o in self.outcomes)
+            unsent = sum(o.key in self.refused for o in self.outcomes)  # refused here, never sent
             skipped = len(self.rows) - done
-            progress.append(f"\ndone {ok}, refused {done - ok - failed}"
+            progress.append(f"\ndone {ok}, refused {done - ok - failed - unsent}"
                             + (f", failed {failed} (the server may have acted: check)" if failed else "")
+                            + (f", not sent {unsent}" if unsent else "")
                             + (f", not run {skipped}" if skipped else ""), style="bold")
         self.query_one("#bulk-progress", Static).update(progress)
         summary = Text()
@@ -190,10 +192,12 @@ async def _bulk_flow(screen: ResourceScreen, action: Action) -> None:
     done = [o for o in outcomes if o.error is None]
     screen.marks.difference_update(o.key for o in done)  # the refused stay marked, to retry or inspect
     failed = sum(o.failed is not None for o in outcomes)
-    refused = len(outcomes) - len(done) - failed
-    screen.notify(f"{action.label}: {len(done)} done" + (f", {refused} refused" if refused else "")
-                  + (f", {failed} failed (may have acted)" if failed else ""),
-                  severity="error" if refused or failed else "information", markup=False, timeout=5)
+    unsent = sum(o.key in refused for o in outcomes)
+    refusals = len(outcomes) - len(done) - failed - unsent
+    screen.notify(f"{action.label}: {len(done)} done" + (f", {refusals} refused" if refusals else "")
+                  + (f", {failed} failed (may have acted)" if failed else "")
+                  + (f", {unsent} not sent" if unsent else ""),
+                  severity="error" if refusals or failed else "information", markup=False, timeout=5)
     if action.mutates:
         screen.session.status_at = 0.0
         screen._wake.set()
