@@ -190,6 +190,13 @@ def test_cleared_values_by_type_and_declared():
     assert validate_values(fields, raw)[0] == {}  # a create form sends nothing for empty fields
 
 
+def test_number_fields_take_digits_0_to_9_only():
+    fields = [Field("days", type="int"), Field("ratio", type="float")]
+    _, errors = validate_values(fields, {"days": "٣", "ratio": "١.٥"})  # int("٣") is 3
+    assert errors == {"days": "digits 0-9 only", "ratio": "digits 0-9 only"}
+    assert validate_values(fields, {"days": "3", "ratio": "1.5"}) == ({"days": 3, "ratio": 1.5}, {})
+
+
 def test_int_fields_have_sane_bounds_unless_declared():
     fields = [Field("n", type="int"), Field("big", type="int", max=10**30), Field("f", type="float")]
     _, errors = validate_values(fields, {"n": "9" * 29, "big": "9" * 29, "f": "inf"})

@@ -94,6 +94,9 @@ def validate_values(fields: list[Field], raw: dict[str, Any],
 
 
 def _convert(f: Field, value: Any) -> Any:
+    if f.type in ("int", "float") and isinstance(value, str) and not value.isascii():
+        # int() and float() take other scripts' digits ("٣" is 3): a value the user did not see as a number
+        raise ValueError("digits 0-9 only")
     if f.type == "int":
         try:
             return int(str(value))
