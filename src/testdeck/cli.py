@@ -253,20 +253,10 @@ def resolve(config: Config, resource_name: str, profile_name: str | None) -> tup
 
 
 def options(extras: list[str]) -> dict[str, str]:
-    """`--name value` / `--name=value` pairs (names with `-` as `_`); anything else is a usage error."""
-    out: dict[str, str] = {}
-    items = list(extras)
-    while items:
-        item = items.pop(0)
-        match = re.fullmatch(r"--([A-Za-z][\w-]*)(?:=(.*))?", item, re.S)
-        if not match:
-            raise UsageError(f"unexpected argument {item!r} (options are --NAME VALUE)")
-        name, value = match.group(1).replace("-", "_"), match.group(2)
-        if value is None:
-            if not items or items[0].startswith("--"):
-                raise UsageError(f"--{match.group(1)} needs a value")
-            value = items.pop(0)
-        out[name] = value
+    """`get`'s `--name value` options (verbs.split_options); a bare word is a usage error."""
+    out, words = verbs.split_options(extras)
+    if words:
+        raise UsageError(f"unexpected argument {words[0]!r} (options are --NAME VALUE)")
     return out
 
 

@@ -125,8 +125,9 @@ async def _find_row(resource: Resource, ctx: Ctx) -> Record | None:
     return hits[0]
 
 
-def _options(extras: list[str]) -> tuple[dict[str, str], list[str]]:
-    """`--name value` pairs left to the verb (the scope: `--project ID`, as `get` takes it) and bare words."""
+def split_options(extras: list[str]) -> tuple[dict[str, str], list[str]]:
+    """`--name value` / `--name=value` pairs (names with `-` as `_`) and the bare words among what
+    argparse left over: the scope of `do`/`logs` (`--project ID`) and `get`'s options."""
     opts: dict[str, str] = {}
     words: list[str] = []
     items = list(extras)
@@ -138,7 +139,7 @@ def _options(extras: list[str]) -> tuple[dict[str, str], list[str]]:
             continue
         name, value = match.group(1), match.group(2)
         if value is None:
-            if not items or items[0].startswith("-"):
+            if not items or items[0].startswith("--"):  # (a value may start with one dash: -1)
                 raise VerbUsageError(f"--{name} needs a value")
             value = items.pop(0)
         opts[name.replace("-", "_")] = value
@@ -148,7 +149,7 @@ def _options(extras: list[str]) -> tuple[dict[str, str], list[str]]:
 def _scope_of(args: argparse.Namespace, profile: Any, resource: Resource) -> str | None:
     """`--scope ID` or `--<scope name> ID` (`--project`), else the profile's default: as `get` takes it.
     Any other option is a usage error (fields are `--set FIELD=VALUE`)."""
-    opts, words = _options(getattr(args, "extras", None) or [])
+    opts, words = split_options(getattr(args, "extras", None) or [])
     named = opts.pop(resource.scope.name, None) if resource.scope is not None else None
     if opts:
         scope_opt = f", --{resource.scope.name}" if resource.scope is not None else ""

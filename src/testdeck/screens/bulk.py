@@ -173,7 +173,13 @@ async def _bulk_flow(screen: ResourceScreen, action: Action) -> None:
         if values is None:
             return
     # rows a rule known here refuses (Action.unavailable) are named in the question and the summary, unsent
-    refused = {screen.resource.row_key(r): why for r in rows if (why := action.why_not(screen.ctx(r)))}
+    base = screen.ctx()  # (once: each ctx() walks the table's keys for the marks)
+    refused: dict[str, str] = {}
+    for r in rows:
+        key = screen.resource.row_key(r)
+        why = action.why_not(replace(base, row=r, key=key))
+        if why:
+            refused[key] = why
     runnable = [r for r in rows if screen.resource.row_key(r) not in refused]
     if not runnable:
         res = screen.resource
