@@ -351,3 +351,23 @@ async def test_a_one_row_action_with_rows_marked_does_not_act_on_the_cursor_row(
                        what="the refusal")
         assert not isinstance(app.screen, ConfirmScreen) and sim_app.state.agents == before
         assert screen.marks
+
+
+async def test_a_bulk_summary_shows_a_hostile_servers_escapes_as_stand_ins(deck):
+    from hostile import ESCAPES, FORBIDDEN
+
+    app, sim_app, config = deck("xyops")
+    config.fail_paths.add("POST /api/app/delete_alert/v1")
+    config.fail_text = "boom " + "".join(ESCAPES.values())
+    key = next(iter(sim_app.state.alerts))
+    sim_app.state.alerts[key]["title"] = "t " + ESCAPES["title"]  # a hostile name too
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_test(pilot, test_alerts, 6)
+        await pilot.press("space", "space", "ctrl+d")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="one confirmation")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: isinstance(app.screen, BulkScreen) and app.screen.finished, what="summary")
+        summary = str(app.screen.query_one("#bulk-summary").render())
+        assert "boom ␛]52" in summary and not FORBIDDEN & set(summary)
+        await pilot.press("enter")
+        assert not any(FORBIDDEN & set(m) for m in said(app))
