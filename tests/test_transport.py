@@ -10,7 +10,7 @@ from starlette.applications import Starlette
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from testdeck import http as http_mod
+from testdeck import transport as transport_mod
 from testdeck.config import Profile
 from testdeck.errors import ApiError
 from testdeck.http import ApiClient
@@ -84,8 +84,8 @@ async def test_a_missing_ca_bundle_is_a_clear_error_not_a_crash(tls_server, tmp_
 
 async def test_plain_http_never_reads_a_ca_bundle(monkeypatch):
     loaded = []
-    real = http_mod.ssl_context
-    monkeypatch.setattr(http_mod, "ssl_context", lambda verify: loaded.append(verify) or real(verify))
+    real = transport_mod.ssl_context
+    monkeypatch.setattr(transport_mod, "ssl_context", lambda verify: loaded.append(verify) or real(verify))
     server = serve(app())
     try:
         async with client(server.url) as c:
@@ -115,7 +115,8 @@ def test_making_a_client_imports_what_the_first_connection_needs(tmp_path):
     code = (
         "import sys\n"
         "from testdeck.config import Profile\n"
-        "from testdeck.http import ApiClient, FIRST_CONNECTION\n"
+        "from testdeck.http import ApiClient\n"
+        "from testdeck.transport import FIRST_CONNECTION\n"
         "before = [m for m in FIRST_CONNECTION if m in sys.modules]\n"
         "ApiClient(Profile(name='lab', service='xyops', url='http://127.0.0.1:9', timeout=5.0), None)\n"
         "print(before, [m for m in FIRST_CONNECTION if m not in sys.modules])\n"

@@ -21,7 +21,7 @@ from testdeck.resources import Resource
 from testdeck.screens.home import HomeScreen
 from testdeck.triage import Board
 from testdeck.screens.resource import ResourceScreen
-from testdeck.http import prewarm_ssl
+from testdeck.transport import prewarm_ssl
 from testdeck.services import NAMES, ORDER, get_service
 from testdeck.session import ProfileSession
 from testdeck.text import sanitize

@@ -197,14 +197,16 @@ def _open_session(config: Config, profile: Profile, read_only: bool = False):
 
 
 def run_completion(args: argparse.Namespace) -> int:
+    from testdeck import completion
+
     if args.command == "completion":
-        print(verbs.BASH if args.shell == "bash" else verbs.ZSH, end="")
+        print(completion.BASH if args.shell == "bash" else completion.ZSH, end="")
         return 0
     try:
         config = load_config(None)
     except ConfigError:
         config = None
-    print("\n".join(verbs.complete(args.words, config)))
+    print("\n".join(completion.complete(args.words, config)))
     return 0
 
 

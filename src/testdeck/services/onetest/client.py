@@ -2,7 +2,7 @@
 
 Auth: the profile's secret is the user's offline token. It is exchanged at
 `POST /rest/tokens/` (form field `refresh_token`) for a short-lived bearer
-access token, renewed once on a 401 (http.TokenExchangeAuth). Every access
+access token, renewed once on a 401 (transport.TokenExchangeAuth). Every access
 token is remembered for redaction, so neither it nor the offline token can
 end up in an error text. Profile fields: `project_id`, `space_id` (defaults
 for the calls that take a project or a team space).
@@ -21,7 +21,8 @@ from urllib.parse import urlsplit
 import httpx
 
 from testdeck.errors import ApiError
-from testdeck.http import ApiClient, TokenExchangeAuth, TokenExchangeError
+from testdeck.http import ApiClient
+from testdeck.transport import TokenExchangeAuth, TokenExchangeError
 from testdeck.services.onetest.api_executions import ExecutionsApi
 from testdeck.services.onetest.api_hosts import HostsApi
 from testdeck.services.onetest.api_virtualization import VirtualizationApi
