@@ -8,7 +8,8 @@ table swaps prepared data in. What the user set (filter, sort, marks, cursor,
 query) lives in session.views, so it is there again when they come back.
 
 This file is the screen: layout, title, keys, navigation. The refresh loop, stale line and
-status bar are in screens/refresh.py, the resource's actions in screens/actions.py (mixins);
+status bar are in screens/refresh.py, the resource's actions in screens/actions.py, the scope
+(`P`) in screens/scope.py (mixins);
 the names other modules import from here still are.
 """
 
@@ -31,6 +32,7 @@ from testdeck.errors import ApiError
 from testdeck.records import Record
 from testdeck.resources import Ctx, Resource
 from testdeck.screens.actions import ActionsMixin
+from testdeck.screens.scope import ScopeMixin
 from testdeck.screens.refresh import BIG_TABLE, MAX_BACKOFF, Loaded, RefreshMixin, gc_paused  # noqa: F401
 from testdeck.screens.view import Cancelled, Row, ViewState, build_view, compile_filter, format_rows  # noqa: F401
 from testdeck.session import ProfileSession
@@ -84,7 +86,7 @@ RESERVED_KEYS = {"slash", "enter", "d", "r", "p", "s", "S", "l", "P", "left_squa
                  "q", "colon", "ctrl+p", "ctrl+c", "ctrl+t", "1", "2", "3", "4", "5"}
 
 
-class ResourceScreen(RefreshMixin, ActionsMixin, Screen):
+class ResourceScreen(RefreshMixin, ActionsMixin, ScopeMixin, Screen):
     DEFAULT_CSS = """
     ResourceScreen #titlebar { height: 1; background: $primary; color: $text; padding: 0 1; }
     ResourceScreen #title { width: 1fr; text-style: bold; }
@@ -170,21 +172,6 @@ class ResourceScreen(RefreshMixin, ActionsMixin, Screen):
     @property
     def marks(self) -> set[str]:
         return self.state.marks
-
-    def sticky_scope(self) -> str | None:
-        """The scope chosen last for any resource of this profile with the same scope name."""
-        if self.resource.scope is None:
-            return None
-        scope = self.resource.scope
-        return self.session.views.get(f"scope:{scope.name}") or scope.default_for(self.session.profile.fields)
-
-    def set_sticky_scope(self, scope_id: str, label: str | None = None) -> None:
-        if self.resource.scope is None:
-            return
-        self.session.views[f"scope:{self.resource.scope.name}"] = scope_id
-        self.session.views[f"scope:{self.resource.name}"] = scope_id  # (read by older tests and screens)
-        if label:
-            self.session.views[f"scope-label:{scope_id}"] = label
 
     @property
     def query_value(self) -> str | None:
@@ -463,39 +450,6 @@ class ResourceScreen(RefreshMixin, ActionsMixin, Screen):
         from testdeck.screens.export import save_table
 
         save_table(self)
-
-    @work(exit_on_error=False, group="ui")
-    async def action_pick_scope(self) -> None:
-        scope = self.resource.scope
-        if scope is None:
-            self.notify("this resource is not inside anything", timeout=2)
-            return
-        try:
-            options = await scope.options(self.ctx())
-        except ApiError as exc:
-            self._mark_stale(exc)
-            return
-        if not options:
-            self._info(f"no {scope.name} to choose from: create one first")
-            return
-        from testdeck.screens.pickers import ScopePicker
-
-        chosen = await self.app.push_screen_wait(ScopePicker(f"choose a {scope.name} for {self.resource.title.lower()}",
-                                                             options))
-        if chosen:
-            self.scope = chosen
-            self.set_sticky_scope(chosen, dict(options).get(chosen, ""))
-            if scope.remember is not None:
-                try:
-                    scope.remember(self.app.config, self.session.profile, chosen)
-                except Exception as exc:  # the choice still holds for this session
-                    self.notify(f"could not save the choice: {exc}", severity="warning", markup=False)
-            self.query_one("#title", Label).update(self._title())
-            self.rows, self.records, self.last_ok = [], {}, None
-            self.marks.clear()
-            self.table.set_data(TableData([c.heading for c in self.resource.columns]))
-            self.table.empty_text = "loading…"
-            self._wake.set()
 
     @work(exit_on_error=False, group="ui")
     async def action_detail(self) -> None:
