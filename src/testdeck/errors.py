@@ -33,7 +33,7 @@ class ApiError(Exception):
             status = f"HTTP {self.status}" if self.status else "no response"
         message = " ".join(line.strip() for line in str(self.message).splitlines() if line.strip())
         if isinstance(self, Refused) and not self.status:  # nothing was sent: no server to hear from
-            status, message = "refused before sending", message.removeprefix("refused: ")
+            status, message = "refused before sending", message.removeprefix("refused: ").removeprefix("not sent: ")
         return f"{self.service}/{self.profile}: {self.method} {self.path}: {status}: {message}"
 
     def __str__(self) -> str:  # dataclass would otherwise replace Exception.__str__

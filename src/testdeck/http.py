@@ -26,7 +26,7 @@ import httpx
 from testdeck import journal, jsonchunks, pacing
 from testdeck.jsonchunks import TooDeep, too_deep as _too_deep
 from testdeck.config import Profile
-from testdeck.errors import ApiError, ConfigError, ReadOnlyError
+from testdeck.errors import ApiError, ConfigError, ReadOnlyError, Refused
 from testdeck.redact import Redactor, Scan, redact_values
 from testdeck import transport as conn
 from testdeck.transport import TokenExchangeError
@@ -229,6 +229,8 @@ class ApiClient:
               detail: str = "", cls: type[ApiError] = ApiError, local: bool = False) -> ApiError:
         """An ApiError for this profile; it marks the server failing unless it is a refusal made here,
         before sending (read-only, or `local`: a service's own rule), which says nothing of its health."""
+        if local and status is None and cls is ApiError:
+            cls = Refused
         err = cls(self.service, self.profile.name, method, path, status, self.redact(message),
                   retryable, self.redact(detail))
         if cls is not ReadOnlyError and not local:
@@ -236,6 +238,10 @@ class ApiClient:
             self.health.last_error = err
             self.health.last_error_at = max(time.time(), (self.health.last_ok or 0) + 1e-6)
         return err
+
+    def refuse(self, method: str, path: str, message: str) -> ApiError:
+        """A refusal decided here, before sending (a service's own rule): `refused before sending: …`."""
+        return self.error(method, path, None, message, local=True)
 
     async def request(self, method: str, path: str, *, params: dict | None = None, json_body: Any = None,
                       data: dict | None = None, files: dict | None = None, content: Any = None,

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from testdeck import clock
-from testdeck.errors import Refused
 from testdeck.records import Record
 from testdeck.text import sanitize
 
@@ -41,9 +40,7 @@ class Ctx:
 def nothing_changed(cx: Ctx, method: str, path: str) -> Exception:
     """Raised by an edit whose form (or `do --set`) changed nothing: not sent, as `nothing changed:
     nothing sent` (each update bumps a revision on a real server, and `done` would say it acted)."""
-    client = cx.client
-    return Refused(getattr(client, "service", ""), client.profile.name, method, path, None,
-                   "nothing changed: nothing sent")
+    return cx.client.refuse(method, path, "nothing changed: nothing sent")
 
 
 # What a state means, declared per column by each service (Col.status); the screen

@@ -180,3 +180,19 @@ def test_do_stop_from_the_cli_with_a_reason(xp_profile, capsys):
     assert cli.main(["do", "requests", "stop", rid, "--set", "reason=pod needed", "--yes"]) == 0
     assert "stop: done" in capsys.readouterr().out
     assert xp_profile.state.requests[rid]["stop_reason"] == "pod needed"
+
+
+async def test_a_refusal_made_here_reads_as_one_and_leaves_the_server_healthy(xp):
+    """XPRESSO's own rules (both testbeds and topologies, a stop without a reason) refuse before sending:
+    `refused before sending`, never `no response`, and the server is not marked failing for it."""
+    url, _ = xp
+    async with client_for(url) as client:
+        await client.get_requests()  # healthy
+        sub = RES.action("submit")
+        with pytest.raises(ApiError) as info:
+            await sub.call(Ctx(client, values={"profile": "p", "testbeds": "a", "topologies": "b"}))
+        with pytest.raises(ApiError) as stop:
+            await RES.action("stop").call(Ctx(client, key="x", values={"reason": " "}))
+        assert client.health.ok is True
+    assert "refused before sending: give testbeds or topologies" in str(info.value)
+    assert "refused before sending: a stop needs a reason" in str(stop.value)

@@ -84,7 +84,7 @@ async def test_abort_of_a_job_that_finished_after_the_table_was_read_is_not_sent
     from testdeck.resources import Ctx
 
     async with client:
-        with pytest.raises(ApiError, match="not sent: already complete"):
+        with pytest.raises(ApiError, match="refused before sending: already complete"):
             await views_jobs.abort(Ctx(client, key=done["id"]))  # the row said active; the server says done
 
 

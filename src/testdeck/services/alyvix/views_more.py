@@ -307,7 +307,7 @@ async def _set_key(cx: Ctx) -> Any:
     # checked here too: a switch left off may reach the call as "no value"
     problem = _confirmed(bool(cx.values.get("confirm")))
     if problem:  # the form shows it under the switch; `testdeck do` gets here: said once, not sent
-        raise ApiError("alyvix", cx.client.profile.name, "POST", "/license", None, f"not sent: {problem}")
+        raise cx.client.refuse("POST", "/license", f"not sent: {problem}")
     return await cx.client.set_license(cx.values["license"])
 
 

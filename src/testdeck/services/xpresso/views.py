@@ -48,8 +48,7 @@ async def list_requests(cx: Ctx) -> list[XRequest]:
         if cx.query == "mine":
             info = cx.client.token
             if info is None or not info.user:
-                raise ApiError("xpresso", cx.client.profile.name, "GET", "/api/v1/requests", None,
-                               "mine: the API token names no user (not a readable JWT)")
+                raise cx.client.refuse("GET", "/api/v1/requests", "mine: the API token names no user (not a readable JWT)")
             me = info.user
         rows = [r for r in rows if QUERIES[cx.query](r, me)]
     if cx.values.get("reveal"):
@@ -191,7 +190,7 @@ def _pick_field(name: str, kind: str, help: str, required: bool = False) -> Fiel
 
 def refused(cx: Ctx, message: str) -> ApiError:
     """A refusal made before sending (the form shows it as "refused: ...")."""
-    return ApiError("xpresso", cx.client.profile.name, "POST", "/api/v1/requests", None, message)
+    return cx.client.refuse("POST", "/api/v1/requests", message)
 
 
 def _common(values: dict[str, Any]) -> dict[str, Any]:
@@ -282,7 +281,7 @@ def open_request(ctx: Ctx):
 async def stop(cx: Ctx) -> XRequest:
     reason = str(cx.values.get("reason") or "").strip()
     if not reason:
-        raise ApiError("xpresso", cx.client.profile.name, "PATCH", "stop", None, "a stop needs a reason")
+        raise cx.client.refuse("PATCH", "stop", "a stop needs a reason")
     return await cx.client.stop_request(cx.key, reason)
 
 

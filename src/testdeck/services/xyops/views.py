@@ -72,8 +72,7 @@ async def update_alert(cx: Ctx):
 async def test_alert(cx: Ctx):
     server = cx.values.get("server_id") or cx.values.get("server")
     if not server:
-        raise ApiError("xyops", cx.client.profile.name, "POST", "test_alert", None,
-                       "choose a server from the list or type its id")
+        raise cx.client.refuse("POST", "test_alert", "choose a server from the list or type its id")
     return await cx.client.test_alert(server, cx.values["expression"], cx.values["message"])
 
 

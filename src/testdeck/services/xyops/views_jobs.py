@@ -96,7 +96,7 @@ async def abort(cx: Ctx) -> None:
     (the server's "ok" to it would prove nothing)."""
     why = not_abortable(await cx.client.get_job(cx.key))
     if why:
-        raise ApiError("xyops", cx.client.profile.name, "POST", "abort_job", None, f"not sent: {why}")
+        raise cx.client.refuse("POST", "abort_job", f"not sent: {why}")
     await cx.client.abort_job(cx.key)
 
 
