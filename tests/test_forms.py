@@ -397,3 +397,26 @@ async def test_typing_into_an_edit_form_adds_to_the_value_it_does_not_replace_it
         await pilot.press("Z")
         # the whole value was selected as the field took focus: the first key typed replaced it
         assert form.query_one("#f-title").value in (title + "Z", "Z" + title)
+
+
+async def test_a_value_with_control_characters_shows_stand_ins_and_is_kept_unless_edited(hostile):
+    """An alert's title holding ESC and BEL (a hostile server): the edit form shows ␛ and ␇, not nothing
+    (an Input dropped them silently); saved untouched, the title is not sent back as stand-ins."""
+    app, srv = hostile()
+    alert = srv.state.alerts["disk_full"]
+    alert["title"] = "Disk \x1b[31mred\x07 full"
+    alert["samples"] = 3
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await ready(pilot)
+        assert table(app).move_to_key("disk_full")
+        screen.loaded.clear()
+        screen._wake.set()
+        await wait_for(pilot, screen.loaded.is_set, what="refresh with the title")
+        form = await open_form(pilot, "e")
+        assert form.query_one("#f-title").value == "Disk ␛[31mred␇ full"
+        assert "stand-ins" in error_of(form, "title")
+        form.query_one("#f-samples").value = "4"
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: isinstance(app.screen, ResourceScreen), what="closed")
+        assert alert["samples"] == 4
+        assert alert["title"] == "Disk \x1b[31mred\x07 full"  # not replaced by what was shown

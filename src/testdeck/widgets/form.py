@@ -183,6 +183,9 @@ class FormScreen(ModalScreen[Any]):
         self._said = ""  # the status line as shown
         self._checked: dict[str, Any] = {}  # the values as the last ctrl+s checked them
         self._abandon = asyncio.Event()
+        # field -> the text shown for a value that holds control characters (stand-ins such as ␛):
+        # while the field still shows exactly that, the original value is what it holds
+        self._shown: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -215,7 +218,7 @@ class FormScreen(ModalScreen[Any]):
             return Switch(value=bool(value), id=wid)
         if f.type in ("text", "json"):
             text = json.dumps(value, indent=2) if f.type == "json" and not isinstance(value, str) and value is not None else (value or "")
-            return TextArea(str(text), id=wid)
+            return TextArea(self._stand_ins(f, str(text), multiline=True), id=wid)
         if f.type == "choice":
             options = [_label(c) for c in f.choices] if isinstance(f.choices, list) else []
             select = Select([(Text(lbl), v) for v, lbl in options], allow_blank=True, id=wid,
@@ -229,8 +232,17 @@ class FormScreen(ModalScreen[Any]):
             return CheckList(*[(Text(lbl), v, v in chosen) for v, lbl in options], id=wid)  # NO_COLOR-readable
         kind = {"int": "integer", "float": "number"}.get(f.type, "text")
         placeholder = "path to a local file" if f.type == "file" else ""
-        return Input("" if value is None else str(value), type=kind, password=f.type == "secret", id=wid,
-                     placeholder=placeholder)
+        text = "" if value is None else str(value)
+        return Input(text if f.type == "secret" else self._stand_ins(f, text), type=kind,
+                     password=f.type == "secret", id=wid, placeholder=placeholder)
+
+    def _stand_ins(self, f: Field, text: str, multiline: bool = False) -> str:
+        """A value from the server with control characters: shown with stand-ins (an Input dropped them
+        silently, and showed a value other than the one it held), and kept as it was unless edited."""
+        shown = sanitize(text, multiline=multiline)
+        if shown != text:
+            self._shown[f.name] = shown
+        return shown
 
     def on_mount(self) -> None:
         for f in self.form.fields:
@@ -239,6 +251,9 @@ class FormScreen(ModalScreen[Any]):
                 self._load_choices(f)
         for checklist in self.query(CheckList):
             checklist.highlight_first()
+        for name in self._shown:
+            self._error(name, "holds control characters, shown as stand-ins (␛ …): kept as they are "
+                              "unless you change this field")
         first = next(iter(self.query("Input, Select, Switch, TextArea, SelectionList")), None)
         if first is not None:
             self._focus_unselected(first)
@@ -301,6 +316,8 @@ class FormScreen(ModalScreen[Any]):
                 raw[f.name] = None if widget.is_blank() else widget.value
             else:
                 raw[f.name] = widget.value
+            if f.name in self._shown and raw[f.name] == self._shown[f.name]:
+                raw[f.name] = self.initial.get(f.name, f.default)  # not edited: the value as it was
         return raw
 
     def _error(self, name: str, message: str) -> None:
