@@ -335,6 +335,10 @@ async def test_the_last_column_takes_the_room_left_over_as_far_as_its_cells_want
         await pilot.resize_terminal(60, 10)
         await pilot.pause()
         assert vt.widths[1] < 70 and vt.render_line(1).text.rstrip().endswith("…")  # narrow: cut, as before
+        await pilot.resize_terminal(30, 10)
+        await pilot.pause()
+        assert vt.render_line(1).text.endswith("…")  # the long message goes on past the edge
+        assert not vt.render_line(2).text.rstrip().endswith("…")  # "short", then blanks: nothing more to see
 
 
 async def test_a_one_row_action_with_rows_marked_does_not_act_on_the_cursor_row(deck):

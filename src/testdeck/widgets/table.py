@@ -382,8 +382,10 @@ class VirtualTable(ScrollView, can_focus=True):
 
     def _crop(self, strip: Strip, scroll_x: int, width: int, style: Style) -> Strip:
         """The visible part; where the line goes on past the right edge its last cell is `…` (a
-        heading cut to STARTE read as a whole word): → scrolls there."""
-        if self.virtual_size.width - 1 <= scroll_x + width or width < 2:  # (- 1: the right margin is no content)
+        heading cut to STARTE read as a whole word): → scrolls there. Blanks past the edge (a short value
+        in a wide column) are not more of the line."""
+        if self.virtual_size.width - 1 <= scroll_x + width or width < 2 \
+                or not strip.crop(scroll_x + width - 1, strip.cell_length).text.strip():
             return strip.crop_extend(scroll_x, scroll_x + width, style)
         return Strip.join([strip.crop_extend(scroll_x, scroll_x + width - 1, style), Strip([Segment("…", style)])])
 
