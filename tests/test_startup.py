@@ -126,3 +126,53 @@ def test_a_service_loads_without_its_simulator():
             "s.demo_secret; b = 'testdeck.services.xyops.sim' in sys.modules; print(a, b)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "True"]
+
+
+def test_the_command_holds_the_collector_until_the_console_has_painted(tmp_path):
+    """`testdeck` (launch.main) starts with the cyclic collector off (start-up objects live as long as
+    the process; collecting them as they piled up was a tenth of a cold start); the console's first
+    frame freezes them and turns it back on. A fresh interpreter: this one's collector is the test run's."""
+    import subprocess
+    import sys
+
+    code = (
+        "import asyncio, gc, sys\n"
+        "from testdeck import launch\n"
+        "launch.hold_gc()\n"
+        "from testdeck.app import TestdeckApp\n"
+        "from testdeck.config import Config\n"
+        "held = not gc.isenabled()\n"
+        "async def main():\n"
+        "    app = TestdeckApp(Config(path=sys.argv[1]), save_theme=False)\n"
+        "    async with app.run_test(size=(80, 24)) as pilot:\n"
+        "        await pilot.pause()\n"
+        "        print(held, gc.isenabled(), gc.get_freeze_count() > 0)\n"
+        "asyncio.run(main())\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "config.toml")], capture_output=True,
+                         text=True, check=True).stdout
+    assert out.split() == ["True", "True", "True"]
+
+
+def test_a_headless_verb_turns_the_collector_back_on(tmp_path, monkeypatch):
+    import gc
+
+    from testdeck import cli, launch
+
+    monkeypatch.setenv("TESTDECK_CONFIG", str(tmp_path / "config.toml"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    launch.hold_gc()
+    try:
+        assert not gc.isenabled()
+        assert cli.main(["journal", "-n", "1"]) == 0
+        assert gc.isenabled()  # `testdeck logs -f` may run for hours
+    finally:
+        gc.enable()
+
+
+def test_the_installed_command_goes_through_the_launcher():
+    import tomllib
+    from pathlib import Path
+
+    project = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
+    assert project["project"]["scripts"]["testdeck"] == "testdeck.launch:main"

@@ -1,3 +1,3 @@
-from testdeck.cli import main
+from testdeck.launch import main
 
 raise SystemExit(main())

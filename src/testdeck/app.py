@@ -14,7 +14,7 @@ from textual.app import App
 from textual.binding import Binding
 from textual.command import CommandPalette, DiscoveryHit, Hit, Hits, Provider
 
-from testdeck import credentials, pacing
+from testdeck import credentials, launch, pacing
 from testdeck.config import Config, update_config
 from testdeck.errors import ApiError, ConfigError
 from testdeck.resources import Resource
@@ -300,8 +300,10 @@ class TestdeckApp(SafeApp, KeyGate, App):
     def _freeze_startup() -> None:
         """After the first frame, what start-up built (modules, classes, styles: most of the heap)
         leaves the collector's scans: full collections then walk only what came later. With fifty
-        profiles polling they ran every few seconds and each froze the screen for 50-100 ms."""
+        profiles polling they ran every few seconds and each froze the screen for 50-100 ms. The
+        collector was off until now if the `testdeck` command started us (launch.py)."""
         gc.freeze()
+        launch.release_gc()
 
     def keyring_checked(self) -> None:
         """Secrets are looked up as sessions open; say once if the keyring is missing."""

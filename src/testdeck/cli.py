@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from testdeck import credentials, verbs
+from testdeck import credentials, launch, verbs
 from testdeck.config import SERVICES, Config, Profile, check_name, load_config, update_config
 from testdeck.errors import ApiError, ConfigError, CredentialError
 from testdeck.records import Record
@@ -110,6 +110,8 @@ def main(argv: list[str] | None = None) -> int:
     if extras and args.command not in ("get", "describe", "do", "logs"):  # do, logs: --project ID, as get
         parser.error(f"unrecognized arguments: {' '.join(extras)}")
     args.extras = extras
+    if args.command is not None:  # a headless verb: start-up is over (the console's is at its first frame)
+        launch.release_gc()
     demo = None
     try:
         if args.command == "sim":
