@@ -87,6 +87,7 @@ RESERVED_KEYS = {"slash", "enter", "d", "r", "p", "s", "S", "l", "P", "left_squa
 
 
 class ResourceScreen(RefreshMixin, ActionsMixin, ScopeMixin, Screen):
+    AUTO_FOCUS = "VirtualTable"  # not the (hidden) filter first: its focus and blur restyled the screen twice
     DEFAULT_CSS = """
     ResourceScreen #titlebar { height: 1; background: $primary; color: $text; padding: 0 1; }
     ResourceScreen #title { width: 1fr; text-style: bold; }
