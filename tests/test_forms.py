@@ -420,3 +420,11 @@ async def test_a_value_with_control_characters_shows_stand_ins_and_is_kept_unles
         await wait_for(pilot, lambda: isinstance(app.screen, ResourceScreen), what="closed")
         assert alert["samples"] == 4
         assert alert["title"] == "Disk \x1b[31mred\x07 full"  # not replaced by what was shown
+
+
+def test_a_form_named_by_a_noun_saves():
+    """Alyvix's `t` (test cases) edits a session's enabled test cases: its button said `Test cases`."""
+    from testdeck.widgets.form import submit_label
+
+    assert [submit_label(w) for w in ("test cases", "data", "new", "install apk")] == \
+        ["Save", "Save", "Create", "Install apk"]

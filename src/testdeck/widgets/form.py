@@ -136,7 +136,8 @@ def _label(value: Any) -> tuple[Any, str]:
 
 def submit_label(action_label: str) -> str:
     """The submit button's word: what the action does (Create, Save, Test, Stop, Install APK...)."""
-    words = {"new": "Create", "edit": "Save", "data": "Save"}  # (xyOps' bucket data: J)
+    # a noun names what the form edits, not what the button does: xyOps' bucket data (J), Alyvix's test cases (t)
+    words = {"new": "Create", "edit": "Save", "data": "Save", "test cases": "Save"}
     label = action_label.strip() or "Save"
     return words.get(label.lower(), label[:1].upper() + label[1:])
 
