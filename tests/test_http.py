@@ -697,3 +697,18 @@ async def test_a_secret_deep_in_a_big_body_read_over_http_is_redacted(sim_server
     text = json.dumps(got)  # (counts: pytest would spend minutes showing a 2 MB string)
     assert len(got["rows"]) == 10_000
     assert (text.count(SECRET), text.count(SECRET[:8]), text.count("***")) == (0, 0, 1)
+
+
+async def test_an_error_names_the_path_as_sent_with_the_profiles_own_base_path():
+    """A profile URL ending in /api with paths that start with /api too: the server was asked for
+    /api/api/...; the error said /api/..., hiding the doubling the user had to fix."""
+    seen = []
+
+    async def handler(request):
+        seen.append(request.url.path)
+        return JSONResponse({"error": "no such route"}, status_code=404)
+
+    async with make("http://testserver/api", app=app_of(R("/{rest:path}", handler))) as client:
+        err = await error_of(client, path="/api/app/get_alerts/v1")
+    assert seen == ["/api/api/app/get_alerts/v1"]
+    assert err.path == "/api/api/app/get_alerts/v1" and "GET /api/api/app/get_alerts/v1: HTTP 404" in str(err)

@@ -176,6 +176,7 @@ class ApiClient:
         self.on_mutation = on_mutation
         self._secret = secret
         self._redactor = Redactor([secret] if secret else [])
+        self._base_path = urllib.parse.urlsplit(profile.url).path.rstrip("/")
         verify: Any = profile.ca_bundle or profile.verify_tls
         headers = {"Accept": "application/json", "User-Agent": "testdeck", **self.default_headers()}
         check_headers(profile.name, headers)
@@ -231,6 +232,8 @@ class ApiClient:
         before sending (read-only, or `local`: a service's own rule), which says nothing of its health."""
         if local and status is None and cls is ApiError:
             cls = Refused
+        if path.startswith("/") and self._base_path:
+            path = self._base_path + path  # the path as sent: a profile URL's own path (`/api`) doubled is visible
         err = cls(self.service, self.profile.name, method, path, status, self.redact(message),
                   retryable, self.redact(detail))
         if cls is not ReadOnlyError and not local:
