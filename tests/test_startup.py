@@ -176,3 +176,24 @@ def test_the_installed_command_goes_through_the_launcher():
 
     project = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
     assert project["project"]["scripts"]["testdeck"] == "testdeck.launch:main"
+
+
+async def test_d_on_the_profiles_screen_shows_a_profiles_whole_health_and_hides_a_secret_put_in_the_config(tmp_path):
+    """At 80 columns the health reason is cut (`error · connection fa…`): `d` shows it whole, with the
+    profile's config, where a secret someone wrote into it is not shown."""
+    from testdeck.widgets.dialogs import TextScreen
+
+    keyring.set_keyring(HeldKeyring())
+    keyring.get_keyring().release.set()
+    config = three_profiles(tmp_path)
+    config.profiles["a"].fields.update({"api_key": "hunter2-in-the-config", "label": "lab EU"})
+    app = TestdeckApp(config, save_theme=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, HomeScreen), what="profiles")
+        home = app.screen
+        await wait_for(pilot, lambda: home.health.get("a", "").startswith("error"), what="a's health")
+        await pilot.press("d")
+        await wait_for(pilot, lambda: isinstance(app.screen, TextScreen) and app.screen.is_mounted, what="details")
+        body = app.screen.body
+    assert f"health: {home.health['a']}" in body and len(home.health["a"]) > 40  # more than 80 columns could show
+    assert "label = 'lab EU'" in body and "hunter2" not in body and "api_key = *** (not shown" in body

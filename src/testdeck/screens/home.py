@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as _dt
+import re
 
 from rich.text import Text
 from textual import work
@@ -48,6 +49,13 @@ def paint_profile(screen: Screen, session) -> None:
             widget.styles.background = parsed
 
 
+def _shown_value(key: str, value: object) -> str:
+    """A config value for the screen; one under a secret's name is not shown (it does not belong there)."""
+    if re.search(r"secret|token|passw|api_?key|auth", key, re.I):
+        return "*** (not shown: a secret belongs in TESTDECK_SECRET_<NAME> or the keyring, not the config)"
+    return repr(value)
+
+
 class HomeScreen(Screen):
     DEFAULT_CSS = """
     HomeScreen #titlebar { height: 1; width: 100%; background: $primary; color: $text; padding: 0 1; text-style: bold; }
@@ -56,6 +64,7 @@ class HomeScreen(Screen):
     BINDINGS = [
         Binding("enter", "open", "open", id="home.open"),
         Binding("t", "test", "test all", id="home.test"),
+        Binding("d", "detail", "details", id="home.detail"),
         Binding("question_mark", "help", "help", id="home.help"),
     ]
 
@@ -167,6 +176,23 @@ class HomeScreen(Screen):
         key = self.query_one(VirtualTable).cursor_key
         if key:
             self.app.open_profile(key)
+
+    def action_detail(self) -> None:
+        """The profile under the cursor whole: the health's full reason (cut at 80 columns: a `chmod 600`
+        to run was unreadable), where its secret comes from, its config (which holds no secret)."""
+        from testdeck.widgets.dialogs import TextScreen
+
+        name = self.query_one(VirtualTable).cursor_key
+        profile = self.app.config.profiles.get(name) if name else None
+        if profile is None:
+            return
+        session = self.app.sessions.get(name)
+        lines = [f"profile: {name}", f"service: {profile.service}", f"url: {profile.url}",
+                 f"mode: {mode_of(profile, self.app.read_only) or '-'}",
+                 f"secret: {session.secret_source if session is not None else 'not read yet'}",
+                 f"health: {self.health.get(name, 'not checked yet')}", f"failing: {self.pulse(name)}", "",
+                 "config:", *(f"  {key} = {_shown_value(key, value)}" for key, value in sorted(profile.fields.items()))]
+        self.app.push_screen(TextScreen(f"profile {name}", "\n".join(lines)))
 
     def action_help(self) -> None:
         from testdeck.screens.help import HelpScreen
