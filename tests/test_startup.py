@@ -76,7 +76,7 @@ async def test_a_start_target_held_by_the_keyring_shows_the_profiles_meanwhile_n
         async with app.run_test(size=(120, 30)) as pilot:
             # a fast target skips the profiles' first frames; a held one shows them meanwhile
             await wait_for(pilot, lambda: isinstance(app.screen, HomeScreen), what="profiles while b opens")
-            assert not app.sessions
+            assert isinstance(app.screen, HomeScreen)  # no resource of a guessed profile
             ring.release.set()
             await wait_for(pilot, lambda: isinstance(app.screen, ResourceScreen), what="profile b's screen")
             assert isinstance(app.screen_stack[-2], HomeScreen)  # esc goes back to the profiles
@@ -197,3 +197,23 @@ async def test_d_on_the_profiles_screen_shows_a_profiles_whole_health_and_hides_
         body = app.screen.body
     assert f"health: {home.health['a']}" in body and len(home.health["a"]) > 40  # more than 80 columns could show
     assert "label = 'lab EU'" in body and "hunter2" not in body and "api_key = *** (not shown" in body
+
+
+async def test_open_names_a_profiles_resource_and_does_not_guess_between_two_profiles(tmp_path):
+    """`--open alerts` with two xyOps profiles opened the first (a broken one) silently; now it says
+    which profiles have it and how to name one: `--open b/alerts`."""
+    from testdeck.screens.resource import ResourceScreen
+
+    keyring.set_keyring(HeldKeyring())
+    keyring.get_keyring().release.set()
+    app = TestdeckApp(three_profiles(tmp_path), save_theme=False, start="alerts")
+    async with app.run_test(size=(120, 30)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, HomeScreen), what="the profiles")
+        await pilot.pause()
+        said = [str(n.message) for n in app._notifications]
+        assert any("3 profiles have it (a, b, c)" in m and "--open a/alerts" in m for m in said), said
+        assert isinstance(app.screen, HomeScreen)  # no resource of a guessed profile
+    app = TestdeckApp(three_profiles(tmp_path), save_theme=False, start="b/jobs")
+    async with app.run_test(size=(120, 30)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, ResourceScreen), what="b's jobs")
+        assert app.screen.session.profile.name == "b" and app.screen.resource.name == "jobs"

@@ -385,26 +385,46 @@ class TestdeckApp(SafeApp, KeyGate, App):
             self.push_screen(JournalScreen())
 
     def open_target(self, target: str) -> bool | None:
-        """A profile name, a service name, a resource name (first match), `triage` or `journal`.
-        True when its screen comes once the profile's session is open (on a thread)."""
+        """`--open`: a profile, `PROFILE/RESOURCE`, a service or a resource name (when one profile has
+        it: with two, which one is meant is not guessed), `triage` or `journal`. True when its screen
+        comes once the profile's session is open (on a thread)."""
         if target == "triage":
             return self.action_open_triage()
         if target == "journal":
             return self.open_journal()
         if target in self.config.profiles:
             return self.open_profile(target)
-        if target in ORDER:
-            return self.open_service(target)
+        named, _, wanted = target.rpartition("/")
+        if named and named not in self.config.profiles:
+            self.notify(f"--open {target}: no profile {named!r}", severity="warning", markup=False)
+            return None
+        if not named and wanted in ORDER and not self.config.profiles_for(wanted):
+            return self.open_service(wanted)  # (says there is no such profile, and how to add one)
+        found = []
         for name, profile in self.config.profiles.items():
-            if target not in NAMES.get(profile.service, (target,)):
+            if named and name != named:
+                continue
+            if not named and wanted in ORDER:
+                found += [(name, None)] if profile.service == wanted else []
+                continue
+            if wanted not in NAMES.get(profile.service, (wanted,)):
                 continue  # not this service's: its views need not be imported to know it
             try:
-                res = get_service(profile.service).resource(target)
+                res = get_service(profile.service).resource(wanted)
             except Exception:  # a service that does not load: its profile shows as broken when opened
                 continue
             if res is not None:
-                return self.open_resource_of(name, res)
+                found.append((name, res))
+        if len(found) == 1:
+            name, res = found[0]
+            return self.open_profile(name) if res is None else self.open_resource_of(name, res)
+        if found:
+            names = ", ".join(name for name, _ in found)
+            self.notify(f"--open {target}: {len(found)} profiles have it ({names}); say which: "
+                        f"--open {found[0][0]}/{wanted}", severity="warning", markup=False, timeout=10)
+            return None
         self.notify(f"nothing called {target!r}", severity="warning", markup=False)
+        return None
 
     def open_profile(self, name: str) -> bool:
         return self.with_session(name, lambda session: self.open_resource(session, session.service.resources[0]))
