@@ -199,6 +199,41 @@ def test_completion_lists_resources_actions_and_profiles(xy, capsys):
     assert "complete -F _testdeck testdeck" in capsys.readouterr().out
 
 
+def test_completion_reads_past_global_options_and_completes_their_values(xy, capsys, tmp_path):
+    other = tmp_path / "other.toml"
+    other.write_text('[profiles.elsewhere]\nservice = "xyops"\nurl = "http://127.0.0.1:9"\n')
+
+    def words(*typed):
+        assert cli.main(["__complete", *typed]) == 0
+        return capsys.readouterr().out.split()
+
+    assert words("--config", str(other), "get", "alerts", "-p") == ["elsewhere"]  # that file's profiles
+    assert "alerts" in words("--read-only", "do")
+    assert words("get", "alerts", "-o") == ["table", "json", "csv"]
+    assert {"triage", "xy", "xyops", "alerts"} <= set(words("--open"))
+
+
+def test_bash_completion_asks_the_command_being_completed(xy, tmp_path):
+    """`.venv/bin/testdeck <TAB>` (how the README runs it): bash finds the compspec by the command's
+    basename, and the script asked `testdeck`, which is not on PATH there: nothing completed."""
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    command = Path(sys.executable).parent / "testdeck"
+    if not command.exists() or shutil.which("bash") is None:
+        pytest.skip("needs bash and the installed testdeck command")
+    from testdeck.completion import BASH
+
+    run = ('eval "$SCRIPT"; COMP_WORDS=("$CMD" get alerts -p ""); COMP_CWORD=4; _testdeck; '
+           'printf "%s\\n" "${COMPREPLY[@]}"')
+    env = {"SCRIPT": BASH, "CMD": str(command), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path),
+           "TESTDECK_CONFIG": __import__("os").environ["TESTDECK_CONFIG"]}
+    out = subprocess.run(["bash", "-c", run], capture_output=True, text=True, env=env, timeout=60)
+    assert out.stdout.split() == ["xy"], out.stderr
+
+
 def test_journal_n_0_prints_nothing_and_a_negative_n_is_a_usage_error(xy, capsys):
     assert cli.main(["do", "alerts", "delete", "disk_full", "--yes"]) == 0
     capsys.readouterr()

@@ -105,6 +105,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["__complete"]:  # the words typed so far, options and all: not for argparse to judge
+        return run_completion(argparse.Namespace(command="__complete", words=argv[1:]))
     parser = build_parser()
     args, extras = parser.parse_known_args(argv)
     if extras and args.command not in ("get", "describe", "do", "logs"):  # do, logs: --project ID, as get
@@ -205,8 +208,9 @@ def run_completion(args: argparse.Namespace) -> int:
         print(completion.BASH if args.shell == "bash" else completion.ZSH, end="")
         return 0
     try:
-        config = load_config(None)
-    except ConfigError:
+        named = completion.config_named(args.words)
+        config = load_config(Path(named).expanduser() if named else None)
+    except (ConfigError, OSError):
         config = None
     print("\n".join(completion.complete(args.words, config)))
     return 0

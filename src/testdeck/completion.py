@@ -6,40 +6,62 @@ from testdeck.config import Config
 from testdeck.verbs import cli_name
 
 
-BASH = r'''# testdeck completion for bash: eval "$(testdeck completion bash)"
+BASH = r"""# testdeck completion for bash: eval "$(testdeck completion bash)"
+# (asks the command being completed, so `.venv/bin/testdeck <TAB>` works without it on PATH)
 _testdeck() {
     local cur="${COMP_WORDS[COMP_CWORD]}"
     local IFS=$'\n'
-    COMPREPLY=($(compgen -W "$(testdeck __complete "${COMP_WORDS[@]:1:COMP_CWORD-1}" 2>/dev/null)" -- "$cur"))
+    COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" __complete "${COMP_WORDS[@]:1:COMP_CWORD-1}" 2>/dev/null)" -- "$cur"))
 }
 complete -F _testdeck testdeck
-'''
+"""
 
-ZSH = r'''#compdef testdeck
+ZSH = r"""#compdef testdeck
 # testdeck completion for zsh: eval "$(testdeck completion zsh)"
 _testdeck() {
     local -a words_before candidates
     words_before=("${(@)words[2,CURRENT-1]}")
-    candidates=("${(@f)$(testdeck __complete "${words_before[@]}" 2>/dev/null)}")
+    candidates=("${(@f)$("${words[1]}" __complete "${words_before[@]}" 2>/dev/null)}")
     compadd -- "${candidates[@]}"
 }
 compdef _testdeck testdeck
-'''
+"""
 
 VERBS = ["get", "describe", "do", "logs", "triage", "journal", "profile", "sim", "completion"]
+# options that take a value, before the verb (global) and after it: the word after one is its value
+TAKES_VALUE = {"--config", "--seed", "--size", "--open", "-p", "--profile", "--scope", "--set", "-o", "--output",
+               "--query", "-n", "--port", "--latency", "--error-rate", "--service", "--url", "--ca-bundle"}
+OUTPUTS = {"get": ["table", "json", "csv"], "describe": [], "journal": ["table", "json"], "triage": ["table", "json"]}
+
+
+def config_named(words: list[str]) -> str | None:
+    """The `--config PATH` among the words typed, if any (profiles are completed from that file)."""
+    for i, word in enumerate(words[:-1]):
+        if word == "--config":
+            return words[i + 1]
+    return None
 
 
 def complete(words: list[str], config: Config | None) -> list[str]:
     """Candidates for the next word after `words` (the words typed so far, without `testdeck`)."""
     from testdeck.services import all_services
 
-    if words and words[-1] in ("-p", "--profile"):
-        return sorted(config.profiles) if config else []
     positional = [w for i, w in enumerate(words) if not w.startswith("-")
-                  and (i == 0 or words[i - 1] not in ("-p", "--profile", "--scope", "--set", "-o", "--output"))]
-    if not positional:
+                  and (i == 0 or words[i - 1] not in TAKES_VALUE)]
+    verb = positional[0] if positional else None
+    last = words[-1] if words else ""
+    profiles = sorted(config.profiles) if config else []
+    if last in ("-p", "--profile"):
+        return profiles
+    if last in ("-o", "--output"):
+        return OUTPUTS.get(verb or "", ["table", "json"])
+    if last == "--open":
+        names = {r.name for s in all_services() for r in s.resources}
+        return ["triage", "journal", *profiles, *sorted({s.name for s in all_services()}), *sorted(names)]
+    if last in TAKES_VALUE:
+        return []  # a path, a number, a free value: the shell's own completion knows better
+    if verb is None:
         return VERBS
-    verb = positional[0]
     services = all_services()
     if verb in ("get", "describe", "do", "logs") and len(positional) == 1:
         return sorted({r.name for s in services for r in s.resources})
@@ -49,7 +71,7 @@ def complete(words: list[str], config: Config | None) -> list[str]:
     if verb == "profile" and len(positional) == 1:
         return ["add", "list", "remove", "test"]
     if verb == "profile" and len(positional) == 2 and positional[1] in ("remove", "test"):
-        return sorted(config.profiles) if config else []
+        return profiles
     if verb == "completion":
         return ["bash", "zsh"]
     return []
