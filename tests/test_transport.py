@@ -65,6 +65,24 @@ async def test_https_with_an_unknown_ca_is_refused_with_the_reason(tls_server):
             await c.request("GET", "/x")
     assert "connection failed" in info.value.message
     assert "CERTIFICATE_VERIFY_FAILED" in info.value.message
+    assert "set ca_bundle" in info.value.message  # what to change in the profile
+
+
+async def test_the_wrong_scheme_for_a_port_says_which_one_to_try(tls_server):
+    """http:// to a TLS port read `ReadError`; https:// to a plain one `WRONG_VERSION_NUMBER`."""
+    tls_url, _ = tls_server
+    plain = serve(app())
+    try:
+        async with client(tls_url.replace("https:", "http:")) as c:
+            with pytest.raises(ApiError) as to_tls:
+                await c.request("GET", "/x")
+        async with client(plain.url.replace("http:", "https:")) as c:
+            with pytest.raises(ApiError) as to_plain:
+                await c.request("GET", "/x")
+    finally:
+        plain.stop()
+    assert "the URL should be https://" in to_tls.value.message, to_tls.value.message
+    assert "is the URL http://?" in to_plain.value.message, to_plain.value.message
 
 
 async def test_https_with_verification_off_works(tls_server):

@@ -322,7 +322,7 @@ class ApiClient:
             except (httpx.TimeoutException, TimeoutError):
                 pass
             except httpx.TransportError as exc:
-                failure = str(exc) or type(exc).__name__
+                failure = (str(exc) or type(exc).__name__) + self._tls_hint(exc)
             if answered is not None and answered[0].status_code not in RETRY_STATUSES:
                 return answered
             pause = self.backoff * 2 ** (attempt - 1)
@@ -337,6 +337,19 @@ class ApiClient:
             raise self.error(method, path, None, f"timed out after {loop.time() - started:.1f}s ({tries}; "
                              f"the profile's timeout of {self.profile.timeout:g}s bounds the whole request)",
                              retryable=True)
+
+    def _tls_hint(self, exc: httpx.TransportError) -> str:
+        """What to change in the profile, for the TLS mix-ups whose own words do not say it."""
+        text = str(exc)
+        https = self.profile.url.lower().startswith("https:")
+        if "CERTIFICATE_VERIFY_FAILED" in text:
+            return " (a private CA: set ca_bundle = \"/path/to/ca.pem\" in the profile; verify_tls = false turns checks off)"
+        if https and ("WRONG_VERSION_NUMBER" in text or "record layer failure" in text):
+            return " (the server does not speak TLS on that port: is the URL http://?)"
+        # (only before any answer: a server that answered before and drops a connection now is not a TLS port)
+        if not https and self.health.last_ok is None and isinstance(exc, (httpx.ReadError, httpx.RemoteProtocolError)):
+            return " (no HTTP answer: if the server speaks TLS on that port, the URL should be https://)"
+        return ""
 
     async def _read_capped(self, method: str, path: str, response: httpx.Response, scan: Scan | None = None) -> bytes:
         cap = self.max_body
