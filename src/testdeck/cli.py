@@ -95,11 +95,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     sim = sub.add_parser("sim", help="serve one simulator on loopback (for development)")
     sim.add_argument("service", choices=SERVICES)
-    sim.add_argument("--port", type=int, default=0)
-    sim.add_argument("--latency", type=float, default=0.0)
-    sim.add_argument("--error-rate", type=float, default=0.0)
-    sim.add_argument("--seed", type=int, default=1)
-    sim.add_argument("--size", type=int, default=0)
+    sim.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: any free one, printed)")
+    sim.add_argument("--latency", type=float, default=0.0, metavar="SECONDS", help="delay before every answer")
+    sim.add_argument("--error-rate", type=float, default=0.0, metavar="FRACTION",
+                     help="share of requests answered with a 5xx (0.3: about one in three)")
+    sim.add_argument("--seed", type=int, default=1, help="seed of the generated data (the same seed, the same data)")
+    sim.add_argument("--size", type=int, default=0, metavar="ROWS", help="extra generated rows (100000 for a big table)")
     verbs.add_parsers(sub, common)
     return parser
 
