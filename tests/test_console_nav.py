@@ -157,3 +157,46 @@ async def test_a_big_table_is_not_kept_while_another_screen_shows(deck, monkeypa
         await pilot.press("r")
         await wait_for(pilot, app.screen.loaded.is_set, what="refreshed")
         assert "rows:alerts" not in views
+
+
+# --- keys typed in one burst with a key that changes screens act on the new screen --------------------------
+
+async def test_a_burst_after_a_screen_switch_lands_in_the_new_screens_filter(deck):
+    """`]/web⏎` typed at once on alerts: the firing screen opened with an empty filter box (`web` and
+    enter lost)."""
+    app, _, _ = deck("xyops")
+    async with app.run_test(size=(120, 30)) as pilot:
+        await wait_for(pilot, lambda: on(app, "alerts") and table(app).row_count, what="alerts")
+        burst(app, "right_square_bracket", "slash", "w", "e", "b", "enter")
+        await wait_for(pilot, lambda: on(app, "firing") and app.screen.filter_text == "web", what="firing, filtered")
+        assert not app.screen.query_one("#filter").has_class("-active")  # enter kept it and closed the box
+
+
+async def test_a_burst_after_0_lands_in_the_triage_views_filter(deck):
+    from testdeck.screens.triage import TriageScreen
+    from testdeck.widgets.filterbox import FilterBox
+
+    app, _, _ = deck("xyops")
+    async with app.run_test(size=(120, 30)) as pilot:
+        await wait_for(pilot, lambda: on(app, "alerts") and table(app).row_count, what="alerts")
+        burst(app, "0", "slash", "d", "i", "s", "k", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, TriageScreen) and app.screen.is_mounted, what="triage")
+        await wait_for(pilot, lambda: app.screen.query_one(FilterBox).value == "disk", what="the filter typed")
+        assert isinstance(app.screen, TriageScreen)  # enter did not jump anywhere
+
+
+async def test_a_burst_after_the_palette_opens_another_profile_lands_on_its_screen(deck):
+    """`alerts (second)⏎/disk⏎`: enter in the palette acts after the key is done, and the profile opens
+    on a thread: `/disk` went to the palette's input, then nowhere (`2/disk⏎` alike opened an alert's
+    details on the screen being left)."""
+    app, _, _ = deck("xyops")
+    async with app.run_test(size=(120, 30)) as pilot:
+        await wait_for(pilot, lambda: on(app, "alerts") and table(app).row_count, what="alerts")
+        app.config.profiles["second"] = dataclasses.replace(app.config.profiles["test-xyops"], name="second")
+        await pilot.press("colon")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "CommandPalette", what="palette")
+        await pilot.press(*"alerts (second")
+        await pilot.pause(0.3)
+        burst(app, "enter", "slash", "d", "i", "s", "k", "enter")
+        await wait_for(pilot, lambda: on(app, "alerts") and app.screen.session.profile.name == "second"
+                       and app.screen.filter_text == "disk", what="second's alerts, filtered")

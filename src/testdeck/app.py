@@ -27,7 +27,7 @@ from testdeck.session import ProfileSession
 from testdeck.text import sanitize
 from testdeck.theming import load_themes
 from testdeck.widgets.safe import SafeApp
-from testdeck.widgets.typeahead import KeyGate
+from testdeck.widgets.typeahead import SETTLE_MAX, KeyGate
 
 HISTORY = 50  # screens esc can go back through
 TRIAGE: tuple[str, Resource | None] = ("", None)  # on the history: the triage view, over the screen before it
@@ -259,10 +259,17 @@ class TestdeckApp(SafeApp, KeyGate, App):
             then(self.sessions[name])
             return False
 
+        # keys typed meanwhile are for the screen it opens (`2/disk` typed at once): they wait for it
+        hold = self.hold_keys(escape_abandons=False, limit=SETTLE_MAX) if self.is_running else None
+
         async def opening() -> None:
+            opened = False
             try:
                 then(await self.open_session(name))
+                opened = True
             finally:
+                if hold is not None:
+                    hold.release(replay=opened)
                 if self.starting:  # the start target is up: home's pulse may poll now
                     self.starting = False
                     self.triage_wake()

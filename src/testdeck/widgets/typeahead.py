@@ -15,6 +15,10 @@ the form. Two rules fix it, in the App:
    it is ready; held keys are then replayed in order. If it never gets ready (an
    error) they are dropped: never sent to a wrong field. Escape while holding
    abandons the opening; quit keys always work.
+3. A key that changes screens (`0`, `1`-`5`, `]`, enter in the palette, esc) holds
+   the keys typed after it until the screen now on top is mounted and painted once
+   (its focus given): `]/web⏎` typed at once filtered the screen left behind, or
+   nothing. Escape is not special there: it is one more key for the new screen.
 """
 
 from __future__ import annotations
@@ -27,6 +31,9 @@ from textual import events
 from testdeck import pacing
 
 HOLD_MAX = 60.0  # a hold nobody releases (a bug) must not eat the keyboard for longer
+SETTLE_MAX = 5.0  # a screen not up by then: the keys typed after the key that opened it are dropped
+SETTLE_CHECK = 0.01
+PALETTE_KEEPS = 1.0  # enter in the palette that has not closed it by then did not choose anything
 KEY_CHECK = 0.25  # how often a key in flight is checked for having been dropped on the way
 KEY_LOST = 5.0  # a key in flight longer than this is given up on, even if its widget is still there
 
@@ -34,11 +41,13 @@ KEY_LOST = 5.0  # a key in flight longer than this is given up on, even if its w
 class Hold:
     """One hold on the keyboard, released once: replay the queued keys, or drop them."""
 
-    def __init__(self, gate: KeyGate, on_escape: Callable[[], None] | None):
+    def __init__(self, gate: KeyGate, on_escape: Callable[[], None] | None, *, escape_abandons: bool = True,
+                 limit: float = HOLD_MAX):
         self.gate = gate
         self.on_escape = on_escape
+        self.escape_abandons = escape_abandons
         self.active = True
-        self._timer = gate.set_timer(HOLD_MAX, lambda: self.release(replay=False))  # type: ignore[attr-defined]
+        self._timer = gate.set_timer(limit, lambda: self.release(replay=False))  # type: ignore[attr-defined]
 
     def release(self, *, replay: bool = True) -> None:
         if not self.active:
@@ -75,13 +84,53 @@ class KeyGate:
 
         driver.send_message = send_message
 
-    def hold_keys(self, on_escape: Callable[[], None] | None = None) -> Hold:
-        hold = Hold(self, on_escape)
+    def hold_keys(self, on_escape: Callable[[], None] | None = None, *, escape_abandons: bool = True,
+                  limit: float = HOLD_MAX) -> Hold:
+        hold = Hold(self, on_escape, escape_abandons=escape_abandons, limit=limit)
         self._holds.append(hold)
         pacing.keys_settled()
-        if any(key.key == "escape" for key in self._queued):  # typed ahead of the hold, in the same burst
+        if escape_abandons and any(key.key == "escape" for key in self._queued):  # typed ahead, in the same burst
             self.call_later(self._abandon)  # type: ignore[attr-defined]  # later: on_escape is set by then
         return hold
+
+    # rule 3: keys after a key that changes screens wait for the screen now on top
+    def push_screen(self, *args, **kwargs):
+        old = self._top()
+        result = super().push_screen(*args, **kwargs)  # type: ignore[misc]
+        self._settle(old)
+        return result
+
+    def switch_screen(self, *args, **kwargs):
+        old = self._top()
+        result = super().switch_screen(*args, **kwargs)  # type: ignore[misc]
+        self._settle(old)
+        return result
+
+    def pop_screen(self, *args, **kwargs):
+        old = self._top()
+        result = super().pop_screen(*args, **kwargs)  # type: ignore[misc]
+        self._settle(old)
+        return result
+
+    def _top(self):
+        stack = self._screen_stack  # type: ignore[attr-defined]
+        return stack[-1] if stack else None
+
+    def _settle(self, old) -> None:
+        if not self.is_running:  # type: ignore[attr-defined]
+            return
+        hold = self.hold_keys(escape_abandons=False, limit=SETTLE_MAX)
+
+        def check() -> None:
+            top = self._top()
+            if not hold.active:
+                return
+            if top is None or (top is not old and top.is_mounted):
+                self.call_after_refresh(hold.release)  # type: ignore[attr-defined]  # painted, focus given
+            else:
+                self.set_timer(SETTLE_CHECK, check)  # type: ignore[attr-defined]
+
+        check()
 
     def _release(self, hold: Hold, replay: bool) -> None:
         self._holds.remove(hold)
@@ -109,8 +158,25 @@ class KeyGate:
         if self._inflight is None:
             await self._next_key()
 
+    def _until_closed(self, palette) -> None:
+        """Enter in the command palette acts after the key is done (its Input posts a message, the
+        palette closes, then runs the command): the keys typed after it wait for that."""
+        hold = self.hold_keys(escape_abandons=False, limit=SETTLE_MAX)
+
+        def check(waited: float = 0.0) -> None:
+            if not hold.active:
+                return
+            if palette not in self._screen_stack:  # type: ignore[attr-defined]
+                self.call_after_refresh(hold.release)  # type: ignore[attr-defined]  # (its command has run)
+            elif waited >= PALETTE_KEEPS:
+                hold.release()  # enter did not close it (nothing chosen): the keys are still the palette's
+            else:
+                self.set_timer(SETTLE_CHECK, lambda: check(waited + SETTLE_CHECK))  # type: ignore[attr-defined]
+
+        check()
+
     async def _while_held(self, event: events.Key) -> None:
-        if event.key == "escape":
+        if event.key == "escape" and any(hold.escape_abandons for hold in self._holds):
             self._abandon()
         elif self._is_quit(event.key):
             await super().on_event(event)  # type: ignore[misc]
@@ -133,6 +199,8 @@ class KeyGate:
                 self._queued.clear()
                 return
             event = self._queued.pop(0)
+            if event.key == "enter" and type(self.screen).__name__ == "CommandPalette":  # type: ignore[attr-defined]
+                self._until_closed(self.screen)  # type: ignore[attr-defined]
             self._inflight = event
             target = self.focused or self.screen  # type: ignore[attr-defined]
             stop = event.stop
