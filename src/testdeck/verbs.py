@@ -18,7 +18,7 @@ from testdeck import feeds, journal
 from testdeck.config import Config
 from testdeck.errors import ApiError, Refused, failed_how
 from testdeck.records import Record
-from testdeck.resources import Action, Ctx, Field, NoChoices, Resource
+from testdeck.resources import Accepted, Action, Ctx, Field, NoChoices, Resource, unwrap
 from testdeck.text import sanitize
 
 EXIT_FAILING = 3  # `testdeck triage`: something is failing (a pipeline gate)
@@ -366,13 +366,18 @@ async def run_do(args: argparse.Namespace, config: Config, resolve, open_session
                 results.append({"id": ctx.key, "ok": False, "message": exc.message,
                                 **({"may_have_acted": True} if how is not None else {})})
                 continue
-            results.append({"id": ctx.key, "ok": True, "result": result.raw if isinstance(result, Record) else result})
+            # only accepted: the server makes the change in the background (a VM left DELETING)
+            accepted = result.state if isinstance(result, Accepted) else None
+            result = unwrap(result)
+            results.append({"id": ctx.key, "ok": True, "result": result.raw if isinstance(result, Record) else result,
+                            **({"accepted": accepted} if accepted is not None else {})})
             if args.output == "text":
                 shown = action.show(result) if action.show else _show(result)
                 # a followed action (a kyaraben command, a job run) was only accepted: how it ends is in
                 # its log, as on the screen ("accepted, following it")
-                outcome = "accepted" if action.follow is not None else "done"
-                print(sanitize(f"{action.label}: {outcome}" + (f" ({label})" if label else "")))
+                outcome = "accepted" if action.follow is not None or accepted is not None else "done"
+                print(sanitize(f"{action.label}: {outcome}" + (f" ({label})" if label else "")
+                               + (f": {accepted}" if accepted is not None else "")))
                 if shown:
                     print(sanitize(shown, multiline=True))
                 hint = _follow_hint(resource, ctx, action, result)

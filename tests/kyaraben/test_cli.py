@@ -226,7 +226,7 @@ def test_do_takes_the_scope_as_get_does_and_names_a_rowless_action_cleanly(kyara
     assert app.state.campaigns[new]["project_id"] == app.state.seed["project_a"]
     capsys.readouterr()
     assert cli.main(["do", "campaigns", "delete", "--project", app.state.seed["project_a"], new, "--yes"]) == 0
-    assert "delete: done" in capsys.readouterr().out
+    assert "delete: accepted (" in capsys.readouterr().out  # the server keeps it DELETING a while
     assert cli.main(["do", "campaigns", "new", "--colour", "red", "--yes"]) == 2
     assert "unexpected option --colour" in capsys.readouterr().err
     assert cli.main(["--read-only", "do", "projects", "new", "--set", "project_name=zz", "--yes"]) == 1
@@ -250,3 +250,29 @@ def test_do_rename_to_the_same_name_sends_nothing(kyaraben_profile, capsys):
     assert "nothing changed: nothing sent" in capsys.readouterr().err
     assert len(journal.read(None)) == before  # no PUT
     assert app.state.avms[vm]["avm_name"] == "first vm"
+
+
+def test_do_says_what_the_server_only_accepted_and_what_it_did(kyaraben_profile, capsys, tmp_path):
+    """A VM delete is accepted (202: the VM is DELETING), not done; so are creates the server makes in the
+    background (QUEUED) and deletes it keeps DELETING; a delete that is gone at once is done."""
+    app = kyaraben_profile
+    vm = _vm(app, "first vm")
+    assert cli.main(["do", "avms", "delete", "first vm", "--yes"]) == 0
+    out = capsys.readouterr().out
+    assert out == ("delete: accepted (first vm): VM 'first vm' is DELETING; the server removes it in the "
+                   "background (it counts in the quota until then)\n")
+    assert cli.main(["do", "avms", "delete", vm, "--yes", "-o", "json"]) == 0  # again: still DELETING
+    answer = json.loads(capsys.readouterr().out)
+    assert answer["ok"] is True and answer["accepted"].startswith("VM 'first vm' is DELETING")
+    assert cli.main(["do", "projects", "new", "--set", "project_name=p1", "--yes"]) == 0
+    head, pid = capsys.readouterr().out.splitlines()
+    assert head.startswith("new: accepted: project 'p1' is QUEUED;") and pid in app.state.projects
+    assert cli.main(["do", "campaigns", "new", "--project", "demo-app", "--set", "images=kitkat-tablet",
+                     "--yes"]) == 0
+    assert " is QUEUED;" in capsys.readouterr().out.splitlines()[0]
+    source = tmp_path / "t.aic"
+    source.write_text('Feature: "f"\nEnd\n')
+    assert cli.main(["do", "testsources", "upload", "--project", "demo-app", "--set", f"path={source}", "--yes"]) == 0
+    capsys.readouterr()
+    assert cli.main(["do", "testsources", "delete", "--project", "demo-app", "t.aic", "--yes"]) == 0
+    assert capsys.readouterr().out == "delete: done (t.aic)\n"  # gone at once: done

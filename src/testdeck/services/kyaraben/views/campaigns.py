@@ -19,6 +19,7 @@ from testdeck.services.kyaraben.views.common import (
     hwconfig_from,
     image_choices,
     refuse,
+    settled,
 )
 
 SWITCHES = ("sensors", "battery", "gps", "camera", "record", "gsm", "nfc")
@@ -122,7 +123,17 @@ async def create_campaign(cx: Ctx) -> str:
     problem = campaign_name(name)
     if problem:
         raise refuse(cx, "POST", where, f"campaign name: {problem}")
-    return await cx.client.create_campaign(cx.scope, tests, name or None)
+    campaign_id = await cx.client.create_campaign(cx.scope, tests, name or None)
+    # accepted (202): QUEUED until the server starts its VMs; `enter` on it follows it
+    return await settled("campaign", lambda: cx.client.get_campaign(cx.scope, campaign_id), campaign_id,
+                         name="campaign_name", pending=True)
+
+
+async def delete_campaign(cx: Ctx) -> Any:
+    """Done when gone; accepted while the server keeps it DELETING (the real one does, after a 204)."""
+    await cx.client.delete_campaign(cx.scope, cx.key)
+    return await settled("campaign", lambda: cx.client.get_campaign(cx.scope, cx.key), name="campaign_name",
+                         removes=True)
 
 
 def campaign_screen(cx: Ctx, campaign: Campaign):
@@ -156,7 +167,6 @@ campaigns = Resource(
             Field("packages", "packages under test", type="multi", choices=scope_package_choices),
             *hwconfig_fields(),
         ])),
-        Action("ctrl+d", "delete", lambda cx: cx.client.delete_campaign(cx.scope, cx.key), mutates=True,
-               confirm=True, bulk=True),
+        Action("ctrl+d", "delete", delete_campaign, mutates=True, confirm=True, bulk=True),
     ],
 )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 from testdeck.errors import ApiError, Refused
-from testdeck.resources import ERROR, MUTED, OK, RUNNING, Ctx, Field, Scope, nothing_changed
+from testdeck.resources import ERROR, MUTED, OK, RUNNING, Accepted, Ctx, Field, Scope, nothing_changed
+from testdeck.text import quoted
 from testdeck.services.kyaraben.client import CAMPAIGN_NAME_MAX, HW_DEFAULTS, HWCONFIG_KEYS, IMAGE_EXT, MOVIE_EXT
 
 FOLLOW_INTERVAL = 1.0  # seconds between polls of a command / compile / campaign (tests shorten it)
@@ -17,6 +19,43 @@ HW_MAX = 10_000  # sanity bound for screens, not a server rule
 STATUS = {"READY": OK, "QUEUED": RUNNING, "CREATING": RUNNING, "UPLOADING": RUNNING, "RUNNING": RUNNING,
           "COMPILING DSL": RUNNING, "COMPILING JAVA": RUNNING, "ERROR": ERROR, "DELETING": MUTED,
           "DELETED": MUTED}
+
+
+# states in which the server still works on something after it answered (its workers make VMs and
+# projects, take files in, compile, remove): an action that leaves a record there was accepted, not done
+UNDER_WAY = {
+    "QUEUED": "the server starts it when one of its workers takes it",
+    "CREATING": "READY once the server has made it",
+    "UPLOADING": "READY once the server has taken the file in",
+    "COMPILING DSL": "READY once compiled",
+    "COMPILING JAVA": "READY once compiled",
+    "RUNNING": "it is running",
+    "DELETING": "the server removes it in the background",
+}
+
+
+async def settled(what: str, read: Callable[[], Awaitable[Any]], result: Any = None, *, name: str = "",
+                  pending: bool = False, removes: bool = False, note: str = "") -> Any:
+    """What an action really did, from the record read again after it: still under way (a project
+    QUEUED, a VM DELETING) is `Accepted("VM 'x' is DELETING; …")`, else done (`result`).
+    `removes`: a delete, done only once the record is gone (404 or DELETED); `pending`: the server said
+    it works in the background (a 202, a create that "has started"), so a state that cannot be read is
+    still only accepted; `name`: the record's label field; `note`: added to what the state means."""
+    try:
+        record = await read()
+    except ApiError as exc:
+        if exc.status == 404 or not pending:
+            return result  # gone at once (a delete), or a server that answered "done" and cannot be read
+        return Accepted(f"{what} was accepted; its state could not be read: {exc.message}", result)
+    if record is None:  # (no longer listed)
+        return result
+    status = str(getattr(record, "state", None) or record.get("status") or "")
+    if status == "DELETED" or (status not in UNDER_WAY and not removes):
+        return result
+    label = record.get(name) if name else None
+    named = f"{what} {quoted(label)}" if label else what
+    means = UNDER_WAY.get(status) or "the server accepted the delete and removes it in the background"
+    return Accepted(f"{named} is {status or 'in no state'}; {means}" + (f" {note}" if note else ""), result)
 
 
 # --- validators (each returns an error message or None) --------------------------------------------

@@ -48,6 +48,7 @@ from testdeck.services.kyaraben.views.common import (
     positive_int,
     project_options,
     refuse,
+    settled,
 )
 
 FOLLOW_MISSING_POLLS = 10  # an unknown command id answers an empty list: give up after that many
@@ -172,11 +173,20 @@ async def check_quota(cx: Ctx) -> dict[str, Any]:
     return {}
 
 
-async def create_avm(cx: Ctx) -> str:
+async def create_avm(cx: Ctx) -> Any:
+    """The new VM's id, accepted: the server creates it in the background (QUEUED, CREATING, READY)."""
     await check_quota(cx)
     v = cx.values
-    return await cx.client.create_avm(choice(v["project"]), choice(v["image"]),
-                                      (v.get("avm_name") or "").strip() or None, hwconfig_from(v))
+    avm_id = await cx.client.create_avm(choice(v["project"]), choice(v["image"]),
+                                        (v.get("avm_name") or "").strip() or None, hwconfig_from(v))
+    return await settled("VM", lambda: cx.client.get_avm(avm_id), avm_id, name="avm_name", pending=True)
+
+
+async def delete_avm(cx: Ctx) -> Any:
+    """Accepted (202), not done: the VM stays DELETING until the server has removed it."""
+    await cx.client.delete_avm(cx.key)
+    return await settled("VM", lambda: cx.client.get_avm(cx.key), name="avm_name", pending=True, removes=True,
+                         note="(it counts in the quota until then)")
 
 
 async def _sending(cx: Ctx, command_id: str) -> str:
@@ -444,7 +454,7 @@ avms = Resource(
         Action("e", "rename", common.rename(lambda c, key, name: c.rename_avm(key, name), "avm_name", "/android/{}"),
                mutates=True,
                form=Form("Rename VM", [Field("avm_name", "name", required=True, validate=not_blank)])),
-        Action("ctrl+d", "delete", lambda cx: cx.client.delete_avm(cx.key), mutates=True, confirm=True, bulk=True),
+        Action("ctrl+d", "delete", delete_avm, mutates=True, confirm=True, bulk=True),
         Action("i", "install APK", install, mutates=True, follow=follow_command,
                form=Form("Install a project APK", [
                    Field("apk_id", "APK", type="choice", required=True, choices=vm_apk_choices),
