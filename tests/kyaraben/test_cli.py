@@ -82,7 +82,8 @@ def test_do_new_campaign_sends_one_test_per_image_named(kyaraben_profile, capsys
     [new] = [c for k, c in app.state.campaigns.items() if k not in before]
     assert [t["image"] for t in new["tests"]] == ["kitkat-tablet"]
     assert cli.main(["do", "campaigns", "new", "--scope", pid, "--set", "images=kitkat", "--yes"]) == 2
-    assert "images: 'kitkat' is not one of the choices (kitkat-tablet, " in capsys.readouterr().err
+    assert "images: 'kitkat' is not one of the choices (kitkat-tablet (Android 4); kitkat-phone (" \
+        in capsys.readouterr().err
     assert len(app.state.campaigns) == len(before) + 1
 
 
@@ -276,3 +277,35 @@ def test_do_says_what_the_server_only_accepted_and_what_it_did(kyaraben_profile,
     capsys.readouterr()
     assert cli.main(["do", "testsources", "delete", "--project", "demo-app", "t.aic", "--yes"]) == 0
     assert capsys.readouterr().out == "delete: done (t.aic)\n"  # gone at once: done
+
+
+def test_do_install_apk_lists_and_takes_the_apks_as_the_form_shows_them(kyaraben_profile, capsys):
+    """The choices read as the form's (file and package, then the id), and a file name or a package
+    that names one APK is taken, as its id still is; one that names two is refused with both."""
+    app = kyaraben_profile
+    vm = _vm(app, "first vm")
+    apis = app.state.seed["apk_apis"]
+    commands = len(app.state.commands)
+    assert cli.main(["do", "avms", "install-apk", vm, "--yes"]) == 2
+    err = capsys.readouterr().err
+    assert f"apk_id: required (choices: com.uberspot.a2048_23.apk (com.uberspot.a2048) [" in err
+    assert f"ApiDemos.apk (com.example.android.apis) [{apis}]" in err
+    assert cli.main(["do", "avms", "install-apk", vm, "--set", "apk_id=zz", "--yes"]) == 2
+    assert f"'zz' is not one of the choices (com.uberspot.a2048_23.apk (com.uberspot.a2048) [" in \
+        capsys.readouterr().err
+    assert len(app.state.commands) == commands  # nothing sent
+    for given in ("ApiDemos.apk", "com.example.android.apis", "ApiDemos.apk (com.example.android.apis)", apis):
+        assert cli.main(["do", "avms", "install-apk", vm, "--set", f"apk_id={given}", "--yes"]) == 0, given
+        assert _sent_apk(app) == apis
+    capsys.readouterr()
+    twin = dict(app.state.apks[apis], apk_id="f" * 32, filename="ApiDemos-2.apk")
+    app.state.apks[twin["apk_id"]] = twin
+    assert cli.main(["do", "avms", "install-apk", vm, "--set", "apk_id=com.example.android.apis", "--yes"]) == 2
+    err = capsys.readouterr().err
+    assert "'com.example.android.apis' names 2 of the choices: give one by its id" in err and "f" * 32 in err
+
+
+def _sent_apk(app) -> str:
+    from testdeck import journal
+
+    return journal.read(1)[0]["path"].rsplit("/", 1)[1]

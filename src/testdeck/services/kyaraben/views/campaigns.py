@@ -12,6 +12,7 @@ from testdeck.services.kyaraben.views import common
 from testdeck.services.kyaraben.views.common import (
     PROJECT_SCOPE,
     STATUS,
+    apk_choices,
     as_list,
     at_least_one,
     campaign_name,
@@ -26,8 +27,7 @@ SWITCHES = ("sensors", "battery", "gps", "camera", "record", "gsm", "nfc")
 
 
 async def scope_apk_choices(cx: Ctx) -> list[tuple[str, str]]:
-    return [(a.apk_id, f"{a.filename} ({a.package})") for a in await cx.client.get_apks(cx.scope)
-            if a.status == "READY"]
+    return apk_choices(await cx.client.get_apks(cx.scope))
 
 
 async def scope_package_choices(cx: Ctx) -> list[str]:

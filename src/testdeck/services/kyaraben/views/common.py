@@ -156,6 +156,14 @@ async def image_choices(cx: Ctx) -> list[tuple[str, str]]:
     return [(i.image, f"{i.image} (Android {i.android_version})") for i in await cx.client.get_images()]
 
 
+def apk_choices(apks: list[Any]) -> list[tuple[str, str]]:
+    """READY APKs as the forms offer them: `file.apk (its.package)` (no brackets when the package is
+    unknown, as a compiled APK's is at first); `testdeck do` takes the id, that label, the file name or
+    the package."""
+    return [(a.apk_id, f"{a.filename} ({a.package})" if a.package else a.filename or a.apk_id)
+            for a in apks if a.status == "READY"]
+
+
 def choice(value: Any) -> Any:
     return value[0] if isinstance(value, tuple) else value
 

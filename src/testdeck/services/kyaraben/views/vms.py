@@ -38,6 +38,7 @@ from testdeck.services.kyaraben.client import FINAL_COMMAND, Avm, Kyaraben
 from testdeck.services.kyaraben.views import common
 from testdeck.services.kyaraben.views.common import (
     STATUS,
+    apk_choices,
     as_list,
     at_least_one,
     choice,
@@ -146,8 +147,7 @@ async def vm_apk_choices(cx: Ctx, vm: Any = None) -> list[tuple[str, str]]:
     """READY APKs of the selected VM's project."""
     if vm is None:
         vm = cx.row if cx.row is not None and cx.row.get("project_id") else await cx.client.get_avm(cx.key)
-    return [(a.apk_id, f"{a.filename} ({a.package})") for a in await cx.client.get_apks(vm.get("project_id"))
-            if a.status == "READY"]
+    return apk_choices(await cx.client.get_apks(vm.get("project_id")))
 
 
 async def vm_package_choices(cx: Ctx) -> list[str]:
