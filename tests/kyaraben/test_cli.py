@@ -12,7 +12,19 @@ from testdeck.services.kyaraben import sim
 
 @pytest.fixture
 def kyaraben_profile(sim_server, monkeypatch, tmp_path):
-    url, app, _config = sim_server(sim.create_app)
+    return _profile(sim_server, monkeypatch, tmp_path)
+
+
+@pytest.fixture
+def frozen_profile(sim_server, monkeypatch, tmp_path):
+    """As kyaraben_profile, the simulator's clock frozen until the test moves it (app.state.config.clock)."""
+    from .conftest import Clock
+
+    return _profile(sim_server, monkeypatch, tmp_path, clock=Clock())
+
+
+def _profile(sim_server, monkeypatch, tmp_path, **knobs):
+    url, app, _config = sim_server(sim.create_app, **knobs)
     cfg = tmp_path / "config.toml"
     cfg.write_text(f'[profiles.kb]\nservice = "kyaraben"\nurl = "{url}"\ntimeout = 3\nuser_id = "{sim.DEMO_USER}"\n')
     monkeypatch.setenv("TESTDECK_CONFIG", str(cfg))
@@ -309,3 +321,52 @@ def _sent_apk(app) -> str:
     from testdeck import journal
 
     return journal.read(1)[0]["path"].rsplit("/", 1)[1]
+
+
+def test_logs_command_without_f_waits_for_a_just_sent_commands_first_output(kyaraben_profile, capsys, monkeypatch):
+    """A one-read stopped at its first wait: right after `do`, it printed `-- QUEUED` and nothing else.
+    Now it waits (up to vms.ONE_READ_WAIT) for the command's first output, and prints all there is."""
+    from testdeck.services.kyaraben.views import common, vms
+
+    monkeypatch.setattr(common, "FOLLOW_INTERVAL", 0.05)
+    app = kyaraben_profile
+    vm = _vm(app, "first vm")
+    assert cli.main(["do", "avms", "install-apk", vm, "--set", "apk_id=ApiDemos.apk", "--yes"]) == 0
+    cid = capsys.readouterr().out.splitlines()[1]
+    vms.SENT.clear()
+    assert cli.main(["logs", "avms", vm, "--command", cid]) == 0  # the sim keeps it QUEUED for 1 s
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[2:4] == [f"command {cid} on VM {vm}", f"pkg: /data/local/tmp/{app.state.seed['apk_apis']}.apk"]
+    assert lines[-1].startswith(("-- RUNNING: the output so far; the command has not ended",
+                                 "-- READY, return code 0")), lines
+
+
+def test_logs_command_without_f_prints_the_output_so_far_or_says_nothing_came(frozen_profile, capsys, monkeypatch):
+    """Mid-run: every line so far, the one still being written too, and that it has not ended; still QUEUED
+    after the wait: said so, with how to follow it; an unknown id: exit 1 with why (not `no response`)."""
+    from testdeck.services.kyaraben.sim import world
+    from testdeck.services.kyaraben.views import common, vms
+
+    monkeypatch.setattr(common, "FOLLOW_INTERVAL", 0.05)
+    monkeypatch.setattr(vms, "ONE_READ_WAIT", 0.3)
+    app = frozen_profile
+    vm = _vm(app, "first vm")
+    assert cli.main(["do", "avms", "monkey", vm, "--set", "packages=com.example.android.apis",
+                     "--set", "event_count=50", "--yes"]) == 0
+    cid = capsys.readouterr().out.splitlines()[1]
+    command = app.state.commands[cid]
+    app.state.config.clock.advance(world.CMD_QUEUED_S + command["duration"] / 2)  # half-way through
+    shown = app.state.world.command_view(command)["stdout"].splitlines()
+    assert cli.main(["logs", "avms", vm, "--command", cid]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(shown) >= 3 and lines[3:-1] == shown  # the line still being written too, not held back
+    assert lines[-1] == (f"-- RUNNING: the output so far; the command has not ended (follow it: testdeck logs "
+                         f"avms {vm} --command {cid} -f)")
+    command["stuck"] = True  # as one sent to a VM that was not READY: no worker takes it
+    assert cli.main(["logs", "avms", vm, "--command", cid]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        f"-- QUEUED: no output yet after 0.3s (the server has not started it); follow it: testdeck logs avms "
+        f"{vm} --command {cid} -f")
+    assert cli.main(["logs", "avms", vm, "--command", "0" * 32]) == 1
+    err = capsys.readouterr().err
+    assert f"error: no such command {'0' * 32} (the server has no result for it)" in err and "no response" not in err

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from testdeck import clock
+from testdeck import clock, feeds
 from testdeck.errors import ApiError
 from testdeck.feeds import pause, steady
 from testdeck.http import path
@@ -54,6 +54,7 @@ from testdeck.services.kyaraben.views.common import (
 
 FOLLOW_MISSING_POLLS = 10  # an unknown command id answers an empty list: give up after that many
 QUEUED_LIMIT = 120.0  # seconds a followed command may stay QUEUED before the console stops following
+ONE_READ_WAIT = 5.0  # seconds `logs avms VM --command ID` (no -f) waits for a command's first output
 REASONS_MAX = 20  # ERROR rows whose reason is fetched per refresh (the list has no status_reason)
 TOTP_PERIOD = 30
 
@@ -229,6 +230,9 @@ async def follow_command(cx: Ctx, command_id: Any) -> LogFeed:
     A command still QUEUED after QUEUED_LIMIT seconds is said so and no longer followed."""
     avm_id = cx.key or (cx.row.get("avm_id") if cx.row is not None else None)
     yield [f"command {command_id} on VM {avm_id}"]
+    if feeds.ONE_READ.get():  # `testdeck logs ... --command ID` without -f
+        yield await command_so_far(cx, avm_id, str(command_id))
+        return
     out_seen = err_seen = 0
     last_status = ""
     missing = 0
@@ -238,9 +242,7 @@ async def follow_command(cx: Ctx, command_id: Any) -> LogFeed:
         if not results:
             missing += 1
             if missing >= FOLLOW_MISSING_POLLS:  # an error, not a line: `logs --command X -f` exited 0
-                raise cx.client.error("GET", f"/android/{avm_id}/command/{command_id}", None,
-                                      f"no such command {command_id} (the server returns no result for it)",
-                                      local=True)
+                raise no_such_command(cx, avm_id, command_id)
             await pause(common.FOLLOW_INTERVAL)
             continue
         r = results[-1]
@@ -272,6 +274,38 @@ async def follow_command(cx: Ctx, command_id: Any) -> LogFeed:
         else:
             queued_since = None
         await pause(common.FOLLOW_INTERVAL)
+
+
+def no_such_command(cx: Ctx, avm_id: Any, command_id: Any) -> ApiError:
+    """The server answers an unknown command id with an empty list (200): said as an error with that
+    status, not `no response` (a server that never answered)."""
+    return cx.client.error("GET", path("/android/{}/command/{}", avm_id, command_id), 200,
+                           f"no such command {command_id} (the server has no result for it)", local=True)
+
+
+async def command_so_far(cx: Ctx, avm_id: Any, command_id: str) -> list[str]:
+    """All a command has written so far, the line it is still writing included, and where it stands.
+    One that has written nothing yet (just sent: QUEUED, or starting) is waited for up to ONE_READ_WAIT
+    seconds, then said so; an id the server has no result for is an error, as when followed."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + ONE_READ_WAIT
+    while True:
+        results = await cx.client.get_command(avm_id, command_id)
+        r = results[-1] if results else None
+        if (r is not None and (r.finished or r.stdout or r.stderr)) or loop.time() >= deadline:
+            break
+        await asyncio.sleep(common.FOLLOW_INTERVAL)
+    waited = f"{ONE_READ_WAIT:g}s"
+    if r is None:
+        raise no_such_command(cx, avm_id, command_id)
+    lines = r.stdout.splitlines() + [f"stderr: {line}" for line in r.stderr.splitlines()]
+    if r.finished:
+        return lines + [f"-- {r.status}, return code {r.returncode or '?'}"]
+    follow = f"follow it: testdeck logs avms {avm_id} --command {command_id} -f"
+    if lines:
+        return lines + [f"-- {r.status}: the output so far; the command has not ended ({follow})"]
+    why = " (the server has not started it)" if r.status == "QUEUED" else ""
+    return [f"-- {r.status or 'no status'}: no output yet after {waited}{why}; {follow}"]
 
 
 async def _stuck(cx: Ctx, avm_id: Any, waited: float) -> list[str]:
