@@ -370,3 +370,20 @@ def test_logs_command_without_f_prints_the_output_so_far_or_says_nothing_came(fr
     assert cli.main(["logs", "avms", vm, "--command", "0" * 32]) == 1
     err = capsys.readouterr().err
     assert f"error: no such command {'0' * 32} (the server has no result for it)" in err and "no response" not in err
+
+
+def test_get_apks_and_testsources_show_why_an_apk_is_in_error(kyaraben_profile, capsys):
+    """As for VMs: an APK in ERROR shows its reason in the status cell (read from its detail: the list has
+    none), and a test source its APK's reason (the list has it)."""
+    app = kyaraben_profile
+    assert cli.main(["get", "apks", "--project", "demo-app"]) == 0
+    [line] = [line for line in capsys.readouterr().out.splitlines() if line.startswith("broken-test.apk ")]
+    assert "ERROR: DSL compil" in line
+    assert cli.main(["get", "testsources", "--project", "demo-app"]) == 0
+    [line] = [line for line in capsys.readouterr().out.splitlines() if line.startswith("broken.aic ")]
+    assert "ERROR: DSL compil" in line
+    broken = next(k for k, a in app.state.apks.items() if a["filename"] == "broken-test.apk")
+    app.state.config.fail_paths.add(f"/projects/{app.state.seed['project_a']}/apk/{broken}")
+    assert cli.main(["get", "apks", "--project", "demo-app"]) == 0  # the list still reads; the reason does not
+    [line] = [line for line in capsys.readouterr().out.splitlines() if line.startswith("broken-test.apk ")]
+    assert "ERROR " in line

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from testdeck.resources import ERROR, MUTED, OK, RUNNING, Accepted, Ctx, Field, 
 from testdeck.text import quoted
 from testdeck.services.kyaraben.client import CAMPAIGN_NAME_MAX, HW_DEFAULTS, HWCONFIG_KEYS, IMAGE_EXT, MOVIE_EXT
 
+REASONS_MAX = 20  # ERROR rows whose reason is fetched per refresh (lists have no status_reason)
 FOLLOW_INTERVAL = 1.0  # seconds between polls of a command / compile / campaign (tests shorten it)
 HW_MIN = {"width": 240, "height": 240, "dpi": 100}  # the server's schema minimums
 HW_MAX = 10_000  # sanity bound for screens, not a server rule
@@ -56,6 +58,21 @@ async def settled(what: str, read: Callable[[], Awaitable[Any]], result: Any = N
     named = f"{what} {quoted(label)}" if label else what
     means = UNDER_WAY.get(status) or "the server accepted the delete and removes it in the background"
     return Accepted(f"{named} is {status or 'in no state'}; {means}" + (f" {note}" if note else ""), result)
+
+
+async def with_reasons(rows: list[Any], detail: Callable[[Any], Awaitable[Any]]) -> list[Any]:
+    """Rows in ERROR with their reason in `status_reason` (VMs and APKs: only the detail call has it), for
+    the status cell and triage; a reason that could not be read is kept as `_reason_unread` (not "no
+    reason given": the server may have one)."""
+    failed = [r for r in rows if r.status == "ERROR" and not r.status_reason][:REASONS_MAX]
+    details = await asyncio.gather(*(detail(r) for r in failed), return_exceptions=True)
+    for row, found in zip(failed, details):
+        if isinstance(found, BaseException):
+            row.__dict__["_reason_unread"] = found.message if isinstance(found, ApiError) else str(found)
+        else:
+            row.status_reason = found.status_reason
+            row.raw["status_reason"] = found.status_reason
+    return rows
 
 
 # --- validators (each returns an error message or None) --------------------------------------------

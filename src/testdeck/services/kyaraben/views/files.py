@@ -9,7 +9,15 @@ from testdeck.feeds import pause, steady
 from testdeck.resources import Action, Col, Ctx, Field, Form, LogFeed, Resource
 from testdeck.services.kyaraben.client import TestSource
 from testdeck.services.kyaraben.views import common
-from testdeck.services.kyaraben.views.common import PROJECT_SCOPE, STATUS, apk_file, camera_file, dsl_file, settled
+from testdeck.services.kyaraben.views.common import (
+    PROJECT_SCOPE,
+    STATUS,
+    apk_file,
+    camera_file,
+    dsl_file,
+    settled,
+    with_reasons,
+)
 
 FINAL_APK = ("READY", "ERROR", "DELETING", "DELETED")
 
@@ -51,6 +59,10 @@ READ_AGAIN = {
 }
 
 
+async def _apks_with_reasons(cx: Ctx) -> list[Any]:
+    return await with_reasons(await cx.client.get_apks(cx.scope), lambda a: cx.client.get_apk(cx.scope, a.apk_id))
+
+
 def _upload(method: str):
     """An upload action's call: the scope, the chosen local file, progress reported to the form; then
     the file's state (an APK QUEUED, a movie UPLOADING while converted: accepted, not done)."""
@@ -79,9 +91,10 @@ apks = Resource(
     label="filename",
     aliases=("apk",),
     scope=PROJECT_SCOPE,
-    columns=[Col("filename"), Col("status", width=14, status=STATUS), Col("package"),
+    # an ERROR's reason in the status cell (`ERROR: DSL compilation failed…`), read from its detail
+    columns=[Col("filename"), Col("status", width=14, status=STATUS, reason="status_reason"), Col("package"),
              Col("apk_id", "id", width=32, priority=1), Col("testsource_id", "test source", width=32, priority=2)],
-    list=lambda cx: cx.client.get_apks(cx.scope),
+    list=_apks_with_reasons,
     detail=lambda cx: cx.client.get_apk(cx.scope, cx.key),
     actions=[
         Action("n", "upload", _upload("upload_apk"), mutates=True, row=False, upload=True,
@@ -116,7 +129,8 @@ testsources = Resource(
     label="filename",
     aliases=("testsource", "dsl"),
     scope=PROJECT_SCOPE,
-    columns=[Col("filename"), Col("status", width=9, status=STATUS), Col("apk_status", "apk", width=14, status=STATUS),
+    columns=[Col("filename"), Col("status", width=9, status=STATUS),
+             Col("apk_status", "apk", width=14, status=STATUS, reason="apk_status_reason"),
              Col("testsource_id", "id", width=32, priority=1), Col("apk_id", "apk id", width=32, priority=2)],
     list=lambda cx: cx.client.get_testsources(cx.scope),
     detail=lambda cx: cx.client.get_testsource(cx.scope, cx.key),  # the DSL text

@@ -50,12 +50,12 @@ from testdeck.services.kyaraben.views.common import (
     project_options,
     refuse,
     settled,
+    with_reasons,
 )
 
 FOLLOW_MISSING_POLLS = 10  # an unknown command id answers an empty list: give up after that many
 QUEUED_LIMIT = 120.0  # seconds a followed command may stay QUEUED before the console stops following
 ONE_READ_WAIT = 5.0  # seconds `logs avms VM --command ID` (no -f) waits for a command's first output
-REASONS_MAX = 20  # ERROR rows whose reason is fetched per refresh (the list has no status_reason)
 TOTP_PERIOD = 30
 
 # command ids sent from this console, per client (one per profile session) and VM, newest last:
@@ -74,15 +74,7 @@ async def list_avms(cx: Ctx) -> list[Avm]:
     vms = await cx.client.get_avms()
     if cx.scope:  # drilled in from a project
         vms = [v for v in vms if v.project_id == cx.scope]
-    failed = [v for v in vms if v.status == "ERROR" and not v.status_reason][:REASONS_MAX]
-    details = await asyncio.gather(*(cx.client.get_avm(v.avm_id) for v in failed), return_exceptions=True)
-    for vm, detail in zip(failed, details):
-        if isinstance(detail, Avm):
-            vm.status_reason = detail.status_reason
-            vm.raw["status_reason"] = detail.status_reason
-        elif isinstance(detail, Exception):  # not "no reason given": the server may have one we did not read
-            vm.__dict__["_reason_unread"] = detail.message if isinstance(detail, ApiError) else str(detail)
-    return vms
+    return await with_reasons(vms, lambda v: cx.client.get_avm(v.avm_id))
 
 
 def error_message(vm: Any) -> str:
