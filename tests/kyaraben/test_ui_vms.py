@@ -176,7 +176,7 @@ async def test_bulk_delete_of_vms_says_each_was_accepted_not_done(kdeck):
                        what="summary")
         summary = str(app.screen.query_one("#bulk-summary").render())
         assert "done 0, accepted 2, refused 0" in str(app.screen.query_one("#bulk-progress").render())
-        assert "first vm (" in summary and ": accepted: VM 'first vm' is DELETING" in summary
+        assert "● first vm (" in summary and ": accepted: VM 'first vm' is DELETING" in summary  # not ✔ done
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.screen is screen, what="summary closed")
         await wait_for(pilot, lambda: "delete: 0 done, 2 accepted" in notices(app), what="toast")

@@ -129,8 +129,8 @@ class BulkScreen(ModalScreen[list[Outcome]]):
         self.query_one("#bulk-progress", Static).update(progress)
         summary = Text()
         for o in self.outcomes:
-            if o.error is None:
-                summary.append(f"✔ {o.label}", style="green")
+            if o.error is None:  # ● (running): only accepted, the server still acts on it
+                summary.append(f"{'✔' if o.accepted is None else '●'} {o.label}", style="green")
                 summary.append(f" ({o.key})" if o.key != o.label else "")
                 summary.append(f": accepted: {o.accepted}\n" if o.accepted is not None else "\n")
             else:
