@@ -289,6 +289,9 @@ def test_do_says_what_the_server_only_accepted_and_what_it_did(kyaraben_profile,
     capsys.readouterr()
     assert cli.main(["do", "testsources", "delete", "--project", "demo-app", "t.aic", "--yes"]) == 0
     assert capsys.readouterr().out == "delete: done (t.aic)\n"  # gone at once: done
+    assert cli.main(["do", "apks", "delete", "--project", "demo-app", "ApiDemos.apk", "--yes"]) == 0
+    assert capsys.readouterr().out == ("delete: accepted (ApiDemos.apk): APK 'ApiDemos.apk' is DELETING; the "
+                                       "server removes it in the background\n")  # (the real one answers 204)
 
 
 def test_do_install_apk_lists_and_takes_the_apks_as_the_form_shows_them(kyaraben_profile, capsys):
