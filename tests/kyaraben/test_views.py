@@ -7,7 +7,7 @@ import pytest
 from testdeck.errors import ApiError
 from testdeck.resources import Accepted, Ctx, unwrap
 from testdeck.services.kyaraben import sim, views
-from testdeck.services.kyaraben.views import campaigns, common, files, vms
+from testdeck.services.kyaraben.views import campaigns, common, files, quota, vms
 from testdeck.services.kyaraben.client import Avm, Kyaraben
 
 
@@ -283,7 +283,7 @@ async def test_show_functions(kb, api):
 
 async def test_status_and_quota_rows(kb, api):
     assert await views.SERVICE.status(api) == "VMs 3/3 live FULL, 1/1 async"
-    rows = await vms.quota.list(Ctx(api))
+    rows = await quota.quota.list(Ctx(api))
     assert [(r.kind, r.current, r.max, r.free) for r in rows] == [("live", 3, 3, 0), ("async", 1, 1, 0)]
     assert rows[0].counts == "your VMs not DELETED, in any state: 1 ERROR, 1 READY, 1 QUEUED"
     await make_room(kb, api)

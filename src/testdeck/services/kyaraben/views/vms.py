@@ -1,4 +1,4 @@
-"""Android VMs, their commands (install, monkey, testrun), the quota and the images.
+"""Android VMs and their commands (install, monkey, testrun); the quota and images are in quota.py.
 
 What the real server does that shapes these actions (../shared/real-servers/kyaraben.md):
 - the package and test lists and APK install answer a bare 500 on a VM that is
@@ -34,7 +34,7 @@ from testdeck.resources import (
     age,
     duration,
 )
-from testdeck.services.kyaraben.client import FINAL_COMMAND, Avm, Kyaraben
+from testdeck.services.kyaraben.client import FINAL_COMMAND, Avm
 from testdeck.services.kyaraben.views import common
 from testdeck.services.kyaraben.views.common import (
     STATUS,
@@ -401,52 +401,6 @@ properties_screen = lines_screen("properties", property_lines)
 packages_screen = lines_screen("packages", lambda p: show_packages(p).splitlines())
 
 
-# --- quota ----------------------------------------------------------------------------------------------------
-
-@dataclass
-class QuotaRow(Record):
-    kind: str = ""
-    current: int = 0
-    max: int = 0
-    free: int = 0
-    counts: str = ""
-
-
-async def quota_rows(cx: Ctx) -> list[QuotaRow]:
-    q, vms = await asyncio.gather(cx.client.get_quota(), cx.client.get_avms())
-    states = Counter(v.status for v in vms if v.status != "DELETED")
-    live = ", ".join(f"{n} {s}" for s, n in states.most_common()) or "no VM"
-    rows = [("live", q.vm_live_current, q.vm_live_max, f"your VMs not DELETED, in any state: {live}"),
-            ("async", q.vm_async_current, q.vm_async_max, "VMs the server starts for campaigns")]
-    return [QuotaRow(raw={"kind": k, "current": c, "max": m, "free": max(0, m - c), "counts": what},
-                     kind=k, current=c, max=m, free=max(0, m - c), counts=what) for k, c, m, what in rows]
-
-
-# the last quota read per client (profile session), with when: a failed read shows it, marked stale
-QUOTA_SEEN: WeakKeyDictionary[Any, tuple[str, float]] = WeakKeyDictionary()
-
-
-async def quota_status(client: Kyaraben) -> str:
-    """The status bar's quota. A read that fails keeps the last good one, marked stale (`stale 40s`); it
-    is an extra of the table, so it does not turn the profile's health to error when the table was read."""
-    health = client.health
-    before = (health.last_error, health.last_error_at)
-    try:
-        q = await client.get_quota()
-    except ApiError as exc:
-        if health.last_error is exc:  # (unless something else failed meanwhile: that one stays said)
-            health.last_error, health.last_error_at = before
-        seen = QUOTA_SEEN.get(client)
-        if seen is None:
-            return f"quota not read: {exc.message}"
-        text, at = seen
-        return f"{text} (stale {duration(clock.now() - at)}: quota not read)"
-    full = " FULL" if q.live_full else ""  # what counts: the quota view and the refusal say
-    text = f"VMs {q.vm_live_current}/{q.vm_live_max} live{full}, {q.vm_async_current}/{q.vm_async_max} async"
-    QUOTA_SEEN[client] = (text, clock.now())
-    return text
-
-
 # --- resources -----------------------------------------------------------------------------------------------
 
 avms = Resource(
@@ -504,21 +458,4 @@ avms = Resource(
         Action("a", "packages", packages, screen=packages_screen),
         Action("o", "TOTP", get_totp, screen=totp_screen),
     ],
-)
-
-images = Resource(
-    name="images",
-    title="Android images",
-    key="image",
-    columns=[Col("image"), Col("android_version", "android", width=7)],
-    list=lambda cx: cx.client.get_images(),
-)
-
-quota = Resource(
-    name="quota",
-    title="Quota",
-    key="kind",
-    columns=[Col("kind", width=6), Col("current", width=7), Col("max", width=4), Col("free", width=4),
-             Col("counts", "what counts")],
-    list=quota_rows,
 )
