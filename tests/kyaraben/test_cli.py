@@ -390,3 +390,16 @@ def test_get_apks_and_testsources_show_why_an_apk_is_in_error(kyaraben_profile, 
     assert cli.main(["get", "apks", "--project", "demo-app"]) == 0  # the list still reads; the reason does not
     [line] = [line for line in capsys.readouterr().out.splitlines() if line.startswith("broken-test.apk ")]
     assert "ERROR " in line
+
+
+def test_logs_campaign_without_f_says_it_has_not_ended(kyaraben_profile, capsys):
+    """A one-read of a campaign still QUEUED or RUNNING ends with that, not with a progress line that
+    reads like an end."""
+    assert cli.main(["do", "campaigns", "new", "--project", "demo-app", "--set", "images=kitkat-tablet",
+                     "--set", "campaign_name=c1", "--yes"]) == 0
+    capsys.readouterr()
+    assert cli.main(["logs", "campaigns", "c1", "--project", "demo-app"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == \
+        "-- campaign QUEUED: not ended; the output so far (follow it with -f)"
+    assert cli.main(["logs", "campaigns", "lovely-big-cobra", "--project", "demo-app"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "-- campaign READY, progress 100%"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from testdeck import feeds
 from testdeck.feeds import pause, steady
 from testdeck.http import path
 from testdeck.resources import Action, Col, Ctx, Field, Form, LogFeed, Resource
@@ -102,6 +103,9 @@ async def follow_campaign(cx: Ctx) -> LogFeed:
             yield lines
         if c.state not in ("QUEUED", "RUNNING", ""):
             yield [f"-- campaign {c.state}, progress {c.progress * 100:.0f}%"]
+            return
+        if feeds.ONE_READ.get():  # `testdeck logs campaigns ID` without -f: where it stands, said
+            yield [f"-- campaign {c.state or 'in no state'}: not ended; the output so far (follow it with -f)"]
             return
         await pause(common.FOLLOW_INTERVAL)
 
