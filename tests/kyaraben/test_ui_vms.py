@@ -76,6 +76,8 @@ async def test_create_vm_validates_before_sending_then_creates(kdeck):
         await wait_for(pilot, lambda: vm["avm_id"] in table(app).data.keys, what="new row")
         assert cell(app, vm["avm_id"], "name") == "tablet [ci]"  # markup-like name kept literally
         assert cell(app, vm["avm_id"], "status") == "QUEUED"
+        # a form's action the server only accepted says so too
+        assert "new android vm 'tablet [ci]': accepted: VM 'tablet [ci]' is QUEUED; the server starts it" in notices(app)
         await wait_for(pilot, lambda: "VMs 3/3 live" in str(screen.query_one("StatusBar").render()),
                        what="quota updated after the create")
 
