@@ -396,7 +396,10 @@ async def run_do(args: argparse.Namespace, config: Config, resolve, open_session
             result = unwrap(result)
             results.append({"id": ctx.key, "ok": True, "result": result.raw if isinstance(result, Record) else result,
                             **({"accepted": accepted} if accepted is not None else {})})
-            if args.output == "text":
+            hint = _follow_hint(resource, ctx, action, result)
+            if args.output == "text" and hint and not action.mutates:
+                print(sanitize(hint))  # nothing was sent (kyaraben's follow command): not `accepted`
+            elif args.output == "text":
                 shown = action.show(result) if action.show else _show(result)
                 # a followed action (a kyaraben command, a job run) was only accepted: how it ends is in
                 # its log, as on the screen ("accepted, following it")
@@ -405,7 +408,6 @@ async def run_do(args: argparse.Namespace, config: Config, resolve, open_session
                                + (f": {accepted}" if accepted is not None else "")))
                 if shown:
                     print(sanitize(shown, multiline=True))
-                hint = _follow_hint(resource, ctx, action, result)
                 if hint:
                     print(sanitize(hint))
     if args.output == "json":

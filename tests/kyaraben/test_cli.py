@@ -403,3 +403,13 @@ def test_logs_campaign_without_f_says_it_has_not_ended(kyaraben_profile, capsys)
         "-- campaign QUEUED: not ended; the output so far (follow it with -f)"
     assert cli.main(["logs", "campaigns", "lovely-big-cobra", "--project", "demo-app"]) == 0
     assert capsys.readouterr().out.splitlines()[-1] == "-- campaign READY, progress 100%"
+
+
+def test_do_follow_command_says_how_to_follow_it_not_that_anything_was_accepted(kyaraben_profile, capsys):
+    """`follow command` sends nothing: `do` printed `follow command: accepted`; it prints the way to follow."""
+    from testdeck import journal
+
+    vm = _vm(kyaraben_profile, "first vm")
+    assert cli.main(["do", "avms", "follow-command", vm, "--set", "command_id=abc", "--yes"]) == 0
+    assert capsys.readouterr().out == f"follow it: testdeck logs avms {vm} --command abc -f\n"
+    assert journal.read() == []
