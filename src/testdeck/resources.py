@@ -37,6 +37,21 @@ class Ctx:
     read_at: float | None = None  # when the row was read from the server (a drill-in says how old it is)
 
 
+@dataclass
+class Accepted:
+    """An action's result when the server only accepted the change and makes it in the background (a
+    kyaraben VM delete leaves the VM DELETING): said `accepted: <state>`, never `done`, by the screen,
+    its bulk summary and `testdeck do`. `result` is what the call returned (a new id), shown as before."""
+
+    state: str  # what is true now, in the server's words where it has some: "VM 'x' is DELETING; …"
+    result: Any = None
+
+
+def unwrap(result: Any) -> Any:
+    """The call's own result, whether or not it was only accepted."""
+    return result.result if isinstance(result, Accepted) else result
+
+
 def nothing_changed(cx: Ctx, method: str, path: str) -> Exception:
     """Raised by an edit whose form (or `do --set`) changed nothing: not sent, as `nothing changed:
     nothing sent` (each update bumps a revision on a real server, and `done` would say it acted)."""

@@ -18,7 +18,7 @@ from testdeck import feeds, journal
 from testdeck.config import Config
 from testdeck.errors import ApiError, Refused, failed_how
 from testdeck.records import Record
-from testdeck.resources import Action, Ctx, Field, NoChoices, Resource
+from testdeck.resources import Accepted, Action, Ctx, Field, NoChoices, Resource, unwrap
 from testdeck.text import sanitize
 
 EXIT_FAILING = 3  # `testdeck triage`: something is failing (a pipeline gate)
@@ -201,15 +201,32 @@ async def _offered(f: Field, ctx: Ctx) -> list[tuple[Any, str]] | None:
 
 
 def _pick(name: str, given: str, options: list[tuple[Any, str]]) -> Any:
-    """A value the form offers, by its value or by the label the form shows."""
+    """A value the form offers: by its value (an id), by the label the form shows, or by a name in
+    that label (`NAME (detail)`: an APK's file name or its package) that only one choice has."""
     for value, label in options:
         if given == str(value):
             return value
-    named = [value for value, label in options if given == label]
-    if len(named) == 1:
-        return named[0]
-    shown = ", ".join(str(v) for v, _l in options[:20]) + (", ..." if len(options) > 20 else "")
-    raise ValueError(f"{given!r} is not one of the choices ({shown})")
+    for names in (lambda label: [label], _label_names):
+        hits = [value for value, label in options if given in names(label)]
+        if len(hits) == 1:
+            return hits[0]
+        if hits:
+            named = [(v, label) for v, label in options if v in hits]
+            raise ValueError(f"{given!r} names {len(hits)} of the choices: give one by its id ({_listed(named)})")
+    raise ValueError(f"{given!r} is not one of the choices ({_listed(options)})")
+
+
+def _label_names(label: str) -> list[str]:
+    match = re.fullmatch(r"(.+?) \((.+)\)", label)
+    return [match.group(1), match.group(2)] if match else []
+
+
+def _listed(options: list[tuple[Any, str]]) -> str:
+    """The choices as the form shows them, with the id a script may give instead where it is another
+    word (`ApiDemos.apk (com.example.android.apis) [b222…]`): ids alone told no APK from another."""
+    shown = [label if label == str(value) or _label_names(label)[:1] == [str(value)] else f"{label} [{value}]"
+             for value, label in options[:20]]
+    return "; ".join(shown) + ("; ..." if len(options) > 20 else "")
 
 
 async def _typed(f: Field, text: str, ctx: Ctx) -> Any:
@@ -258,6 +275,14 @@ async def _form_values(action: Action, sets: dict[str, str], initial: dict[str, 
     defaults = {f.name: f.default for f in fields if f.default is not None}
     raw = {**defaults, **{k: v for k, v in initial.items() if k in names}, **typed}
     values, invalid = validate_values(fields, raw)
+    for f in fields:  # a choice left out: what it could have been, as the form would show it
+        if invalid.get(f.name) == "required" and f.type in ("choice", "multi"):
+            try:
+                options = await _offered(f, ctx)
+            except (ApiError, ValueError):
+                options = None
+            if options:
+                invalid[f.name] += f" (choices: {_listed(options)})"
     errors = {**invalid, **errors}
     if errors:
         raise VerbUsageError("; ".join(f"{name}: {why}" for name, why in errors.items()))
@@ -366,16 +391,23 @@ async def run_do(args: argparse.Namespace, config: Config, resolve, open_session
                 results.append({"id": ctx.key, "ok": False, "message": exc.message,
                                 **({"may_have_acted": True} if how is not None else {})})
                 continue
-            results.append({"id": ctx.key, "ok": True, "result": result.raw if isinstance(result, Record) else result})
-            if args.output == "text":
+            # only accepted: the server makes the change in the background (a VM left DELETING)
+            accepted = result.state if isinstance(result, Accepted) else None
+            result = unwrap(result)
+            results.append({"id": ctx.key, "ok": True, "result": result.raw if isinstance(result, Record) else result,
+                            **({"accepted": accepted} if accepted is not None else {})})
+            hint = _follow_hint(resource, ctx, action, result)
+            if args.output == "text" and hint and not action.mutates:
+                print(sanitize(hint))  # nothing was sent (kyaraben's follow command): not `accepted`
+            elif args.output == "text":
                 shown = action.show(result) if action.show else _show(result)
                 # a followed action (a kyaraben command, a job run) was only accepted: how it ends is in
                 # its log, as on the screen ("accepted, following it")
-                outcome = "accepted" if action.follow is not None else "done"
-                print(sanitize(f"{action.label}: {outcome}" + (f" ({label})" if label else "")))
+                outcome = "accepted" if action.follow is not None or accepted is not None else "done"
+                print(sanitize(f"{action.label}: {outcome}" + (f" ({label})" if label else "")
+                               + (f": {accepted}" if accepted is not None else "")))
                 if shown:
                     print(sanitize(shown, multiline=True))
-                hint = _follow_hint(resource, ctx, action, result)
                 if hint:
                     print(sanitize(hint))
     if args.output == "json":

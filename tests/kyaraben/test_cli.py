@@ -12,7 +12,19 @@ from testdeck.services.kyaraben import sim
 
 @pytest.fixture
 def kyaraben_profile(sim_server, monkeypatch, tmp_path):
-    url, app, _config = sim_server(sim.create_app)
+    return _profile(sim_server, monkeypatch, tmp_path)
+
+
+@pytest.fixture
+def frozen_profile(sim_server, monkeypatch, tmp_path):
+    """As kyaraben_profile, the simulator's clock frozen until the test moves it (app.state.config.clock)."""
+    from .conftest import Clock
+
+    return _profile(sim_server, monkeypatch, tmp_path, clock=Clock())
+
+
+def _profile(sim_server, monkeypatch, tmp_path, **knobs):
+    url, app, _config = sim_server(sim.create_app, **knobs)
     cfg = tmp_path / "config.toml"
     cfg.write_text(f'[profiles.kb]\nservice = "kyaraben"\nurl = "{url}"\ntimeout = 3\nuser_id = "{sim.DEMO_USER}"\n')
     monkeypatch.setenv("TESTDECK_CONFIG", str(cfg))
@@ -82,7 +94,8 @@ def test_do_new_campaign_sends_one_test_per_image_named(kyaraben_profile, capsys
     [new] = [c for k, c in app.state.campaigns.items() if k not in before]
     assert [t["image"] for t in new["tests"]] == ["kitkat-tablet"]
     assert cli.main(["do", "campaigns", "new", "--scope", pid, "--set", "images=kitkat", "--yes"]) == 2
-    assert "images: 'kitkat' is not one of the choices (kitkat-tablet, " in capsys.readouterr().err
+    assert "images: 'kitkat' is not one of the choices (kitkat-tablet (Android 4); kitkat-phone (" \
+        in capsys.readouterr().err
     assert len(app.state.campaigns) == len(before) + 1
 
 
@@ -226,7 +239,7 @@ def test_do_takes_the_scope_as_get_does_and_names_a_rowless_action_cleanly(kyara
     assert app.state.campaigns[new]["project_id"] == app.state.seed["project_a"]
     capsys.readouterr()
     assert cli.main(["do", "campaigns", "delete", "--project", app.state.seed["project_a"], new, "--yes"]) == 0
-    assert "delete: done" in capsys.readouterr().out
+    assert "delete: accepted (" in capsys.readouterr().out  # the server keeps it DELETING a while
     assert cli.main(["do", "campaigns", "new", "--colour", "red", "--yes"]) == 2
     assert "unexpected option --colour" in capsys.readouterr().err
     assert cli.main(["--read-only", "do", "projects", "new", "--set", "project_name=zz", "--yes"]) == 1
@@ -250,3 +263,153 @@ def test_do_rename_to_the_same_name_sends_nothing(kyaraben_profile, capsys):
     assert "nothing changed: nothing sent" in capsys.readouterr().err
     assert len(journal.read(None)) == before  # no PUT
     assert app.state.avms[vm]["avm_name"] == "first vm"
+
+
+def test_do_says_what_the_server_only_accepted_and_what_it_did(kyaraben_profile, capsys, tmp_path):
+    """A VM delete is accepted (202: the VM is DELETING), not done; so are creates the server makes in the
+    background (QUEUED) and deletes it keeps DELETING; a delete that is gone at once is done."""
+    app = kyaraben_profile
+    vm = _vm(app, "first vm")
+    assert cli.main(["do", "avms", "delete", "first vm", "--yes"]) == 0
+    out = capsys.readouterr().out
+    assert out == ("delete: accepted (first vm): VM 'first vm' is DELETING; the server removes it in the "
+                   "background (it counts in the quota until then)\n")
+    assert cli.main(["do", "avms", "delete", vm, "--yes", "-o", "json"]) == 0  # again: still DELETING
+    answer = json.loads(capsys.readouterr().out)
+    assert answer["ok"] is True and answer["accepted"].startswith("VM 'first vm' is DELETING")
+    assert cli.main(["do", "projects", "new", "--set", "project_name=p1", "--yes"]) == 0
+    head, pid = capsys.readouterr().out.splitlines()
+    assert head.startswith("new: accepted: project 'p1' is QUEUED;") and pid in app.state.projects
+    assert cli.main(["do", "campaigns", "new", "--project", "demo-app", "--set", "images=kitkat-tablet",
+                     "--yes"]) == 0
+    assert " is QUEUED;" in capsys.readouterr().out.splitlines()[0]
+    source = tmp_path / "t.aic"
+    source.write_text('Feature: "f"\nEnd\n')
+    assert cli.main(["do", "testsources", "upload", "--project", "demo-app", "--set", f"path={source}", "--yes"]) == 0
+    capsys.readouterr()
+    assert cli.main(["do", "testsources", "delete", "--project", "demo-app", "t.aic", "--yes"]) == 0
+    assert capsys.readouterr().out == "delete: done (t.aic)\n"  # gone at once: done
+    assert cli.main(["do", "apks", "delete", "--project", "demo-app", "ApiDemos.apk", "--yes"]) == 0
+    assert capsys.readouterr().out == ("delete: accepted (ApiDemos.apk): APK 'ApiDemos.apk' is DELETING; the "
+                                       "server removes it in the background\n")  # (the real one answers 204)
+
+
+def test_do_install_apk_lists_and_takes_the_apks_as_the_form_shows_them(kyaraben_profile, capsys):
+    """The choices read as the form's (file and package, then the id), and a file name or a package
+    that names one APK is taken, as its id still is; one that names two is refused with both."""
+    app = kyaraben_profile
+    vm = _vm(app, "first vm")
+    apis = app.state.seed["apk_apis"]
+    commands = len(app.state.commands)
+    assert cli.main(["do", "avms", "install-apk", vm, "--yes"]) == 2
+    err = capsys.readouterr().err
+    assert f"apk_id: required (choices: com.uberspot.a2048_23.apk (com.uberspot.a2048) [" in err
+    assert f"ApiDemos.apk (com.example.android.apis) [{apis}]" in err
+    assert cli.main(["do", "avms", "install-apk", vm, "--set", "apk_id=zz", "--yes"]) == 2
+    assert f"'zz' is not one of the choices (com.uberspot.a2048_23.apk (com.uberspot.a2048) [" in \
+        capsys.readouterr().err
+    assert len(app.state.commands) == commands  # nothing sent
+    for given in ("ApiDemos.apk", "com.example.android.apis", "ApiDemos.apk (com.example.android.apis)", apis):
+        assert cli.main(["do", "avms", "install-apk", vm, "--set", f"apk_id={given}", "--yes"]) == 0, given
+        assert _sent_apk(app) == apis
+    capsys.readouterr()
+    twin = dict(app.state.apks[apis], apk_id="f" * 32, filename="ApiDemos-2.apk")
+    app.state.apks[twin["apk_id"]] = twin
+    assert cli.main(["do", "avms", "install-apk", vm, "--set", "apk_id=com.example.android.apis", "--yes"]) == 2
+    err = capsys.readouterr().err
+    assert "'com.example.android.apis' names 2 of the choices: give one by its id" in err and "f" * 32 in err
+
+
+def _sent_apk(app) -> str:
+    from testdeck import journal
+
+    return journal.read(1)[0]["path"].rsplit("/", 1)[1]
+
+
+def test_logs_command_without_f_waits_for_a_just_sent_commands_first_output(kyaraben_profile, capsys, monkeypatch):
+    """A one-read stopped at its first wait: right after `do`, it printed `-- QUEUED` and nothing else.
+    Now it waits (up to vms.ONE_READ_WAIT) for the command's first output, and prints all there is."""
+    from testdeck.services.kyaraben.views import common, vms
+
+    monkeypatch.setattr(common, "FOLLOW_INTERVAL", 0.05)
+    app = kyaraben_profile
+    vm = _vm(app, "first vm")
+    assert cli.main(["do", "avms", "install-apk", vm, "--set", "apk_id=ApiDemos.apk", "--yes"]) == 0
+    cid = capsys.readouterr().out.splitlines()[1]
+    vms.SENT.clear()
+    assert cli.main(["logs", "avms", vm, "--command", cid]) == 0  # the sim keeps it QUEUED for 1 s
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[2:4] == [f"command {cid} on VM {vm}", f"pkg: /data/local/tmp/{app.state.seed['apk_apis']}.apk"]
+    assert lines[-1].startswith(("-- RUNNING: the output so far; the command has not ended",
+                                 "-- READY, return code 0")), lines
+
+
+def test_logs_command_without_f_prints_the_output_so_far_or_says_nothing_came(frozen_profile, capsys, monkeypatch):
+    """Mid-run: every line so far, the one still being written too, and that it has not ended; still QUEUED
+    after the wait: said so, with how to follow it; an unknown id: exit 1 with why (not `no response`)."""
+    from testdeck.services.kyaraben.sim import world
+    from testdeck.services.kyaraben.views import common, vms
+
+    monkeypatch.setattr(common, "FOLLOW_INTERVAL", 0.05)
+    monkeypatch.setattr(vms, "ONE_READ_WAIT", 0.3)
+    app = frozen_profile
+    vm = _vm(app, "first vm")
+    assert cli.main(["do", "avms", "monkey", vm, "--set", "packages=com.example.android.apis",
+                     "--set", "event_count=50", "--yes"]) == 0
+    cid = capsys.readouterr().out.splitlines()[1]
+    command = app.state.commands[cid]
+    app.state.config.clock.advance(world.CMD_QUEUED_S + command["duration"] / 2)  # half-way through
+    shown = app.state.world.command_view(command)["stdout"].splitlines()
+    assert cli.main(["logs", "avms", vm, "--command", cid]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(shown) >= 3 and lines[3:-1] == shown  # the line still being written too, not held back
+    assert lines[-1] == (f"-- RUNNING: the output so far; the command has not ended (follow it: testdeck logs "
+                         f"avms {vm} --command {cid} -f)")
+    command["stuck"] = True  # as one sent to a VM that was not READY: no worker takes it
+    assert cli.main(["logs", "avms", vm, "--command", cid]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        f"-- QUEUED: no output yet after 0.3s (the server has not started it); follow it: testdeck logs avms "
+        f"{vm} --command {cid} -f")
+    assert cli.main(["logs", "avms", vm, "--command", "0" * 32]) == 1
+    err = capsys.readouterr().err
+    assert f"error: no such command {'0' * 32} (the server has no result for it)" in err and "no response" not in err
+
+
+def test_get_apks_and_testsources_show_why_an_apk_is_in_error(kyaraben_profile, capsys):
+    """As for VMs: an APK in ERROR shows its reason in the status cell (read from its detail: the list has
+    none), and a test source its APK's reason (the list has it)."""
+    app = kyaraben_profile
+    assert cli.main(["get", "apks", "--project", "demo-app"]) == 0
+    [line] = [line for line in capsys.readouterr().out.splitlines() if line.startswith("broken-test.apk ")]
+    assert "ERROR: DSL compil" in line
+    assert cli.main(["get", "testsources", "--project", "demo-app"]) == 0
+    [line] = [line for line in capsys.readouterr().out.splitlines() if line.startswith("broken.aic ")]
+    assert "ERROR: DSL compil" in line
+    broken = next(k for k, a in app.state.apks.items() if a["filename"] == "broken-test.apk")
+    app.state.config.fail_paths.add(f"/projects/{app.state.seed['project_a']}/apk/{broken}")
+    assert cli.main(["get", "apks", "--project", "demo-app"]) == 0  # the list still reads; the reason does not
+    [line] = [line for line in capsys.readouterr().out.splitlines() if line.startswith("broken-test.apk ")]
+    assert "ERROR " in line
+
+
+def test_logs_campaign_without_f_says_it_has_not_ended(kyaraben_profile, capsys):
+    """A one-read of a campaign still QUEUED or RUNNING ends with that, not with a progress line that
+    reads like an end."""
+    assert cli.main(["do", "campaigns", "new", "--project", "demo-app", "--set", "images=kitkat-tablet",
+                     "--set", "campaign_name=c1", "--yes"]) == 0
+    capsys.readouterr()
+    assert cli.main(["logs", "campaigns", "c1", "--project", "demo-app"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == \
+        "-- campaign QUEUED: not ended; the output so far (follow it with -f)"
+    assert cli.main(["logs", "campaigns", "lovely-big-cobra", "--project", "demo-app"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "-- campaign READY, progress 100%"
+
+
+def test_do_follow_command_says_how_to_follow_it_not_that_anything_was_accepted(kyaraben_profile, capsys):
+    """`follow command` sends nothing: `do` printed `follow command: accepted`; it prints the way to follow."""
+    from testdeck import journal
+
+    vm = _vm(kyaraben_profile, "first vm")
+    assert cli.main(["do", "avms", "follow-command", vm, "--set", "command_id=abc", "--yes"]) == 0
+    assert capsys.readouterr().out == f"follow it: testdeck logs avms {vm} --command abc -f\n"
+    assert journal.read() == []

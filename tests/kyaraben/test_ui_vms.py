@@ -76,6 +76,8 @@ async def test_create_vm_validates_before_sending_then_creates(kdeck):
         await wait_for(pilot, lambda: vm["avm_id"] in table(app).data.keys, what="new row")
         assert cell(app, vm["avm_id"], "name") == "tablet [ci]"  # markup-like name kept literally
         assert cell(app, vm["avm_id"], "status") == "QUEUED"
+        # a form's action the server only accepted says so too
+        assert "new android vm 'tablet [ci]': accepted: VM 'tablet [ci]' is QUEUED; the server starts it" in notices(app)
         await wait_for(pilot, lambda: "VMs 3/3 live" in str(screen.query_one("StatusBar").render()),
                        what="quota updated after the create")
 
@@ -147,6 +149,9 @@ async def test_delete_vm_asks_then_shows_deleting_until_gone(kdeck):
         await pilot.press("y")
         await wait_for(pilot, lambda: sim_app.state.avms[key]["deleted_at"] is not None, what="delete sent")
         await wait_for(pilot, lambda: cell(app, key, "status") == "DELETING", what="row DELETING")
+        # the server only accepted it (202): said so, never `done`
+        assert "delete android vm 'nightly': accepted: VM 'nightly' is DELETING; the server removes it" in notices(app)
+        assert "done" not in notices(app)
         clk.advance(sim.world.VM_DELETING_S - 1)
         await refreshed(pilot, screen)
         assert cell(app, key, "status") == "DELETING"  # still on its way out
@@ -154,6 +159,29 @@ async def test_delete_vm_asks_then_shows_deleting_until_gone(kdeck):
         await refreshed(pilot, screen)
         assert key not in table(app).data.keys and table(app).row_count == 2
         assert key not in sim_app.state.avms
+
+
+async def test_bulk_delete_of_vms_says_each_was_accepted_not_done(kdeck):
+    from testdeck.screens.bulk import BulkScreen
+
+    app, sim_app, _, _ = kdeck()
+    keys = [vm_id(sim_app, "nightly"), vm_id(sim_app, "first vm")]
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await loaded(pilot, rows=3)
+        for key in keys:
+            await on_row(pilot, key)
+            await pilot.press("space")
+        await pilot.press("ctrl+d")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="confirm")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: isinstance(app.screen, BulkScreen) and app.screen.finished, timeout=10,
+                       what="summary")
+        summary = str(app.screen.query_one("#bulk-summary").render())
+        assert "done 0, accepted 2, refused 0" in str(app.screen.query_one("#bulk-progress").render())
+        assert "● first vm (" in summary and ": accepted: VM 'first vm' is DELETING" in summary  # not ✔ done
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is screen, what="summary closed")
+        await wait_for(pilot, lambda: "delete: 0 done, 2 accepted" in notices(app), what="toast")
 
 
 # --- commands followed in the log tail ----------------------------------------------------------------------------

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from testdeck.errors import ApiError
-from testdeck.resources import Ctx
+from testdeck.resources import Accepted, Ctx, unwrap
 from testdeck.services.kyaraben import sim, views
-from testdeck.services.kyaraben.views import campaigns, common, files, vms
+from testdeck.services.kyaraben.views import campaigns, common, files, quota, vms
 from testdeck.services.kyaraben.client import Avm, Kyaraben
 
 
@@ -150,8 +150,9 @@ async def test_create_avm_action_sends_the_form(kb, api):
               "width": 480, "height": 800, "dpi": 240, "enable_sensors": True, "enable_battery": False,
               "enable_gps": True, "enable_camera": False, "enable_record": False, "enable_gsm": True,
               "enable_nfc": True}
-    avm_id = await vms.avms.action("new").call(Ctx(api, values=values))
-    vm = await api.get_avm(avm_id)
+    accepted = await vms.avms.action("new").call(Ctx(api, values=values))
+    assert isinstance(accepted, Accepted) and accepted.state.startswith("VM 'phone' is QUEUED; ")  # not done
+    vm = await api.get_avm(accepted.result)
     assert (vm.avm_name, vm.image, vm.project_id) == ("phone", "kitkat-phone", kb.seed["project_b"])
     assert vm.hwconfig == {"width": 480, "height": 800, "dpi": 240, "enable_sensors": 1, "enable_battery": 0,
                            "enable_gps": 1, "enable_camera": 0, "enable_record": 0, "enable_gsm": 1,
@@ -282,7 +283,7 @@ async def test_show_functions(kb, api):
 
 async def test_status_and_quota_rows(kb, api):
     assert await views.SERVICE.status(api) == "VMs 3/3 live FULL, 1/1 async"
-    rows = await vms.quota.list(Ctx(api))
+    rows = await quota.quota.list(Ctx(api))
     assert [(r.kind, r.current, r.max, r.free) for r in rows] == [("live", 3, 3, 0), ("async", 1, 1, 0)]
     assert rows[0].counts == "your VMs not DELETED, in any state: 1 ERROR, 1 READY, 1 QUEUED"
     await make_room(kb, api)
@@ -313,8 +314,8 @@ async def test_upload_action_reports_progress(kb, api, tmp_path):
     path.write_bytes(b"PK" + b"x" * 200_000)
     seen = []
     action = files.apks.action("upload")
-    apk_id = await action.call(Ctx(api, scope=kb.seed["project_a"], values={"path": str(path)},
-                                   progress=lambda s, t: seen.append((s, t))))
+    apk_id = unwrap(await action.call(Ctx(api, scope=kb.seed["project_a"], values={"path": str(path)},
+                                          progress=lambda s, t: seen.append((s, t)))))
     assert apk_id in kb.state.apks and seen[-1][0] == seen[-1][1]
 
 
@@ -322,7 +323,7 @@ async def test_campaign_create_action(kb, api):
     pid = kb.seed["project_a"]
     values = {"campaign_name": "", "images": ["kitkat-tablet", "kitkat-phone"], "apks": [kb.seed["apk_apis"]],
               "packages": ["com.example.android.apis"], "width": 800, "height": 600, "dpi": 160}
-    cid = await campaigns.campaigns.action("new").call(Ctx(api, scope=pid, values=values))
+    cid = unwrap(await campaigns.campaigns.action("new").call(Ctx(api, scope=pid, values=values)))
     c = await api.get_campaign(pid, cid)
     assert [t.image for t in c.test_records] == ["kitkat-tablet", "kitkat-phone"]
     with pytest.raises(ApiError, match="choose at least one image"):

@@ -14,7 +14,7 @@ from textual import work
 from testdeck import journal
 from testdeck.errors import ApiError, not_done
 from testdeck.records import Record
-from testdeck.resources import Action, Ctx
+from testdeck.resources import Accepted, Action, Ctx, unwrap
 from testdeck.text import quoted, sanitize
 
 if TYPE_CHECKING:
@@ -181,6 +181,8 @@ class ActionsMixin:
         return f"{action.label} these {len(names)} {self.resource.title.lower()} {where}?\n{shown}{more}{note}"
 
     async def _after(self, action: Action, ctx: Ctx, result: Any) -> None:
+        accepted = result.state if isinstance(result, Accepted) else None
+        result = unwrap(result)
         if action.select is not None:
             self._select = action.select(result)
         if action.refresh:
@@ -192,7 +194,10 @@ class ActionsMixin:
             # a followed action was only accepted: how it ends shows in the log or the screen that
             # follows it (B27; XPRESSO's submit opens the request's own screen)
             outcome = "accepted, following it" if action.follow is not None or action.screen is not None else "done"
-            self.notify(f"{action.label} {self._named(ctx, action)}: {outcome}", timeout=3, markup=False)
+            if accepted is not None:  # the server makes the change in the background (a VM left DELETING)
+                outcome = f"accepted: {accepted}"
+            self.notify(sanitize(f"{action.label} {self._named(ctx, action)}: {outcome}"),
+                        timeout=3 if accepted is None else 6, markup=False)
             self.session.status_at = 0.0  # a mutation may change the quota: ask again
             self._wake.set()
         if action.show is not None:

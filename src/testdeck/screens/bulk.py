@@ -19,7 +19,7 @@ from textual.widgets import Label, Static
 from testdeck import journal
 from testdeck.errors import ApiError, failed_how
 from testdeck.records import Record
-from testdeck.resources import Action
+from testdeck.resources import Accepted, Action
 from testdeck.text import quoted, sanitize
 from testdeck.widgets.dialogs import ConfirmScreen
 from testdeck.widgets.statusbar import spinner
@@ -34,6 +34,7 @@ class Outcome:
     label: str
     error: str | None = None  # None: done
     failed: str | None = None  # with an error: how it failed when the server may have acted ("HTTP 500")
+    accepted: str | None = None  # no error, but only accepted: what is true now ("it is DELETING; …")
 
 
 def bar(done: int, total: int, width: int = 30) -> str:
@@ -97,7 +98,9 @@ class BulkScreen(ModalScreen[list[Outcome]]):
                 ctx = self.owner.ctx(record)
                 ctx.values, ctx.changed = dict(self.values), dict(self.values)
                 with journal.acting(self.action.label):
-                    await self.action.call(ctx)
+                    result = await self.action.call(ctx)
+                if isinstance(result, Accepted):
+                    outcome.accepted = sanitize(result.state)
             except ApiError as exc:
                 outcome.error, outcome.failed = sanitize(exc.message), failed_how(exc)
             except Exception as exc:  # an adapter bug refuses this row; the others still run
@@ -114,19 +117,22 @@ class BulkScreen(ModalScreen[list[Outcome]]):
             progress.append(f"\n{spinner()} {self.action.label} {quoted(self.current)}…")
         else:
             ok = sum(o.error is None for o in self.outcomes)
+            accepted = sum(o.error is None and o.accepted is not None for o in self.outcomes)
             failed = sum(o.failed is not None for o in self.outcomes)
             unsent = sum(o.key in self.refused for o in self.outcomes)  # refused here, never sent
             skipped = len(self.rows) - done
-            progress.append(f"\ndone {ok}, refused {done - ok - failed - unsent}"
+            progress.append(f"\ndone {ok - accepted}" + (f", accepted {accepted}" if accepted else "")
+                            + f", refused {done - ok - failed - unsent}"
                             + (f", failed {failed} (the server may have acted: check)" if failed else "")
                             + (f", not sent {unsent}" if unsent else "")
                             + (f", not run {skipped}" if skipped else ""), style="bold")
         self.query_one("#bulk-progress", Static).update(progress)
         summary = Text()
         for o in self.outcomes:
-            if o.error is None:
-                summary.append(f"✔ {o.label}", style="green")
-                summary.append(f" ({o.key})\n" if o.key != o.label else "\n")
+            if o.error is None:  # ● (running): only accepted, the server still acts on it
+                summary.append(f"{'✔' if o.accepted is None else '●'} {o.label}", style="green")
+                summary.append(f" ({o.key})" if o.key != o.label else "")
+                summary.append(f": accepted: {o.accepted}\n" if o.accepted is not None else "\n")
             else:
                 summary.append(f"✖ {o.label}", style="bold red")
                 summary.append(f" ({o.key})" if o.key != o.label else "")
@@ -200,7 +206,9 @@ async def _bulk_flow(screen: ResourceScreen, action: Action) -> None:
     failed = sum(o.failed is not None for o in outcomes)
     unsent = sum(o.key in refused for o in outcomes)
     refusals = len(outcomes) - len(done) - failed - unsent
-    screen.notify(f"{action.label}: {len(done)} done" + (f", {refusals} refused" if refusals else "")
+    accepted = sum(o.accepted is not None for o in done)  # the server still acts on those (DELETING)
+    screen.notify(f"{action.label}: {len(done) - accepted} done" + (f", {accepted} accepted" if accepted else "")
+                  + (f", {refusals} refused" if refusals else "")
                   + (f", {failed} failed (may have acted)" if failed else "")
                   + (f", {unsent} not sent" if unsent else ""),
                   severity="error" if refusals or failed else "information", markup=False, timeout=5)

@@ -4,7 +4,7 @@ VMs and projects are global to the user; APKs, camera files, test sources and
 campaigns live inside a project (the shared `project` scope, remembered per
 profile). Commands (install, monkey, testrun) are followed in the log tail
 until READY or ERROR, or until they have stayed QUEUED too long.
-One module per resource family: vms (with the quota and images), projects,
+One module per resource family: vms, quota (with the images), projects,
 files (APKs, camera files, test sources), campaigns; common holds what they share.
 """
 
@@ -13,18 +13,18 @@ from __future__ import annotations
 from testdeck.resources import Failing, Service
 from testdeck.services.kyaraben import sim
 from testdeck.services.kyaraben.client import Kyaraben
-from testdeck.services.kyaraben.views import campaigns, files, projects, vms
+from testdeck.services.kyaraben.views import campaigns, files, projects, quota, vms
 
 SERVICE = Service(
     name="kyaraben",
     title="kyaraben",
     client=Kyaraben,
     resources=[vms.avms, projects.projects, files.apks, files.camera, files.testsources, campaigns.campaigns,
-               vms.images, vms.quota],
+               quota.images, quota.quota],
     create_sim=sim.create_app,
     demo_fields={"user_id": sim.DEMO_USER},
     demo_secret=sim.DEMO_TOKEN,
-    status=vms.quota_status,
+    status=quota.quota_status,
     failing=[
         Failing("avms", when=lambda r: r.get("status") == "ERROR", severity="error",
                 what=lambda r: f"VM {r.get('avm_name') or r.get('avm_id')}",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from testdeck import feeds
 from testdeck.feeds import pause, steady
 from testdeck.http import path
 from testdeck.resources import Action, Col, Ctx, Field, Form, LogFeed, Resource
@@ -12,6 +13,7 @@ from testdeck.services.kyaraben.views import common
 from testdeck.services.kyaraben.views.common import (
     PROJECT_SCOPE,
     STATUS,
+    apk_choices,
     as_list,
     at_least_one,
     campaign_name,
@@ -19,14 +21,14 @@ from testdeck.services.kyaraben.views.common import (
     hwconfig_from,
     image_choices,
     refuse,
+    settled,
 )
 
 SWITCHES = ("sensors", "battery", "gps", "camera", "record", "gsm", "nfc")
 
 
 async def scope_apk_choices(cx: Ctx) -> list[tuple[str, str]]:
-    return [(a.apk_id, f"{a.filename} ({a.package})") for a in await cx.client.get_apks(cx.scope)
-            if a.status == "READY"]
+    return apk_choices(await cx.client.get_apks(cx.scope))
 
 
 async def scope_package_choices(cx: Ctx) -> list[str]:
@@ -102,6 +104,9 @@ async def follow_campaign(cx: Ctx) -> LogFeed:
         if c.state not in ("QUEUED", "RUNNING", ""):
             yield [f"-- campaign {c.state}, progress {c.progress * 100:.0f}%"]
             return
+        if feeds.ONE_READ.get():  # `testdeck logs campaigns ID` without -f: where it stands, said
+            yield [f"-- campaign {c.state or 'in no state'}: not ended; the output so far (follow it with -f)"]
+            return
         await pause(common.FOLLOW_INTERVAL)
 
 
@@ -122,7 +127,17 @@ async def create_campaign(cx: Ctx) -> str:
     problem = campaign_name(name)
     if problem:
         raise refuse(cx, "POST", where, f"campaign name: {problem}")
-    return await cx.client.create_campaign(cx.scope, tests, name or None)
+    campaign_id = await cx.client.create_campaign(cx.scope, tests, name or None)
+    # accepted (202): QUEUED until the server starts its VMs; `enter` on it follows it
+    return await settled("campaign", lambda: cx.client.get_campaign(cx.scope, campaign_id), campaign_id,
+                         name="campaign_name", pending=True)
+
+
+async def delete_campaign(cx: Ctx) -> Any:
+    """Done when gone; accepted while the server keeps it DELETING (the real one does, after a 204)."""
+    await cx.client.delete_campaign(cx.scope, cx.key)
+    return await settled("campaign", lambda: cx.client.get_campaign(cx.scope, cx.key), name="campaign_name",
+                         removes=True)
 
 
 def campaign_screen(cx: Ctx, campaign: Campaign):
@@ -156,7 +171,6 @@ campaigns = Resource(
             Field("packages", "packages under test", type="multi", choices=scope_package_choices),
             *hwconfig_fields(),
         ])),
-        Action("ctrl+d", "delete", lambda cx: cx.client.delete_campaign(cx.scope, cx.key), mutates=True,
-               confirm=True, bulk=True),
+        Action("ctrl+d", "delete", delete_campaign, mutates=True, confirm=True, bulk=True),
     ],
 )

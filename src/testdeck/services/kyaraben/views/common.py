@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 from testdeck.errors import ApiError, Refused
-from testdeck.resources import ERROR, MUTED, OK, RUNNING, Ctx, Field, Scope, nothing_changed
+from testdeck.resources import ERROR, MUTED, OK, RUNNING, Accepted, Ctx, Field, Scope, nothing_changed
+from testdeck.text import quoted
 from testdeck.services.kyaraben.client import CAMPAIGN_NAME_MAX, HW_DEFAULTS, HWCONFIG_KEYS, IMAGE_EXT, MOVIE_EXT
 
+REASONS_MAX = 20  # ERROR rows whose reason is fetched per refresh (lists have no status_reason)
 FOLLOW_INTERVAL = 1.0  # seconds between polls of a command / compile / campaign (tests shorten it)
 HW_MIN = {"width": 240, "height": 240, "dpi": 100}  # the server's schema minimums
 HW_MAX = 10_000  # sanity bound for screens, not a server rule
@@ -17,6 +21,58 @@ HW_MAX = 10_000  # sanity bound for screens, not a server rule
 STATUS = {"READY": OK, "QUEUED": RUNNING, "CREATING": RUNNING, "UPLOADING": RUNNING, "RUNNING": RUNNING,
           "COMPILING DSL": RUNNING, "COMPILING JAVA": RUNNING, "ERROR": ERROR, "DELETING": MUTED,
           "DELETED": MUTED}
+
+
+# states in which the server still works on something after it answered (its workers make VMs and
+# projects, take files in, compile, remove): an action that leaves a record there was accepted, not done
+UNDER_WAY = {
+    "QUEUED": "the server starts it when one of its workers takes it",
+    "CREATING": "READY once the server has made it",
+    "UPLOADING": "READY once the server has taken the file in",
+    "COMPILING DSL": "READY once compiled",
+    "COMPILING JAVA": "READY once compiled",
+    "RUNNING": "it is running",
+    "DELETING": "the server removes it in the background",
+}
+
+
+async def settled(what: str, read: Callable[[], Awaitable[Any]], result: Any = None, *, name: str = "",
+                  pending: bool = False, removes: bool = False, note: str = "") -> Any:
+    """What an action really did, from the record read again after it: still under way (a project
+    QUEUED, a VM DELETING) is `Accepted("VM 'x' is DELETING; …")`, else done (`result`).
+    `removes`: a delete, done only once the record is gone (404 or DELETED); `pending`: the server said
+    it works in the background (a 202, a create that "has started"), so a state that cannot be read is
+    still only accepted; `name`: the record's label field; `note`: added to what the state means."""
+    try:
+        record = await read()
+    except ApiError as exc:
+        if exc.status == 404 or not pending:
+            return result  # gone at once (a delete), or a server that answered "done" and cannot be read
+        return Accepted(f"{what} was accepted; its state could not be read: {exc.message}", result)
+    if record is None:  # (no longer listed)
+        return result
+    status = str(getattr(record, "state", None) or record.get("status") or "")
+    if status == "DELETED" or (status not in UNDER_WAY and not removes):
+        return result
+    label = record.get(name) if name else None
+    named = f"{what} {quoted(label)}" if label else what
+    means = UNDER_WAY.get(status) or "the server accepted the delete and removes it in the background"
+    return Accepted(f"{named} is {status or 'in no state'}; {means}" + (f" {note}" if note else ""), result)
+
+
+async def with_reasons(rows: list[Any], detail: Callable[[Any], Awaitable[Any]]) -> list[Any]:
+    """Rows in ERROR with their reason in `status_reason` (VMs and APKs: only the detail call has it), for
+    the status cell and triage; a reason that could not be read is kept as `_reason_unread` (not "no
+    reason given": the server may have one)."""
+    failed = [r for r in rows if r.status == "ERROR" and not r.status_reason][:REASONS_MAX]
+    details = await asyncio.gather(*(detail(r) for r in failed), return_exceptions=True)
+    for row, found in zip(failed, details):
+        if isinstance(found, BaseException):
+            row.__dict__["_reason_unread"] = found.message if isinstance(found, ApiError) else str(found)
+        else:
+            row.status_reason = found.status_reason
+            row.raw["status_reason"] = found.status_reason
+    return rows
 
 
 # --- validators (each returns an error message or None) --------------------------------------------
@@ -115,6 +171,14 @@ async def project_options(cx: Ctx) -> list[tuple[str, str]]:
 
 async def image_choices(cx: Ctx) -> list[tuple[str, str]]:
     return [(i.image, f"{i.image} (Android {i.android_version})") for i in await cx.client.get_images()]
+
+
+def apk_choices(apks: list[Any]) -> list[tuple[str, str]]:
+    """READY APKs as the forms offer them: `file.apk (its.package)` (no brackets when the package is
+    unknown, as a compiled APK's is at first); `testdeck do` takes the id, that label, the file name or
+    the package."""
+    return [(a.apk_id, f"{a.filename} ({a.package})" if a.package else a.filename or a.apk_id)
+            for a in apks if a.status == "READY"]
 
 
 def choice(value: Any) -> Any:

@@ -9,7 +9,15 @@ from testdeck.feeds import pause, steady
 from testdeck.resources import Action, Col, Ctx, Field, Form, LogFeed, Resource
 from testdeck.services.kyaraben.client import TestSource
 from testdeck.services.kyaraben.views import common
-from testdeck.services.kyaraben.views.common import PROJECT_SCOPE, STATUS, apk_file, camera_file, dsl_file
+from testdeck.services.kyaraben.views.common import (
+    PROJECT_SCOPE,
+    STATUS,
+    apk_file,
+    camera_file,
+    dsl_file,
+    settled,
+    with_reasons,
+)
 
 FINAL_APK = ("READY", "ERROR", "DELETING", "DELETED")
 
@@ -34,10 +42,45 @@ async def follow_compile(cx: Ctx, apk_id: Any) -> LogFeed:
         await pause(common.FOLLOW_INTERVAL)
 
 
+async def _camera_file(cx: Ctx, camera_id: str) -> Any:
+    """A camera file as listed (the API has no call for one), None when it is not listed."""
+    return next((c for c in await cx.client.get_camera_files(cx.scope) if c.camera_id == camera_id), None)
+
+
+# how to read one file again after an action: (what it is, read(cx, id), its name field). The server
+# takes a file in, and deletes one, in the background: the action says `accepted` while it is under way
+READ_AGAIN = {
+    "upload_apk": ("APK", lambda cx, i: cx.client.get_apk(cx.scope, i), "filename"),
+    "delete_apk": ("APK", lambda cx, i: cx.client.get_apk(cx.scope, i), "filename"),
+    "upload_camera_file": ("camera file", _camera_file, "filename"),
+    "delete_camera_file": ("camera file", _camera_file, "filename"),
+    "upload_testsource": ("test source", lambda cx, i: cx.client.get_testsource_metadata(cx.scope, i), "filename"),
+    "delete_testsource": ("test source", lambda cx, i: cx.client.get_testsource_metadata(cx.scope, i), "filename"),
+}
+
+
+async def _apks_with_reasons(cx: Ctx) -> list[Any]:
+    return await with_reasons(await cx.client.get_apks(cx.scope), lambda a: cx.client.get_apk(cx.scope, a.apk_id))
+
+
 def _upload(method: str):
-    """An upload action's call: the scope, the chosen local file, progress reported to the form."""
-    def call(cx: Ctx):
-        return getattr(cx.client, method)(cx.scope, Path(cx.values["path"]).expanduser(), progress=cx.progress)
+    """An upload action's call: the scope, the chosen local file, progress reported to the form; then
+    the file's state (an APK QUEUED, a movie UPLOADING while converted: accepted, not done)."""
+    async def call(cx: Ctx) -> Any:
+        new_id = await getattr(cx.client, method)(cx.scope, Path(cx.values["path"]).expanduser(),
+                                                  progress=cx.progress)
+        what, read, name = READ_AGAIN[method]
+        return await settled(what, lambda: read(cx, new_id), new_id, name=name)
+    return call
+
+
+def _delete(method: str):
+    """A delete's call: done when the file is gone; accepted while the server still lists it DELETING
+    (the real server answers 204 and keeps APKs, camera files and campaigns DELETING for a while)."""
+    async def call(cx: Ctx) -> Any:
+        await getattr(cx.client, method)(cx.scope, cx.key)
+        what, read, name = READ_AGAIN[method]
+        return await settled(what, lambda: read(cx, cx.key), name=name, removes=True)
     return call
 
 
@@ -48,16 +91,16 @@ apks = Resource(
     label="filename",
     aliases=("apk",),
     scope=PROJECT_SCOPE,
-    columns=[Col("filename"), Col("status", width=14, status=STATUS), Col("package"),
+    # an ERROR's reason in the status cell (`ERROR: DSL compilation failed…`), read from its detail
+    columns=[Col("filename"), Col("status", width=14, status=STATUS, reason="status_reason"), Col("package"),
              Col("apk_id", "id", width=32, priority=1), Col("testsource_id", "test source", width=32, priority=2)],
-    list=lambda cx: cx.client.get_apks(cx.scope),
+    list=_apks_with_reasons,
     detail=lambda cx: cx.client.get_apk(cx.scope, cx.key),
     actions=[
         Action("n", "upload", _upload("upload_apk"), mutates=True, row=False, upload=True,
                form=Form("Upload an APK", [Field("path", "APK file", type="file", required=True,
                                                  validate=apk_file)])),
-        Action("ctrl+d", "delete", lambda cx: cx.client.delete_apk(cx.scope, cx.key), mutates=True, confirm=True,
-               bulk=True),
+        Action("ctrl+d", "delete", _delete("delete_apk"), mutates=True, confirm=True, bulk=True),
     ],
 )
 
@@ -75,8 +118,7 @@ camera = Resource(
                form=Form("Upload an image or movie", [
                    Field("path", "file", type="file", required=True, validate=camera_file,
                          help="image or movie; converted by the server if needed")])),
-        Action("ctrl+d", "delete", lambda cx: cx.client.delete_camera_file(cx.scope, cx.key), mutates=True,
-               confirm=True, bulk=True),
+        Action("ctrl+d", "delete", _delete("delete_camera_file"), mutates=True, confirm=True, bulk=True),
     ],
 )
 
@@ -87,7 +129,8 @@ testsources = Resource(
     label="filename",
     aliases=("testsource", "dsl"),
     scope=PROJECT_SCOPE,
-    columns=[Col("filename"), Col("status", width=9, status=STATUS), Col("apk_status", "apk", width=14, status=STATUS),
+    columns=[Col("filename"), Col("status", width=9, status=STATUS),
+             Col("apk_status", "apk", width=14, status=STATUS, reason="apk_status_reason"),
              Col("testsource_id", "id", width=32, priority=1), Col("apk_id", "apk id", width=32, priority=2)],
     list=lambda cx: cx.client.get_testsources(cx.scope),
     detail=lambda cx: cx.client.get_testsource(cx.scope, cx.key),  # the DSL text
@@ -104,7 +147,6 @@ testsources = Resource(
                 Field("path", "DSL file", type="file", required=True, validate=dsl_file)])),
         Action("c", "compile", lambda cx: cx.client.compile_testsource(cx.scope, cx.key), mutates=True,
                follow=follow_compile),
-        Action("ctrl+d", "delete", lambda cx: cx.client.delete_testsource(cx.scope, cx.key), mutates=True,
-               confirm=True, bulk=True),
+        Action("ctrl+d", "delete", _delete("delete_testsource"), mutates=True, confirm=True, bulk=True),
     ],
 )

@@ -1,4 +1,4 @@
-"""Android VMs, their commands (install, monkey, testrun), the quota and the images.
+"""Android VMs and their commands (install, monkey, testrun); the quota and images are in quota.py.
 
 What the real server does that shapes these actions (../shared/real-servers/kyaraben.md):
 - the package and test lists and APK install answer a bare 500 on a VM that is
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from testdeck import clock
+from testdeck import clock, feeds
 from testdeck.errors import ApiError
 from testdeck.feeds import pause, steady
 from testdeck.http import path
@@ -34,10 +34,11 @@ from testdeck.resources import (
     age,
     duration,
 )
-from testdeck.services.kyaraben.client import FINAL_COMMAND, Avm, Kyaraben
+from testdeck.services.kyaraben.client import FINAL_COMMAND, Avm
 from testdeck.services.kyaraben.views import common
 from testdeck.services.kyaraben.views.common import (
     STATUS,
+    apk_choices,
     as_list,
     at_least_one,
     choice,
@@ -48,11 +49,13 @@ from testdeck.services.kyaraben.views.common import (
     positive_int,
     project_options,
     refuse,
+    settled,
+    with_reasons,
 )
 
 FOLLOW_MISSING_POLLS = 10  # an unknown command id answers an empty list: give up after that many
 QUEUED_LIMIT = 120.0  # seconds a followed command may stay QUEUED before the console stops following
-REASONS_MAX = 20  # ERROR rows whose reason is fetched per refresh (the list has no status_reason)
+ONE_READ_WAIT = 5.0  # seconds `logs avms VM --command ID` (no -f) waits for a command's first output
 TOTP_PERIOD = 30
 
 # command ids sent from this console, per client (one per profile session) and VM, newest last:
@@ -71,15 +74,7 @@ async def list_avms(cx: Ctx) -> list[Avm]:
     vms = await cx.client.get_avms()
     if cx.scope:  # drilled in from a project
         vms = [v for v in vms if v.project_id == cx.scope]
-    failed = [v for v in vms if v.status == "ERROR" and not v.status_reason][:REASONS_MAX]
-    details = await asyncio.gather(*(cx.client.get_avm(v.avm_id) for v in failed), return_exceptions=True)
-    for vm, detail in zip(failed, details):
-        if isinstance(detail, Avm):
-            vm.status_reason = detail.status_reason
-            vm.raw["status_reason"] = detail.status_reason
-        elif isinstance(detail, Exception):  # not "no reason given": the server may have one we did not read
-            vm.__dict__["_reason_unread"] = detail.message if isinstance(detail, ApiError) else str(detail)
-    return vms
+    return await with_reasons(vms, lambda v: cx.client.get_avm(v.avm_id))
 
 
 def error_message(vm: Any) -> str:
@@ -145,8 +140,7 @@ async def vm_apk_choices(cx: Ctx, vm: Any = None) -> list[tuple[str, str]]:
     """READY APKs of the selected VM's project."""
     if vm is None:
         vm = cx.row if cx.row is not None and cx.row.get("project_id") else await cx.client.get_avm(cx.key)
-    return [(a.apk_id, f"{a.filename} ({a.package})") for a in await cx.client.get_apks(vm.get("project_id"))
-            if a.status == "READY"]
+    return apk_choices(await cx.client.get_apks(vm.get("project_id")))
 
 
 async def vm_package_choices(cx: Ctx) -> list[str]:
@@ -172,11 +166,20 @@ async def check_quota(cx: Ctx) -> dict[str, Any]:
     return {}
 
 
-async def create_avm(cx: Ctx) -> str:
+async def create_avm(cx: Ctx) -> Any:
+    """The new VM's id, accepted: the server creates it in the background (QUEUED, CREATING, READY)."""
     await check_quota(cx)
     v = cx.values
-    return await cx.client.create_avm(choice(v["project"]), choice(v["image"]),
-                                      (v.get("avm_name") or "").strip() or None, hwconfig_from(v))
+    avm_id = await cx.client.create_avm(choice(v["project"]), choice(v["image"]),
+                                        (v.get("avm_name") or "").strip() or None, hwconfig_from(v))
+    return await settled("VM", lambda: cx.client.get_avm(avm_id), avm_id, name="avm_name", pending=True)
+
+
+async def delete_avm(cx: Ctx) -> Any:
+    """Accepted (202), not done: the VM stays DELETING until the server has removed it."""
+    await cx.client.delete_avm(cx.key)
+    return await settled("VM", lambda: cx.client.get_avm(cx.key), name="avm_name", pending=True, removes=True,
+                         note="(it counts in the quota until then)")
 
 
 async def _sending(cx: Ctx, command_id: str) -> str:
@@ -219,6 +222,9 @@ async def follow_command(cx: Ctx, command_id: Any) -> LogFeed:
     A command still QUEUED after QUEUED_LIMIT seconds is said so and no longer followed."""
     avm_id = cx.key or (cx.row.get("avm_id") if cx.row is not None else None)
     yield [f"command {command_id} on VM {avm_id}"]
+    if feeds.ONE_READ.get():  # `testdeck logs ... --command ID` without -f
+        yield await command_so_far(cx, avm_id, str(command_id))
+        return
     out_seen = err_seen = 0
     last_status = ""
     missing = 0
@@ -228,9 +234,7 @@ async def follow_command(cx: Ctx, command_id: Any) -> LogFeed:
         if not results:
             missing += 1
             if missing >= FOLLOW_MISSING_POLLS:  # an error, not a line: `logs --command X -f` exited 0
-                raise cx.client.error("GET", f"/android/{avm_id}/command/{command_id}", None,
-                                      f"no such command {command_id} (the server returns no result for it)",
-                                      local=True)
+                raise no_such_command(cx, avm_id, command_id)
             await pause(common.FOLLOW_INTERVAL)
             continue
         r = results[-1]
@@ -262,6 +266,38 @@ async def follow_command(cx: Ctx, command_id: Any) -> LogFeed:
         else:
             queued_since = None
         await pause(common.FOLLOW_INTERVAL)
+
+
+def no_such_command(cx: Ctx, avm_id: Any, command_id: Any) -> ApiError:
+    """The server answers an unknown command id with an empty list (200): said as an error with that
+    status, not `no response` (a server that never answered)."""
+    return cx.client.error("GET", path("/android/{}/command/{}", avm_id, command_id), 200,
+                           f"no such command {command_id} (the server has no result for it)", local=True)
+
+
+async def command_so_far(cx: Ctx, avm_id: Any, command_id: str) -> list[str]:
+    """All a command has written so far, the line it is still writing included, and where it stands.
+    One that has written nothing yet (just sent: QUEUED, or starting) is waited for up to ONE_READ_WAIT
+    seconds, then said so; an id the server has no result for is an error, as when followed."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + ONE_READ_WAIT
+    while True:
+        results = await cx.client.get_command(avm_id, command_id)
+        r = results[-1] if results else None
+        if (r is not None and (r.finished or r.stdout or r.stderr)) or loop.time() >= deadline:
+            break
+        await asyncio.sleep(common.FOLLOW_INTERVAL)
+    waited = f"{ONE_READ_WAIT:g}s"
+    if r is None:
+        raise no_such_command(cx, avm_id, command_id)
+    lines = r.stdout.splitlines() + [f"stderr: {line}" for line in r.stderr.splitlines()]
+    if r.finished:
+        return lines + [f"-- {r.status}, return code {r.returncode or '?'}"]
+    follow = f"follow it: testdeck logs avms {avm_id} --command {command_id} -f"
+    if lines:
+        return lines + [f"-- {r.status}: the output so far; the command has not ended ({follow})"]
+    why = " (the server has not started it)" if r.status == "QUEUED" else ""
+    return [f"-- {r.status or 'no status'}: no output yet after {waited}{why}; {follow}"]
 
 
 async def _stuck(cx: Ctx, avm_id: Any, waited: float) -> list[str]:
@@ -365,52 +401,6 @@ properties_screen = lines_screen("properties", property_lines)
 packages_screen = lines_screen("packages", lambda p: show_packages(p).splitlines())
 
 
-# --- quota ----------------------------------------------------------------------------------------------------
-
-@dataclass
-class QuotaRow(Record):
-    kind: str = ""
-    current: int = 0
-    max: int = 0
-    free: int = 0
-    counts: str = ""
-
-
-async def quota_rows(cx: Ctx) -> list[QuotaRow]:
-    q, vms = await asyncio.gather(cx.client.get_quota(), cx.client.get_avms())
-    states = Counter(v.status for v in vms if v.status != "DELETED")
-    live = ", ".join(f"{n} {s}" for s, n in states.most_common()) or "no VM"
-    rows = [("live", q.vm_live_current, q.vm_live_max, f"your VMs not DELETED, in any state: {live}"),
-            ("async", q.vm_async_current, q.vm_async_max, "VMs the server starts for campaigns")]
-    return [QuotaRow(raw={"kind": k, "current": c, "max": m, "free": max(0, m - c), "counts": what},
-                     kind=k, current=c, max=m, free=max(0, m - c), counts=what) for k, c, m, what in rows]
-
-
-# the last quota read per client (profile session), with when: a failed read shows it, marked stale
-QUOTA_SEEN: WeakKeyDictionary[Any, tuple[str, float]] = WeakKeyDictionary()
-
-
-async def quota_status(client: Kyaraben) -> str:
-    """The status bar's quota. A read that fails keeps the last good one, marked stale (`stale 40s`); it
-    is an extra of the table, so it does not turn the profile's health to error when the table was read."""
-    health = client.health
-    before = (health.last_error, health.last_error_at)
-    try:
-        q = await client.get_quota()
-    except ApiError as exc:
-        if health.last_error is exc:  # (unless something else failed meanwhile: that one stays said)
-            health.last_error, health.last_error_at = before
-        seen = QUOTA_SEEN.get(client)
-        if seen is None:
-            return f"quota not read: {exc.message}"
-        text, at = seen
-        return f"{text} (stale {duration(clock.now() - at)}: quota not read)"
-    full = " FULL" if q.live_full else ""  # what counts: the quota view and the refusal say
-    text = f"VMs {q.vm_live_current}/{q.vm_live_max} live{full}, {q.vm_async_current}/{q.vm_async_max} async"
-    QUOTA_SEEN[client] = (text, clock.now())
-    return text
-
-
 # --- resources -----------------------------------------------------------------------------------------------
 
 avms = Resource(
@@ -444,7 +434,7 @@ avms = Resource(
         Action("e", "rename", common.rename(lambda c, key, name: c.rename_avm(key, name), "avm_name", "/android/{}"),
                mutates=True,
                form=Form("Rename VM", [Field("avm_name", "name", required=True, validate=not_blank)])),
-        Action("ctrl+d", "delete", lambda cx: cx.client.delete_avm(cx.key), mutates=True, confirm=True, bulk=True),
+        Action("ctrl+d", "delete", delete_avm, mutates=True, confirm=True, bulk=True),
         Action("i", "install APK", install, mutates=True, follow=follow_command,
                form=Form("Install a project APK", [
                    Field("apk_id", "APK", type="choice", required=True, choices=vm_apk_choices),
@@ -468,21 +458,4 @@ avms = Resource(
         Action("a", "packages", packages, screen=packages_screen),
         Action("o", "TOTP", get_totp, screen=totp_screen),
     ],
-)
-
-images = Resource(
-    name="images",
-    title="Android images",
-    key="image",
-    columns=[Col("image"), Col("android_version", "android", width=7)],
-    list=lambda cx: cx.client.get_images(),
-)
-
-quota = Resource(
-    name="quota",
-    title="Quota",
-    key="kind",
-    columns=[Col("kind", width=6), Col("current", width=7), Col("max", width=4), Col("free", width=4),
-             Col("counts", "what counts")],
-    list=quota_rows,
 )
