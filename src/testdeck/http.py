@@ -45,6 +45,16 @@ class Health:
     last_error: ApiError | None = None
     last_error_at: float | None = None
 
+    def before(self) -> tuple[ApiError | None, float | None]:
+        return self.last_error, self.last_error_at
+
+    def forget(self, errors: list[BaseException], before: tuple[ApiError | None, float | None]) -> None:
+        """Reads that only add to what a screen shows (kyaraben's quota, a row's reason) failed: their
+        failures are said where they are used, and the profile's health is what it was before them,
+        unless something else failed meanwhile (then that one is the latest word)."""
+        if any(self.last_error is e for e in errors):
+            self.last_error, self.last_error_at = before
+
     @property
     def ok(self) -> bool | None:
         if self.last_ok is None and self.last_error_at is None:

@@ -404,3 +404,23 @@ async def test_vm_list_carries_the_error_reason_and_the_vm_log_shows_its_command
     cid = await vms.avms.action("install APK").call(Ctx(api, key=key, values={"apk_id": kb.seed["apk_2048"]}))
     lines = [line for batch in await collect(vms.avms.log(Ctx(api, key=key))) for line in batch]
     assert f"command {cid} on VM {key}" in lines and lines[-1] == "-- READY, return code 0"
+
+
+async def test_a_reason_or_quota_that_cannot_be_read_leaves_the_profile_healthy(sim_server):
+    """The VM list was read, but the detail read for an ERROR VM's reason (or the quota) failed: the
+    status bar read `✖ error` with no STALE line, for a table read a second ago."""
+    from tests.kyaraben.conftest import Clock, Kb
+
+    url, app, config = sim_server(sim.create_app, clock=Clock())
+    box = Kb(url, app, Clock())
+    client = box.client()
+    try:
+        broken = next(v.avm_id for v in await client.get_avms() if v.status == "ERROR")
+        config.fail_paths.update({f"GET /android/{broken}", "GET /user/quota"})
+        rows = await vms.avms.list(Ctx(client))
+        assert any(r.__dict__.get("_reason_unread") for r in rows)
+        assert client.health.ok is True
+        assert "quota not read" in await quota.quota_status(client)
+        assert client.health.ok is True
+    finally:
+        await client.aclose()

@@ -60,12 +60,14 @@ async def settled(what: str, read: Callable[[], Awaitable[Any]], result: Any = N
     return Accepted(f"{named} is {status or 'in no state'}; {means}" + (f" {note}" if note else ""), result)
 
 
-async def with_reasons(rows: list[Any], detail: Callable[[Any], Awaitable[Any]]) -> list[Any]:
+async def with_reasons(client: Any, rows: list[Any], detail: Callable[[Any], Awaitable[Any]]) -> list[Any]:
     """Rows in ERROR with their reason in `status_reason` (VMs and APKs: only the detail call has it), for
     the status cell and triage; a reason that could not be read is kept as `_reason_unread` (not "no
-    reason given": the server may have one)."""
+    reason given": the server may have one), and leaves the profile's health to the table's own read."""
     failed = [r for r in rows if r.status == "ERROR" and not r.status_reason][:REASONS_MAX]
+    before = client.health.before()
     details = await asyncio.gather(*(detail(r) for r in failed), return_exceptions=True)
+    client.health.forget([d for d in details if isinstance(d, BaseException)], before)
     for row, found in zip(failed, details):
         if isinstance(found, BaseException):
             row.__dict__["_reason_unread"] = found.message if isinstance(found, ApiError) else str(found)

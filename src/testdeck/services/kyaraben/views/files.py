@@ -60,7 +60,7 @@ READ_AGAIN = {
 
 
 async def _apks_with_reasons(cx: Ctx) -> list[Any]:
-    return await with_reasons(await cx.client.get_apks(cx.scope), lambda a: cx.client.get_apk(cx.scope, a.apk_id))
+    return await with_reasons(cx.client, await cx.client.get_apks(cx.scope), lambda a: cx.client.get_apk(cx.scope, a.apk_id))
 
 
 def _upload(method: str):

@@ -45,13 +45,11 @@ QUOTA_SEEN: WeakKeyDictionary[Any, tuple[str, float]] = WeakKeyDictionary()
 async def quota_status(client: Kyaraben) -> str:
     """The status bar's quota. A read that fails keeps the last good one, marked stale (`stale 40s`); it
     is an extra of the table, so it does not turn the profile's health to error when the table was read."""
-    health = client.health
-    before = (health.last_error, health.last_error_at)
+    before = client.health.before()
     try:
         q = await client.get_quota()
     except ApiError as exc:
-        if health.last_error is exc:  # (unless something else failed meanwhile: that one stays said)
-            health.last_error, health.last_error_at = before
+        client.health.forget([exc], before)
         seen = QUOTA_SEEN.get(client)
         if seen is None:
             return f"quota not read: {exc.message}"

@@ -74,7 +74,7 @@ async def list_avms(cx: Ctx) -> list[Avm]:
     vms = await cx.client.get_avms()
     if cx.scope:  # drilled in from a project
         vms = [v for v in vms if v.project_id == cx.scope]
-    return await with_reasons(vms, lambda v: cx.client.get_avm(v.avm_id))
+    return await with_reasons(cx.client, vms, lambda v: cx.client.get_avm(v.avm_id))
 
 
 def error_message(vm: Any) -> str:
