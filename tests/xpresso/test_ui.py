@@ -239,6 +239,7 @@ async def test_stop_marked_requests_asks_one_reason_and_confirmation(deck, hand)
         await pilot.press("x")
         await wait_for(pilot, lambda: isinstance(app.screen, (FormScreen, ConfirmScreen)), what="stop dialog")
         assert isinstance(app.screen, FormScreen)  # the reason first, once for all of them
+        assert str(app.screen.query_one("#save").label) == "Stop  ctrl+s"  # it said Save
         app.screen.query_one("#f-reason", Input).value = "lab maintenance"
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="one confirmation")

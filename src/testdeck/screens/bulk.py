@@ -149,13 +149,14 @@ class BulkScreen(ModalScreen[list[Outcome]]):
 
 async def _form_values(screen: ResourceScreen, action: Action, count: int) -> dict | None:
     """The action's form once for all the marked rows (the stop reason): checked, then kept, not sent."""
-    from testdeck.widgets.form import FormScreen
+    from testdeck.widgets.form import FormScreen, submit_label
 
     async def keep(values: dict, changed: dict) -> dict:
         return values
 
     form = replace(action.form, title=f"{action.form.title} · {count} marked {screen.resource.title.lower()}")
-    chosen = await screen.app.push_screen_wait(FormScreen(form, screen.ctx(None), {}, keep))
+    chosen = await screen.app.push_screen_wait(FormScreen(form, screen.ctx(None), {}, keep,
+                                                          submit_label=submit_label(action.label)))
     return chosen if isinstance(chosen, dict) else None
 
 
