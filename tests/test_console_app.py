@@ -404,3 +404,13 @@ def test_app_class_binds_colon_and_ctrl_p_with_ids():
     assert {"app.quit", "app.quit_now", "app.palette"} <= ids
     assert any("ctrl+p" in b.key and "colon" in b.key for b in TestdeckApp.BINDINGS)
     assert all(b.id for b in ResourceScreen.BINDINGS)
+
+
+def test_details_say_a_time_ahead_is_ahead(monkeypatch):
+    """A scheduled run's `at` eight minutes ahead read `# 0s ago`."""
+    from testdeck import clock
+
+    monkeypatch.setattr(clock, "now", lambda: 1795000000.0)
+    text = detail_text({"at": "2026-11-18T11:14:40Z", "modified": 1794999700})
+    assert '"at": "2026-11-18T11:14:40Z",   # in 8m' in text, text
+    assert "5m0s ago" in [line for line in text.splitlines() if '"modified"' in line][0]

@@ -393,11 +393,16 @@ def _human_time(key: str, raw: str) -> str | None:
         value = number
     if _epoch(value) is None:
         return None
+    from testdeck import clock
+    from testdeck.resources import duration
+
     when = timestamp(value)
-    ago = age(value)
+    at = _epoch(value)
+    ahead = at is not None and at - clock.now() >= 1  # a schedule: "in 8m", never "0s ago"
+    ago = f"in {duration(at - clock.now())}" if ahead else (f"{age(value)} ago" if age(value) else "")
     if raw.startswith('"'):
-        return f"{ago} ago" if ago else None
-    return f"{when}, {ago} ago" if ago else when
+        return ago or None
+    return f"{when}, {ago}" if ago else when
 
 
 def detail_text(value: Any) -> str:
