@@ -296,3 +296,21 @@ def test_loaded_after_a_clear_waits_for_a_refresh_that_started_after_it():
     loaded.started = 2
     loaded.over(2)
     assert loaded.is_set()
+
+
+async def test_a_paused_stale_screen_does_not_promise_retries(deck):
+    """Paused, with the server down and `r` failed: the STALE line counted `retrying in 2s, 4s…` while
+    nothing was retried (the status bar said paused)."""
+    app, _, config = deck("xyops")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await ready(pilot)
+        await pilot.press("p")
+        config.error_rate = 1.0
+        await pilot.press("r")
+        await wait_for(pilot, lambda: screen.error is not None, timeout=8, what="stale")
+        await pilot.pause(0.3)
+        message = str(screen.query_one("#message").render())
+        assert "retrying in" not in message and "paused: r retries, p resumes" in message, message
+        await pilot.press("p")
+        await pilot.pause(0.1)
+        assert "paused" not in str(screen.query_one("#message").render())

@@ -318,7 +318,10 @@ class RefreshMixin:
             msg.update("")
             return
         left = self._countdown()
-        retry = f" · retrying in {left}s" if self.retry_in and left is not None else ""
+        if self.paused:  # nothing is retried while paused: saying so would be a promise not kept
+            retry = " · paused: r retries, p resumes"
+        else:
+            retry = f" · retrying in {left}s" if self.retry_in and left is not None else ""
         msg.update(stale_line(self.error, self.last_ok, retry))
         msg.add_class("-stale")
 
