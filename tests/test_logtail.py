@@ -447,3 +447,19 @@ async def test_follow_and_write_before_mount():
         tail = app.query_one(LogTail)
         await wait_for(pilot, lambda: tail.feed_state == "ended" and tail.line_count == 2)
         assert tail.lines == ["written early", "from the feed"]
+
+
+async def test_a_followed_log_keeps_its_end_in_view_when_the_window_shrinks():
+    """Following a finished job's log at 120x35, then 60x20: the view ended 15 lines before the end,
+    `-- complete` below it, while the tail still said `following`."""
+    app = TailApp()
+    async with app.run_test(size=(120, 35)) as pilot:
+        tail = app.tail
+        tail.write_lines([f"step {i}/300" for i in range(1, 301)] + ["-- complete"])
+        await wait_for(pilot, lambda: tail.line_count == 301)
+        await pilot.pause()
+        assert at_end(tail)
+        await pilot.resize_terminal(60, 20)
+        await pilot.pause()
+        await pilot.pause()
+        assert tail.following and at_end(tail) and visible(tail)[-1] == "-- complete", visible(tail)[-3:]

@@ -194,6 +194,8 @@ class LogView(ScrollView, can_focus=True):
     def on_resize(self, event: events.Resize) -> None:
         if self.wrap and self.scrollable_content_region.width != self._wrap_width:
             self.set_wrap(True)
+        elif self.following:  # a smaller window: the end must stay in view (the last lines went below it)
+            self.call_after_refresh(self.scroll_end, animate=False, immediate=True, x_axis=False)
 
     # --- user scrolling pauses following ------------------------------------
 
