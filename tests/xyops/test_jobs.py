@@ -147,4 +147,9 @@ def test_log_follower_appends_only_new_complete_lines():
     assert f.take("ial\nc\nd\n") == (["d"], False)  # an end-aligned cut tail: continue after the anchor
     lines, gap = f.take("x\ny\n")  # nothing known in it: a gap, shown in full
     assert lines == ["x", "y"] and gap
+    assert f.restarted  # shorter than what was shown: the log started over (a restarted server), it did not grow
     assert f.take("x\ny\nlast", final=True) == (["last"], False)
+    g = LogFollower()
+    g.take("a\nb\n")
+    lines, gap = g.take("".join(f"line {i}\n" for i in range(50)))
+    assert gap and not g.restarted  # longer, nothing known in it: cut, it grew faster than it was read

@@ -146,6 +146,7 @@ class LogFollower:
     def __init__(self) -> None:
         self.seen = 0
         self.anchor = ""
+        self.restarted = False  # the last gap: a log shorter than what was shown (it started again), not a cut
 
     def fresh(self, text: str) -> tuple[str, bool]:
         """(new text, whether something was skipped)."""
@@ -167,6 +168,7 @@ class LogFollower:
 
     def take(self, text: str, final: bool = False) -> tuple[list[str], bool]:
         new, gap = self.fresh(text)
+        self.restarted = gap and len(text) < self.seen
         cut = len(new) if final else new.rfind("\n") + 1  # a running log's last line may still grow
         done = new[:cut]
         if gap:
@@ -210,7 +212,8 @@ async def follow_job(client, job_id: str) -> LogFeed:
     while not job.finished:
         lines, gap = follower.take(await steady(lambda: client.tail_live_job_log(job_id)))
         if gap:
-            lines.insert(0, "-- (log skipped here: it grew faster than it was read)")
+            lines.insert(0, "-- (the log started over: shown again from its start)" if follower.restarted
+                         else "-- (log skipped here: it grew faster than it was read)")
         if lines:
             yield lines
         await pause(POLL)
