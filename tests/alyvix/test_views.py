@@ -132,3 +132,28 @@ def test_chart_reads_without_colour_and_is_pure():
     assert body.count("•") >= 2 and "▲" in body and "✖" in body  # each state has its own glyph
     assert "no runs" in "\n".join(ln.plain for ln in render([], T0 - 3600, T0, 80, 8))
     assert WARNING != OK
+
+
+async def test_the_server_log_feed_retries_as_every_feed_does_and_ends_on_a_refused_key():
+    """It retried after 3, 6, 12, 24 s (the others: 2, 4, 8, 16, then 30) and retried a refused key
+    forever (the others end with it: `feed error`)."""
+    from testdeck.services.alyvix.logfeed import LogFollow
+
+    config = SimConfig(clock=lambda: T0)
+    app = sim.create_app(config)
+    running = serve(app)
+    try:
+        config.fail_paths.add("GET /log")
+        async with client_for(running.url) as client:
+            feed = LogFollow(client, interval=0.01)
+            first = await feed.__aiter__().__anext__()
+            await feed.aclose()
+        assert any(line.startswith("!! poll failed, retrying in 2s") for line in first), first
+        config.fail_paths.clear()
+        async with Alyvix(Profile("lab", "alyvix", running.url, timeout=5), "not-the-token") as refused:
+            with pytest.raises(ApiError) as info:
+                async for _batch in LogFollow(refused, interval=0.01):
+                    pass
+        assert info.value.status in (401, 403, 422) and not info.value.retryable  # (flask-jwt: 422 for a bad token)
+    finally:
+        running.stop()

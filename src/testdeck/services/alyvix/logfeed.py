@@ -17,7 +17,6 @@ from testdeck.errors import ApiError
 from testdeck.services.alyvix.client import LOG_LEVELS, LOG_SOURCES, LogLine, stamp
 
 BACKLOG = 500  # lines shown when a tail starts or its filters change
-MAX_BACKOFF = 60.0
 
 
 def as_stamp(value: str) -> str | None:
@@ -101,7 +100,8 @@ class LogFollow:
         last: str | None = None  # newest stamp seen: the next poll's log_from
         seen: set[tuple] = set()  # lines at that stamp already shown (log_from is inclusive)
         count = 0  # lines seen, for servers whose lines carry no readable time
-        delay = self.interval
+        failures, since = 0, 0.0  # failed polls in a row, and since when (the feeds' rules: feeds.steady)
+        loop = asyncio.get_running_loop()
         while True:
             batch: list[str] = []
             if self._reset:
@@ -112,12 +112,18 @@ class LogFollow:
             try:
                 lines = await self.client.get_log(log_from=last, log_source=self.source, log_level=self.level)
             except ApiError as exc:
+                since = since if failures else loop.time()
+                # a 404 or a refused key ends the feed at once, as a one-read's failure (`logs` without -f)
+                # and ten minutes of failures do; what may pass is retried after 2, 4, 8, 16, then 30 s
+                if not exc.retryable or feeds.ONE_READ.get() or loop.time() - since >= feeds.PATIENCE:
+                    raise
+                delay = feeds.BACKOFF[min(failures, len(feeds.BACKOFF) - 1)]
+                failures += 1
                 batch.append(f"!! poll failed, retrying in {delay:g}s: {exc.one_line()}")
                 yield batch
                 await self._sleep(delay)
-                delay = min(MAX_BACKOFF, delay * 2)
                 continue
-            delay = self.interval
+            failures = 0
             self.polls += 1
             stamps = [as_stamp(ln.timestamp) for ln in lines]
             if last is None and stamps and all(stamps):
