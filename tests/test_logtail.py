@@ -206,7 +206,7 @@ async def test_wrap_toggle():
         assert not tail.wrap and "wrap off" in tail.status_text
         assert tail.view.virtual_size.height == 3
         assert tail.view.virtual_size.width == 250
-        assert visible(tail)[1] == "x" * tail.view.scrollable_content_region.width
+        assert visible(tail)[1] == "x" * (tail.view.scrollable_content_region.width - 1) + "…"  # it goes on
         await pilot.press("w")
         await pilot.pause()
         width = tail.view.scrollable_content_region.width
@@ -463,3 +463,16 @@ async def test_a_followed_log_keeps_its_end_in_view_when_the_window_shrinks():
         await pilot.pause()
         await pilot.pause()
         assert tail.following and at_end(tail) and visible(tail)[-1] == "-- complete", visible(tail)[-3:]
+
+
+async def test_a_line_longer_than_the_view_ends_in_an_ellipsis_with_wrap_off():
+    """`!! poll failed, retrying in 2s: … All connecti` read as the whole reason."""
+    app = TailApp(wrap=False)
+    async with app.run_test(size=(40, 12)) as pilot:
+        tail = app.tail
+        tail.write_lines(["short", "x" * 30 + " and then the reason that matters"])
+        await wait_for(pilot, lambda: tail.line_count == 2)
+        await pilot.pause()
+        view = tail.view
+        lines = [view.render_line(y).text for y in range(2)]
+        assert lines[1].rstrip().endswith("…") and not lines[0].rstrip().endswith("…"), lines

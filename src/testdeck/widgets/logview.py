@@ -258,6 +258,9 @@ class LogView(ScrollView, can_focus=True):
         strip = Strip(segments, cell_len(text))
         if self.wrap:
             return strip.extend_cell_length(width, style).crop(0, width)
+        if width > 1 and strip.cell_length > scroll_x + width and strip.crop(scroll_x + width - 1).text.strip():
+            # the line goes on past the right edge (wrap off): `…`, or a reason read as cut short (`…All connecti`)
+            return Strip.join([strip.crop_extend(scroll_x, scroll_x + width - 1, style), Strip([Segment("…", style)])])
         return strip.crop_extend(scroll_x, scroll_x + width, style)
 
     def _segments(self, text: str, raw: str, offset: int, style: Style) -> list[Segment]:
