@@ -430,7 +430,7 @@ async def test_history_is_read_once_then_only_what_changed(ots, make_client):
 
 
 async def test_stop_form_lists_the_marked_rows(ots, make_client):
-    from testdeck.services.onetest.views_executions import _stop_initial
+    from testdeck.services.onetest.views_executions_stop import _stop_initial
 
     url, _, _ = ots
     async with make_client(url) as client:

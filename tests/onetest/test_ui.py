@@ -15,7 +15,7 @@ from testdeck.config import load_config, save_config
 from testdeck.screens.log import LogScreen
 from testdeck.screens.pickers import ScopePicker
 from testdeck.screens.resource import ResourceScreen
-from testdeck.services.onetest import sim, views_executions
+from testdeck.services.onetest import sim, views_executions_log
 from testdeck.services.onetest.screens import DockerHostForm
 from testdeck.widgets.dialogs import ConfirmScreen, TextScreen
 from testdeck.widgets.form import FormScreen
@@ -32,7 +32,7 @@ async def wait_for(pilot, condition, what: str = "condition", timeout: float = 2
 @pytest.fixture
 def odeck(deck, monkeypatch, clock):
     """odeck(start=...) -> (app, sim app, the clock both run on); log follows poll fast."""
-    monkeypatch.setattr(views_executions, "FOLLOW_INTERVAL", 0.05)
+    monkeypatch.setattr(views_executions_log, "FOLLOW_INTERVAL", 0.05)
 
     def make(start: str = "executions", **knobs):
         app, sim_app, _ = deck("onetest", start=start, clock=clock, **knobs)
