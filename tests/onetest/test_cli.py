@@ -76,3 +76,21 @@ def test_do_stop_needs_confirmation(ot_profile, capsys):
     assert cli.main(["do", "executions", "stop", eid]) == 2
     assert "needs confirmation: pass --yes" in capsys.readouterr().err
     assert ot_profile.state.executions[eid]["stopped_at"] is None
+
+
+def test_do_stop_takes_ids_by_line_or_comma_and_names_a_malformed_one(ot_profile, capsys):
+    first, second = [i for i, ex in ot_profile.state.executions.items()
+                     if ex["project"] == "3600" and ex.get("tags") in (["ci", "smoke"], ["perf", "release-4.1"])]
+    # a space is no separator: "A B" is one malformed id, named (sanitised); usage error, nothing sent
+    assert cli.main(["do", "executions", "stop", first, "--set", f"ids={first} {second}", "--yes"]) == 2
+    err = capsys.readouterr().err
+    assert f"ids: not an execution id: '{first} {second}'" in err
+    assert cli.main(["do", "executions", "stop", first, "--set", "ids=\x1b[2Jboom", "--yes"]) == 2
+    err = capsys.readouterr().err
+    assert "\x1b" not in err and "ids: holds a control character" in err
+    assert cli.main(["do", "executions", "stop", first, "--set", "ids=not-an-id\nboom", "--yes"]) == 2
+    assert "'not-an-id', 'boom'" in capsys.readouterr().err
+    assert all(ot_profile.state.executions[i]["stopped_at"] is None for i in (first, second))
+    assert cli.main(["do", "executions", "stop", first, "--set", f"ids={first},{second}", "--yes"]) == 0
+    assert "Stopping 2 executions" in capsys.readouterr().out  # one PATCH with both
+    assert all(ot_profile.state.executions[i]["stopped_at"] is not None for i in (first, second))

@@ -85,6 +85,9 @@ async def confirm_shown(pilot) -> str:
     return pilot.app.screen.question
 
 
+GHOST = "0badc0de-0000-4000-8000-000000000000"  # well formed, on no server
+
+
 def running_id(sim_app) -> str:
     return key_of(sim_app, tags=["ci", "smoke"])  # the seeded RUNNING one
 
@@ -217,19 +220,45 @@ async def test_stop_one_confirms_with_its_id_and_options(odeck):
                                       "captureResults": "true"}
 
 
+async def test_stop_ids_are_one_per_line_or_comma_and_a_malformed_one_is_named_before_sending(odeck):
+    app, sim_app, _ = odeck()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot, rows=3)
+        first, second, third = table(app).data.keys
+        form = await form_open(pilot, "x")
+        ids = form.query_one("#f-ids", TextArea)
+        # a line copied with its status, a space inside, a hostile paste: each named, nothing sent
+        ids.text = f"{first} RUNNING\n{second}\nx\x1b]52;c;ZXZpbA==\x07"
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: "not an execution id" in error_of(form, "ids"), what="field error")
+        said = error_of(form, "ids")
+        assert f"'{first} RUNNING'" in said and "'x␛]52;c;ZXZpbA==␇'" in said and f"'{second}'" not in said
+        assert "\x1b" not in said
+        assert not isinstance(app.screen, ConfirmScreen)  # refused in the form: nothing asked, nothing sent
+        assert all(sim_app.state.executions[i]["stopped_at"] is None for i in (first, second, third))
+        ids.text = f" {first} , {second}\n\n{third}\n{first}"  # commas, lines, blanks; the same one twice
+        await pilot.press("ctrl+s")
+        question = await confirm_shown(pilot)
+        assert question.startswith("stop these 3 executions on profile test-onetest?")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: isinstance(app.screen, TextScreen), what="answer")
+        assert "Stopping 3 executions" in app.screen.body  # one PATCH with the three
+        assert all(sim_app.state.executions[i]["stopped_at"] is not None for i in (first, second, third))
+
+
 async def test_stop_many_is_one_request_and_a_422_names_the_unknown(odeck):
     app, sim_app, _ = odeck()
     async with app.run_test(size=(120, 40)) as pilot:
         await loaded(pilot, rows=3)
         ids = list(table(app).data.keys)
         form = await form_open(pilot, "x")
-        form.query_one("#f-ids", TextArea).text = "\n".join([ids[0], "ghost-id"])
+        form.query_one("#f-ids", TextArea).text = "\n".join([ids[0], GHOST])
         await pilot.press("ctrl+s")
         question = await confirm_shown(pilot)  # names the ids typed in the form, known or not
-        assert question.startswith("stop these 2 executions on profile test-onetest?") and "'ghost-id'" in question
+        assert question.startswith("stop these 2 executions on profile test-onetest?") and f"'{GHOST}'" in question
         await pilot.press("y")
-        await wait_for(pilot, lambda: "ghost-id" in server_error(form), what="422")
-        assert "Executions not found: ghost-id" in server_error(form)
+        await wait_for(pilot, lambda: GHOST in server_error(form), what="422")
+        assert f"Executions not found: {GHOST}" in server_error(form)
         assert all(sim_app.state.executions[i]["stopped_at"] is None for i in ids)  # nothing stopped
         form.query_one("#f-ids", TextArea).text = "\n".join(ids)
         await pilot.press("ctrl+s")

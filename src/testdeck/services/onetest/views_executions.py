@@ -167,9 +167,7 @@ executions = Resource(
         # not `bulk`: the generic runner calls an action once per marked row; this one sends one PATCH
         # with every id, listed in its form (prefilled from the marks when the screen gives them)
         Action("x", "stop", stop, mutates=True, show=str, confirm=True, targets=stop_targets, unavailable=ended,
-               form=Form("Stop executions (one: DELETE; several: one PATCH)", [
-                   Field("ids", "execution ids", type="text", required=True, help="one per line"), *STOP_FIELDS],
-                   initial=_stop_initial)),
+               form=Form("Stop executions (one: DELETE; several: one PATCH)", STOP_FIELDS, initial=_stop_initial)),
         Action("D", "data", detail_with_data, show=show_json),
         Action("v", "result", result, show=show_result),
         Action("c", "settings", configurations, show=show_json),

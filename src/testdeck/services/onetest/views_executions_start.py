@@ -9,11 +9,8 @@ from typing import Any
 
 from testdeck import clock
 from testdeck.resources import Ctx, Field, LogFeed
-from testdeck.services.onetest.models import Execution, parse_duration
+from testdeck.services.onetest.models import UUID, Execution, parse_duration
 from testdeck.services.onetest.views_executions_log import ExecutionLog
-
-UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-
 
 def utc_instant(value: Any) -> str | None:
     """What java.time.Instant.parse accepts: a full date and time in UTC (…Z)."""
@@ -92,7 +89,7 @@ START_FIELDS = [
 def specification(values: dict[str, Any]) -> dict[str, Any]:
     """An ExecutionSpecification from the start form (the offline token is added by the adapter)."""
     asset = str(values["asset"]).strip()
-    test_asset = {"assetId" if UUID.match(asset) else "name": asset, "revision": values.get("revision") or "master"}
+    test_asset = {"assetId" if UUID.fullmatch(asset) else "name": asset, "revision": values.get("revision") or "master"}
     if values.get("requested_version"):
         test_asset["requestedVersion"] = values["requested_version"]
     spec: dict[str, Any] = {"testAsset": test_asset, "tags": as_list(values.get("tags")),
@@ -103,7 +100,7 @@ def specification(values: dict[str, Any]) -> dict[str, Any]:
         spec["scheduled"] = {"at": values["schedule_at"]}
     elif values.get("schedule_in"):
         spec["scheduled"] = {"in": values["schedule_in"]}
-    sources = [{"source": {"assetId" if UUID.match(k) else "assetName": k}, "replacement": {"datasetId": v}}
+    sources = [{"source": {"assetId" if UUID.fullmatch(k) else "assetName": k}, "replacement": {"datasetId": v}}
                for k, v in as_pairs(values.get("data_sources")).items()]
     if sources:
         spec["dataSources"] = sources

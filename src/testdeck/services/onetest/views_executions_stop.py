@@ -6,14 +6,13 @@ import re
 from typing import Any
 
 from testdeck.resources import Ctx, Field
-from testdeck.services.onetest.models import ACTIVE_STATUSES, Execution
+from testdeck.services.onetest.models import ACTIVE_STATUSES, UUID, Execution
+from testdeck.text import quoted
 
-
-STOP_FIELDS = [
-    Field("stop_timeout", "stop timeout (s)", type="int", min=0, default=30, help="grace before a hard stop"),
-    Field("finally_block", "execute finally blocks", type="bool", default=True),
-    Field("capture_results", "capture results", type="bool", default=True),
-]
+# ids one per line (the form) or comma-separated (`do ... --set ids=A,B`); not on spaces: a line pasted
+# with more than an id on it ("<id> RUNNING") is an error naming it, not two ids sent
+ID_SEPARATORS = re.compile(r"[\r\n,]+")
+SHOWN_ID = 80  # characters of a malformed id quoted back in the error
 
 
 def _stop_options(values: dict[str, Any]) -> dict[str, Any]:
@@ -21,8 +20,38 @@ def _stop_options(values: dict[str, Any]) -> dict[str, Any]:
             "capture_results": values.get("capture_results")}
 
 
+def split_ids(text: Any) -> list[str]:
+    """The ids typed, in order, each once, blanks around them dropped."""
+    ids = (i.strip() for i in ID_SEPARATORS.split(str(text or "")))
+    return list(dict.fromkeys(i for i in ids if i))
+
+
+def valid_ids(text: Any) -> str | None:
+    """The form's check, before anything is sent: every id an execution id as the document shows
+    them (a UUID); the error quotes the ones that are not (sanitised, cut)."""
+    ids = split_ids(text)
+    if not ids:
+        return "no execution id: one per line or comma-separated"
+    bad = [i for i in ids if not UUID.fullmatch(i)]
+    if not bad:
+        return None
+    named = ", ".join(quoted(i if len(i) <= SHOWN_ID else i[:SHOWN_ID - 1] + "…") for i in bad[:3])
+    more = f" and {len(bad) - 3} more" if len(bad) > 3 else ""
+    return (f"not an execution id: {named}{more} (an id is a UUID like 1cee02cb-9a89-4175-acef-6af120497476; "
+            "one per line or comma-separated)")
+
+
+STOP_FIELDS = [
+    Field("ids", "execution ids", type="text", required=True, validate=valid_ids,
+          help="one per line (or comma-separated)"),
+    Field("stop_timeout", "stop timeout (s)", type="int", min=0, default=30, help="grace before a hard stop"),
+    Field("finally_block", "execute finally blocks", type="bool", default=True),
+    Field("capture_results", "capture results", type="bool", default=True),
+]
+
+
 def _typed_ids(cx: Ctx) -> list[str]:
-    return [i for i in re.split(r"[\s,]+", str((cx.values or {}).get("ids") or "")) if i]
+    return split_ids((cx.values or {}).get("ids"))
 
 
 def stop_targets(cx: Ctx) -> list[Execution]:
