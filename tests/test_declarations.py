@@ -55,5 +55,7 @@ def test_confirm_note_from_text_from_the_rows_or_none():
     assert Action("x", "delete", call, confirm="Its files go too.").confirm_note(rows) == "Its files go too."
     counted = Action("x", "delete", call, confirm=lambda rs: f"{len(rs)} go, with their files.")
     assert counted.confirm_note(rows) == "2 go, with their files."  # the rows, without the missing one
+    valued = Action("x", "set", call, confirm=lambda rs, values: f"{len(rs)} get {values['name']}")
+    assert valued.confirm_note(rows, {"name": "logLevel"}) == "2 get logLevel"  # and the form's values
     broken = Action("x", "delete", call, confirm=lambda rs: rs[5])
     assert broken.confirm_note(rows) == "" and broken.confirm  # the generic question still asks

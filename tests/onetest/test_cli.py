@@ -94,3 +94,12 @@ def test_do_stop_takes_ids_by_line_or_comma_and_names_a_malformed_one(ot_profile
     assert cli.main(["do", "executions", "stop", first, "--set", f"ids={first},{second}", "--yes"]) == 0
     assert "Stopping 2 executions" in capsys.readouterr().out  # one PATCH with both
     assert all(ot_profile.state.executions[i]["stopped_at"] is not None for i in (first, second))
+
+
+def test_do_set_setting_asks_naming_the_setting_and_its_value(ot_profile, capsys):
+    eid = next(i for i, ex in ot_profile.state.executions.items() if ex.get("tags") == ["ci", "smoke"])
+    args = ["do", "executions", "set-setting", eid, "--set", "name=logLevel", "--set", "value=DEBUG"]
+    assert cli.main(args) == 2  # no terminal to ask on: the question, then why it was not sent
+    err = capsys.readouterr().err
+    assert "It sets the advanced configuration 'logLevel' to 'DEBUG'." in err and "restart/redeploy" in err
+    assert ot_profile.state.executions[eid]["settings"] == {"logLevel": "INFO"}

@@ -480,6 +480,7 @@ async def test_settings_changes_confirm_the_restart_warning_before_sending(odeck
         await pilot.press("ctrl+s")
         question = await confirm_shown(pilot)
         assert f"({eid}) on profile test-onetest?" in question and "restart/redeploy" in question
+        assert "It sets the advanced configuration 'logLevel' to 'DEBUG'." in question  # what changes, to what
         await pilot.press("n")
         await wait_for(pilot, lambda: "not confirmed" in server_error(form), what="not sent")
         assert sim_app.state.executions[eid]["settings"] == before
@@ -490,8 +491,11 @@ async def test_settings_changes_confirm_the_restart_warning_before_sending(odeck
                        what="sent after yes")
         await wait_for(pilot, lambda: isinstance(app.screen, ResourceScreen), what="form closed")
         form = await form_open(pilot, "C")
+        form.query_one("#f-configurations", TextArea).text = '{"logLevel": "TRACE", "threads": 4}'
         await pilot.press("ctrl+s")
-        assert "restart/redeploy" in await confirm_shown(pilot)
+        question = await confirm_shown(pilot)
+        assert "It sets 2 advanced configurations: 'logLevel' to 'TRACE', 'threads' to '4'." in question
+        assert "restart/redeploy" in question
         await pilot.press("escape")
         await wait_for(pilot, lambda: "not confirmed" in server_error(form), what="C not sent")
 

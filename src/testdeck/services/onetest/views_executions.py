@@ -27,7 +27,6 @@ from testdeck.resources import (
 )
 from testdeck.services.onetest.models import ACTIVE_STATUSES, FAILED_STATUSES, STATUSES, Execution
 from testdeck.services.onetest.views_executions_detail import (
-    RESTART_NOTE,
     _configurations_initial,
     _json_object,
     configurations,
@@ -36,6 +35,8 @@ from testdeck.services.onetest.views_executions_detail import (
     replace_configurations,
     result,
     set_configuration,
+    setting_change,
+    settings_change,
     show_json,
     show_result,
 )
@@ -171,11 +172,11 @@ executions = Resource(
         Action("D", "data", detail_with_data, show=show_json),
         Action("v", "result", result, show=show_result),
         Action("c", "settings", configurations, show=show_json),
-        Action("C", "replace settings", replace_configurations, mutates=True, confirm=RESTART_NOTE,
+        Action("C", "replace settings", replace_configurations, mutates=True, confirm=settings_change,
                form=Form("Advanced configurations (updates or creates each one)", [
                    Field("configurations", type="json", required=True, validate=_json_object)],
                    initial=_configurations_initial)),
-        Action("o", "set setting", set_configuration, mutates=True, confirm=RESTART_NOTE,
+        Action("o", "set setting", set_configuration, mutates=True, confirm=setting_change,
                form=Form("Set one advanced configuration", [Field("name", required=True), Field("value")])),
         Action("f", "server filter", set_filter, row=False, show=str, refresh=True,
                form=Form("Server-side filter (empty: none)", FILTER_FIELDS, initial=_filter_initial)),

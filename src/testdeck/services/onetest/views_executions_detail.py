@@ -8,6 +8,7 @@ from typing import Any
 from testdeck.errors import ApiError
 from testdeck.resources import Ctx
 from testdeck.services.onetest.models import ACTIVE_STATUSES
+from testdeck.text import quoted
 
 
 async def detail(cx: Ctx, include: str | None = None) -> dict[str, Any]:
@@ -71,3 +72,25 @@ async def set_configuration(cx: Ctx) -> None:
 
 # the API document on both PATCHes; it says nothing of finished runs, so they stay offered, confirmed
 RESTART_NOTE = "The API warns: this can cause the execution to restart/redeploy."
+SHOWN_VALUE = 120  # characters of a new value quoted in a confirmation
+SHOWN_SETTINGS = 6  # settings named one by one in `C`'s confirmation
+
+
+def _shown(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    return quoted(text if len(text) <= SHOWN_VALUE else text[:SHOWN_VALUE - 1] + "…") + ("" if text else " (empty)")
+
+
+def setting_change(rows: list, values: dict[str, Any]) -> str:
+    """`o` asks naming the setting and the value it sends, as other confirmations name the record."""
+    return (f"It sets the advanced configuration {quoted(values.get('name'))} to {_shown(values.get('value') or '')}."
+            f" {RESTART_NOTE}")
+
+
+def settings_change(rows: list, values: dict[str, Any]) -> str:
+    """`C` asks naming each setting it sends and its value (the PATCH updates or creates each one)."""
+    chosen = values.get("configurations") or {}
+    named = [f"{quoted(k)} to {_shown(v)}" for k, v in list(chosen.items())[:SHOWN_SETTINGS]]
+    more = f" and {len(chosen) - SHOWN_SETTINGS} more" if len(chosen) > SHOWN_SETTINGS else ""
+    what = f"{len(chosen)} advanced configuration{'s' if len(chosen) != 1 else ''}"
+    return f"It sets {what}: {', '.join(named)}{more}. {RESTART_NOTE}" if chosen else f"It sets none. {RESTART_NOTE}"
