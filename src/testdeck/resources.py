@@ -250,6 +250,9 @@ class Resource:
     header: Callable[[], Any] | None = None
     # what else narrows the rows besides scope and query (alyvix: one session), shown in the title
     subtitle: Callable[[Ctx], str] | None = None
+    # the rows a name given to describe/logs/do means (default: the list's rows with that label); for a
+    # list that shows some rows while the server keeps more (OneTest: the active runs; finished ones too)
+    find: Callable[[Ctx, str], Awaitable[list[Record]]] | None = None
 
     def row_label(self, record: Record) -> str:
         name = record.get(self.label) if self.label else None
@@ -257,6 +260,15 @@ class Resource:
 
     def row_key(self, record: Record) -> str:
         return str(record.get(self.key))
+
+    async def named(self, ctx: Ctx, wanted: str) -> list[Record]:
+        """The rows `wanted` (an id or a name) means to describe, logs and do: the service's own
+        `find`, else the list's rows with that key, else with that label."""
+        if self.find is not None:
+            return list(await self.find(ctx, wanted))
+        listed = list(await self.list(ctx))
+        return [r for r in listed if self.row_key(r) == wanted] or (
+            [r for r in listed if str(r.get(self.label)) == wanted] if self.label else [])
 
     def action(self, label: str) -> Action | None:
         return next((a for a in self.actions if a.label == label), None)

@@ -107,9 +107,7 @@ async def _find_row(resource: Resource, ctx: Ctx) -> Record | None:
                 return found
             if isinstance(found, dict):
                 return Record.from_api(found)
-    listed = list(await resource.list(Ctx(ctx.client, scope=ctx.scope)))
-    hits = [r for r in listed if resource.row_key(r) == wanted] or (
-        [r for r in listed if str(r.get(resource.label)) == wanted] if resource.label else [])
+    hits = await resource.named(Ctx(ctx.client, scope=ctx.scope), wanted)
     if len(hits) > 1:
         raise VerbUsageError(f"{len(hits)} {resource.name} are named {wanted!r}; give the id "
                              f"({', '.join(resource.row_key(r) for r in hits)})")

@@ -103,3 +103,31 @@ def test_do_set_setting_asks_naming_the_setting_and_its_value(ot_profile, capsys
     err = capsys.readouterr().err
     assert "It sets the advanced configuration 'logLevel' to 'DEBUG'." in err and "restart/redeploy" in err
     assert ot_profile.state.executions[eid]["settings"] == {"logLevel": "INFO"}
+
+
+def test_describe_and_logs_by_name_find_finished_runs_too(ot_profile, ots, capsys):
+    _, _, clock = ots
+    runs = {tuple(ex["tags"]) + (ex["asset"],): eid for eid, ex in ot_profile.state.executions.items()
+            if ex["project"] == "3600"}
+
+    def described(wanted: str) -> dict:
+        assert cli.main(["describe", "executions", wanted]) == 0
+        return json.loads(capsys.readouterr().out)
+
+    # assets whose only run here has ended (the table's default list holds the active runs only)
+    webui = described("WebUI/Login [smoke].testsuite")
+    assert webui["id"] == runs[("ci", 2)] and webui["status"] == "COMPLETE_WITH_ERROR" and webui["verdict"] == "FAIL"
+    assert cli.main(["logs", "executions", "Broken/Missing image.testsuite", "-k", "i"]) == 0
+    out = capsys.readouterr().out
+    assert f"init container log of execution {runs[('ci', 4)]}" in out and "ERROR manifest unknown" in out
+    # a name with an active run means that run, not one of its three ended ones
+    compound = "SettingsFVTProject/Compound Tests/VerifyCloudCompoundTest.testsuite"
+    assert described(compound)["id"] == runs[("ci", "smoke", 0)]
+    clock.advance(1000)  # every run of it has ended now: the one that ended last
+    latest = described(compound)
+    assert latest["id"] == runs[("ci", "smoke", 0)] and latest["status"] == "COMPLETE"
+    # ids keep working, an ended run's too; an unknown name is still a 404
+    ended = runs[("nightly", 0)]
+    assert described(ended)["id"] == ended and ot_profile.state.executions[ended]["created"] < clock.t - 4000
+    assert cli.main(["describe", "executions", "No/Such.testsuite"]) == 1
+    assert "HTTP 404" in capsys.readouterr().err

@@ -21,11 +21,12 @@ from testdeck.resources import (
     Query,
     Resource,
     Scope,
+    _epoch,
     age,
     duration,
     timestamp,
 )
-from testdeck.services.onetest.models import ACTIVE_STATUSES, FAILED_STATUSES, STATUSES, Execution
+from testdeck.services.onetest.models import ACTIVE_STATUSES, FAILED_STATUSES, STATUSES, UUID, Execution
 from testdeck.services.onetest.views_executions_detail import (
     _configurations_initial,
     _json_object,
@@ -101,6 +102,19 @@ async def list_executions(cx: Ctx) -> list[Execution]:
     return live + [r for r in done if r.id not in {x.id for x in live}]
 
 
+async def find_executions(cx: Ctx, wanted: str) -> list[Execution]:
+    """The runs `describe`, `logs` and `do` mean by a test asset (its path or asset id; an execution id
+    is found by the detail call first): the active ones so named, else the one that ended last. The
+    table lists the active set only; the server keeps the finished runs in the same list, by status."""
+    # narrowed by the server where it can be (it splits a filter's value on commas: such a name is matched here)
+    narrowed = {} if "," in wanted else {"asset_id" if UUID.fullmatch(wanted) else "asset_path": wanted}
+    listed = await cx.client.get_executions("ALL", project_id=cx.scope, **narrowed)
+    named = [r for r in listed if wanted in (r.asset, r.testAsset.get("name"), r.testAsset.get("assetId"))]
+    active = [r for r in named if r.active]
+    ended = sorted(named, key=lambda r: _epoch(r.completionDate) or _epoch(r.startDate) or 0, reverse=True)
+    return active or ended[:1]
+
+
 FILTER_FIELDS = [
     Field("status", type="multi", choices=["ALL", *STATUSES], help="none: the active ones"),
     Field("asset_type", "asset type", help="comma-separated, e.g. APISUITE,APISTUB"),
@@ -158,6 +172,7 @@ executions = Resource(
     ],
     list=by_name(list_executions),
     detail=by_name(detail),
+    find=by_name(find_executions),
     log=log,
     scope=Scope("project", project_options, remember=remember),
     queries=[Query("a", "active", None), Query("A", "all", "ALL"), Query("F", "failed", FAILED)],
