@@ -75,7 +75,8 @@ def _filters(cx: Ctx) -> dict[str, Any]:
 async def list_executions(cx: Ctx) -> list[Execution]:
     """Default: the active ones only (the server's default, polled live). A history view (all, failed, a
     status filter) reads the finished runs once, then on each refresh only the active ones and the runs
-    finished since the newest completion it has seen (a finished run never changes)."""
+    finished since the newest completion it has seen (a finished run never changes). Either way the rows
+    come in one order: the active ones as the server sent them, then the ended ones, the latest first."""
     status = (cx.values or {}).get("status") or getattr(cx.client, "execution_filter", {}).get("status") or cx.query
     filters = _filters(cx)
     if not status:
@@ -92,14 +93,20 @@ async def list_executions(cx: Ctx) -> list[Execution]:
         if len(histories) >= HISTORY_VIEWS:
             histories.pop(next(iter(histories)))
         histories[key] = {r.id: r for r in rows if r.status in finished}
-        return rows
+        return _in_order([r for r in rows if r.status not in finished], histories[key].values())
     since = max((r.completionDate for r in history.values() if r.completionDate), default="")
     live = await cx.client.get_executions(active, project_id=cx.scope, **filters) if active else []
     newer = {**filters, "completion_after": max(since, filters.get("completion_after") or "")} if since else filters
     for row in await cx.client.get_executions(finished, project_id=cx.scope, verdicts=True, **newer):
         history[row.id] = row
-    done = sorted(history.values(), key=lambda r: r.completionDate or "", reverse=True)
-    return live + [r for r in done if r.id not in {x.id for x in live}]
+    return _in_order(live, history.values())
+
+
+def _in_order(live: list[Execution], ended: Any) -> list[Execution]:
+    """The active runs, then the ended ones by completion, the latest first (the first read of a history
+    came in the server's order, and its rows moved on the next refresh)."""
+    seen = {x.id for x in live}
+    return live + sorted((r for r in ended if r.id not in seen), key=lambda r: r.completionDate or "", reverse=True)
 
 
 async def find_executions(cx: Ctx, wanted: str) -> list[Execution]:
