@@ -596,3 +596,36 @@ async def test_stop_on_an_execution_that_ended_is_refused_at_the_key(odeck):
         await wait_for(pilot, lambda: any("not sent: already ended (COMPLETE)" in str(n.message)
                                           for n in app._notifications), what="the refusal")
         assert not isinstance(app.screen, (FormScreen, ConfirmScreen)) and sim_app.state.executions[done] == before
+
+
+async def test_stop_with_marks_leaves_out_the_runs_that_ended(odeck):
+    app, sim_app, _ = odeck()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await loaded(pilot, rows=3)
+        await pilot.press("A")  # every execution, the ended ones too
+        await wait_for(pilot, lambda: any(r.record.get("status") == "COMPLETE" for r in screen.rows), what="all")
+        ended = [r.key for r in screen.rows if r.record.get("status") in ("COMPLETE", "LAUNCH_FAILED")][:2]
+        running = next(r.key for r in screen.rows if r.record.get("status") == "RUNNING")
+        before = {k: dict(sim_app.state.executions[k]) for k in ended}
+        for key in ended:
+            await on_row(pilot, key)
+            await pilot.press("space")
+        await pilot.press("x")  # only ended runs marked: refused at the key
+        await wait_for(pilot, lambda: any("not sent: the marked executions have all ended" in str(n.message)
+                                          for n in app._notifications), what="the refusal")
+        assert not isinstance(app.screen, (FormScreen, ConfirmScreen))
+        await on_row(pilot, running)
+        await pilot.press("space")
+        form = await form_open(pilot, "x")
+        assert form.query_one("#f-ids", TextArea).text == running  # the ended marks are not offered
+        form.query_one("#f-ids", TextArea).text = "\n".join([running, ended[0]])  # typed back: still left out
+        await pilot.press("ctrl+s")
+        question = await confirm_shown(pilot)
+        assert running in question and ended[0] not in question
+        await pilot.press("y")
+        await wait_for(pilot, lambda: isinstance(app.screen, TextScreen), what="answer")
+        assert f"Stop requested for {running}" in app.screen.body
+        assert "Not sent, already ended: " in app.screen.body and ended[0] in app.screen.body
+        assert sim_app.state.executions[running]["stopped_at"] is not None
+        assert {k: sim_app.state.executions[k] for k in ended} == before
+        assert screen.marks == set(ended)  # what was not sent stays marked

@@ -54,40 +54,68 @@ def _typed_ids(cx: Ctx) -> list[str]:
     return split_ids((cx.values or {}).get("ids"))
 
 
+def _has_ended(row: Any) -> bool:
+    status = str(row.get("status") or "")
+    return bool(status) and status not in ACTIVE_STATUSES
+
+
+def _known(cx: Ctx) -> dict[str, Any]:
+    """The rows the screen has for the ids (the marks, the selected row)."""
+    return {str(r.get("id")): r for r in [*cx.marked, *([cx.row] if cx.row is not None else [])]}
+
+
+def _sorted_ids(cx: Ctx) -> tuple[list[str], list[Any]]:
+    """(the ids to send, the rows left out): a run known here to have ended is not sent (as one row's key
+    refuses it: stop is for active and scheduled runs); an id the screen has no row for is sent."""
+    known = _known(cx)
+    ids = _typed_ids(cx) or marked_ids(cx)
+    left = [known[i] for i in ids if i in known and _has_ended(known[i])]
+    return [i for i in ids if not (i in known and _has_ended(known[i]))], left
+
+
 def stop_targets(cx: Ctx) -> list[Execution]:
     """What the confirmation names: the ids the form will send, as their rows where the screen has them."""
-    known = {str(r.get("id")): r for r in [*cx.marked, *([cx.row] if cx.row is not None else [])]}
-    return [known.get(i) or Execution.from_api({"id": i}) for i in _typed_ids(cx) or marked_ids(cx)]
+    known = _known(cx)
+    return [known.get(i) or Execution.from_api({"id": i}) for i in _sorted_ids(cx)[0]]
 
 
 def ended(cx: Ctx) -> str | None:
     """Stop is for active and scheduled runs (the API document); one that ended cannot be (its
-    DELETE was sent and said done). With marks, the marked rows are what the form sends."""
-    if cx.marked or cx.row is None:
+    DELETE was sent and said done). With marks, the marked rows are what the form sends: said at
+    the key when every one of them has ended."""
+    if cx.marked:
+        if all(_has_ended(r) for r in cx.marked):
+            statuses = ", ".join(sorted({str(r.get("status")) for r in cx.marked}))
+            return f"the marked executions have all ended ({statuses})"
         return None
-    status = str(cx.row.get("status") or "")
-    return f"already ended ({status})" if status and status not in ACTIVE_STATUSES else None
+    if cx.row is None:
+        return None
+    return f"already ended ({cx.row.get('status')})" if _has_ended(cx.row) else None
 
 
 def marked_ids(cx: Ctx) -> list[str]:
-    """The marked rows' ids when the screen gives them (else the selected row's)."""
+    """The ids of the marked rows still active when the screen gives them (else the selected row's)."""
     if cx.marked:
-        return [str(r.get("id")) for r in cx.marked]
+        return [str(r.get("id")) for r in cx.marked if not _has_ended(r)]
     return [cx.key] if cx.key else []
 
 
 async def stop(cx: Ctx) -> str:
-    """One id: DELETE (stop or cancel); several: one PATCH with all of them (a 422 names the unknown ones)."""
-    ids = _typed_ids(cx) or marked_ids(cx)
+    """One id: DELETE (stop or cancel); several: one PATCH with all of them (a 422 names the unknown ones).
+    Runs known here to have ended are left out and named in the answer."""
+    ids, left = _sorted_ids(cx)
+    gone = "; ".join(f"{quoted(r.get('asset') or r.get('id'))} ({r.get('id')}): {r.get('status')}" for r in left)
     if not ids:
-        raise cx.client.error("PATCH", "/rest/projects/{projectId}/executions/", None, "no execution ids given",
-                              local=True)
+        why = f"not sent: already ended: {gone}" if left else "no execution ids given"
+        raise cx.client.error("PATCH", "/rest/projects/{projectId}/executions/", None, why, local=True)
     options = _stop_options(cx.values)
     if len(ids) == 1:
         await cx.client.stop_execution(ids[0], project_id=cx.scope, **options)
-        return f"Stop requested for {ids[0]}"
-    answer = await cx.client.stop_executions(ids, project_id=cx.scope, **options)
-    return answer or f"Stop requested for {len(ids)} executions"
+        answer = f"Stop requested for {ids[0]}"
+    else:
+        answer = await cx.client.stop_executions(ids, project_id=cx.scope, **options)
+        answer = answer or f"Stop requested for {len(ids)} executions"
+    return answer + (f"\nNot sent, already ended: {gone}" if left else "")
 
 
 async def _stop_initial(cx: Ctx) -> dict[str, Any]:
