@@ -146,8 +146,9 @@ class Action:
     mutates: bool = False
     # ask before running (deletes). True: the screen's question (what, which rows, which profile); a text, or
     # a callable making one from the rows it will touch, adds what else happens ("its files go too"); a
-    # callable of two parameters also gets the values the form will send ("sets logLevel to DEBUG")
-    confirm: bool | str | Callable[[list[Record]], str] | Callable[[list[Record], dict[str, Any]], str] = False
+    # callable of two parameters also gets the action's Ctx: the values its form will send ("sets logLevel
+    # to DEBUG"), its scope ("from project 3600")
+    confirm: bool | str | Callable[[list[Record]], str] | Callable[[list[Record], Ctx], str] = False
     row: bool = True  # needs a selected row
     show: Callable[[Any], str] | None = None  # render the result in a dialog
     follow: Callable[[Ctx, Any], LogFeed] | None = None  # open a log tail on the result
@@ -172,16 +173,16 @@ class Action:
         except Exception:  # a bad hook must not block the action: the server still has its say
             return None
 
-    def confirm_note(self, rows: list[Any], values: dict[str, Any] | None = None) -> str:
+    def confirm_note(self, rows: list[Any], ctx: Ctx | None = None) -> str:
         """The service's own words for the confirmation, after the generic question ("" if none);
-        `values`: what the action's form will send."""
+        `ctx`: the action's (after its form: ctx.values holds what it will send)."""
         if isinstance(self.confirm, str):
             return self.confirm
         if callable(self.confirm):
             try:
                 rows = [r for r in rows if r is not None]
                 if len(inspect.signature(self.confirm).parameters) > 1:
-                    return str(self.confirm(rows, dict(values or {})) or "")
+                    return str(self.confirm(rows, ctx if ctx is not None else Ctx(None)) or "")
                 return str(self.confirm(rows) or "")
             except Exception:  # a bad hook must not hide the question: the generic one still asks
                 return ""

@@ -342,7 +342,7 @@ async def run_do(args: argparse.Namespace, config: Config, resolve, open_session
         if action.mutates or action.confirm:
             names = ", ".join(resource.row_label(c.row) if c.row is not None else "" for c in plans).strip(", ")
             question = f"{action.label} {resource.name} {names} on profile {profile.name}?".replace("  ", " ")
-            note = action.confirm_note([c.row for c in plans], plans[0].values)  # one --set for every row
+            note = action.confirm_note([c.row for c in plans], plans[0])  # one --set and scope for every row
             question += f" {note}" if note else ""
             if not _confirm(sanitize(question), args.yes):
                 print("cancelled", file=sys.stderr)

@@ -81,15 +81,16 @@ def _shown(value: Any) -> str:
     return quoted(text if len(text) <= SHOWN_VALUE else text[:SHOWN_VALUE - 1] + "…") + ("" if text else " (empty)")
 
 
-def setting_change(rows: list, values: dict[str, Any]) -> str:
+def setting_change(rows: list, cx: Ctx) -> str:
     """`o` asks naming the setting and the value it sends, as other confirmations name the record."""
+    values = cx.values
     return (f"It sets the advanced configuration {quoted(values.get('name'))} to {_shown(values.get('value') or '')}."
             f" {RESTART_NOTE}")
 
 
-def settings_change(rows: list, values: dict[str, Any]) -> str:
+def settings_change(rows: list, cx: Ctx) -> str:
     """`C` asks naming each setting it sends and its value (the PATCH updates or creates each one)."""
-    chosen = values.get("configurations") or {}
+    chosen = cx.values.get("configurations") or {}
     named = [f"{quoted(k)} to {_shown(v)}" for k, v in list(chosen.items())[:SHOWN_SETTINGS]]
     more = f" and {len(chosen) - SHOWN_SETTINGS} more" if len(chosen) > SHOWN_SETTINGS else ""
     what = f"{len(chosen)} advanced configuration{'s' if len(chosen) != 1 else ''}"
