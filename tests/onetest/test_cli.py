@@ -131,3 +131,12 @@ def test_describe_and_logs_by_name_find_finished_runs_too(ot_profile, ots, capsy
     assert described(ended)["id"] == ended and ot_profile.state.executions[ended]["created"] < clock.t - 4000
     assert cli.main(["describe", "executions", "No/Such.testsuite"]) == 1
     assert "HTTP 404" in capsys.readouterr().err
+
+
+def test_do_dissociate_acts_for_the_project_given(ot_profile, capsys):
+    agent = ot_profile.state.agents[101]
+    agent["_projects"].add(sim.OTHER_PROJECT_ID)
+    assert cli.main(["do", "agents", "dissociate", "101", "--scope", f"project:{sim.OTHER_PROJECT_ID}"]) == 2
+    assert f"It dissociates it from project {sim.OTHER_PROJECT_ID}" in capsys.readouterr().err  # asked, not sent
+    assert cli.main(["do", "agents", "dissociate", "101", "--scope", f"project:{sim.OTHER_PROJECT_ID}", "--yes"]) == 0
+    assert agent["_projects"] == {sim.DEMO_PROJECT_ID}  # that project's, not the profile's

@@ -629,3 +629,26 @@ async def test_stop_with_marks_leaves_out_the_runs_that_ended(odeck):
         assert sim_app.state.executions[running]["stopped_at"] is not None
         assert {k: sim_app.state.executions[k] for k in ended} == before
         assert screen.marks == set(ended)  # what was not sent stays marked
+
+
+async def test_dissociate_in_a_project_scope_leaves_that_project_and_names_it(odeck):
+    app, sim_app, _ = odeck(start="agents")
+    agent = sim_app.state.agents[101]
+    agent["_projects"].add(sim.OTHER_PROJECT_ID)  # used by the profile's project and by another one
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await loaded(pilot, rows=2)
+        await pilot.press("P")
+        await wait_for(pilot, lambda: isinstance(app.screen, ScopePicker) and app.screen.query("OptionList"),
+                       what="picker")
+        picker = app.screen
+        picker.query_one("OptionList").highlighted = [lbl for _, lbl in picker.options].index("project Mobile banking")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.screen is screen and screen.last_ok is not None
+                       and set(table(app).data.keys) == {"101"}, what="the other project's agents")
+        await on_row(pilot, "101")
+        await pilot.press("u")
+        question = await confirm_shown(pilot)
+        assert f"It dissociates it from project {sim.OTHER_PROJECT_ID}" in question
+        await pilot.press("y")
+        await wait_for(pilot, lambda: sim.OTHER_PROJECT_ID not in agent["_projects"], what="dissociated")
+        assert sim.DEMO_PROJECT_ID in agent["_projects"]  # the profile's project keeps it
