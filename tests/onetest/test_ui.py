@@ -652,3 +652,20 @@ async def test_dissociate_in_a_project_scope_leaves_that_project_and_names_it(od
         await pilot.press("y")
         await wait_for(pilot, lambda: sim.OTHER_PROJECT_ID not in agent["_projects"], what="dissociated")
         assert sim.DEMO_PROJECT_ID in agent["_projects"]  # the profile's project keeps it
+
+
+async def test_a_server_filter_without_status_keeps_the_chosen_view_as_its_form_says(odeck):
+    app, sim_app, _ = odeck()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await loaded(pilot, rows=3)
+        await pilot.press("A")
+        await wait_for(pilot, lambda: table(app).row_count == 9, what="every run")
+        form = await form_open(pilot, "f")
+        assert "none: the view a/A/F chose" in str(form.query_one("#label-status").render())  # not "the active ones"
+        form.query_one("#f-environment").value = "qa"
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: isinstance(app.screen, TextScreen), what="filter summary")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: screen.last_ok is not None and table(app).row_count == 3, what="qa runs")
+        assert {r.record.get("environment") for r in screen.rows} == {"qa"}
+        assert any(not r.record.active for r in screen.rows)  # the ended ones too: the view A holds

@@ -123,7 +123,7 @@ async def find_executions(cx: Ctx, wanted: str) -> list[Execution]:
 
 
 FILTER_FIELDS = [
-    Field("status", type="multi", choices=["ALL", *STATUSES], help="none: the active ones"),
+    Field("status", type="multi", choices=["ALL", *STATUSES], help="none: the view a/A/F chose (default active)"),
     Field("asset_type", "asset type", help="comma-separated, e.g. APISUITE,APISTUB"),
     Field("tag", "tags", help="comma-separated; all must match"),
     Field("environment", help="comma-separated"),
