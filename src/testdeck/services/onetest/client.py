@@ -28,6 +28,7 @@ from testdeck.services.onetest.api_virtualization import VirtualizationApi
 from testdeck.services.onetest.models import (  # noqa: F401  (re-exported for views and tests)
     ACTIVE_STATUSES,
     FAILED_STATUSES,
+    UUID,
     Agent,
     DockerHost,
     Execution,
@@ -36,7 +37,6 @@ from testdeck.services.onetest.models import (  # noqa: F401  (re-exported for v
     Rule,
     rows,
 )
-from testdeck.services.onetest.models import UUID
 
 TOKEN_PATH = "/rest/tokens/"
 
