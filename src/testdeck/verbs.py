@@ -340,9 +340,12 @@ async def run_do(args: argparse.Namespace, config: Config, resolve, open_session
                 print(json.dumps(refused if len(refused) > 1 else refused[0], indent=2, ensure_ascii=False))
             return 1
         if action.mutates or action.confirm:
-            names = ", ".join(resource.row_label(c.row) if c.row is not None else "" for c in plans).strip(", ")
+            # what it will touch: an action taking several in one call (Action.targets: OneTest's stop, the ids
+            # of its form) names those, as the screen does, not the one row given
+            touched = [r for c in plans for r in (action.targets(c) if action.targets is not None else [c.row])]
+            names = ", ".join(resource.row_label(r) if r is not None else "" for r in touched).strip(", ")
             question = f"{action.label} {resource.name} {names} on profile {profile.name}?".replace("  ", " ")
-            note = action.confirm_note([c.row for c in plans], plans[0])  # one --set and scope for every row
+            note = action.confirm_note(touched, plans[0])  # one --set and scope for every row
             question += f" {note}" if note else ""
             if not _confirm(sanitize(question), args.yes):
                 print("cancelled", file=sys.stderr)

@@ -140,3 +140,12 @@ def test_do_dissociate_acts_for_the_project_given(ot_profile, capsys):
     assert f"It dissociates it from project {sim.OTHER_PROJECT_ID}" in capsys.readouterr().err  # asked, not sent
     assert cli.main(["do", "agents", "dissociate", "101", "--scope", f"project:{sim.OTHER_PROJECT_ID}", "--yes"]) == 0
     assert agent["_projects"] == {sim.DEMO_PROJECT_ID}  # that project's, not the profile's
+
+
+def test_do_stop_asks_naming_every_id_it_will_send(ot_profile, capsys):
+    first, second = [i for i, ex in ot_profile.state.executions.items()
+                     if ex["project"] == "3600" and ex.get("tags") in (["ci", "smoke"], ["perf", "release-4.1"])]
+    assert cli.main(["do", "executions", "stop", first, "--set", f"ids={first},{second}"]) == 2
+    err = capsys.readouterr().err
+    assert f", {second} on profile ot?" in err  # the second id too, not only the row given
+    assert all(ot_profile.state.executions[i]["stopped_at"] is None for i in (first, second))
