@@ -160,3 +160,18 @@ async def test_dissociate_in_a_project_scope_leaves_that_project_and_names_it(od
         await pilot.press("y")
         await wait_for(pilot, lambda: sim.OTHER_PROJECT_ID not in agent["_projects"], what="dissociated")
         assert sim.DEMO_PROJECT_ID in agent["_projects"]  # the profile's project keeps it
+
+
+async def test_an_edit_with_nothing_changed_sends_nothing(odeck):
+    app, sim_app, _ = odeck(start="agents")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot, rows=2)
+        await on_row(pilot, "101")
+        start = len(sim_app.state.sim.requests)
+        form = await form_open(pilot, "e")
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: "nothing changed: nothing sent" in server_error(form), what="refused")
+        assert not [p for m, p, _ in sim_app.state.sim.requests[start:] if m == "PUT"]
+        form.query_one("#f-architecture").value = "arm64"
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: sim_app.state.agents[101]["architecture"] == "arm64", what="a change is sent")

@@ -18,6 +18,7 @@ from testdeck.resources import (
     Resource,
     Scope,
     age,
+    nothing_changed,
     plain,
 )
 from testdeck.services.onetest.api_hosts import NOUNS, Where, parse_where
@@ -92,6 +93,8 @@ def _host_actions(kind: str, fields: list[Field], form: Form, edit_form: Form) -
         return await cx.client.create_host(kind, where_of(cx), {k: v for k, v in cx.values.items() if v != ""})
 
     async def update(cx: Ctx):
+        if not cx.changed:  # as every edit: a PUT of the same record would say `done` for nothing
+            raise nothing_changed(cx, "PUT", f"/rest/{kind}")
         return await cx.client.update_host(kind, where_of(cx), cx.key, _body(cx, fields))
 
     return [
