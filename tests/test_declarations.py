@@ -45,7 +45,7 @@ def test_resources_are_complete(service):
 
 def test_confirm_note_from_text_from_the_rows_or_none():
     from testdeck.records import Record
-    from testdeck.resources import Action
+    from testdeck.resources import Action, Ctx
 
     async def call(cx):
         return None
@@ -55,5 +55,8 @@ def test_confirm_note_from_text_from_the_rows_or_none():
     assert Action("x", "delete", call, confirm="Its files go too.").confirm_note(rows) == "Its files go too."
     counted = Action("x", "delete", call, confirm=lambda rs: f"{len(rs)} go, with their files.")
     assert counted.confirm_note(rows) == "2 go, with their files."  # the rows, without the missing one
+    valued = Action("x", "set", call, confirm=lambda rs, cx: f"{len(rs)} get {cx.values['name']} in {cx.scope}")
+    ctx = Ctx(None, scope="project:3600", values={"name": "logLevel"})
+    assert valued.confirm_note(rows, ctx) == "2 get logLevel in project:3600"  # and the action's Ctx
     broken = Action("x", "delete", call, confirm=lambda rs: rs[5])
     assert broken.confirm_note(rows) == "" and broken.confirm  # the generic question still asks

@@ -320,13 +320,9 @@ async def run_get(args: argparse.Namespace, config: Config) -> int:
 
 async def describe(profile: Profile, resource: Resource, ctx: Ctx, wanted: str) -> Any:
     """One record by its key, or else by its name (resources that declare `label`)."""
-    listed: list[Record] | None = None
 
     async def by_label() -> Any:
-        nonlocal listed
-        listed = list(await resource.list(ctx)) if listed is None else listed
-        hits = [r for r in listed if resource.row_key(r) == wanted] or (
-            [r for r in listed if str(r.get(resource.label)) == wanted] if resource.label else [])
+        hits = await resource.named(ctx, wanted)
         if len(hits) > 1:
             raise UsageError(f"{len(hits)} {resource.name} are named {wanted!r}; give the id "
                              f"({', '.join(resource.row_key(r) for r in hits)})")

@@ -8,6 +8,7 @@ screen, the CLI and tests all drive a resource the same way.
 from __future__ import annotations
 
 import datetime as _dt
+import inspect
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
@@ -159,8 +160,10 @@ class Action:
     form: Form | None = None
     mutates: bool = False
     # ask before running (deletes). True: the screen's question (what, which rows, which profile); a text, or
-    # a callable making one from the rows it will touch, adds what else happens ("its files go too")
-    confirm: bool | str | Callable[[list[Record]], str] = False
+    # a callable making one from the rows it will touch, adds what else happens ("its files go too"); a
+    # callable of two parameters also gets the action's Ctx: the values its form will send ("sets logLevel
+    # to DEBUG"), its scope ("from project 3600")
+    confirm: bool | str | Callable[[list[Record]], str] | Callable[[list[Record], Ctx], str] = False
     row: bool = True  # needs a selected row
     show: Callable[[Any], str] | None = None  # render the result in a dialog
     follow: Callable[[Ctx, Any], LogFeed] | None = None  # open a log tail on the result
@@ -185,13 +188,17 @@ class Action:
         except Exception:  # a bad hook must not block the action: the server still has its say
             return None
 
-    def confirm_note(self, rows: list[Any]) -> str:
-        """The service's own words for the confirmation, after the generic question ("" if none)."""
+    def confirm_note(self, rows: list[Any], ctx: Ctx | None = None) -> str:
+        """The service's own words for the confirmation, after the generic question ("" if none);
+        `ctx`: the action's (after its form: ctx.values holds what it will send)."""
         if isinstance(self.confirm, str):
             return self.confirm
         if callable(self.confirm):
             try:
-                return str(self.confirm([r for r in rows if r is not None]) or "")
+                rows = [r for r in rows if r is not None]
+                if len(inspect.signature(self.confirm).parameters) > 1:
+                    return str(self.confirm(rows, ctx if ctx is not None else Ctx(None)) or "")
+                return str(self.confirm(rows) or "")
             except Exception:  # a bad hook must not hide the question: the generic one still asks
                 return ""
         return ""
@@ -259,6 +266,9 @@ class Resource:
     header: Callable[[], Any] | None = None
     # what else narrows the rows besides scope and query (alyvix: one session), shown in the title
     subtitle: Callable[[Ctx], str] | None = None
+    # the rows a name given to describe/logs/do means (default: the list's rows with that label); for a
+    # list that shows some rows while the server keeps more (OneTest: the active runs; finished ones too)
+    find: Callable[[Ctx, str], Awaitable[list[Record]]] | None = None
 
     def row_label(self, record: Record) -> str:
         name = record.get(self.label) if self.label else None
@@ -266,6 +276,15 @@ class Resource:
 
     def row_key(self, record: Record) -> str:
         return str(record.get(self.key))
+
+    async def named(self, ctx: Ctx, wanted: str) -> list[Record]:
+        """The rows `wanted` (an id or a name) means to describe, logs and do: the service's own
+        `find`, else the list's rows with that key, else with that label."""
+        if self.find is not None:
+            return list(await self.find(ctx, wanted))
+        listed = list(await self.list(ctx))
+        return [r for r in listed if self.row_key(r) == wanted] or (
+            [r for r in listed if str(r.get(self.label)) == wanted] if self.label else [])
 
     def action(self, label: str) -> Action | None:
         return next((a for a in self.actions if a.label == label), None)

@@ -107,9 +107,7 @@ async def _find_row(resource: Resource, ctx: Ctx) -> Record | None:
                 return found
             if isinstance(found, dict):
                 return Record.from_api(found)
-    listed = list(await resource.list(Ctx(ctx.client, scope=ctx.scope)))
-    hits = [r for r in listed if resource.row_key(r) == wanted] or (
-        [r for r in listed if str(r.get(resource.label)) == wanted] if resource.label else [])
+    hits = await resource.named(Ctx(ctx.client, scope=ctx.scope), wanted)
     if len(hits) > 1:
         raise VerbUsageError(f"{len(hits)} {resource.name} are named {wanted!r}; give the id "
                              f"({', '.join(resource.row_key(r) for r in hits)})")
@@ -367,9 +365,12 @@ async def run_do(args: argparse.Namespace, config: Config, resolve, open_session
                 print(json.dumps(refused if len(refused) > 1 else refused[0], indent=2, ensure_ascii=False))
             return 1
         if action.mutates or action.confirm:
-            names = ", ".join(resource.row_label(c.row) if c.row is not None else "" for c in plans).strip(", ")
+            # what it will touch: an action taking several in one call (Action.targets: OneTest's stop, the ids
+            # of its form) names those, as the screen does, not the one row given
+            touched = [r for c in plans for r in (action.targets(c) if action.targets is not None else [c.row])]
+            names = ", ".join(resource.row_label(r) if r is not None else "" for r in touched).strip(", ")
             question = f"{action.label} {resource.name} {names} on profile {profile.name}?".replace("  ", " ")
-            note = action.confirm_note([c.row for c in plans])
+            note = action.confirm_note(touched, plans[0])  # one --set and scope for every row
             question += f" {note}" if note else ""
             if not _confirm(sanitize(question), args.yes):
                 print("cancelled", file=sys.stderr)

@@ -9,6 +9,8 @@ from testdeck.config import Profile
 from testdeck.services.onetest import sim
 from testdeck.services.onetest.client import OneTest
 
+from .uikit import odeck  # noqa: F401  (the Pilot fixture, for test_ui_*)
+
 T0 = 1_795_000_000.0
 
 

@@ -76,3 +76,76 @@ def test_do_stop_needs_confirmation(ot_profile, capsys):
     assert cli.main(["do", "executions", "stop", eid]) == 2
     assert "needs confirmation: pass --yes" in capsys.readouterr().err
     assert ot_profile.state.executions[eid]["stopped_at"] is None
+
+
+def test_do_stop_takes_ids_by_line_or_comma_and_names_a_malformed_one(ot_profile, capsys):
+    first, second = [i for i, ex in ot_profile.state.executions.items()
+                     if ex["project"] == "3600" and ex.get("tags") in (["ci", "smoke"], ["perf", "release-4.1"])]
+    # a space is no separator: "A B" is one malformed id, named (sanitised); usage error, nothing sent
+    assert cli.main(["do", "executions", "stop", first, "--set", f"ids={first} {second}", "--yes"]) == 2
+    err = capsys.readouterr().err
+    assert f"ids: not an execution id: '{first} {second}'" in err
+    assert cli.main(["do", "executions", "stop", first, "--set", "ids=\x1b[2Jboom", "--yes"]) == 2
+    err = capsys.readouterr().err
+    assert "\x1b" not in err and "ids: holds a control character" in err
+    assert cli.main(["do", "executions", "stop", first, "--set", "ids=not-an-id\nboom", "--yes"]) == 2
+    assert "'not-an-id', 'boom'" in capsys.readouterr().err
+    assert all(ot_profile.state.executions[i]["stopped_at"] is None for i in (first, second))
+    assert cli.main(["do", "executions", "stop", first, "--set", f"ids={first},{second}", "--yes"]) == 0
+    assert "Stopping 2 executions" in capsys.readouterr().out  # one PATCH with both
+    assert all(ot_profile.state.executions[i]["stopped_at"] is not None for i in (first, second))
+
+
+def test_do_set_setting_asks_naming_the_setting_and_its_value(ot_profile, capsys):
+    eid = next(i for i, ex in ot_profile.state.executions.items() if ex.get("tags") == ["ci", "smoke"])
+    args = ["do", "executions", "set-setting", eid, "--set", "name=logLevel", "--set", "value=DEBUG"]
+    assert cli.main(args) == 2  # no terminal to ask on: the question, then why it was not sent
+    err = capsys.readouterr().err
+    assert "It sets the advanced configuration 'logLevel' to 'DEBUG'." in err and "restart/redeploy" in err
+    assert ot_profile.state.executions[eid]["settings"] == {"logLevel": "INFO"}
+
+
+def test_describe_and_logs_by_name_find_finished_runs_too(ot_profile, ots, capsys):
+    _, _, clock = ots
+    runs = {tuple(ex["tags"]) + (ex["asset"],): eid for eid, ex in ot_profile.state.executions.items()
+            if ex["project"] == "3600"}
+
+    def described(wanted: str) -> dict:
+        assert cli.main(["describe", "executions", wanted]) == 0
+        return json.loads(capsys.readouterr().out)
+
+    # assets whose only run here has ended (the table's default list holds the active runs only)
+    webui = described("WebUI/Login [smoke].testsuite")
+    assert webui["id"] == runs[("ci", 2)] and webui["status"] == "COMPLETE_WITH_ERROR" and webui["verdict"] == "FAIL"
+    assert cli.main(["logs", "executions", "Broken/Missing image.testsuite", "-k", "i"]) == 0
+    out = capsys.readouterr().out
+    assert f"init container log of execution {runs[('ci', 4)]}" in out and "ERROR manifest unknown" in out
+    # a name with an active run means that run, not one of its three ended ones
+    compound = "SettingsFVTProject/Compound Tests/VerifyCloudCompoundTest.testsuite"
+    assert described(compound)["id"] == runs[("ci", "smoke", 0)]
+    clock.advance(1000)  # every run of it has ended now: the one that ended last
+    latest = described(compound)
+    assert latest["id"] == runs[("ci", "smoke", 0)] and latest["status"] == "COMPLETE"
+    # ids keep working, an ended run's too; an unknown name is still a 404
+    ended = runs[("nightly", 0)]
+    assert described(ended)["id"] == ended and ot_profile.state.executions[ended]["created"] < clock.t - 4000
+    assert cli.main(["describe", "executions", "No/Such.testsuite"]) == 1
+    assert "HTTP 404" in capsys.readouterr().err
+
+
+def test_do_dissociate_acts_for_the_project_given(ot_profile, capsys):
+    agent = ot_profile.state.agents[101]
+    agent["_projects"].add(sim.OTHER_PROJECT_ID)
+    assert cli.main(["do", "agents", "dissociate", "101", "--scope", f"project:{sim.OTHER_PROJECT_ID}"]) == 2
+    assert f"It dissociates it from project {sim.OTHER_PROJECT_ID}" in capsys.readouterr().err  # asked, not sent
+    assert cli.main(["do", "agents", "dissociate", "101", "--scope", f"project:{sim.OTHER_PROJECT_ID}", "--yes"]) == 0
+    assert agent["_projects"] == {sim.DEMO_PROJECT_ID}  # that project's, not the profile's
+
+
+def test_do_stop_asks_naming_every_id_it_will_send(ot_profile, capsys):
+    first, second = [i for i, ex in ot_profile.state.executions.items()
+                     if ex["project"] == "3600" and ex.get("tags") in (["ci", "smoke"], ["perf", "release-4.1"])]
+    assert cli.main(["do", "executions", "stop", first, "--set", f"ids={first},{second}"]) == 2
+    err = capsys.readouterr().err
+    assert f", {second} on profile ot?" in err  # the second id too, not only the row given
+    assert all(ot_profile.state.executions[i]["stopped_at"] is None for i in (first, second))

@@ -429,8 +429,21 @@ async def test_history_is_read_once_then_only_what_changed(ots, make_client):
     assert next(r for r in second if r.asset == asset(0) and "smoke" in r.tags).verdict == "PASS"
 
 
+async def test_a_history_view_keeps_its_order_from_the_first_read_to_the_next(ots, make_client):
+    url, _, _ = ots
+    res = SERVICE.resource("executions")
+    async with make_client(url) as client:
+        first = await res.list(Ctx(client, scope=sim.DEMO_PROJECT_ID, query="ALL"))
+        second = await res.list(Ctx(client, scope=sim.DEMO_PROJECT_ID, query="ALL"))
+    assert [r.id for r in first] == [r.id for r in second]  # rows do not jump on the first refresh
+    active = [r.active for r in first]
+    assert active == sorted(active, reverse=True)  # the active runs first
+    ended = [r.completionDate for r in first if not r.active]
+    assert ended == sorted(ended, reverse=True) and len(ended) == 6  # then the ended ones, the latest first
+
+
 async def test_stop_form_lists_the_marked_rows(ots, make_client):
-    from testdeck.services.onetest.views_executions import _stop_initial
+    from testdeck.services.onetest.views_executions_stop import _stop_initial
 
     url, _, _ = ots
     async with make_client(url) as client:

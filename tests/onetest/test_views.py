@@ -4,7 +4,7 @@ from __future__ import annotations
 
 
 def test_name_value_lines_need_a_name():
-    from testdeck.services.onetest.views_executions import pairs
+    from testdeck.services.onetest.views_executions_start import pairs
 
     assert pairs("A=1\nB=") is None
     assert pairs("A=1\nNOEQUALS") == "line 2: write NAME=VALUE"

@@ -142,7 +142,7 @@ class ActionsMixin:
 
             rows = action.targets(ctx) if action.targets is not None else [ctx.row]
             return bool(await self.app.push_screen_wait(
-                ConfirmScreen(self.confirm_question(action, rows), submit_label(action.label))))
+                ConfirmScreen(self.confirm_question(action, rows, ctx), submit_label(action.label))))
 
         return ask
 
@@ -163,8 +163,9 @@ class ActionsMixin:
         named = ctx.values.get(self.resource.label) if self.resource.label else None
         return f"{self._noun()} {quoted(named)}" if named else self._noun()
 
-    def confirm_question(self, action: Action, rows: list[Record | None]) -> str:
-        """Names (Resource.label) and ids of what the action touches, and on which profile."""
+    def confirm_question(self, action: Action, rows: list[Record | None], ctx: Ctx | None = None) -> str:
+        """Names (Resource.label) and ids of what the action touches, and on which profile; `ctx`: the
+        action's, with what its form will send (a service's note may name them)."""
         where = f"on profile {self.session.profile.name}"
         env = self.session.profile.fields.get("environment")
         if env:
@@ -172,7 +173,7 @@ class ActionsMixin:
         names = [f"{quoted(self.resource.row_label(r))} ({sanitize(self.resource.row_key(r))})"
                  if self.resource.row_label(r) != self.resource.row_key(r)
                  else quoted(self.resource.row_key(r)) for r in rows if r is not None]
-        note = action.confirm_note(rows)
+        note = action.confirm_note(rows, ctx)
         note = f"\n{note}" if note else ""
         if len(names) == 1:
             return f"{action.label} {self._noun()} {names[0]} {where}?{note}"

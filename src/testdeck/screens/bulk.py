@@ -194,7 +194,7 @@ async def _bulk_flow(screen: ResourceScreen, action: Action) -> None:
             f"{res.row_label(r)}: {refused[res.row_key(r)]}" for r in rows[:5])), severity="warning",
             markup=False, timeout=5)
         return
-    question = screen.confirm_question(action, runnable)
+    question = screen.confirm_question(action, runnable, replace(base, values=dict(values or {})))
     if refused:
         question += f"\n({len(refused)} marked not sent: " + "; ".join(
             f"{screen.resource.row_label(r)}: {refused[screen.resource.row_key(r)]}" for r in rows

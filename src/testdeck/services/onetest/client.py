@@ -14,7 +14,6 @@ three scopes), api_virtualization (rules, activity, intercepts).
 
 from __future__ import annotations
 
-import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -29,6 +28,7 @@ from testdeck.services.onetest.api_virtualization import VirtualizationApi
 from testdeck.services.onetest.models import (  # noqa: F401  (re-exported for views and tests)
     ACTIVE_STATUSES,
     FAILED_STATUSES,
+    UUID,
     Agent,
     DockerHost,
     Execution,
@@ -39,7 +39,6 @@ from testdeck.services.onetest.models import (  # noqa: F401  (re-exported for v
 )
 
 TOKEN_PATH = "/rest/tokens/"
-UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
 def _access_token(response: httpx.Response) -> str:
@@ -127,7 +126,7 @@ class OneTest(ExecutionsApi, HostsApi, VirtualizationApi, ApiClient):
     async def space_id_for(self, value: Any) -> str:
         """A team space id, or the id of the space with that name."""
         text = str(value).strip()
-        if UUID.match(text):
+        if UUID.fullmatch(text):
             return text
         found = [s.id for s in await self.get_spaces() if text == s.id or text.lower() == s.label.lower()]
         if len(found) != 1:

@@ -14,6 +14,9 @@ STATUSES = ("COMPLETE", "COMPLETE_WITH_ERROR", "STOPPED_BY_USER", "STOPPED_AUTOM
             "IN_TRANSITION", "SCHEDULED", "CANCELED", "LAUNCH_FAILED", "STOPPING")
 ACTIVE_STATUSES = ("RUNNING", "IN_TRANSITION", "SCHEDULED", "STOPPING")
 FAILED_STATUSES = ("COMPLETE_WITH_ERROR", "LAUNCH_FAILED", "STOPPED_BY_USER", "STOPPED_AUTOMATICALLY")
+# what the document's ids look like (an execution "1cee02cb-9a89-4175-acef-6af120497476", a team space, an
+# asset id); use fullmatch
+UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
 _DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$")

@@ -18,6 +18,7 @@ from testdeck.resources import (
     Resource,
     Scope,
     age,
+    nothing_changed,
     plain,
 )
 from testdeck.services.onetest.api_hosts import NOUNS, Where, parse_where
@@ -70,13 +71,30 @@ def _port(value: Any) -> str | None:
     return None if str(value).isdigit() and 0 < int(value) < 65536 else "a port number, 1-65535"
 
 
+def project_of(cx: Ctx) -> str:
+    """The project `a`/`u` act for: the one shown (a project scope, the CLI's --project), else the
+    profile's (in a project's list, `u` dissociated the host from the profile's project, not that one)."""
+    where = where_of(cx)
+    return where.id if where.kind == "project" and where.id else cx.client.project()
+
+
 def _host_actions(kind: str, fields: list[Field], form: Form, edit_form: Form) -> list[Action]:
     noun = "agent" if kind == "agents" else "docker host"
+
+    async def associate(cx: Ctx) -> str:
+        project = project_of(cx)
+        await cx.client.associate(kind, cx.key, project)
+        return f"The {noun} is now associated with project {project}."
+
+    def leaves(rows: list, cx: Ctx) -> str:
+        return f"It dissociates it from project {project_of(cx)}: that project can no longer use it."
 
     async def create(cx: Ctx):
         return await cx.client.create_host(kind, where_of(cx), {k: v for k, v in cx.values.items() if v != ""})
 
     async def update(cx: Ctx):
+        if not cx.changed:  # as every edit: a PUT of the same record would say `done` for nothing
+            raise nothing_changed(cx, "PUT", f"/rest/{kind}")
         return await cx.client.update_host(kind, where_of(cx), cx.key, _body(cx, fields))
 
     return [
@@ -84,9 +102,9 @@ def _host_actions(kind: str, fields: list[Field], form: Form, edit_form: Form) -
         Action("e", "edit", update, form=edit_form, mutates=True, unavailable=defined_elsewhere(kind, "update")),
         Action("ctrl+d", "delete", lambda cx: cx.client.delete_host(kind, where_of(cx), cx.key),
                mutates=True, confirm=True, unavailable=defined_elsewhere(kind, "delete")),
-        Action("a", "associate", lambda cx: cx.client.associate(kind, cx.key), mutates=True,
-               show=lambda _: f"The {noun} is now associated with the profile's project."),
-        Action("u", "dissociate", lambda cx: cx.client.dissociate(kind, cx.key), mutates=True, confirm=True),
+        Action("a", "associate", by_name(associate), mutates=True, show=str),
+        Action("u", "dissociate", by_name(lambda cx: cx.client.dissociate(kind, cx.key, project_of(cx))),
+               mutates=True, confirm=leaves),
     ]
 
 

@@ -84,8 +84,8 @@ async def _id_for(cx: Ctx, kind: str, value: Any) -> str:
 
 
 def by_name(call):
-    """Wrap a list or detail call so a scope may be given by name as well as by id."""
+    """Wrap a list, detail or find call so a scope may be given by name as well as by id."""
     @functools.wraps(call)
-    async def wrapped(cx: Ctx):
-        return await call(await resolve_names(cx))
+    async def wrapped(cx: Ctx, *args: Any):
+        return await call(await resolve_names(cx), *args)
     return wrapped

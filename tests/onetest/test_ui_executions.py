@@ -1,95 +1,19 @@
-"""OneTest through the real console (generic ResourceScreen + the docker host form) on the Pilot.
-
-The simulator runs on real loopback with a clock the test moves: executions,
-logs and agent states advance only when a test says so.
-"""
+"""OneTest executions through the real console on the Pilot: start, logs, stop, views, filter, settings."""
 
 from __future__ import annotations
 
-import pytest
-from conftest import wait_for as _wait_for
 from console_kit import loaded, refreshed
 from textual.widgets import TextArea
 
-from testdeck.config import load_config, save_config
 from testdeck.screens.log import LogScreen
-from testdeck.screens.pickers import ScopePicker
 from testdeck.screens.resource import ResourceScreen
-from testdeck.services.onetest import sim, views_executions
-from testdeck.services.onetest.screens import DockerHostForm
+from testdeck.services.onetest import sim
 from testdeck.widgets.dialogs import ConfirmScreen, TextScreen
 from testdeck.widgets.form import FormScreen
-from testdeck.widgets.statusbar import StatusBar
-from testdeck.widgets.table import VirtualTable
 
+from .uikit import (GHOST, confirm_shown, error_of, form_open, key_of, log_text, on_row, running_id, server_error,
+                    table, wait_for)
 
-
-async def wait_for(pilot, condition, what: str = "condition", timeout: float = 20.0):
-    """The harness's wait with room for a loaded machine (eight suites share two cores)."""
-    await _wait_for(pilot, condition, timeout=timeout, what=what)
-
-
-@pytest.fixture
-def odeck(deck, monkeypatch, clock):
-    """odeck(start=...) -> (app, sim app, the clock both run on); log follows poll fast."""
-    monkeypatch.setattr(views_executions, "FOLLOW_INTERVAL", 0.05)
-
-    def make(start: str = "executions", **knobs):
-        app, sim_app, _ = deck("onetest", start=start, clock=clock, **knobs)
-        return app, sim_app, clock
-
-    return make
-
-
-def table(app) -> VirtualTable:
-    return app.screen.query_one(VirtualTable)
-
-
-
-
-def key_of(sim_app, status: str | None = None, **match) -> str:
-    st = sim_app.state.sim
-    for eid, ex in sim_app.state.executions.items():
-        if all(ex.get(k) == v for k, v in match.items()) and ex["project"] == sim.DEMO_PROJECT_ID:
-            return eid
-    raise AssertionError(f"no execution {match} ({st})")
-
-
-async def on_row(pilot, key: str) -> None:
-    assert table(pilot.app).move_to_key(key)
-    await pilot.pause()
-
-
-async def form_open(pilot, key: str) -> FormScreen:
-    await pilot.press(key)
-    await wait_for(pilot, lambda: isinstance(pilot.app.screen, FormScreen) and pilot.app.screen.is_mounted
-                   and pilot.app.screen.query("#server-error"), what="form composed")
-    return pilot.app.screen
-
-
-def error_of(form: FormScreen, field: str) -> str:
-    return str(form.query_one(f"#err-{field}").render())
-
-
-def server_error(form: FormScreen) -> str:
-    return str(form.query_one("#server-error").render())
-
-
-def log_text(app) -> str:
-    return "\n".join(app.screen.tail.lines)
-
-
-async def confirm_shown(pilot) -> str:
-    """Wait for the confirmation; its question."""
-    await wait_for(pilot, lambda: isinstance(pilot.app.screen, ConfirmScreen), what="confirmation")
-    return pilot.app.screen.question
-
-
-def running_id(sim_app) -> str:
-    return key_of(sim_app, tags=["ci", "smoke"])  # the seeded RUNNING one
-
-
-# --- executions -------------------------------------------------------------------------------------------
 
 async def test_start_validates_the_schedule_then_starts_and_follows(odeck):
     app, sim_app, clk = odeck()
@@ -217,19 +141,45 @@ async def test_stop_one_confirms_with_its_id_and_options(odeck):
                                       "captureResults": "true"}
 
 
+async def test_stop_ids_are_one_per_line_or_comma_and_a_malformed_one_is_named_before_sending(odeck):
+    app, sim_app, _ = odeck()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot, rows=3)
+        first, second, third = table(app).data.keys
+        form = await form_open(pilot, "x")
+        ids = form.query_one("#f-ids", TextArea)
+        # a line copied with its status, a space inside, a hostile paste: each named, nothing sent
+        ids.text = f"{first} RUNNING\n{second}\nx\x1b]52;c;ZXZpbA==\x07"
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: "not an execution id" in error_of(form, "ids"), what="field error")
+        said = error_of(form, "ids")
+        assert f"'{first} RUNNING'" in said and "'x␛]52;c;ZXZpbA==␇'" in said and f"'{second}'" not in said
+        assert "\x1b" not in said
+        assert not isinstance(app.screen, ConfirmScreen)  # refused in the form: nothing asked, nothing sent
+        assert all(sim_app.state.executions[i]["stopped_at"] is None for i in (first, second, third))
+        ids.text = f" {first} , {second}\n\n{third}\n{first}"  # commas, lines, blanks; the same one twice
+        await pilot.press("ctrl+s")
+        question = await confirm_shown(pilot)
+        assert question.startswith("stop these 3 executions on profile test-onetest?")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: isinstance(app.screen, TextScreen), what="answer")
+        assert "Stopping 3 executions" in app.screen.body  # one PATCH with the three
+        assert all(sim_app.state.executions[i]["stopped_at"] is not None for i in (first, second, third))
+
+
 async def test_stop_many_is_one_request_and_a_422_names_the_unknown(odeck):
     app, sim_app, _ = odeck()
     async with app.run_test(size=(120, 40)) as pilot:
         await loaded(pilot, rows=3)
         ids = list(table(app).data.keys)
         form = await form_open(pilot, "x")
-        form.query_one("#f-ids", TextArea).text = "\n".join([ids[0], "ghost-id"])
+        form.query_one("#f-ids", TextArea).text = "\n".join([ids[0], GHOST])
         await pilot.press("ctrl+s")
         question = await confirm_shown(pilot)  # names the ids typed in the form, known or not
-        assert question.startswith("stop these 2 executions on profile test-onetest?") and "'ghost-id'" in question
+        assert question.startswith("stop these 2 executions on profile test-onetest?") and f"'{GHOST}'" in question
         await pilot.press("y")
-        await wait_for(pilot, lambda: "ghost-id" in server_error(form), what="422")
-        assert "Executions not found: ghost-id" in server_error(form)
+        await wait_for(pilot, lambda: GHOST in server_error(form), what="422")
+        assert f"Executions not found: {GHOST}" in server_error(form)
         assert all(sim_app.state.executions[i]["stopped_at"] is None for i in ids)  # nothing stopped
         form.query_one("#f-ids", TextArea).text = "\n".join(ids)
         await pilot.press("ctrl+s")
@@ -325,119 +275,6 @@ async def test_detail_shows_the_verdict_and_the_server_filter_fetches_history(od
         assert '"verdict": "FAIL"' in app.screen.body and "2 of 14 tests failed" in app.screen.body
 
 
-async def test_picker_remembers_the_project_of_a_profile_without_one(odeck):
-    app, sim_app, _ = odeck()
-    profile = app.config.profiles["test-onetest"]
-    profile.fields.pop("project_id")
-    save_config(app.config)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, ScopePicker) and app.screen.query("OptionList"),
-                       what="picker on open")
-        picker = app.screen
-        labels = [label for _, label in picker.options]
-        assert labels == ["Demo project (Demo team)", "Mobile banking (Demo team)", "Checkout load (Performance lab)"]
-        picker.query_one("OptionList").highlighted = 1
-        await pilot.press("enter")
-        screen = await loaded(pilot, rows=1)
-        assert "project Mobile b" in str(screen.query_one("#title").render())
-    assert load_config(app.config.path).profiles["test-onetest"].fields["project_id"] == sim.OTHER_PROJECT_ID
-
-
-# --- agents and docker hosts ----------------------------------------------------------------------------
-
-async def test_agent_create_associate_and_delete(odeck):
-    app, sim_app, _ = odeck(start="agents")
-    async with app.run_test(size=(120, 40)) as pilot:
-        screen = await loaded(pilot, rows=2)
-        form = await form_open(pilot, "n")
-        await pilot.press("ctrl+s")
-        await pilot.pause(0.1)
-        assert error_of(form, "hostName") == "required"
-        form.query_one("#f-hostName").value = "lab-agent [new].demo.lan"
-        form.query_one("#f-pollInterval").value = "10"
-        await pilot.press("ctrl+s")
-        await pilot.pause(0.1)
-        assert "at least 1,000" in error_of(form, "pollInterval")
-        form.query_one("#f-pollInterval").value = "10000"
-        await pilot.press("ctrl+s")
-        await wait_for(pilot, lambda: app.screen is screen, what="form closed")
-        (new,) = [a for a in sim_app.state.agents.values() if a["hostName"] == "lab-agent [new].demo.lan"]
-        await wait_for(pilot, lambda: str(new["id"]) in table(app).data.keys, what="new row")
-        await on_row(pilot, str(new["id"]))
-        await pilot.press("a")
-        await wait_for(pilot, lambda: isinstance(app.screen, TextScreen), what="associated")
-        assert sim.DEMO_PROJECT_ID in new["_projects"]
-        await pilot.press("escape")
-        await pilot.press("ctrl+d")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="confirm")
-        assert "lab-agent [new].demo.lan" in str(app.screen.question) or str(new["id"]) in str(app.screen.question)
-        await pilot.press("y")
-        await wait_for(pilot, lambda: new["id"] not in sim_app.state.agents, what="deleted")
-
-
-async def test_scope_switching_between_global_space_and_project(odeck):
-    app, sim_app, _ = odeck(start="agents")
-    async with app.run_test(size=(120, 40)) as pilot:
-        screen = await loaded(pilot, rows=2)
-        assert "scope global" in str(screen.query_one("#title").render())
-        for label, rows in (("space Demo team", 1), ("project Demo project", 3), ("global", 2)):
-            await pilot.press("P")
-            await wait_for(pilot, lambda: isinstance(app.screen, ScopePicker) and app.screen.query("OptionList"),
-                           what="picker")
-            picker = app.screen
-            picker.query_one("OptionList").highlighted = [lbl for _, lbl in picker.options].index(label)
-            await pilot.press("enter")
-            await wait_for(pilot, lambda: app.screen is screen and screen.last_ok is not None
-                           and table(app).row_count == rows, what=f"rows of {label}")
-            assert label[:8] in str(screen.query_one("#title").render())  # long names are cut
-        assert screen.session.views["scope:agents"] == "global"
-
-
-async def test_docker_host_connection_test_from_the_form_before_saving(odeck):
-    app, sim_app, _ = odeck(start="dockerhosts")
-    async with app.run_test(size=(120, 40)) as pilot:
-        screen = await loaded(pilot, rows=2)
-        form = await form_open(pilot, "n")
-        assert isinstance(form, DockerHostForm)
-        before = dict(sim_app.state.dockerhosts)
-        await pilot.press("ctrl+o")
-        await pilot.pause(0.1)
-        assert error_of(form, "hostName") == "required"
-        assert "field(s) need attention: " in server_error(form) and "host" in server_error(form)  # named
-        form.query_one("#f-name").value = "new docker"
-        form.query_one("#f-hostName").value = "unreachable-2\x1b[2J.demo.lan"  # the reason echoes it
-        form.query_one("#f-port").value = "2375"
-        form.query_one("#f-secure").value = False
-        await pilot.press("ctrl+o")
-        await wait_for(pilot, lambda: "FAILURE" in server_error(form), what="failed test")
-        assert "Connection refused" in server_error(form)
-        assert "\x1b" not in server_error(form) and "unreachable-2␛[2J.demo.lan" in server_error(form)
-        form.query_one("#f-hostName").value = "docker9.demo.lan"
-        await pilot.press("ctrl+o")
-        await wait_for(pilot, lambda: "SUCCESS" in server_error(form), what="good test")
-        assert "24.0.7" in server_error(form)
-        assert "· ·" not in server_error(form) and "False" not in server_error(form)  # no empty parts, no Python
-        assert sim_app.state.dockerhosts == before  # a test saves nothing
-        await pilot.press("ctrl+s")
-        await wait_for(pilot, lambda: app.screen is screen, what="saved")
-        assert [d["hostName"] for d in sim_app.state.dockerhosts.values()][-1] == "docker9.demo.lan"
-        await refreshed(pilot, screen)
-        assert table(app).row_count == 3
-
-
-# --- the new-user review's findings -----------------------------------------------------------------------
-
-async def pick_scope(pilot, screen, label: str, rows: int) -> None:
-    await pilot.press("P")
-    await wait_for(pilot, lambda: isinstance(pilot.app.screen, ScopePicker) and pilot.app.screen.query("OptionList"),
-                   what="picker")
-    picker = pilot.app.screen
-    picker.query_one("OptionList").highlighted = [lbl for _, lbl in picker.options].index(label)
-    await pilot.press("enter")
-    await wait_for(pilot, lambda: pilot.app.screen is screen and screen.last_ok is not None
-                   and table(pilot.app).row_count == rows, what=f"rows of {label}")
-
-
 async def test_settings_changes_confirm_the_restart_warning_before_sending(odeck):
     app, sim_app, _ = odeck()
     eid = running_id(sim_app)
@@ -451,6 +288,7 @@ async def test_settings_changes_confirm_the_restart_warning_before_sending(odeck
         await pilot.press("ctrl+s")
         question = await confirm_shown(pilot)
         assert f"({eid}) on profile test-onetest?" in question and "restart/redeploy" in question
+        assert "It sets the advanced configuration 'logLevel' to 'DEBUG'." in question  # what changes, to what
         await pilot.press("n")
         await wait_for(pilot, lambda: "not confirmed" in server_error(form), what="not sent")
         assert sim_app.state.executions[eid]["settings"] == before
@@ -461,48 +299,13 @@ async def test_settings_changes_confirm_the_restart_warning_before_sending(odeck
                        what="sent after yes")
         await wait_for(pilot, lambda: isinstance(app.screen, ResourceScreen), what="form closed")
         form = await form_open(pilot, "C")
+        form.query_one("#f-configurations", TextArea).text = '{"logLevel": "TRACE", "threads": 4}'
         await pilot.press("ctrl+s")
-        assert "restart/redeploy" in await confirm_shown(pilot)
+        question = await confirm_shown(pilot)
+        assert "It sets 2 advanced configurations: 'logLevel' to 'TRACE', 'threads' to '4'." in question
+        assert "restart/redeploy" in question
         await pilot.press("escape")
         await wait_for(pilot, lambda: "not confirmed" in server_error(form), what="C not sent")
-
-
-async def test_a_delete_a_project_cannot_do_is_refused_at_the_key_and_the_server_stays_healthy(odeck):
-    app, sim_app, _ = odeck(start="dockerhosts")
-    async with app.run_test(size=(120, 40)) as pilot:
-        screen = await loaded(pilot, rows=2)
-        await pick_scope(pilot, screen, "project Demo project", 2)
-        before = dict(sim_app.state.dockerhosts)
-        notes = []
-        original = app.notify
-        app.notify = lambda message, **kw: (notes.append(str(message)), original(message, **kw))[-1]
-        for key in ("ctrl+d", "e", "n"):
-            await pilot.press(key)
-            await pilot.pause(0.2)
-            assert isinstance(app.screen, ResourceScreen), key  # no question, no form
-            assert "a project cannot" in notes[-1] and "docker host" in notes[-1], key
-        assert "delete" in notes[0] and "update" in notes[1] and "define" in notes[2]
-        assert sim_app.state.dockerhosts == before
-        await refreshed(pilot, screen)
-        assert screen.session.client.health.ok is True  # a local refusal says nothing of the server
-        screen._update_status()
-        assert "✖ error" not in str(screen.query_one(StatusBar).render())
-
-
-async def test_an_agent_never_contacted_shows_never_not_57_years(odeck):
-    app, sim_app, _ = odeck(start="agents")
-    async with app.run_test(size=(120, 40)) as pilot:
-        screen = await loaded(pilot, rows=2)
-        form = await form_open(pilot, "n")
-        form.query_one("#f-hostName").value = "x"
-        await pilot.press("ctrl+s")
-        await wait_for(pilot, lambda: app.screen is screen, what="created")
-        (new,) = [a for a in sim_app.state.agents.values() if a["hostName"] == "x"]
-        await wait_for(pilot, lambda: str(new["id"]) in table(app).data.keys, what="new row")
-        row = screen.records[str(new["id"])]
-        assert row.raw.get("contactTime") in (None, 0)  # the server has no contact time yet
-        contact = next(c for c in screen.resource.columns if c.key == "contactTime")
-        assert contact.cell(row) == "never"
 
 
 async def test_switching_to_the_init_log_and_back_writes_the_container_log_once(odeck):
@@ -563,3 +366,53 @@ async def test_stop_on_an_execution_that_ended_is_refused_at_the_key(odeck):
         await wait_for(pilot, lambda: any("not sent: already ended (COMPLETE)" in str(n.message)
                                           for n in app._notifications), what="the refusal")
         assert not isinstance(app.screen, (FormScreen, ConfirmScreen)) and sim_app.state.executions[done] == before
+
+
+async def test_stop_with_marks_leaves_out_the_runs_that_ended(odeck):
+    app, sim_app, _ = odeck()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await loaded(pilot, rows=3)
+        await pilot.press("A")  # every execution, the ended ones too
+        await wait_for(pilot, lambda: any(r.record.get("status") == "COMPLETE" for r in screen.rows), what="all")
+        ended = [r.key for r in screen.rows if r.record.get("status") in ("COMPLETE", "LAUNCH_FAILED")][:2]
+        running = next(r.key for r in screen.rows if r.record.get("status") == "RUNNING")
+        before = {k: dict(sim_app.state.executions[k]) for k in ended}
+        for key in ended:
+            await on_row(pilot, key)
+            await pilot.press("space")
+        await pilot.press("x")  # only ended runs marked: refused at the key
+        await wait_for(pilot, lambda: any("not sent: the marked executions have all ended" in str(n.message)
+                                          for n in app._notifications), what="the refusal")
+        assert not isinstance(app.screen, (FormScreen, ConfirmScreen))
+        await on_row(pilot, running)
+        await pilot.press("space")
+        form = await form_open(pilot, "x")
+        assert form.query_one("#f-ids", TextArea).text == running  # the ended marks are not offered
+        form.query_one("#f-ids", TextArea).text = "\n".join([running, ended[0]])  # typed back: still left out
+        await pilot.press("ctrl+s")
+        question = await confirm_shown(pilot)
+        assert running in question and ended[0] not in question
+        await pilot.press("y")
+        await wait_for(pilot, lambda: isinstance(app.screen, TextScreen), what="answer")
+        assert f"Stop requested for {running}" in app.screen.body
+        assert "Not sent, already ended: " in app.screen.body and ended[0] in app.screen.body
+        assert sim_app.state.executions[running]["stopped_at"] is not None
+        assert {k: sim_app.state.executions[k] for k in ended} == before
+        assert screen.marks == set(ended)  # what was not sent stays marked
+
+
+async def test_a_server_filter_without_status_keeps_the_chosen_view_as_its_form_says(odeck):
+    app, sim_app, _ = odeck()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await loaded(pilot, rows=3)
+        await pilot.press("A")
+        await wait_for(pilot, lambda: table(app).row_count == 9, what="every run")
+        form = await form_open(pilot, "f")
+        assert "none: the view a/A/F chose" in str(form.query_one("#label-status").render())  # not "the active ones"
+        form.query_one("#f-environment").value = "qa"
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: isinstance(app.screen, TextScreen), what="filter summary")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: screen.last_ok is not None and table(app).row_count == 3, what="qa runs")
+        assert {r.record.get("environment") for r in screen.rows} == {"qa"}
+        assert any(not r.record.active for r in screen.rows)  # the ended ones too: the view A holds
