@@ -314,3 +314,16 @@ async def test_a_paused_stale_screen_does_not_promise_retries(deck):
         await pilot.press("p")
         await pilot.pause(0.1)
         assert "paused" not in str(screen.query_one("#message").render())
+
+
+async def test_a_refresh_that_takes_long_says_so_in_the_status_bar(deck):
+    """A server taking its time: the status bar read `● ok 13s ago next 0s` for the whole timeout."""
+    app, _, config = deck("xyops")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await ready(pilot)
+        config.latency = 2.5
+        await pilot.press("r")
+        await wait_for(pilot, lambda: "reading 1s" in str(screen.query_one("StatusBar").render()), timeout=4,
+                       what="reading 1s")
+        assert "next 0s" not in str(screen.query_one("StatusBar").render())
+        config.latency = 0.0

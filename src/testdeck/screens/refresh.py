@@ -112,6 +112,7 @@ class RefreshMixin:
     """Live data for ResourceScreen (its state, table and status bar are the screen's)."""
 
     preview_of: int | None = None  # while a big first load shows its lazy view: how many rows (filter, sort wait)
+    reading_since: float | None = None  # time.monotonic() a refresh began, while it runs
 
     # --- refresh loop -----------------------------------------------------------
     def ctx(self, record: Record | None = None) -> Ctx:
@@ -134,11 +135,14 @@ class RefreshMixin:
             self._wake.clear()  # before the refresh: an `r` pressed during it is not lost
             # a manual refresh (r) runs while paused, and a failed one does not lengthen the back-off
             if (manual or not self.paused) and self._scoped():
+                self.reading_since = time.monotonic()
                 try:
                     ok = await self.refresh_now()
                 except Exception as exc:  # a bug after the fetch must not end the refreshes for good
                     self._mark_stale(self._bug(exc))
                     ok = False
+                finally:
+                    self.reading_since = None
                 if ok:
                     delay = interval
                 elif not manual:
@@ -331,6 +335,14 @@ class RefreshMixin:
         msg.update(Text(sanitize(text)))
         msg.add_class("-info")
 
+    def _reading_for(self) -> int | None:
+        """Seconds a refresh has run, from the first: a server that hangs showed `next 0s` for its whole
+        timeout, a screen that looked frozen."""
+        if self.reading_since is None:
+            return None
+        took = int(time.monotonic() - self.reading_since)
+        return took if took >= 1 else None
+
     def _countdown(self) -> int | None:
         if self.next_at is None:
             return None
@@ -354,6 +366,7 @@ class RefreshMixin:
             paused=self.paused, read_only=self.session.read_only,
             rows=rows, extra=self.session.status_extra,
             next_in=self._countdown(), retrying=self.retry_in is not None, marks=len(self.marks), busy=self.busy,
+            reading=self._reading_for(),
             environment=self.session.profile.fields.get("environment"), label=self.session.profile.fields.get("label"))
         if self.error is not None:
             self._show_message()

@@ -26,7 +26,7 @@ class StatusBar(Static):
     def show(self, *, profile: str, ok: bool | None, age: float | None, interval: float, paused: bool,
              read_only: bool, rows: str = "", extra: str = "", next_in: int | None = None,
              retrying: bool = False, marks: int = 0, busy: str | None = None,
-             environment: str | None = None, label: str | None = None) -> None:
+             environment: str | None = None, label: str | None = None, reading: int | None = None) -> None:
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append(sanitize(profile), style="bold")
         if environment:
@@ -47,7 +47,9 @@ class StatusBar(Static):
             text.append(f"  {sanitize(extra)}")
         if age is not None:
             text.append(f"  {duration(age)} ago")
-        if paused:
+        if reading is not None:  # a refresh under way for a while: the server is slow, the screen is not stuck
+            text.append(f"  {spinner()} reading {reading}s", style="bold")
+        elif paused:
             text.append("  paused", style="yellow")
         elif next_in is not None:
             text.append(f"  {'retry' if retrying else 'next'} {next_in}s", style="bold" if retrying else "dim")
