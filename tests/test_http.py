@@ -712,3 +712,15 @@ async def test_an_error_names_the_path_as_sent_with_the_profiles_own_base_path()
         err = await error_of(client, path="/api/app/get_alerts/v1")
     assert seen == ["/api/api/app/get_alerts/v1"]
     assert err.path == "/api/api/app/get_alerts/v1" and "GET /api/api/app/get_alerts/v1: HTTP 404" in str(err)
+
+
+async def test_get_is_retried_on_a_plain_500_and_post_is_not(sim_server):
+    """A GET is idempotent: a 500 is tried again (twice), as the README says of 5xx. Against a server
+    failing 30% of requests, `get alerts` failed 5 runs in 12 when only 502-504 were."""
+    app, hits = counting_app(500)
+    url = serve(sim_server, app)
+    async with make(url) as client:
+        await error_of(client, "GET")
+        gets = hits["GET"]
+        await error_of(client, "POST")
+    assert gets == 3 and hits["POST"] == 1

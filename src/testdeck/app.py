@@ -154,6 +154,8 @@ class TestdeckApp(SafeApp, KeyGate, App):
     .-prod #titlebar, .-prod StatusBar { background: $error; color: $text; }
     /* toasts sit above the status bar and the key bar, never over them */
     ToastRack { margin-bottom: 2; }
+    /* and above a resource's STALE or info line (up to 3 rows; 2 at 80 columns) */
+    ResourceScreen.-message ToastRack { margin-bottom: 5; }
     Toast { max-width: 60; }
     """
     BINDINGS = [

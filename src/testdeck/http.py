@@ -31,7 +31,7 @@ from testdeck.redact import Redactor, Scan, redact_values
 from testdeck import transport as conn
 from testdeck.transport import TokenExchangeError
 
-RETRY_STATUSES = {502, 503, 504}
+RETRY_STATUSES = {500, 502, 503, 504}  # retried for idempotent requests only (GET, a PUT said so)
 BIG_BODY = 256 * 1024  # decode JSON larger than this off the event loop
 # keys that carry a human message in the error bodies of the five back-ends
 MESSAGE_KEYS = ("description", "Error", "error", "message", "detail", "msg", "errorMessage", "reason")

@@ -318,6 +318,7 @@ class RefreshMixin:
     def _show_message(self) -> None:
         msg = self.query_one("#message", Static)
         msg.remove_class("-stale", "-info")
+        self.set_class(self.error is not None, "-message")  # toasts rise above it (ResourceScreen's CSS)
         if self.error is None:
             msg.update("")
             return
@@ -334,6 +335,7 @@ class RefreshMixin:
         msg.remove_class("-stale")
         msg.update(Text(sanitize(text)))
         msg.add_class("-info")
+        self.add_class("-message")
 
     def _reading_for(self) -> int | None:
         """Seconds a refresh has run, from the first: a server that hangs showed `next 0s` for its whole
