@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from conftest import wait_for
 from console_kit import rows_shown
 
@@ -321,9 +323,9 @@ async def test_a_refresh_that_takes_long_says_so_in_the_status_bar(deck):
     app, _, config = deck("xyops")
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await ready(pilot)
-        config.latency = 2.5
+        config.latency = 3.0
         await pilot.press("r")
-        await wait_for(pilot, lambda: "reading 1s" in str(screen.query_one("StatusBar").render()), timeout=4,
-                       what="reading 1s")
+        await wait_for(pilot, lambda: re.search(r"reading \ds", str(screen.query_one("StatusBar").render())),
+                       timeout=6, what="reading Ns")
         assert "next 0s" not in str(screen.query_one("StatusBar").render())
         config.latency = 0.0
