@@ -37,6 +37,16 @@ def error_of(form: FormScreen, name: str) -> str:
     return str(form.query_one(f"#err-{name}").render())
 
 
+async def edit_as_read_now(pilot, key: str) -> FormScreen:
+    """The edit form of row `key`, after a refresh that reads what the test just put on the server."""
+    screen = await ready(pilot)
+    assert table(pilot.app).move_to_key(key)
+    screen.loaded.clear()
+    screen._wake.set()
+    await wait_for(pilot, screen.loaded.is_set, what="a refresh")
+    return await open_form(pilot, "e")
+
+
 async def burst(pilot, *keys: str) -> None:
     """Keys as a terminal delivers a fast typist's burst or a paste: all queued at once, with no
     pause for the app to act on one before the next arrives (pilot.press waits between keys)."""
@@ -163,12 +173,7 @@ async def test_an_edit_form_clears_a_field_and_the_toast_names_the_record(hostil
     alert = srv.state.alerts["disk_full"]
     alert["icon"], alert["samples"] = "alert-circle", 3
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await ready(pilot)
-        assert table(app).move_to_key("disk_full")
-        screen.loaded.clear()
-        screen._wake.set()
-        await wait_for(pilot, screen.loaded.is_set, what="refresh with the icon")
-        form = await open_form(pilot, "e")
+        form = await edit_as_read_now(pilot, "disk_full")
         assert form.query_one("#f-icon").value == "alert-circle"
         form.query_one("#f-icon").value = ""
         await pilot.press("ctrl+s")
@@ -407,12 +412,7 @@ async def test_a_value_with_control_characters_shows_stand_ins_and_is_kept_unles
     alert["title"] = "Disk \x1b[31mred\x07 full"
     alert["samples"] = 3
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await ready(pilot)
-        assert table(app).move_to_key("disk_full")
-        screen.loaded.clear()
-        screen._wake.set()
-        await wait_for(pilot, screen.loaded.is_set, what="refresh with the title")
-        form = await open_form(pilot, "e")
+        form = await edit_as_read_now(pilot, "disk_full")
         assert form.query_one("#f-title").value == "Disk ␛[31mred␇ full"
         assert "stand-ins" in error_of(form, "title")
         form.query_one("#f-samples").value = "4"
