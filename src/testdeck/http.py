@@ -171,6 +171,7 @@ class ApiClient:
                  on_mutation: MutationHook | None = None):
         self.profile = profile
         self.read_only = read_only
+        self.read_only_why = "testdeck runs read-only (--read-only)"  # or the profile's own read_only
         self.health = Health()
         # called after every mutating request (the action journal); never raises into the request
         self.on_mutation = on_mutation
@@ -261,7 +262,7 @@ class ApiClient:
         if idempotent is None:
             idempotent = method in ("GET", "HEAD", "OPTIONS")
         if mutates and self.read_only:
-            raise self.error(method, path, None, "refused: testdeck runs read-only (--read-only)", cls=ReadOnlyError)
+            raise self.error(method, path, None, f"refused: {self.read_only_why}", cls=ReadOnlyError)
         outcome: list[Any] = [None, ""]  # status, server message: for on_mutation
         try:
             async with pacing.turn():  # background requests take turns; a key on its way goes first

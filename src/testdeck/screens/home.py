@@ -34,10 +34,12 @@ def mode_of(profile, read_only: bool) -> str:
 
 
 def paint_profile(screen: Screen, session) -> None:
-    """A prod profile paints its title and status bars in the theme's error colour; `color` paints them too."""
+    """A prod profile paints its title and status bars in the theme's error colour (the safety signal:
+    its `color` is not used); `color` paints the bars of the others."""
     profile = session.profile
     if str(profile.fields.get("environment", "")).lower() in ("prod", "production"):
         screen.add_class("-prod")
+        return
     color = profile.fields.get("color")
     if color:
         try:
@@ -154,6 +156,7 @@ class HomeScreen(Screen):
 
         if not self._shown():  # hidden, or passed through at start: no traffic for it
             return
+        self.app.forget_broken()  # `t` and every poll try a broken profile again (a fixed secrets file)
         self.checking = True
         self._tick()
         try:
