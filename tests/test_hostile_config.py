@@ -353,8 +353,72 @@ def test_a_stuck_keyring_call_leaves_no_thread_that_holds_the_exit(monkeypatch):
 
     monkeypatch.setattr(credentials, "KEYRING_TIMEOUT", 0.1)
     release = threading.Event()
-    assert credentials._keyring_call(release.wait) == (None, False)
-    stuck = [t for t in threading.enumerate() if t.is_alive() and t.name.startswith("keyring")]
-    assert stuck and all(t.daemon for t in stuck)  # the interpreter does not wait for them at exit
-    release.set()
-    time.sleep(0.05)
+    try:
+        assert credentials._keyring_call(release.wait) == (None, False)
+        stuck = [t for t in threading.enumerate() if t.is_alive() and t.name.startswith("keyring")]
+        assert stuck and all(t.daemon for t in stuck)  # the interpreter does not wait for them at exit
+    finally:
+        release.set()
+        time.sleep(0.05)
+
+
+async def test_prod_red_wins_over_a_profile_colour(deck):
+    from textual.color import Color
+
+    from testdeck.screens.resource import ResourceScreen
+    from testdeck.widgets.statusbar import StatusBar
+
+    app, _, _ = deck("xyops")
+    next(iter(app.config.profiles.values())).fields.update(environment="prod", color="#00af00")
+    async with app.run_test(size=(100, 24)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, ResourceScreen) and app.screen.loaded.is_set(),
+                       what="resource screen")
+        red = Color.parse(app.current_theme.error)
+        for widget in (app.screen.query_one(StatusBar), app.screen.query_one("#titlebar")):
+            got = widget.styles.background.rgb  # the theme's red (give or take a rounding), not the profile's green
+            assert all(abs(a - b) < 8 for a, b in zip(got, red.rgb)), (widget, got, red.rgb)
+
+
+def test_an_alyvix_v0_profile_never_sends_its_secret():
+    from testdeck.services.alyvix.client import Alyvix
+
+    assert "Authorization" not in Alyvix(Profile("a", "alyvix", "http://h:1/v0"), "eyJhb.jwt")._http.headers
+    assert Alyvix(Profile("a", "alyvix", "https://h:1"), "eyJhb.jwt")._http.headers["Authorization"] == \
+        "Bearer eyJhb.jwt"
+
+
+@pytest.mark.parametrize("text, words", [
+    ('lab = "k"\n', "outside the \\[secrets\\] table"),
+    ('[secrets]\nlab = 1234\n', "must be a string"),
+])
+def test_a_secrets_file_entry_that_cannot_be_read_is_said_not_ignored(text, words):
+    path = Path(os.environ["TESTDECK_SECRETS_FILE"])
+    path.write_text(text)
+    path.chmod(0o600)
+    with pytest.raises(CredentialError, match=words) as info:
+        credentials.get_secret("lab")
+    assert "1234" not in str(info.value)
+    assert credentials.get_secret("other").value is None  # another profile is not held up by it
+
+
+def test_profile_remove_says_when_the_keyring_entry_may_be_left(tmp_path, capsys):
+    from keyring.backend import KeyringBackend
+
+    class Locked(KeyringBackend):
+        priority = 1
+
+        def get_password(self, service, username):
+            return None
+
+        def set_password(self, service, username, password):
+            pass
+
+        def delete_password(self, service, username):
+            raise ConnectionError("org.freedesktop.DBus.Error.AccessDenied")
+
+    assert cli.main(["profile", "add", "w", "--service", "alyvix", "--url", "http://a:1", "--no-secret"]) == 0
+    keyring.set_keyring(Locked())
+    assert cli.main(["profile", "remove", "w"]) == 1
+    out = capsys.readouterr()
+    assert "removed w" in out.out and "keyring entry" in out.err and "ConnectionError" in out.err
+    assert "w" not in load_config().profiles
