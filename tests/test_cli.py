@@ -348,3 +348,10 @@ def test_triage_with_nothing_to_check_is_not_a_pass(tmp_path, monkeypatch, capsy
     assert cli.main(["triage"]) == 1
     err = capsys.readouterr().err
     assert "no profiles" in err and "nothing to triage" in err
+
+
+def test_a_refusal_with_no_secret_set_names_where_to_give_one(xyops_profile, monkeypatch, capsys):
+    monkeypatch.delenv("TESTDECK_SECRET_XY")
+    assert cli.main(["get", "alerts"]) == 1
+    err = capsys.readouterr().err
+    assert "HTTP 403" in err and "no secret found for profile 'xy'" in err and "TESTDECK_SECRET_XY" in err

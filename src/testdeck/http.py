@@ -25,7 +25,7 @@ import httpx
 
 from testdeck import journal, jsonchunks, pacing
 from testdeck.jsonchunks import TooDeep, too_deep as _too_deep
-from testdeck.config import Profile
+from testdeck.config import Profile, secret_env_var
 from testdeck.errors import ApiError, ConfigError, ReadOnlyError, Refused
 from testdeck.redact import Redactor, Scan, redact_values
 from testdeck import transport as conn
@@ -232,6 +232,9 @@ class ApiClient:
         before sending (read-only, or `local`: a service's own rule), which says nothing of its health."""
         if local and status is None and cls is ApiError:
             cls = Refused
+        if status in (401, 403) and not self._secret:  # the likely cause, which the server cannot name
+            message = (f"{message} (no secret found for profile {self.profile.name!r}: set "
+                       f"{secret_env_var(self.profile.name)} or store one with `testdeck profile add`)")
         err = cls(self.service, self.profile.name, method, path, status, self.redact(message),
                   retryable, self.redact(detail))
         if cls is not ReadOnlyError and not local:
