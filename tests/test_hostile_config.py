@@ -422,3 +422,23 @@ def test_profile_remove_says_when_the_keyring_entry_may_be_left(tmp_path, capsys
     out = capsys.readouterr()
     assert "removed w" in out.out and "keyring entry" in out.err and "ConnectionError" in out.err
     assert "w" not in load_config().profiles
+
+
+async def test_r_on_a_broken_profiles_screen_opens_it_again_once_fixed(deck, monkeypatch):
+    from testdeck.screens.resource import ResourceScreen
+
+    app, _, _ = deck("xyops")
+    key = os.environ[env_var("test-xyops")]
+    monkeypatch.delenv(env_var("test-xyops"))
+    secrets = Path(os.environ["TESTDECK_SECRETS_FILE"])
+    secrets.write_text(f'[secrets]\n"test-xyops" = "{key}"\n')
+    secrets.chmod(0o644)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, ResourceScreen) and app.screen.error is not None,
+                       what="stale")
+        screen = app.screen
+        assert "chmod 600" in screen.error.message and "no response" not in str(screen.error)
+        secrets.chmod(0o600)
+        await pilot.press("r")
+        await wait_for(pilot, lambda: screen.error is None and screen.rows, what="rows after the fix")
+        assert not screen.session.broken

@@ -232,11 +232,11 @@ class ApiClient:
         before sending (read-only, or `local`: a service's own rule), which says nothing of its health."""
         if local and status is None and cls is ApiError:
             cls = Refused
-        if status in (401, 403) and not self._secret:  # the likely cause, which the server cannot name
-            message = (f"{message} (no secret found for profile {self.profile.name!r}: set "
-                       f"{secret_env_var(self.profile.name)} or store one with `testdeck profile add`)")
         err = cls(self.service, self.profile.name, method, path, status, self.redact(message),
                   retryable, self.redact(detail))
+        if status in (401, 403) and not self._secret:  # the likely cause, which the server cannot name
+            err.hint = (f"no secret found for profile {self.profile.name!r}: set "
+                        f"{secret_env_var(self.profile.name)} or store one with `testdeck profile add`")
         if cls is not ReadOnlyError and not local:
             # strictly after the last success, even on a coarse clock: the latest outcome wins
             self.health.last_error = err
