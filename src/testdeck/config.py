@@ -181,12 +181,12 @@ def url_problem(url: Any) -> str | None:
 
 def hide_userinfo(url: str) -> str:
     """The URL with any user:password@ replaced by ***@ (for showing a refused one)."""
-    return re.sub(r"^(\w+://)[^/@]*@", r"\1***@", url)
+    return re.sub(r"^(\w+://)[^/]*@", r"\1***@", url)
 
 
 def field_problem(key: str, value: Any) -> str | None:
-    """Why a profile key other than the common ones cannot be used, or None (unknown keys are kept:
-    see unknown_keys)."""
+    """Why a profile key other than the common ones cannot be used, or None (a key unlike any known
+    one is kept, and noted by load_config)."""
     if _SECRET_KEY.search(key) and key not in _FIELDS:
         return (f"{key!r} looks like a secret, and secrets never go into the config (value not shown): "
                 f"remove it and store it with `testdeck profile add` or TESTDECK_SECRET_<PROFILE>")
