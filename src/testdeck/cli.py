@@ -403,15 +403,6 @@ def run_profile(args: argparse.Namespace, config: Config) -> int:
     return asyncio.run(profile_test(config, config.profiles[args.name]))
 
 
-def mode(profile: Profile) -> str:
-    """The badges the profiles screen shows: environment, read-only, broken."""
-    env = profile.fields.get("environment")
-    parts = [str(env).upper()] if env and not profile.broken else []
-    if profile.read_only:
-        parts.append("READ-ONLY")
-    return " ".join(parts + (["BROKEN"] if profile.broken else []))
-
-
 def profile_list(config: Config) -> int:
     if not config.profiles:
         print(f"no profiles in {config.path}" + ("" if config.path.exists() else " (no such file)"))
@@ -427,7 +418,7 @@ def profile_list(config: Config) -> int:
             secret, notes = "?", notes + [str(exc)]
         if secret == "none":
             secret = f"none ({credentials.env_var(p.name)} to give one)"
-        rows.append((p.name, p.service, mode(p), p.url, tls, secret))
+        rows.append((p.name, p.service, p.badges(), p.url, tls, secret))
         if p.broken:
             notes.append(f"{p.name} is broken: {p.broken}")
     print_table(headings, rows, [None] * len(headings))

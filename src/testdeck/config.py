@@ -91,6 +91,14 @@ class Profile:
     def read_only(self) -> bool:
         return self.fields.get("read_only") is True
 
+    def badges(self, read_only: bool = False) -> str:
+        """Its environment and READ-ONLY (--read-only or its own), or BROKEN: the profiles' mode column."""
+        if self.broken:
+            return "BROKEN"
+        env = self.fields.get("environment")
+        parts = [str(env).upper()] if env else []
+        return " ".join(parts + (["READ-ONLY"] if read_only or self.read_only else []))
+
     def to_toml(self) -> dict[str, Any]:
         if self.broken:  # never "fix" a value by dropping it (a read_only = "true" would become writable)
             return dict(self.raw)
