@@ -355,3 +355,11 @@ def test_a_refusal_with_no_secret_set_names_where_to_give_one(xyops_profile, mon
     assert cli.main(["get", "alerts"]) == 1
     err = capsys.readouterr().err
     assert "HTTP 403" in err and "no secret found for profile 'xy'" in err and "TESTDECK_SECRET_XY" in err
+
+
+def test_profile_add_refuses_a_header_value_no_header_can_carry(tmp_path, capsys):
+    assert cli.main(["profile", "add", "k", "--service", "kyaraben", "--url", "http://x", "--user-id", "José",
+                     "--no-secret"]) == 2
+    err = capsys.readouterr().err
+    assert "user_id is sent in an HTTP header" in err
+    assert not (tmp_path / "config.toml").exists()
