@@ -527,7 +527,10 @@ def profile_add(args: argparse.Namespace, config: Config) -> int:
         problem = credentials.delete_secret(args.name)
         where = "none" + (f" (its keyring entry may be left: {problem})" if problem else "")
     elif secret is None:
-        where = f"kept ({credentials.get_secret(args.name).source})"
+        try:
+            where = f"kept ({credentials.get_secret(args.name).source})"
+        except CredentialError as exc:  # saved all the same: say why its secret cannot be read
+            where = f"kept, but it cannot be read: {exc}"
     kept = sorted(k for k in saved[-1].to_toml() if old is not None and k in old.to_toml()
                   and k not in ("service", "url") and k not in _given(args))
     print(f"saved profile {args.name} ({args.service} at {profile.url})"
