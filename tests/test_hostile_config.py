@@ -114,10 +114,12 @@ def test_settings_refresh_under_a_second_and_a_missing_url_are_refused(tmp_path)
 
 
 def test_max_body_is_read_and_written(tmp_path):
-    path = write(tmp_path / CONFIG, '[profiles.a]\nservice = "alyvix"\nurl = "http://a:1"\nmax_body_mb = 512\n')
+    path = write(tmp_path / CONFIG, '[profiles.a]\nservice = "alyvix"\nurl = "http://a:1"\nmax_body_mb = 512\n'
+                                    'timeout = 3\nrefresh_interval = 2.5\n')
     assert load_config(path).profiles["a"].max_body_mb == 512
     update_config(path, lambda c: None)
-    assert "max_body_mb = 512" in path.read_text()
+    # a save writes numbers as they were: not 512.0 and 3.0 (L4)
+    assert {"max_body_mb = 512", "timeout = 3", "refresh_interval = 2.5"} <= set(path.read_text().splitlines())
 
 
 # --- secrets ----------------------------------------------------------------------------------

@@ -110,13 +110,18 @@ class Profile:
         if self.ca_bundle:
             out["ca_bundle"] = self.ca_bundle
         if self.timeout != DEFAULT_TIMEOUT:
-            out["timeout"] = self.timeout
+            out["timeout"] = self._as_read("timeout", self.timeout)
         if self.refresh_interval is not None:
-            out["refresh_interval"] = self.refresh_interval
+            out["refresh_interval"] = self._as_read("refresh_interval", self.refresh_interval)
         if self.max_body_mb != DEFAULT_MAX_BODY_MB:
-            out["max_body_mb"] = self.max_body_mb
+            out["max_body_mb"] = self._as_read("max_body_mb", self.max_body_mb)
         out.update(self.fields)
         return out
+
+    def _as_read(self, key: str, value: float) -> float | int:
+        """An unchanged number as the file had it: a save wrote `timeout = 3` back as `3.0`."""
+        old = self.raw.get(key)
+        return old if isinstance(old, int) and not isinstance(old, bool) and old == value else value
 
     @classmethod
     def from_toml(cls, name: str, data: dict[str, Any], where: str) -> Profile:
