@@ -363,3 +363,16 @@ def test_profile_add_refuses_a_header_value_no_header_can_carry(tmp_path, capsys
     err = capsys.readouterr().err
     assert "user_id is sent in an HTTP header" in err
     assert not (tmp_path / "config.toml").exists()
+
+
+@pytest.mark.parametrize("service, prompt, code", [
+    ("xyops", "xyOps API key for p (hidden): ", 2),  # required: nothing typed saves nothing
+    ("alyvix", "optional Alyvix JWT for p (hidden; empty for none): ", 0),
+])
+def test_the_secret_prompt_names_what_it_asks_for(tmp_path, capsys, monkeypatch, service, prompt, code):
+    asked = []
+    monkeypatch.setattr("sys.stdin", type("Tty", (io.StringIO,), {"isatty": lambda self: True})())
+    monkeypatch.setattr("getpass.getpass", lambda text: asked.append(text) or "")
+    assert cli.main(["profile", "add", "p", "--service", service, "--url", "http://x"]) == code
+    assert asked == [prompt]
+    assert ("p" in load_config().profiles) == (code == 0)

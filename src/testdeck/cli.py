@@ -29,6 +29,10 @@ from testdeck.text import sanitize
 BROKEN_PIPE = 141  # 128 + SIGPIPE: what a shell reports for `cat big | head` under pipefail
 
 PROFILE_FIELDS = {"user_id": "user_id", "group": "group", "project_id": "project_id", "space_id": "space_id"}
+# what the secret prompt asks for, and whether the service works without one
+SECRET_KINDS = {"xyops": ("xyOps API key", True), "xpresso": ("XPRESSO API token (JWT)", True),
+                "onetest": ("OneTest offline token", True), "kyaraben": ("optional kyaraben gateway token", False),
+                "alyvix": ("optional Alyvix JWT", False)}
 
 
 class UsageError(Exception):
@@ -444,12 +448,15 @@ def _secret_wanted(args: argparse.Namespace, exists: bool) -> str | None:
             return None  # a script changing a URL keeps the stored secret
         raise UsageError("no terminal to ask for the secret on: give it with --secret-stdin, "
                          "or say --no-secret; nothing saved")
-    hint = "empty keeps the stored one" if exists else "empty for none"
+    kind, needed = SECRET_KINDS[args.service]
+    hint = "; empty keeps the stored one" if exists else ("" if needed else "; empty for none")
     try:
-        secret = getpass.getpass(f"secret for {args.name} (hidden; {hint}): ")
+        secret = getpass.getpass(f"{kind} for {args.name} (hidden{hint}): ")
     except EOFError:  # ctrl+d at the prompt
         print(file=sys.stderr)
         raise CredentialError(f"no secret read (end of input); profile {args.name!r} not saved") from None
+    if not secret and not exists and needed:
+        raise UsageError(f"no {kind} given; profile {args.name!r} not saved (--no-secret adds it without one)")
     return secret if secret or not exists else None
 
 
