@@ -99,7 +99,7 @@ async def test_theme_change_is_saved_to_the_config(tmp_path):
 
 
 def test_user_theme_from_config_dir(tmp_path, monkeypatch):
-    monkeypatch.setattr("testdeck.theming.config_dir", lambda: tmp_path)
+    monkeypatch.setenv("TESTDECK_CONFIG", str(tmp_path / "config.toml"))  # themes/ beside the config in use
     (tmp_path / "themes").mkdir()
     (tmp_path / "themes" / "mine.toml").write_text('name = "mine"\nprimary = "#ff0000"\ndark = true\n')
     (tmp_path / "themes" / "broken.toml").write_text('name = "broken"\nprimary = \n')

@@ -177,3 +177,202 @@ def test_the_console_exits_1_after_a_crash(xyops_profile, monkeypatch):
     assert cli.main([]) == 1
     monkeypatch.setattr(TestdeckApp, "run", lambda self, *a, **k: None)  # quit normally: no code set
     assert cli.main([]) == 0
+
+
+# --- profile add keeps what it is not told to change; secrets stored truthfully ------------------
+
+KEPT = '''# my profiles
+[profiles.prod-xy]
+service = "xyops"
+url = "http://127.0.0.1:9"
+environment = "prod"
+read_only = true
+label = "EU prod"
+color = "#00af00"
+timeout = 4
+mine = "kept"
+
+[profiles.prod-xy.extra]
+a = 1
+'''
+
+
+def test_profile_add_again_keeps_what_it_was_not_told_to_change(tmp_path, capsys):
+    path = tmp_path / "config.toml"
+    path.write_text(KEPT)
+    assert cli.main(["profile", "add", "prod-xy", "--service", "xyops", "--url", "http://127.0.0.1:8",
+                     "--no-secret"]) == 0
+    out = capsys.readouterr().out
+    assert "kept color, environment, extra, label, mine, read_only, timeout" in out
+    p = load_config(path).profiles["prod-xy"]
+    assert p.url == "http://127.0.0.1:8" and p.read_only and p.timeout == 4
+    assert p.fields == {"environment": "prod", "read_only": True, "label": "EU prod", "color": "#00af00",
+                        "mine": "kept", "extra": {"a": 1}}
+    assert cli.main(["profile", "add", "prod-xy", "--service", "xyops", "--url", "http://127.0.0.1:8",
+                     "--timeout", "7", "--no-verify-tls", "--no-secret"]) == 0
+    p = load_config(path).profiles["prod-xy"]
+    assert (p.timeout, p.verify_tls, p.read_only) == (7, False, True)
+    assert cli.main(["profile", "list"]) == 0
+    assert "PROD READ-ONLY" in capsys.readouterr().out
+
+
+def test_profile_add_refuses_to_save_over_a_kept_value_that_cannot_be_used(tmp_path, capsys):
+    path = tmp_path / "config.toml"
+    path.write_text(KEPT.replace("read_only = true", 'read_only = "true"'))
+    before = path.read_text()
+    assert cli.main(["profile", "add", "prod-xy", "--service", "xyops", "--url", "http://h:1", "--no-secret"]) == 1
+    err = capsys.readouterr().err
+    assert "read_only must be true or false" in err and "not saved" in err
+    assert path.read_text() == before
+
+
+@pytest.mark.parametrize("stdin, argv, words", [
+    ("", ["--secret-stdin"], "read no secret"),  # echo "" | ... --secret-stdin
+    ("KEY\n", [], "no terminal"),  # piped, but no --secret-stdin
+])
+def test_profile_add_with_no_secret_read_saves_nothing(tmp_path, capsys, monkeypatch, stdin, argv, words):
+    monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+    assert cli.main(["profile", "add", "nt", "--service", "xyops", "--url", "http://x", *argv]) == 2
+    assert words in capsys.readouterr().err
+    assert not (tmp_path / "config.toml").exists()
+
+
+def test_profile_add_secret_stdin_and_no_secret_together_is_a_usage_error(tmp_path, capsys):
+    with pytest.raises(SystemExit) as info:
+        cli.main(["profile", "add", "nt", "--service", "xyops", "--url", "http://x", "--secret-stdin", "--no-secret"])
+    assert info.value.code == 2
+    assert not (tmp_path / "config.toml").exists()
+
+
+def test_ctrl_d_at_the_secret_prompt_is_a_clear_line_not_a_traceback(tmp_path, capsys, monkeypatch):
+    def eof(prompt):
+        raise EOFError
+
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True, raising=False)
+    monkeypatch.setattr("sys.stdin", type("Tty", (io.StringIO,), {"isatty": lambda self: True})())
+    monkeypatch.setattr("getpass.getpass", eof)
+    assert cli.main(["profile", "add", "cc", "--service", "xyops", "--url", "http://x"]) == 1
+    err = capsys.readouterr().err
+    assert "no secret read" in err and "not saved" in err and "Traceback" not in err
+    assert not (tmp_path / "config.toml").exists()
+
+
+def test_a_new_secret_replaces_the_stored_one_wherever_it_was(tmp_path, capsys, monkeypatch, isolated):
+    args = ["profile", "add", "lab", "--service", "xyops", "--url", "http://x"]
+    monkeypatch.setattr("sys.stdin", io.StringIO("in-the-file-01\n"))
+    assert cli.main([*args, "--secret-stdin", "--insecure-storage"]) == 0
+    isolated.store[("testdeck", "lab")] = "wrong-in-keyring"  # found first: the file's would never be used
+    monkeypatch.setattr("sys.stdin", io.StringIO("right-key-02\n"))
+    assert cli.main([*args, "--secret-stdin", "--insecure-storage"]) == 0
+    assert ("testdeck", "lab") not in isolated.store
+    assert credentials.get_secret("lab").value == "right-key-02"
+    monkeypatch.setattr("sys.stdin", io.StringIO("in-keyring-03\n"))
+    assert cli.main([*args, "--secret-stdin"]) == 0
+    assert "in-keyring" not in (tmp_path / "secrets.toml").read_text()  # the file's copy went
+    assert credentials.get_secret("lab").source == "keyring"
+    assert cli.main([*args, "--no-secret"]) == 0
+    assert "secret: none" in capsys.readouterr().out
+    assert credentials.get_secret("lab").value is None and ("testdeck", "lab") not in isolated.store
+
+
+def test_profile_add_refuses_credentials_in_the_url_without_printing_them(tmp_path, capsys):
+    assert cli.main(["profile", "add", "u", "--service", "xyops", "--url", "http://admin:Hunter2pw@h:1",
+                     "--no-secret"]) == 2
+    err = capsys.readouterr().err
+    assert "user name or password" in err and "Hunter2pw" not in err
+    assert not (tmp_path / "config.toml").exists()
+
+
+def test_a_relative_ca_bundle_is_stored_absolute(tmp_path, monkeypatch, capsys):
+    (tmp_path / "certs").mkdir()
+    (tmp_path / "certs" / "ca.pem").write_text("x")
+    monkeypatch.chdir(tmp_path / "certs")
+    assert cli.main(["profile", "add", "t", "--service", "xyops", "--url", "https://h", "--ca-bundle", "ca.pem",
+                     "--no-secret"]) == 0
+    assert load_config(tmp_path / "config.toml").profiles["t"].ca_bundle == str(tmp_path / "certs" / "ca.pem")
+    assert cli.main(["profile", "add", "t", "--service", "xyops", "--url", "https://h", "--ca-bundle", "no.pem",
+                     "--no-secret"]) == 2
+
+
+def test_profile_verbs_take_config_after_the_verb_and_refuse_demo(tmp_path, capsys):
+    other = tmp_path / "other.toml"
+    assert cli.main(["profile", "add", "--config", str(other), "a2", "--service", "alyvix", "--url", "http://a",
+                     "--no-secret"]) == 0
+    assert "a2" in load_config(other).profiles
+    assert cli.main(["--demo", "profile", "add", "d", "--service", "alyvix", "--url", "http://a", "--no-secret"]) == 2
+    assert "--demo" in capsys.readouterr().err
+
+
+# --- a profile whose config cannot be used: broken, the others work; triage with nothing to check ----
+
+def test_a_profile_with_an_unreadable_read_only_is_never_used_and_the_others_work(xyops_profile, tmp_path, capsys):
+    good = (tmp_path / "config.toml").read_text()
+    url = load_config().profiles["xy"].url
+    (tmp_path / "config.toml").write_text(good + f'[profiles.p]\nservice = "xyops"\nurl = "{url}"\n'
+                                                 f'read_only = "true"\n')
+    assert cli.main(["get", "alerts", "-p", "xy", "-o", "json"]) == 0
+    count = len(json.loads(capsys.readouterr().out))
+    assert cli.main(["do", "alerts", "new", "-p", "p", "--set", "title=T", "--set", "expression=1 > 0",
+                     "--set", "message=hi", "--yes"]) == 1
+    err = capsys.readouterr().err
+    assert "'p'" in err and "read_only must be true or false" in err
+    assert cli.main(["get", "alerts", "-p", "xy", "-o", "json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)) == count  # nothing was created
+    assert cli.main(["profile", "list"]) == 0
+    out = capsys.readouterr()
+    assert "BROKEN" in out.out and "p is broken" in out.err
+
+
+def test_a_profile_read_only_refusal_names_the_profile_not_the_flag(xyops_profile, tmp_path, capsys):
+    path = tmp_path / "config.toml"
+    path.write_text(path.read_text() + "read_only = true\n")
+    assert cli.main(["do", "alerts", "delete", "disk_full", "--yes"]) == 1
+    err = capsys.readouterr().err
+    assert "refused before sending: profile 'xy' has read_only = true" in err and "--read-only" not in err
+
+
+def test_profile_test_with_no_secret_says_no_secret(sim_server, tmp_path, capsys):
+    from testdeck.services.kyaraben import sim as kysim
+
+    url, _, _ = sim_server(kysim.create_app)
+    (tmp_path / "config.toml").write_text(f'[profiles.ky]\nservice = "kyaraben"\nurl = "{url}"\nuser_id = "marco"\n')
+    assert cli.main(["profile", "test", "ky"]) == 0
+    out = capsys.readouterr().out
+    assert "OK (" in out and "; no secret)" in out and "from none" not in out
+
+
+@pytest.mark.parametrize("config_text", [None, "# no profiles yet\n"])
+def test_triage_with_nothing_to_check_is_not_a_pass(tmp_path, monkeypatch, capsys, config_text):
+    if config_text is not None:
+        (tmp_path / "config.toml").write_text(config_text)
+    assert cli.main(["triage"]) == 1
+    err = capsys.readouterr().err
+    assert "no profiles" in err and "nothing to triage" in err
+
+
+def test_a_refusal_with_no_secret_set_names_where_to_give_one(xyops_profile, monkeypatch, capsys):
+    monkeypatch.delenv("TESTDECK_SECRET_XY")
+    assert cli.main(["get", "alerts"]) == 1
+    err = capsys.readouterr().err
+    assert "HTTP 403" in err and "no secret found for profile 'xy'" in err and "TESTDECK_SECRET_XY" in err
+
+
+def test_profile_add_refuses_a_header_value_no_header_can_carry(tmp_path, capsys):
+    assert cli.main(["profile", "add", "k", "--service", "kyaraben", "--url", "http://x", "--user-id", "José",
+                     "--no-secret"]) == 2
+    err = capsys.readouterr().err
+    assert "user_id is sent in an HTTP header" in err
+    assert not (tmp_path / "config.toml").exists()
+
+
+@pytest.mark.parametrize("service, prompt, code", [
+    ("xyops", "xyOps API key for p (hidden): ", 2),  # required: nothing typed saves nothing
+    ("alyvix", "optional Alyvix JWT for p (hidden; empty for none): ", 0),
+])
+def test_the_secret_prompt_names_what_it_asks_for(tmp_path, capsys, monkeypatch, service, prompt, code):
+    asked = []
+    monkeypatch.setattr("sys.stdin", type("Tty", (io.StringIO,), {"isatty": lambda self: True})())
+    monkeypatch.setattr("getpass.getpass", lambda text: asked.append(text) or "")
+    assert cli.main(["profile", "add", "p", "--service", service, "--url", "http://x"]) == code
+    assert asked == [prompt]
+    assert ("p" in load_config().profiles) == (code == 0)

@@ -144,11 +144,8 @@ def test_new_profile_round_trip_from_scratch():
 @pytest.mark.parametrize("body, words", [
     ('service = "jenkins"\nurl = "http://x"\n', "service"),
     ('url = "http://x"\n', "service"),
-    ('service = "xyops"\nurl = "ftp://x"\n', "url"),
-    ('service = "xyops"\n', "url"),
-    ('service = "xyops"\nurl = "http://x"\ntimeout = "slow"\n', "timeout"),
 ])
-def test_invalid_profile_is_a_config_error_naming_the_file(body, words):
+def test_a_profile_of_no_known_service_is_a_config_error_naming_the_file(body, words):
     path = write("[profiles.bad]\n" + body)
     with pytest.raises(ConfigError) as info:
         load_config()
@@ -156,6 +153,21 @@ def test_invalid_profile_is_a_config_error_naming_the_file(body, words):
     assert str(path) in msg
     assert "bad" in msg
     assert words in msg
+
+
+@pytest.mark.parametrize("body, words", [
+    ('service = "xyops"\nurl = "ftp://x"\n', "url"),
+    ('service = "xyops"\n', "url"),
+    ('service = "xyops"\nurl = "http://x"\ntimeout = "slow"\n', "timeout"),
+])
+def test_a_bad_value_marks_only_its_profile_broken_naming_the_file(body, words):
+    path = write("[profiles.bad]\n" + body + '[profiles.good]\nservice = "xyops"\nurl = "http://g"\n')
+    conf = load_config()
+    msg = conf.profiles["bad"].broken
+    assert str(path) in msg
+    assert "'bad'" in msg
+    assert words in msg
+    assert conf.profiles["good"].broken == ""
 
 
 def test_broken_toml_is_one_line_naming_file_and_line():

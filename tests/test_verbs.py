@@ -103,12 +103,22 @@ def test_triage_table_prints_each_message_in_full(xy, capsys):
     assert max(map(len, messages)) > 48 and all(m in out for m in messages)  # never cut at the column's cap
 
 
-def test_triage_exit_0_when_nothing_fails(tmp_path, monkeypatch, capsys):
+def test_triage_exit_0_when_nothing_fails(sim_server, tmp_path, monkeypatch, capsys):
+    from testdeck.services import get_service
+    from testdeck.services.kyaraben import sim as kysim
+
+    kyaraben = get_service("kyaraben")
+    # the seeded VM in ERROR aside, nothing of this kyaraben is failing (its campaigns are fine)
+    monkeypatch.setattr(kyaraben, "failing", [f for f in kyaraben.failing if f.resource != "avms"])
+    url, _, _ = sim_server(kysim.create_app)
     cfg = tmp_path / "config.toml"
-    cfg.write_text("")
+    cfg.write_text(f'[profiles.ky]\nservice = "kyaraben"\nurl = "{url}"\nuser_id = "marco"\n')
     monkeypatch.setenv("TESTDECK_CONFIG", str(cfg))
     assert cli.main(["triage"]) == 0
     assert "nothing failing" in capsys.readouterr().err
+    cfg.write_text("")  # no profiles: nothing was checked, which is not a pass (a mistyped path)
+    assert cli.main(["triage"]) == 1
+    assert "nothing failing" not in capsys.readouterr().err
 
 
 def test_triage_unreachable_profile_is_an_item(tmp_path, monkeypatch, capsys):

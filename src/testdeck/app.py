@@ -15,7 +15,7 @@ from textual.binding import Binding
 from textual.command import CommandPalette, DiscoveryHit, Hit, Hits, Provider
 
 from testdeck import credentials, launch, pacing
-from testdeck.config import Config, update_config
+from testdeck.config import Config, load_config, update_config
 from testdeck.errors import ApiError, ConfigError
 from testdeck.resources import Resource
 from testdeck.screens.home import HomeScreen
@@ -189,9 +189,12 @@ class TestdeckApp(SafeApp, KeyGate, App):
         themes, problems = load_themes()
         for theme in themes:
             self.register_theme(theme)
-        self.notices += problems
+        self.notices += config.warnings + problems
         wanted = config.theme or "testdeck-dark"
-        self.theme = wanted if wanted in self.available_themes else "testdeck-dark"
+        if wanted not in self.available_themes:
+            self.notices.append(f"theme {wanted!r} not found (ctrl+t lists the themes); using testdeck-dark")
+            wanted = "testdeck-dark"
+        self.theme = wanted
         self._load_keymap()
 
     def _load_keymap(self) -> None:
@@ -234,6 +237,13 @@ class TestdeckApp(SafeApp, KeyGate, App):
 
     def _open_blocking(self, name: str) -> ProfileSession:
         profile = self.config.profiles[name]
+        if profile.broken:  # its table may have been fixed since start: read the file again
+            try:
+                fresh = load_config(self.config.path).profiles.get(name)
+            except (ConfigError, OSError):
+                fresh = None
+            if fresh is not None:
+                profile = self.config.profiles[name] = fresh
         return ProfileSession.open_or_broken(self.config, profile, read_only=self.read_only,
                                              transport=self.transports.get(name))
 
@@ -242,6 +252,13 @@ class TestdeckApp(SafeApp, KeyGate, App):
         if name not in self.sessions:
             self._opened(name, self._open_blocking(name))
         return self.sessions[name]
+
+    def forget_broken(self, name: str | None = None) -> None:
+        """Broken sessions (one profile's, or all) are opened again when next needed: a secrets
+        file chmod-ed 600 or a config value fixed meanwhile takes effect without a restart."""
+        for key, session in list(self.sessions.items()):
+            if session.broken and name in (None, key):
+                del self.sessions[key]
 
     async def open_session(self, name: str) -> ProfileSession:
         """The profile's session, opened off the event loop; concurrent callers share one opening."""

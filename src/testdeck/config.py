@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import difflib
 import fcntl
+import math
 import os
 import re
 import tempfile
 import tomllib
+import urllib.parse
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +29,18 @@ DEFAULT_MAX_BODY_MB = 64.0
 MIN_REFRESH = 1.0
 # keys every profile may carry; anything else is a service field (group, user_id, ...)
 _COMMON = {"service", "url", "verify_tls", "ca_bundle", "timeout", "refresh_interval", "max_body_mb"}
+# the other keys a profile is known to carry (kept in Profile.fields), with the type each must have;
+# any `<scope>_id` (project_id, space_id, testcase_id, ...) is an id: a string or a whole number
+_FIELDS: dict[str, type | tuple[type, ...]] = {
+    "environment": str, "label": str, "color": str, "read_only": bool,
+    "user_id": str, "group": str, "auth_scheme": str, "group_header": str,
+}
+_HEADER_FIELDS = ("user_id", "group", "auth_scheme", "group_header")  # sent in HTTP headers
+_KNOWN = _COMMON | set(_FIELDS) | {"project_id", "space_id"}
+_TABLES = ("profiles", "settings", "keys")  # top-level tables read (keys: the console's key map)
+_SETTINGS = ("refresh_interval", "theme", "log_line_cap")
+# a key that looks like it holds a secret: refused in a profile (secrets never go into the TOML)
+_SECRET_KEY = re.compile(r"secret|passw|token|api_?key|^key$|jwt|credential", re.IGNORECASE)
 # profile names: safe in a file name, an env var (after upper-casing) and a terminal
 NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 NAME_RULE = "1-64 characters: letters, digits, '_', '.', '-', starting with a letter or digit"
@@ -67,8 +82,26 @@ class Profile:
     refresh_interval: float | None = None
     fields: dict[str, Any] = field(default_factory=dict)  # service fields: group, user_id, project_id...
     max_body_mb: float = DEFAULT_MAX_BODY_MB  # a response body over this is refused while it streams
+    # why this profile cannot be used (a value of the wrong type, a misspelt key), "" when it can:
+    # it is marked broken, the others work; saves write its table back exactly as read
+    broken: str = ""
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)  # its table as read
+
+    @property
+    def read_only(self) -> bool:
+        return self.fields.get("read_only") is True
+
+    def badges(self, read_only: bool = False) -> str:
+        """Its environment and READ-ONLY (--read-only or its own), or BROKEN: the profiles' mode column."""
+        if self.broken:
+            return "BROKEN"
+        env = self.fields.get("environment")
+        parts = [str(env).upper()] if env else []
+        return " ".join(parts + (["READ-ONLY"] if read_only or self.read_only else []))
 
     def to_toml(self) -> dict[str, Any]:
+        if self.broken:  # never "fix" a value by dropping it (a read_only = "true" would become writable)
+            return dict(self.raw)
         # defaults are not written: a save changes only what it means to (picking a project wrote
         # verify_tls and timeout into every profile of the file)
         out: dict[str, Any] = {"service": self.service, "url": self.url}
@@ -77,38 +110,126 @@ class Profile:
         if self.ca_bundle:
             out["ca_bundle"] = self.ca_bundle
         if self.timeout != DEFAULT_TIMEOUT:
-            out["timeout"] = self.timeout
+            out["timeout"] = self._as_read("timeout", self.timeout)
         if self.refresh_interval is not None:
-            out["refresh_interval"] = self.refresh_interval
+            out["refresh_interval"] = self._as_read("refresh_interval", self.refresh_interval)
         if self.max_body_mb != DEFAULT_MAX_BODY_MB:
-            out["max_body_mb"] = self.max_body_mb
+            out["max_body_mb"] = self._as_read("max_body_mb", self.max_body_mb)
         out.update(self.fields)
         return out
 
+    def _as_read(self, key: str, value: float) -> float | int:
+        """An unchanged number as the file had it: a save wrote `timeout = 3` back as `3.0`."""
+        old = self.raw.get(key)
+        return old if isinstance(old, int) and not isinstance(old, bool) and old == value else value
+
     @classmethod
     def from_toml(cls, name: str, data: dict[str, Any], where: str) -> Profile:
+        """The profile; a ConfigError naming file, profile and key when a value cannot be used."""
+        here = f"{where}: profile {name!r}"
         service = data.get("service")
         if service not in SERVICES:
-            raise ConfigError(f"{where}: profile {name!r}: service must be one of {', '.join(SERVICES)}, not {service!r}")
+            raise ConfigError(f"{here}: service must be one of {', '.join(SERVICES)}, not {service!r}")
         url = data.get("url")
         if url in (None, ""):
-            raise ConfigError(f"{where}: profile {name!r}: url is missing")
-        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-            raise ConfigError(f"{where}: profile {name!r}: url must start with http:// or https://")
-        timeout = _number(data, "timeout", DEFAULT_TIMEOUT, 0, f"{where}: profile {name!r}")
-        refresh = _number(data, "refresh_interval", None, MIN_REFRESH, f"{where}: profile {name!r}")
-        max_body = _number(data, "max_body_mb", DEFAULT_MAX_BODY_MB, 0, f"{where}: profile {name!r}")
+            raise ConfigError(f"{here}: url is missing")
+        problem = url_problem(url)
+        if problem:
+            raise ConfigError(f"{here}: {problem}")
+        for key in ("verify_tls", "read_only"):
+            if key in data and not isinstance(data[key], bool):
+                # fail closed: a read_only that cannot be read must not leave the profile writable
+                raise ConfigError(f"{here}: {key} must be true or false (no quotes), not {data[key]!r}")
+        ca_bundle = data.get("ca_bundle")
+        if ca_bundle is not None and (not isinstance(ca_bundle, str) or not ca_bundle.strip()):
+            raise ConfigError(f"{here}: ca_bundle must be the path of a PEM file or folder, as a string, "
+                              f"not {ca_bundle!r}")
+        timeout = _number(data, "timeout", DEFAULT_TIMEOUT, 0, here)
+        refresh = _number(data, "refresh_interval", None, MIN_REFRESH, here)
+        max_body = _number(data, "max_body_mb", DEFAULT_MAX_BODY_MB, 0, here)
+        fields = {k: v for k, v in data.items() if k not in _COMMON}
+        for key, value in fields.items():
+            problem = field_problem(key, value)
+            if problem:
+                raise ConfigError(f"{here}: {problem}")
         return cls(
             name=name,
             service=service,
             url=url.rstrip("/"),
-            verify_tls=bool(data.get("verify_tls", True)),
-            ca_bundle=data.get("ca_bundle"),
+            verify_tls=data.get("verify_tls", True),
+            ca_bundle=ca_bundle,
             timeout=timeout,
             refresh_interval=refresh,
-            fields={k: v for k, v in data.items() if k not in _COMMON},
+            fields=fields,
             max_body_mb=max_body,
+            raw=dict(data),
         )
+
+    @classmethod
+    def unusable(cls, name: str, data: dict[str, Any], reason: str) -> Profile:
+        """A profile marked broken: shown and reported with its reason, never used, saved as read."""
+        url = data.get("url")
+        shown = hide_userinfo(url) if isinstance(url, str) else ""
+        fields = {k: v for k, v in data.items() if k not in _COMMON}
+        return cls(name=name, service=data["service"], url=shown.rstrip("/"), fields=fields, broken=reason,
+                   raw=dict(data))
+
+
+def url_problem(url: Any) -> str | None:
+    """Why `url` cannot be a profile's URL (never quoting it: it may hold a password), or None."""
+    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+        return "url must start with http:// or https://"
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port  # noqa: B018  (raises on a port that is not a number)
+    except ValueError:
+        return "url is not a valid URL"
+    if "@" in parts.netloc:
+        return ("url must not hold a user name or password (user:password@host): secrets never go "
+                "into the config; give the secret with `testdeck profile add` or TESTDECK_SECRET_<PROFILE>")
+    if not parts.hostname or re.search(r"\s", url):
+        return "url has no host or holds a space"
+    return None
+
+
+def hide_userinfo(url: str) -> str:
+    """The URL with any user:password@ replaced by ***@ (for showing a refused one)."""
+    return re.sub(r"^(\w+://)[^/]*@", r"\1***@", url)
+
+
+def field_problem(key: str, value: Any) -> str | None:
+    """Why a profile key other than the common ones cannot be used, or None (a key unlike any known
+    one is kept, and noted by load_config)."""
+    if _SECRET_KEY.search(key) and key not in _FIELDS:
+        return (f"{key!r} looks like a secret, and secrets never go into the config (value not shown): "
+                f"remove it and store it with `testdeck profile add` or TESTDECK_SECRET_<PROFILE>")
+    kind = _FIELDS.get(key) or ((str, int) if key.endswith("_id") else None)
+    if kind is None:
+        close = suggest(key, _KNOWN)
+        # a misspelt key is refused: `readonly = true` silently ignored left a prod profile writable
+        return f"unknown key {key!r} ({close}?); fix its name" if close else None
+    if isinstance(value, bool) and kind is not bool or not isinstance(value, kind):
+        want = {bool: "true or false (no quotes)", str: "a string"}.get(kind, "a string or a number")  # type: ignore[call-overload]
+        return f"{key} must be {want}, not {value!r}"
+    if key in _HEADER_FIELDS:
+        text = str(value)
+        if re.search(r"[\x00-\x1f\x7f]", text) or not text.isascii() or text != text.strip():
+            return (f"{key} is sent in an HTTP header, which cannot carry a line break, a control or non-ASCII "
+                    f"character or a leading or trailing space (value not shown)")
+    return None
+
+
+def suggest(word: str, known: Any) -> str | None:
+    """The known name `word` most likely misspells (readonly -> read_only), or None."""
+    flat = {re.sub(r"[^a-z0-9]", "", k.lower()): k for k in known}
+    squashed = re.sub(r"[^a-z0-9]", "", word.lower())
+    if squashed in flat:
+        return flat[squashed]
+    found = difflib.get_close_matches(word.lower(), list(known), n=1, cutoff=0.75)
+    if found:
+        return found[0]
+    starts = [k for k in known if len(squashed) >= 4 and re.sub(r"[^a-z0-9]", "", k).startswith(squashed)]
+    return starts[0] if len(starts) == 1 else None
 
 
 def _number(data: dict[str, Any], key: str, default: Any, low: float, where: str) -> Any:
@@ -116,7 +237,7 @@ def _number(data: dict[str, Any], key: str, default: Any, low: float, where: str
     value = data.get(key, default)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise ConfigError(f"{where}: {key} must be a number, not {value!r}")
     if value < low or value <= 0:
         rule = f"at least {low:g}" if low else "more than 0"
@@ -131,6 +252,7 @@ class Config:
     settings: dict[str, Any] = field(default_factory=dict)
     header: str = ""  # the user's leading comment block, kept across writes
     extra: dict[str, Any] = field(default_factory=dict)  # top-level tables we do not know: kept as is
+    warnings: list[str] = field(default_factory=list)  # unknown tables and keys: kept, said once
 
     @property
     def refresh_interval(self) -> float:
@@ -168,14 +290,24 @@ def load_config(path: Path | None = None) -> Config:
     profiles_raw = data.get("profiles", {})
     if not isinstance(profiles_raw, dict):
         raise ConfigError(f"{path}: [profiles] must be a table")
-    profiles = {}
+    profiles, warnings = {}, []
     for name, body in profiles_raw.items():
         if not isinstance(body, dict):
             raise ConfigError(f"{path}: profiles.{name} must be a table")
         problem = check_name(name, list(profiles))
         if problem:
             raise ConfigError(f"{path}: {problem}")
-        profiles[name] = Profile.from_toml(name, body, str(path))
+        try:
+            profiles[name] = Profile.from_toml(name, body, str(path))
+        except ConfigError as exc:
+            if body.get("service") not in SERVICES:
+                raise
+            # one bad value marks that profile broken (said where it is used); the others work
+            profiles[name] = Profile.unusable(name, body, str(exc))
+            continue
+        for key in sorted(set(body) - _KNOWN):
+            if not key.endswith("_id"):
+                warnings.append(f"{path}: profile {name!r}: unknown key {key!r} (kept, not used)")
     settings = data.get("settings", {})
     if not isinstance(settings, dict):
         raise ConfigError(f"{path}: [settings] must be a table")
@@ -183,9 +315,17 @@ def load_config(path: Path | None = None) -> Config:
     _number(settings, "log_line_cap", None, 0, f"{path}: settings")
     if "theme" in settings and not isinstance(settings["theme"], str):
         raise ConfigError(f"{path}: settings.theme must be a string")
+    warnings += [_unknown(f"{path}: [settings]: unknown key", key, _SETTINGS) for key in settings if key not in _SETTINGS]
     extra = {k: v for k, v in data.items() if k not in ("profiles", "settings")}
+    warnings += [_unknown(f"{path}: unknown {'table' if isinstance(v, dict) else 'key'}", k, _TABLES)
+                 for k, v in extra.items() if k not in _TABLES]
     return Config(path=path, profiles=profiles, settings=dict(settings), header=_leading_comments(text),
-                  extra=extra)
+                  extra=extra, warnings=warnings)
+
+
+def _unknown(what: str, key: str, known: Any) -> str:
+    close = suggest(key, known)
+    return f"{what} {key!r}" + (f" ({close}?)" if close else "") + " (kept, not used)"
 
 
 def _leading_comments(text: str) -> str:

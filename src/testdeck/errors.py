@@ -22,6 +22,7 @@ class ApiError(Exception):
     message: str
     retryable: bool = False
     detail: str = ""
+    hint: str = ""  # ours, after the server's words: what to do (a missing secret to give)
 
     def __post_init__(self) -> None:
         super().__init__(self.one_line())
@@ -34,7 +35,8 @@ class ApiError(Exception):
         message = " ".join(line.strip() for line in str(self.message).splitlines() if line.strip())
         if isinstance(self, Refused) and not self.status:  # nothing was sent: no server to hear from
             status, message = "refused before sending", message.removeprefix("refused: ").removeprefix("not sent: ")
-        return f"{self.service}/{self.profile}: {self.method} {self.path}: {status}: {message}"
+        hint = f" ({self.hint})" if self.hint else ""
+        return f"{self.service}/{self.profile}: {self.method} {self.path}: {status}: {message}{hint}"
 
     def __str__(self) -> str:  # dataclass would otherwise replace Exception.__str__
         return self.one_line()

@@ -25,7 +25,7 @@ import httpx
 
 from testdeck import journal, jsonchunks, pacing
 from testdeck.jsonchunks import TooDeep, too_deep as _too_deep
-from testdeck.config import Profile
+from testdeck.config import Profile, secret_env_var
 from testdeck.errors import ApiError, ConfigError, ReadOnlyError, Refused
 from testdeck.redact import Redactor, Scan, redact_values
 from testdeck import transport as conn
@@ -181,6 +181,7 @@ class ApiClient:
                  on_mutation: MutationHook | None = None):
         self.profile = profile
         self.read_only = read_only
+        self.read_only_why = "testdeck runs read-only (--read-only)"  # or the profile's own read_only
         self.health = Health()
         # called after every mutating request (the action journal); never raises into the request
         self.on_mutation = on_mutation
@@ -246,6 +247,9 @@ class ApiClient:
             path = self._base_path + path  # the path as sent: a profile URL's own path (`/api`) doubled is visible
         err = cls(self.service, self.profile.name, method, path, status, self.redact(message),
                   retryable, self.redact(detail))
+        if status in (401, 403) and not self._secret:  # the likely cause, which the server cannot name
+            err.hint = (f"no secret found for profile {self.profile.name!r}: set "
+                        f"{secret_env_var(self.profile.name)} or store one with `testdeck profile add`")
         if cls is not ReadOnlyError and not local:
             # strictly after the last success, even on a coarse clock: the latest outcome wins
             self.health.last_error = err
@@ -274,7 +278,7 @@ class ApiClient:
         if idempotent is None:
             idempotent = method in ("GET", "HEAD", "OPTIONS")
         if mutates and self.read_only:
-            raise self.error(method, path, None, "refused: testdeck runs read-only (--read-only)", cls=ReadOnlyError)
+            raise self.error(method, path, None, f"refused: {self.read_only_why}", cls=ReadOnlyError)
         outcome: list[Any] = [None, ""]  # status, server message: for on_mutation
         try:
             async with pacing.turn():  # background requests take turns; a key on its way goes first

@@ -10,7 +10,7 @@ import httpx
 
 from testdeck import credentials, journal
 from testdeck.config import Config, Profile
-from testdeck.errors import ApiError
+from testdeck.errors import ApiError, ConfigError, Refused
 from testdeck.http import ApiClient, Health, MutationHook
 from testdeck.resources import Service
 from testdeck.services import get_service
@@ -37,11 +37,15 @@ class ProfileSession:
     def open(cls, config: Config, profile: Profile, *, read_only: bool = False,
              transport: httpx.AsyncBaseTransport | None = None,
              on_mutation: MutationHook | None = None) -> ProfileSession:
+        if profile.broken:  # a value of its config cannot be used (a read_only = "true"): nothing is sent
+            raise ConfigError(profile.broken)
         service = get_service(profile.service)
         secret = credentials.get_secret(profile.name)
         # `read_only = true` in a profile is enforced in its adapter, like --read-only
-        read_only = read_only or profile.fields.get("read_only") is True
+        flag, read_only = read_only, read_only or profile.read_only
         client = service.client(profile, secret.value, read_only=read_only, transport=transport)
+        if read_only and not flag:  # no --read-only given: the refusal names what did it
+            client.read_only_why = f"profile {profile.name!r} has read_only = true"
         session = cls(profile, service, client, config.refresh_for(profile), read_only, secret.source)
         # every mutating request is journaled, unless the caller brings its own witness
         client.on_mutation = on_mutation or journal.hook(profile.name, service.name, client, secret.value,
@@ -89,7 +93,8 @@ class BrokenClient:
         self.on_mutation = None
 
     def _fail(self) -> ApiError:
-        return ApiError(self.profile.service, self.profile.name, "-", "-", None, f"profile broken: {self.reason}")
+        # nothing was sent: `refused before sending`, never `no response` (that is a server that did not answer)
+        return Refused(self.profile.service, self.profile.name, "-", "-", None, f"profile broken: {self.reason}")
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):

@@ -1,7 +1,7 @@
 """Themes from TOML: the ones shipped in the package and the user's own.
 
 A theme file holds the fields of textual.theme.Theme (name, primary, ...,
-dark). Users drop more into <config dir>/themes/.
+dark). Users drop more into themes/ beside the config in use.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 
 from textual.theme import Theme
 
-from testdeck.config import config_dir
+from testdeck.config import default_path
 
 _FIELDS = {"name", "primary", "secondary", "warning", "error", "success", "accent", "foreground", "background",
            "surface", "panel", "boost", "dark", "luminosity_spread", "text_alpha", "variables"}
@@ -21,7 +21,8 @@ def theme_dirs() -> list[Path]:
     here = Path(__file__).resolve().parent
     # installed wheel: testdeck/themes; source checkout: <repo>/themes
     shipped = here / "themes" if (here / "themes").is_dir() else here.parents[1] / "themes"
-    return [shipped, config_dir() / "themes"]
+    # beside the config in use, as secrets.toml ($TESTDECK_CONFIG, --config, else the user config dir)
+    return [shipped, default_path().parent / "themes"]
 
 
 def load_themes() -> tuple[list[Theme], list[str]]:
@@ -35,7 +36,21 @@ def load_themes() -> tuple[list[Theme], list[str]]:
                 data = tomllib.loads(path.read_text(encoding="utf-8"))
                 fields = {k: v for k, v in data.items() if k in _FIELDS}
                 fields.setdefault("name", path.stem)
-                themes.append(Theme(**fields))
-            except (OSError, tomllib.TOMLDecodeError, TypeError, ValueError) as exc:
-                problems.append(f"theme {path}: {exc}")
+                theme = Theme(**fields)
+                check(theme)
+                themes.append(theme)
+            except Exception as exc:  # whatever is wrong in a user's file, never a crash: a notice
+                problems.append(f"theme {path}: {type(exc).__name__}: {exc}; not used")
     return themes, problems
+
+
+def check(theme: Theme) -> None:
+    """Raise what applying this theme would raise (a colour that does not parse, a wrong type),
+    now, instead of in the middle of a theme switch or at start."""
+    if not isinstance(theme.name, str) or not theme.name:
+        raise ValueError("name must be a non-empty string")
+    if not isinstance(theme.dark, bool):
+        raise ValueError("dark must be true or false")
+    if not isinstance(theme.variables, dict) or not all(isinstance(v, str) for v in theme.variables.values()):
+        raise ValueError("variables must be a table of strings")
+    theme.to_color_system().generate()

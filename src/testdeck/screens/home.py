@@ -25,20 +25,13 @@ PRIORITIES = [0, 0, 0, 0, 2, 1, 0]  # at 80 columns the URL goes before the heal
 PULSE = (("critical", "‼"), ("error", "✖"), ("warning", "▲"))
 
 
-def mode_of(profile, read_only: bool) -> str:
-    """The badges of a profile: its environment and read-only (the app's --read-only or its own)."""
-    env = profile.fields.get("environment")
-    parts = [str(env).upper()] if env else []
-    if read_only or profile.fields.get("read_only") is True:
-        parts.append("READ-ONLY")
-    return " ".join(parts)
-
-
 def paint_profile(screen: Screen, session) -> None:
-    """A prod profile paints its title and status bars in the theme's error colour; `color` paints them too."""
+    """A prod profile paints its title and status bars in the theme's error colour (the safety signal:
+    its `color` is not used); `color` paints the bars of the others."""
     profile = session.profile
     if str(profile.fields.get("environment", "")).lower() in ("prod", "production"):
         screen.add_class("-prod")
+        return
     color = profile.fields.get("color")
     if color:
         try:
@@ -141,7 +134,7 @@ class HomeScreen(Screen):
             # a profile not opened yet shows what its config says; its secret source once it opens
             session = self.app.sessions.get(name)
             secret = session.secret_source.split(" ")[0] if session is not None else "…"
-            rows.append((name, (name, profile.service, mode_of(profile, self.app.read_only), self.pulse(name),
+            rows.append((name, (name, profile.service, profile.badges(self.app.read_only), self.pulse(name),
                                 profile.url, secret, self.health.get(name, "…"))))
         self.query_one(VirtualTable).set_data(TableData.build(HEADINGS, rows, priorities=PRIORITIES))
 
@@ -163,6 +156,7 @@ class HomeScreen(Screen):
 
         if not self._shown():  # hidden, or passed through at start: no traffic for it
             return
+        self.app.forget_broken()  # `t` and every poll try a broken profile again (a fixed secrets file)
         self.checking = True
         self._tick()
         try:

@@ -175,6 +175,9 @@ class RefreshMixin:
         # more, when the user waits for the table): its little garbage goes at the first full pass
         with gc_paused(lambda: len(self.rows), collect=self.last_ok is not None, idle=self._keyboard_idle):
             try:
+                if self.session.broken:  # `r` and each retry open it again: a fix (chmod 600) takes effect
+                    self.app.forget_broken(self.session.profile.name)
+                    self.session = await self.app.open_session(self.session.profile.name)
                 records = list(await self.resource.list(self.ctx()))
                 if self.last_ok is None and len(records) >= PREVIEW_FROM and not self.filter_text \
                         and self.sort_col is None:

@@ -267,7 +267,9 @@ class Alyvix(ApiClient):
     service = "alyvix"
 
     def default_headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self._secret}"} if self._secret else {}
+        # API level 0 servers take no credentials: a JWT sent there (often over plain http) is only exposed
+        v0 = "v0" in urllib.parse.urlsplit(self.profile.url).path.lower().split("/")
+        return {"Authorization": f"Bearer {self._secret}"} if self._secret and not v0 else {}
 
     async def ping(self) -> str:
         status = await self.get_license_status()
