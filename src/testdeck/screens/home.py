@@ -182,7 +182,7 @@ class HomeScreen(Screen):
             return
         session = self.app.sessions.get(name)
         lines = [f"profile: {name}", f"service: {profile.service}", f"url: {profile.url}",
-                 f"mode: {mode_of(profile, self.app.read_only) or '-'}",
+                 f"mode: {profile.badges(self.app.read_only) or '-'}",
                  f"secret: {session.secret_source if session is not None else 'not read yet'}",
                  f"health: {self.health.get(name, 'not checked yet')}", f"failing: {self.pulse(name)}", "",
                  "config:", *(f"  {key} = {_shown_value(key, value)}" for key, value in sorted(profile.fields.items()))]
