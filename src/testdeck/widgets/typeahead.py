@@ -33,6 +33,7 @@ from testdeck import pacing
 HOLD_MAX = 60.0  # a hold nobody releases (a bug) must not eat the keyboard for longer
 SETTLE_MAX = 5.0  # a screen not up by then: the keys typed after the key that opened it are dropped
 SETTLE_CHECK = 0.01
+SETTLE_LATEST = 0.25  # a screen up and mounted gets the keys by then, painted or not
 PALETTE_KEEPS = 1.0  # enter in the palette that has not closed it by then did not choose anything
 KEY_CHECK = 0.25  # how often a key in flight is checked for having been dropped on the way
 KEY_LOST = 5.0  # a key in flight longer than this is given up on, even if its widget is still there
@@ -126,7 +127,12 @@ class KeyGate:
             if not hold.active:
                 return
             if top is None or (top is not old and top.is_mounted):
-                self.call_after_refresh(hold.release)  # type: ignore[attr-defined]  # painted, focus given
+                # after its next paint (focus given by then); a screen with nothing to repaint has no next
+                # paint, and the keys waited for SETTLE_MAX, then went: ask for one, and do not wait long
+                self.call_after_refresh(hold.release)  # type: ignore[attr-defined]
+                if top is not None:
+                    top.refresh()
+                self.set_timer(SETTLE_LATEST, hold.release)  # type: ignore[attr-defined]
             else:
                 self.set_timer(SETTLE_CHECK, check)  # type: ignore[attr-defined]
 
@@ -168,6 +174,7 @@ class KeyGate:
                 return
             if palette not in self._screen_stack:  # type: ignore[attr-defined]
                 self.call_after_refresh(hold.release)  # type: ignore[attr-defined]  # (its command has run)
+                self.set_timer(SETTLE_LATEST, hold.release)  # type: ignore[attr-defined]
             elif waited >= PALETTE_KEEPS:
                 hold.release()  # enter did not close it (nothing chosen): the keys are still the palette's
             else:
