@@ -242,3 +242,110 @@ def test_journal_n_0_prints_nothing_and_a_negative_n_is_a_usage_error(xy, capsys
     assert cli.main(["journal", "-n", "1", "-o", "json"]) == 0
     assert len(json.loads(capsys.readouterr().out)) == 1
     assert cli.main(["journal", "-n", "-1"]) == 2
+
+
+# --- the question on a terminal, interruptions (real processes on a pty) -------------------------
+
+def _spawn_on_pty(*args):
+    """`testdeck ARGS` with stdin and stderr on a terminal and stdout a pipe (`| jq` at a terminal)."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "testdeck", *args], stdin=slave, stderr=slave,
+                            stdout=subprocess.PIPE, env=dict(os.environ))
+    os.close(slave)
+    return proc, master
+
+
+def _read_until(master, wanted: bytes, seen: bytes = b"", timeout: float = 30) -> bytes:
+    import os
+    import select
+    import time
+
+    deadline = time.monotonic() + timeout
+    while wanted not in seen:
+        assert time.monotonic() < deadline, f"no {wanted!r} in {seen!r}"
+        if select.select([master], [], [], 0.2)[0]:
+            try:
+                seen += os.read(master, 4096)
+            except OSError:  # the other end closed
+                break
+    return seen
+
+
+def test_the_question_goes_to_the_terminal_and_stdout_holds_only_the_data(xy):
+    proc, master = _spawn_on_pty("do", "alerts", "edit", "disk_full", "--set", "title=Disk nearly full",
+                                 "-o", "json")
+    try:
+        _read_until(master, b"[y/N]")
+        import os
+        os.write(master, b"y\n")
+        out = proc.stdout.read()
+        assert proc.wait(timeout=30) == 0
+    finally:
+        proc.kill()
+    assert json.loads(out)["ok"] is True  # no question in the data
+    assert xy.state.alerts["disk_full"]["title"] == "Disk nearly full"
+
+
+def test_ctrl_c_at_the_question_cancels_at_once_and_sends_nothing(xy, tmp_path):
+    import signal
+
+    before = dict(xy.state.alerts["disk_full"])
+    proc, master = _spawn_on_pty("do", "alerts", "delete", "disk_full")
+    try:
+        seen = _read_until(master, b"[y/N]")
+        proc.send_signal(signal.SIGINT)  # one ctrl+c, no answer
+        assert proc.wait(timeout=10) == 130
+        seen = _read_until(master, b"nothing sent", seen, timeout=5)
+    finally:
+        proc.kill()
+    assert b"cancelled: nothing sent" in seen
+    assert xy.state.alerts["disk_full"] == before
+    assert not (tmp_path / "journal.jsonl").exists()  # nothing journaled as sent
+
+
+@pytest.fixture
+def xy_hanging(monkeypatch, tmp_path):
+    """An xyOps profile whose delete is sent and never answered (a server still acting)."""
+    from hostile import Hostile
+
+    with Hostile() as h:
+        h.route("/api/app/get_alert/v1", {"code": 0, "alert": {"id": "a1", "title": "Alert one"}})
+        h.alias("/api/app/delete_alert/v1", "/hang")
+        cfg = tmp_path / "config.toml"
+        cfg.write_text(f'[profiles.h]\nservice = "xyops"\nurl = "{h.url}"\ntimeout = 60\n')
+        monkeypatch.setenv("TESTDECK_CONFIG", str(cfg))
+        monkeypatch.setenv("TESTDECK_SECRET_H", "xk-" + "k" * 40)
+        yield h
+
+
+@pytest.mark.parametrize("signame, code", [("SIGINT", 130), ("SIGTERM", 143)])
+def test_a_signal_with_a_request_in_flight_says_it_may_have_acted_and_journals_it(xy_hanging, tmp_path,
+                                                                                   signame, code):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    proc = subprocess.Popen([sys.executable, "-m", "testdeck", "do", "alerts", "delete", "a1", "--yes"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ))
+    try:
+        deadline = time.monotonic() + 30
+        while not any(r.path.startswith("/api/app/delete_alert") for r in xy_hanging.requests):
+            assert time.monotonic() < deadline and proc.poll() is None, "the delete was never sent"
+            time.sleep(0.05)
+        proc.send_signal(getattr(signal, signame))
+        assert proc.wait(timeout=10) == code
+    finally:
+        proc.kill()
+    err = proc.stderr.read()
+    assert "delete Alert one: interrupted with the request sent" in err
+    assert "the server may have acted: check before sending again" in err
+    entry = json.loads((tmp_path / "journal.jsonl").read_text().splitlines()[-1])
+    assert entry["action"] == "delete" and entry["status"] is None
+    assert entry["message"].startswith("interrupted before an answer was read")

@@ -156,7 +156,10 @@ def main(argv: list[str] | None = None) -> int:
     except (UsageError, verbs.VerbUsageError) as exc:
         print(f"testdeck: {sanitize(exc)}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:  # ctrl+c ends `logs -f` and prompts quietly
+    except verbs.Interrupted as exc:  # ctrl+c at a question, or with a request in flight: said
+        print(f"testdeck: {sanitize(exc)}", file=sys.stderr)
+        return 128 + exc.signum
+    except KeyboardInterrupt:  # ctrl+c ends `logs -f` quietly
         return 130
     except (ApiError, ConfigError, CredentialError) as exc:
         print(f"testdeck: {sanitize(exc)}", file=sys.stderr)

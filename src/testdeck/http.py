@@ -278,6 +278,9 @@ class ApiClient:
         except ApiError as exc:
             outcome[:] = [exc.status, exc.message]
             raise
+        except asyncio.CancelledError:  # ctrl+c, SIGTERM (`testdeck do`), a closed screen: said as it is
+            outcome[1] = "interrupted before an answer was read: the server may have acted"
+            raise
         finally:
             if mutates and self.on_mutation is not None:
                 body = journal_body if journal_body is not None else json_body if json_body is not None else data

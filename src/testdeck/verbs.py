@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import re
+import signal
 import sys
 from typing import Any
 
@@ -26,6 +28,14 @@ EXIT_FAILING = 3  # `testdeck triage`: something is failing (a pipeline gate)
 
 class VerbUsageError(Exception):
     """Bad arguments or invalid values: exit 2."""
+
+
+class Interrupted(Exception):
+    """ctrl+c (SIGINT) or SIGTERM ended the verb: exit 128 + the signal's number (130, 143)."""
+
+    def __init__(self, signum: int, message: str):
+        super().__init__(message)
+        self.signum = signum
 
 
 def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -266,13 +276,40 @@ async def _form_values(action: Action, sets: dict[str, str], initial: dict[str, 
     return values, changed
 
 
+def _prompt_stream():
+    """Where a question goes: never stdout, which is the data (`do ... -o json | jq`). stderr when it
+    is the terminal, else the terminal itself (`2>log`), else stderr still."""
+    if sys.stderr.isatty():
+        return sys.stderr
+    try:
+        return open("/dev/tty", "w")  # noqa: SIM115  (closed by the caller)
+    except OSError:
+        return sys.stderr
+
+
 def _confirm(question: str, assume_yes: bool) -> bool:
     if assume_yes:
         return True
     if not sys.stdin.isatty():
         raise VerbUsageError(f"{question} needs confirmation: pass --yes (no terminal to ask on)")
-    answer = input(f"{question} [y/N] ").strip().lower()
-    return answer in ("y", "yes")
+    out = _prompt_stream()
+    # asyncio's own SIGINT handler only cancels the task, which a blocking read never sees (a first
+    # ctrl+c was swallowed): while the question waits, ctrl+c ends the wait at once
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        out.write(f"{question} [y/N] ")
+        out.flush()
+        answer = sys.stdin.readline()
+    except KeyboardInterrupt:
+        out.write("\n")
+        raise Interrupted(signal.SIGINT, "cancelled: nothing sent") from None
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if out is not sys.stderr:
+            out.close()
+    if not answer:  # end of input (ctrl+d): a no
+        print(file=sys.stderr)
+    return answer.strip().lower() in ("y", "yes")
 
 
 def _show(result: Any) -> str:
@@ -350,37 +387,78 @@ async def run_do(args: argparse.Namespace, config: Config, resolve, open_session
                 print("cancelled", file=sys.stderr)
                 return 1
         results = list(refused)
-        for ctx in plans:
-            label = resource.row_label(ctx.row) if ctx.row is not None else ""
-            try:
-                with journal.acting(action.label):
-                    result = await action.call(ctx)
-            except ApiError as exc:
-                failures += 1
-                what = " ".join(w for w in (action.label, label) if w)
-                print(sanitize(f"testdeck: {what}: {exc}"), file=sys.stderr)
-                how = failed_how(exc)
-                if how is not None:  # as a form says it: a script that sends again could act twice
-                    print(sanitize(f"testdeck: {what}: {how}: the server may have acted anyway: check before "
-                                   "sending again"), file=sys.stderr)
-                results.append({"id": ctx.key, "ok": False, "message": exc.message,
-                                **({"may_have_acted": True} if how is not None else {})})
-                continue
-            results.append({"id": ctx.key, "ok": True, "result": result.raw if isinstance(result, Record) else result})
-            if args.output == "text":
-                shown = action.show(result) if action.show else _show(result)
-                # a followed action (a kyaraben command, a job run) was only accepted: how it ends is in
-                # its log, as on the screen ("accepted, following it")
-                outcome = "accepted" if action.follow is not None else "done"
-                print(sanitize(f"{action.label}: {outcome}" + (f" ({label})" if label else "")))
-                if shown:
-                    print(sanitize(shown, multiline=True))
-                hint = _follow_hint(resource, ctx, action, result)
-                if hint:
-                    print(sanitize(hint))
+        with _signals_cancel() as caught:
+            for done, ctx in enumerate(plans):
+                label = resource.row_label(ctx.row) if ctx.row is not None else ""
+                try:
+                    with journal.acting(action.label):
+                        result = await action.call(ctx)
+                except asyncio.CancelledError:
+                    if not caught:
+                        raise
+                    what = " ".join(w for w in (action.label, label) if w)
+                    rest = len(plans) - done - 1
+                    raise Interrupted(caught[0], f"{what}: interrupted with the request sent and no answer yet: "
+                                      "the server may have acted: check before sending again"
+                                      + (f" ({rest} more not sent)" if rest else "")) from None
+                except ApiError as exc:
+                    failures += 1
+                    what = " ".join(w for w in (action.label, label) if w)
+                    print(sanitize(f"testdeck: {what}: {exc}"), file=sys.stderr)
+                    how = failed_how(exc)
+                    if how is not None:  # as a form says it: a script that sends again could act twice
+                        print(sanitize(f"testdeck: {what}: {how}: the server may have acted anyway: check before "
+                                       "sending again"), file=sys.stderr)
+                    results.append({"id": ctx.key, "ok": False, "message": exc.message,
+                                    **({"may_have_acted": True} if how is not None else {})})
+                    continue
+                results.append({"id": ctx.key, "ok": True,
+                                "result": result.raw if isinstance(result, Record) else result})
+                if args.output == "text":
+                    _say_done(resource, action, ctx, label, result)
     if args.output == "json":
         print(json.dumps(results if len(results) > 1 else results[0], indent=2, ensure_ascii=False, default=str))
     return 1 if failures else 0
+
+
+def _say_done(resource: Resource, action: Action, ctx: Ctx, label: str, result: Any) -> None:
+    shown = action.show(result) if action.show else _show(result)
+    # a followed action (a kyaraben command, a job run) was only accepted: how it ends is in
+    # its log, as on the screen ("accepted, following it")
+    outcome = "accepted" if action.follow is not None else "done"
+    print(sanitize(f"{action.label}: {outcome}" + (f" ({label})" if label else "")))
+    if shown:
+        print(sanitize(shown, multiline=True))
+    hint = _follow_hint(resource, ctx, action, result)
+    if hint:
+        print(sanitize(hint))
+
+
+@contextlib.contextmanager
+def _signals_cancel():
+    """While `do` sends: ctrl+c or SIGTERM cancels the request in flight (its journal line is written
+    as interrupted) and the verb then says so; SIGTERM used to kill it with no journal line at all.
+    Yields the list that receives the signal's number."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    caught: list[int] = []
+
+    def on(signum: int) -> None:
+        if not caught and task is not None:
+            caught.append(signum)
+            task.cancel()
+
+    signals = (signal.SIGINT, signal.SIGTERM)
+    try:
+        for signum in signals:
+            loop.add_signal_handler(signum, on, signum)
+    except (ValueError, RuntimeError):  # not the main thread: the default handling stays
+        signals = ()
+    try:
+        yield caught
+    finally:
+        for signum in signals:
+            loop.remove_signal_handler(signum)
 
 
 # --- logs -------------------------------------------------------------------------------
