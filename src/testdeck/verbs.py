@@ -493,8 +493,12 @@ async def run_logs(args: argparse.Namespace, config: Config, resolve, open_sessi
                 sys.stdout.write(sanitize(line, multiline=True).replace("\n", " ") + "\n")
             sys.stdout.flush()
 
+        def notice(batch: list[str]) -> None:  # diagnostics, not the log: stderr (`-f > out.log`)
+            for line in batch:
+                print(sanitize(line, multiline=True).replace("\n", " "), file=sys.stderr, flush=True)
+
         if args.follow:  # followed: a poll that fails is said and retried (feeds.py)
-            feeds.NOTICE.set(write)
+            feeds.NOTICE.set(notice)
         else:  # one read: every line there is now, up to the feed's first wait for more
             feeds.ONE_READ.set(True)
         try:
