@@ -177,3 +177,30 @@ def test_the_console_exits_1_after_a_crash(xyops_profile, monkeypatch):
     assert cli.main([]) == 1
     monkeypatch.setattr(TestdeckApp, "run", lambda self, *a, **k: None)  # quit normally: no code set
     assert cli.main([]) == 0
+
+
+@pytest.fixture
+def ot_profile(sim_server, monkeypatch, tmp_path):
+    from testdeck.services.onetest import sim as otsim
+
+    url, app, _ = sim_server(otsim.create_app)
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(f'[profiles.ot]\nservice = "onetest"\nurl = "{url}"\ntimeout = 5\nproject_id = "3600"\n')
+    monkeypatch.setenv("TESTDECK_CONFIG", str(cfg))
+    monkeypatch.setenv("TESTDECK_SECRET_OT", otsim.DEMO_OFFLINE_TOKEN)
+    return app
+
+
+@pytest.mark.parametrize("argv, said", [
+    (["--stat", "ALL"], "executions: no option --stat (did you mean '--status'?)"),
+    (["--status", "BOGUS"], "executions: --status: 'BOGUS' is not one of the choices: COMPLETE,"),
+    (["--status", "COMPLETE,LAUNCH_FIALED"],
+     "'LAUNCH_FIALED' is not one of the choices (did you mean 'LAUNCH_FAILED'?)"),
+])
+def test_a_misspelt_option_or_a_value_outside_its_choices_is_exit_2(ot_profile, capsys, argv, said):
+    """`--stat ALL` listed the active runs only, `--status BOGUS` printed a header: both with exit 0."""
+    assert cli.main(["get", "executions", *argv]) == 2
+    out, err = capsys.readouterr()
+    assert said in err and out == ""
+    assert cli.main(["get", "executions", "--status", "all,complete", "-o", "json"]) == 0  # any case, several
+    assert json.loads(capsys.readouterr().out)

@@ -122,10 +122,10 @@ def xy_sim(sim_server, tmp_path, monkeypatch):
     return app
 
 
-def test_unknown_options_reach_the_resource_as_values(xy_sim, monkeypatch, capsys):
+def test_declared_options_reach_the_resource_as_values(xy_sim, monkeypatch, capsys):
     from testdeck.services import get_service
 
-    res = get_service("xyops").resource("alerts")
+    res = get_service("xyops").resource("jobs")
     seen = []
     real = res.list
 
@@ -134,10 +134,23 @@ def test_unknown_options_reach_the_resource_as_values(xy_sim, monkeypatch, capsy
         return await real(ctx)
 
     monkeypatch.setattr(res, "list", spy)
-    assert cli.main(["get", "alerts", "--status", "RUNNING", "--from=20261125000000", "--query", "q1"]) == 0
-    assert seen == [({"status": "RUNNING", "from": "20261125000000"}, "q1", None)]
-    assert cli.main(["get", "alerts", "--status"]) == 2
-    assert "--status needs a value" in capsys.readouterr().err
+    assert cli.main(["get", "jobs", "--event", "nope", "--limit=5", "--query", "q1", "-o", "json"]) == 0
+    assert seen == [({"event": "nope", "limit": "5"}, "q1", None)]
+    assert cli.main(["get", "jobs", "--event"]) == 2
+    assert "--event needs a value" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv, said", [
+    (["get", "alerts", "--bogus", "1"], "alerts: no option --bogus; its options: none of its own"),
+    (["get", "jobs", "--evnt", "x"], "jobs: no option --evnt (did you mean '--event'?); its options: --event, --limit"),
+    (["get", "jobs", "--scope", "x", "--qeury", "x"], "(did you mean '--query'?)"),
+    (["describe", "alerts", "disk_full", "--bogus", "1"], "alerts: no option --bogus"),
+])
+def test_an_option_the_resource_does_not_take_is_a_usage_error(xy_sim, capsys, argv, said):
+    """A typo (`--stat` for `--status`) gave the wrong rows and exit 0: now exit 2, nothing printed."""
+    assert cli.main(argv) == 2
+    out, err = capsys.readouterr()
+    assert said in err and out == ""
 
 
 def test_resource_names_forgive_case_and_plural_and_list_the_valid_ones(xy_sim, capsys):

@@ -359,3 +359,10 @@ def test_a_signal_with_a_request_in_flight_says_it_may_have_acted_and_journals_i
     entry = json.loads((tmp_path / "journal.jsonl").read_text().splitlines()[-1])
     assert entry["action"] == "delete" and entry["status"] is None
     assert entry["message"].startswith("interrupted before an answer was read")
+
+
+def test_do_and_logs_name_the_option_a_typo_meant(xy, capsys):
+    assert cli.main(["do", "alerts", "edit", "disk_full", "--sett", "title=x", "--yes"]) == 2
+    assert "unexpected option --sett (did you mean '--set'?)" in capsys.readouterr().err
+    assert cli.main(["logs", "jobs", "x", "--comand", "c1"]) == 2
+    assert "unexpected option --comand (did you mean '--command'?)" in capsys.readouterr().err

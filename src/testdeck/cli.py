@@ -291,9 +291,12 @@ async def run_get(args: argparse.Namespace, config: Config) -> int:
     values = options(args.extras)
     scope = args.scope
     if resource.scope is not None:
-        scope = scope or values.pop(resource.scope.name, None) or resource.scope.default_for(profile.fields)
+        named = values.pop(resource.scope.name, None)
+        scope = scope or named or resource.scope.default_for(profile.fields)
         if not scope:
             raise UsageError(f"{resource.name} lives inside a {resource.scope.name}: pass --{resource.scope.name} ID")
+    own = ("scope", "query", "profile", "output") + ((resource.scope.name,) if resource.scope is not None else ())
+    verbs.check_options(resource, values, own)
     session = ProfileSession.open(config, profile, read_only=getattr(args, "read_only", False))
     async with session.client as client:
         if resource.scope is not None:

@@ -209,6 +209,37 @@ class Query:
     value: str | None
 
 
+@dataclass(frozen=True)
+class Opt:
+    """A `--name VALUE` of the CLI's `get`/`describe` that the resource's list or detail call reads
+    from `ctx.values` (alyvix `--from`, OneTest `--status`). Any other option is a usage error."""
+
+    name: str  # as in ctx.values: `--stubs-runtime` is stubs_runtime
+    choices: tuple[str, ...] | None = None  # the only values it takes (compared case-insensitively)
+    many: bool = False  # a comma-separated list of choices
+
+    def problem(self, value: str) -> str | None:
+        """Why `value` is not one this option takes; None when it is."""
+        if self.choices is None:
+            return None
+        given = [v.strip() for v in value.split(",")] if self.many else [value.strip()]
+        known = {c.lower() for c in self.choices}
+        bad = next((v for v in given if v.lower() not in known), None)
+        if bad is None:
+            return None
+        return (f"--{self.name.replace('_', '-')}: {bad!r} is not one of the choices{did_you_mean(bad, self.choices)}: "
+                f"{', '.join(self.choices)}" + (" (several: comma-separated)" if self.many else ""))
+
+
+def did_you_mean(given: str, known: Any) -> str:
+    """` (did you mean 'delete'?)` for a near miss among `known` (case-insensitive), else ""."""
+    import difflib
+
+    names = {str(k).lower(): str(k) for k in known}
+    close = difflib.get_close_matches(str(given).lower(), list(names), n=1, cutoff=0.6)
+    return f" (did you mean {names[close[0]]!r}?)" if close else ""
+
+
 @dataclass
 class Failing:
     """What "failing" means for a service (the triage view): rows of `resource` matching `when`."""
@@ -244,6 +275,8 @@ class Resource:
     header: Callable[[], Any] | None = None
     # what else narrows the rows besides scope and query (alyvix: one session), shown in the title
     subtitle: Callable[[Ctx], str] | None = None
+    # the CLI's `--name VALUE` options its list/detail calls read (ctx.values); none by default
+    options: tuple[Opt, ...] = ()
 
     def row_label(self, record: Record) -> str:
         name = record.get(self.label) if self.label else None

@@ -20,7 +20,7 @@ from testdeck import feeds, journal
 from testdeck.config import Config
 from testdeck.errors import ApiError, Refused, failed_how
 from testdeck.records import Record
-from testdeck.resources import Action, Ctx, Field, NoChoices, Resource
+from testdeck.resources import Action, Ctx, Field, NoChoices, Resource, did_you_mean
 from testdeck.text import sanitize
 
 EXIT_FAILING = 3  # `testdeck triage`: something is failing (a pipeline gate)
@@ -156,6 +156,24 @@ def split_options(extras: list[str]) -> tuple[dict[str, str], list[str]]:
     return opts, words
 
 
+def check_options(resource: Resource, given: dict[str, str], also: tuple[str, ...] = ()) -> None:
+    """`get`/`describe`'s leftover `--name VALUE`s: each one the resource declares (Resource.options),
+    with a value among its choices, else a usage error (a typo once gave the wrong rows and exit 0).
+    `also`: the verb's own options, for the suggestion."""
+    declared = {o.name: o for o in resource.options}
+    for name, value in given.items():
+        opt = declared.get(name)
+        if opt is None:
+            flag = "--" + name.replace("_", "-")
+            known = ["--" + n.replace("_", "-") for n in (*declared, *also)]
+            takes = ", ".join(known[:len(declared)]) if declared else "none of its own"
+            raise VerbUsageError(f"{resource.name}: no option {flag}{did_you_mean(flag, known)}; "
+                                 f"its options: {takes}")
+        why = opt.problem(value)
+        if why:
+            raise VerbUsageError(f"{resource.name}: {why}")
+
+
 def _scope_of(args: argparse.Namespace, profile: Any, resource: Resource) -> str | None:
     """`--scope ID` or `--<scope name> ID` (`--project`), else the profile's default: as `get` takes it.
     Any other option is a usage error (fields are `--set FIELD=VALUE`)."""
@@ -163,8 +181,11 @@ def _scope_of(args: argparse.Namespace, profile: Any, resource: Resource) -> str
     named = opts.pop(resource.scope.name, None) if resource.scope is not None else None
     if opts:
         scope_opt = f", --{resource.scope.name}" if resource.scope is not None else ""
-        raise VerbUsageError(f"unexpected option {', '.join('--' + k for k in opts)} (fields are "
-                             f"--set FIELD=VALUE; the scope is --scope{scope_opt})")
+        flag = "--" + next(iter(opts)).replace("_", "-")
+        own = ["--follow", "--command", "--key"] if args.command == "logs" else ["--set", "--yes", "--output"]
+        known = ["--scope", "--profile", *own, *([f"--{resource.scope.name}"] if resource.scope is not None else [])]
+        raise VerbUsageError(f"unexpected option {', '.join('--' + k for k in opts)}{did_you_mean(flag, known)} "
+                             f"(fields are --set FIELD=VALUE; the scope is --scope{scope_opt})")
     if words:
         if not isinstance(getattr(args, "ids", None), list):
             raise VerbUsageError(f"unexpected argument {words[0]!r}")

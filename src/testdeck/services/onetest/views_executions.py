@@ -24,6 +24,7 @@ from testdeck.resources import (
     Field,
     Form,
     LogFeed,
+    Opt,
     Query,
     Resource,
     Scope,
@@ -483,6 +484,7 @@ executions = Resource(
         Col("id", priority=4),  # whole: what `get` prints must work with `describe`
     ],
     list=by_name(list_executions),
+    options=(Opt("status", (*STATUSES, "ALL"), many=True), *(Opt(k) for k in FILTER_KEYS)),
     detail=by_name(detail),
     log=log,
     scope=Scope("project", project_options, remember=remember),
