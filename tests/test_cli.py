@@ -64,6 +64,23 @@ def test_get_csv(xyops_profile, capsys):
     assert by_id["disk_full"]["modified"].isdigit()  # the epoch, not "30m0s"
 
 
+def test_csv_has_each_field_once_lf_line_ends_and_never_a_decorated_value(xyops_profile, capsys):
+    """Servers: four columns show parts of `info`, which the CSV repeated four times. Jobs: with the event
+    list failing, the table's `ID (event list unavailable)` went into the CSV's data."""
+    app, _ = xyops_profile
+    assert cli.main(["get", "servers", "-o", "csv"]) == 0
+    out = capsys.readouterr().out
+    header = out.split("\n")[0]
+    assert header.split(",").count("info") == 1 and "\r" not in out
+    app.state.config.fail_paths.add("/get_events/v1")
+    assert cli.main(["get", "jobs", "-o", "csv"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert rows and all(r["event"] in app.state.events for r in rows)  # the API's event id, as is
+    assert not any("unavailable" in v for r in rows for v in r.values())
+    assert cli.main(["get", "jobs"]) == 0
+    assert "(event list unavailable)" in capsys.readouterr().out  # the table still says it
+
+
 def test_describe_prints_one_record(xyops_profile, capsys):
     assert cli.main(["describe", "alerts", "load_avg_high"]) == 0
     assert json.loads(capsys.readouterr().out)["title"] == "High CPU Load"

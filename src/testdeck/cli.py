@@ -313,7 +313,8 @@ async def run_get(args: argparse.Namespace, config: Config) -> int:
     if args.output == "json":
         print(dumps([_raw(r) for r in records], indent=2))
     elif args.output == "csv":
-        csv.writer(sys.stdout).writerows(resource.csv_rows(records))
+        # LF, not the csv module's CRLF: `cut`/`awk` got `…\r` in the last field (csv readers take both)
+        csv.writer(sys.stdout, lineterminator="\n").writerows(resource.csv_rows(records))
     else:
         from testdeck.screens.resource import format_rows
 

@@ -64,6 +64,9 @@ class Col:
     # a field whose text follows the state in the table when the meaning is ERROR or WARNING
     # (kyaraben status_reason), so the reason is seen without opening details
     reason: str | None = None
+    # the API field CSV writes for this column when `key` is one the console derives for display
+    # (xyOps jobs' event title, marked "(event list unavailable)" when it cannot be named: never data)
+    csv: str | None = None
 
     def meaning(self, record: Record) -> str | None:
         return self.meaning_of(record.get(self.key))
@@ -293,9 +296,11 @@ class Resource:
         ctrl+s): the API's field names, then raw values (full ids, times as sent, numbers,
         true/false), not the table's display (ages that go stale in a file, progress bars),
         sanitised like any output. Rows one at a time: a closed pipe shows at the next one."""
-        yield [c.key for c in self.columns]
+        # a nested object several columns show parts of (xyOps servers' `info`) is one column, once
+        keys = list(dict.fromkeys(c.csv or c.key for c in self.columns))
+        yield keys
         for r in records:
-            yield [sanitize(_csv_value(r.get(c.key)), multiline=True) for c in self.columns]
+            yield [sanitize(_csv_value(r.get(k)), multiline=True) for k in keys]
 
 
 def _csv_value(value: Any) -> str:

@@ -239,7 +239,7 @@ jobs = Resource(
     aliases=("job",),
     drill="log",
     columns=[
-        Col("event_title", "event"),
+        Col("event_title", "event", csv="event"),  # CSV: the event's id, never the decorated title
         Col("state", width=8, status=STATE_MEANING),
         Col("progress", fmt=progress_bar, width=15),
         Col("code", "result", fmt=result, width=8, status=result_meaning),
