@@ -231,7 +231,7 @@ def test_a_onetest_curl_exchanges_the_offline_token_and_replays(sim_server, monk
     monkeypatch.setenv("TESTDECK_SECRET_OT", otsim.DEMO_OFFLINE_TOKEN)
     assert cli.main(["do", "executions", "start", "--set", "asset=WebUI/Login [smoke].testsuite", "--yes",
                      "-o", "json"]) == 0
-    first = json.loads(capsys.readouterr().out)["result"]["id"]
+    first = json.loads(capsys.readouterr().out)[0]["result"]["id"]
     (entry,) = journal.read(None)
     assert otsim.DEMO_OFFLINE_TOKEN not in entry["curl"] and "***" not in entry["curl"]
     replayed = _bash(entry["curl"])  # TESTDECK_SECRET_OT is set, as for testdeck itself

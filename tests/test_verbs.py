@@ -51,7 +51,7 @@ def test_do_delete_bucket_asks_with_the_services_own_warning(xy, capsys, monkeyp
     bid = next(b["id"] for b in xy.state.buckets.values() if b["title"] == "Release artefacts")
     assert cli.main(["do", "buckets", "delete", bid]) == 2
     err = capsys.readouterr().err
-    assert "delete buckets Release artefacts on profile xy?" in err and "all its files are deleted" in err
+    assert f"delete bucket 'Release artefacts' ({bid}) on profile xy?" in err and "all its files are deleted" in err
     assert bid in xy.state.buckets
 
 
@@ -297,7 +297,7 @@ def test_the_question_goes_to_the_terminal_and_stdout_holds_only_the_data(xy):
         assert proc.wait(timeout=30) == 0
     finally:
         proc.kill()
-    assert json.loads(out)["ok"] is True  # no question in the data
+    assert json.loads(out)[0]["ok"] is True  # no question in the data
     assert xy.state.alerts["disk_full"]["title"] == "Disk nearly full"
 
 
@@ -366,3 +366,21 @@ def test_do_and_logs_name_the_option_a_typo_meant(xy, capsys):
     assert "unexpected option --sett (did you mean '--set'?)" in capsys.readouterr().err
     assert cli.main(["logs", "jobs", "x", "--comand", "c1"]) == 2
     assert "unexpected option --comand (did you mean '--command'?)" in capsys.readouterr().err
+
+
+def test_do_json_is_always_a_list_and_an_id_given_twice_is_acted_on_once(xy, capsys):
+    assert cli.main(["do", "alerts", "delete", "disk_full", "disk_full", "--yes", "-o", "json"]) == 0
+    assert [(r["id"], r["ok"]) for r in json.loads(capsys.readouterr().out)] == [("disk_full", True)]
+    assert cli.main(["do", "alerts", "delete", "load_avg_high", "--yes", "-o", "json"]) == 0
+    assert [r["id"] for r in json.loads(capsys.readouterr().out)] == ["load_avg_high"]  # one: a list too
+
+
+def test_near_misses_are_named_and_a_scope_reads_an_event(xy, capsys):
+    assert cli.main(["do", "alerts", "delet", "disk_full"]) == 2
+    assert "no action 'delet' (did you mean 'delete'?)" in capsys.readouterr().err
+    assert cli.main(["get", "alrets"]) == 2
+    assert "unknown resource 'alrets' (did you mean 'alerts'?)" in capsys.readouterr().err
+    assert cli.main(["get", "alrets", "-p", "xy"]) == 2
+    assert "xyops has no resource 'alrets' (did you mean 'alerts'?)" in capsys.readouterr().err
+    assert cli.main(["get", "event_jobs"]) == 2
+    assert "event_jobs lives inside an event: pass --event ID" in capsys.readouterr().err

@@ -22,7 +22,7 @@ from testdeck import credentials, launch, verbs
 from testdeck.config import SERVICES, Config, Profile, check_name, load_config, update_config
 from testdeck.errors import ApiError, ConfigError, CredentialError
 from testdeck.records import Record
-from testdeck.resources import Ctx, Resource
+from testdeck.resources import Ctx, Resource, did_you_mean
 from testdeck.services import all_services, find_resource, get_service
 from testdeck.text import sanitize
 
@@ -238,10 +238,6 @@ def _resource_of(service: Any, name: str) -> Resource | None:
     return next((r for c in (name, lowered, lowered + "s", lowered + "es") if (r := service.resource(c))), None)
 
 
-def _known_names() -> str:
-    return ", ".join(sorted({r.name for svc in all_services() for r in svc.resources}))
-
-
 def resolve(config: Config, resource_name: str, profile_name: str | None) -> tuple[Profile, Resource]:
     if profile_name:
         profile = config.profiles.get(profile_name)
@@ -249,14 +245,17 @@ def resolve(config: Config, resource_name: str, profile_name: str | None) -> tup
             raise UsageError(f"no profile {profile_name!r} (see `testdeck profile list`)")
         res = _resource_of(get_service(profile.service), resource_name)
         if res is None:
-            names = ", ".join(r.name for r in get_service(profile.service).resources)
-            raise UsageError(f"{profile.service} has no resource {resource_name!r} (it has: {names})")
+            names = [r.name for r in get_service(profile.service).resources]
+            raise UsageError(f"{profile.service} has no resource {resource_name!r}{did_you_mean(resource_name, names)} "
+                             f"(it has: {', '.join(names)})")
         return profile, res
     found = find_resources(resource_name)
     matches = [(p, r) for svc, r in found for p in config.profiles_for(svc.name)]
     if not matches:
         if not found:
-            raise UsageError(f"unknown resource {resource_name!r} (known: {_known_names()})")
+            known = sorted({r.name for svc in all_services() for r in svc.resources})
+            raise UsageError(f"unknown resource {resource_name!r}{did_you_mean(resource_name, known)} "
+                             f"(known: {', '.join(known)})")
         raise UsageError(f"no profile serves {resource_name!r}; add one or use --demo")
     if len(matches) > 1:
         raise UsageError(f"several profiles serve {resource_name!r}: choose one with -p "
@@ -294,7 +293,8 @@ async def run_get(args: argparse.Namespace, config: Config) -> int:
         named = values.pop(resource.scope.name, None)
         scope = scope or named or resource.scope.default_for(profile.fields)
         if not scope:
-            raise UsageError(f"{resource.name} lives inside a {resource.scope.name}: pass --{resource.scope.name} ID")
+            raise UsageError(f"{resource.name} lives inside {verbs.article(resource.scope.name)}: "
+                             f"pass --{resource.scope.name} ID")
     own = ("scope", "query", "profile", "output") + ((resource.scope.name,) if resource.scope is not None else ())
     verbs.check_options(resource, values, own)
     session = ProfileSession.open(config, profile, read_only=getattr(args, "read_only", False))

@@ -15,7 +15,7 @@ from typing import Any
 
 from testdeck import clock
 from testdeck.records import Record
-from testdeck.text import sanitize
+from testdeck.text import quoted, sanitize
 
 LogFeed = AsyncIterator[list[str]]  # batches of new lines until the source ends
 
@@ -416,3 +416,26 @@ def timestamp(value: Any) -> str:
     if at is None:
         return ""
     return _dt.datetime.fromtimestamp(at, _dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ")
+
+
+def confirm_question(resource: Resource, action: Action, rows: list[Record | None], profile: Any) -> str:
+    """The question before a mutation, on the screen and in `testdeck do`: names (Resource.label) and
+    ids of what the action touches, and on which profile."""
+    where = f"on profile {profile.name}"
+    env = profile.fields.get("environment")
+    if env:
+        where += f" ({str(env).upper()})"
+    title = resource.title.lower()
+    noun = title[:-1] if title.endswith("s") else title
+    names = [f"{quoted(resource.row_label(r))} ({sanitize(resource.row_key(r))})"
+             if resource.row_label(r) != resource.row_key(r)
+             else quoted(resource.row_key(r)) for r in rows if r is not None]
+    note = action.confirm_note(rows)
+    note = f"\n{note}" if note else ""
+    if len(names) == 1:
+        return f"{action.label} {noun} {names[0]} {where}?{note}"
+    if not names:  # an action on the resource itself (alyvix `post message` to the server log)
+        return f"{action.label} ({title}) {where}?{note}"
+    shown = "\n".join(f"  {n}" for n in names[:12])
+    more = f"\n  … and {len(names) - 12} more" if len(names) > 12 else ""
+    return f"{action.label} these {len(names)} {title} {where}?\n{shown}{more}{note}"

@@ -20,7 +20,7 @@ from testdeck import feeds, journal
 from testdeck.config import Config
 from testdeck.errors import ApiError, Refused, failed_how
 from testdeck.records import Record
-from testdeck.resources import Action, Ctx, Field, NoChoices, Resource, did_you_mean
+from testdeck.resources import Action, Ctx, Field, NoChoices, Resource, confirm_question, did_you_mean
 from testdeck.text import sanitize
 
 EXIT_FAILING = 3  # `testdeck triage`: something is failing (a pipeline gate)
@@ -156,6 +156,11 @@ def split_options(extras: list[str]) -> tuple[dict[str, str], list[str]]:
     return opts, words
 
 
+def article(noun: str) -> str:
+    """`an event`, `a project`."""
+    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
+
+
 def check_options(resource: Resource, given: dict[str, str], also: tuple[str, ...] = ()) -> None:
     """`get`/`describe`'s leftover `--name VALUE`s: each one the resource declares (Resource.options),
     with a value among its choices, else a usage error (a typo once gave the wrong rows and exit 0).
@@ -195,7 +200,7 @@ def _scope_of(args: argparse.Namespace, profile: Any, resource: Resource) -> str
         return scope
     scope = scope or resource.scope.default_for(profile.fields)
     if not scope:
-        raise VerbUsageError(f"{resource.name} lives inside a {resource.scope.name}: "
+        raise VerbUsageError(f"{resource.name} lives inside {article(resource.scope.name)}: "
                              f"pass --{resource.scope.name} ID (or --scope ID)")
     return scope
 
@@ -356,13 +361,15 @@ async def run_do(args: argparse.Namespace, config: Config, resolve, open_session
     profile, resource = resolve(config, args.resource, args.profile)
     action = find_action(resource, args.action)
     if action is None:
-        labels = ", ".join(cli_name(a.label) for a in resource.actions) or "none"
-        raise VerbUsageError(f"{resource.name} has no action {args.action!r} (it has: {labels})")
+        names = [cli_name(a.label) for a in resource.actions]
+        raise VerbUsageError(f"{resource.name} has no action {args.action!r}{did_you_mean(args.action, names)} "
+                             f"(it has: {', '.join(names) or 'none'})")
     scope = _scope_of(args, profile, resource)
     if action.row and not args.ids:
         raise VerbUsageError(f"{action.label} acts on a row: give its ID")
     if len(args.ids) > 1 and not action.bulk:
         raise VerbUsageError(f"{action.label} is not a bulk action: give one ID")
+    args.ids = list(dict.fromkeys(args.ids))  # an id given twice is acted on once (a delete sent twice failed)
     sets = _parse_sets(args.set)
     session = open_session(config, profile, read_only=getattr(args, "read_only", False))
     ids = args.ids if action.row else [None]
@@ -397,14 +404,12 @@ async def run_do(args: argparse.Namespace, config: Config, resolve, open_session
             plans.append(ctx)
         if not plans:  # every row refused before sending
             if args.output == "json":
-                print(json.dumps(refused if len(refused) > 1 else refused[0], indent=2, ensure_ascii=False))
+                print(json.dumps(refused, indent=2, ensure_ascii=False))
             return 1
         if action.mutates or action.confirm:
-            names = ", ".join(resource.row_label(c.row) if c.row is not None else "" for c in plans).strip(", ")
-            question = f"{action.label} {resource.name} {names} on profile {profile.name}?".replace("  ", " ")
-            note = action.confirm_note([c.row for c in plans])
-            question += f" {note}" if note else ""
-            if not _confirm(sanitize(question), args.yes):
+            # as the screen asks it: `delete bucket 'Release artefacts' (ID) on profile xy?`
+            question = confirm_question(resource, action, [c.row for c in plans], profile)
+            if not _confirm(sanitize(question, multiline=True), args.yes):
                 print("cancelled", file=sys.stderr)
                 return 1
         results = list(refused)
@@ -437,8 +442,8 @@ async def run_do(args: argparse.Namespace, config: Config, resolve, open_session
                                 "result": result.raw if isinstance(result, Record) else result})
                 if args.output == "text":
                     _say_done(resource, action, ctx, label, result)
-    if args.output == "json":
-        print(json.dumps(results if len(results) > 1 else results[0], indent=2, ensure_ascii=False, default=str))
+    if args.output == "json":  # always a list, one entry per row, whatever their number (one shape)
+        print(json.dumps(results, indent=2, ensure_ascii=False, default=str))
     return 1 if failures else 0
 
 
