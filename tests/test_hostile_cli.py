@@ -101,15 +101,31 @@ def test_a_crash_prints_no_locals_and_no_secret(xy_hostile, capsys, monkeypatch)
     assert "─ locals ─" not in err and "'xk-" not in err  # no panel of local variables, no repr of the key
 
 
-def test_the_demo_config_goes_on_sighup(tmp_path):
+@pytest.mark.parametrize("signum", [signal.SIGHUP, signal.SIGTERM])
+def test_the_demo_leaves_no_temporary_file_on_sighup_or_sigterm(tmp_path, signum):
+    """The config went, but each run left the xyOps simulator's bucket files (testdeck-xyops-sim-*)."""
     code = ("import sys, time; from testdeck.demo import start_demo; from testdeck.cli import guard_demo\n"
             "d = start_demo(); guard_demo(d); print(d.folder, flush=True); time.sleep(60)")
-    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
+                            env={**os.environ, "TMPDIR": str(tmp)})
     folder = Path(proc.stdout.readline().strip())
-    assert (folder / "config.toml").exists()
-    proc.send_signal(signal.SIGHUP)
-    assert proc.wait(timeout=20) == -signal.SIGHUP
-    assert not folder.exists()
+    assert (folder / "config.toml").exists() and folder.parent == tmp
+    assert list(folder.glob("testdeck-xyops-sim-*"))  # the simulator's files are inside the demo's folder
+    proc.send_signal(signum)
+    assert proc.wait(timeout=20) == -signum
+    assert list(tmp.iterdir()) == []
+
+
+def test_an_unwritable_stdout_is_one_line_not_a_traceback(xy_sim):
+    full = subprocess.run([sys.executable, "-m", "testdeck", "get", "alerts"], stdout=open("/dev/full", "w"),
+                          stderr=subprocess.PIPE, text=True, timeout=60)
+    assert full.returncode == 1 and full.stderr == "testdeck: cannot write the output: No space left on device\n"
+    closed = subprocess.run(["bash", "-c", f"{sys.executable} -m testdeck get alerts >&-"],
+                            capture_output=True, text=True, timeout=60)
+    assert closed.returncode == 1 and closed.stderr.startswith("testdeck: standard output is closed")
+    assert "Traceback" not in closed.stderr
 
 
 # --- options, names, describe ---------------------------------------------------------------

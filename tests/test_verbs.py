@@ -384,3 +384,18 @@ def test_near_misses_are_named_and_a_scope_reads_an_event(xy, capsys):
     assert "xyops has no resource 'alrets' (did you mean 'alerts'?)" in capsys.readouterr().err
     assert cli.main(["get", "event_jobs"]) == 2
     assert "event_jobs lives inside an event: pass --event ID" in capsys.readouterr().err
+
+
+def test_do_gives_back_the_signal_handlers_it_found(xy):
+    """`do` catches SIGTERM while it sends; after, --demo's clean-up on SIGTERM must be in place again."""
+    import signal
+
+    def mine(*_a):
+        pass
+
+    old = signal.signal(signal.SIGTERM, mine)
+    try:
+        assert cli.main(["do", "alerts", "delete", "disk_full", "--yes"]) == 0
+        assert signal.getsignal(signal.SIGTERM) is mine
+    finally:
+        signal.signal(signal.SIGTERM, old)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
+import errno
 import getpass
 import json
 import os
@@ -107,6 +108,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if sys.stdout is None:  # started with stdout closed (`>&-`): say so rather than act and crash
+        print("testdeck: standard output is closed (>&-): nothing done; use >/dev/null to discard it",
+              file=sys.stderr)
+        return 1
     if argv[:1] == ["__complete"]:  # the words typed so far, options and all: not for argparse to judge
         return run_completion(argparse.Namespace(command="__complete", words=argv[1:]))
     parser = build_parser()
@@ -151,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
         return code
     except BrokenPipeError:
         # `testdeck get ... | head`: the reader has all it wanted; say nothing more
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        _quiet_stdout()
         return BROKEN_PIPE
     except (UsageError, verbs.VerbUsageError) as exc:
         print(f"testdeck: {sanitize(exc)}", file=sys.stderr)
@@ -164,7 +169,12 @@ def main(argv: list[str] | None = None) -> int:
     except (ApiError, ConfigError, CredentialError) as exc:
         print(f"testdeck: {sanitize(exc)}", file=sys.stderr)
         return 1
-    except Exception:  # a bug: the traceback, but never a secret and no locals
+    except Exception as exc:  # a bug: the traceback, but never a secret and no locals
+        if isinstance(exc, OSError) and exc.filename is None and exc.errno in OUTPUT_ERRNOS:
+            # stdout itself failed (`> /dev/full`, a disk that filled): one line, nothing more to flush
+            print(f"testdeck: cannot write the output: {exc.strerror or exc}", file=sys.stderr)
+            _quiet_stdout()
+            return 1
         from testdeck.app import crash_report
         from rich.console import Console
 
@@ -173,6 +183,14 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if demo is not None:
             demo.stop()
+
+
+OUTPUT_ERRNOS = {errno.ENOSPC, errno.EIO, errno.EFBIG, errno.EDQUOT, errno.EBADF}
+
+
+def _quiet_stdout() -> None:
+    """What is still buffered goes nowhere: the interpreter's last flush must not fail again."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def guard_demo(demo: Any) -> None:

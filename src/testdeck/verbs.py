@@ -475,6 +475,7 @@ def _signals_cancel():
             task.cancel()
 
     signals = (signal.SIGINT, signal.SIGTERM)
+    before = {signum: signal.getsignal(signum) for signum in signals}
     try:
         for signum in signals:
             loop.add_signal_handler(signum, on, signum)
@@ -485,6 +486,7 @@ def _signals_cancel():
     finally:
         for signum in signals:
             loop.remove_signal_handler(signum)
+            signal.signal(signum, before[signum])  # (--demo's SIGTERM clean-up, asyncio's SIGINT)
 
 
 # --- logs -------------------------------------------------------------------------------
