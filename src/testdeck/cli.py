@@ -1,8 +1,10 @@
 """Entry point: the TUI, --demo, `profile ...`, and headless `get`/`describe`/`sim`.
 
 Exit codes: 0 success, 1 an API, config or credential error (one line on
-stderr with the server's own words) or a crash (a traceback without locals,
-secrets redacted), 2 usage errors, 141 output cut by a closed pipe (`| head`).
+stderr with the server's own words), an output that cannot be written, or a
+crash (a traceback without locals, secrets redacted), 2 usage errors, 130/143
+ctrl+c/SIGTERM (`do` says what that left undone), 141 output cut by a closed
+pipe (`| head`).
 """
 
 from __future__ import annotations
@@ -185,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
             demo.stop()
 
 
-OUTPUT_ERRNOS = {errno.ENOSPC, errno.EIO, errno.EFBIG, errno.EDQUOT, errno.EBADF}
+OUTPUT_ERRNOS = {errno.ENOSPC, errno.EIO, errno.EFBIG, errno.EDQUOT}  # a write that failed (no file named)
 
 
 def _quiet_stdout() -> None:

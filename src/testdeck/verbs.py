@@ -365,11 +365,11 @@ async def run_do(args: argparse.Namespace, config: Config, resolve, open_session
         raise VerbUsageError(f"{resource.name} has no action {args.action!r}{did_you_mean(args.action, names)} "
                              f"(it has: {', '.join(names) or 'none'})")
     scope = _scope_of(args, profile, resource)
+    args.ids = list(dict.fromkeys(args.ids))  # an id given twice is acted on once (a delete sent twice failed)
     if action.row and not args.ids:
         raise VerbUsageError(f"{action.label} acts on a row: give its ID")
     if len(args.ids) > 1 and not action.bulk:
         raise VerbUsageError(f"{action.label} is not a bulk action: give one ID")
-    args.ids = list(dict.fromkeys(args.ids))  # an id given twice is acted on once (a delete sent twice failed)
     sets = _parse_sets(args.set)
     session = open_session(config, profile, read_only=getattr(args, "read_only", False))
     ids = args.ids if action.row else [None]
