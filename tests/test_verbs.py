@@ -373,6 +373,7 @@ def test_do_json_is_always_a_list_and_an_id_given_twice_is_acted_on_once(xy, cap
     assert [(r["id"], r["ok"]) for r in json.loads(capsys.readouterr().out)] == [("disk_full", True)]
     assert cli.main(["do", "alerts", "delete", "load_avg_high", "--yes", "-o", "json"]) == 0
     assert [r["id"] for r in json.loads(capsys.readouterr().out)] == ["load_avg_high"]  # one: a list too
+    assert cli.main(["do", "alerts", "edit", "net_errors", "net_errors", "--set", "title=T", "--yes"]) == 0  # not bulk
 
 
 def test_near_misses_are_named_and_a_scope_reads_an_event(xy, capsys):
