@@ -64,6 +64,23 @@ def test_get_csv(xyops_profile, capsys):
     assert by_id["disk_full"]["modified"].isdigit()  # the epoch, not "30m0s"
 
 
+def test_csv_has_each_field_once_lf_line_ends_and_never_a_decorated_value(xyops_profile, capsys):
+    """Servers: four columns show parts of `info`, which the CSV repeated four times. Jobs: with the event
+    list failing, the table's `ID (event list unavailable)` went into the CSV's data."""
+    app, _ = xyops_profile
+    assert cli.main(["get", "servers", "-o", "csv"]) == 0
+    out = capsys.readouterr().out
+    header = out.split("\n")[0]
+    assert header.split(",").count("info") == 1 and "\r" not in out
+    app.state.config.fail_paths.add("/get_events/v1")
+    assert cli.main(["get", "jobs", "-o", "csv"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert rows and all(r["event"] in app.state.events for r in rows)  # the API's event id, as is
+    assert not any("unavailable" in v for r in rows for v in r.values())
+    assert cli.main(["get", "jobs"]) == 0
+    assert "(event list unavailable)" in capsys.readouterr().out  # the table still says it
+
+
 def test_describe_prints_one_record(xyops_profile, capsys):
     assert cli.main(["describe", "alerts", "load_avg_high"]) == 0
     assert json.loads(capsys.readouterr().out)["title"] == "High CPU Load"
@@ -376,3 +393,30 @@ def test_the_secret_prompt_names_what_it_asks_for(tmp_path, capsys, monkeypatch,
     assert cli.main(["profile", "add", "p", "--service", service, "--url", "http://x"]) == code
     assert asked == [prompt]
     assert ("p" in load_config().profiles) == (code == 0)
+
+
+@pytest.fixture
+def ot_profile(sim_server, monkeypatch, tmp_path):
+    from testdeck.services.onetest import sim as otsim
+
+    url, app, _ = sim_server(otsim.create_app)
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(f'[profiles.ot]\nservice = "onetest"\nurl = "{url}"\ntimeout = 5\nproject_id = "3600"\n')
+    monkeypatch.setenv("TESTDECK_CONFIG", str(cfg))
+    monkeypatch.setenv("TESTDECK_SECRET_OT", otsim.DEMO_OFFLINE_TOKEN)
+    return app
+
+
+@pytest.mark.parametrize("argv, said", [
+    (["--stat", "ALL"], "executions: no option --stat (did you mean '--status'?)"),
+    (["--status", "BOGUS"], "executions: --status: 'BOGUS' is not one of the choices: COMPLETE,"),
+    (["--status", "COMPLETE,LAUNCH_FIALED"],
+     "'LAUNCH_FIALED' is not one of the choices (did you mean 'LAUNCH_FAILED'?)"),
+])
+def test_a_misspelt_option_or_a_value_outside_its_choices_is_exit_2(ot_profile, capsys, argv, said):
+    """`--stat ALL` listed the active runs only, `--status BOGUS` printed a header: both with exit 0."""
+    assert cli.main(["get", "executions", *argv]) == 2
+    out, err = capsys.readouterr()
+    assert said in err and out == ""
+    assert cli.main(["get", "executions", "--status", "all,complete", "-o", "json"]) == 0  # any case, several
+    assert json.loads(capsys.readouterr().out)

@@ -101,15 +101,31 @@ def test_a_crash_prints_no_locals_and_no_secret(xy_hostile, capsys, monkeypatch)
     assert "─ locals ─" not in err and "'xk-" not in err  # no panel of local variables, no repr of the key
 
 
-def test_the_demo_config_goes_on_sighup(tmp_path):
+@pytest.mark.parametrize("signum", [signal.SIGHUP, signal.SIGTERM])
+def test_the_demo_leaves_no_temporary_file_on_sighup_or_sigterm(tmp_path, signum):
+    """The config went, but each run left the xyOps simulator's bucket files (testdeck-xyops-sim-*)."""
     code = ("import sys, time; from testdeck.demo import start_demo; from testdeck.cli import guard_demo\n"
             "d = start_demo(); guard_demo(d); print(d.folder, flush=True); time.sleep(60)")
-    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
+                            env={**os.environ, "TMPDIR": str(tmp)})
     folder = Path(proc.stdout.readline().strip())
-    assert (folder / "config.toml").exists()
-    proc.send_signal(signal.SIGHUP)
-    assert proc.wait(timeout=20) == -signal.SIGHUP
-    assert not folder.exists()
+    assert (folder / "config.toml").exists() and folder.parent == tmp
+    assert list(folder.glob("testdeck-xyops-sim-*"))  # the simulator's files are inside the demo's folder
+    proc.send_signal(signum)
+    assert proc.wait(timeout=20) == -signum
+    assert list(tmp.iterdir()) == []
+
+
+def test_an_unwritable_stdout_is_one_line_not_a_traceback(xy_sim):
+    full = subprocess.run([sys.executable, "-m", "testdeck", "get", "alerts"], stdout=open("/dev/full", "w"),
+                          stderr=subprocess.PIPE, text=True, timeout=60)
+    assert full.returncode == 1 and full.stderr == "testdeck: cannot write the output: No space left on device\n"
+    closed = subprocess.run(["bash", "-c", f"{sys.executable} -m testdeck get alerts >&-"],
+                            capture_output=True, text=True, timeout=60)
+    assert closed.returncode == 1 and closed.stderr.startswith("testdeck: standard output is closed")
+    assert "Traceback" not in closed.stderr
 
 
 # --- options, names, describe ---------------------------------------------------------------
@@ -122,10 +138,10 @@ def xy_sim(sim_server, tmp_path, monkeypatch):
     return app
 
 
-def test_unknown_options_reach_the_resource_as_values(xy_sim, monkeypatch, capsys):
+def test_declared_options_reach_the_resource_as_values(xy_sim, monkeypatch, capsys):
     from testdeck.services import get_service
 
-    res = get_service("xyops").resource("alerts")
+    res = get_service("xyops").resource("jobs")
     seen = []
     real = res.list
 
@@ -134,10 +150,23 @@ def test_unknown_options_reach_the_resource_as_values(xy_sim, monkeypatch, capsy
         return await real(ctx)
 
     monkeypatch.setattr(res, "list", spy)
-    assert cli.main(["get", "alerts", "--status", "RUNNING", "--from=20261125000000", "--query", "q1"]) == 0
-    assert seen == [({"status": "RUNNING", "from": "20261125000000"}, "q1", None)]
-    assert cli.main(["get", "alerts", "--status"]) == 2
-    assert "--status needs a value" in capsys.readouterr().err
+    assert cli.main(["get", "jobs", "--event", "nope", "--limit=5", "--query", "q1", "-o", "json"]) == 0
+    assert seen == [({"event": "nope", "limit": "5"}, "q1", None)]
+    assert cli.main(["get", "jobs", "--event"]) == 2
+    assert "--event needs a value" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv, said", [
+    (["get", "alerts", "--bogus", "1"], "alerts: no option --bogus; its options: none of its own"),
+    (["get", "jobs", "--evnt", "x"], "jobs: no option --evnt (did you mean '--event'?); its options: --event, --limit"),
+    (["get", "jobs", "--scope", "x", "--qeury", "x"], "(did you mean '--query'?)"),
+    (["describe", "alerts", "disk_full", "--bogus", "1"], "alerts: no option --bogus"),
+])
+def test_an_option_the_resource_does_not_take_is_a_usage_error(xy_sim, capsys, argv, said):
+    """A typo (`--stat` for `--status`) gave the wrong rows and exit 0: now exit 2, nothing printed."""
+    assert cli.main(argv) == 2
+    out, err = capsys.readouterr()
+    assert said in err and out == ""
 
 
 def test_resource_names_forgive_case_and_plural_and_list_the_valid_ones(xy_sim, capsys):

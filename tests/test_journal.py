@@ -147,7 +147,8 @@ async def test_a_secret_echoing_server_cannot_put_the_secret_in_the_journal(host
     (entry,) = journal.read(None)
     assert secret not in json.dumps(entry)
     assert "***" in entry["message"] and "***" in entry["body"]
-    assert entry["curl"].count("${TESTDECK_SECRET_ECHOING}") == 1
+    # the header's key and the body's (the profile's secret sent in a body is referred to, not ***)
+    assert entry["curl"].count("${TESTDECK_SECRET_ECHOING}") == 2
 
 
 def test_a_journal_write_failure_is_said_and_does_not_block(xy, tmp_path, monkeypatch, capsys):
@@ -189,3 +190,51 @@ async def test_the_journal_screen_lists_newest_first_filters_and_copies_the_curl
         assert "filter '500': 1 of 3" in title  # a filtered journal says so
         await pilot.press("enter", "y")
         assert app.clipboard.startswith("curl -sS -X POST") and "delete_alert" in app.clipboard
+
+
+def _bash(command: str, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=30,
+                          env={**os.environ, **env})
+
+
+async def test_a_curl_whose_body_held_another_redacted_value_refuses_to_run_until_it_is_given(hostile):
+    """Replaying `do sessions new --set password=...` from the journal created a session whose
+    password was literally `***`: the curl now stops in the shell until the value is set."""
+    secret, password = "lab-key-0123456789abcdef", "hunter2-password"
+    hostile.route("/api/app/create_alert/v1", {"code": 0})
+    client = XyOps(Profile("lab", "xyops", hostile.url, timeout=3), secret)
+    client.on_mutation = journal.hook("lab", "xyops", client, secret)
+    client.remember_secret(password)  # as Alyvix does with a session's password
+    sent = {"title": "t", "password": password, "key": secret}
+    await client.request("POST", "/api/app/create_alert/v1", json_body=sent)
+    await client.aclose()
+    (entry,) = journal.read(None)
+    assert password not in json.dumps(entry) and secret not in json.dumps(entry)
+    assert json.loads(entry["body"]) == {"title": "t", "password": "***", "key": "***"}
+    refused = _bash(entry["curl"], TESTDECK_SECRET_LAB=secret)
+    assert refused.returncode != 0 and "TESTDECK_REDACTED_1: testdeck redacted this value" in refused.stderr
+    assert len(hostile.requests) == 1  # not sent again
+    replayed = _bash(entry["curl"], TESTDECK_SECRET_LAB=secret, TESTDECK_REDACTED_1=password)
+    assert replayed.returncode == 0, replayed.stderr
+    assert json.loads(hostile.requests[-1].body) == sent and hostile.requests[-1].headers["x-api-key"] == secret
+
+
+def test_a_onetest_curl_exchanges_the_offline_token_and_replays(sim_server, monkeypatch, tmp_path, capsys):
+    """The OneTest start's curl had no auth (401) and `***` for the offlineToken in its body: it now
+    gets a bearer token first, as the client does, and refers to the profile's secret."""
+    from testdeck.services.onetest import sim as otsim
+
+    url, app, _ = sim_server(otsim.create_app)
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(f'[profiles.ot]\nservice = "onetest"\nurl = "{url}"\ntimeout = 5\nproject_id = "3600"\n')
+    monkeypatch.setenv("TESTDECK_CONFIG", str(cfg))
+    monkeypatch.setenv("TESTDECK_SECRET_OT", otsim.DEMO_OFFLINE_TOKEN)
+    assert cli.main(["do", "executions", "start", "--set", "asset=WebUI/Login [smoke].testsuite", "--yes",
+                     "-o", "json"]) == 0
+    first = json.loads(capsys.readouterr().out)[0]["result"]["id"]
+    (entry,) = journal.read(None)
+    assert otsim.DEMO_OFFLINE_TOKEN not in entry["curl"] and "***" not in entry["curl"]
+    replayed = _bash(entry["curl"])  # TESTDECK_SECRET_OT is set, as for testdeck itself
+    assert replayed.returncode == 0, replayed.stderr
+    again = json.loads(replayed.stdout)
+    assert again["id"] != first and again["result"]["id"]  # a second execution started

@@ -51,7 +51,7 @@ def test_do_delete_bucket_asks_with_the_services_own_warning(xy, capsys, monkeyp
     bid = next(b["id"] for b in xy.state.buckets.values() if b["title"] == "Release artefacts")
     assert cli.main(["do", "buckets", "delete", bid]) == 2
     err = capsys.readouterr().err
-    assert "delete buckets Release artefacts on profile xy?" in err and "all its files are deleted" in err
+    assert f"delete bucket 'Release artefacts' ({bid}) on profile xy?" in err and "all its files are deleted" in err
     assert bid in xy.state.buckets
 
 
@@ -153,28 +153,38 @@ def test_triage_a_profile_read_in_part_or_not_at_all_is_never_called_clear(xy, c
 
 def test_logs_follow_says_a_failing_poll_and_goes_on_to_the_end(xy, capsys, monkeypatch):
     """`logs -f`: the job's reads fail for a while; each failure is a `!! poll failed` line with the
-    server's words, and the follow goes on to the job's result (exit 0)."""
+    server's words on stderr, and the follow goes on to the job's result (exit 0)."""
     import threading
 
     from testdeck import feeds
     from testdeck.services.xyops import views_jobs
+    from testdeck.services.xyops.client import XyOps
 
     monkeypatch.setattr(feeds, "BACKOFF", (0.05,))
     monkeypatch.setattr(views_jobs, "POLL", 0.05)
     event = next(e for e in xy.state.events.values() if e["title"] == "Deploy web")
     job = xy.state.jobs_runner.start(event, {"duration": 4, "lines": 4, "exit_code": 0})
     failing = {"/get_job/v1", "/tail_live_job_log/v1"}
-    on = threading.Timer(0.5, lambda: xy.state.config.fail_paths.update(failing))
-    off = threading.Timer(2.5, xy.state.config.fail_paths.clear)
-    on.start(), off.start()
+    off = threading.Timer(2.0, xy.state.config.fail_paths.clear)
+    real = XyOps.tail_live_job_log
+
+    async def first_tail_fails(self, job_id):  # the follow is under way (not a timer: a loaded machine)
+        if not off.is_alive() and not off.finished.is_set():
+            xy.state.config.fail_paths.update(failing)
+            off.start()
+        return await real(self, job_id)
+
+    monkeypatch.setattr(XyOps, "tail_live_job_log", first_tail_fails)
     try:
         assert cli.main(["logs", "jobs", job["id"], "-f"]) == 0
     finally:
-        on.cancel(), off.cancel()
+        off.cancel()
         xy.state.config.fail_paths.clear()
-    lines = capsys.readouterr().out.splitlines()
-    said = [line for line in lines if line.startswith("!! poll failed, retrying in 0.05s")]
+    out, err = capsys.readouterr()
+    lines = out.splitlines()
+    said = [line for line in err.splitlines() if line.startswith("!! poll failed, retrying in 0.05s")]
     assert said and "fails on purpose" in said[0]
+    assert not any(line.startswith("!!") for line in lines)  # the log alone on stdout (`-f > out.log`)
     assert lines[-1].startswith("-- complete · result success")
 
 
@@ -252,3 +262,151 @@ def test_journal_n_0_prints_nothing_and_a_negative_n_is_a_usage_error(xy, capsys
     assert cli.main(["journal", "-n", "1", "-o", "json"]) == 0
     assert len(json.loads(capsys.readouterr().out)) == 1
     assert cli.main(["journal", "-n", "-1"]) == 2
+
+
+# --- the question on a terminal, interruptions (real processes on a pty) -------------------------
+
+def _spawn_on_pty(*args):
+    """`testdeck ARGS` with stdin and stderr on a terminal and stdout a pipe (`| jq` at a terminal)."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "testdeck", *args], stdin=slave, stderr=slave,
+                            stdout=subprocess.PIPE, env=dict(os.environ))
+    os.close(slave)
+    return proc, master
+
+
+def _read_until(master, wanted: bytes, seen: bytes = b"", timeout: float = 30) -> bytes:
+    import os
+    import select
+    import time
+
+    deadline = time.monotonic() + timeout
+    while wanted not in seen:
+        assert time.monotonic() < deadline, f"no {wanted!r} in {seen!r}"
+        if select.select([master], [], [], 0.2)[0]:
+            try:
+                seen += os.read(master, 4096)
+            except OSError:  # the other end closed
+                break
+    return seen
+
+
+def test_the_question_goes_to_the_terminal_and_stdout_holds_only_the_data(xy):
+    proc, master = _spawn_on_pty("do", "alerts", "edit", "disk_full", "--set", "title=Disk nearly full",
+                                 "-o", "json")
+    try:
+        _read_until(master, b"[y/N]")
+        import os
+        os.write(master, b"y\n")
+        out = proc.stdout.read()
+        assert proc.wait(timeout=30) == 0
+    finally:
+        proc.kill()
+    assert json.loads(out)[0]["ok"] is True  # no question in the data
+    assert xy.state.alerts["disk_full"]["title"] == "Disk nearly full"
+
+
+def test_ctrl_c_at_the_question_cancels_at_once_and_sends_nothing(xy, tmp_path):
+    import signal
+
+    before = dict(xy.state.alerts["disk_full"])
+    proc, master = _spawn_on_pty("do", "alerts", "delete", "disk_full")
+    try:
+        seen = _read_until(master, b"[y/N]")
+        proc.send_signal(signal.SIGINT)  # one ctrl+c, no answer
+        assert proc.wait(timeout=10) == 130
+        seen = _read_until(master, b"nothing sent", seen, timeout=5)
+    finally:
+        proc.kill()
+    assert b"cancelled: nothing sent" in seen
+    assert xy.state.alerts["disk_full"] == before
+    assert not (tmp_path / "journal.jsonl").exists()  # nothing journaled as sent
+
+
+@pytest.fixture
+def xy_hanging(monkeypatch, tmp_path):
+    """An xyOps profile whose delete is sent and never answered (a server still acting)."""
+    from hostile import Hostile
+
+    with Hostile() as h:
+        h.route("/api/app/get_alert/v1", {"code": 0, "alert": {"id": "a1", "title": "Alert one"}})
+        h.alias("/api/app/delete_alert/v1", "/hang")
+        cfg = tmp_path / "config.toml"
+        cfg.write_text(f'[profiles.h]\nservice = "xyops"\nurl = "{h.url}"\ntimeout = 60\n')
+        monkeypatch.setenv("TESTDECK_CONFIG", str(cfg))
+        monkeypatch.setenv("TESTDECK_SECRET_H", "xk-" + "k" * 40)
+        yield h
+
+
+@pytest.mark.parametrize("signame, code", [("SIGINT", 130), ("SIGTERM", 143)])
+def test_a_signal_with_a_request_in_flight_says_it_may_have_acted_and_journals_it(xy_hanging, tmp_path,
+                                                                                   signame, code):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    proc = subprocess.Popen([sys.executable, "-m", "testdeck", "do", "alerts", "delete", "a1", "--yes"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ))
+    try:
+        deadline = time.monotonic() + 30
+        while not any(r.path.startswith("/api/app/delete_alert") for r in xy_hanging.requests):
+            assert time.monotonic() < deadline and proc.poll() is None, "the delete was never sent"
+            time.sleep(0.05)
+        proc.send_signal(getattr(signal, signame))
+        assert proc.wait(timeout=10) == code
+    finally:
+        proc.kill()
+    err = proc.stderr.read()
+    assert "delete Alert one: interrupted with the request sent" in err
+    assert "the server may have acted: check before sending again" in err
+    entry = json.loads((tmp_path / "journal.jsonl").read_text().splitlines()[-1])
+    assert entry["action"] == "delete" and entry["status"] is None
+    assert entry["message"].startswith("interrupted before an answer was read")
+
+
+def test_do_and_logs_name_the_option_a_typo_meant(xy, capsys):
+    assert cli.main(["do", "alerts", "edit", "disk_full", "--sett", "title=x", "--yes"]) == 2
+    assert "unexpected option --sett (did you mean '--set'?)" in capsys.readouterr().err
+    assert cli.main(["logs", "jobs", "x", "--comand", "c1"]) == 2
+    assert "unexpected option --comand (did you mean '--command'?)" in capsys.readouterr().err
+
+
+def test_do_json_is_always_a_list_and_an_id_given_twice_is_acted_on_once(xy, capsys):
+    assert cli.main(["do", "alerts", "delete", "disk_full", "disk_full", "--yes", "-o", "json"]) == 0
+    assert [(r["id"], r["ok"]) for r in json.loads(capsys.readouterr().out)] == [("disk_full", True)]
+    assert cli.main(["do", "alerts", "delete", "load_avg_high", "--yes", "-o", "json"]) == 0
+    assert [r["id"] for r in json.loads(capsys.readouterr().out)] == ["load_avg_high"]  # one: a list too
+    assert cli.main(["do", "alerts", "edit", "net_errors", "net_errors", "--set", "title=T", "--yes"]) == 0  # not bulk
+
+
+def test_near_misses_are_named_and_a_scope_reads_an_event(xy, capsys):
+    assert cli.main(["do", "alerts", "delet", "disk_full"]) == 2
+    assert "no action 'delet' (did you mean 'delete'?)" in capsys.readouterr().err
+    assert cli.main(["get", "alrets"]) == 2
+    assert "unknown resource 'alrets' (did you mean 'alerts'?)" in capsys.readouterr().err
+    assert cli.main(["get", "alrets", "-p", "xy"]) == 2
+    assert "xyops has no resource 'alrets' (did you mean 'alerts'?)" in capsys.readouterr().err
+    assert cli.main(["get", "event_jobs"]) == 2
+    assert "event_jobs lives inside an event: pass --event ID" in capsys.readouterr().err
+
+
+def test_do_gives_back_the_signal_handlers_it_found(xy):
+    """`do` catches SIGTERM while it sends; after, --demo's clean-up on SIGTERM must be in place again."""
+    import signal
+
+    def mine(*_a):
+        pass
+
+    old = signal.signal(signal.SIGTERM, mine)
+    try:
+        assert cli.main(["do", "alerts", "delete", "disk_full", "--yes"]) == 0
+        assert signal.getsignal(signal.SIGTERM) is mine
+    finally:
+        signal.signal(signal.SIGTERM, old)

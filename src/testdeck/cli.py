@@ -1,8 +1,10 @@
 """Entry point: the TUI, --demo, `profile ...`, and headless `get`/`describe`/`sim`.
 
 Exit codes: 0 success, 1 an API, config or credential error (one line on
-stderr with the server's own words) or a crash (a traceback without locals,
-secrets redacted), 2 usage errors, 141 output cut by a closed pipe (`| head`).
+stderr with the server's own words), an output that cannot be written, or a
+crash (a traceback without locals, secrets redacted), 2 usage errors, 130/143
+ctrl+c/SIGTERM (`do` says what that left undone), 141 output cut by a closed
+pipe (`| head`).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
+import errno
 import getpass
 import json
 import os
@@ -22,7 +25,7 @@ from testdeck import credentials, launch, verbs
 from testdeck.config import SERVICES, Config, Profile, check_name, load_config, update_config, url_problem
 from testdeck.errors import ApiError, ConfigError, CredentialError
 from testdeck.records import Record
-from testdeck.resources import Ctx, Resource
+from testdeck.resources import Ctx, Resource, did_you_mean
 from testdeck.services import all_services, find_resource, get_service
 from testdeck.text import sanitize
 
@@ -115,6 +118,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if sys.stdout is None:  # started with stdout closed (`>&-`): say so rather than act and crash
+        print("testdeck: standard output is closed (>&-): nothing done; use >/dev/null to discard it",
+              file=sys.stderr)
+        return 1
     if argv[:1] == ["__complete"]:  # the words typed so far, options and all: not for argparse to judge
         return run_completion(argparse.Namespace(command="__complete", words=argv[1:]))
     parser = build_parser()
@@ -167,17 +174,25 @@ def main(argv: list[str] | None = None) -> int:
         return code
     except BrokenPipeError:
         # `testdeck get ... | head`: the reader has all it wanted; say nothing more
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        _quiet_stdout()
         return BROKEN_PIPE
     except (UsageError, verbs.VerbUsageError) as exc:
         print(f"testdeck: {sanitize(exc)}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:  # ctrl+c ends `logs -f` and prompts quietly
+    except verbs.Interrupted as exc:  # ctrl+c at a question, or with a request in flight: said
+        print(f"testdeck: {sanitize(exc)}", file=sys.stderr)
+        return 128 + exc.signum
+    except KeyboardInterrupt:  # ctrl+c ends `logs -f` quietly
         return 130
     except (ApiError, ConfigError, CredentialError) as exc:
         print(f"testdeck: {sanitize(exc)}", file=sys.stderr)
         return 1
-    except Exception:  # a bug: the traceback, but never a secret and no locals
+    except Exception as exc:  # a bug: the traceback, but never a secret and no locals
+        if isinstance(exc, OSError) and exc.filename is None and exc.errno in OUTPUT_ERRNOS:
+            # stdout itself failed (`> /dev/full`, a disk that filled): one line, nothing more to flush
+            print(f"testdeck: cannot write the output: {exc.strerror or exc}", file=sys.stderr)
+            _quiet_stdout()
+            return 1
         from testdeck.app import crash_report
         from rich.console import Console
 
@@ -186,6 +201,14 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if demo is not None:
             demo.stop()
+
+
+OUTPUT_ERRNOS = {errno.ENOSPC, errno.EIO, errno.EFBIG, errno.EDQUOT}  # a write that failed (no file named)
+
+
+def _quiet_stdout() -> None:
+    """What is still buffered goes nowhere: the interpreter's last flush must not fail again."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def guard_demo(demo: Any) -> None:
@@ -251,10 +274,6 @@ def _resource_of(service: Any, name: str) -> Resource | None:
     return next((r for c in (name, lowered, lowered + "s", lowered + "es") if (r := service.resource(c))), None)
 
 
-def _known_names() -> str:
-    return ", ".join(sorted({r.name for svc in all_services() for r in svc.resources}))
-
-
 def resolve(config: Config, resource_name: str, profile_name: str | None) -> tuple[Profile, Resource]:
     if profile_name:
         profile = config.profiles.get(profile_name)
@@ -262,14 +281,17 @@ def resolve(config: Config, resource_name: str, profile_name: str | None) -> tup
             raise UsageError(f"no profile {profile_name!r} (see `testdeck profile list`)")
         res = _resource_of(get_service(profile.service), resource_name)
         if res is None:
-            names = ", ".join(r.name for r in get_service(profile.service).resources)
-            raise UsageError(f"{profile.service} has no resource {resource_name!r} (it has: {names})")
+            names = [r.name for r in get_service(profile.service).resources]
+            raise UsageError(f"{profile.service} has no resource {resource_name!r}{did_you_mean(resource_name, names)} "
+                             f"(it has: {', '.join(names)})")
         return profile, res
     found = find_resources(resource_name)
     matches = [(p, r) for svc, r in found for p in config.profiles_for(svc.name)]
     if not matches:
         if not found:
-            raise UsageError(f"unknown resource {resource_name!r} (known: {_known_names()})")
+            known = sorted({r.name for svc in all_services() for r in svc.resources})
+            raise UsageError(f"unknown resource {resource_name!r}{did_you_mean(resource_name, known)} "
+                             f"(known: {', '.join(known)})")
         raise UsageError(f"no profile serves {resource_name!r}; add one or use --demo")
     if len(matches) > 1:
         raise UsageError(f"several profiles serve {resource_name!r}: choose one with -p "
@@ -304,9 +326,13 @@ async def run_get(args: argparse.Namespace, config: Config) -> int:
     values = options(args.extras)
     scope = args.scope
     if resource.scope is not None:
-        scope = scope or values.pop(resource.scope.name, None) or resource.scope.default_for(profile.fields)
+        named = values.pop(resource.scope.name, None)
+        scope = scope or named or resource.scope.default_for(profile.fields)
         if not scope:
-            raise UsageError(f"{resource.name} lives inside a {resource.scope.name}: pass --{resource.scope.name} ID")
+            raise UsageError(f"{resource.name} lives inside {verbs.article(resource.scope.name)}: "
+                             f"pass --{resource.scope.name} ID")
+    own = ("scope", "query", "profile", "output") + ((resource.scope.name,) if resource.scope is not None else ())
+    verbs.check_options(resource, values, own)
     session = ProfileSession.open(config, profile, read_only=getattr(args, "read_only", False))
     async with session.client as client:
         if resource.scope is not None:
@@ -323,7 +349,8 @@ async def run_get(args: argparse.Namespace, config: Config) -> int:
     if args.output == "json":
         print(dumps([_raw(r) for r in records], indent=2))
     elif args.output == "csv":
-        csv.writer(sys.stdout).writerows(resource.csv_rows(records))
+        # LF, not the csv module's CRLF: `cut`/`awk` got `…\r` in the last field (csv readers take both)
+        csv.writer(sys.stdout, lineterminator="\n").writerows(resource.csv_rows(records))
     else:
         from testdeck.screens.resource import format_rows
 

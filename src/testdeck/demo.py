@@ -32,6 +32,9 @@ class Demo:
 def start_demo(seed: int = 1, size: int = 0, speed: float = 1.0) -> Demo:
     folder = Path(tempfile.mkdtemp(prefix="testdeck-demo-"))
     demo = Demo(Config(path=folder / "config.toml", settings={"refresh_interval": 3.0}), folder)
+    # a simulator's own temporary files (xyOps bucket files) go inside the demo's folder: removing it
+    # on SIGTERM/SIGHUP (cli.guard_demo), when no finaliser runs, removes them too
+    previous, tempfile.tempdir = tempfile.tempdir, str(folder)
     try:
         for service in all_services():
             if service.create_sim is None:
@@ -49,4 +52,6 @@ def start_demo(seed: int = 1, size: int = 0, speed: float = 1.0) -> Demo:
     except BaseException:
         demo.stop()
         raise
+    finally:
+        tempfile.tempdir = previous
     return demo

@@ -292,6 +292,9 @@ class ApiClient:
         except ApiError as exc:
             outcome[:] = [exc.status, exc.message]
             raise
+        except asyncio.CancelledError:  # ctrl+c, SIGTERM (`testdeck do`), a closed screen: said as it is
+            outcome[1] = "interrupted before an answer was read: the server may have acted"
+            raise
         finally:
             if mutates and self.on_mutation is not None:
                 body = journal_body if journal_body is not None else json_body if json_body is not None else data
@@ -300,7 +303,14 @@ class ApiClient:
                 self._mutated(method, path, body, *outcome)
 
     def _mutated(self, method: str, path: str, body: Any, status: int | None, message: str) -> None:
-        text = "" if body is None else json.dumps(redact_values(body, self.redact), default=str)
+        redact = self.redact
+        marks = getattr(self.on_mutation, "marks", None)
+        if marks:  # (the journal) the profile's secret and any other redacted value, each marked apart
+            secret = self._secret if self._secret and len(self._secret) >= 4 else None
+
+            def redact(text: str) -> str:
+                return self._redactor.redact(text.replace(secret, marks[0]) if secret else text, marks[1])
+        text = "" if body is None else json.dumps(redact_values(body, redact), default=str)
         try:
             self.on_mutation(method, path, text, status, message)  # type: ignore[misc]
         except Exception:

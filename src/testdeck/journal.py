@@ -13,7 +13,9 @@ import contextlib
 import contextvars
 import json
 import os
+import re
 import shlex
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,7 @@ import platformdirs
 from testdeck import clock
 from testdeck.credentials import env_var
 from testdeck.redact import redact_json_text
+from testdeck.transport import TokenExchangeAuth
 
 MAX_BYTES = 5 * 1024 * 1024  # rotate past this; keep KEEP old files
 KEEP = 3
@@ -61,19 +64,35 @@ def uploading(fields: dict[str, Any] | None, files: dict[str, str]) -> Iterator[
         current_upload.reset(token)
 
 
-def _curl_arg(value: str, profile: str, secrets: list[str]) -> str:
-    """One shell word; the profile's secret in it becomes "${TESTDECK_SECRET_<PROFILE>}"."""
-    ref = "${" + env_var(profile) + "}"
-    value = value.replace(SECRET, "\0")
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            value = value.replace(secret, "\0")
-    # quoted pieces around the reference: the shell joins them and expands only the reference
-    return f'"{ref}"'.join(shlex.quote(p) if p else "" for p in value.split("\0")) or "''"
-
-
 BODY = "@@testdeck-body@@"  # where the body goes in a curl line redacted as text without it
 SECRET = "@@testdeck-secret@@"  # where the profile's secret was in a body, for the curl's reference
+REDACTED = "@@testdeck-redacted@@"  # where another secret was (a session's password): not replayable as is
+TOKEN = "@@testdeck-token@@"  # an exchanged bearer token: the curl's own exchange sets it
+_MARKS = re.compile("(" + "|".join(map(re.escape, (SECRET, REDACTED, TOKEN))) + ")")
+# the shell stops at an unset one with this message: a replay never sends `***` as a password
+_REFUSE = "testdeck redacted this value: set it to send this again"
+
+
+def _curl_arg(value: str, profile: str, secrets: list[str], redacted: list[int] | None = None) -> str:
+    """One shell word; the profile's secret in it becomes "${TESTDECK_SECRET_<PROFILE>}", another
+    redacted value "${TESTDECK_REDACTED_<n>:?…}" (the shell refuses to run it until it is set)."""
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            value = value.replace(secret, SECRET)
+    counter = redacted if redacted is not None else [0]
+    words = []
+    # quoted pieces around the references: the shell joins them and expands only the references
+    for piece in _MARKS.split(value):
+        if piece == SECRET:
+            words.append('"${' + env_var(profile) + '}"')
+        elif piece == TOKEN:
+            words.append('"${TESTDECK_TOKEN}"')
+        elif piece == REDACTED:
+            counter[0] += 1
+            words.append('"${TESTDECK_REDACTED_%d:?%s}"' % (counter[0], _REFUSE))
+        elif piece:
+            words.append(shlex.quote(piece))
+    return "".join(words) or "''"
 
 
 def curl_command(method: str, url: str, headers: dict[str, str], body: str | None, profile: str,
@@ -101,31 +120,49 @@ def curl_command(method: str, url: str, headers: dict[str, str], body: str | Non
     return " ".join(parts)
 
 
+def token_exchange(url: str, token_path: str, form: dict[str, str], field: str, profile: str,
+                   secrets: list[str]) -> str:
+    """The shell that gets a bearer token as the client does (OneTest: the offline token posted to
+    /rest/tokens/), into TESTDECK_TOKEN, before the request that uses it: `TESTDECK_TOKEN=... && `."""
+    parts = urllib.parse.urlsplit(url)
+    target = urllib.parse.urlunsplit((parts.scheme, parts.netloc, token_path, "", ""))
+    data = " ".join(f"--data-urlencode {_curl_arg(f'{k}={v}', profile, secrets)}" for k, v in form.items())
+    pick = shlex.quote(f's/.*"{field}" *: *"\\([^"]*\\)".*/\\1/p')
+    return f'TESTDECK_TOKEN="$(curl -sS -X POST {_curl_arg(target, profile, secrets)} {data} | sed -n {pick})" && '
+
+
 def entry(*, profile: str, service: str, method: str, url: str, path: str, headers: dict[str, str],
           body: bytes | None, status: int | None, message: str, secrets: list[str], redact,
-          upload: tuple[dict[str, str], dict[str, str]] | None = None) -> dict[str, Any]:
-    """One journal line. `redact` is the client's own redaction (every known secret, every escaped form)."""
+          upload: tuple[dict[str, str], dict[str, str]] | None = None, login: str = "") -> dict[str, Any]:
+    """One journal line. `redact` is the client's own redaction (every known secret, every escaped form).
+
+    The body may hold SECRET and REDACTED marks (the hook's client puts them where it redacted): the
+    journal's body shows *** for both, its curl a reference for each. `login` goes before the curl
+    (token_exchange)."""
     ctype = headers.get("content-type", headers.get("Content-Type", ""))
     text: str | None
+    curl_body: str | None = None
     if body is None or body == b"":
         text = None
     elif "multipart/" in ctype:
         text = "<multipart upload not kept>"
     else:  # JSON with its strings redacted, not as text: `"width": ***` was no longer JSON
-        text = redact_json_text(body[:MAX_BODY].decode("utf-8", "replace"), redact)
-        if len(body) > MAX_BODY:
-            text += f"… ({len(body)} bytes)"
-    curl_body = None if text is None or text.startswith("<multipart") else text
-    if curl_body is not None and body is not None and any(x and len(x) >= 4 and x.encode() in body for x in secrets):
-        # the profile's own secret in the body (OneTest's offlineToken): the curl refers to it, as
-        # in a header, rather than carry `***`, which could not be sent again
         def keep_secret(t: str) -> str:
+            # the profile's own secret in the body (OneTest's offlineToken): the curl refers to it, as
+            # in a header, rather than carry `***`, which could not be sent again
             for x in secrets:
                 if x and len(x) >= 4:
                     t = t.replace(x, SECRET)
             return redact(t)
 
         curl_body = redact_json_text(body[:MAX_BODY].decode("utf-8", "replace"), keep_secret)
+        if len(body) > MAX_BODY:
+            curl_body += f"… ({len(body)} bytes)"
+        text = _MARKS.sub("***", curl_body)
+    curl = redact(curl_command(method, url, headers, None if curl_body is None else BODY, profile, secrets,
+                               upload))
+    # the line redacted without its body (redacted above, as JSON), which goes in after
+    curl = curl.replace(BODY, "" if curl_body is None else _curl_arg(curl_body, profile, secrets))
     return {
         "time": clock.now(),
         "profile": profile,
@@ -136,10 +173,7 @@ def entry(*, profile: str, service: str, method: str, url: str, path: str, heade
         "body": text,
         "status": status,
         "message": redact(message or ""),
-        # the line redacted without its body (redacted above, as JSON), which goes in after
-        "curl": redact(curl_command(method, url, headers, None if curl_body is None else BODY, profile, secrets,
-                                    upload)).replace(BODY, "" if curl_body is None else
-                                                     _curl_arg(curl_body, profile, secrets)),
+        "curl": (login + curl) if login else curl,
     }
 
 
@@ -203,14 +237,20 @@ def hook(profile: str, service: str, client: Any, secret: str | None, on_error=N
         upload = current_upload.get()
         if body and upload is None:
             headers.setdefault("Content-Type", "application/json")
+        secrets = [secret] if secret else []
+        login = ""
+        auth = getattr(http, "auth", None)
+        if isinstance(auth, TokenExchangeAuth):  # a bearer token got per session: the curl gets one too
+            login = token_exchange(base, auth.token_path, auth.form, auth.field, profile, secrets)
+            headers["Authorization"] = f"Bearer {TOKEN}"
         line = entry(profile=profile, service=service, method=method, url=base + path, path=path,
                      headers=headers, body=body.encode() if body else None, status=status, message=message,
-                     secrets=[secret] if secret else [], redact=getattr(client, "redact", lambda t: t),
-                     upload=upload)
+                     secrets=secrets, redact=getattr(client, "redact", lambda t: t), upload=upload, login=login)
         try:
             append(line)
         except OSError as exc:
             if on_error is not None:
                 on_error(f"journal not written ({journal_path()}): {exc.strerror or exc}")
 
+    record.marks = (SECRET, REDACTED)  # type: ignore[attr-defined]  (ApiClient._mutated marks them for us)
     return record

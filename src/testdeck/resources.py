@@ -16,7 +16,7 @@ from typing import Any
 
 from testdeck import clock
 from testdeck.records import Record
-from testdeck.text import sanitize
+from testdeck.text import quoted, sanitize
 
 LogFeed = AsyncIterator[list[str]]  # batches of new lines until the source ends
 
@@ -80,6 +80,9 @@ class Col:
     # a field whose text follows the state in the table when the meaning is ERROR or WARNING
     # (kyaraben status_reason), so the reason is seen without opening details
     reason: str | None = None
+    # the API field CSV writes for this column when `key` is one the console derives for display
+    # (xyOps jobs' event title, marked "(event list unavailable)" when it cannot be named: never data)
+    csv: str | None = None
 
     def meaning(self, record: Record) -> str | None:
         return self.meaning_of(record.get(self.key))
@@ -231,6 +234,37 @@ class Query:
     value: str | None
 
 
+@dataclass(frozen=True)
+class Opt:
+    """A `--name VALUE` of the CLI's `get`/`describe` that the resource's list or detail call reads
+    from `ctx.values` (alyvix `--from`, OneTest `--status`). Any other option is a usage error."""
+
+    name: str  # as in ctx.values: `--stubs-runtime` is stubs_runtime
+    choices: tuple[str, ...] | None = None  # the only values it takes (compared case-insensitively)
+    many: bool = False  # a comma-separated list of choices
+
+    def problem(self, value: str) -> str | None:
+        """Why `value` is not one this option takes; None when it is."""
+        if self.choices is None:
+            return None
+        given = [v.strip() for v in value.split(",")] if self.many else [value.strip()]
+        known = {c.lower() for c in self.choices}
+        bad = next((v for v in given if v.lower() not in known), None)
+        if bad is None:
+            return None
+        return (f"--{self.name.replace('_', '-')}: {bad!r} is not one of the choices{did_you_mean(bad, self.choices)}: "
+                f"{', '.join(self.choices)}" + (" (several: comma-separated)" if self.many else ""))
+
+
+def did_you_mean(given: str, known: Any) -> str:
+    """` (did you mean 'delete'?)` for a near miss among `known` (case-insensitive), else ""."""
+    import difflib
+
+    names = {str(k).lower(): str(k) for k in known}
+    close = difflib.get_close_matches(str(given).lower(), list(names), n=1, cutoff=0.6)
+    return f" (did you mean {names[close[0]]!r}?)" if close else ""
+
+
 @dataclass
 class Failing:
     """What "failing" means for a service (the triage view): rows of `resource` matching `when`."""
@@ -269,6 +303,8 @@ class Resource:
     # the rows a name given to describe/logs/do means (default: the list's rows with that label); for a
     # list that shows some rows while the server keeps more (OneTest: the active runs; finished ones too)
     find: Callable[[Ctx, str], Awaitable[list[Record]]] | None = None
+    # the CLI's `--name VALUE` options its list/detail calls read (ctx.values); none by default
+    options: tuple[Opt, ...] = ()
 
     def row_label(self, record: Record) -> str:
         name = record.get(self.label) if self.label else None
@@ -294,9 +330,11 @@ class Resource:
         ctrl+s): the API's field names, then raw values (full ids, times as sent, numbers,
         true/false), not the table's display (ages that go stale in a file, progress bars),
         sanitised like any output. Rows one at a time: a closed pipe shows at the next one."""
-        yield [c.key for c in self.columns]
+        # a nested object several columns show parts of (xyOps servers' `info`) is one column, once
+        keys = list(dict.fromkeys(c.csv or c.key for c in self.columns))
+        yield keys
         for r in records:
-            yield [sanitize(_csv_value(r.get(c.key)), multiline=True) for c in self.columns]
+            yield [sanitize(_csv_value(r.get(k)), multiline=True) for k in keys]
 
 
 def _csv_value(value: Any) -> str:
@@ -412,3 +450,28 @@ def timestamp(value: Any) -> str:
     if at is None:
         return ""
     return _dt.datetime.fromtimestamp(at, _dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ")
+
+
+def confirm_question(resource: Resource, action: Action, rows: list[Record | None], profile: Any,
+                     ctx: Ctx | None = None) -> str:
+    """The question before a mutation, on the screen and in `testdeck do`: names (Resource.label) and
+    ids of what the action touches, and on which profile; `ctx`: the action's, with what its form will
+    send (a service's note may name them)."""
+    where = f"on profile {profile.name}"
+    env = profile.fields.get("environment")
+    if env:
+        where += f" ({str(env).upper()})"
+    title = resource.title.lower()
+    noun = title[:-1] if title.endswith("s") else title
+    names = [f"{quoted(resource.row_label(r))} ({sanitize(resource.row_key(r))})"
+             if resource.row_label(r) != resource.row_key(r)
+             else quoted(resource.row_key(r)) for r in rows if r is not None]
+    note = action.confirm_note(rows, ctx)
+    note = f"\n{note}" if note else ""
+    if len(names) == 1:
+        return f"{action.label} {noun} {names[0]} {where}?{note}"
+    if not names:  # an action on the resource itself (alyvix `post message` to the server log)
+        return f"{action.label} ({title}) {where}?{note}"
+    shown = "\n".join(f"  {n}" for n in names[:12])
+    more = f"\n  … and {len(names) - 12} more" if len(names) > 12 else ""
+    return f"{action.label} these {len(names)} {title} {where}?\n{shown}{more}{note}"

@@ -31,11 +31,12 @@ class TokenExchangeAuth(httpx.Auth):
     requires_response_body = True
 
     def __init__(self, token_path: str, form: dict[str, str], parse: Callable[[httpx.Response], str],
-                 on_token: Callable[[str], None] | None = None):
+                 on_token: Callable[[str], None] | None = None, field: str = "access_token"):
         self.token_path = token_path
         self.form = form
         self.parse = parse
         self.on_token = on_token
+        self.field = field  # the JSON field `parse` reads: the journal's curl extracts it the same way
         self.token: str | None = None
 
     def _token_request(self, request: httpx.Request) -> httpx.Request:

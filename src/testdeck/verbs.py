@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import re
+import signal
 import sys
 from typing import Any
 
@@ -18,7 +20,7 @@ from testdeck import feeds, journal
 from testdeck.config import Config
 from testdeck.errors import ApiError, Refused, failed_how
 from testdeck.records import Record
-from testdeck.resources import Accepted, Action, Ctx, Field, NoChoices, Resource, unwrap
+from testdeck.resources import Accepted, Action, Ctx, Field, NoChoices, Resource, confirm_question, did_you_mean, unwrap
 from testdeck.text import sanitize
 
 EXIT_FAILING = 3  # `testdeck triage`: something is failing (a pipeline gate)
@@ -26,6 +28,14 @@ EXIT_FAILING = 3  # `testdeck triage`: something is failing (a pipeline gate)
 
 class VerbUsageError(Exception):
     """Bad arguments or invalid values: exit 2."""
+
+
+class Interrupted(Exception):
+    """ctrl+c (SIGINT) or SIGTERM ended the verb: exit 128 + the signal's number (130, 143)."""
+
+    def __init__(self, signum: int, message: str):
+        super().__init__(message)
+        self.signum = signum
 
 
 def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -144,6 +154,29 @@ def split_options(extras: list[str]) -> tuple[dict[str, str], list[str]]:
     return opts, words
 
 
+def article(noun: str) -> str:
+    """`an event`, `a project`."""
+    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
+
+
+def check_options(resource: Resource, given: dict[str, str], also: tuple[str, ...] = ()) -> None:
+    """`get`/`describe`'s leftover `--name VALUE`s: each one the resource declares (Resource.options),
+    with a value among its choices, else a usage error (a typo once gave the wrong rows and exit 0).
+    `also`: the verb's own options, for the suggestion."""
+    declared = {o.name: o for o in resource.options}
+    for name, value in given.items():
+        opt = declared.get(name)
+        if opt is None:
+            flag = "--" + name.replace("_", "-")
+            known = ["--" + n.replace("_", "-") for n in (*declared, *also)]
+            takes = ", ".join(known[:len(declared)]) if declared else "none of its own"
+            raise VerbUsageError(f"{resource.name}: no option {flag}{did_you_mean(flag, known)}; "
+                                 f"its options: {takes}")
+        why = opt.problem(value)
+        if why:
+            raise VerbUsageError(f"{resource.name}: {why}")
+
+
 def _scope_of(args: argparse.Namespace, profile: Any, resource: Resource) -> str | None:
     """`--scope ID` or `--<scope name> ID` (`--project`), else the profile's default: as `get` takes it.
     Any other option is a usage error (fields are `--set FIELD=VALUE`)."""
@@ -151,8 +184,11 @@ def _scope_of(args: argparse.Namespace, profile: Any, resource: Resource) -> str
     named = opts.pop(resource.scope.name, None) if resource.scope is not None else None
     if opts:
         scope_opt = f", --{resource.scope.name}" if resource.scope is not None else ""
-        raise VerbUsageError(f"unexpected option {', '.join('--' + k for k in opts)} (fields are "
-                             f"--set FIELD=VALUE; the scope is --scope{scope_opt})")
+        flag = "--" + next(iter(opts)).replace("_", "-")
+        own = ["--follow", "--command", "--key"] if args.command == "logs" else ["--set", "--yes", "--output"]
+        known = ["--scope", "--profile", *own, *([f"--{resource.scope.name}"] if resource.scope is not None else [])]
+        raise VerbUsageError(f"unexpected option {', '.join('--' + k for k in opts)}{did_you_mean(flag, known)} "
+                             f"(fields are --set FIELD=VALUE; the scope is --scope{scope_opt})")
     if words:
         if not isinstance(getattr(args, "ids", None), list):
             raise VerbUsageError(f"unexpected argument {words[0]!r}")
@@ -162,7 +198,7 @@ def _scope_of(args: argparse.Namespace, profile: Any, resource: Resource) -> str
         return scope
     scope = scope or resource.scope.default_for(profile.fields)
     if not scope:
-        raise VerbUsageError(f"{resource.name} lives inside a {resource.scope.name}: "
+        raise VerbUsageError(f"{resource.name} lives inside {article(resource.scope.name)}: "
                              f"pass --{resource.scope.name} ID (or --scope ID)")
     return scope
 
@@ -289,13 +325,40 @@ async def _form_values(action: Action, sets: dict[str, str], initial: dict[str, 
     return values, changed
 
 
+def _prompt_stream():
+    """Where a question goes: never stdout, which is the data (`do ... -o json | jq`). stderr when it
+    is the terminal, else the terminal itself (`2>log`), else stderr still."""
+    if sys.stderr.isatty():
+        return sys.stderr
+    try:
+        return open("/dev/tty", "w")  # noqa: SIM115  (closed by the caller)
+    except OSError:
+        return sys.stderr
+
+
 def _confirm(question: str, assume_yes: bool) -> bool:
     if assume_yes:
         return True
     if not sys.stdin.isatty():
         raise VerbUsageError(f"{question} needs confirmation: pass --yes (no terminal to ask on)")
-    answer = input(f"{question} [y/N] ").strip().lower()
-    return answer in ("y", "yes")
+    out = _prompt_stream()
+    # asyncio's own SIGINT handler only cancels the task, which a blocking read never sees (a first
+    # ctrl+c was swallowed): while the question waits, ctrl+c ends the wait at once
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        out.write(f"{question} [y/N] ")
+        out.flush()
+        answer = sys.stdin.readline()
+    except KeyboardInterrupt:
+        out.write("\n")
+        raise Interrupted(signal.SIGINT, "cancelled: nothing sent") from None
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if out is not sys.stderr:
+            out.close()
+    if not answer:  # end of input (ctrl+d): a no
+        print(file=sys.stderr)
+    return answer.strip().lower() in ("y", "yes")
 
 
 def _show(result: Any) -> str:
@@ -321,9 +384,11 @@ async def run_do(args: argparse.Namespace, config: Config, resolve, open_session
     profile, resource = resolve(config, args.resource, args.profile)
     action = find_action(resource, args.action)
     if action is None:
-        labels = ", ".join(cli_name(a.label) for a in resource.actions) or "none"
-        raise VerbUsageError(f"{resource.name} has no action {args.action!r} (it has: {labels})")
+        names = [cli_name(a.label) for a in resource.actions]
+        raise VerbUsageError(f"{resource.name} has no action {args.action!r}{did_you_mean(args.action, names)} "
+                             f"(it has: {', '.join(names) or 'none'})")
     scope = _scope_of(args, profile, resource)
+    args.ids = list(dict.fromkeys(args.ids))  # an id given twice is acted on once (a delete sent twice failed)
     if action.row and not args.ids:
         raise VerbUsageError(f"{action.label} acts on a row: give its ID")
     if len(args.ids) > 1 and not action.bulk:
@@ -362,58 +427,98 @@ async def run_do(args: argparse.Namespace, config: Config, resolve, open_session
             plans.append(ctx)
         if not plans:  # every row refused before sending
             if args.output == "json":
-                print(json.dumps(refused if len(refused) > 1 else refused[0], indent=2, ensure_ascii=False))
+                print(json.dumps(refused, indent=2, ensure_ascii=False))
             return 1
         if action.mutates or action.confirm:
-            # what it will touch: an action taking several in one call (Action.targets: OneTest's stop, the ids
-            # of its form) names those, as the screen does, not the one row given
+            # as the screen asks it: `delete bucket 'Release artefacts' (ID) on profile xy?`; an action taking
+            # several in one call (Action.targets: OneTest's stop, the ids of its form) names those
             touched = [r for c in plans for r in (action.targets(c) if action.targets is not None else [c.row])]
-            names = ", ".join(resource.row_label(r) if r is not None else "" for r in touched).strip(", ")
-            question = f"{action.label} {resource.name} {names} on profile {profile.name}?".replace("  ", " ")
-            note = action.confirm_note(touched, plans[0])  # one --set and scope for every row
-            question += f" {note}" if note else ""
-            if not _confirm(sanitize(question), args.yes):
+            question = confirm_question(resource, action, touched, profile, plans[0])  # one --set, one scope
+            if not _confirm(sanitize(question, multiline=True), args.yes):
                 print("cancelled", file=sys.stderr)
                 return 1
         results = list(refused)
-        for ctx in plans:
-            label = resource.row_label(ctx.row) if ctx.row is not None else ""
-            try:
-                with journal.acting(action.label):
-                    result = await action.call(ctx)
-            except ApiError as exc:
-                failures += 1
-                what = " ".join(w for w in (action.label, label) if w)
-                print(sanitize(f"testdeck: {what}: {exc}"), file=sys.stderr)
-                how = failed_how(exc)
-                if how is not None:  # as a form says it: a script that sends again could act twice
-                    print(sanitize(f"testdeck: {what}: {how}: the server may have acted anyway: check before "
-                                   "sending again"), file=sys.stderr)
-                results.append({"id": ctx.key, "ok": False, "message": exc.message,
-                                **({"may_have_acted": True} if how is not None else {})})
-                continue
-            # only accepted: the server makes the change in the background (a VM left DELETING)
-            accepted = result.state if isinstance(result, Accepted) else None
-            result = unwrap(result)
-            results.append({"id": ctx.key, "ok": True, "result": result.raw if isinstance(result, Record) else result,
-                            **({"accepted": accepted} if accepted is not None else {})})
-            hint = _follow_hint(resource, ctx, action, result)
-            if args.output == "text" and hint and not action.mutates:
-                print(sanitize(hint))  # nothing was sent (kyaraben's follow command): not `accepted`
-            elif args.output == "text":
-                shown = action.show(result) if action.show else _show(result)
-                # a followed action (a kyaraben command, a job run) was only accepted: how it ends is in
-                # its log, as on the screen ("accepted, following it")
-                outcome = "accepted" if action.follow is not None or accepted is not None else "done"
-                print(sanitize(f"{action.label}: {outcome}" + (f" ({label})" if label else "")
-                               + (f": {accepted}" if accepted is not None else "")))
-                if shown:
-                    print(sanitize(shown, multiline=True))
-                if hint:
-                    print(sanitize(hint))
-    if args.output == "json":
-        print(json.dumps(results if len(results) > 1 else results[0], indent=2, ensure_ascii=False, default=str))
+        with _signals_cancel() as caught:
+            for done, ctx in enumerate(plans):
+                label = resource.row_label(ctx.row) if ctx.row is not None else ""
+                try:
+                    with journal.acting(action.label):
+                        result = await action.call(ctx)
+                except asyncio.CancelledError:
+                    if not caught:
+                        raise
+                    what = " ".join(w for w in (action.label, label) if w)
+                    rest = len(plans) - done - 1
+                    raise Interrupted(caught[0], f"{what}: interrupted with the request sent and no answer yet: "
+                                      "the server may have acted: check before sending again"
+                                      + (f" ({rest} more not sent)" if rest else "")) from None
+                except ApiError as exc:
+                    failures += 1
+                    what = " ".join(w for w in (action.label, label) if w)
+                    print(sanitize(f"testdeck: {what}: {exc}"), file=sys.stderr)
+                    how = failed_how(exc)
+                    if how is not None:  # as a form says it: a script that sends again could act twice
+                        print(sanitize(f"testdeck: {what}: {how}: the server may have acted anyway: check before "
+                                       "sending again"), file=sys.stderr)
+                    results.append({"id": ctx.key, "ok": False, "message": exc.message,
+                                    **({"may_have_acted": True} if how is not None else {})})
+                    continue
+                # only accepted: the server makes the change in the background (a VM left DELETING)
+                accepted = result.state if isinstance(result, Accepted) else None
+                result = unwrap(result)
+                results.append({"id": ctx.key, "ok": True, "result": result.raw if isinstance(result, Record) else result,
+                                **({"accepted": accepted} if accepted is not None else {})})
+                if args.output == "text":
+                    _say_done(resource, action, ctx, label, result, accepted)
+    if args.output == "json":  # always a list, one entry per row, whatever their number (one shape)
+        print(json.dumps(results, indent=2, ensure_ascii=False, default=str))
     return 1 if failures else 0
+
+
+def _say_done(resource: Resource, action: Action, ctx: Ctx, label: str, result: Any, accepted: str | None) -> None:
+    hint = _follow_hint(resource, ctx, action, result)
+    if hint and not action.mutates:
+        print(sanitize(hint))  # nothing was sent (kyaraben's follow command): not `accepted`
+        return
+    shown = action.show(result) if action.show else _show(result)
+    # a followed action (a kyaraben command, a job run) was only accepted: how it ends is in its log, as
+    # on the screen ("accepted, following it"); so was one the server makes in the background (DELETING)
+    outcome = "accepted" if action.follow is not None or accepted is not None else "done"
+    print(sanitize(f"{action.label}: {outcome}" + (f" ({label})" if label else "")
+                   + (f": {accepted}" if accepted is not None else "")))
+    if shown:
+        print(sanitize(shown, multiline=True))
+    if hint:
+        print(sanitize(hint))
+
+
+@contextlib.contextmanager
+def _signals_cancel():
+    """While `do` sends: ctrl+c or SIGTERM cancels the request in flight (its journal line is written
+    as interrupted) and the verb then says so; SIGTERM used to kill it with no journal line at all.
+    Yields the list that receives the signal's number."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    caught: list[int] = []
+
+    def on(signum: int) -> None:
+        if not caught and task is not None:
+            caught.append(signum)
+            task.cancel()
+
+    signals = (signal.SIGINT, signal.SIGTERM)
+    before = {signum: signal.getsignal(signum) for signum in signals}
+    try:
+        for signum in signals:
+            loop.add_signal_handler(signum, on, signum)
+    except (ValueError, RuntimeError):  # not the main thread: the default handling stays
+        signals = ()
+    try:
+        yield caught
+    finally:
+        for signum in signals:
+            loop.remove_signal_handler(signum)
+            signal.signal(signum, before[signum])  # (--demo's SIGTERM clean-up, asyncio's SIGINT)
 
 
 # --- logs -------------------------------------------------------------------------------
@@ -448,8 +553,12 @@ async def run_logs(args: argparse.Namespace, config: Config, resolve, open_sessi
                 sys.stdout.write(sanitize(line, multiline=True).replace("\n", " ") + "\n")
             sys.stdout.flush()
 
+        def notice(batch: list[str]) -> None:  # diagnostics, not the log: stderr (`-f > out.log`)
+            for line in batch:
+                print(sanitize(line, multiline=True).replace("\n", " "), file=sys.stderr, flush=True)
+
         if args.follow:  # followed: a poll that fails is said and retried (feeds.py)
-            feeds.NOTICE.set(write)
+            feeds.NOTICE.set(notice)
         else:  # one read: every line there is now, up to the feed's first wait for more
             feeds.ONE_READ.set(True)
         try:

@@ -14,7 +14,7 @@ from textual import work
 from testdeck import journal
 from testdeck.errors import ApiError, not_done
 from testdeck.records import Record
-from testdeck.resources import Accepted, Action, Ctx, unwrap
+from testdeck.resources import Accepted, Action, Ctx, confirm_question, unwrap
 from testdeck.text import quoted, sanitize
 
 if TYPE_CHECKING:
@@ -164,22 +164,7 @@ class ActionsMixin:
         return f"{self._noun()} {quoted(named)}" if named else self._noun()
 
     def confirm_question(self, action: Action, rows: list[Record | None], ctx: Ctx | None = None) -> str:
-        """Names (Resource.label) and ids of what the action touches, and on which profile; `ctx`: the
-        action's, with what its form will send (a service's note may name them)."""
-        where = f"on profile {self.session.profile.name}"
-        env = self.session.profile.fields.get("environment")
-        if env:
-            where += f" ({str(env).upper()})"
-        names = [f"{quoted(self.resource.row_label(r))} ({sanitize(self.resource.row_key(r))})"
-                 if self.resource.row_label(r) != self.resource.row_key(r)
-                 else quoted(self.resource.row_key(r)) for r in rows if r is not None]
-        note = action.confirm_note(rows, ctx)
-        note = f"\n{note}" if note else ""
-        if len(names) == 1:
-            return f"{action.label} {self._noun()} {names[0]} {where}?{note}"
-        shown = "\n".join(f"  {n}" for n in names[:12])
-        more = f"\n  … and {len(names) - 12} more" if len(names) > 12 else ""
-        return f"{action.label} these {len(names)} {self.resource.title.lower()} {where}?\n{shown}{more}{note}"
+        return confirm_question(self.resource, action, rows, self.session.profile, ctx)
 
     async def _after(self, action: Action, ctx: Ctx, result: Any) -> None:
         accepted = result.state if isinstance(result, Accepted) else None

@@ -11,9 +11,10 @@ from typing import Any
 from testdeck import clock
 from testdeck.errors import ApiError
 from testdeck.files import save_dir, write_new
-from testdeck.resources import (ERROR, MUTED, OK, WARNING, Action, Col, Ctx, Field, Form, Query, Resource, Scope,
+from testdeck.resources import (ERROR, MUTED, OK, WARNING, Action, Col, Ctx, Field, Form, Opt, Query, Resource, Scope,
                                 nothing_changed, plain)
-from testdeck.services.alyvix.client import (LOG_LEVELS, SETTINGS_LOG_LEVELS, License, LogLine, Run, Settings,
+from testdeck.services.alyvix.client import (LOG_LEVELS, LOG_SOURCES, SETTINGS_LOG_LEVELS, License, LogLine, Run,
+                                             Settings,
                                              decode_image, parse_stamp, stamp)
 from testdeck.services.alyvix.logfeed import LogFollow, show_time
 
@@ -198,6 +199,7 @@ measures = Resource(
         Col("test_case_execution_code", "runcode", priority=2),
     ],
     list=list_measures,
+    options=(Opt("from"), Opt("to"), Opt("session")),
     detail=lambda cx: cx.client.get_measure(cx.scope, cx.key),
     scope=Scope(name="testcase", options=_testcase_options),
     queries=[Query("H", "last hour", "1h"), Query("D", "last 24h", "24h"), Query("W", "last 7 days", "7d")],
@@ -260,6 +262,7 @@ log = Resource(
         Col("message"),
     ],
     list=list_log,
+    options=(Opt("from"), Opt("to"), Opt("source", LOG_SOURCES), Opt("level", LOG_LEVELS)),
     detail=log_line,
     log=lambda cx: LogFollow(cx.client),
     drill="log",

@@ -18,6 +18,7 @@ from testdeck.resources import (
     Ctx,
     Field,
     Form,
+    Opt,
     Query,
     Resource,
     Scope,
@@ -178,6 +179,7 @@ executions = Resource(
         Col("id", priority=4),  # whole: what `get` prints must work with `describe`
     ],
     list=by_name(list_executions),
+    options=(Opt("status", (*STATUSES, "ALL"), many=True), *(Opt(k) for k in FILTER_KEYS)),
     detail=by_name(detail),
     find=by_name(find_executions),
     log=log,

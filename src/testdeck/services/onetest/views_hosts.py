@@ -14,6 +14,7 @@ from testdeck.resources import (
     Ctx,
     Field,
     Form,
+    Opt,
     Query,
     Resource,
     Scope,
@@ -27,6 +28,10 @@ from testdeck.services.onetest.views_scopes import by_name, default_host_scope, 
 STATE_MEANING = {"AVAILABLE": OK, "BUSY": RUNNING, "LOST": ERROR}
 DOCKER_MEANING = {"CONNECTED": OK, "SUCCESS": OK, "DISCONNECTED": ERROR, "FAILURE": ERROR, "UNKNOWN": WARNING}
 DERIVED = {"caps", "status", "reason", "version"}  # fields the console adds: never sent back
+
+
+# the CLI's --space ID / --project ID (Resource.options of the resources that take a Where)
+WHERE_OPTIONS = (Opt("space"), Opt("project"))
 
 
 def where_of(cx: Ctx) -> Where:
@@ -147,6 +152,7 @@ agents = Resource(
         Col("owner", priority=3),
     ],
     list=by_name(list_agents),
+    options=(*WHERE_OPTIONS, Opt("all"), Opt("normalize"), Opt("filter")),
     detail=by_name(agent_detail),
     scope=Scope("scope", host_scope_options, default=default_host_scope, remember=remember),
     queries=[Query("m", "mine", None), Query("A", "all users", "all"), Query("N", "normalized", "all,normalize")],
@@ -237,6 +243,7 @@ dockerhosts = Resource(
         Col("owner", priority=3),
     ],
     list=by_name(list_dockerhosts),
+    options=WHERE_OPTIONS,
     detail=by_name(lambda cx: cx.client.get_host("dockerhosts", where_of(cx), cx.key)),
     scope=Scope("scope", host_scope_options, default=default_host_scope, remember=remember),
     actions=[

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 
 from testdeck.feeds import pause, steady
-from testdeck.resources import ERROR, MUTED, OK, RUNNING, Col, Ctx, LogFeed, Resource, Scope, age, timestamp
-from testdeck.services.onetest.views_hosts import STATE_MEANING, where_of
+from testdeck.resources import ERROR, MUTED, OK, RUNNING, Col, Ctx, LogFeed, Opt, Resource, Scope, age, timestamp
+from testdeck.services.onetest.views_hosts import STATE_MEANING, WHERE_OPTIONS, where_of
 from testdeck.services.onetest.views_scopes import (
     by_name,
     default_virtualization_scope,
@@ -70,6 +70,7 @@ rules = Resource(
         Col("id", priority=3),
     ],
     list=by_name(list_rules),
+    options=(*WHERE_OPTIONS, Opt("execution"), Opt("stubs_runtime")),
     detail=by_name(lambda cx: cx.client.get_rule(where_of(cx), cx.key)),
     log=activity,
     drill="log",
@@ -92,6 +93,7 @@ intercepts = Resource(
         Col("id", priority=3),
     ],
     list=by_name(lambda cx: cx.client.get_intercepts(where_of(cx))),
+    options=WHERE_OPTIONS,
     detail=by_name(lambda cx: cx.client.get_intercept(where_of(cx), cx.key)),
     scope=_scope(),
     aliases=("intercept",),

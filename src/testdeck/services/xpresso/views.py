@@ -11,7 +11,7 @@ from typing import Any
 
 from testdeck.errors import ApiError
 from testdeck.records import Record
-from testdeck.resources import (Action, Col, Ctx, Failing, Field, Form, FromSim, Query,
+from testdeck.resources import (Action, Col, Ctx, Failing, Field, Form, FromSim, Opt, Query,
                                 Resource, Service, age, duration)
 from testdeck.services.xpresso import token as jwt
 from testdeck.services.xpresso.client import ACTIVE_STATES, FAILED_STATES, STOPPED_STATES, XRequest, Xpresso
@@ -315,6 +315,7 @@ requests = Resource(
         Col("date_completed", "completed", fmt=age, width=9, priority=4),
     ],
     list=list_requests,
+    options=(Opt("reveal"),),  # tokens unmasked (get -o json --reveal 1)
     detail=get_request,
     drill=open_request,
     actions=[

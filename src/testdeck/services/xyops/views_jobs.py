@@ -9,7 +9,7 @@ from testdeck import clock
 from testdeck.errors import ApiError
 from testdeck.feeds import pause, steady
 from testdeck.resources import (ERROR, MUTED, OK, RUNNING, WARNING, Action, Col, Ctx, Failing, Field, Form, LogFeed,
-                                Query, Resource, Scope, age, duration)
+                                Opt, Query, Resource, Scope, age, duration)
 
 POLL = 1.0  # seconds between polls of a running job
 RECENT = 100  # completed jobs shown by default (search_jobs always gets a limit: the real default is 1)
@@ -242,7 +242,7 @@ jobs = Resource(
     aliases=("job",),
     drill="log",
     columns=[
-        Col("event_title", "event"),
+        Col("event_title", "event", csv="event"),  # CSV: the event's id, never the decorated title
         Col("state", width=8, status=STATE_MEANING),
         Col("progress", fmt=progress_bar, width=15),
         Col("code", "result", fmt=result, width=8, status=result_meaning),
@@ -252,6 +252,7 @@ jobs = Resource(
         Col("id", width=16, priority=2),
     ],
     list=list_jobs,
+    options=(Opt("event"), Opt("limit")),
     detail=lambda cx: cx.client.get_job(cx.key),
     log=job_log,
     queries=[Query("f", "failed", FAILED), Query("c", "completed", "*")],
