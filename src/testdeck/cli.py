@@ -176,8 +176,8 @@ def main(argv: list[str] | None = None) -> int:
         # `testdeck get ... | head`: the reader has all it wanted; say nothing more
         _quiet_stdout()
         return BROKEN_PIPE
-    except (UsageError, verbs.VerbUsageError) as exc:
-        print(f"testdeck: {sanitize(exc)}", file=sys.stderr)
+    except (UsageError, verbs.VerbUsageError) as exc:  # (lines kept: a question naming several rows)
+        print(f"testdeck: {sanitize(exc, multiline=True)}", file=sys.stderr)
         return 2
     except verbs.Interrupted as exc:  # ctrl+c at a question, or with a request in flight: said
         print(f"testdeck: {sanitize(exc)}", file=sys.stderr)

@@ -275,7 +275,7 @@ def test_do_says_what_the_server_only_accepted_and_what_it_did(kyaraben_profile,
     assert out == ("delete: accepted (first vm): VM 'first vm' is DELETING; the server removes it in the "
                    "background (it counts in the quota until then)\n")
     assert cli.main(["do", "avms", "delete", vm, "--yes", "-o", "json"]) == 0  # again: still DELETING
-    answer = json.loads(capsys.readouterr().out)
+    [answer] = json.loads(capsys.readouterr().out)  # (-o json is a list, whatever the number of rows)
     assert answer["ok"] is True and answer["accepted"].startswith("VM 'first vm' is DELETING")
     assert cli.main(["do", "projects", "new", "--set", "project_name=p1", "--yes"]) == 0
     head, pid = capsys.readouterr().out.splitlines()

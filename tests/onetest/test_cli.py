@@ -147,5 +147,6 @@ def test_do_stop_asks_naming_every_id_it_will_send(ot_profile, capsys):
                      if ex["project"] == "3600" and ex.get("tags") in (["ci", "smoke"], ["perf", "release-4.1"])]
     assert cli.main(["do", "executions", "stop", first, "--set", f"ids={first},{second}"]) == 2
     err = capsys.readouterr().err
-    assert f", {second} on profile ot?" in err  # the second id too, not only the row given
+    assert "stop these 2 executions on profile ot?" in err and f"'{first}'" in err \
+        and f"'{second}'" in err  # the second id too, not only the row given
     assert all(ot_profile.state.executions[i]["stopped_at"] is None for i in (first, second))
