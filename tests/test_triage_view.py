@@ -41,6 +41,11 @@ def _done(app) -> int:
     return sum(1 for s in app.triage_board.states.values() if s.last_ok is not None or s.error is not None)
 
 
+def _key_of(app, target):
+    """The triage view's row key of the item `target` was, or None when it is not shown."""
+    return next((k for k, item in app.screen.items.items() if item.ident == target.ident), None)
+
+
 def _polled(app, n):
     return isinstance(app.screen, TriageScreen) and _done(app) >= n
 
@@ -91,27 +96,33 @@ async def test_items_of_every_service_jump_and_go_when_fixed(sim_server, monkeyp
 
 async def test_esc_after_a_jump_comes_back_to_triage_opened_over_a_resource(sim_server, monkeypatch, tmp_path):
     """`0` on a resource screen, `enter` on an item, `esc`: the triage view again (it went away with
-    the jump and esc landed on the resource it had been opened over), then that resource."""
-    app, _ = _five(sim_server, monkeypatch, tmp_path)
+    the jump and esc landed on the resource it had been opened over), then that resource. The same
+    from a "profile unreachable" item (it opens the profile's first resource)."""
+    gone = Profile("gone", "alyvix", "http://127.0.0.1:9", timeout=1.0)
+    app, _ = _five(sim_server, monkeypatch, tmp_path, extra={"gone": gone})
     app.start = "t-kyaraben"
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: isinstance(app.screen, ResourceScreen) and app.screen.is_mounted,
                        what="kyaraben's first resource")
         first = app.screen.resource.name
-        await pilot.press("0")
-        await wait_for(pilot, lambda: _polled(app, 5), timeout=30, what="every profile polled")
-        table = app.screen.query_one(VirtualTable)
-        await wait_for(pilot, lambda: table.row_count > 0, what="items shown")
-        target = next(i for i in app.triage_board.items() if i.service == "alyvix" and i.resource)
-        table.move_to_key(next(k for k, item in app.screen.items.items() if item == target))
-        await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, ResourceScreen) and app.screen.resource.name
-                       == target.resource and app.screen.is_mounted, timeout=15, what="the jump")
-        await pilot.press("escape")
-        await wait_for(pilot, lambda: isinstance(app.screen, TriageScreen), what="back to triage")
-        await pilot.press("escape")
-        await wait_for(pilot, lambda: isinstance(app.screen, ResourceScreen) and app.screen.resource.name == first
-                       and app.screen.session.profile.name == "t-kyaraben", what="back to where triage was opened")
+        for wanted in (lambda i: i.service == "alyvix" and i.resource and i.profile != "gone",
+                       lambda i: i.profile == "gone" and i.what == "profile unreachable"):
+            await pilot.press("0")
+            await wait_for(pilot, lambda: _polled(app, 6), timeout=30, what="every profile polled")
+            table = app.screen.query_one(VirtualTable)
+            target = next(i for i in app.triage_board.items() if wanted(i))
+            await wait_for(pilot, lambda: target in app.screen.items.values(), what="the item shown")
+            table.move_to_key(next(k for k, item in app.screen.items.items() if item == target))
+            await pilot.press("enter")
+            resource = target.resource or app.session(target.profile).service.resources[0].name
+            await wait_for(pilot, lambda: isinstance(app.screen, ResourceScreen) and app.screen.resource.name
+                           == resource and app.screen.session.profile.name == target.profile
+                           and app.screen.is_mounted, timeout=15, what="the jump")
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: isinstance(app.screen, TriageScreen), what="back to triage")
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: isinstance(app.screen, ResourceScreen) and app.screen.resource.name == first
+                           and app.screen.session.profile.name == "t-kyaraben", what="back to where triage was opened")
 
 
 async def test_home_shows_the_pulse_and_0_opens_triage(sim_server, monkeypatch, tmp_path):
@@ -201,3 +212,46 @@ async def test_a_profile_that_cannot_be_read_says_so_in_the_view_and_on_home(sim
                        and not app.triage_board.states["kb"].stale, timeout=15, what="read at last")
         await wait_for(pilot, lambda: "STALE" not in str(app.screen.query_one("#stale").render()), what="no note")
 
+
+
+async def test_a_jump_lands_on_the_items_own_row_in_the_view_that_lists_it(sim_server, monkeypatch, tmp_path):
+    """For every service's failing items: `enter` opens the resource in the view the declaration
+    reads (OneTest's finished run is not in the active-only view, where another run of the same
+    asset sat under the cursor), the cursor on the item's own row, also over a cursor left on
+    another row by an earlier visit. A row gone since triage read it is said, plainly."""
+    from tests.console_kit import said
+
+    app, _ = _five(sim_server, monkeypatch, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: _polled(app, 5), timeout=30, what="every profile polled")
+        items = app.triage_board.items()
+        targets = list({(i.profile, i.resource): i for i in reversed(items) if i.resource}.values())
+        assert {(i.service, i.resource) for i in targets} >= {
+            ("alyvix", "sessions"), ("alyvix", "testcases"), ("xyops", "jobs"), ("xyops", "firing"),
+            ("xpresso", "requests"), ("onetest", "executions"), ("onetest", "agents"), ("kyaraben", "avms")}
+        jobs = [i for i in items if i.resource == "jobs"]
+        targets.append(next(i for i in jobs if i != targets[[t.resource for t in targets].index("jobs")]))
+        for target in targets:
+            # (by ident: a simulator's times move, an OneTest agent's contact among them)
+            await wait_for(pilot, lambda: isinstance(app.screen, TriageScreen)
+                           and _key_of(app, target) is not None, what=f"{target.what} shown")
+            app.screen.query_one(VirtualTable).move_to_key(_key_of(app, target))
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: isinstance(app.screen, ResourceScreen) and app.screen.is_mounted
+                           and app.screen.resource.name == target.resource and app.screen.loaded.is_set()
+                           and app.screen.table.cursor_key == target.key, timeout=15, what=f"the jump to {target}")
+            screen = app.screen
+            assert screen.query_value == target.query, target  # the declaration's view
+            assert screen.scope == target.scope
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: isinstance(app.screen, TriageScreen), what="back to triage")
+        assert not [m for m in said(app) if "not in" in m]
+
+        target = next(i for i in app.triage_board.items() if i.resource == "sessions")
+        await app.session(target.profile).client.delete_session(target.key)  # fixed since triage read it
+        app.screen.query_one(VirtualTable).move_to_key(_key_of(app, target))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: any("not in" in m for m in said(app)), timeout=15, what="the notice")
+        notice = next(m for m in said(app) if "not in" in m)
+        assert notice.startswith(f"{target.what}: not in sessions now") and "the cursor is not on it" in notice
+        assert app.screen.table.cursor_key != target.key
