@@ -137,8 +137,9 @@ async def test_home_shows_the_pulse_and_0_opens_triage(sim_server, monkeypatch, 
             assert home.pulse(name) != "…"
         kyaraben = home.pulse("t-kyaraben")
         assert "✖" in kyaraben  # the seeded VM in ERROR
-        row = home.query_one(VirtualTable).data.rows[home.query_one(VirtualTable).data.index["t-kyaraben"]]
-        assert kyaraben in row
+        table = home.query_one(VirtualTable)
+        # (polls ending close together repaint home once, up to TRIAGE_COALESCE later)
+        await wait_for(pilot, lambda: kyaraben in table.data.rows[table.data.index["t-kyaraben"]], what="the pulse")
         await pilot.press("0")
         await wait_for(pilot, lambda: isinstance(app.screen, TriageScreen), what="triage by 0")
 
