@@ -39,6 +39,14 @@ def widths(width: int, items: list[Item]) -> list[int | None]:
     return [8, 6, profile, max(12, min(30, left * 40 // 100)), 8, None]
 
 
+def _words(state: ProfileState) -> str:
+    """The last error, the server's words first (a line cut at 80 columns kept the path and lost
+    them), without the `service/profile: ` the line names already."""
+    error = state.error
+    request, _, words = error.one_line().removeprefix(f"{error.service}/{error.profile}: ").partition(": ")
+    return f"{words} ({request})" if words else request
+
+
 def is_prod(name: str, profiles: dict) -> bool:
     profile = profiles.get(name)
     return profile is not None and str(profile.fields.get("environment", "")).lower() in ("prod", "production")
@@ -51,11 +59,12 @@ def item_key(item: Item) -> str:
 class TriageScreen(Screen):
     DEFAULT_CSS = """
     TriageScreen #titlebar { height: 1; background: $primary; color: $text; padding: 0 1; text-style: bold; }
-    TriageScreen #stale { height: auto; padding: 0 1; color: $warning; display: none; }
+    TriageScreen #stale { height: auto; padding: 0 1; color: $warning; display: none; text-wrap: nowrap;
+                          text-overflow: ellipsis; }
     TriageScreen #stale.-shown { display: block; }
     """
     BINDINGS = [
-        Binding("enter", "jump", "jump to it", id="triage.jump"),
+        Binding("enter", "jump", "jump", id="triage.jump"),
         Binding("d", "detail", "details", id="triage.details"),
         Binding("s", "stale", "stale", id="triage.stale"),
         Binding("r", "refresh", "refresh", id="triage.refresh"),
@@ -141,7 +150,7 @@ class TriageScreen(Screen):
         if (note_text, title) != self._texts:
             self._texts = (note_text, title)
             note = self.query_one("#stale", Static)
-            note.update(Text(note_text, no_wrap=True, overflow="ellipsis"))  # each line cut at the edge
+            note.update(Text(note_text))  # (each line cut at the edge: text-wrap in the CSS)
             note.set_class(bool(note_text), "-shown")
             self.query_one("#titlebar", Label).update(Text(title))
 
@@ -168,7 +177,7 @@ class TriageScreen(Screen):
             prods = sum(1 for name, _ in entries if is_prod(name, self.app.config.profiles))
             shown = entries[:max(room - 1, prods)]
         lines = [("STALE · " if n == 0 else "      · ")
-                 + sanitize(f"{name}{self._badge(name)} ({state.not_read()}): {state.error.one_line()}")
+                 + sanitize(f"{name}{self._badge(name)} ({state.not_read()}): {_words(state)}")
                  for n, (name, state) in enumerate(shown)]
         rest = entries[len(shown):]
         if rest:
