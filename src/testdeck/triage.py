@@ -202,7 +202,7 @@ class ProfileState:
 
     def stale_age(self, item: Item, now: float) -> float | None:
         """Seconds since a kept item was last read (the last poll could not read it); None if fresh."""
-        if item.down or item.ident in self.fresh:
+        if not self.stale or item.down or item.ident in self.fresh:
             return None
         return max(0.0, now - (item.read_at if item.read_at is not None else now))
 

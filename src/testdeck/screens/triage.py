@@ -167,9 +167,9 @@ class TriageScreen(Screen):
         return " [PROD]" if is_prod(name, self.app.config.profiles) else ""
 
     def stale_lines(self) -> list[str]:
-        """One line per profile not read whole, server's words last (cut at the edge: `s` shows them
-        whole); past the room, `+N more` names the rest. Prod profiles come first and are never
-        hidden under `+N more`."""
+        """One line per profile read in part or not at all, cut at the edge (`s` shows them whole);
+        past the room, `+N more` names the rest. Prod profiles come first and are never hidden
+        under `+N more`."""
         entries = self._stale(every=False)
         room = 3 if self.size.height < 30 else 6
         shown = entries
