@@ -232,7 +232,7 @@ class TriageScreen(Screen):
                 + (f" · row {item.key}" if item.key else "")
         lines = [f"severity: {item.severity}", f"profile: {item.profile}{self._badge(item.profile)}",
                  f"service: {item.service}", f"what: {item.what}", f"since: {since}", f"read: {read}",
-                 f"where: {where} (enter opens it)", "", "message:", item.message or "(none)"]
+                 f"where: {where} (enter on the item opens it)", "", "message:", item.message or "(none)"]
         self.app.push_screen(TextScreen(f"triage · {item.profile} · {item.what}", "\n".join(lines)))
 
     def action_refresh(self) -> None:
