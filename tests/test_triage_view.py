@@ -259,6 +259,17 @@ async def test_a_jump_lands_on_the_items_own_row_in_the_view_that_lists_it(sim_s
         assert notice.startswith(f"{target.what}: not in sessions now") and "the cursor is not on it" in notice
         assert app.screen.table.cursor_key != target.key
 
+        # a filter left on the resource (kept while the user looked elsewhere) that hides the row
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, TriageScreen), what="back to triage")
+        target = next(i for i in app.triage_board.items() if i.resource == "requests")
+        app.session(target.profile).views["view:requests"].filter = "no such request"
+        app.screen.query_one(VirtualTable).move_to_key(_key_of(app, target))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: any("hidden by the filter" in m for m in said(app)), timeout=15,
+                       what="the filter named")
+        assert f"{target.what}: not in requests · failed now (hidden by the filter 'no such request'" in said(app)[-1]
+
 
 async def test_a_profile_that_becomes_unreachable_keeps_its_items_marked_stale(sim_server, monkeypatch, tmp_path):
     """Read, then its server stops answering: the view keeps every item it had, each marked `stale`
