@@ -75,6 +75,41 @@ async def test_unreachable_profile_is_one_critical_item_and_other_errors_keep_it
     assert board.states["gone"].stale
 
 
+async def test_a_profile_that_becomes_unreachable_keeps_what_it_read_stale_with_its_age(kyaraben):
+    """Read, then unreachable: the one critical item, and every item read before it stays (its
+    read time kept: the view shows its age); read again, all is fresh and the critical item goes."""
+    from testdeck import clock
+
+    client, app, _ = kyaraben
+    svc = _service(Failing("avms", lambda r: r.status == "ERROR", "error"))
+    board = Board()
+    clock.freeze(1_000.0)
+    try:
+        await board.poll("kb", svc, client)
+        known = board.items()
+        assert known and all(i.read_at == 1_000.0 for i in known)
+        assert all(board.states["kb"].stale_age(i, 1_000.0) is None for i in known)
+        dead = Kyaraben(Profile("kb", "kyaraben", "http://127.0.0.1:9", timeout=1, fields={"user_id": "x"}), None)
+        clock.freeze(1_180.0)
+        await board.poll("kb", svc, dead)
+        clock.freeze(1_200.0)
+        await board.poll("kb", svc, dead)  # still down: the same critical item (its since kept)
+        await dead.aclose()
+        state = board.states["kb"]
+        down, *kept = board.items()
+        assert (down.severity, down.what, down.since) == ("critical", "profile unreachable", 1_180.0)
+        assert kept == known  # not dropped: not known to be fixed
+        assert state.stale and state.down and not state.unclear and not state.unknown
+        assert state.stale_age(down, 1_200.0) is None
+        assert [state.stale_age(i, 1_260.0) for i in kept] == [260.0] * len(kept)
+        clock.freeze(1_300.0)
+        await board.poll("kb", svc, client)
+        assert board.items() == known and not board.states["kb"].stale
+        assert all(board.states["kb"].stale_age(i, 1_300.0) is None for i in board.items())
+    finally:
+        clock.freeze(None)
+
+
 async def test_refused_key_is_one_item(sim_server):
     url, _app, _ = sim_server(sim.create_app)
     svc = _service(Failing("avms", lambda r: True))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import httpx
 import pytest
 
@@ -39,6 +41,11 @@ def _five(sim_server, monkeypatch, tmp_path, *, in_process=False, extra=None):
 
 def _done(app) -> int:
     return sum(1 for s in app.triage_board.states.values() if s.last_ok is not None or s.error is not None)
+
+
+def _key_of(app, target):
+    """The triage view's row key of the item `target` was, or None when it is not shown."""
+    return next((k for k, item in app.screen.items.items() if item.ident == target.ident), None)
 
 
 def _polled(app, n):
@@ -91,27 +98,33 @@ async def test_items_of_every_service_jump_and_go_when_fixed(sim_server, monkeyp
 
 async def test_esc_after_a_jump_comes_back_to_triage_opened_over_a_resource(sim_server, monkeypatch, tmp_path):
     """`0` on a resource screen, `enter` on an item, `esc`: the triage view again (it went away with
-    the jump and esc landed on the resource it had been opened over), then that resource."""
-    app, _ = _five(sim_server, monkeypatch, tmp_path)
+    the jump and esc landed on the resource it had been opened over), then that resource. The same
+    from a "profile unreachable" item (it opens the profile's first resource)."""
+    gone = Profile("gone", "alyvix", "http://127.0.0.1:9", timeout=1.0)
+    app, _ = _five(sim_server, monkeypatch, tmp_path, extra={"gone": gone})
     app.start = "t-kyaraben"
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: isinstance(app.screen, ResourceScreen) and app.screen.is_mounted,
                        what="kyaraben's first resource")
         first = app.screen.resource.name
-        await pilot.press("0")
-        await wait_for(pilot, lambda: _polled(app, 5), timeout=30, what="every profile polled")
-        table = app.screen.query_one(VirtualTable)
-        await wait_for(pilot, lambda: table.row_count > 0, what="items shown")
-        target = next(i for i in app.triage_board.items() if i.service == "alyvix" and i.resource)
-        table.move_to_key(next(k for k, item in app.screen.items.items() if item == target))
-        await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, ResourceScreen) and app.screen.resource.name
-                       == target.resource and app.screen.is_mounted, timeout=15, what="the jump")
-        await pilot.press("escape")
-        await wait_for(pilot, lambda: isinstance(app.screen, TriageScreen), what="back to triage")
-        await pilot.press("escape")
-        await wait_for(pilot, lambda: isinstance(app.screen, ResourceScreen) and app.screen.resource.name == first
-                       and app.screen.session.profile.name == "t-kyaraben", what="back to where triage was opened")
+        for wanted in (lambda i: i.service == "alyvix" and i.resource and i.profile != "gone",
+                       lambda i: i.profile == "gone" and i.what == "profile unreachable"):
+            await pilot.press("0")
+            await wait_for(pilot, lambda: _polled(app, 6), timeout=30, what="every profile polled")
+            table = app.screen.query_one(VirtualTable)
+            target = next(i for i in app.triage_board.items() if wanted(i))
+            await wait_for(pilot, lambda: target in app.screen.items.values(), what="the item shown")
+            table.move_to_key(next(k for k, item in app.screen.items.items() if item == target))
+            await pilot.press("enter")
+            resource = target.resource or app.session(target.profile).service.resources[0].name
+            await wait_for(pilot, lambda: isinstance(app.screen, ResourceScreen) and app.screen.resource.name
+                           == resource and app.screen.session.profile.name == target.profile
+                           and app.screen.is_mounted, timeout=15, what="the jump")
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: isinstance(app.screen, TriageScreen), what="back to triage")
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: isinstance(app.screen, ResourceScreen) and app.screen.resource.name == first
+                           and app.screen.session.profile.name == "t-kyaraben", what="back to where triage was opened")
 
 
 async def test_home_shows_the_pulse_and_0_opens_triage(sim_server, monkeypatch, tmp_path):
@@ -126,8 +139,9 @@ async def test_home_shows_the_pulse_and_0_opens_triage(sim_server, monkeypatch, 
             assert home.pulse(name) != "…"
         kyaraben = home.pulse("t-kyaraben")
         assert "✖" in kyaraben  # the seeded VM in ERROR
-        row = home.query_one(VirtualTable).data.rows[home.query_one(VirtualTable).data.index["t-kyaraben"]]
-        assert kyaraben in row
+        table = home.query_one(VirtualTable)
+        # (polls ending close together repaint home once, up to TRIAGE_COALESCE later)
+        await wait_for(pilot, lambda: kyaraben in table.data.rows[table.data.index["t-kyaraben"]], what="the pulse")
         await pilot.press("0")
         await wait_for(pilot, lambda: isinstance(app.screen, TriageScreen), what="triage by 0")
 
@@ -154,7 +168,7 @@ async def test_triage_filters_with_slash_and_shows_its_keys_with_question_mark(s
         await pilot.press("question_mark")
         await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), what="help")
         text = help_text(app.screen_stack[-2])
-        assert "jump to it" in text and "filter" in text and "0" in text and ":journal" in text
+        assert all(word in text for word in ("jump", "details", "stale", "filter", "0", ":journal"))
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])
@@ -201,3 +215,149 @@ async def test_a_profile_that_cannot_be_read_says_so_in_the_view_and_on_home(sim
                        and not app.triage_board.states["kb"].stale, timeout=15, what="read at last")
         await wait_for(pilot, lambda: "STALE" not in str(app.screen.query_one("#stale").render()), what="no note")
 
+
+
+async def test_a_jump_lands_on_the_items_own_row_in_the_view_that_lists_it(sim_server, monkeypatch, tmp_path):
+    """For every service's failing items: `enter` opens the resource in the view the declaration
+    reads (OneTest's finished run is not in the active-only view, where another run of the same
+    asset sat under the cursor), the cursor on the item's own row, also over a cursor left on
+    another row by an earlier visit. A row gone since triage read it is said, plainly."""
+    from tests.console_kit import said
+
+    app, _ = _five(sim_server, monkeypatch, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: _polled(app, 5), timeout=30, what="every profile polled")
+        items = app.triage_board.items()
+        targets = list({(i.profile, i.resource): i for i in reversed(items) if i.resource}.values())
+        assert {(i.service, i.resource) for i in targets} >= {
+            ("alyvix", "sessions"), ("alyvix", "testcases"), ("xyops", "jobs"), ("xyops", "firing"),
+            ("xpresso", "requests"), ("onetest", "executions"), ("onetest", "agents"), ("kyaraben", "avms")}
+        jobs = [i for i in items if i.resource == "jobs"]
+        targets.append(next(i for i in jobs if i != targets[[t.resource for t in targets].index("jobs")]))
+        for target in targets:
+            # (by ident: a simulator's times move, an OneTest agent's contact among them)
+            await wait_for(pilot, lambda: isinstance(app.screen, TriageScreen)
+                           and _key_of(app, target) is not None, what=f"{target.what} shown")
+            app.screen.query_one(VirtualTable).move_to_key(_key_of(app, target))
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: isinstance(app.screen, ResourceScreen) and app.screen.is_mounted
+                           and app.screen.resource.name == target.resource and app.screen.loaded.is_set()
+                           and app.screen.table.cursor_key == target.key, timeout=15, what=f"the jump to {target}")
+            screen = app.screen
+            assert screen.query_value == target.query, target  # the declaration's view
+            assert screen.scope == target.scope
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: isinstance(app.screen, TriageScreen), what="back to triage")
+        assert not [m for m in said(app) if "not in" in m]
+
+        target = next(i for i in app.triage_board.items() if i.resource == "sessions")
+        await app.session(target.profile).client.delete_session(target.key)  # fixed since triage read it
+        app.screen.query_one(VirtualTable).move_to_key(_key_of(app, target))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: any("not in" in m for m in said(app)), timeout=15, what="the notice")
+        notice = next(m for m in said(app) if "not in" in m)
+        assert notice.startswith(f"{target.what}: not in sessions now") and "the cursor is not on it" in notice
+        assert app.screen.table.cursor_key != target.key
+
+        # a filter left on the resource (kept while the user looked elsewhere) that hides the row
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, TriageScreen), what="back to triage")
+        target = next(i for i in app.triage_board.items() if i.resource == "requests")
+        app.session(target.profile).views["view:requests"].filter = "no such request"
+        app.screen.query_one(VirtualTable).move_to_key(_key_of(app, target))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: any("hidden by the filter" in m for m in said(app)), timeout=15,
+                       what="the filter named")
+        assert f"{target.what}: not in requests · failed now (hidden by the filter 'no such request'" in said(app)[-1]
+
+
+async def test_a_profile_that_becomes_unreachable_keeps_its_items_marked_stale(sim_server, monkeypatch, tmp_path):
+    """Read, then its server stops answering: the view keeps every item it had, each marked `stale`
+    with its age, under the one "profile unreachable" item; `d` and `s` say the same whole."""
+    from testdeck.services.xyops import sim as xysim
+    from testdeck.widgets.dialogs import TextScreen
+
+    url, _xapp, config = sim_server(xysim.create_app)
+    monkeypatch.setenv(env_var("lab-xyops"), xysim.API_KEY)
+    cfg = Config(path=tmp_path / "config.toml", settings={"refresh_interval": 60.0},
+                 profiles={"lab-xyops": Profile("lab-xyops", "xyops", url, timeout=2.0)})
+    app = TestdeckApp(cfg, start="triage", save_theme=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: _polled(app, 1), timeout=15, what="polled")
+        known = {i.ident for i in app.triage_board.items()}
+        assert len(known) > 3 and not app.triage_board.states["lab-xyops"].stale
+        config.drop_rate = 1.0  # every connection dropped: the profile is unreachable
+        await pilot.press("r")
+        await wait_for(pilot, lambda: app.triage_board.states["lab-xyops"].down, timeout=20, what="unreachable")
+        table = app.screen.query_one(VirtualTable)
+        await wait_for(pilot, lambda: table.row_count == len(known) + 1, what="every item still shown")
+        rows = {app.screen.items[k].ident: table.data.rows[table.data.index[k]] for k in table.data.keys}
+        down = next(r for r in rows.values() if r[3] == "profile unreachable")
+        assert down[0] == "critical" and not down[5].startswith("stale")
+        assert set(rows) - {app.triage_board.items()[0].ident} == known
+        assert all(re.match(r"stale \d+s · ", r[5]) for ident, r in rows.items() if ident in known)
+        table.move_to_key(next(k for k, i in app.screen.items.items() if i.ident in known))
+        await pilot.press("d")
+        await wait_for(pilot, lambda: isinstance(app.screen, TextScreen), what="the item whole")
+        assert "read: stale: last read" in app.screen.body and "could not be read since" in app.screen.body
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, TriageScreen), what="back")
+        await pilot.press("s")
+        await wait_for(pilot, lambda: isinstance(app.screen, TextScreen), what="the stale profiles")
+        assert "lab-xyops · xyops · profile unreachable" in app.screen.body
+        assert f"items kept from earlier polls (shown stale): {len(known)}" in app.screen.body
+
+
+async def test_every_stale_profile_is_in_view_prod_first_at_80x24(sim_server, monkeypatch, tmp_path):
+    """Seven profiles read in part (their alerts answer 500), three of them prod: at 80x24 the STALE
+    lines show the prod ones (never hidden) and `+4 more` naming the rest; `s` shows all seven whole."""
+    from testdeck.services.xyops import sim as xysim
+    from testdeck.widgets.dialogs import TextScreen
+    from tests.console_kit import screen_text
+
+    url, _xapp, config = sim_server(xysim.create_app)
+    config.fail_paths.add("/search_alerts/v1")
+    names = ["lab-a", "lab-b", "lab-c", "lab-d", "x-prod", "y-prod", "z-prod"]
+    profiles = {}
+    for name in names:
+        fields = {"environment": "prod"} if name.endswith("prod") else {}
+        profiles[name] = Profile(name, "xyops", url, timeout=5.0, fields=fields)
+        monkeypatch.setenv(env_var(name), xysim.API_KEY)
+    cfg = Config(path=tmp_path / "config.toml", settings={"refresh_interval": 60.0}, profiles=profiles)
+    app = TestdeckApp(cfg, start="triage", save_theme=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: _polled(app, 7), timeout=20, what="every profile polled")
+        await wait_for(pilot, lambda: "+4 more" in screen_text(app), what="the STALE lines")
+        shown = [line for line in screen_text(app).splitlines() if "·" in line and ("STALE" in line or "more" in line
+                                                                                    or "(not read" in line)]
+        assert [line.split("·")[1].split()[0] for line in shown[:3]] == ["x-prod", "y-prod", "z-prod"]
+        assert all("[PROD] (not read: firing)" in line for line in shown[:3])
+        assert "+4 more, s shows every one whole: lab-a, lab-b, lab-c, lab-d" in shown[3]
+        await pilot.press("s")
+        await wait_for(pilot, lambda: isinstance(app.screen, TextScreen), what="every stale profile")
+        body = app.screen.body
+        assert [line.split(" ")[0] for line in body.split("\n\n")] == names[4:] + names[:4]  # prod first
+        assert body.count("not read: firing") == 7 and body.count("fails on purpose") == 7
+
+
+async def test_at_80x24_the_message_has_room_and_d_shows_an_item_whole(sim_server, monkeypatch, tmp_path):
+    from testdeck.widgets.dialogs import TextScreen
+    from tests.console_kit import screen_text
+
+    app, _ = _five(sim_server, monkeypatch, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: _polled(app, 5), timeout=30, what="every profile polled")
+        vm = next(i for i in app.triage_board.items() if i.resource == "avms")
+        assert len(vm.message) > 40
+        await wait_for(pilot, lambda: _key_of(app, vm) is not None, what="the VM's item")
+        app.screen.query_one(VirtualTable).move_to_key(_key_of(app, vm))
+        await pilot.pause()
+        line = next(line for line in screen_text(app).splitlines() if vm.what in line)
+        assert vm.message[:24] in line  # (it was cut at 7 cells: "Heat s…")
+        await pilot.press("d")
+        await wait_for(pilot, lambda: isinstance(app.screen, TextScreen), what="the item whole")
+        body = app.screen.body
+        for part in ("severity: error", "profile: t-kyaraben", "service: kyaraben", f"what: {vm.what}",
+                     f"where: avms · row {vm.key}", "read: at the last poll", vm.message):
+            assert part in body
+        assert re.search(r"since: 20\d\d-\d\d-\d\d \d\d:\d\d:\d\dZ, \S+ ago", body)

@@ -452,8 +452,9 @@ class TestdeckApp(SafeApp, KeyGate, App):
         self.notify(f"nothing called {target!r}", severity="warning", markup=False)
         return None
 
-    def open_profile(self, name: str) -> bool:
-        return self.with_session(name, lambda session: self.open_resource(session, session.service.resources[0]))
+    def open_profile(self, name: str, *, from_triage: bool = False) -> bool:
+        return self.with_session(name, lambda session: self.open_resource(session, session.service.resources[0],
+                                                                          from_triage=from_triage))
 
     def open_resource_of(self, name: str, resource: Resource) -> bool:
         """open_resource for a profile by name: at once if its session is open, else once it is."""
@@ -474,13 +475,19 @@ class TestdeckApp(SafeApp, KeyGate, App):
         return self.open_profile(profiles[0].name)
 
     def open_resource(self, session: ProfileSession, resource: Resource, *, remember: bool = True,
-                      scope: str | None = None, select: str | None = None, from_triage: bool = False) -> None:
+                      scope: str | None = None, select: str | None = None, from_triage: bool = False,
+                      query: str | None = None, what: str = "") -> None:
         """One live resource screen at a time above home; the one it replaces goes on the history.
 
-        `scope` opens a scoped resource inside that scope; `select` puts the cursor on that row key
-        once a refresh brings it (the triage view's jump: `from_triage`, and esc comes back to it)."""
+        `scope` opens a scoped resource inside that scope; `select` opens it in the view `query` (a
+        Query's key; None: the default view) with the cursor on that row key, or says plainly after
+        the first good refresh that `what` is not there (the triage view's jump: `from_triage`, and
+        esc comes back to it)."""
         screen = ResourceScreen(session, resource, scope)
-        screen._select = select
+        if select is not None:
+            screen.state.query = query
+            screen._select = select
+            screen._jump = (select, what or select)
         while len(self.screen_stack) > 3:  # [default, home, resource, modal...]: drop the modals
             self.pop_screen()
         self._home_beneath()

@@ -4,7 +4,8 @@ Each service declares what "failing" means beside its resources
 (`Service.failing`: a resource, a predicate, a severity). This module lists
 those resources through the same declarations the screens use, keeps the
 rows that match, and turns an unreachable profile or a refused key into one
-item of its own. The triage screen and `testdeck triage` both call it.
+item of its own (what it read before stays, marked stale). The triage screen
+and `testdeck triage` both call it.
 """
 
 from __future__ import annotations
@@ -34,6 +35,13 @@ class Item:
     resource: str | None = None  # where `enter` jumps, with the cursor on `key`
     key: str | None = None
     scope: str | None = None
+    query: str | None = None  # the Query value of the view that lists it (the Failing's query)
+    read_at: float | None = field(default=None, compare=False)  # when a poll last read it
+
+    @property
+    def down(self) -> bool:
+        """The profile's own item: unreachable, or its key refused."""
+        return self.resource is None and self.what in DOWN
 
     @property
     def ident(self) -> tuple:
@@ -94,7 +102,8 @@ def items_from(service: Service, profile: str, failing: Failing, resource: Resou
         noun = resource.title.lower().removesuffix("s")
         out.append(Item(failing.severity, profile, service.name,
                         _text(failing.what, record, f"{noun} {resource.row_label(record)}"),
-                        _text(failing.message, record, ""), since, resource.name, resource.row_key(record), scope))
+                        _text(failing.message, record, ""), since, resource.name, resource.row_key(record), scope,
+                        failing.query, clock.now()))
     return out
 
 
@@ -164,6 +173,7 @@ class ProfileState:
     last_ok: float | None = None
     error: ApiError | None = None
     unread: tuple[str, ...] = ()  # resources whose last read failed ("*": all of them)
+    fresh: set[tuple] = field(default_factory=set)  # idents of the items the last poll read
 
     @property
     def stale(self) -> bool:
@@ -171,8 +181,8 @@ class ProfileState:
 
     @property
     def down(self) -> bool:
-        """Unreachable or its key refused: that is its one item (no stale note besides)."""
-        return self.error is not None and len(self.items) == 1 and self.items[0].what in DOWN
+        """Unreachable or its key refused: an item of its own (its other items are kept, stale)."""
+        return self.error is not None and any(i.down for i in self.items)
 
     @property
     def unclear(self) -> bool:
@@ -189,6 +199,12 @@ class ProfileState:
     def unknown(self) -> bool:
         """Failed before anything was read: no items, and none can be claimed."""
         return self.error is not None and self.last_ok is None and not self.items
+
+    def stale_age(self, item: Item, now: float) -> float | None:
+        """Seconds since a kept item was last read (the last poll could not read it); None if fresh."""
+        if not self.stale or item.down or item.ident in self.fresh:
+            return None
+        return max(0.0, now - (item.read_at if item.read_at is not None else now))
 
 
 class Board:
@@ -207,21 +223,25 @@ class Board:
             reading = await collect(service, client, profile, fields)
         except ApiError as exc:
             item = profile_item(profile, service.name, exc)
-            if item is not None:  # unreachable: that is the one item, and nothing else is known
-                previous = next((i for i in state.items if i.what == item.what), None)
-                state.items = [previous or item]
-            state.error, state.unread = exc, ("*",)  # (otherwise the previous items stay, marked stale)
+            if item is not None:  # unreachable or refused: its one item, over what it last read (kept, stale)
+                previous = next((i for i in state.items if i.down and i.what == item.what), None)
+                state.items = [previous or item] + [i for i in state.items if not i.down]
+                state.fresh = {item.ident}
+            else:
+                state.fresh = set()
+            state.error, state.unread = exc, ("*",)  # (the previous items stay, marked stale)
         except Exception as exc:  # an adapter bug: show it like a server error, never crash
             state.error = ApiError(service.name, profile, "GET", "triage", None, f"{type(exc).__name__}: {exc}")
-            state.unread = ("*",)
+            state.unread, state.fresh = ("*",), set()
         else:
+            fresh = {i.ident for i in reading.items}
             if reading.unread:  # read in part: what could not be read keeps its previous items, stale
-                fresh = {i.ident for i in reading.items}
                 kept = [i for i in state.items if i.resource in reading.unread and i.ident not in fresh]
                 state.items = reading.items + kept
                 state.error, state.unread = next(iter(reading.unread.values())), tuple(reading.unread)
             else:
                 state.items, state.error, state.unread, state.last_ok = reading.items, None, (), clock.now()
+            state.fresh = fresh
         self.states[profile] = state
         self._mark_new()
 

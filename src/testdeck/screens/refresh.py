@@ -209,6 +209,8 @@ class RefreshMixin:
             self.header.show_records([r.record for r in rows], self.ctx())
         if first and self.state.cursor:
             self.table.move_to_key(self.state.cursor)
+        if self._jump is not None:  # a jump from triage: on its row, or said that it is not here
+            self._land()
         await self._refresh_service_status()
         self.table.empty_text = "no rows match the filter" if self.filter_text else "no rows"
         if filtered:

@@ -139,6 +139,7 @@ class ResourceScreen(RefreshMixin, ActionsMixin, ScopeMixin, Screen):
         self._wake = asyncio.Event()
         self._view_gen = 0  # bumped by each filter/sort: older threads see it and stop
         self._select: str | None = None  # a row key to put the cursor on once a refresh brings it
+        self._jump: tuple[str, str] | None = None  # a jump's row (key, what): checked after the first good refresh
         self.header = resource.header() if resource.header is not None else None
         for action in resource.actions:
             self._bindings.bind(action.key, f"act('{action.label}')", action.label)
@@ -398,6 +399,22 @@ class ResourceScreen(RefreshMixin, ActionsMixin, ScopeMixin, Screen):
         """A server-side view (failed jobs, history): the same key again returns to the default."""
         self.state.query = None if self.state.query == key else key
         self._reload()
+
+    def _land(self) -> None:
+        """After the first good refresh of a jump (from triage): the cursor on its row, or said
+        plainly that the row is not here, never left on another row as if it were."""
+        key, what = self._jump
+        self._jump = None
+        if key in self.table.data.index:
+            self.table.move_to_key(key)  # (also over a cursor remembered from an earlier visit)
+            return
+        self._select = None  # it is not there now: a row coming later must not pull the cursor away
+        query = next((q for q in self.resource.queries if q.key == self.state.query), None)
+        view = self.resource.title.lower() + (f" · {query.label}" if query else "")
+        why = (f"hidden by the filter {quoted(self.filter_text)} (esc clears it)" if key in self.records
+               else "fixed, or changed since triage read it")
+        self.notify(sanitize(f"{what}: not in {view} now ({why}); the cursor is not on it"),
+                    severity="warning", timeout=10, markup=False)
 
     def _reload(self) -> None:
         """Another view of the resource: new title, no rows of the old view, fetch now."""

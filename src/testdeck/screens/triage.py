@@ -1,8 +1,9 @@
 """Triage: everything failing right now across every profile, in one live table.
 
 Every profile is polled concurrently on its own interval; each keeps its
-last items when a poll fails (stale, as everywhere). `enter` jumps to the
-item in its own resource screen with the cursor on it.
+last items when a poll fails (stale, as everywhere, with their age). `enter`
+jumps to the item in its own resource screen, in the view that lists it, with
+the cursor on it; `d` shows an item whole, `s` every stale profile whole.
 """
 
 from __future__ import annotations
@@ -16,17 +17,39 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Label, Static
 
 from testdeck import clock, pacing
-from testdeck.resources import ERROR, WARNING, duration
+from testdeck.resources import ERROR, WARNING, duration, timestamp
 from testdeck.screens.view import GLYPHS
 from testdeck.text import sanitize
-from testdeck.triage import Board, Item
+from testdeck.triage import Board, Item, ProfileState
 from testdeck.widgets.filterbox import FilterBox
-from testdeck.widgets.table import TableData, VirtualTable
+from testdeck.widgets.table import GAP, TableData, VirtualTable
 
-HEADINGS = ["severity", "since", "profile", "what", "message", "service"]
-WIDTHS = [8, 7, None, 30, None, 8]
-PRIORITIES = [0, 0, 0, 0, 0, 2]  # the service hides first at 80 columns: the profile names it
+# the message last: the last column takes the room left over (it was 7 cells at 80 columns)
+HEADINGS = ["severity", "since", "profile", "what", "service", "message"]
+PRIORITIES = [0, 0, 0, 0, 2, 0]  # the service hides first at 80 columns: the profile names it
 MEANING = {"critical": ERROR, "error": ERROR, "warning": WARNING}
+
+
+def widths(width: int, items: list[Item]) -> list[int | None]:
+    """Fixed widths for the columns before the message, from the terminal's width: `what` gets
+    at most 40% of what the others leave, so the message keeps the rest (`d` shows both whole)."""
+    longest = max((len(i.profile) for i in items), default=0)
+    profile = max(8, min(longest, 16 if width < 100 else 24))
+    left = width - 2 - 10 - 6 - profile - 4 * GAP  # severity with its glyph, since, profile, the gaps
+    return [8, 6, profile, max(12, min(30, left * 40 // 100)), 8, None]
+
+
+def _words(state: ProfileState) -> str:
+    """The last error, the server's words first (a line cut at 80 columns kept the path and lost
+    them), without the `service/profile: ` the line names already."""
+    error = state.error
+    request, _, words = error.one_line().removeprefix(f"{error.service}/{error.profile}: ").partition(": ")
+    return f"{words} ({request})" if words else request
+
+
+def is_prod(name: str, profiles: dict) -> bool:
+    profile = profiles.get(name)
+    return profile is not None and str(profile.fields.get("environment", "")).lower() in ("prod", "production")
 
 
 def item_key(item: Item) -> str:
@@ -36,11 +59,14 @@ def item_key(item: Item) -> str:
 class TriageScreen(Screen):
     DEFAULT_CSS = """
     TriageScreen #titlebar { height: 1; background: $primary; color: $text; padding: 0 1; text-style: bold; }
-    TriageScreen #stale { height: auto; max-height: 4; padding: 0 1; color: $warning; display: none; }
+    TriageScreen #stale { height: auto; padding: 0 1; color: $warning; display: none; text-wrap: nowrap;
+                          text-overflow: ellipsis; }
     TriageScreen #stale.-shown { display: block; }
     """
     BINDINGS = [
-        Binding("enter", "jump", "jump to it", id="triage.jump"),
+        Binding("enter", "jump", "jump", id="triage.jump"),
+        Binding("d", "detail", "details", id="triage.details"),
+        Binding("s", "stale", "stale", id="triage.stale"),
         Binding("r", "refresh", "refresh", id="triage.refresh"),
         Binding("slash", "filter", "filter", id="triage.filter"),
         Binding("question_mark", "help", "help", id="triage.help"),
@@ -51,8 +77,8 @@ class TriageScreen(Screen):
         super().__init__()
         self.board: Board = Board()
         self.items: dict[str, Item] = {}
-        self._cells: dict[Item, tuple[str, str, str]] = {}
-        self._texts: tuple[str, str] | None = None  # the stale note and the title as shown  # per item: its key, sanitised what and message
+        self._cells: dict[Item, tuple[str, str, str]] = {}  # per item: its key, sanitised what and message
+        self._texts: tuple[str, str] | None = None  # the stale note and the title as shown
         self.loaded = asyncio.Event()  # set after each poll round (tests wait on it)
 
     def compose(self) -> ComposeResult:
@@ -72,6 +98,9 @@ class TriageScreen(Screen):
     def _tick(self) -> None:
         if not pacing.keys_busy():  # a key on its way goes first; the ages move on at the next tick
             self.render_items()
+
+    def on_resize(self) -> None:
+        self.render_items()  # the columns' widths and the stale lines follow the terminal's size
 
     def on_screen_resume(self) -> None:
         self.app.triage_wake()
@@ -94,48 +123,135 @@ class TriageScreen(Screen):
         now = clock.now()
         rows, meanings = [], []
         box = self.query_one(FilterBox)
+        states = self.board.states
         for item in items:
             key, what, message = cells[item]
-            row = (item.severity, duration(now - item.since) if item.since else "", item.profile, what, message,
-                   item.service)
+            old = states[item.profile].stale_age(item, now) if item.profile in states else None
+            if old is not None:  # kept from an earlier poll: the profile could not be read since
+                message = f"stale {duration(old)} · {message}"
+            row = (item.severity, duration(now - item.since) if item.since else "", item.profile, what,
+                   item.service, message)
             if box.keeps(row):
                 rows.append((key, row))
                 meanings.append((MEANING.get(item.severity),) + (None,) * 5)
         table = self.query_one(VirtualTable)
         # new items are highlighted like rows that changed on a resource screen
         table.changed = {k for k, i in self.items.items() if i.ident in self.board.new}
-        table.set_data(TableData.build(HEADINGS, rows, WIDTHS, meanings, PRIORITIES, GLYPHS))
+        table.set_data(TableData.build(HEADINGS, rows, widths(self.size.width, items), meanings, PRIORITIES,
+                                       GLYPHS))
         table.empty_text = "nothing failing" if self.board.states else "polling every profile…"
         # (an unreachable profile or a refused key is an item of its own; a poll that failed before
         # anything was read has no item at all, and still says so here)
-        stale = [f"{name} ({state.not_read()}): {state.error.one_line()}" for name, state in self.board.states.items()
-                 if state.unclear]
         # a text update is a layout pass and a repaint of the screen: only when the words change
-        note_text = sanitize("STALE · " + " · ".join(stale)) if stale else ""
+        note_text = "\n".join(self.stale_lines())
         # a filter on says so, with what it hides: 2 rows of 25 must not read as "2 failing"
         title = (f"testdeck · triage · {len(items)} failing across {len(self.board.states)} profiles"
                  + box.said(len(rows), len(items)))
         if (note_text, title) != self._texts:
             self._texts = (note_text, title)
             note = self.query_one("#stale", Static)
-            note.update(Text(note_text))
-            note.set_class(bool(stale), "-shown")
+            note.update(Text(note_text))  # (each line cut at the edge: text-wrap in the CSS)
+            note.set_class(bool(note_text), "-shown")
             self.query_one("#titlebar", Label).update(Text(title))
+
+    # --- profiles not read whole -----------------------------------------------------
+    def _stale(self, every: bool) -> list[tuple[str, ProfileState]]:
+        """Stale profiles, prod ones first: those read in part or not at all (the STALE note), or
+        `every` one (also those unreachable or refused: their items say so)."""
+        profiles = self.app.config.profiles
+        found = [(name, state) for name, state in self.board.states.items()
+                 if (state.stale if every else state.unclear)]
+        return sorted(found, key=lambda e: (not is_prod(e[0], profiles), e[0]))
+
+    def _badge(self, name: str) -> str:
+        return " [PROD]" if is_prod(name, self.app.config.profiles) else ""
+
+    def stale_lines(self) -> list[str]:
+        """One line per profile read in part or not at all, cut at the edge (`s` shows them whole);
+        past the room, `+N more` names the rest. Prod profiles come first and are never hidden
+        under `+N more`."""
+        entries = self._stale(every=False)
+        room = 3 if self.size.height < 30 else 6
+        shown = entries
+        if len(entries) > room:
+            prods = sum(1 for name, _ in entries if is_prod(name, self.app.config.profiles))
+            shown = entries[:max(room - 1, prods)]
+        lines = [("STALE · " if n == 0 else "      · ")
+                 + sanitize(f"{name}{self._badge(name)} ({state.not_read()}): {_words(state)}")
+                 for n, (name, state) in enumerate(shown)]
+        rest = entries[len(shown):]
+        if rest:
+            lines.append(f"      · +{len(rest)} more, s shows every one whole: " + ", ".join(n for n, _ in rest))
+        return lines
+
+    def action_stale(self) -> None:
+        """Every stale profile whole: what was not read, when it last was, the server's words."""
+        from testdeck.widgets.dialogs import TextScreen
+
+        now = clock.now()
+        blocks = []
+        for name, state in self._stale(every=True):
+            profile = self.app.config.profiles.get(name)
+            down = next((i.what for i in state.items if i.down), None)
+            kept = sum(1 for i in state.items if state.stale_age(i, now) is not None)
+            last = f"{timestamp(state.last_ok)}, {duration(now - state.last_ok)} ago" if state.last_ok else "never"
+            blocks.append("\n".join([
+                f"{name}{self._badge(name)} · {profile.service if profile else '?'} · {down or state.not_read()}",
+                f"  last read whole: {last}",
+                f"  items kept from earlier polls (shown stale): {kept}",
+                f"  {state.error.one_line()}"]))
+        if not blocks:
+            self.notify("no stale profile: every one was read whole at its last poll", markup=False)
+            return
+        self.app.push_screen(TextScreen(f"triage · {len(blocks)} stale profiles", "\n\n".join(blocks)))
+
+    # --- one item ---------------------------------------------------------------------
+    def _cursor_item(self) -> Item | None:
+        key = self.query_one(VirtualTable).cursor_key
+        return self.items.get(key) if key else None
+
+    def action_detail(self) -> None:
+        """The item under the cursor whole (at 80 columns its message is cut)."""
+        from testdeck.widgets.dialogs import TextScreen
+
+        item = self._cursor_item()
+        if item is None:
+            return
+        now = clock.now()
+        state = self.board.states.get(item.profile)
+        old = state.stale_age(item, now) if state is not None else None
+        read = (f"stale: last read {duration(old)} ago; the profile could not be read since" if old is not None
+                else "at the last poll")
+        since = f"{timestamp(item.since)}, {duration(now - item.since)} ago" if item.since else "not known"
+        where = item.resource or "the profile's first resource"
+        if item.resource:
+            session = self.app.sessions.get(item.profile)
+            resource = session.service.resource(item.resource) if session is not None else None
+            query = next((q for q in resource.queries if q.value == item.query), None) if resource else None
+            where += (f" · {query.label}" if query else "") + (f" · scope {item.scope}" if item.scope else "") \
+                + (f" · row {item.key}" if item.key else "")
+        lines = [f"severity: {item.severity}", f"profile: {item.profile}{self._badge(item.profile)}",
+                 f"service: {item.service}", f"what: {item.what}", f"since: {since}", f"read: {read}",
+                 f"where: {where} (enter on the item opens it)", "", "message:", item.message or "(none)"]
+        self.app.push_screen(TextScreen(f"triage · {item.profile} · {item.what}", "\n".join(lines)))
 
     def action_refresh(self) -> None:
         self.app.triage_wake()
 
     def action_jump(self) -> None:
-        key = self.query_one(VirtualTable).cursor_key
-        item = self.items.get(key) if key else None
+        """The item in its own resource, in the view that lists it (the declaration's query), the
+        cursor on it; esc comes back here (also from a profile's item: its first resource)."""
+        item = self._cursor_item()
         if item is None:
             return
         session = self.app.session(item.profile)
         resource = session.service.resource(item.resource) if item.resource else None
         if resource is None:
-            self.app.open_profile(item.profile)
+            self.app.open_profile(item.profile, from_triage=True)
             return
-        self.app.open_resource(session, resource, scope=item.scope, select=item.key, from_triage=True)
+        query = next((q.key for q in resource.queries if q.value == item.query), None)
+        self.app.open_resource(session, resource, scope=item.scope, select=item.key, from_triage=True, query=query,
+                               what=item.what)
 
     def action_filter(self) -> None:
         self.query_one(FilterBox).open()
