@@ -223,3 +223,36 @@ async def test_declarations_on_the_same_list_read_it_once_per_poll(sim_server):
     assert {i.severity for i in reading.items if i.resource == "jobs"} >= {"error"}
     assert sent.count("/api/app/search_jobs/v1") == 1, sent  # (the lists' joins read their own once too)
     assert sorted(sent) == sorted(set(sent)), sent
+
+
+async def test_a_broken_profile_is_one_item_that_says_so():
+    """A profile whose config or secret cannot be used (session.BrokenClient): one critical item naming
+    why, in the console's view as in `testdeck triage` (the console skipped it: nothing failing there)."""
+    from testdeck.session import BrokenClient
+
+    svc = _service(Failing("avms", lambda r: True))
+    broken = BrokenClient(Profile("bad", "kyaraben", "http://127.0.0.1:9"), "read_only must be true or false")
+    board = Board()
+    await board.poll("bad", svc, broken)
+    (item,) = board.items()
+    assert (item.severity, item.what) == ("critical", "profile broken")
+    assert "read_only must be true or false" in item.message
+
+
+async def test_a_run_that_failed_longer_ago_than_its_window_is_history_not_failing(kyaraben):
+    """OneTest executions and XPRESSO requests that ended in failure a month ago kept `testdeck triage`
+    at exit 3 for good: a declaration's `within` leaves them out (xyOps jobs: the last day, as before)."""
+    from testdeck import clock
+
+    client, _app, _ = kyaraben
+    ended = [clock.now() - 30]
+    svc = _service(Failing("avms", lambda r: r.get("status") == "ERROR", since=lambda r: ended[0], within=60.0))
+    board = Board()
+    await board.poll("kb", svc, client)
+    assert board.items()  # failed 30 s ago: failing now
+    ended[0] = clock.now() - 3600  # an hour ago: outside its window
+    board = Board()
+    await board.poll("kb", svc, client)
+    assert board.items() == []
+    assert {f.within for f in get_service("onetest").failing if f.resource == "executions"} == {86400.0}
+    assert {f.within for f in get_service("xpresso").failing} == {86400.0}

@@ -361,3 +361,15 @@ async def test_at_80x24_the_message_has_room_and_d_shows_an_item_whole(sim_serve
                      f"where: avms · row {vm.key}", "read: at the last poll", vm.message):
             assert part in body
         assert re.search(r"since: 20\d\d-\d\d-\d\d \d\d:\d\d:\d\dZ, \S+ ago", body)
+
+
+async def test_a_broken_profile_is_an_item_in_the_view_as_in_the_cli(tmp_path):
+    """A profile that cannot be used (a read_only that is not true or false) was skipped by the view:
+    nothing failing on screen while `testdeck triage` exits 3 for it."""
+    bad = Profile("bad", "xyops", "http://127.0.0.1:9", broken="read_only must be true or false")
+    app = TestdeckApp(Config(path=tmp_path / "c.toml", profiles={"bad": bad}), save_theme=False, start="triage")
+    async with app.run_test(size=(120, 30)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, TriageScreen) and app.triage_board.items(),
+                       what="the broken profile's item")
+        (item,) = app.triage_board.items()
+        assert item.what == "profile broken" and "read_only must be true or false" in item.message

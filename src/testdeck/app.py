@@ -365,7 +365,7 @@ class TestdeckApp(SafeApp, KeyGate, App):
                 continue
             if session is None:  # opened once someone looks, concurrently with the other profiles
                 session = await self.open_session(name)
-                if session.broken or not session.service.failing:
+                if not session.service.failing:  # (a broken profile polls: its one item says why, as in the CLI)
                     return
             await self.triage_board.poll(name, session.service, session.client, session.profile.fields)
             self._triage_news()

@@ -59,6 +59,8 @@ def nothing_changed(cx: Ctx, method: str, path: str) -> Exception:
     return cx.client.refuse(method, path, "nothing changed: nothing sent")
 
 
+DAY = 86400.0  # Failing.within for runs that ended: failed in the last day is failing now
+
 # What a state means, declared per column by each service (Col.status); the screen
 # themes each meaning and pairs it with a glyph so NO_COLOR stays readable.
 OK, WARNING, ERROR, RUNNING, MUTED = "ok", "warning", "error", "running", "muted"
@@ -276,6 +278,9 @@ class Failing:
     message: Callable[[Record], str] | None = None  # the server's words on why
     since: Callable[[Record], Any] | None = None  # epoch or ISO time it started failing
     query: str | None = None  # list the resource with this Query value (search_jobs tags:_error)
+    # a row that failed longer ago than this (seconds, by `since`) is history, not failing now: a run that
+    # failed last month kept `testdeck triage` at exit 3 for good
+    within: float | None = None
 
 
 @dataclass

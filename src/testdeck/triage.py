@@ -59,13 +59,15 @@ class Item:
                 "scope": self.scope}
 
 
-DOWN = ("profile unreachable", "key refused")
+DOWN = ("profile unreachable", "key refused", "profile broken")
 
 
 def profile_item(profile: str, service: str, exc: ApiError) -> Item | None:
-    """An unreachable profile or a refused key is one item; other errors are not triage items."""
+    """An unreachable profile, a refused key or a profile that cannot be used (its config or secret:
+    session.BrokenClient) is one item; other errors are not triage items."""
     if exc.status is None:
-        return Item("critical", profile, service, DOWN[0], exc.message, clock.now())
+        broken = exc.message.startswith("profile broken")
+        return Item("critical", profile, service, DOWN[2] if broken else DOWN[0], exc.message, clock.now())
     if exc.status in (401, 403):
         return Item("critical", profile, service, DOWN[1], exc.message, clock.now())
     return None
@@ -99,6 +101,8 @@ def items_from(service: Service, profile: str, failing: Failing, resource: Resou
                 since = _epoch(failing.since(record))
             except Exception:
                 since = None
+        if failing.within is not None and since is not None and clock.now() - since > failing.within:
+            continue
         noun = resource.title.lower().removesuffix("s")
         out.append(Item(failing.severity, profile, service.name,
                         _text(failing.what, record, f"{noun} {resource.row_label(record)}"),

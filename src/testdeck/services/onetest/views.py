@@ -6,7 +6,7 @@ the docker host form with its connection test is the one special screen.
 
 from __future__ import annotations
 
-from testdeck.resources import Failing, Service
+from testdeck.resources import DAY, Failing, Service
 from testdeck.services.onetest import sim
 from testdeck.services.onetest.client import OneTest
 from testdeck.services.onetest.views_executions import FAILED, executions
@@ -25,7 +25,7 @@ SERVICE = Service(
         Failing("executions", lambda r: r.get("status") in ("COMPLETE_WITH_ERROR", "LAUNCH_FAILED"),
                 severity="error", what=lambda r: f"{r.get('asset')} ({r.get('status')})",
                 message=lambda r: r.get("message") or r.get("status"), since=lambda r: r.get("completionDate"),
-                query=FAILED),
+                query=FAILED, within=DAY),
         Failing("agents", lambda r: r.get("state") == "LOST", severity="warning",
                 what=lambda r: f"agent {r.get('hostName')}", message=lambda _: "LOST: no contact from the agent",
                 since=lambda r: r.get("contactTime"), query="all"),  # every user's agents, not only mine

@@ -11,7 +11,7 @@ from typing import Any
 
 from testdeck.errors import ApiError
 from testdeck.records import Record
-from testdeck.resources import (Action, Col, Ctx, Failing, Field, Form, FromSim, Opt, Query,
+from testdeck.resources import (DAY, Action, Col, Ctx, Failing, Field, Form, FromSim, Opt, Query,
                                 Resource, Service, age, duration)
 from testdeck.services.xpresso import token as jwt
 from testdeck.services.xpresso.client import ACTIVE_STATES, FAILED_STATES, STOPPED_STATES, XRequest, Xpresso
@@ -349,5 +349,5 @@ SERVICE = Service(
     failing=[Failing("requests", when=lambda r: str(r.get("state") or "").upper() in FAILED_STATES,
                      severity="error", what=lambda r: f"{r.get('request_id')} {r.get('name')}",
                      message=_failing_message, since=lambda r: r.get("date_completed") or r.get("date_created"),
-                     query="failed")],
+                     query="failed", within=DAY)],
 )
