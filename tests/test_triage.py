@@ -256,3 +256,15 @@ async def test_a_run_that_failed_longer_ago_than_its_window_is_history_not_faili
     assert board.items() == []
     assert {f.within for f in get_service("onetest").failing if f.resource == "executions"} == {86400.0}
     assert {f.within for f in get_service("xpresso").failing} == {86400.0}
+
+
+def test_a_broken_profiles_reason_is_not_cut_by_a_one_letter_secret(tmp_path, monkeypatch):
+    """A secret of one letter, read earlier in the process, turned `read_only` into `r***ad_only`."""
+    from testdeck import credentials
+    from testdeck.config import Config
+    from testdeck.session import ProfileSession
+
+    monkeypatch.setattr(credentials, "_known", {"e", "hunter2-long-secret"})
+    bad = Profile("bad", "xyops", "http://127.0.0.1:9", broken="read_only must be true or false; hunter2-long-secret")
+    session = ProfileSession.open_or_broken(Config(path=tmp_path / "c.toml", profiles={"bad": bad}), bad)
+    assert "read_only must be true or false" in session.broken and "hunter2" not in session.broken

@@ -12,6 +12,7 @@ from testdeck import credentials, journal
 from testdeck.config import Config, Profile
 from testdeck.errors import ApiError, ConfigError, Refused
 from testdeck.http import ApiClient, Health, MutationHook
+from testdeck.redact import Redactor
 from testdeck.resources import Service
 from testdeck.services import get_service
 from testdeck.text import sanitize
@@ -68,9 +69,10 @@ class ProfileSession:
         try:
             return cls.open(config, profile, **kw)
         except Exception as exc:  # whatever it is, it is this profile's problem only
-            reason = sanitize(" ".join(str(exc).split()) or type(exc).__name__)
-            for secret in credentials.known_secrets():
-                reason = reason.replace(secret, "***")
+            # the one redactor's rules: a secret in every form a message may hold it, none shorter than
+            # it takes (a one-letter secret turned "read_only" into "r***ad_only")
+            reason = Redactor(sorted(credentials.known_secrets())).redact(
+                sanitize(" ".join(str(exc).split()) or type(exc).__name__))
             return cls(profile, get_service(profile.service), BrokenClient(profile, reason),  # type: ignore[arg-type]
                        config.refresh_for(profile), kw.get("read_only", False), "?", broken=reason)
 

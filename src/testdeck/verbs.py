@@ -183,7 +183,8 @@ def _scope_of(args: argparse.Namespace, profile: Any, resource: Resource) -> str
     opts, words = split_options(getattr(args, "extras", None) or [])
     named = opts.pop(resource.scope.name, None) if resource.scope is not None else None
     if opts:
-        scope_opt = f", --{resource.scope.name}" if resource.scope is not None else ""
+        other = resource.scope.name if resource.scope is not None and resource.scope.name != "scope" else None
+        scope_opt = f", --{other}" if other else ""  # (OneTest's scope is named scope: not `--scope, --scope`)
         flag = "--" + next(iter(opts)).replace("_", "-")
         own = ["--follow", "--command", "--key"] if args.command == "logs" else ["--set", "--yes", "--output"]
         known = ["--scope", "--profile", *own, *([f"--{resource.scope.name}"] if resource.scope is not None else [])]
