@@ -20,14 +20,11 @@ from testdeck import feeds, journal
 from testdeck.config import Config
 from testdeck.errors import ApiError, Refused, failed_how
 from testdeck.records import Record
-from testdeck.resources import Accepted, Action, Ctx, Field, NoChoices, Resource, confirm_question, did_you_mean, unwrap
+from testdeck.resources import Accepted, Action, Ctx, Resource, confirm_question, did_you_mean, unwrap
+from testdeck.setfields import VerbUsageError, form_values, parse_sets  # noqa: F401 (VerbUsageError: cli's)
 from testdeck.text import sanitize
 
 EXIT_FAILING = 3  # `testdeck triage`: something is failing (a pipeline gate)
-
-
-class VerbUsageError(Exception):
-    """Bad arguments or invalid values: exit 2."""
 
 
 class Interrupted(Exception):
@@ -87,16 +84,6 @@ def find_action(resource: Resource, name: str) -> Action | None:
     """By its label as the footer shows it (`"install APK"`) or its command-line name (`install-apk`)."""
     wanted = cli_name(name.replace("_", " "))
     return resource.action(name) or next((a for a in resource.actions if cli_name(a.label) == wanted), None)
-
-
-def _parse_sets(pairs: list[str]) -> dict[str, str]:
-    out = {}
-    for pair in pairs:
-        name, sep, value = pair.partition("=")
-        if not sep or not name:
-            raise VerbUsageError(f"--set {pair!r}: expected FIELD=VALUE")
-        out[name.strip()] = value
-    return out
 
 
 async def _find_row(resource: Resource, ctx: Ctx) -> Record | None:
@@ -204,128 +191,6 @@ def _scope_of(args: argparse.Namespace, profile: Any, resource: Resource) -> str
     return scope
 
 
-TRUE, FALSE = ("true", "yes", "on", "1", "y"), ("false", "no", "off", "0", "n", "")
-
-
-def _list_of(text: str) -> list[str]:
-    """A multi-value field on the command line: a JSON list, else comma-separated values."""
-    text = text.strip()
-    if text.startswith("["):
-        try:
-            items = json.loads(text)
-        except ValueError as exc:
-            raise ValueError(f"not a valid JSON list: {exc.msg}") from None
-        if not isinstance(items, list) or any(isinstance(i, (list, dict)) for i in items):
-            raise ValueError("a JSON list of values is expected, e.g. '[\"a\", \"b\"]'")
-        return [str(i).strip() for i in items if str(i).strip()]
-    return [part.strip() for part in text.split(",") if part.strip()]
-
-
-async def _offered(f: Field, ctx: Ctx) -> list[tuple[Any, str]] | None:
-    """The form's fixed list for a choice or multi field, as (value, label); None when it offers none."""
-    if f.type not in ("choice", "multi") or f.choices is None or f.widget is not None:
-        return None  # (a service's own widget may take any value typed)
-    try:
-        choices = await f.choices(ctx) if callable(f.choices) else f.choices
-    except NoChoices as exc:
-        raise ValueError(str(exc)) from None
-    options = [(c[0], str(c[1])) if isinstance(c, tuple) else (c, str(c)) for c in choices]
-    if not options:
-        raise ValueError(f"nothing to choose from for {f.title}")
-    return options
-
-
-def _pick(name: str, given: str, options: list[tuple[Any, str]]) -> Any:
-    """A value the form offers: by its value (an id), by the label the form shows, or by a name in
-    that label (`NAME (detail)`: an APK's file name or its package) that only one choice has."""
-    for value, label in options:
-        if given == str(value):
-            return value
-    for names in (lambda label: [label], _label_names):
-        hits = [value for value, label in options if given in names(label)]
-        if len(hits) == 1:
-            return hits[0]
-        if hits:
-            named = [(v, label) for v, label in options if v in hits]
-            raise ValueError(f"{given!r} names {len(hits)} of the choices: give one by its id ({_listed(named)})")
-    raise ValueError(f"{given!r} is not one of the choices ({_listed(options)})")
-
-
-def _label_names(label: str) -> list[str]:
-    match = re.fullmatch(r"(.+?) \((.+)\)", label)
-    return [match.group(1), match.group(2)] if match else []
-
-
-def _listed(options: list[tuple[Any, str]]) -> str:
-    """The choices as the form shows them, with the id a script may give instead where it is another
-    word (`ApiDemos.apk (com.example.android.apis) [b222…]`): ids alone told no APK from another."""
-    shown = [label if label == str(value) or _label_names(label)[:1] == [str(value)] else f"{label} [{value}]"
-             for value, label in options[:20]]
-    return "; ".join(shown) + ("; ..." if len(options) > 20 else "")
-
-
-async def _typed(f: Field, text: str, ctx: Ctx) -> Any:
-    """A --set value as the form's widget would hold it (a list for a checklist, a bool for a switch,
-    one of the offered values for a choice); ValueError says why not."""
-    if f.type == "multi":
-        items = _list_of(text)
-        options = await _offered(f, ctx) if items else None
-        return [_pick(f.name, i, options) for i in items] if options is not None else items
-    if f.type == "choice":
-        options = await _offered(f, ctx) if text.strip() else None
-        return _pick(f.name, text.strip(), options) if options is not None else text
-    if f.type == "bool":
-        word = text.strip().lower()
-        if word in TRUE or word in FALSE:
-            return word in TRUE
-        raise ValueError("must be true or false")
-    return text
-
-
-async def _form_values(action: Action, sets: dict[str, str], initial: dict[str, Any],
-                       ctx: Ctx) -> tuple[dict, dict]:
-    """(values, changed) as the form would send them; VerbUsageError names each bad field."""
-    from testdeck.widgets.form import validate_values
-
-    fields = action.form.fields if action.form else []
-    names = {f.name for f in fields}
-    unknown = sorted(set(sets) - names)
-    if unknown:
-        known = ", ".join(sorted(names)) or "none"
-        raise VerbUsageError(f"{action.label}: no field {', '.join(unknown)} (fields: {known})")
-    typed: dict[str, Any] = {}
-    errors: dict[str, str] = {}
-    for f in fields:
-        if f.name in sets:
-            multiline = f.type in ("text", "json")  # the form's text areas take line breaks and tabs
-            if re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]" if multiline else r"[\x00-\x1f\x7f-\x9f]",
-                         sets[f.name]):
-                # an escape sequence or a line break a form's field could not take: not sent
-                errors[f.name] = "holds a control character (an escape, a line break): not sent"
-                continue
-            try:
-                typed[f.name] = await _typed(f, sets[f.name], ctx)
-            except ValueError as exc:
-                errors[f.name] = str(exc)
-    defaults = {f.name: f.default for f in fields if f.default is not None}
-    raw = {**defaults, **{k: v for k, v in initial.items() if k in names}, **typed}
-    values, invalid = validate_values(fields, raw)
-    for f in fields:  # a choice left out: what it could have been, as the form would show it
-        if invalid.get(f.name) == "required" and f.type in ("choice", "multi"):
-            try:
-                options = await _offered(f, ctx)
-            except (ApiError, ValueError):
-                options = None
-            if options:
-                invalid[f.name] += f" (choices: {_listed(options)})"
-    errors = {**invalid, **errors}
-    if errors:
-        raise VerbUsageError("; ".join(f"{name}: {why}" for name, why in errors.items()))
-    changed = {k: v for k, v in values.items() if k in sets}
-    changed.update({k: values.get(k) for k in sets if k not in values})  # a field cleared on purpose
-    return values, changed
-
-
 def _prompt_stream():
     """Where a question goes: never stdout, which is the data (`do ... -o json | jq`). stderr when it
     is the terminal, else the terminal itself (`2>log`), else stderr still."""
@@ -394,7 +259,7 @@ async def run_do(args: argparse.Namespace, config: Config, resolve, open_session
         raise VerbUsageError(f"{action.label} acts on a row: give its ID")
     if len(args.ids) > 1 and not action.bulk:
         raise VerbUsageError(f"{action.label} is not a bulk action: give one ID")
-    sets = _parse_sets(args.set)
+    sets = parse_sets(args.set)
     session = open_session(config, profile, read_only=getattr(args, "read_only", False))
     ids = args.ids if action.row else [None]
     failures = 0
@@ -415,7 +280,7 @@ async def run_do(args: argparse.Namespace, config: Config, resolve, open_session
                                    f"no {resource.name} with id {key!r}")
             if action.form is not None:
                 initial = await action.form.initial(ctx) if action.form.initial else (ctx.row.raw if ctx.row else {})
-                ctx.values, ctx.changed = await _form_values(action, sets, initial or {}, ctx)
+                ctx.values, ctx.changed = await form_values(action, sets, initial or {}, ctx)
             elif sets:
                 raise VerbUsageError(f"{action.label} takes no fields")
             why = action.why_not(ctx)
