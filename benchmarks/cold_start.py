@@ -36,8 +36,11 @@ TESTDECK = r"""
 import sys, time
 t0 = float(sys.argv[1])
 import asyncio
-from testdeck import launch
-launch.hold_gc()  # as the `testdeck` command does (launch.main), before its imports
+try:
+    from testdeck import launch
+    launch.hold_gc()  # as the `testdeck` command does (launch.main), before its imports
+except ImportError:  # a --tree from before launch.py
+    pass
 from testdeck import cli  # the entry point's imports
 from testdeck.config import load_config
 from testdeck.app import TestdeckApp
