@@ -114,6 +114,9 @@ class RunningServer:
 
     def stop(self) -> None:
         self.server.should_exit = True  # type: ignore[attr-defined]
+        # and now: a response that never ends (a test's hanging server) held uvicorn's shutdown, and the
+        # join, for its 5 s
+        self.server.force_exit = True  # type: ignore[attr-defined]
         self.thread.join(timeout=5)
 
 
