@@ -238,3 +238,13 @@ def test_a_onetest_curl_exchanges_the_offline_token_and_replays(sim_server, monk
     assert replayed.returncode == 0, replayed.stderr
     again = json.loads(replayed.stdout)
     assert again["id"] != first and again["result"]["id"]  # a second execution started
+
+
+def test_an_interrupted_send_reads_once_in_the_journal():
+    """`testdeck journal` showed `no response interrupted before an answer was read: …`."""
+    from testdeck.screens.journal import outcome
+
+    said = "interrupted before an answer was read: the server may have acted"
+    assert outcome({"status": None, "message": said}) == said
+    assert outcome({"status": None, "message": "connection failed"}) == "no response connection failed"
+    assert outcome({"status": 404, "message": "not found"}) == "404 not found"

@@ -28,9 +28,11 @@ def _when(epoch) -> str:
 
 
 def outcome(entry: dict) -> str:
-    status = entry.get("status")
+    status, message = entry.get("status"), str(entry.get("message") or "")
+    if not status and message.startswith("interrupted"):  # it says what happened: not "no response" too
+        return message
     head = f"{status}" if status else "no response"
-    return f"{head} {entry.get('message') or ''}".strip()
+    return f"{head} {message}".strip()
 
 
 class JournalScreen(Screen):
