@@ -182,7 +182,9 @@ async def test_a_burst_after_0_lands_in_the_triage_views_filter(deck):
         await wait_for(pilot, lambda: on(app, "alerts") and table(app).row_count, what="alerts")
         burst(app, "0", "slash", "d", "i", "s", "k", "enter")
         await wait_for(pilot, lambda: isinstance(app.screen, TriageScreen) and app.screen.is_mounted, what="triage")
-        await wait_for(pilot, lambda: app.screen.query_one(FilterBox).value == "disk", what="the filter typed")
+        await wait_for(pilot, lambda: app.screen.query_one(FilterBox).value == "disk"
+                       and not app.screen.query_one(FilterBox).has_class("-active"),  # enter kept it, closed the box
+                       what="the filter typed and kept")
         assert isinstance(app.screen, TriageScreen)  # enter did not jump anywhere
 
 
@@ -200,4 +202,5 @@ async def test_a_burst_after_the_palette_opens_another_profile_lands_on_its_scre
         await pilot.pause(0.3)
         burst(app, "enter", "slash", "d", "i", "s", "k", "enter")
         await wait_for(pilot, lambda: on(app, "alerts") and app.screen.session.profile.name == "second"
-                       and app.screen.filter_text == "disk", what="second's alerts, filtered")
+                       and app.screen.filter_text == "disk" and not app.screen.query_one("#filter").has_class("-active"),
+                       what="second's alerts, filtered, the filter kept")

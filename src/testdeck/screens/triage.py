@@ -207,7 +207,8 @@ class TriageScreen(Screen):
 
     # --- one item ---------------------------------------------------------------------
     def _cursor_item(self) -> Item | None:
-        key = self.query_one(VirtualTable).cursor_key
+        tables = self.query(VirtualTable)  # (none on a screen being taken down: a key still on its way)
+        key = tables.first().cursor_key if tables else None
         return self.items.get(key) if key else None
 
     def action_detail(self) -> None:
