@@ -41,6 +41,11 @@ _TABLES = ("profiles", "settings", "keys")  # top-level tables read (keys: the c
 _SETTINGS = ("refresh_interval", "theme", "log_line_cap")
 # a key that looks like it holds a secret: refused in a profile (secrets never go into the TOML)
 _SECRET_KEY = re.compile(r"secret|passw|token|api_?key|^key$|jwt|credential", re.IGNORECASE)
+
+
+def looks_secret(key: str) -> bool:
+    """A key named like a secret (the profiles screen hides its value too)."""
+    return bool(_SECRET_KEY.search(key))
 # profile names: safe in a file name, an env var (after upper-casing) and a terminal
 NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 NAME_RULE = "1-64 characters: letters, digits, '_', '.', '-', starting with a letter or digit"

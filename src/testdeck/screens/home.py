@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as _dt
-import re
 
 from rich.text import Text
 from textual import work
@@ -15,6 +14,7 @@ from textual.screen import Screen
 from textual.widgets import Label, Static
 
 from testdeck import clock
+from testdeck.config import looks_secret
 from testdeck.errors import ApiError
 from testdeck.widgets.keybar import KeyBar
 from testdeck.widgets.statusbar import spinner
@@ -44,7 +44,7 @@ def paint_profile(screen: Screen, session) -> None:
 
 def _shown_value(key: str, value: object) -> str:
     """A config value for the screen; one under a secret's name is not shown (it does not belong there)."""
-    if re.search(r"secret|token|passw|api_?key|auth", key, re.I):
+    if looks_secret(key):
         return "*** (not shown: a secret belongs in TESTDECK_SECRET_<NAME> or the keyring, not the config)"
     return repr(value)
 

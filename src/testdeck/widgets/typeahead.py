@@ -118,23 +118,28 @@ class KeyGate:
         return stack[-1] if stack else None
 
     def _settle(self, old) -> None:
-        if not self.is_running:  # type: ignore[attr-defined]
-            return
+        if self.is_running:  # type: ignore[attr-defined]
+            self._hold_until(lambda: (top := self._top()) is None or (top is not old and top.is_mounted))
+
+    def _hold_until(self, ready: Callable[[], bool], keeps: float | None = None) -> None:
+        """Hold the keys until `ready()`, then give them after the next paint (focus given by then); a
+        screen with nothing to repaint has no next paint, and the keys waited for SETTLE_MAX, then went:
+        ask for one, and do not wait long. Not ready after `keeps` seconds: give them as they are."""
         hold = self.hold_keys(escape_abandons=False, limit=SETTLE_MAX)
 
-        def check() -> None:
-            top = self._top()
+        def check(waited: float = 0.0) -> None:
             if not hold.active:
                 return
-            if top is None or (top is not old and top.is_mounted):
-                # after its next paint (focus given by then); a screen with nothing to repaint has no next
-                # paint, and the keys waited for SETTLE_MAX, then went: ask for one, and do not wait long
+            if ready():
                 self.call_after_refresh(hold.release)  # type: ignore[attr-defined]
+                top = self._top()
                 if top is not None:
                     top.refresh()
                 self.set_timer(SETTLE_LATEST, hold.release)  # type: ignore[attr-defined]
+            elif keeps is not None and waited >= keeps:
+                hold.release()
             else:
-                self.set_timer(SETTLE_CHECK, check)  # type: ignore[attr-defined]
+                self.set_timer(SETTLE_CHECK, lambda: check(waited + SETTLE_CHECK))  # type: ignore[attr-defined]
 
         check()
 
@@ -166,21 +171,9 @@ class KeyGate:
 
     def _until_closed(self, palette) -> None:
         """Enter in the command palette acts after the key is done (its Input posts a message, the
-        palette closes, then runs the command): the keys typed after it wait for that."""
-        hold = self.hold_keys(escape_abandons=False, limit=SETTLE_MAX)
-
-        def check(waited: float = 0.0) -> None:
-            if not hold.active:
-                return
-            if palette not in self._screen_stack:  # type: ignore[attr-defined]
-                self.call_after_refresh(hold.release)  # type: ignore[attr-defined]  # (its command has run)
-                self.set_timer(SETTLE_LATEST, hold.release)  # type: ignore[attr-defined]
-            elif waited >= PALETTE_KEEPS:
-                hold.release()  # enter did not close it (nothing chosen): the keys are still the palette's
-            else:
-                self.set_timer(SETTLE_CHECK, lambda: check(waited + SETTLE_CHECK))  # type: ignore[attr-defined]
-
-        check()
+        palette closes, then runs the command): the keys typed after it wait for that; if enter did
+        not close it (nothing chosen), they are still the palette's."""
+        self._hold_until(lambda: palette not in self._screen_stack, keeps=PALETTE_KEEPS)  # type: ignore[attr-defined]
 
     async def _while_held(self, event: events.Key) -> None:
         if event.key == "escape" and any(hold.escape_abandons for hold in self._holds):
