@@ -93,9 +93,35 @@ async def test_a_fast_start_target_opens_over_the_profiles_screen(tmp_path):
     app = TestdeckApp(three_profiles(tmp_path), save_theme=False, start="b")
     async with app.run_test(size=(120, 30)) as pilot:
         await wait_for(pilot, lambda: isinstance(app.screen, ResourceScreen), what="profile b's screen")
-        assert [type(s) for s in app.screen_stack[1:]] == [HomeScreen, ResourceScreen]
+        # it goes up alone: the profiles are composed beneath it once its first refresh is over
+        # (nothing listens on port 9: it fails at once), not beside it, on the way to its first frame
+        assert [type(s) for s in app.screen_stack[1:]] == [ResourceScreen]
+        await wait_for(pilot, lambda: [type(s) for s in app.screen_stack[1:]] == [HomeScreen, ResourceScreen],
+                       what="the profiles beneath it")
+        home = app.screen_stack[1]
+        await wait_for(pilot, lambda: home.is_mounted and home.query(VirtualTable), what="the profiles composed")
         await pilot.press("escape")
-        await wait_for(pilot, lambda: isinstance(app.screen, HomeScreen), what="back to the profiles")
+        await wait_for(pilot, lambda: app.screen is home and home.query_one(VirtualTable).row_count == 3,
+                       what="back to the profiles")
+
+
+async def test_esc_on_a_start_target_before_its_profiles_were_composed_goes_to_them(tmp_path, monkeypatch):
+    from testdeck import app as app_module
+    from testdeck.screens.resource import ResourceScreen
+
+    ring = HeldKeyring()
+    ring.release.set()
+    keyring.set_keyring(ring)
+    monkeypatch.setattr(app_module, "HOME_AFTER_MAX", 30.0)
+    monkeypatch.setattr(ResourceScreen, "_poll", lambda self: None)  # no first refresh: no profiles yet
+    app = TestdeckApp(three_profiles(tmp_path), save_theme=False, start="b")
+    async with app.run_test(size=(120, 30)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, ResourceScreen), what="profile b's screen")
+        await pilot.pause()
+        assert [type(s) for s in app.screen_stack[1:]] == [ResourceScreen]
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, HomeScreen) and len(app.screen_stack) == 2
+                       and app.screen.query_one(VirtualTable).row_count == 3, what="the profiles")
 
 
 async def test_a_profile_opens_when_first_shown_and_triage_opens_the_rest(tmp_path, monkeypatch):
@@ -217,3 +243,41 @@ async def test_open_names_a_profiles_resource_and_does_not_guess_between_two_pro
     async with app.run_test(size=(120, 30)) as pilot:
         await wait_for(pilot, lambda: isinstance(app.screen, ResourceScreen), what="b's jobs")
         assert app.screen.session.profile.name == "b" and app.screen.resource.name == "jobs"
+
+
+async def test_the_first_read_is_sent_once_while_the_screen_composes(sim_server, tmp_path, monkeypatch):
+    """The first list call goes out as the screen composes; the first refresh takes its answer:
+    one request, not a second one after mounting."""
+    from testdeck.credentials import env_var
+    from testdeck.screens.resource import ResourceScreen
+    from testdeck.services import get_service
+
+    svc = get_service("xyops")
+    seen: list[str] = []
+
+    def counting(config):
+        inner = svc.create_sim(config)
+
+        async def app(scope, receive, send):
+            if scope["type"] == "http":
+                seen.append(scope["path"])
+            await inner(scope, receive, send)
+
+        return app
+
+    url, _, _ = sim_server(counting)
+    monkeypatch.setenv(env_var("x"), svc.demo_secret)
+    config = Config(path=tmp_path / "c.toml", settings={"refresh_interval": 60.0},
+                    profiles={"x": Profile("x", "xyops", url, fields=dict(svc.demo_fields))})
+    app = TestdeckApp(config, save_theme=False, start="x/alerts")
+    async with app.run_test(size=(120, 30)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, ResourceScreen) and app.screen.table.row_count,
+                       what="the alerts")
+        screen = app.screen
+        await wait_for(pilot, screen.loaded.is_set, what="the first refresh over")
+        assert [p for p in seen if "get_alerts" in p] == ["/api/app/get_alerts/v1"]
+        assert screen.error is None and screen.last_ok is not None
+        screen.loaded.clear()
+        await pilot.press("r")
+        await wait_for(pilot, screen.loaded.is_set, what="a second refresh")
+        assert len([p for p in seen if "get_alerts" in p]) == 2  # later refreshes read anew

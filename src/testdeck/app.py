@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 
 from collections.abc import Callable
@@ -32,6 +33,7 @@ from testdeck.widgets.typeahead import SETTLE_MAX, KeyGate
 HISTORY = 50  # screens esc can go back through
 TRIAGE: tuple[str, Resource | None] = ("", None)  # on the history: the triage view, over the screen before it
 HOME_LATEST = 0.3  # seconds: a start target not open by then shows the profiles screen meanwhile
+HOME_AFTER_MAX = 2.0  # seconds: the profiles go beneath a start target by then, its rows or not
 TRIAGE_COALESCE = 0.5  # seconds: triage polls ending within this repaint home/triage once
 
 
@@ -292,6 +294,7 @@ class TestdeckApp(SafeApp, KeyGate, App):
                 if self.starting:  # the start target is up: home's pulse may poll now
                     self.starting = False
                     self.triage_wake()
+                    self.run_worker(self._home_after_start(), group="home", exit_on_error=False)
 
         self.run_worker(opening(), group="open-session", exit_on_error=False)
         return True
@@ -306,9 +309,9 @@ class TestdeckApp(SafeApp, KeyGate, App):
             prewarm_ssl()
         if not self.start or self.start in ("triage", "journal"):
             self.push_screen(HomeScreen())
-        else:  # profiles go beneath the start target, composed once it is up (a cold start saves
-            # their first frames, ~50 ms); if the target is slow to open (a locked keyring), now
-            self.set_timer(HOME_LATEST, self._home_beneath)
+        else:  # profiles go beneath the start target once it shows its rows (_home_after_start); if
+            # the target is slow to open (a locked keyring), they show meanwhile: never a blank screen
+            self.set_timer(HOME_LATEST, self._home_if_blank)
         self.theme_changed_signal.subscribe(self, self._theme_changed)
         for name in self.config.profiles:
             self._triage_poll(name)
@@ -318,9 +321,30 @@ class TestdeckApp(SafeApp, KeyGate, App):
             self._home_beneath()
         self.call_after_refresh(self._freeze_startup)
 
+    def _home_if_blank(self) -> None:
+        if len(self._screen_stack) == 1:  # the start target is not up yet: never a blank screen
+            self._home_beneath()
+
     def _home_beneath(self) -> None:
-        if len(self.screen_stack) == 1:  # only Textual's default screen: profiles are not up yet
+        """The profiles screen, second on the stack (above Textual's default screen) where esc leads."""
+        stack = self._screen_stack
+        if len(stack) == 1:  # only Textual's default screen: profiles are not up yet
             self.push_screen(HomeScreen())
+        elif not any(isinstance(screen, HomeScreen) for screen in stack):
+            # a start target went up alone: profiles go in beneath it, as push_screen would have
+            home, _ = self._get_screen(HomeScreen())
+            home._push_result_callback(self, None)
+            self._load_screen_css(home)
+            stack.insert(1, home)
+
+    async def _home_after_start(self) -> None:
+        """A start target goes up alone; the profiles are composed beneath it once it shows its
+        first rows (or why it has none): composed beside it, they took ~50 ms from its first frame."""
+        screen = self.screen
+        if isinstance(screen, ResourceScreen):
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(screen.loaded.wait(), HOME_AFTER_MAX)
+        self.call_after_refresh(self._home_beneath)
 
     @staticmethod
     def _freeze_startup() -> None:
@@ -488,9 +512,10 @@ class TestdeckApp(SafeApp, KeyGate, App):
             screen.state.query = query
             screen._select = select
             screen._jump = (select, what or select)
+        if not self.starting:  # (a start target goes up alone: _home_after_start)
+            self._home_beneath()
         while len(self.screen_stack) > 3:  # [default, home, resource, modal...]: drop the modals
             self.pop_screen()
-        self._home_beneath()
         current = self.screen_stack[-1]
         if isinstance(current, ResourceScreen):
             if remember:
@@ -514,6 +539,7 @@ class TestdeckApp(SafeApp, KeyGate, App):
             if profile in self.config.profiles:
                 self.open_resource(self.session(profile), resource, remember=False)
                 return
+        self._home_beneath()  # (a start target's esc before its profiles were composed)
         if len(self.screen_stack) > 2:  # the screen beneath: profiles, or the triage view it came from
             self.pop_screen()
 

@@ -140,6 +140,7 @@ class ResourceScreen(RefreshMixin, ActionsMixin, ScopeMixin, Screen):
         self._view_gen = 0  # bumped by each filter/sort: older threads see it and stop
         self._select: str | None = None  # a row key to put the cursor on once a refresh brings it
         self._jump: tuple[str, str] | None = None  # a jump's row (key, what): checked after the first good refresh
+        self._first_read: asyncio.Future | None = None  # the first list call, sent while the screen composes
         self.header = resource.header() if resource.header is not None else None
         for action in resource.actions:
             self._bindings.bind(action.key, f"act('{action.label}')", action.label)
@@ -182,6 +183,7 @@ class ResourceScreen(RefreshMixin, ActionsMixin, ScopeMixin, Screen):
 
     # --- layout ---------------------------------------------------------------
     def compose(self) -> ComposeResult:
+        self._first_read = self.read_early()
         with Horizontal(id="titlebar"):
             yield Label(self._title(), id="title")
             yield Label(self._tabs(), id="tabs", shrink=True)
@@ -265,6 +267,8 @@ class ResourceScreen(RefreshMixin, ActionsMixin, ScopeMixin, Screen):
         return self.query_one(VirtualTable)
 
     def on_unmount(self) -> None:
+        if self._first_read is not None:  # left before its first refresh took the answer
+            self._first_read.cancel()
         # A frozen screen left behind is never collected (widget trees are cycles): let go
         # of its rows so refcounting frees them, and hand frozen objects back to the GC.
         self.rows, self.records = [], {}
