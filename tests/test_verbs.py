@@ -233,6 +233,23 @@ def test_completion_reads_past_global_options_and_completes_their_values(xy, cap
     assert {"triage", "xy", "xyops", "alerts"} <= set(words("--open"))
 
 
+def test_completion_offers_each_verbs_options_and_a_resources_declared_ones_with_their_choices(xy, capsys):
+    def words(*typed):
+        assert cli.main(["__complete", *typed]) == 0
+        return capsys.readouterr().out.split()
+
+    offered = words("get", "executions")  # OneTest's declared `get` options, beside the verb's own
+    assert {"-p", "--output", "--query", "--status", "--completed-after"} <= set(offered)
+    assert "--follow" not in offered
+    assert "COMPLETE_WITH_ERROR" in words("get", "executions", "--status")  # a declared option's choices
+    after = words("get", "executions", "--status", "FAILED", "-p", "xy")  # its value is not a resource
+    assert "--status" not in after and "--profile" not in after and "--scope" in after  # given: not again
+    assert words("get", "log", "--level") == ["DEBUG", "WARNING", "CRITICAL"]
+    assert "--yes" in words("do", "alerts", "delete") and "--set" in words("do", "alerts", "new", "--set", "x=1")
+    assert "--follow" in words("logs", "jobs", "J1", "-k", "value")  # -k's value is no positional word
+    assert words("get", "executions", "--tag") == []  # a free value: the shell's own completion
+
+
 def test_bash_completion_asks_the_command_being_completed(xy, tmp_path):
     """`.venv/bin/testdeck <TAB>` (how the README runs it): bash finds the compspec by the command's
     basename, and the script asked `testdeck`, which is not on PATH there: nothing completed."""
