@@ -373,3 +373,28 @@ async def test_a_broken_profile_is_an_item_in_the_view_as_in_the_cli(tmp_path):
                        what="the broken profile's item")
         (item,) = app.triage_board.items()
         assert item.what == "profile broken" and "read_only must be true or false" in item.message
+
+
+async def test_a_broken_profile_fixed_in_the_file_is_polled_as_fixed(tmp_path, sim_server, monkeypatch):
+    """The triage poll held the broken session it first opened: after the file was fixed, the view
+    kept saying "profile broken" until a restart."""
+    from testdeck.config import load_config
+    from testdeck.services import get_service
+
+    svc = get_service("xyops")
+    url, _, _ = sim_server(svc.create_sim)
+    monkeypatch.setenv(env_var("x"), svc.demo_secret)
+    path = tmp_path / "c.toml"
+    text = f'[profiles.x]\nservice = "xyops"\nurl = "{url}"\nread_only = "{{}}"\n'
+    path.write_text(text.format("true"))  # a string, not a boolean: broken, nothing is sent
+    app = TestdeckApp(load_config(path), save_theme=False, start="triage")
+    async with app.run_test(size=(120, 30)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, TriageScreen) and app.triage_board.items(),
+                       what="the broken profile's item")
+        assert [i.what for i in app.triage_board.items()] == ["profile broken"]
+        path.write_text(text.replace('"{}"', "{}").format("true"))
+        await pilot.press("r")
+        await wait_for(pilot, lambda: app.triage_board.items()
+                       and "profile broken" not in {i.what for i in app.triage_board.items()},
+                       what="the fixed profile polled")
+        assert {i.service for i in app.triage_board.items()} == {"xyops"}  # its own failing items now

@@ -387,6 +387,9 @@ class TestdeckApp(SafeApp, KeyGate, App):
                 await self._triage_wake.wait()
                 together = True
                 continue
+            if session is not None and session.broken:  # opened again each round: a fixed file takes effect
+                self.forget_broken(name)
+                session = None
             if session is None:  # opened once someone looks, concurrently with the other profiles
                 session = await self.open_session(name)
                 if not session.service.failing:  # (a broken profile polls: its one item says why, as in the CLI)
