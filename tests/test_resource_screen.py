@@ -329,3 +329,29 @@ async def test_a_refresh_that_takes_long_says_so_in_the_status_bar(deck):
                        timeout=6, what="reading Ns")
         assert "next 0s" not in str(screen.query_one("StatusBar").render())
         config.latency = 0.0
+
+
+async def test_ages_move_on_while_the_reads_fail(deck, frozen_clock, monkeypatch):
+    """Ages were worked out only at a read: while the server failed, a row kept saying `3m` for an
+    alert the STALE line said was read 20 minutes ago."""
+    from testdeck import clock
+    from testdeck.screens import resource as resource_screen
+
+    monkeypatch.setattr(resource_screen, "AGE_EVERY", 0.1)  # (the screen's interval; 10 s in use)
+    app, _, sim = deck("xyops", in_process=True)
+    async with app.run_test(size=(140, 40)) as pilot:
+        screen = await ready(pilot)
+        col = [c.key for c in screen.resource.columns].index("modified")
+        before = {row[0]: row[col] for row in table(app).data.rows}
+        sim.fail_paths.add("get_alerts/v1")
+        clock.freeze(frozen_clock + 20 * 60)
+        screen.loaded.clear()
+        await pilot.press("r")
+        await wait_for(pilot, lambda: screen.loaded.is_set() and screen.error is not None, what="a failed read")
+        await wait_for(pilot, lambda: {row[0]: row[col] for row in table(app).data.rows} != before,
+                       what="the ages worked out anew")
+        after = {row[0]: row[col] for row in table(app).data.rows}
+        assert after.keys() == before.keys()
+        old, new = before["disk_full"], after["disk_full"]
+        assert (old, new) == ("30m0s", "50m0s")  # twenty minutes on
+        assert "STALE" in str(screen.query_one("#message").render())  # still said to be old data

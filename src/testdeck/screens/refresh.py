@@ -33,6 +33,7 @@ _gc_collect_owed = False
 _gc_big_refreshes = 0
 FULL_GC_EVERY = 50  # big refreshes between full passes (see gc_paused)
 IDLE_S = 3.0  # a full pass waits until no key was typed for this long (at most FULL_GC_EVERY more)
+AGE_EVERY = 10.0  # seconds: rows not read again for this long (failing, paused) have their ages worked out anew
 
 
 @contextlib.contextmanager
@@ -230,6 +231,21 @@ class RefreshMixin:
             self._show_message()
         self._update_status()
         return True
+
+    @work(exclusive=True, group="ages", exit_on_error=False)
+    async def _reage(self) -> None:
+        """Ages (`3m`) are worked out as rows are formatted, at each read: while the reads failed or were
+        paused they stood still, and a row said 3m for a thing the STALE line said was 20 minutes old."""
+        if (self.last_ok is None or clock.now() - self.last_ok < AGE_EVERY or self.reading_since is not None
+                or self.preview_of is not None or not self.rows or len(self.rows) >= BIG_TABLE
+                or not any(c.fmt is age for c in self.resource.columns)):
+            return
+        shown = self.rows
+        rows, _ = await asyncio.to_thread(_prepare, self.resource, [r.record for r in shown])
+        if self.rows is not shown or self.reading_since is not None:  # a read came meanwhile: it wins
+            return
+        self.rows = rows
+        await self._apply_view()
 
     # --- the last good rows, kept for when the resource is opened again ------------------------------
     # A screen is made anew each time its resource is opened (1-5, [ ], esc, a jump). Its last good

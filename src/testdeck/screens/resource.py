@@ -33,7 +33,7 @@ from testdeck.records import Record
 from testdeck.resources import Ctx, Resource
 from testdeck.screens.actions import ActionsMixin
 from testdeck.screens.scope import ScopeMixin
-from testdeck.screens.refresh import BIG_TABLE, MAX_BACKOFF, Loaded, RefreshMixin, gc_paused  # noqa: F401
+from testdeck.screens.refresh import AGE_EVERY, BIG_TABLE, MAX_BACKOFF, Loaded, RefreshMixin, gc_paused  # noqa: F401
 from testdeck.screens.view import Cancelled, Row, ViewState, build_view, compile_filter, format_rows  # noqa: F401
 from testdeck.session import ProfileSession
 from testdeck.text import quoted, sanitize
@@ -281,6 +281,7 @@ class ResourceScreen(RefreshMixin, ActionsMixin, ScopeMixin, Screen):
         self.table.focus()
         self.set_interval(1.0, self._update_status)
         self.set_interval(0.2, self._spin)
+        self.set_interval(AGE_EVERY, self._reage)
         self._update_status()
         if self.resource.scope is not None and not self.scope:
             self.action_pick_scope()
