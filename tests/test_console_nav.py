@@ -133,6 +133,7 @@ async def test_a_resource_opened_again_shows_its_last_rows_at_once_even_when_the
         screen = app.screen  # (every read of the alerts fails now: these rows can only be the kept ones)
         await wait_for(pilot, screen.loaded.is_set, timeout=15, what="the refresh failed")
         assert list(table(app).data.keys) == before and table(app).stale
+        await wait_for(pilot, lambda: "STALE" in screen_text(app), what="the STALE line painted")
         text = screen_text(app)
         assert "STALE · showing data from" in text and "fails on purpose" in text and "no data yet" not in text
         config.fail_paths.clear()
