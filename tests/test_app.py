@@ -136,6 +136,25 @@ def test_no_color_is_respected(monkeypatch, tmp_path):
     assert app.no_color
 
 
+async def test_without_colour_the_focused_no_is_the_button_that_stands_out(monkeypatch, tmp_path):
+    """NO_COLOR turned the error variant's red box into a light grey one that outshone the focused
+    default, No: the eye read Delete as selected."""
+    from textual.widgets import Button
+
+    from testdeck.widgets.dialogs import ConfirmScreen
+
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = TestdeckApp(Config(path=tmp_path / "c.toml"), save_theme=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.push_screen(ConfirmScreen("delete alert 'x'?"))
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen) and app.screen.query(Button),
+                       what="the question")
+        await pilot.pause()
+        no, yes = app.screen.query_one("#no", Button), app.screen.query_one("#yes", Button)
+        assert no.has_focus
+        assert yes.styles.background == no.styles.background  # only focus tells them apart
+
+
 async def test_missing_keyring_is_said_once_and_the_console_works(demo):
     keyring.set_keyring(keyring.backends.fail.Keyring())
     from testdeck.config import Profile
