@@ -37,7 +37,7 @@ def test_the_profiles_own_secret_in_a_body_is_a_reference_in_the_curl_not_stars(
     e = _entry()
     assert e["body"] == '{"title": "t", "echo": "***"}' and SECRET not in e["curl"]
     assert "***" not in e["curl"]
-    assert '"echo": "\'"${TESTDECK_SECRET_PROD_XYOPS}"\'"' in e["curl"]
+    assert '"echo": "\'"$(testdeck_json "${TESTDECK_SECRET_PROD_XYOPS}")"\'"' in e["curl"]
 
 
 def test_action_label_comes_from_the_caller():
@@ -51,7 +51,7 @@ def test_curl_command_references_the_secret_and_the_shell_expands_it(tmp_path):
     assert SECRET not in e["curl"]
     assert "${TESTDECK_SECRET_PROD_XYOPS}" in e["curl"]
     words = shlex.split(e["curl"].replace("${TESTDECK_SECRET_PROD_XYOPS}", "SECRETREF"))
-    assert words[:5] == ["curl", "-sS", "-X", "POST", "http://h/api/app/create_alert/v1"]
+    assert words[:6] == ["curl", "-sS", "--fail", "-X", "POST", "http://h/api/app/create_alert/v1"]
     assert "X-API-Key: SECRETREF" in words
     assert words[words.index("--data-binary") + 1] == '{"a": "it\'s $HOME"}'  # body not expanded
     # the real shell turns the reference into the value and leaves the body alone
@@ -189,7 +189,7 @@ async def test_the_journal_screen_lists_newest_first_filters_and_copies_the_curl
         title = str(screen.query_one("#titlebar").render())
         assert "filter '500': 1 of 3" in title  # a filtered journal says so
         await pilot.press("enter", "y")
-        assert app.clipboard.startswith("curl -sS -X POST") and "delete_alert" in app.clipboard
+        assert app.clipboard.startswith("curl -sS --fail -X POST") and "delete_alert" in app.clipboard
 
 
 def _bash(command: str, **env: str) -> subprocess.CompletedProcess:
@@ -212,9 +212,9 @@ async def test_a_curl_whose_body_held_another_redacted_value_refuses_to_run_unti
     assert password not in json.dumps(entry) and secret not in json.dumps(entry)
     assert json.loads(entry["body"]) == {"title": "t", "password": "***", "key": "***"}
     refused = _bash(entry["curl"], TESTDECK_SECRET_LAB=secret)
-    assert refused.returncode != 0 and "TESTDECK_REDACTED_1: testdeck redacted this value" in refused.stderr
+    assert refused.returncode != 0 and "TESTDECK_REDACTED_PASSWORD: testdeck redacted this value" in refused.stderr
     assert len(hostile.requests) == 1  # not sent again
-    replayed = _bash(entry["curl"], TESTDECK_SECRET_LAB=secret, TESTDECK_REDACTED_1=password)
+    replayed = _bash(entry["curl"], TESTDECK_SECRET_LAB=secret, TESTDECK_REDACTED_PASSWORD=password)
     assert replayed.returncode == 0, replayed.stderr
     assert json.loads(hostile.requests[-1].body) == sent and hostile.requests[-1].headers["x-api-key"] == secret
 

@@ -20,7 +20,7 @@ from testdeck import feeds, journal
 from testdeck.config import Config
 from testdeck.errors import ApiError, Refused, failed_how
 from testdeck.records import Record
-from testdeck.resources import Accepted, Action, Ctx, Resource, confirm_question, did_you_mean, unwrap
+from testdeck.resources import Accepted, Action, Ctx, Resource, confirm_question, did_you_mean, run, unwrap
 from testdeck.setfields import VerbUsageError, form_values, parse_sets  # noqa: F401 (VerbUsageError: cli's)
 from testdeck.text import sanitize
 
@@ -308,8 +308,7 @@ async def run_do(args: argparse.Namespace, config: Config, resolve, open_session
             for done, ctx in enumerate(plans):
                 label = resource.row_label(ctx.row) if ctx.row is not None else ""
                 try:
-                    with journal.acting(action.label):
-                        result = await action.call(ctx)
+                    result = await run(action, ctx)
                 except asyncio.CancelledError:
                     if not caught:
                         raise
@@ -349,7 +348,7 @@ def _say_done(resource: Resource, action: Action, ctx: Ctx, label: str, result: 
     shown = action.show(result) if action.show else _show(result)
     # a followed action (a kyaraben command, a job run) was only accepted: how it ends is in its log, as
     # on the screen ("accepted, following it"); so was one the server makes in the background (DELETING)
-    outcome = "accepted" if action.follow is not None or accepted is not None else "done"
+    outcome = "accepted" if action.followed or accepted is not None else "done"
     print(sanitize(f"{action.label}: {outcome}" + (f" ({label})" if label else "")
                    + (f": {accepted}" if accepted is not None else "")))
     if shown:
