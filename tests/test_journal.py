@@ -248,3 +248,28 @@ def test_an_interrupted_send_reads_once_in_the_journal():
     assert outcome({"status": None, "message": said}) == said
     assert outcome({"status": None, "message": "connection failed"}) == "no response connection failed"
     assert outcome({"status": 404, "message": "not found"}) == "404 not found"
+
+
+def test_the_outcome_says_done_accepted_refused_or_failed(xy, sim_server, monkeypatch, tmp_path, capsys):
+    """The journal kept `500` for a coded xyOps 500 (the id exists: nothing was done) and for an uncoded
+    one (the server may have acted) alike: it now says which, as `do` and the bulk summary do."""
+    url, _, _ = sim_server(xysim.create_app, error_rate=1.0)
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(cfg.read_text() + f'[profiles.err]\nservice = "xyops"\nurl = "{url}"\ntimeout = 3\n')
+    monkeypatch.setenv("TESTDECK_SECRET_ERR", xysim.API_KEY)
+    new = ["alerts", "new", "--set", "title=T", "--set", "expression=1 > 0", "--set", "message=m", "--yes"]
+    assert cli.main(["do", "-p", "err", *new]) == 1
+    assert cli.main(["do", "-p", "xy", *new, "--set", "id=load_avg_high"]) == 1
+    assert cli.main(["do", "-p", "xy", "alerts", "delete", "disk_full", "--yes"]) == 0
+    capsys.readouterr()
+    assert cli.main(["get", "-p", "xy", "events", "-o", "json"]) == 0
+    event = json.loads(capsys.readouterr().out)[0]["id"]
+    assert cli.main(["do", "-p", "xy", "events", "run-now", event, "--yes"]) == 0  # followed: only accepted
+    capsys.readouterr()
+    assert cli.main(["journal", "-o", "json"]) == 0
+    said = [(e["profile"], e["outcome"], e["status"]) for e in reversed(json.loads(capsys.readouterr().out))]
+    assert said == [("err", "failed", 500), ("xy", "refused", 500), ("xy", "done", 200), ("xy", "accepted", 200)]
+    assert cli.main(["journal"]) == 0
+    table = capsys.readouterr().out
+    assert "refused 500 That Alert ID already exists" in table and "failed 500 Internal Server Error" in table
+    assert "  done 200" in table and "  accepted 200" in table

@@ -217,6 +217,10 @@ class ApiClient:
         """A service whose 200 responses can carry an error returns its message here."""
         return None
 
+    def explain(self, exc: ApiError) -> None:
+        """A service's own reading of its errors, made on `exc` before anyone judges it (xyOps: a coded
+        500 is a refusal, not retryable): the journal's outcome, `do` and the forms then agree."""
+
     async def ping(self) -> str:
         """A cheap call that proves URL and credentials; returns a short description."""
         raise NotImplementedError
@@ -294,6 +298,7 @@ class ApiClient:
                 outcome[2] = "done"  # (journal.acting makes it `accepted` when the action's result says so)
                 return payload
         except ApiError as exc:  # refused: nothing was done; failed: the server may have acted (failed_how)
+            self.explain(exc)
             outcome[:] = [exc.status, exc.message, "refused" if failed_how(exc) is None else "failed"]
             raise
         except asyncio.CancelledError:  # ctrl+c, SIGTERM (`testdeck do`), a closed screen: said as it is
