@@ -190,6 +190,13 @@ async def test_the_journal_screen_lists_newest_first_filters_and_copies_the_curl
         assert "filter '500': 1 of 3" in title  # a filtered journal says so
         await pilot.press("enter", "y")
         assert app.clipboard.startswith("curl -sS --fail -X POST") and "delete_alert" in app.clipboard
+        await pilot.press("enter")  # the detail: its time readable, its curl as it runs (selecting copies it)
+        from textual.widgets import TextArea
+
+        await wait_for(pilot, lambda: app.screen.query(TextArea), what="the detail")
+        text = app.screen.query_one(TextArea).text
+        assert '"time": 1795000001.0,   # 2026-11-18' in text and "ago" in text.split('"time"')[1].splitlines()[0]
+        assert f"\n{app.clipboard}" in text and '\\"' not in text.split("curl (y copies it)")[1]
 
 
 def _bash(command: str, **env: str) -> subprocess.CompletedProcess:
@@ -238,6 +245,11 @@ def test_a_onetest_curl_exchanges_the_offline_token_and_replays(sim_server, monk
     assert replayed.returncode == 0, replayed.stderr
     again = json.loads(replayed.stdout)
     assert again["id"] != first and again["result"]["id"]  # a second execution started
+    # a token refused: the line stops after the exchange (it went on with an empty bearer token)
+    count = len(app.state.executions)
+    refused = _bash(entry["curl"], TESTDECK_SECRET_OT="not-the-token")
+    assert refused.returncode != 0 and "TESTDECK_TOKEN: the token exchange gave no access token" in refused.stderr
+    assert len(app.state.executions) == count
 
 
 def test_an_interrupted_send_reads_once_in_the_journal():
@@ -273,3 +285,19 @@ def test_the_outcome_says_done_accepted_refused_or_failed(xy, sim_server, monkey
     table = capsys.readouterr().out
     assert "refused 500 That Alert ID already exists" in table and "failed 500 Internal Server Error" in table
     assert "  done 200" in table and "  accepted 200" in table
+
+
+async def test_the_query_is_journaled_and_its_curl_sends_it_again(hostile):
+    """OneTest's stop options go in the query: the journal dropped them, and its curl sent another request."""
+    hostile.route("/rest/x", status=202)
+    client = XyOps(Profile("lab", "xyops", hostile.url, timeout=3), "lab-key-0123456789")
+    client.on_mutation = journal.hook("lab", "xyops", client, "lab-key-0123456789")
+    params = {"stopTimeoutSecs": 5, "captureResults": "false", "note": "a b&c=d"}
+    await client.request("DELETE", "/rest/x", params=params, expect="none")
+    await client.aclose()
+    (entry,) = journal.read(None)
+    sent = hostile.requests[-1].path
+    assert sent == entry["path"] == "/rest/x?stopTimeoutSecs=5&captureResults=false&note=a+b%26c%3Dd"
+    replayed = _bash(entry["curl"], TESTDECK_SECRET_LAB="lab-key-0123456789")
+    assert replayed.returncode == 0, replayed.stderr
+    assert len(hostile.requests) == 2 and hostile.requests[-1].path == sent

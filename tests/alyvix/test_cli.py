@@ -95,6 +95,8 @@ def test_secret_fields_never_reach_the_journal_and_their_curl_replays_them(alyvi
     assert '"$(testdeck_json "${TESTDECK_REDACTED_PASSWORD}")"' in session_line["curl"]
     assert "TESTDECK_REDACTED_LICENSE" in key_line["curl"]
     sessions = alyvix_profile.state.sessions
+    refused = _replay(session_line["curl"], TESTDECK_REDACTED_PASSWORD=password)  # u9 exists: 409
+    assert refused.returncode == 22 and "409" in refused.stderr  # --fail: a refused replay is no success
     sessions.pop(next(k for k, v in sessions.items() if v["username"] == "u9"))  # (a second one is a 409)
     replayed = _replay(session_line["curl"], TESTDECK_REDACTED_PASSWORD=password)
     assert replayed.returncode == 0, replayed.stderr
