@@ -274,10 +274,20 @@ async def run_do(args: argparse.Namespace, config: Config, resolve, open_session
         for key in ids:
             ctx = Ctx(client, scope=scope, key=key)
             if key is not None:
-                ctx.row = await _find_row(resource, ctx)
-                if ctx.row is None:
-                    raise ApiError(profile.service, profile.name, "GET", resource.name, 404,
-                                   f"no {resource.name} with id {key!r}")
+                try:
+                    ctx.row = await _find_row(resource, ctx)
+                except ApiError as exc:
+                    if exc.status != 404:  # the read failed: the whole command stops before sending any
+                        exc.hint = "; ".join(h for h in (exc.hint, "nothing sent") if h)
+                        raise
+                    why = f"not sent: not found (HTTP 404: {exc.message})"
+                else:
+                    why = f"not sent: not found: no {resource.name} with id {key!r}" if ctx.row is None else ""
+                if why:  # an unknown id (a typo, one deleted meanwhile) is not sent, as `rm a b c`; the others go
+                    failures += 1
+                    print(sanitize(f"testdeck: {action.label} {key}: {why}"), file=sys.stderr)
+                    refused.append({"id": key, "ok": False, "message": why})
+                    continue
             if action.form is not None:
                 initial = await action.form.initial(ctx) if action.form.initial else (ctx.row.raw if ctx.row else {})
                 ctx.values, ctx.changed = await form_values(action, sets, initial or {}, ctx)
