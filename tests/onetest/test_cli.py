@@ -164,15 +164,17 @@ def test_a_docker_hosts_client_key_never_reaches_the_journal_and_its_curl_replay
     registered its secrets. Any secret field's value is now `***`, and `${TESTDECK_REDACTED_CLIENTKEY}`."""
     from testdeck import journal
 
-    key = 'PRIVATE"KEY\\MATERIAL-123'
+    key = '-----BEGIN PRIVATE KEY----- PRIVATE"KEY\\MATERIAL-123'
+    ca = "-----BEGIN CERTIFICATE-----\nMIIBca\n-----END CERTIFICATE-----"  # same armour, not secret
     assert cli.main(["do", "dockerhosts", "new", "--set", "hostName=key.demo.lan", "--set", f"clientKey={key}",
-                     "--yes"]) == 0
+                     "--set", f"caCert={ca}", "--yes"]) == 0
     raw = (tmp_path / "journal.jsonl").read_text()
     assert key not in raw and json.dumps(key)[1:-1] not in raw and "MATERIAL" not in raw
     assert "MATERIAL" not in capsys.readouterr().out
     (line,) = journal.read(None)
     assert json.loads(line["body"])["clientKey"] == "***" and line["outcome"] == "done"
-    assert '"$(testdeck_json "${TESTDECK_REDACTED_CLIENTKEY}")"' in line["curl"]
+    assert json.loads(line["body"])["caCert"] == ca  # a PEM's first characters are not the key's
+    assert '"$(testdeck_json "${TESTDECK_REDACTED_CLIENTKEY}")"' in line["curl"] and "CACERT" not in line["curl"]
     hosts = ot_profile.state.dockerhosts
     hosts.pop(next(k for k, h in hosts.items() if h["hostName"] == "key.demo.lan"))
     assert _replay(line["curl"]).returncode != 0  # not until the key is given
