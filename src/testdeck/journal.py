@@ -17,8 +17,8 @@ import re
 import shlex
 import urllib.parse
 from collections.abc import Iterator
-from pathlib import Path
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import platformdirs
@@ -31,7 +31,6 @@ from testdeck.transport import TokenExchangeAuth
 MAX_BYTES = 5 * 1024 * 1024  # rotate past this; keep KEEP old files
 KEEP = 3
 MAX_BODY = 16 * 1024  # a journal line keeps at most this much of a body
-
 
 
 @dataclass
