@@ -199,9 +199,7 @@ async def test_the_journal_screen_lists_newest_first_filters_and_copies_the_curl
         assert f"\n{app.clipboard}" in text and '\\"' not in text.split("curl (y copies it)")[1]
 
 
-def _bash(command: str, **env: str) -> subprocess.CompletedProcess:
-    return subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=30,
-                          env={**os.environ, **env})
+from conftest import replay as _bash  # noqa: E402
 
 
 async def test_a_curl_whose_body_held_another_redacted_value_refuses_to_run_until_it_is_given(hostile):

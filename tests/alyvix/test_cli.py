@@ -6,6 +6,8 @@ import json
 
 import pytest
 
+from conftest import replay
+
 from testdeck import cli
 from testdeck.services.alyvix import sim
 from testdeck.services.alyvix.client import stamp
@@ -68,13 +70,6 @@ def test_describe_session_and_test_case(alyvix_profile, capsys):
     assert json.loads(capsys.readouterr().out)["name"] == "outlook_send"
 
 
-def _replay(curl: str, **env: str):
-    import os
-    import subprocess
-
-    return subprocess.run(["bash", "-c", curl], capture_output=True, text=True, timeout=30, env={**os.environ, **env})
-
-
 def test_secret_fields_never_reach_the_journal_and_their_curl_replays_them(alyvix_profile, tmp_path, capsys):
     """A session's password of any length (`p"\\` is 3 characters, under what the redactor takes), the
     settings' private key and the license key are `***` in the journal and `${TESTDECK_REDACTED_<FIELD>}`
@@ -95,14 +90,14 @@ def test_secret_fields_never_reach_the_journal_and_their_curl_replays_them(alyvi
     assert '"$(testdeck_json "${TESTDECK_REDACTED_PASSWORD}")"' in session_line["curl"]
     assert "TESTDECK_REDACTED_LICENSE" in key_line["curl"]
     sessions = alyvix_profile.state.sessions
-    refused = _replay(session_line["curl"], TESTDECK_REDACTED_PASSWORD=password)  # u9 exists: 409
+    refused = replay(session_line["curl"], TESTDECK_REDACTED_PASSWORD=password)  # u9 exists: 409
     assert refused.returncode == 22 and "409" in refused.stderr  # --fail: a refused replay is no success
     sessions.pop(next(k for k, v in sessions.items() if v["username"] == "u9"))  # (a second one is a 409)
-    replayed = _replay(session_line["curl"], TESTDECK_REDACTED_PASSWORD=password)
+    replayed = replay(session_line["curl"], TESTDECK_REDACTED_PASSWORD=password)
     assert replayed.returncode == 0, replayed.stderr
     assert [v["_password"] for v in sessions.values() if v["username"] == "u9"] == [password]  # byte for byte
     alyvix_profile.state.settings["private_key"] = None
-    assert _replay(settings_line["curl"], TESTDECK_REDACTED_PRIVATE_KEY=private).returncode == 0
+    assert replay(settings_line["curl"], TESTDECK_REDACTED_PRIVATE_KEY=private).returncode == 0
     assert alyvix_profile.state.settings["private_key"] == private
-    assert _replay(key_line["curl"], TESTDECK_REDACTED_LICENSE=key).returncode == 0
+    assert replay(key_line["curl"], TESTDECK_REDACTED_LICENSE=key).returncode == 0
     capsys.readouterr()

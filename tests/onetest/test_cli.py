@@ -6,6 +6,8 @@ import json
 
 import pytest
 
+from conftest import replay
+
 from testdeck import cli
 from testdeck.services.onetest import sim
 
@@ -152,13 +154,6 @@ def test_do_stop_asks_naming_every_id_it_will_send(ot_profile, capsys):
     assert all(ot_profile.state.executions[i]["stopped_at"] is None for i in (first, second))
 
 
-def _replay(curl: str, **env: str):
-    import os
-    import subprocess
-
-    return subprocess.run(["bash", "-c", curl], capture_output=True, text=True, timeout=30, env={**os.environ, **env})
-
-
 def test_a_docker_hosts_client_key_never_reaches_the_journal_and_its_curl_replays_it(ot_profile, tmp_path, capsys):
     """The client key (a secret field) was written in clear to the journal's body and curl: only Alyvix
     registered its secrets. Any secret field's value is now `***`, and `${TESTDECK_REDACTED_CLIENTKEY}`."""
@@ -177,9 +172,9 @@ def test_a_docker_hosts_client_key_never_reaches_the_journal_and_its_curl_replay
     assert '"$(testdeck_json "${TESTDECK_REDACTED_CLIENTKEY}")"' in line["curl"] and "CACERT" not in line["curl"]
     hosts = ot_profile.state.dockerhosts
     hosts.pop(next(k for k, h in hosts.items() if h["hostName"] == "key.demo.lan"))
-    assert _replay(line["curl"]).returncode != 0  # not until the key is given
+    assert replay(line["curl"]).returncode != 0  # not until the key is given
     assert not any(h["hostName"] == "key.demo.lan" for h in hosts.values())
-    replayed = _replay(line["curl"], TESTDECK_REDACTED_CLIENTKEY=key)  # the token exchange, then the create
+    replayed = replay(line["curl"], TESTDECK_REDACTED_CLIENTKEY=key)  # the token exchange, then the create
     assert replayed.returncode == 0, replayed.stderr
     assert [h["clientKey"] for h in hosts.values() if h["hostName"] == "key.demo.lan"] == [key]
 
