@@ -166,13 +166,13 @@ async def test_the_journal_screen_lists_newest_first_filters_and_copies_the_curl
     from testdeck.screens.journal import JournalScreen
     from testdeck.widgets.table import VirtualTable
 
-    for n, (action, path, status, message) in enumerate([
-            ("new", "/api/app/create_alert/v1", 200, ""),
-            ("delete", "/api/app/delete_alert/v1", 500, "Internal Server Error"),
-            ("abort", "/api/app/abort_job/v1", 200, "")]):
+    for n, (action, path, status, message, did) in enumerate([
+            ("new", "/api/app/create_alert/v1", 200, "", "done"),
+            ("delete", "/api/app/delete_alert/v1", 500, "Internal Server Error", "failed"),
+            ("abort", "/api/app/abort_job/v1", 200, "", "done")]):
         line = journal.entry(profile="test-xyops", service="xyops", method="POST", url=f"http://x{path}", path=path,
                              headers={}, body=json.dumps({"n": n}).encode(), status=status, message=message,
-                             secrets=[], redact=lambda t: t)
+                             secrets=[], redact=lambda t: t, outcome=did)
         line["action"], line["time"] = action, 1_795_000_000.0 + n
         journal.append(line)
     app, _, _ = deck("xyops")
@@ -184,10 +184,10 @@ async def test_the_journal_screen_lists_newest_first_filters_and_copies_the_curl
         assert [screen.shown[k]["action"] for k in table.data.keys] == ["abort", "delete", "new"]  # newest first
         header = table.render_line(0).text
         assert "OUTCOME" in header and header.index("OUTCOME") < 80  # what it did, within 80 columns
-        await pilot.press("slash", *"500")
+        await pilot.press("slash", *"failed 500")  # what it did, in the outcome column
         await wait_for(pilot, lambda: table.row_count == 1, what="filtered")
         title = str(screen.query_one("#titlebar").render())
-        assert "filter '500': 1 of 3" in title  # a filtered journal says so
+        assert "filter 'failed 500': 1 of 3" in title  # a filtered journal says so
         await pilot.press("enter", "y")
         assert app.clipboard.startswith("curl -sS --fail -X POST") and "delete_alert" in app.clipboard
         await pilot.press("enter")  # the detail: its time readable, its curl as it runs (selecting copies it)
