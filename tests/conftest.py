@@ -97,6 +97,14 @@ from testdeck.config import Config, Profile  # noqa: E402
 from testdeck.credentials import env_var  # noqa: E402
 
 
+def replay(curl: str, **env: str):
+    """A journal line's curl run by bash, as an operator would, with these variables set."""
+    import os
+    import subprocess
+
+    return subprocess.run(["bash", "-c", curl], capture_output=True, text=True, timeout=30, env={**os.environ, **env})
+
+
 async def wait_for(pilot, condition, timeout: float = 5.0, what: str = "condition"):
     """Let the app run until condition() is true; fail loudly on timeout (no blind sleeps)."""
     deadline = asyncio.get_running_loop().time() + timeout
