@@ -112,40 +112,6 @@ class TestdeckCommands(Provider):
                 yield Hit(score - n * 1e-6, matcher.highlight(text), callback, help=help_text)
 
 
-def keymap_problems(keymap: dict, bindings: dict[str, list[Binding]], action_keys: dict[str, str]) -> tuple[
-        dict[str, str], list[str]]:
-    """The usable part of a `[keys]` table, and one clear message per entry that is not.
-
-    bindings: binding lists by where they apply (app, resource screen...); action_keys: keys the
-    resources' own actions use (key -> "xyops/alerts new"), which screen keys must not take."""
-    known = {b.id: where for where, group in bindings.items() for b in group if b.id}
-    good: dict[str, str] = {}
-    problems = []
-    for binding_id, keys in keymap.items():
-        if binding_id not in known:
-            problems.append(f"keys: unknown binding id {binding_id!r} (ids are listed in the README)")
-            continue
-        if not isinstance(keys, str) or not keys.strip():
-            problems.append(f"keys: {binding_id} must be a string of keys like \"ctrl+x\" or \"x,y\"")
-            continue
-        good[binding_id] = keys
-    for where, group in bindings.items():
-        taken: dict[str, str] = {}
-        for b in group:
-            for key in (good.get(b.id) if b.id in good else b.key).split(","):
-                key = key.strip()
-                other = taken.get(key)
-                if other is not None and other != (b.id or b.action):
-                    problems.append(f"keys: {key!r} is bound twice on the {where} ({other} and {b.id or b.action})")
-                    good.pop(b.id, None)
-                    good.pop(other, None)
-                taken[key] = b.id or b.action
-                if where == "resource screen" and key in action_keys and b.id in good:
-                    problems.append(f"keys: {key!r} for {b.id} clashes with {action_keys[key]}")
-                    good.pop(b.id, None)
-    return good, problems
-
-
 class TestdeckApp(SafeApp, KeyGate, App):
     __test__ = False  # not a pytest test class, despite the name
     TITLE = "testdeck"
@@ -200,27 +166,15 @@ class TestdeckApp(SafeApp, KeyGate, App):
         self._load_keymap()
 
     def _load_keymap(self) -> None:
-        from testdeck.screens.home import HomeScreen as Home
+        from testdeck import keymap as km
         from testdeck.widgets.table import VirtualTable
 
-        keymap = self.config.extra.get("keys")
-        if not keymap:
+        table = self.config.extra.get("keys")
+        if not table:
             return
-        if not isinstance(keymap, dict):
-            self.notices.append("keys: [keys] must be a table of binding id = \"keys\"")
-            return
-        action_keys = {}
-        for service in ORDER:
-            try:
-                svc = get_service(service)
-            except Exception:  # a service that does not load is reported elsewhere
-                continue
-            for res in svc.resources:
-                for action in res.actions:
-                    action_keys.setdefault(action.key, f"{service}/{res.name} {action.label}")
-        bindings = {"app": list(self.BINDINGS), "resource screen": list(ResourceScreen.BINDINGS),
-                    "profiles screen": list(Home.BINDINGS), "table": list(VirtualTable.BINDINGS)}
-        good, problems = keymap_problems(keymap, bindings, action_keys)
+        groups = dict(zip(km.GROUPS, (self.BINDINGS, ResourceScreen.BINDINGS, HomeScreen.BINDINGS, VirtualTable.BINDINGS)))
+        where = km.contexts(type(self), (p.service for p in self.config.profiles.values()))
+        good, problems = km.check_keymap(table, groups, where)
         self.notices += problems
         if good:
             self.set_keymap(good)
