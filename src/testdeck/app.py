@@ -55,48 +55,53 @@ def crash_report(width: int | None = None):
     return Text(sanitize(Redactor(sorted(credentials.known_secrets())).redact(out.getvalue()), multiline=True))
 
 
+def help_name(screen) -> str:
+    """What `?` names a screen by: its own title where it has one."""
+    for attr in ("log_title", "title_text"):
+        value = getattr(screen, attr, None)
+        if isinstance(value, str) and value:
+            return sanitize(value)
+    return type(screen).__name__.removesuffix("Screen").lower()
+
+
 class TestdeckCommands(Provider):
     """The palette (`:` and ctrl+p): quit and this screen's actions first, then every resource and profile.
 
     Textual's generic commands (keys, maximize, screenshot) are left out: they opened a second,
     different help and crowded the list."""
 
-    def _entries(self) -> list[tuple[str, str, Callable[[], object]]]:
+    def _entries(self) -> list[tuple[str, str, Callable[[], object], str]]:
+        """(name, help, callback, more words it is found by: a resource's title)."""
+        from testdeck.screens.help import screen_actions
+
         app: TestdeckApp = self.app  # type: ignore[assignment]
-        out: list[tuple[str, str, Callable[[], object]]] = [("quit", ":q · leave testdeck", app.exit)]
+        out: list[tuple[str, str, Callable[[], object], str]] = [("quit", ":q · leave testdeck", app.exit, "")]
         # the screen under the palette (the palette is itself a screen on the stack)
         screen = next((s for s in reversed(app.screen_stack) if not isinstance(s, CommandPalette)), None)
-        for _key, binding in getattr(screen, "_bindings", []):
-            if not binding.description or binding.action.startswith(("app.", "focus_", "copy_text")):
+        # its actions with the keys that reach them now ([keys] applied; none taken by another binding)
+        for action, (keys, text) in (screen_actions(screen) if screen is not None else {}).items():
+            if action.startswith("app.") or any(text == t for t, _, _, _ in out):
                 continue
-            name, _, params = binding.action.partition("(")
-            parameters = (params.rstrip(")").strip("'\""),) if params else ()
-            if screen.check_action(name, parameters) is False:
-                continue
-            text = binding.description
-            if any(text == t for t, _, _ in out):
-                continue
-            out.append((text, f"this screen · {app.get_key_display(binding)}",
-                        partial(screen.run_action, binding.action)))
-        out.append(("theme", "change theme (ctrl+t)", app.action_change_theme))
-        out.append(("triage", "everything failing across every profile (0)", app.action_open_triage))
-        out.append(("journal", "the actions this console and the CLI sent", app.open_journal))
+            out.append((text, f"this screen · {' '.join(keys)}", partial(screen.run_action, action), ""))
+        out.append(("theme", "change theme (ctrl+t)", app.action_change_theme, ""))
+        out.append(("triage", "everything failing across every profile (0)", app.action_open_triage, ""))
+        out.append(("journal", "the actions this console and the CLI sent", app.open_journal, ""))
         for name, profile in app.config.profiles.items():
-            out.append((f"profile {name}", f"{profile.service} at {profile.url}", partial(app.open_profile, name)))
+            out.append((f"profile {name}", f"{profile.service} at {profile.url}", partial(app.open_profile, name), ""))
             try:
                 service = get_service(profile.service)
             except Exception:  # a service that does not load: its profile shows as broken when opened
                 continue
             for res in service.resources:
-                out.append((f"{res.name} ({name})", f"{service.title} {res.title}",
-                            partial(app.open_resource_of, name, res)))
+                title = f"{service.title} {res.title}"
+                out.append((f"{res.name} ({name})", title, partial(app.open_resource_of, name, res), title))
         for service in ORDER:
             if app.config.profiles_for(service):
-                out.append((f"service {service}", "open its first profile", partial(app.open_service, service)))
+                out.append((f"service {service}", "open its first profile", partial(app.open_service, service), ""))
         return out
 
     async def discover(self) -> Hits:
-        for text, help_text, callback in self._entries():
+        for text, help_text, callback, _ in self._entries():
             yield DiscoveryHit(text, callback, help=help_text)
 
     async def search(self, query: str) -> Hits:
@@ -105,11 +110,14 @@ class TestdeckCommands(Provider):
             yield Hit(1.0, "quit", self.app.exit, help=":q · leave testdeck")
             return
         matcher = self.matcher(query)
-        for n, (text, help_text, callback) in enumerate(self._entries()):
+        for n, (text, help_text, callback, also) in enumerate(self._entries()):
             score = matcher.match(text)
+            shown = matcher.highlight(text) if score > 0 else text
+            if also:  # "docker hosts", "Android": a resource by its title too
+                score = max(score, matcher.match(also))
             if score > 0:
                 # ties keep testdeck's order: the screen's own actions before the jumps
-                yield Hit(score - n * 1e-6, matcher.highlight(text), callback, help=help_text)
+                yield Hit(score - n * 1e-6, shown, callback, help=help_text)
 
 
 class TestdeckApp(SafeApp, KeyGate, App):
@@ -134,6 +142,8 @@ class TestdeckApp(SafeApp, KeyGate, App):
         Binding("0", "open_triage", "triage", show=False, id="app.triage"),
         *[Binding(str(i + 1), f"open_service('{name}')", name, show=False, id=f"app.{name}")
           for i, name in enumerate(ORDER)],
+        # on screens with no help of their own (log views, XPRESSO's request screens)
+        Binding("question_mark", "help", "help", show=False, id="app.help"),
     ]
 
     def __init__(self, config: Config, *, read_only: bool = False,
@@ -384,6 +394,13 @@ class TestdeckApp(SafeApp, KeyGate, App):
 
         if not isinstance(self.screen, TriageScreen):
             self.push_screen(TriageScreen())
+
+    def action_help(self) -> None:
+        from testdeck.screens.help import HelpScreen
+
+        screen = self.screen
+        if not isinstance(screen, HelpScreen):
+            self.push_screen(HelpScreen(f"keys · {help_name(screen)}", screen))
 
     def open_journal(self) -> None:
         from testdeck.screens.journal import JournalScreen

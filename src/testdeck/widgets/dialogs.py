@@ -78,6 +78,7 @@ class TextScreen(ModalScreen[None]):
         Binding("slash", "search", "search"),
         Binding("n", "find(1)", "next match", show=False),
         Binding("N", "find(-1)", "previous match", show=False),
+        Binding("question_mark", "app.help", "help", show=False),  # (app keys do not reach a modal screen)
     ]
     HINT = "esc back · / search · arrows scroll · select text to copy"
 
