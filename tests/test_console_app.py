@@ -459,3 +459,13 @@ async def test_the_palette_finds_a_resource_by_its_title(deck):
         options = app.screen.query_one("CommandList")
         shown = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
         assert shown and shown[0].startswith("dockerhosts (test-onetest)"), shown
+
+
+async def test_start_up_notices_show_as_a_toast_when_a_start_target_opens_first(deck):
+    """With --open, a refused [keys] entry was only ever listed on the profiles screen, never seen."""
+    app, _, _ = deck("xyops")  # (the deck opens its profile: --open)
+    app.config.extra["keys"] = {"bogus.id": "z"}
+    app._load_keymap()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(pilot)
+        assert any("unknown binding id 'bogus.id'" in text for text in said(app)), said(app)

@@ -277,6 +277,8 @@ class TestdeckApp(SafeApp, KeyGate, App):
             # the target is slow to open (a locked keyring), they show meanwhile: never a blank screen
             self.set_timer(HOME_LATEST, self._home_if_blank)
         self.theme_changed_signal.subscribe(self, self._theme_changed)
+        if self.start and self.notices:  # the profiles screen, where they are listed, is not what shows
+            self.toast_notices(self.notices)
         for name in self.config.profiles:
             self._triage_poll(name)
         # home is only passed through on the way to a start target: its pulse waits for the target
@@ -327,6 +329,14 @@ class TestdeckApp(SafeApp, KeyGate, App):
             for screen in self.screen_stack:
                 if hasattr(screen, "show_notices") and screen.is_mounted:
                     screen.show_notices()
+            top = self.screen_stack[-1] if self.screen_stack else None
+            if self.start and not isinstance(top, HomeScreen):
+                self.toast_notices([warning])
+
+    def toast_notices(self, notices: list[str]) -> None:
+        """Start-up notices (config, themes, [keys], keyring) where the profiles screen is not shown."""
+        self.notify(sanitize("\n".join(notices), multiline=True), title="notices (also on the profiles screen)",
+                    severity="warning", timeout=20, markup=False)
 
     # --- triage: every profile polled on its own interval while a triage-aware screen shows ----------
     def triage_visible(self) -> bool:
