@@ -244,8 +244,10 @@ def guard_demo(demo: Any) -> None:
 
 
 def run_tui(args: argparse.Namespace, config: Config) -> int:
+    from testdeck import terminal_keys
     from testdeck.app import TestdeckApp
 
+    terminal_keys.install()  # esc then a key, arriving together over SSH, is esc then that key
     app = TestdeckApp(config, read_only=getattr(args, "read_only", False), start=args.open)
     app.run()
     return app.return_code or 0  # 1 after a crash
