@@ -18,7 +18,8 @@ SKIP = {"app.focus_next", "app.focus_previous", "screen.copy_text", "focus_next"
 
 # a table's keys on three lines, and the app's last: (their actions, what they do); the keys shown
 # are the ones that reach those actions on this screen now, after the config's [keys]
-MOVES = [(("cursor",), "move"), (("page", "jump"), "page, top, bottom"), (("pan", "page_left", "page_right"), "scroll wide tables sideways")]
+MOVES = [(("cursor",), "move"), (("page",), "page up, down"), (("jump",), "top, bottom"),
+         (("pan",), "scroll wide tables sideways"), (("page_left", "page_right"), "… by a page")]
 JOURNAL = "journal"  # no key of its own: a name in the palette
 GLOBAL = [
     (("command_palette",), "command palette: jump to a service, resource or profile, run an action by name; :q quits"),
