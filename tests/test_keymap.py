@@ -105,3 +105,9 @@ def test_the_readme_lists_every_binding_id_with_its_default_keys():
                                  "escape", "pagedown", "slash", "é"])
 def test_key_names_textual_reports_are_accepted(key):
     assert keymap.key_problem(key) is None
+
+
+def test_a_quit_key_moved_by_the_keymap_is_the_one_that_quits_while_keys_are_held():
+    config = Config(path=Path("/nonexistent/config.toml"), extra={"keys": {"app.quit": "Q"}})
+    app = TestdeckApp(config, save_theme=False)
+    assert app._is_quit("Q") and app._is_quit("ctrl+c") and not app._is_quit("q")
