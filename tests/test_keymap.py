@@ -111,3 +111,9 @@ def test_a_quit_key_moved_by_the_keymap_is_the_one_that_quits_while_keys_are_hel
     config = Config(path=Path("/nonexistent/config.toml"), extra={"keys": {"app.quit": "Q"}})
     app = TestdeckApp(config, save_theme=False)
     assert app._is_quit("Q") and app._is_quit("ctrl+c") and not app._is_quit("q")
+
+
+def test_an_app_key_is_checked_against_a_services_own_screens():
+    applied, said = loaded({"app.quit": "x"}, services=("xpresso",))
+    assert applied == {} and said == ["keys: 'x' for app.quit is taken by stop on xpresso/requests, "
+                                      "xpresso's request screen; app.quit keeps q"]

@@ -10,7 +10,8 @@ the order of the table."""
 
 from __future__ import annotations
 
-import inspect
+import importlib
+import importlib.util
 from collections.abc import Iterable
 
 from textual.binding import Binding
@@ -104,20 +105,18 @@ def contexts(app_class: type, services: Iterable[str]) -> dict[str, list[Binding
             own += [Binding(q.key, "query", f"view {q.label!r}") for q in res.queries]
             out[f"{name}/{res.name}"] = screen + own
         for cls in _screens_of(name):  # the service's own screens (XPRESSO's request and results)
-            out[f"{name}'s {cls.__name__}"] = app + merged(cls) + table
+            out[f"{name}'s {cls.__name__.removesuffix('Screen').lower()} screen"] = app + merged(cls) + table
     return out
 
 
 def _screens_of(service: str) -> list[type]:
-    """The full screens a service's modules define (app keys do not reach a modal one)."""
-    found, todo = [], list(Screen.__subclasses__())
-    while todo:
-        cls = todo.pop()
-        todo += cls.__subclasses__()
-        if cls.__module__.startswith(f"testdeck.services.{service}.") and not issubclass(cls, ModalScreen) \
-                and not inspect.isabstract(cls) and not cls.__name__.startswith("_"):
-            found.append(cls)
-    return sorted(set(found), key=lambda c: c.__name__)
+    """The full screens of a service's own (services/<service>/screens.py; app keys do not reach a modal one)."""
+    name = f"testdeck.services.{service}.screens"
+    if importlib.util.find_spec(name) is None:
+        return []
+    module = importlib.import_module(name)
+    return [cls for cls in vars(module).values() if isinstance(cls, type) and issubclass(cls, Screen)
+            and not issubclass(cls, ModalScreen) and cls.__module__ == name and not cls.__name__.startswith("_")]
 
 
 def check_keymap(keymap: object, groups: dict[str, list[Binding]], where: dict[str, list[Binding]]) -> tuple[
