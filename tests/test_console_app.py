@@ -406,7 +406,7 @@ async def test_help_and_palette_show_the_keys_that_work_after_a_remap(deck):
     """[keys] moved refresh, quit and the palette: `?` and the palette said r, q, `: ctrl+p`; and the
     palette offered "Copy selected text · ^c" while ctrl+c quits."""
     app, _, _ = deck("xyops")
-    app.config.extra["keys"] = {"resource.refresh": "R", "app.quit": "Q", "app.palette": "ctrl+o"}
+    app.config.extra["keys"] = {"resource.refresh": "R", "app.quit": "Q", "app.palette": "ctrl+o", "app.theme": "f2"}
     app._load_keymap()
     async with app.run_test(size=(100, 30)) as pilot:
         await ready(pilot)
@@ -424,6 +424,7 @@ async def test_help_and_palette_show_the_keys_that_work_after_a_remap(deck):
         options = app.screen.query_one("CommandList")
         shown = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
         assert "refresh\nthis screen · R" in shown and not any("Copy selected text" in t for t in shown), shown
+        assert "theme\nchange theme (f2)" in shown and "triage\neverything failing across every profile (0)" in shown
 
 
 async def test_question_mark_lists_the_keys_of_the_log_view_and_the_details(deck):

@@ -72,7 +72,7 @@ class TestdeckCommands(Provider):
 
     def _entries(self) -> list[tuple[str, str, Callable[[], object], str]]:
         """(name, help, callback, more words it is found by: a resource's title)."""
-        from testdeck.screens.help import screen_actions
+        from testdeck.screens.help import app_keys, screen_actions
 
         app: TestdeckApp = self.app  # type: ignore[assignment]
         out: list[tuple[str, str, Callable[[], object], str]] = [("quit", ":q · leave testdeck", app.exit, "")]
@@ -83,8 +83,12 @@ class TestdeckCommands(Provider):
             if action.startswith("app.") or any(text == t for t, _, _, _ in out):
                 continue
             out.append((text, f"this screen · {' '.join(keys)}", partial(screen.run_action, action), ""))
-        out.append(("theme", "change theme (ctrl+t)", app.action_change_theme, ""))
-        out.append(("triage", "everything failing across every profile (0)", app.action_open_triage, ""))
+        def key(action: str) -> str:
+            keys = app_keys(screen, action) if screen is not None else ""
+            return f" ({keys})" if keys else ""
+
+        out.append(("theme", f"change theme{key('change_theme')}", app.action_change_theme, ""))
+        out.append(("triage", f"everything failing across every profile{key('open_triage')}", app.action_open_triage, ""))
         out.append(("journal", "the actions this console and the CLI sent", app.open_journal, ""))
         for name, profile in app.config.profiles.items():
             out.append((f"profile {name}", f"{profile.service} at {profile.url}", partial(app.open_profile, name), ""))

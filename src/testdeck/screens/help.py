@@ -52,6 +52,11 @@ def active_keys(screen: Screen) -> list[tuple[str, Binding, str]]:
     return out
 
 
+def app_keys(screen: Screen, action: str) -> str:
+    """The keys that reach one of the app's actions on `screen` now, as shown ("^t"), or ""."""
+    return " ".join(dict.fromkeys(k for where, b, k in active_keys(screen) if where == "app" and _name(b.action) == action))
+
+
 def screen_actions(screen: Screen) -> dict[str, tuple[list[str], str]]:
     """The screen's own actions: action -> (the keys that reach it, its description)."""
     out: dict[str, tuple[list[str], str]] = {}
