@@ -147,7 +147,7 @@ class TestdeckApp(SafeApp, KeyGate, App):
         *[Binding(str(i + 1), f"open_service('{name}')", name, show=False, id=f"app.{name}")
           for i, name in enumerate(ORDER)],
         # on screens with no help of their own (log views, XPRESSO's request screens)
-        Binding("question_mark", "help", "help", show=False, id="app.help"),
+        Binding("question_mark", "help", "help", id="app.help"),
     ]
 
     def __init__(self, config: Config, *, read_only: bool = False,
