@@ -16,10 +16,10 @@ from textual.widgets import Label, Static
 # Textual's own screen keys (focus cycling, copy) are not ours to document or offer in the palette
 SKIP = {"app.focus_next", "app.focus_previous", "screen.copy_text", "focus_next", "focus_previous", "copy_text"}
 
-# a table's keys on three lines, and the app's last: (their actions, what they do); the keys shown
+# a table's keys on four lines, and the app's last: (their actions, what they do); the keys shown
 # are the ones that reach those actions on this screen now, after the config's [keys]
 MOVES = [(("cursor",), "move"), (("page",), "page up, down"), (("jump",), "top, bottom"),
-         (("pan",), "scroll wide tables sideways"), (("page_left", "page_right"), "… by a page")]
+         (("pan",), "scroll wide tables sideways")]
 JOURNAL = "journal"  # no key of its own: a name in the palette
 GLOBAL = [
     (("command_palette",), "command palette: jump to a service, resource or profile, run an action by name; :q quits"),
@@ -48,8 +48,16 @@ def active_keys(screen: Screen) -> list[tuple[str, Binding, str]]:
         if binding.action in SKIP or _name(binding.action) in SKIP or not binding.description:
             continue
         where = "app" if active.node is app else "screen" if active.node is screen else "widget"
+        if where == "widget" and (binding.action, binding.description) not in _ours(type(active.node)):
+            continue  # a Textual widget's own keys (a scroll view's, a text area's editing keys)
         out.append((where, binding, app.get_key_display(binding)))
     return out
+
+
+def _ours(cls: type) -> set[tuple[str, str]]:
+    """(action, description) of the bindings testdeck's classes in `cls`'s ancestry declare."""
+    return {(b.action, b.description) for c in cls.__mro__ if c.__module__.startswith("testdeck.")
+            for b in c.__dict__.get("BINDINGS", []) if isinstance(b, Binding)}
 
 
 def app_keys(screen: Screen, action: str) -> str:
@@ -57,14 +65,19 @@ def app_keys(screen: Screen, action: str) -> str:
     return " ".join(dict.fromkeys(k for where, b, k in active_keys(screen) if where == "app" and _name(b.action) == action))
 
 
+def _by_action(keys: list[tuple[Binding, str]]) -> dict[str, tuple[list[str], str]]:
+    """action -> (its keys as shown, its description), in the order met."""
+    out: dict[str, tuple[list[str], str]] = {}
+    for binding, shown in keys:
+        found, _ = out.setdefault(binding.action, ([], binding.description))
+        if shown not in found:
+            found.append(shown)
+    return out
+
+
 def screen_actions(screen: Screen) -> dict[str, tuple[list[str], str]]:
     """The screen's own actions: action -> (the keys that reach it, its description)."""
-    out: dict[str, tuple[list[str], str]] = {}
-    for where, binding, shown in active_keys(screen):
-        if where == "screen":
-            keys, _ = out.setdefault(binding.action, ([], binding.description))
-            if shown not in keys:
-                keys.append(shown)
+    out = _by_action([(b, k) for where, b, k in active_keys(screen) if where == "screen"])
     declared: dict[str, int] = {}  # a remapped key comes last in Textual's map: keep the declared order
     for _key, binding in screen._bindings:
         declared.setdefault(binding.action, len(declared))
@@ -72,6 +85,8 @@ def screen_actions(screen: Screen) -> dict[str, tuple[list[str], str]]:
 
 
 def _grouped(keys: list[tuple[Binding, str]], groups: list[tuple[tuple[str, ...], str]]) -> list[tuple[str, str]]:
+    """One row per group that has keys (named keys, then letters: "↑ ↓  k j"), then one per action
+    in no group."""
     rows = []
     for actions, description in groups:
         shown = list(dict.fromkeys(k for b, k in keys if _name(b.action) in actions))
@@ -79,21 +94,16 @@ def _grouped(keys: list[tuple[Binding, str]], groups: list[tuple[tuple[str, ...]
         named = [k for k in shown if k not in letters]
         if shown:
             rows.append(("  ".join(filter(None, (" ".join(named), " ".join(letters)))), description))
-    return rows
+    grouped = {a for actions, _ in groups for a in actions}
+    others = _by_action([(b, k) for b, k in keys if _name(b.action) not in grouped])
+    return rows + [(" ".join(found), description) for found, description in others.values()]
 
 
 def help_rows(screen: Screen) -> list[tuple[str, str]]:
+    """The screen's keys, then its focused widget's (a table's in MOVES' lines), then the app's."""
     active = active_keys(screen)
     rows = [(" ".join(keys), description) for keys, description in screen_actions(screen).values()]
-    table = [(b, k) for where, b, k in active if where == "widget" and _name(b.action) in
-             {a for actions, _ in MOVES for a in actions}]
-    widget: dict[str, tuple[list[str], str]] = {}
-    for where, binding, shown in active:
-        if where == "widget" and (binding, shown) not in table:
-            keys, _ = widget.setdefault(binding.action, ([], binding.description))
-            keys.append(shown)
-    rows += [(" ".join(keys), description) for keys, description in widget.values()]
-    rows += _grouped(table, MOVES)
+    rows += _grouped([(b, k) for where, b, k in active if where == "widget"], MOVES)
     app = [(b, k) for where, b, k in active if where == "app"]
     palette = [k for b, k in app if _name(b.action) == "command_palette"]
     if palette:  # the journal is opened by its name in the palette
