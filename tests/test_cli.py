@@ -420,3 +420,16 @@ def test_a_misspelt_option_or_a_value_outside_its_choices_is_exit_2(ot_profile, 
     assert said in err and out == ""
     assert cli.main(["get", "executions", "--status", "all,complete", "-o", "json"]) == 0  # any case, several
     assert json.loads(capsys.readouterr().out)
+
+
+def test_the_demo_console_uses_your_keys_and_theme(tmp_path, monkeypatch):
+    from testdeck.app import TestdeckApp
+
+    (tmp_path / "config.toml").write_text('[settings]\ntheme = "ansi-dark"\n[keys]\n"app.quit" = "Q"\n')
+    seen = {}
+    monkeypatch.setattr(cli, "run_tui", lambda args, config: seen.setdefault("config", config) and 0)
+    assert cli.main(["--demo"]) == 0
+    config = seen["config"]
+    assert config.extra["keys"] == {"app.quit": "Q"} and config.theme == "ansi-dark"
+    assert "demo-xyops" in config.profiles
+    assert TestdeckApp(config, save_theme=False)._keymap == {"app.quit": "Q"}

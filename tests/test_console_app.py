@@ -10,7 +10,7 @@ from pathlib import Path
 from console_kit import open_test, rows_shown, said, screen_text, table, test_alerts
 from conftest import wait_for
 
-from testdeck.app import TestdeckApp, keymap_problems
+from testdeck.app import TestdeckApp
 from testdeck.screens.help import HelpScreen
 from testdeck.screens.home import HomeScreen
 from testdeck.screens.resource import ResourceScreen
@@ -58,20 +58,6 @@ async def test_palette_lists_testdecks_commands_first_and_runs_an_action_by_name
         assert "quit" in shown[0] and not any(t in " ".join(shown) for t in ("Keys", "Maximize", "Screenshot"))
         assert any("details" in t for t in
                    (str(options.get_option_at_index(i).prompt) for i in range(options.option_count)))
-
-
-def test_keymap_problems_are_clear():
-    from textual.binding import Binding
-
-    bindings = {"resource screen": [Binding("s", "sort", id="resource.sort"), Binding("r", "refresh",
-                                                                                     id="resource.refresh")]}
-    good, problems = keymap_problems({"resource.sort": "o", "nope.x": "z"}, bindings, {})
-    assert good == {"resource.sort": "o"} and problems == ["keys: unknown binding id 'nope.x' "
-                                                           "(ids are listed in the README)"]
-    good, problems = keymap_problems({"resource.sort": "r"}, bindings, {})
-    assert good == {} and "'r' is bound twice" in problems[0]
-    good, problems = keymap_problems({"resource.sort": "n"}, bindings, {"n": "xyops/alerts new"})
-    assert good == {} and "clashes with xyops/alerts new" in problems[0]
 
 
 async def test_keymap_from_config_remaps_and_reports(deck):
@@ -424,3 +410,74 @@ def test_details_say_a_time_ahead_is_ahead(monkeypatch):
     text = detail_text({"at": "2026-11-18T11:14:40Z", "modified": 1794999700})
     assert '"at": "2026-11-18T11:14:40Z",   # in 8m' in text, text
     assert "5m0s ago" in [line for line in text.splitlines() if '"modified"' in line][0]
+
+
+async def test_help_and_palette_show_the_keys_that_work_after_a_remap(deck):
+    """[keys] moved refresh, quit and the palette: `?` and the palette said r, q, `: ctrl+p`; and the
+    palette offered "Copy selected text · ^c" while ctrl+c quits."""
+    app, _, _ = deck("xyops")
+    app.config.extra["keys"] = {"resource.refresh": "R", "app.quit": "Q", "app.palette": "ctrl+o", "app.theme": "f2"}
+    app._load_keymap()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(pilot)
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), what="help")
+        rows = dict((d, k) for k, d in app.screen.rows)
+        assert rows["refresh"] == "R" and rows["quit"] == "^c ^q  Q" and rows["filter"] == "/"
+        assert rows["command palette: jump to a service, resource or profile, run an action by name; :q quits"] == "^o"
+        assert rows["move"] == "↑ ↓  k j"
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, ResourceScreen), what="help closed")
+        await pilot.press("ctrl+o")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "CommandPalette", what="palette")
+        await pilot.pause(0.5)
+        options = app.screen.query_one("CommandList")
+        shown = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+        assert "refresh\nthis screen · R" in shown and not any("Copy selected text" in t for t in shown), shown
+        assert "theme\nchange theme (f2)" in shown and "triage\neverything failing across every profile (0)" in shown
+
+
+async def test_question_mark_lists_the_keys_of_the_log_view_and_the_details(deck):
+    app, _, _ = deck("xyops")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(pilot)
+        from console_kit import open_test  # noqa: F401  (the jobs resource has a log)
+        from testdeck.screens.log import LogScreen
+
+        app.open_resource(app.screen.session, app.screen.session.service.resource("jobs"))
+        await wait_for(pilot, lambda: isinstance(app.screen, ResourceScreen) and app.screen.resource.name == "jobs"
+                       and app.screen.is_mounted and app.screen.table.row_count > 0, what="jobs")
+        await pilot.press("l")
+        await wait_for(pilot, lambda: isinstance(app.screen, LogScreen), what="log view")
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), what="help on the log view")
+        assert app.screen.title_text.startswith("keys · log · job") and ("g", "top") in app.screen.rows
+        assert ("n", "next match") in app.screen.rows and not any(d == "Scroll Up" for _, d in app.screen.rows)
+        await pilot.press("escape", "escape", "d")
+        await wait_for(pilot, lambda: isinstance(app.screen, TextScreen), what="details")
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), what="help on the details")
+        assert ("/", "search") in app.screen.rows and ("N", "previous match") in app.screen.rows
+        assert not any(d in ("Cut", "Paste") for _, d in app.screen.rows)  # a read-only text's editing keys
+
+
+async def test_the_palette_finds_a_resource_by_its_title(deck):
+    app, _, _ = deck("onetest")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(pilot)
+        await pilot.press("colon", *"docker hosts")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "CommandPalette", what="palette")
+        await pilot.pause(0.5)
+        options = app.screen.query_one("CommandList")
+        shown = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+        assert shown and shown[0].startswith("dockerhosts (test-onetest)"), shown
+
+
+async def test_start_up_notices_show_as_a_toast_when_a_start_target_opens_first(deck):
+    """With --open, a refused [keys] entry was only ever listed on the profiles screen, never seen."""
+    app, _, _ = deck("xyops")  # (the deck opens its profile: --open)
+    app.config.extra["keys"] = {"bogus.id": "z"}
+    app._load_keymap()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(pilot)
+        assert any("unknown binding id 'bogus.id'" in text for text in said(app)), said(app)

@@ -55,48 +55,57 @@ def crash_report(width: int | None = None):
     return Text(sanitize(Redactor(sorted(credentials.known_secrets())).redact(out.getvalue()), multiline=True))
 
 
+def help_name(screen) -> str:
+    """What `?` names a screen by: its own title where it has one."""
+    for attr in ("log_title", "title_text"):
+        value = getattr(screen, attr, None)
+        if isinstance(value, str) and value:
+            return sanitize(value)
+    return type(screen).__name__.removesuffix("Screen").lower()
+
+
 class TestdeckCommands(Provider):
     """The palette (`:` and ctrl+p): quit and this screen's actions first, then every resource and profile.
 
     Textual's generic commands (keys, maximize, screenshot) are left out: they opened a second,
     different help and crowded the list."""
 
-    def _entries(self) -> list[tuple[str, str, Callable[[], object]]]:
+    def _entries(self) -> list[tuple[str, str, Callable[[], object], str]]:
+        """(name, help, callback, more words it is found by: a resource's title)."""
+        from testdeck.screens.help import app_keys, screen_actions
+
         app: TestdeckApp = self.app  # type: ignore[assignment]
-        out: list[tuple[str, str, Callable[[], object]]] = [("quit", ":q · leave testdeck", app.exit)]
+        out: list[tuple[str, str, Callable[[], object], str]] = [("quit", ":q · leave testdeck", app.exit, "")]
         # the screen under the palette (the palette is itself a screen on the stack)
         screen = next((s for s in reversed(app.screen_stack) if not isinstance(s, CommandPalette)), None)
-        for _key, binding in getattr(screen, "_bindings", []):
-            if not binding.description or binding.action.startswith(("app.", "focus_", "copy_text")):
+        # its actions with the keys that reach them now ([keys] applied; none taken by another binding)
+        for action, (keys, text) in (screen_actions(screen) if screen is not None else {}).items():
+            if action.startswith("app.") or any(text == t for t, _, _, _ in out):
                 continue
-            name, _, params = binding.action.partition("(")
-            parameters = (params.rstrip(")").strip("'\""),) if params else ()
-            if screen.check_action(name, parameters) is False:
-                continue
-            text = binding.description
-            if any(text == t for t, _, _ in out):
-                continue
-            out.append((text, f"this screen · {app.get_key_display(binding)}",
-                        partial(screen.run_action, binding.action)))
-        out.append(("theme", "change theme (ctrl+t)", app.action_change_theme))
-        out.append(("triage", "everything failing across every profile (0)", app.action_open_triage))
-        out.append(("journal", "the actions this console and the CLI sent", app.open_journal))
+            out.append((text, f"this screen · {' '.join(keys)}", partial(screen.run_action, action), ""))
+        def key(action: str) -> str:
+            keys = app_keys(screen, action) if screen is not None else ""
+            return f" ({keys})" if keys else ""
+
+        out.append(("theme", f"change theme{key('change_theme')}", app.action_change_theme, ""))
+        out.append(("triage", f"everything failing across every profile{key('open_triage')}", app.action_open_triage, ""))
+        out.append(("journal", "the actions this console and the CLI sent", app.open_journal, ""))
         for name, profile in app.config.profiles.items():
-            out.append((f"profile {name}", f"{profile.service} at {profile.url}", partial(app.open_profile, name)))
+            out.append((f"profile {name}", f"{profile.service} at {profile.url}", partial(app.open_profile, name), ""))
             try:
                 service = get_service(profile.service)
             except Exception:  # a service that does not load: its profile shows as broken when opened
                 continue
             for res in service.resources:
-                out.append((f"{res.name} ({name})", f"{service.title} {res.title}",
-                            partial(app.open_resource_of, name, res)))
+                title = f"{service.title} {res.title}"
+                out.append((f"{res.name} ({name})", title, partial(app.open_resource_of, name, res), title))
         for service in ORDER:
             if app.config.profiles_for(service):
-                out.append((f"service {service}", "open its first profile", partial(app.open_service, service)))
+                out.append((f"service {service}", "open its first profile", partial(app.open_service, service), ""))
         return out
 
     async def discover(self) -> Hits:
-        for text, help_text, callback in self._entries():
+        for text, help_text, callback, _ in self._entries():
             yield DiscoveryHit(text, callback, help=help_text)
 
     async def search(self, query: str) -> Hits:
@@ -105,45 +114,14 @@ class TestdeckCommands(Provider):
             yield Hit(1.0, "quit", self.app.exit, help=":q · leave testdeck")
             return
         matcher = self.matcher(query)
-        for n, (text, help_text, callback) in enumerate(self._entries()):
+        for n, (text, help_text, callback, also) in enumerate(self._entries()):
             score = matcher.match(text)
+            shown = matcher.highlight(text) if score > 0 else text
+            if also:  # "docker hosts", "Android": a resource by its title too
+                score = max(score, matcher.match(also))
             if score > 0:
                 # ties keep testdeck's order: the screen's own actions before the jumps
-                yield Hit(score - n * 1e-6, matcher.highlight(text), callback, help=help_text)
-
-
-def keymap_problems(keymap: dict, bindings: dict[str, list[Binding]], action_keys: dict[str, str]) -> tuple[
-        dict[str, str], list[str]]:
-    """The usable part of a `[keys]` table, and one clear message per entry that is not.
-
-    bindings: binding lists by where they apply (app, resource screen...); action_keys: keys the
-    resources' own actions use (key -> "xyops/alerts new"), which screen keys must not take."""
-    known = {b.id: where for where, group in bindings.items() for b in group if b.id}
-    good: dict[str, str] = {}
-    problems = []
-    for binding_id, keys in keymap.items():
-        if binding_id not in known:
-            problems.append(f"keys: unknown binding id {binding_id!r} (ids are listed in the README)")
-            continue
-        if not isinstance(keys, str) or not keys.strip():
-            problems.append(f"keys: {binding_id} must be a string of keys like \"ctrl+x\" or \"x,y\"")
-            continue
-        good[binding_id] = keys
-    for where, group in bindings.items():
-        taken: dict[str, str] = {}
-        for b in group:
-            for key in (good.get(b.id) if b.id in good else b.key).split(","):
-                key = key.strip()
-                other = taken.get(key)
-                if other is not None and other != (b.id or b.action):
-                    problems.append(f"keys: {key!r} is bound twice on the {where} ({other} and {b.id or b.action})")
-                    good.pop(b.id, None)
-                    good.pop(other, None)
-                taken[key] = b.id or b.action
-                if where == "resource screen" and key in action_keys and b.id in good:
-                    problems.append(f"keys: {key!r} for {b.id} clashes with {action_keys[key]}")
-                    good.pop(b.id, None)
-    return good, problems
+                yield Hit(score - n * 1e-6, shown, callback, help=help_text)
 
 
 class TestdeckApp(SafeApp, KeyGate, App):
@@ -168,6 +146,8 @@ class TestdeckApp(SafeApp, KeyGate, App):
         Binding("0", "open_triage", "triage", show=False, id="app.triage"),
         *[Binding(str(i + 1), f"open_service('{name}')", name, show=False, id=f"app.{name}")
           for i, name in enumerate(ORDER)],
+        # on screens with no help of their own (log views, XPRESSO's request screens)
+        Binding("question_mark", "help", "help", id="app.help"),
     ]
 
     def __init__(self, config: Config, *, read_only: bool = False,
@@ -200,27 +180,15 @@ class TestdeckApp(SafeApp, KeyGate, App):
         self._load_keymap()
 
     def _load_keymap(self) -> None:
-        from testdeck.screens.home import HomeScreen as Home
+        from testdeck import keymap as km
         from testdeck.widgets.table import VirtualTable
 
-        keymap = self.config.extra.get("keys")
-        if not keymap:
+        table = self.config.extra.get("keys")
+        if not table:
             return
-        if not isinstance(keymap, dict):
-            self.notices.append("keys: [keys] must be a table of binding id = \"keys\"")
-            return
-        action_keys = {}
-        for service in ORDER:
-            try:
-                svc = get_service(service)
-            except Exception:  # a service that does not load is reported elsewhere
-                continue
-            for res in svc.resources:
-                for action in res.actions:
-                    action_keys.setdefault(action.key, f"{service}/{res.name} {action.label}")
-        bindings = {"app": list(self.BINDINGS), "resource screen": list(ResourceScreen.BINDINGS),
-                    "profiles screen": list(Home.BINDINGS), "table": list(VirtualTable.BINDINGS)}
-        good, problems = keymap_problems(keymap, bindings, action_keys)
+        groups = dict(zip(km.GROUPS, (self.BINDINGS, ResourceScreen.BINDINGS, HomeScreen.BINDINGS, VirtualTable.BINDINGS)))
+        where = km.contexts(type(self), (p.service for p in self.config.profiles.values()))
+        good, problems = km.check_keymap(table, groups, where)
         self.notices += problems
         if good:
             self.set_keymap(good)
@@ -313,6 +281,8 @@ class TestdeckApp(SafeApp, KeyGate, App):
             # the target is slow to open (a locked keyring), they show meanwhile: never a blank screen
             self.set_timer(HOME_LATEST, self._home_if_blank)
         self.theme_changed_signal.subscribe(self, self._theme_changed)
+        if self.start and self.notices:  # the profiles screen, where they are listed, is not what shows
+            self.toast_notices(self.notices)
         for name in self.config.profiles:
             self._triage_poll(name)
         # home is only passed through on the way to a start target: its pulse waits for the target
@@ -363,6 +333,14 @@ class TestdeckApp(SafeApp, KeyGate, App):
             for screen in self.screen_stack:
                 if hasattr(screen, "show_notices") and screen.is_mounted:
                     screen.show_notices()
+            top = self.screen_stack[-1] if self.screen_stack else None
+            if self.start and not isinstance(top, HomeScreen):
+                self.toast_notices([warning])
+
+    def toast_notices(self, notices: list[str]) -> None:
+        """Start-up notices (config, themes, [keys], keyring) where the profiles screen is not shown."""
+        self.notify(sanitize("\n".join(notices), multiline=True), title="notices (also on the profiles screen)",
+                    severity="warning", timeout=20, markup=False)
 
     # --- triage: every profile polled on its own interval while a triage-aware screen shows ----------
     def triage_visible(self) -> bool:
@@ -430,6 +408,13 @@ class TestdeckApp(SafeApp, KeyGate, App):
 
         if not isinstance(self.screen, TriageScreen):
             self.push_screen(TriageScreen())
+
+    def action_help(self) -> None:
+        from testdeck.screens.help import HelpScreen
+
+        screen = self.screen
+        if not isinstance(screen, HelpScreen):
+            self.push_screen(HelpScreen(f"keys · {help_name(screen)}", screen))
 
     def open_journal(self) -> None:
         from testdeck.screens.journal import JournalScreen

@@ -141,6 +141,8 @@ def main(argv: list[str] | None = None) -> int:
             demo = start_demo(seed=getattr(args, "seed", 1), size=getattr(args, "size", 0))
             guard_demo(demo)
             config = demo.config
+            if args.command is None:  # the console: your keys and look on the demo's profiles
+                demo_keeps_yours(config, getattr(args, "config", None))
         else:
             config = load_config(getattr(args, "config", None))
         for warning in config.warnings:  # unknown tables and keys: kept, but maybe misspelt
@@ -206,6 +208,20 @@ def _quiet_stdout() -> None:
     os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
+def demo_keeps_yours(config: Config, named: Path | None) -> None:
+    """--demo uses your `[keys]` and `theme` (the themes beside your config it finds already): a
+    remap tried on the demo works as it will on your servers."""
+    try:
+        yours = load_config(named)
+    except ConfigError as exc:
+        config.warnings.append(f"--demo: your [keys] and theme are not used: {exc}")
+        return
+    if "keys" in yours.extra:
+        config.extra["keys"] = yours.extra["keys"]
+    if yours.theme:
+        config.settings["theme"] = yours.theme
+
+
 def guard_demo(demo: Any) -> None:
     """The demo's temporary config goes even when the terminal does (SIGHUP) or on SIGTERM."""
     import atexit
@@ -223,8 +239,10 @@ def guard_demo(demo: Any) -> None:
 
 
 def run_tui(args: argparse.Namespace, config: Config) -> int:
+    from testdeck import terminal_keys
     from testdeck.app import TestdeckApp
 
+    terminal_keys.install()  # esc then a key, arriving together over SSH, is esc then that key
     app = TestdeckApp(config, read_only=getattr(args, "read_only", False), start=args.open)
     app.run()
     return app.return_code or 0  # 1 after a crash

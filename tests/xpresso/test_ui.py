@@ -161,6 +161,18 @@ async def test_bundle_submit_completes_the_bundle_name(deck, hand):
                        what="bundle request detail")
 
 
+async def help_lists(pilot, title: str, row: tuple[str, str]) -> None:
+    """`?` on a screen with no help binding of its own: its keys, and esc back."""
+    from testdeck.screens.help import HelpScreen
+
+    under = pilot.app.screen
+    await pilot.press("question_mark")
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, HelpScreen), what="help")
+    assert pilot.app.screen.title_text == title and row in pilot.app.screen.rows, pilot.app.screen.rows
+    await pilot.press("escape")
+    await wait_for(pilot, lambda: pilot.app.screen is under, what="help closed")
+
+
 async def test_drill_down_to_sections_json_masked_until_revealed(deck, hand):
     app, simapp, _ = deck("xpresso", clock=hand)
     failed = next(r for r, v in simapp.state.requests.items() if v["job"].verdict == "FAILED"
@@ -173,6 +185,7 @@ async def test_drill_down_to_sections_json_masked_until_revealed(deck, hand):
         items = detail.query_one(VirtualTable)
         await wait_for(pilot, lambda: items.row_count == 2, what="items")
         assert "fail 2" in str(detail.query_one("#summary").render())
+        await help_lists(pilot, "keys · request", ("x", "stop"))
         await pilot.press("d")
         await wait_for(pilot, lambda: isinstance(app.screen, TextScreen), what="json")
         text = app.screen.body
@@ -187,6 +200,7 @@ async def test_drill_down_to_sections_json_masked_until_revealed(deck, hand):
         item = app.screen
         sections = item.query_one(VirtualTable)
         await wait_for(pilot, lambda: sections.row_count > 0, what="sections")
+        await help_lists(pilot, "keys · item", ("c", "run/clean"))
         rows = sections.data.rows
         failed_rows = [r for r in rows if r[2] == "✖ failed"]
         assert [r[1].strip() for r in failed_rows] == ["bgp_regression.py", "tc_bgp_regression_02",

@@ -79,6 +79,8 @@ class TextScreen(ModalScreen[None]):
         Binding("slash", "search", "search"),
         Binding("n", "find(1)", "next match", show=False),
         Binding("N", "find(-1)", "previous match", show=False),
+        # app keys do not reach a modal screen; the same id: [keys] moves both
+        Binding("question_mark", "app.help", "help", show=False, id="app.help"),
     ]
     HINT = "esc back · / search · arrows scroll · select text to copy"
 

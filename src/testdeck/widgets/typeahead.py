@@ -242,5 +242,7 @@ class KeyGate:
             pacing.keys_settled()
 
     def _is_quit(self, key: str) -> bool:
-        bindings = self._bindings.key_to_bindings.get(key, ())  # type: ignore[attr-defined]
+        keys = self._bindings.copy()  # type: ignore[attr-defined]
+        keys.apply_keymap(self._keymap)  # type: ignore[attr-defined]  # the config's [keys]: Q, not q, may quit
+        bindings = keys.key_to_bindings.get(key, ())
         return any(b.action in ("quit", "app.quit", "help_quit") for b in bindings)
