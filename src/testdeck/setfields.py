@@ -132,7 +132,7 @@ async def form_values(action: Action, sets: dict[str, str], initial: dict[str, A
                 errors[f.name] = str(exc)
     defaults = {f.name: f.default for f in fields if f.default is not None}
     raw = {**defaults, **{k: v for k, v in initial.items() if k in names}, **typed}
-    values, invalid = validate_values(fields, raw)
+    values, invalid = validate_values(fields, raw, initial)
     for f in fields:  # a choice left out: what it could have been, as the form would show it
         if invalid.get(f.name) == "required" and f.type in ("choice", "multi"):
             try:
@@ -144,6 +144,7 @@ async def form_values(action: Action, sets: dict[str, str], initial: dict[str, A
     errors = {**invalid, **errors}
     if errors:
         raise VerbUsageError("; ".join(f"{name}: {why}" for name, why in errors.items()))
-    changed = {k: v for k, v in values.items() if k in sets}
-    changed.update({k: values.get(k) for k in sets if k not in values})  # a field cleared on purpose
+    # as the form: only what differs from the record as read (a value given again is no change: an edit
+    # sending it bumped an xyOps bucket's revision); a field emptied that had a value is sent emptied
+    changed = {k: v for k, v in values.items() if k in sets and initial.get(k) != v}
     return values, changed
