@@ -141,6 +141,9 @@ class Field:
     widget: Callable[[Field, Any, Ctx], Any] | None = None
     # what an edit form sends when the user empties a field that had a value (AUTO: by type)
     cleared: Any = AUTO
+    # a secret that holds several lines (a PEM key): its masked input keeps a pasted block whole, and
+    # `do --set` takes line breaks in it
+    multiline: bool = False
 
     @property
     def title(self) -> str:

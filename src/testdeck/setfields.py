@@ -120,7 +120,8 @@ async def form_values(action: Action, sets: dict[str, str], initial: dict[str, A
     errors: dict[str, str] = {}
     for f in fields:
         if f.name in sets:
-            multiline = f.type in ("text", "json")  # the form's text areas take line breaks and tabs
+            # the form's text areas take line breaks and tabs; so does a multi-line secret (a PEM key)
+            multiline = f.type in ("text", "json") or f.multiline
             if re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]" if multiline else r"[\x00-\x1f\x7f-\x9f]",
                          sets[f.name]):
                 # an escape sequence or a line break a form's field could not take: not sent

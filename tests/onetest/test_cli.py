@@ -150,3 +150,22 @@ def test_do_stop_asks_naming_every_id_it_will_send(ot_profile, capsys):
     assert "stop these 2 executions on profile ot?" in err and f"'{first}'" in err \
         and f"'{second}'" in err  # the second id too, not only the row given
     assert all(ot_profile.state.executions[i]["stopped_at"] is None for i in (first, second))
+
+
+PEM = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\nSECRETKEYBODYLINE2\n-----END PRIVATE KEY-----"
+
+
+def test_do_takes_a_pem_client_key_whole_and_refuses_one_cut_short(ot_profile, capsys):
+    """A PEM key is several lines: a line break in `clientKey` was refused (so no docker host could be given
+    a key from the CLI), while the form kept its first line only; a key cut to that line is not sent."""
+    before = dict(ot_profile.state.dockerhosts)
+    assert cli.main(["do", "dockerhosts", "new", "--scope", "global", "--set", "hostName=pem.lab",
+                     "--set", "clientKey=-----BEGIN PRIVATE KEY-----", "--yes"]) == 2
+    assert "clientKey: a PEM block cut short" in capsys.readouterr().err
+    assert ot_profile.state.dockerhosts == before
+    assert cli.main(["do", "dockerhosts", "new", "--scope", "global", "--set", "hostName=pem.lab",
+                     "--set", f"clientKey={PEM}", "--yes"]) == 0
+    [new] = [h for k, h in ot_profile.state.dockerhosts.items() if k not in before]
+    assert new["hostName"] == "pem.lab" and new["clientKey"] == PEM
+    assert cli.main(["do", "dockerhosts", "new", "--scope", "global", "--set", "hostName=h\nx", "--yes"]) == 2
+    assert "hostName: holds a control character" in capsys.readouterr().err  # one-line fields still refuse

@@ -26,6 +26,7 @@ from testdeck.errors import ApiError, not_done
 from testdeck.resources import AUTO, Ctx, Field, Form, NoChoices
 from testdeck.text import sanitize
 from testdeck.widgets.checklist import CheckList
+from testdeck.widgets.lineinput import LineInput
 
 Submit = Callable[[dict[str, Any], dict[str, Any]], Awaitable[Any]]
 Confirm = Callable[[], Awaitable[bool]]
@@ -150,6 +151,7 @@ class FormScreen(ModalScreen[Any]):
     FormScreen .field-label { margin-top: 1; width: 1fr; }  /* a long help wraps, never cut */
     FormScreen .error { color: $error; display: none; }
     FormScreen .error.-shown { display: block; }
+    FormScreen .error.-note { color: $text-muted; }
     FormScreen #server-error { color: $error; text-style: bold; height: auto; }
     FormScreen Input, FormScreen Select { width: 1fr; }
     FormScreen Input.-textual-compact { background: $panel; }
@@ -234,8 +236,8 @@ class FormScreen(ModalScreen[Any]):
         kind = {"int": "integer", "float": "number"}.get(f.type, "text")
         placeholder = "path to a local file" if f.type == "file" else ""
         text = "" if value is None else str(value)
-        return Input(text if f.type == "secret" else self._stand_ins(f, text), type=kind,
-                     password=f.type == "secret", id=wid, placeholder=placeholder)
+        return LineInput(text if f.type == "secret" else self._stand_ins(f, text), type=kind,
+                         password=f.type == "secret", id=wid, placeholder=placeholder, keeps_lines=f.multiline)
 
     def _stand_ins(self, f: Field, text: str, multiline: bool = False) -> str:
         """A value from the server with control characters: shown with stand-ins (an Input dropped them
@@ -321,10 +323,22 @@ class FormScreen(ModalScreen[Any]):
                 raw[f.name] = self.initial.get(f.name, f.default)  # not edited: the value as it was
         return raw
 
-    def _error(self, name: str, message: str) -> None:
+    def _error(self, name: str, message: str, note: bool = False) -> None:
         box = self.query_one(f"#err-{name}", Static)
         box.update(Text(sanitize(message, multiline=True)))
         box.set_class(bool(message), "-shown")
+        box.set_class(note, "-note")
+
+    def on_line_input_pasted(self, event: LineInput.Pasted) -> None:
+        """A paste of several lines: said under its field, kept whole or refused (never cut silently)."""
+        name = self._field_of(event.input)
+        if name is None:
+            return
+        if event.kept:
+            self._error(name, f"pasted {event.lines} lines: kept whole", note=True)
+        else:
+            self._error(name, f"the pasted text has {event.lines} lines and this field takes one: "
+                              "nothing pasted (paste one line)")
 
     def _status(self, message: str) -> None:
         self._said = message
@@ -349,13 +363,20 @@ class FormScreen(ModalScreen[Any]):
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
         self._edited(event.text_area)
 
-    def _edited(self, widget: Any) -> None:
+    def _field_of(self, widget: Any) -> str | None:
+        """The field a widget belongs to: a service's own editor (key/value rows) is the field, not its parts."""
         node = widget
         while node is not None and node is not self and not str(node.id or "").startswith("f-"):
-            node = node.parent  # a service's own editor (key/value rows) is the field, not its parts
-        if node is None or node is self or not (node.has_focus or node.has_focus_within):
+            node = node.parent
+        return None if node is None or node is self else str(node.id)[2:]
+
+    def _edited(self, widget: Any) -> None:
+        name = self._field_of(widget)
+        if name is None:
             return
-        name = str(node.id)[2:]
+        node = self.query_one(f"#f-{name}")
+        if not (node.has_focus or node.has_focus_within):
+            return
         if self.raw_values().get(name) == self._checked.get(name, self):  # (a change posted before the check)
             return
         self._error(name, "")
