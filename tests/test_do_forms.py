@@ -35,3 +35,29 @@ def test_do_edit_sends_only_what_changed_and_nothing_when_nothing_did(xy, capsys
     [entry] = journal.read(None)
     body = entry["body"]
     assert (json.loads(body) if isinstance(body, str) else body) == {"id": "disk_full", "message": "edited"}
+
+
+def test_a_rule_across_fields_is_form_validation_exit_2_naming_the_fields(sim_server, monkeypatch, tmp_path, capsys):
+    """XPRESSO testbeds and topologies, OneTest schedule at and in: exit 1 `refused before sending` (a
+    literal `{projectId}` in the path) read as a server error to a script; it is the input's fault."""
+    from testdeck.services.onetest import sim as otsim
+    from testdeck.services.xpresso import sim as xpsim
+
+    xp_url, xp, _ = sim_server(xpsim.create_app)
+    ot_url, ot, _ = sim_server(otsim.create_app)
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(f'[profiles.xp]\nservice = "xpresso"\nurl = "{xp_url}"\ntimeout = 5\n'
+                   f'[profiles.ot]\nservice = "onetest"\nurl = "{ot_url}"\ntimeout = 5\nproject_id = "3600"\n')
+    monkeypatch.setenv("TESTDECK_CONFIG", str(cfg))
+    monkeypatch.setenv("TESTDECK_SECRET_XP", xpsim.DEMO_TOKEN)
+    monkeypatch.setenv("TESTDECK_SECRET_OT", otsim.DEMO_OFFLINE_TOKEN)
+    requests, executions = len(xp.state.requests), len(ot.state.executions)
+    assert cli.main(["do", "-p", "xp", "requests", "submit", "--set", "profile=DEFAULT", "--set", "testbeds=a",
+                     "--set", "topologies=b", "--yes"]) == 2
+    why = "give testbeds or topologies, not both (the server answers 400)"
+    assert capsys.readouterr().err.strip() == f"testdeck: testbeds: {why}; topologies: {why}"
+    assert cli.main(["do", "-p", "ot", "executions", "start", "--set", "asset=X", "--set", "schedule_in=PT5M",
+                     "--set", "schedule_at=2030-01-01T00:00:00Z", "--yes"]) == 2
+    err = capsys.readouterr().err
+    assert "schedule_at: give 'schedule at' or 'schedule in', not both; schedule_in: " in err and "{" not in err
+    assert (len(xp.state.requests), len(ot.state.executions)) == (requests, executions)

@@ -158,6 +158,9 @@ class Form:
     initial: Callable[[Ctx], Awaitable[dict[str, Any]]] | None = None
     # a FormScreen subclass with extra keys (a connection test), returned lazily: resources import no Textual
     screen: Callable[[], type] | None = None
+    # a rule across fields (testbeds or topologies, not both): the values as checked -> {field: why};
+    # shown under each field it names, and `do` exits 2 naming them, as a rule of one field
+    check: Callable[[dict[str, Any]], dict[str, str]] | None = None
 
 
 @dataclass

@@ -108,7 +108,7 @@ async def _typed(f: Field, text: str, ctx: Ctx) -> Any:
 async def form_values(action: Action, sets: dict[str, str], initial: dict[str, Any],
                        ctx: Ctx) -> tuple[dict, dict]:
     """(values, changed) as the form would send them; VerbUsageError names each bad field."""
-    from testdeck.widgets.form import validate_values
+    from testdeck.widgets.form import validate_form
 
     fields = action.form.fields if action.form else []
     names = {f.name for f in fields}
@@ -133,7 +133,7 @@ async def form_values(action: Action, sets: dict[str, str], initial: dict[str, A
                 errors[f.name] = str(exc)
     defaults = {f.name: f.default for f in fields if f.default is not None}
     raw = {**defaults, **{k: v for k, v in initial.items() if k in names}, **typed}
-    values, invalid = validate_values(fields, raw, initial)
+    values, invalid = validate_form(action.form, raw, initial) if action.form else ({}, {})
     for f in fields:  # a choice left out: what it could have been, as the form would show it
         if invalid.get(f.name) == "required" and f.type in ("choice", "multi"):
             try:

@@ -83,8 +83,10 @@ async def test_submit_refuses_testbeds_with_topologies_then_sends_kv_maps_and_fo
         typed(form, "topologies", sim.DEMO_TOPOLOGY)
         await pilot.press("ctrl+s")
         status = form.query_one("#server-error")
-        await wait_for(pilot, lambda: "not both" in str(status.render()), what="local refusal")
-        assert "refused: give testbeds or topologies, not both" in str(status.render())
+        await wait_for(pilot, lambda: "need attention" in str(status.render()), what="form validation")
+        why = "give testbeds or topologies, not both (the server answers 400)"
+        assert str(form.query_one("#err-testbeds").render()) == why == str(form.query_one("#err-topologies").render())
+        assert str(status.render()) == "2 field(s) need attention: testbeds, topologies"
         assert len(simapp.state.requests) == before and app.screen is form  # nothing sent, form kept
 
         typed(form, "topologies", "")

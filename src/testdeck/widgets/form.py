@@ -94,6 +94,16 @@ def validate_values(fields: list[Field], raw: dict[str, Any],
     return values, errors
 
 
+def validate_form(form: Form, raw: dict[str, Any],
+                  initial: dict[str, Any] | None = None) -> tuple[dict[str, Any], dict[str, str]]:
+    """validate_values, then the form's rule across fields (Form.check) on the fields that passed."""
+    values, errors = validate_values(form.fields, raw, initial)
+    if form.check is not None:
+        for name, why in (form.check(values) or {}).items():
+            errors.setdefault(name, why)
+    return values, errors
+
+
 def _convert(f: Field, value: Any) -> Any:
     if f.type in ("int", "float") and isinstance(value, str) and not value.isascii():
         # int() and float() take other scripts' digits ("٣" is 3): a value the user did not see as a number
@@ -404,7 +414,7 @@ class FormScreen(ModalScreen[Any]):
             self._status("still sending… (esc cancels)")
             return
         self._checked = self.raw_values()
-        values, errors = validate_values(self.form.fields, self._checked, self.initial)
+        values, errors = validate_form(self.form, self._checked, self.initial)
         for f in self.form.fields:
             self._error(f.name, errors.get(f.name, ""))
         self._status("")

@@ -223,8 +223,9 @@ async def submit(cx: Ctx) -> XRequest:
     if not profile:
         raise refused(cx, "a request needs a profile (for a bundle, use b: submit bundle)")
     options = submit_payload(values)
-    if options["testbeds"] and options["topologies"]:
-        raise refused(cx, "give testbeds or topologies, not both (the server answers 400)")
+    both = _testbeds_or_topologies(values)  # the form's rule, also for a call made without the form
+    if both:
+        raise refused(cx, both["testbeds"])
     options["testbeds"] = await _resolve(cx, "testbed", options["testbeds"])
     options["topologies"] = await _resolve(cx, "topology", options["topologies"])
     [uuid] = await _resolve(cx, "profile", [profile]) or [profile]
@@ -249,6 +250,14 @@ COMMON_FIELDS = [
     Field("clean", type="bool", help="clean the testbed first"),
     Field("max_request_runtime_seconds", "max runtime (s)", type="int", min=1, help="a positive whole number"),
 ]
+def _testbeds_or_topologies(values: dict[str, Any]) -> dict[str, str]:
+    """The submit form's rule across fields: the server answers 400 to both."""
+    if _split(values.get("testbeds")) and _split(values.get("topologies")):
+        why = "give testbeds or topologies, not both (the server answers 400)"
+        return {"testbeds": why, "topologies": why}
+    return {}
+
+
 SUBMIT_FORM = Form("Submit request", [
     _pick_field("profile", "profile", "name or uuid", required=True),
     _pick_field("testbeds", "testbed", "comma-separated; or topologies, not both"),
@@ -257,7 +266,7 @@ SUBMIT_FORM = Form("Submit request", [
     _kv_field("env_vars", "environment variables"),
     _kv_field("job_args", "job arguments (true/false become booleans)"),
     _kv_field("harness_args", "harness arguments"),
-])
+], check=_testbeds_or_topologies)
 BUNDLE_FORM = Form("Submit bundle request", [
     _pick_field("bundle", "bundle", "name or uuid; testbeds and arguments come from the bundle", required=True),
     *COMMON_FIELDS,
