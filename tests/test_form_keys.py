@@ -8,6 +8,7 @@ from hostile_tui import ready  # noqa: F401
 from hostile_tui import hostile  # noqa: F401 (a fixture)
 from test_forms import burst, error_of, open_form, status
 from textual import events
+from textual.widgets import Input
 
 from testdeck.widgets.form import FormScreen
 
@@ -55,3 +56,96 @@ async def test_a_paste_of_several_lines_into_a_one_line_field_is_refused_and_sai
         await settled(pilot)
         assert form.query_one("#f-title").value == "Tone line" and error_of(form, "title") == ""
         assert isinstance(app.screen, FormScreen)
+
+
+def slow(seconds: float):
+    """The simulator's own answer, `seconds` late (within the profile's 2 s deadline)."""
+    import asyncio
+
+    def wrap(srv, path):
+        async def rule(scope, receive, send):
+            await asyncio.sleep(seconds)
+            await srv.app(scope, receive, send)
+        return rule
+    return wrap
+
+
+async def fill_new_alert(pilot, title: str) -> FormScreen:
+    form = await open_form(pilot, "n")
+    form.query_one("#f-title").value = title
+    form.query_one("#f-expression").value = "1 > 0"
+    form.query_one("#f-message").value = "m"
+    return form
+
+
+async def test_an_answer_after_esc_is_said_in_the_form_and_a_done_create_is_not_sent_again(hostile):
+    """esc during a send said `cancelled` and offered ctrl+s while the server went on to create the alert:
+    a second ctrl+s made a second one."""
+    from testdeck.widgets.dialogs import ConfirmScreen
+
+    app, srv = hostile("xyops")
+    create = "/api/app/create_alert/v1"
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await ready(pilot)
+        form = await fill_new_alert(pilot, "late one")
+        srv.rules[create] = slow(0.8)(srv, create)
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: form.busy and "sending" in status(form), what="sending")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: status(form).startswith("cancelled"), what="stopped waiting")
+        assert "its answer is said here when it comes" in status(form)
+        await pilot.press("ctrl+s")  # while the answer may still come: not sent again
+        assert status(form).startswith("no answer yet to the request esc stopped waiting for: not sent again")
+        await wait_for(pilot, lambda: "answer came after esc" in status(form), what="the late answer")
+        assert status(form).startswith("the answer came after esc: done after all")
+        made = [a for a in srv.state.alerts.values() if a["title"] == "late one"]
+        assert len(made) == 1
+        await pilot.press("ctrl+s")
+        await pilot.pause(0.9)
+        assert status(form).startswith("already done") and \
+            len([a for a in srv.state.alerts.values() if a["title"] == "late one"]) == 1
+        await pilot.press("escape")  # done: nothing typed is lost by closing, so it does not ask
+        await wait_for(pilot, lambda: app.screen is screen, what="closed")
+        assert not any(isinstance(s, ConfirmScreen) for s in app.screen_stack)
+
+
+async def test_an_answer_after_the_form_closed_is_said_in_a_toast(hostile):
+    app, srv = hostile("xyops")
+    create = "/api/app/create_alert/v1"
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await ready(pilot)
+        form = await fill_new_alert(pilot, "late two")
+        srv.rules[create] = slow(0.5)(srv, create)
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: form.busy and "sending" in status(form), what="sending")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: status(form).startswith("cancelled"), what="stopped waiting")
+        await pilot.press("escape", "y")  # typed: it asks; y discards
+        await wait_for(pilot, lambda: app.screen is screen, what="closed")
+        await wait_for(pilot, lambda: any("after esc" in str(n.title) for n in app._notifications), what="toast")
+        [note] = [n for n in app._notifications if "after esc" in str(n.title)]
+        assert str(note.message).startswith("done after all")
+
+
+async def test_esc_on_a_form_with_typed_values_asks_before_discarding_them(hostile):
+    """One stray esc threw a long form away; untouched, esc still closes at once."""
+    from testdeck.widgets.dialogs import ConfirmScreen
+
+    app, srv = hostile("xyops")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await ready(pilot)
+        await open_form(pilot, "n")
+        await settled(pilot)
+        await pilot.press("escape")  # nothing typed: closes
+        await wait_for(pilot, lambda: app.screen is screen, what="closed untouched")
+        form = await open_form(pilot, "n")
+        await settled(pilot)
+        await pilot.press(*"Disk")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="asked")
+        assert "discard what you typed" in app.screen.question
+        await pilot.press("escape")  # the reflex again: back to the form, nothing lost
+        await wait_for(pilot, lambda: app.screen is form, what="kept")
+        assert form.query(Input).first().value == "Disk"
+        await pilot.press("escape", "y")
+        await wait_for(pilot, lambda: app.screen is screen, what="discarded")

@@ -26,6 +26,7 @@ from testdeck.errors import ApiError, not_done
 from testdeck.resources import AUTO, Ctx, Field, Form, NoChoices
 from testdeck.text import sanitize
 from testdeck.widgets.checklist import CheckList
+from testdeck.widgets.dialogs import ConfirmScreen
 from testdeck.widgets.lineinput import LineInput
 
 Submit = Callable[[dict[str, Any], dict[str, Any]], Awaitable[Any]]
@@ -196,6 +197,12 @@ class FormScreen(ModalScreen[Any]):
         self._said = ""  # the status line as shown
         self._checked: dict[str, Any] = {}  # the values as the last ctrl+s checked them
         self._abandon = asyncio.Event()
+        self._opened: dict[str, Any] | None = None  # the values once the form was ready: esc asks if they changed
+        self._asking = False
+        # a send esc stopped waiting for, until its answer comes; then, if it succeeded, the form is spent:
+        # sending it again would act twice (a second create)
+        self._late: asyncio.Future | None = None
+        self._spent = False
         # field -> the text shown for a value that holds control characters (stand-ins such as ␛):
         # while the field still shows exactly that, the original value is what it holds
         self._shown: dict[str, str] = {}
@@ -274,6 +281,8 @@ class FormScreen(ModalScreen[Any]):
             self._ready()
 
     def _ready(self) -> None:
+        if self._opened is None:
+            self._opened = self.raw_values()
         if self.on_ready is not None:
             ready, self.on_ready = self.on_ready, None
             # after the first field's focus has landed (Widget.focus is itself a call_later): keys
@@ -400,10 +409,28 @@ class FormScreen(ModalScreen[Any]):
             self.action_cancel()
 
     def action_cancel(self) -> None:
-        """esc: cancel the send in flight (the form stays, with everything typed); else close."""
+        """esc: cancel the send in flight (the form stays, with everything typed); else close, after
+        asking when something was typed (esc is a reflex: one stray press lost a long form)."""
         if self.busy:
             self._abandon.set()  # the send stops waiting at once; the form stays, input kept
             return
+        if self._asking:
+            return
+        if self._opened is not None and not self._spent and self.raw_values() != self._opened:
+            self._asking = True
+
+            def answered(discard: bool | None) -> None:
+                self._asking = False
+                if discard:
+                    self._close()
+
+            self.app.push_screen(ConfirmScreen("Close the form and discard what you typed? Nothing of it "
+                                               "is kept.\n(n or esc: back to the form)", danger="Discard"),
+                                 answered)
+            return
+        self._close()
+
+    def _close(self) -> None:
         self._dismissing = True
         self.dismiss(None)
 
@@ -412,6 +439,14 @@ class FormScreen(ModalScreen[Any]):
             return
         if self.busy:
             self._status("still sending… (esc cancels)")
+            return
+        if self._late is not None:
+            self._status("no answer yet to the request esc stopped waiting for: not sent again (it could act "
+                         "twice); its answer is said here when it comes")
+            return
+        if self._spent:
+            self._status("already done: the server acted on the request esc stopped waiting for; not sent "
+                         "again (it would act twice): esc closes")
             return
         self._checked = self.raw_values()
         values, errors = validate_form(self.form, self._checked, self.initial)
@@ -470,8 +505,10 @@ class FormScreen(ModalScreen[Any]):
             await asyncio.wait({request, abandon}, return_when=asyncio.FIRST_COMPLETED)
             abandon.cancel()
             if not request.done():
-                request.add_done_callback(lambda t: t.cancelled() or t.exception())  # no "never retrieved"
-                self._status("cancelled: no longer waiting for the server (it may still act on the request)")
+                self._late = request
+                request.add_done_callback(self._late_answer)
+                self._status("cancelled: no longer waiting for the server (it may still act on the request; "
+                             "its answer is said here when it comes)")
                 return
             result = request.result()
         except ApiError as exc:
@@ -486,3 +523,24 @@ class FormScreen(ModalScreen[Any]):
             self.busy = False
         self.dismiss(result if result is not None else True)
 
+
+    def _late_answer(self, request: asyncio.Future) -> None:
+        """The answer to a send esc stopped waiting for: said in the form (or, once it is closed, in a
+        toast); a success leaves the form spent, so ctrl+s cannot make a second one."""
+        self._late = None
+        error = None if request.cancelled() else request.exception()
+        if request.cancelled():
+            said = "cancelled before an answer came: the server may have acted: check before sending again"
+        elif error is None:
+            self._spent = True
+            said = "done after all: the server acted on the request esc stopped waiting for; not sent again"
+        elif isinstance(error, ApiError):
+            said = not_done(error)
+        else:
+            said = f"failed: {type(error).__name__}: {error}"
+        if self in self.app.screen_stack:  # (a dismissed screen stays attached)
+            self._status(f"the answer came after esc: {said}")
+        else:
+            self.app.notify(said, title=f"{self.form.title}: the answer came after esc", markup=False,
+                            severity="information" if error is None and not request.cancelled() else "error",
+                            timeout=10)
