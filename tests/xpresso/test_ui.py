@@ -136,7 +136,7 @@ async def test_kv_editor_refuses_duplicate_keys_before_sending(deck, hand):
         error = form.query_one("#err-harness_args")
         assert "key '--loglevel' given twice" in str(error.render())
         assert len(simapp.state.requests) == before and app.screen is form
-        await pilot.press("escape")
+        await pilot.press("escape", "y")  # typed: it asks before discarding
         await wait_for(pilot, lambda: isinstance(app.screen, ResourceScreen), what="cancelled")
         assert len(simapp.state.requests) == before
 
