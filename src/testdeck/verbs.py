@@ -96,7 +96,7 @@ async def _find_row(resource: Resource, ctx: Ctx) -> Record | None:
             found = await resource.detail(ctx)
         except ApiError as exc:
             if not resource.label or isinstance(exc, Refused) or \
-                    (exc.status is not None and exc.status not in (400, 404)):
+                    (exc.status is not None and exc.status not in (200, 400, 404)):  # (200: answered, not in it)
                 raise
             missing = exc
         else:

@@ -66,3 +66,10 @@ def test_describe_session_and_test_case(alyvix_profile, capsys):
     assert json.loads(capsys.readouterr().out)["state"] == "disconnected"
     assert cli.main(["describe", "testcases", "3"]) == 0
     assert json.loads(capsys.readouterr().out)["name"] == "outlook_send"
+
+
+def test_a_session_the_server_does_not_list_is_not_called_no_response(alyvix_profile, capsys):
+    """The server answered the list without it: `no response` is for a server that did not answer."""
+    assert cli.main(["do", "sessions", "edit", "x", "--set", "width=1366", "--yes"]) == 1
+    err = capsys.readouterr().err
+    assert "GET /v0/sessions: error: session x is not in the server's session list" in err and "no response" not in err
