@@ -61,3 +61,16 @@ def test_a_rule_across_fields_is_form_validation_exit_2_naming_the_fields(sim_se
     err = capsys.readouterr().err
     assert "schedule_at: give 'schedule at' or 'schedule in', not both; schedule_in: " in err and "{" not in err
     assert (len(xp.state.requests), len(ot.state.executions)) == (requests, executions)
+
+
+def test_do_prints_records_as_json_and_names_what_a_create_made(xy, capsys, tmp_path):
+    """An upload printed `"BucketFile(id='…', …)"` reprs; `new -o json` gave `"id": null`."""
+    bucket = next(b for b in xy.state.buckets.values() if b["title"] == "Release artefacts")
+    (tmp_path / "rel.txt").write_text("hello")
+    assert cli.main(["do", "buckets", "upload", bucket["id"], "--set", f"paths={tmp_path / 'rel.txt'}", "--yes"]) == 0
+    out = capsys.readouterr().out
+    assert "BucketFile(" not in out and '"filename": "rel.txt"' in out
+    assert cli.main(["do", "alerts", "new", "--set", "id=made_here", "--set", "title=T", "--set", "expression=1 > 0",
+                     "--set", "message=m", "--yes", "-o", "json"]) == 0
+    [made] = json.loads(capsys.readouterr().out)
+    assert made["id"] == "made_here" and made["ok"] and "made_here" in xy.state.alerts

@@ -463,6 +463,17 @@ def timestamp(value: Any) -> str:
     return _dt.datetime.fromtimestamp(at, _dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ")
 
 
+def acted_on(resource: Resource, action: Action, ctx: Ctx) -> str:
+    """The names of what an action acted on, for `stop: done (A, B)`: its targets (OneTest's stop: the
+    ids of its form) where it declares them, else the row; `A, B, C and 2 more`."""
+    try:
+        rows = action.targets(ctx) if action.targets is not None else [ctx.row]
+    except Exception:  # a bad hook must not hide the outcome: the row still names it
+        rows = [ctx.row]
+    names = [resource.row_label(r) for r in rows if r is not None]
+    return ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+
+
 def confirm_question(resource: Resource, action: Action, rows: list[Record | None], profile: Any,
                      ctx: Ctx | None = None) -> str:
     """The question before a mutation, on the screen and in `testdeck do`: names (Resource.label) and

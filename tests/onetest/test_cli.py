@@ -92,7 +92,9 @@ def test_do_stop_takes_ids_by_line_or_comma_and_names_a_malformed_one(ot_profile
     assert "'not-an-id', 'boom'" in capsys.readouterr().err
     assert all(ot_profile.state.executions[i]["stopped_at"] is None for i in (first, second))
     assert cli.main(["do", "executions", "stop", first, "--set", f"ids={first},{second}", "--yes"]) == 0
-    assert "Stopping 2 executions" in capsys.readouterr().out  # one PATCH with both
+    out = capsys.readouterr().out
+    assert "Stopping 2 executions" in out  # one PATCH with both
+    assert out.startswith(f"stop: done ({first}, {second})\n"), out  # both named, not the first only
     assert all(ot_profile.state.executions[i]["stopped_at"] is not None for i in (first, second))
 
 

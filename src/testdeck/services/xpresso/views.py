@@ -14,7 +14,7 @@ from testdeck.records import Record
 from testdeck.resources import (DAY, Action, Col, Ctx, Failing, Field, Form, FromSim, Opt, Query,
                                 Resource, Service, age, duration)
 from testdeck.services.xpresso import token as jwt
-from testdeck.services.xpresso.client import ACTIVE_STATES, FAILED_STATES, STOPPED_STATES, XRequest, Xpresso
+from testdeck.services.xpresso.client import ACTIVE_STATES, FAILED_STATES, FINAL_STATES, STOPPED_STATES, XRequest, Xpresso
 from testdeck.services.xpresso.model import meaning as state_meaning
 
 UUID = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$")
@@ -287,6 +287,13 @@ def open_request(ctx: Ctx):
     return RequestScreen(ctx.client, ctx.key, record=ctx.row, read_at=ctx.read_at)
 
 
+def has_ended(cx: Ctx) -> str | None:
+    """A request that has ended (PASSED, FAILED, STOPPED…) cannot be stopped (the server answers 400):
+    said at the key, and left out of a bulk stop (its question and what is sent)."""
+    state = str(cx.row.get("state") or "").upper() if cx.row is not None else ""
+    return f"already ended ({state})" if state in FINAL_STATES else None
+
+
 async def stop(cx: Ctx) -> XRequest:
     reason = str(cx.values.get("reason") or "").strip()
     if not reason:
@@ -332,7 +339,7 @@ requests = Resource(
                select=lambda r: r.request_id),
         Action("b", "bundle", submit_bundle, form=BUNDLE_FORM, mutates=True, row=False, screen=follow,
                select=lambda r: r.request_id),
-        Action("x", "stop", stop, form=STOP_FORM, mutates=True, confirm=True, bulk=True),
+        Action("x", "stop", stop, form=STOP_FORM, mutates=True, confirm=True, bulk=True, unavailable=has_ended),
     ],
     queries=[
         Query("A", "all", None),
