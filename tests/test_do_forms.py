@@ -4,21 +4,9 @@ from __future__ import annotations
 
 import json
 
-import pytest
+from test_verbs import xy  # noqa: F401 (a fixture: the xyOps simulator behind a profile)
 
 from testdeck import cli, journal
-from testdeck.services.xyops import sim as xysim
-
-
-@pytest.fixture
-def xy(sim_server, monkeypatch, tmp_path):
-    url, app, _ = sim_server(xysim.create_app)
-    cfg = tmp_path / "config.toml"
-    cfg.write_text(f'[profiles.xy]\nservice = "xyops"\nurl = "{url}"\ntimeout = 3\n')
-    monkeypatch.setenv("TESTDECK_CONFIG", str(cfg))
-    monkeypatch.setenv("TESTDECK_SECRET_XY", xysim.API_KEY)
-    monkeypatch.setenv("TESTDECK_JOURNAL", str(tmp_path / "journal.jsonl"))
-    return app
 
 
 def test_do_edit_sends_only_what_changed_and_nothing_when_nothing_did(xy, capsys):

@@ -58,6 +58,9 @@ async def test_a_paste_of_several_lines_into_a_one_line_field_is_refused_and_sai
         assert isinstance(app.screen, FormScreen)
 
 
+CREATE = "/api/app/create_alert/v1"
+
+
 def slow(seconds: float):
     """The simulator's own answer, `seconds` late (within the profile's 2 s deadline)."""
     import asyncio
@@ -70,11 +73,17 @@ def slow(seconds: float):
     return wrap
 
 
-async def fill_new_alert(pilot, title: str) -> FormScreen:
+async def sent_then_esc(pilot, srv, title: str, late: float) -> FormScreen:
+    """A new alert sent to a server that answers `late` seconds later, and esc while it waits."""
     form = await open_form(pilot, "n")
     form.query_one("#f-title").value = title
     form.query_one("#f-expression").value = "1 > 0"
     form.query_one("#f-message").value = "m"
+    srv.rules[CREATE] = slow(late)(srv, CREATE)
+    await pilot.press("ctrl+s")
+    await wait_for(pilot, lambda: form.busy and "sending" in status(form), what="sending")
+    await pilot.press("escape")
+    await wait_for(pilot, lambda: status(form).startswith("cancelled"), what="stopped waiting")
     return form
 
 
@@ -84,15 +93,9 @@ async def test_an_answer_after_esc_is_said_in_the_form_and_a_done_create_is_not_
     from testdeck.widgets.dialogs import ConfirmScreen
 
     app, srv = hostile("xyops")
-    create = "/api/app/create_alert/v1"
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await ready(pilot)
-        form = await fill_new_alert(pilot, "late one")
-        srv.rules[create] = slow(0.8)(srv, create)
-        await pilot.press("ctrl+s")
-        await wait_for(pilot, lambda: form.busy and "sending" in status(form), what="sending")
-        await pilot.press("escape")
-        await wait_for(pilot, lambda: status(form).startswith("cancelled"), what="stopped waiting")
+        form = await sent_then_esc(pilot, srv, "late one", 0.8)
         assert "its answer is said here when it comes" in status(form)
         await pilot.press("ctrl+s")  # while the answer may still come: not sent again
         assert status(form).startswith("no answer yet to the request esc stopped waiting for: not sent again")
@@ -111,15 +114,9 @@ async def test_an_answer_after_esc_is_said_in_the_form_and_a_done_create_is_not_
 
 async def test_an_answer_after_the_form_closed_is_said_in_a_toast(hostile):
     app, srv = hostile("xyops")
-    create = "/api/app/create_alert/v1"
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await ready(pilot)
-        form = await fill_new_alert(pilot, "late two")
-        srv.rules[create] = slow(0.5)(srv, create)
-        await pilot.press("ctrl+s")
-        await wait_for(pilot, lambda: form.busy and "sending" in status(form), what="sending")
-        await pilot.press("escape")
-        await wait_for(pilot, lambda: status(form).startswith("cancelled"), what="stopped waiting")
+        form = await sent_then_esc(pilot, srv, "late two", 0.5)
         await pilot.press("escape", "y")  # typed: it asks; y discards
         await wait_for(pilot, lambda: app.screen is screen, what="closed")
         await wait_for(pilot, lambda: any("after esc" in str(n.title) for n in app._notifications), what="toast")

@@ -108,7 +108,7 @@ async def _typed(f: Field, text: str, ctx: Ctx) -> Any:
 async def form_values(action: Action, sets: dict[str, str], initial: dict[str, Any],
                        ctx: Ctx) -> tuple[dict, dict]:
     """(values, changed) as the form would send them; VerbUsageError names each bad field."""
-    from testdeck.widgets.form import validate_form
+    from testdeck.widgets.formvalues import validate_form
 
     fields = action.form.fields if action.form else []
     names = {f.name for f in fields}
