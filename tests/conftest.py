@@ -12,6 +12,14 @@ from testdeck.sim import SimConfig, serve
 FROZEN = 1_795_000_000.0  # 2026-11-18T...Z: every snapshot sees the same "now"
 
 
+def pytest_xdist_auto_num_workers(config):
+    """`-n auto`: two workers per core. A UI test spends about half its time waiting (for a
+    simulator's answer, a timer, a repaint): with one worker per core the cores sat half idle."""
+    import os
+
+    return 2 * (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+
+
 class MemoryKeyring(KeyringBackend):
     """A real keyring backend kept in memory (the keyring test backend idea)."""
 
@@ -87,6 +95,14 @@ import httpx  # noqa: E402
 
 from testdeck.config import Config, Profile  # noqa: E402
 from testdeck.credentials import env_var  # noqa: E402
+
+
+def replay(curl: str, **env: str):
+    """A journal line's curl run by bash, as an operator would, with these variables set."""
+    import os
+    import subprocess
+
+    return subprocess.run(["bash", "-c", curl], capture_output=True, text=True, timeout=30, env={**os.environ, **env})
 
 
 async def wait_for(pilot, condition, timeout: float = 5.0, what: str = "condition"):

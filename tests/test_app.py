@@ -108,10 +108,51 @@ def test_user_theme_from_config_dir(tmp_path, monkeypatch):
     assert len(problems) == 1 and "broken.toml" in problems[0]
 
 
+def test_a_theme_that_replaces_another_or_has_a_misspelt_field_is_said(tmp_path, monkeypatch):
+    """Both were silent: a user file named like the shipped default replaced it, two files of one
+    name left the later one, and a misspelt field (`primay`) was dropped without a word."""
+    monkeypatch.setenv("TESTDECK_CONFIG", str(tmp_path / "config.toml"))
+    folder = tmp_path / "themes"
+    folder.mkdir()
+    (folder / "a.toml").write_text('name = "mine"\nprimary = "#ff8800"\n')
+    (folder / "b.toml").write_text('name = "mine"\nprimary = "#0000ff"\n')
+    (folder / "dupe.toml").write_text('name = "testdeck-dark"\nprimary = "#00ff00"\n')
+    (folder / "typo.toml").write_text('name = "typo"\nprimary = "#00ff00"\nsecondray = "#0000ff"\n')
+    (folder / "no-primary.toml").write_text('name = "np"\nprimay = "#00ff00"\n')
+    themes, problems = load_themes()
+    assert [t.primary for t in themes if t.name == "mine"][-1] == "#0000ff"  # the later file, as before
+    assert any(f"{folder / 'b.toml'}: 'mine' replaces the theme of that name in {folder / 'a.toml'}" in p
+               for p in problems), problems
+    assert any("dupe.toml: 'testdeck-dark' replaces the theme of that name in" in p and "testdeck-dark.toml" in p
+               for p in problems), problems
+    assert any("typo.toml: unknown field 'secondray' (secondary?); ignored" in p for p in problems), problems
+    assert any("no-primary.toml: unknown field 'primay' (primary?)" in p for p in problems), problems
+    assert "typo" in {t.name for t in themes}  # still used, with what it has right
+
+
 def test_no_color_is_respected(monkeypatch, tmp_path):
     monkeypatch.setenv("NO_COLOR", "1")
     app = TestdeckApp(Config(path=tmp_path / "c.toml"), save_theme=False)
     assert app.no_color
+
+
+async def test_without_colour_the_focused_no_is_the_button_that_stands_out(monkeypatch, tmp_path):
+    """NO_COLOR turned the error variant's red box into a light grey one that outshone the focused
+    default, No: the eye read Delete as selected."""
+    from textual.widgets import Button
+
+    from testdeck.widgets.dialogs import ConfirmScreen
+
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = TestdeckApp(Config(path=tmp_path / "c.toml"), save_theme=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.push_screen(ConfirmScreen("delete alert 'x'?"))
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen) and app.screen.query(Button),
+                       what="the question")
+        await pilot.pause()
+        no, yes = app.screen.query_one("#no", Button), app.screen.query_one("#yes", Button)
+        assert no.has_focus
+        assert yes.styles.background == no.styles.background  # only focus tells them apart
 
 
 async def test_missing_keyring_is_said_once_and_the_console_works(demo):

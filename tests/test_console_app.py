@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+from pathlib import Path
 
 from console_kit import open_test, rows_shown, said, screen_text, table, test_alerts
 from conftest import wait_for
@@ -314,6 +315,7 @@ async def test_save_shown_rows_as_csv_new_file_0600(deck, tmp_path):
         await wait_for(pilot, lambda: type(app.screen).__name__ == "SavePrompt", what="prompt")
         box = app.screen.query_one("#save-path")
         assert str(tmp_path / "data") in box.value  # the data folder (no downloads folder here), never cwd
+        proposed = Path(box.value).parent
         target = tmp_path / "alerts.csv"
         box.value = str(target)
         await pilot.press("enter")
@@ -332,6 +334,14 @@ async def test_save_shown_rows_as_csv_new_file_0600(deck, tmp_path):
         await pilot.press("enter")
         await pilot.pause(0.1)
         assert "already exists" in str(app.screen.query_one("#save-error").render())
+        # the reason is on screen, not cut off behind the long path (the dialog is 76 columns)
+        await wait_for(pilot, lambda: "already exists, choose another name" in screen_text(app),
+                       what="the reason painted")
+        # a bare name goes in the folder the prompt proposed, not in the folder testdeck started in
+        app.screen.query_one("#save-path").value = "bare-name.json"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: (proposed / "bare-name.json").exists(), what="saved in the proposed folder")
+        assert json.loads((proposed / "bare-name.json").read_text())
 
 
 async def test_r_refreshes_while_paused_and_manual_retry_keeps_the_backoff(deck):

@@ -159,8 +159,8 @@ async def test_on_mutation_sees_each_mutation_redacted_and_cannot_break_it(hosti
             await client.request("DELETE", "/gone")
         client.on_mutation = lambda *a: 1 / 0
         assert await client.request("PUT", "/alerts", json_body={}) == {"ok": True}
-    assert seen == [("POST", "/alerts", '{"title": "t", "token": "***"}', 200, ""),
-                    ("DELETE", "/gone", "", 404, "no such alert")]
+    assert seen == [("POST", "/alerts", '{"title": "t", "token": "***"}', 200, "", "done"),
+                    ("DELETE", "/gone", "", 404, "no such alert", "refused")]
 
 
 # --- streamed upload and download ------------------------------------------------------------

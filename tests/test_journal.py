@@ -37,7 +37,7 @@ def test_the_profiles_own_secret_in_a_body_is_a_reference_in_the_curl_not_stars(
     e = _entry()
     assert e["body"] == '{"title": "t", "echo": "***"}' and SECRET not in e["curl"]
     assert "***" not in e["curl"]
-    assert '"echo": "\'"${TESTDECK_SECRET_PROD_XYOPS}"\'"' in e["curl"]
+    assert '"echo": "\'"$(testdeck_json "${TESTDECK_SECRET_PROD_XYOPS}")"\'"' in e["curl"]
 
 
 def test_action_label_comes_from_the_caller():
@@ -51,7 +51,7 @@ def test_curl_command_references_the_secret_and_the_shell_expands_it(tmp_path):
     assert SECRET not in e["curl"]
     assert "${TESTDECK_SECRET_PROD_XYOPS}" in e["curl"]
     words = shlex.split(e["curl"].replace("${TESTDECK_SECRET_PROD_XYOPS}", "SECRETREF"))
-    assert words[:5] == ["curl", "-sS", "-X", "POST", "http://h/api/app/create_alert/v1"]
+    assert words[:6] == ["curl", "-sS", "--fail", "-X", "POST", "http://h/api/app/create_alert/v1"]
     assert "X-API-Key: SECRETREF" in words
     assert words[words.index("--data-binary") + 1] == '{"a": "it\'s $HOME"}'  # body not expanded
     # the real shell turns the reference into the value and leaves the body alone
@@ -166,13 +166,13 @@ async def test_the_journal_screen_lists_newest_first_filters_and_copies_the_curl
     from testdeck.screens.journal import JournalScreen
     from testdeck.widgets.table import VirtualTable
 
-    for n, (action, path, status, message) in enumerate([
-            ("new", "/api/app/create_alert/v1", 200, ""),
-            ("delete", "/api/app/delete_alert/v1", 500, "Internal Server Error"),
-            ("abort", "/api/app/abort_job/v1", 200, "")]):
+    for n, (action, path, status, message, did) in enumerate([
+            ("new", "/api/app/create_alert/v1", 200, "", "done"),
+            ("delete", "/api/app/delete_alert/v1", 500, "Internal Server Error", "failed"),
+            ("abort", "/api/app/abort_job/v1", 200, "", "done")]):
         line = journal.entry(profile="test-xyops", service="xyops", method="POST", url=f"http://x{path}", path=path,
                              headers={}, body=json.dumps({"n": n}).encode(), status=status, message=message,
-                             secrets=[], redact=lambda t: t)
+                             secrets=[], redact=lambda t: t, outcome=did)
         line["action"], line["time"] = action, 1_795_000_000.0 + n
         journal.append(line)
     app, _, _ = deck("xyops")
@@ -184,17 +184,22 @@ async def test_the_journal_screen_lists_newest_first_filters_and_copies_the_curl
         assert [screen.shown[k]["action"] for k in table.data.keys] == ["abort", "delete", "new"]  # newest first
         header = table.render_line(0).text
         assert "OUTCOME" in header and header.index("OUTCOME") < 80  # what it did, within 80 columns
-        await pilot.press("slash", *"500")
+        await pilot.press("slash", *"failed 500")  # what it did, in the outcome column
         await wait_for(pilot, lambda: table.row_count == 1, what="filtered")
         title = str(screen.query_one("#titlebar").render())
-        assert "filter '500': 1 of 3" in title  # a filtered journal says so
+        assert "filter 'failed 500': 1 of 3" in title  # a filtered journal says so
         await pilot.press("enter", "y")
-        assert app.clipboard.startswith("curl -sS -X POST") and "delete_alert" in app.clipboard
+        assert app.clipboard.startswith("curl -sS --fail -X POST") and "delete_alert" in app.clipboard
+        await pilot.press("enter")  # the detail: its time readable, its curl as it runs (selecting copies it)
+        from textual.widgets import TextArea
+
+        await wait_for(pilot, lambda: app.screen.query(TextArea), what="the detail")
+        text = app.screen.query_one(TextArea).text
+        assert '"time": 1795000001.0,   # 2026-11-18' in text and "ago" in text.split('"time"')[1].splitlines()[0]
+        assert f"\n{app.clipboard}" in text and '\\"' not in text.split("curl (y copies it)")[1]
 
 
-def _bash(command: str, **env: str) -> subprocess.CompletedProcess:
-    return subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=30,
-                          env={**os.environ, **env})
+from conftest import replay as _bash  # noqa: E402
 
 
 async def test_a_curl_whose_body_held_another_redacted_value_refuses_to_run_until_it_is_given(hostile):
@@ -212,9 +217,9 @@ async def test_a_curl_whose_body_held_another_redacted_value_refuses_to_run_unti
     assert password not in json.dumps(entry) and secret not in json.dumps(entry)
     assert json.loads(entry["body"]) == {"title": "t", "password": "***", "key": "***"}
     refused = _bash(entry["curl"], TESTDECK_SECRET_LAB=secret)
-    assert refused.returncode != 0 and "TESTDECK_REDACTED_1: testdeck redacted this value" in refused.stderr
+    assert refused.returncode != 0 and "TESTDECK_REDACTED_PASSWORD: testdeck redacted this value" in refused.stderr
     assert len(hostile.requests) == 1  # not sent again
-    replayed = _bash(entry["curl"], TESTDECK_SECRET_LAB=secret, TESTDECK_REDACTED_1=password)
+    replayed = _bash(entry["curl"], TESTDECK_SECRET_LAB=secret, TESTDECK_REDACTED_PASSWORD=password)
     assert replayed.returncode == 0, replayed.stderr
     assert json.loads(hostile.requests[-1].body) == sent and hostile.requests[-1].headers["x-api-key"] == secret
 
@@ -238,6 +243,11 @@ def test_a_onetest_curl_exchanges_the_offline_token_and_replays(sim_server, monk
     assert replayed.returncode == 0, replayed.stderr
     again = json.loads(replayed.stdout)
     assert again["id"] != first and again["result"]["id"]  # a second execution started
+    # a token refused: the line stops after the exchange (it went on with an empty bearer token)
+    count = len(app.state.executions)
+    refused = _bash(entry["curl"], TESTDECK_SECRET_OT="not-the-token")
+    assert refused.returncode != 0 and "TESTDECK_TOKEN: the token exchange gave no access token" in refused.stderr
+    assert len(app.state.executions) == count
 
 
 def test_an_interrupted_send_reads_once_in_the_journal():
@@ -248,3 +258,44 @@ def test_an_interrupted_send_reads_once_in_the_journal():
     assert outcome({"status": None, "message": said}) == said
     assert outcome({"status": None, "message": "connection failed"}) == "no response connection failed"
     assert outcome({"status": 404, "message": "not found"}) == "404 not found"
+
+
+def test_the_outcome_says_done_accepted_refused_or_failed(xy, sim_server, monkeypatch, tmp_path, capsys):
+    """The journal kept `500` for a coded xyOps 500 (the id exists: nothing was done) and for an uncoded
+    one (the server may have acted) alike: it now says which, as `do` and the bulk summary do."""
+    url, _, _ = sim_server(xysim.create_app, error_rate=1.0)
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(cfg.read_text() + f'[profiles.err]\nservice = "xyops"\nurl = "{url}"\ntimeout = 3\n')
+    monkeypatch.setenv("TESTDECK_SECRET_ERR", xysim.API_KEY)
+    new = ["alerts", "new", "--set", "title=T", "--set", "expression=1 > 0", "--set", "message=m", "--yes"]
+    assert cli.main(["do", "-p", "err", *new]) == 1
+    assert cli.main(["do", "-p", "xy", *new, "--set", "id=load_avg_high"]) == 1
+    assert cli.main(["do", "-p", "xy", "alerts", "delete", "disk_full", "--yes"]) == 0
+    capsys.readouterr()
+    assert cli.main(["get", "-p", "xy", "events", "-o", "json"]) == 0
+    event = json.loads(capsys.readouterr().out)[0]["id"]
+    assert cli.main(["do", "-p", "xy", "events", "run-now", event, "--yes"]) == 0  # followed: only accepted
+    capsys.readouterr()
+    assert cli.main(["journal", "-o", "json"]) == 0
+    said = [(e["profile"], e["outcome"], e["status"]) for e in reversed(json.loads(capsys.readouterr().out))]
+    assert said == [("err", "failed", 500), ("xy", "refused", 500), ("xy", "done", 200), ("xy", "accepted", 200)]
+    assert cli.main(["journal"]) == 0
+    table = capsys.readouterr().out
+    assert "refused 500 That Alert ID already exists" in table and "failed 500 Internal Server Error" in table
+    assert "  done 200" in table and "  accepted 200" in table
+
+
+async def test_the_query_is_journaled_and_its_curl_sends_it_again(hostile):
+    """OneTest's stop options go in the query: the journal dropped them, and its curl sent another request."""
+    hostile.route("/rest/x", status=202)
+    client = XyOps(Profile("lab", "xyops", hostile.url, timeout=3), "lab-key-0123456789")
+    client.on_mutation = journal.hook("lab", "xyops", client, "lab-key-0123456789")
+    params = {"stopTimeoutSecs": 5, "captureResults": "false", "note": "a b&c=d"}
+    await client.request("DELETE", "/rest/x", params=params, expect="none")
+    await client.aclose()
+    (entry,) = journal.read(None)
+    sent = hostile.requests[-1].path
+    assert sent == entry["path"] == "/rest/x?stopTimeoutSecs=5&captureResults=false&note=a+b%26c%3Dd"
+    replayed = _bash(entry["curl"], TESTDECK_SECRET_LAB="lab-key-0123456789")
+    assert replayed.returncode == 0, replayed.stderr
+    assert len(hostile.requests) == 2 and hostile.requests[-1].path == sent

@@ -301,7 +301,7 @@ async def test_save_writes_exact_buffer(tmp_path):
         assert target.read_text() == "keep me"
         assert len(app.saved) == 1
         said = [n.message for n in app._notifications]
-        assert any(f"log not saved: {target} already exists" in m for m in said), said
+        assert any(f"log not saved: already exists, choose another name: {target}" in m for m in said), said
         assert not any("Errno" in m for m in said)
 
 

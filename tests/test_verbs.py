@@ -427,3 +427,24 @@ def test_do_gives_back_the_signal_handlers_it_found(xy):
         assert signal.getsignal(signal.SIGTERM) is mine
     finally:
         signal.signal(signal.SIGTERM, old)
+
+
+def test_a_bulk_do_leaves_an_unknown_id_out_and_a_failed_read_says_nothing_was_sent(sim_server, monkeypatch,
+                                                                                   tmp_path, capsys):
+    """One unknown id stopped the whole bulk and said only the 404: now it is `not sent` and the others
+    go (as `rm a b c`, and as a row a rule refuses); a read that fails otherwise stops all, saying so."""
+    url, app, knobs = sim_server(xysim.create_app)
+    (tmp_path / "config.toml").write_text(f'[profiles.xy]\nservice = "xyops"\nurl = "{url}"\ntimeout = 3\n')
+    monkeypatch.setenv("TESTDECK_CONFIG", str(tmp_path / "config.toml"))
+    monkeypatch.setenv("TESTDECK_SECRET_XY", xysim.API_KEY)
+    assert cli.main(["do", "alerts", "delete", "disk_full", "nosuchalert", "load_avg_high", "--yes",
+                     "-o", "json"]) == 1
+    out, err = capsys.readouterr()
+    assert "disk_full" not in app.state.alerts and "load_avg_high" not in app.state.alerts
+    assert "delete nosuchalert: not sent: not found (HTTP 404: Failed to locate alert: nosuchalert)" in err
+    assert [(r["id"], r["ok"]) for r in json.loads(out)] == [("nosuchalert", False), ("disk_full", True),
+                                                              ("load_avg_high", True)]
+    knobs.error_rate = 1.0
+    left = set(app.state.alerts)
+    assert cli.main(["do", "alerts", "delete", *sorted(left)[:2], "--yes"]) == 1
+    assert "(nothing sent)" in capsys.readouterr().err and set(app.state.alerts) == left

@@ -23,14 +23,24 @@ def save_dir() -> Path:
     return data
 
 
+def chosen(typed: str, proposed: Path) -> Path:
+    """The path a save prompt was given: a bare or relative name goes in the proposed file's folder
+    (the one the prompt showed), not in whatever folder testdeck was started from."""
+    path = Path(typed.strip()).expanduser()
+    return path if path.is_absolute() else proposed.parent / path
+
+
 def write_new(path: Path, text: str | bytes) -> Path:
     """Create `path` (never over an existing file), owner-only; OSError carries a readable message."""
     path = Path(path).expanduser()
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    # the reason first: a long path is cut at the edge of a dialog, and the reason must not be
     except FileExistsError:
-        raise OSError(errno.EEXIST, f"{path} already exists; choose another name") from None
+        raise OSError(errno.EEXIST, f"already exists, choose another name: {path}") from None
     except FileNotFoundError:
+        if path.parent.is_dir():  # (/proc: there, but no file can be made in it)
+            raise OSError(errno.ENOENT, f"cannot create a file in {path.parent}") from None
         raise OSError(errno.ENOENT, f"no folder {path.parent}") from None
     except PermissionError:
         raise OSError(errno.EACCES, f"not allowed to write in {path.parent}") from None

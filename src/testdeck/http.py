@@ -26,7 +26,7 @@ import httpx
 from testdeck import journal, jsonchunks, pacing
 from testdeck.jsonchunks import TooDeep, too_deep as _too_deep
 from testdeck.config import Profile, secret_env_var
-from testdeck.errors import ApiError, ConfigError, ReadOnlyError, Refused
+from testdeck.errors import ApiError, ConfigError, ReadOnlyError, Refused, failed_how
 from testdeck.redact import Redactor, Scan, redact_values
 from testdeck import transport as conn
 from testdeck.transport import TokenExchangeError
@@ -143,8 +143,9 @@ def _first_line(text: str) -> str:
     return ""
 
 
-# (method, path, request body with secrets redacted, HTTP status or None, the server's message or "")
-MutationHook = Callable[[str, str, str, "int | None", str], None]
+# (method, path with its query, request body with secrets redacted, HTTP status or None, the server's message
+# or "", what it did: done, refused, failed or interrupted)
+MutationHook = Callable[[str, str, str, "int | None", str, str], None]
 
 
 def check_headers(profile: str, headers: dict[str, Any]) -> None:
@@ -216,6 +217,10 @@ class ApiClient:
         """A service whose 200 responses can carry an error returns its message here."""
         return None
 
+    def explain(self, exc: ApiError) -> None:
+        """A service's own reading of its errors, made on `exc` before anyone judges it (xyOps: a coded
+        500 is a refusal, not retryable): the journal's outcome, `do` and the forms then agree."""
+
     async def ping(self) -> str:
         """A cheap call that proves URL and credentials; returns a short description."""
         raise NotImplementedError
@@ -279,7 +284,8 @@ class ApiClient:
             idempotent = method in ("GET", "HEAD", "OPTIONS")
         if mutates and self.read_only:
             raise self.error(method, path, None, f"refused: {self.read_only_why}", cls=ReadOnlyError)
-        outcome: list[Any] = [None, ""]  # status, server message: for on_mutation
+        # status, server message, what it did (journal: done/accepted/refused/failed/interrupted): for on_mutation
+        outcome: list[Any] = [None, "", "failed"]
         try:
             async with pacing.turn():  # background requests take turns; a key on its way goes first
                 await pacing.give_way()
@@ -288,31 +294,39 @@ class ApiClient:
                                                              params=params, json=json_body, data=data, files=files,
                                                              content=content, headers=headers)
                 await pacing.give_way()
-                return await self._decode(method, path, response, body, expect, found)
-        except ApiError as exc:
-            outcome[:] = [exc.status, exc.message]
+                payload = await self._decode(method, path, response, body, expect, found)
+                outcome[2] = "done"  # (journal.acting makes it `accepted` when the action's result says so)
+                return payload
+        except ApiError as exc:  # refused: nothing was done; failed: the server may have acted (failed_how)
+            self.explain(exc)
+            outcome[:] = [exc.status, exc.message, "refused" if failed_how(exc) is None else "failed"]
             raise
         except asyncio.CancelledError:  # ctrl+c, SIGTERM (`testdeck do`), a closed screen: said as it is
-            outcome[1] = "interrupted before an answer was read: the server may have acted"
+            outcome[1:] = ["interrupted before an answer was read: the server may have acted", "interrupted"]
             raise
         finally:
             if mutates and self.on_mutation is not None:
                 body = journal_body if journal_body is not None else json_body if json_body is not None else data
                 if files and body is None:
                     body = {k: f"<file {v[0] if isinstance(v, tuple) else '?'}>" for k, v in files.items()}
-                self._mutated(method, path, body, *outcome)
+                # the query too (OneTest's stop options), encoded as httpx sent it
+                sent = str(httpx.URL(path, params=params)) if params else path
+                self._mutated(method, sent, body, *outcome)
 
-    def _mutated(self, method: str, path: str, body: Any, status: int | None, message: str) -> None:
+    def _mutated(self, method: str, path: str, body: Any, status: int | None, message: str, outcome: str) -> None:
         redact = self.redact
         marks = getattr(self.on_mutation, "marks", None)
         if marks:  # (the journal) the profile's secret and any other redacted value, each marked apart
             secret = self._secret if self._secret and len(self._secret) >= 4 else None
+            typed = journal.form_secrets()  # a secret form field's value, whatever its length
 
             def redact(text: str) -> str:
+                if text in typed:
+                    return marks[1]
                 return self._redactor.redact(text.replace(secret, marks[0]) if secret else text, marks[1])
         text = "" if body is None else json.dumps(redact_values(body, redact), default=str)
         try:
-            self.on_mutation(method, path, text, status, message)  # type: ignore[misc]
+            self.on_mutation(method, path, text, status, message, outcome)  # type: ignore[misc]
         except Exception:
             pass  # the journal is a witness: it must never break the request it records
 

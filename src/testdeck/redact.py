@@ -22,7 +22,8 @@ class Redactor:
     Caught: the exact value, URL-encoded and JSON-escaped forms, any re-casing of
     those, a truncated echo of 8 or more leading characters (the rest of that word
     goes too), and base64 of the value at any alignment (so also inside a
-    base64'd `user:secret`). Values shorter than 4 characters are not redacted.
+    base64'd `user:secret`). Values shorter than 4 characters are not redacted. A PEM (a key typed in
+    a secret field) has no truncated-echo rule: its first characters, `-----BEGIN`, start every PEM.
     """
 
     def __init__(self, values: list[str] | tuple[str, ...] = ()):
@@ -45,7 +46,7 @@ class Redactor:
             escaped = json.dumps(value)[1:-1]
             forms |= {value, urllib.parse.quote(value, safe=""), urllib.parse.quote_plus(value),
                       escaped, escaped.replace("/", "\\/")}
-            if len(value) >= 8:
+            if len(value) >= 8 and not value.startswith("-----"):  # (a PEM's armour is every PEM's)
                 prefixes.add(value[:8])
             cores |= _base64_cores(value)
         alts = [re.escape(f) for f in sorted(forms, key=len, reverse=True)]
@@ -124,12 +125,3 @@ def redact_values(value: Any, redact: Callable[[str], str]) -> Any:
     if value is None or isinstance(value, (bool, int, float)):
         return value
     return redact(str(value))  # anything else is shown as its text: redacted as text
-
-
-def redact_json_text(text: str, redact: Callable[[str], str]) -> str:
-    """JSON text with its strings redacted (redact_values); any other text redacted as text."""
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return redact(text)
-    return json.dumps(redact_values(value, redact), ensure_ascii=False)

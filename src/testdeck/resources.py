@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from testdeck import clock
+from testdeck import clock, journal
 from testdeck.records import Record
 from testdeck.text import quoted, sanitize
 
@@ -46,6 +46,20 @@ class Accepted:
 
     state: str  # what is true now, in the server's words where it has some: "VM 'x' is DELETING; …"
     result: Any = None
+
+
+async def run(action: Action, ctx: Ctx) -> Any:
+    """An action's call as the screen, a bulk and `do` all make it: journaled under its label, the
+    values of its form's secret fields redacted (the journal, errors) whatever the service, and its
+    journal line `accepted`, not `done`, when the server only accepted it (Accepted, a followed action)."""
+    secrets = [str(ctx.values[f.name]) for f in (action.form.fields if action.form is not None else ())
+               if f.type == "secret" and ctx.values.get(f.name) not in (None, "")]
+    for value in secrets:
+        ctx.client.remember_secret(value)
+    with journal.acting(action.label, secrets) as act:
+        result = await action.call(ctx)
+        act.accepted = action.followed or isinstance(result, Accepted)
+    return result
 
 
 def unwrap(result: Any) -> Any:
@@ -189,6 +203,11 @@ class Action:
     # the records a confirmation names (default: the selected row); an action that takes several in one
     # call (OneTest's stop: the ids in its form) names those; after a form, ctx.values holds what it will send
     targets: Callable[[Ctx], list[Record]] | None = None
+
+    @property
+    def followed(self) -> bool:
+        """The console follows how it ends (a log, XPRESSO's request screen): the server only accepted it."""
+        return self.follow is not None or (self.mutates and self.screen is not None)
 
     def why_not(self, ctx: Ctx) -> str | None:
         """The declared reason this action cannot run on ctx, or None."""

@@ -6,10 +6,11 @@ dark). Users drop more into themes/ beside the config in use.
 
 from __future__ import annotations
 
+import difflib
 import tomllib
 from pathlib import Path
 
-from textual.theme import Theme
+from textual.theme import BUILTIN_THEMES, Theme
 
 from testdeck.config import default_path
 
@@ -26,21 +27,32 @@ def theme_dirs() -> list[Path]:
 
 
 def load_themes() -> tuple[list[Theme], list[str]]:
-    """All themes found, and one warning per file that could not be used."""
+    """All themes found, and one warning per file that could not be used, per field it ignores (a
+    misspelt `primay`) and per theme that replaces another of the same name (the later file wins)."""
     themes, problems = [], []
+    seen: dict[str, Path] = {}
     for folder in theme_dirs():
         if not folder.is_dir():
             continue
         for path in sorted(folder.glob("*.toml")):
             try:
                 data = tomllib.loads(path.read_text(encoding="utf-8"))
+                for unknown in sorted(set(data) - _FIELDS):
+                    near = difflib.get_close_matches(unknown, sorted(_FIELDS), n=1)
+                    problems.append(f"theme {path}: unknown field {unknown!r}" + (f" ({near[0]}?)" if near else "")
+                                    + "; ignored")
                 fields = {k: v for k, v in data.items() if k in _FIELDS}
                 fields.setdefault("name", path.stem)
                 theme = Theme(**fields)
                 check(theme)
-                themes.append(theme)
             except Exception as exc:  # whatever is wrong in a user's file, never a crash: a notice
                 problems.append(f"theme {path}: {type(exc).__name__}: {exc}; not used")
+                continue
+            if theme.name in seen or theme.name in BUILTIN_THEMES:
+                where = seen.get(theme.name, "Textual's own themes")
+                problems.append(f"theme {path}: {theme.name!r} replaces the theme of that name in {where}")
+            seen[theme.name] = path
+            themes.append(theme)
     return themes, problems
 
 

@@ -20,7 +20,7 @@ from testdeck import feeds, journal
 from testdeck.config import Config
 from testdeck.errors import ApiError, Refused, failed_how
 from testdeck.records import Record
-from testdeck.resources import Accepted, Action, Ctx, Resource, acted_on, confirm_question, did_you_mean, unwrap
+from testdeck.resources import Accepted, Action, Ctx, Resource, acted_on, confirm_question, did_you_mean, run, unwrap
 from testdeck.setfields import VerbUsageError, form_values, parse_sets  # noqa: F401 (VerbUsageError: cli's)
 from testdeck.text import sanitize
 
@@ -274,10 +274,20 @@ async def run_do(args: argparse.Namespace, config: Config, resolve, open_session
         for key in ids:
             ctx = Ctx(client, scope=scope, key=key)
             if key is not None:
-                ctx.row = await _find_row(resource, ctx)
-                if ctx.row is None:
-                    raise ApiError(profile.service, profile.name, "GET", resource.name, 404,
-                                   f"no {resource.name} with id {key!r}")
+                try:
+                    ctx.row = await _find_row(resource, ctx)
+                except ApiError as exc:
+                    if exc.status != 404:  # the read failed: the whole command stops before sending any
+                        exc.hint = "; ".join(h for h in (exc.hint, "nothing sent") if h)
+                        raise
+                    why = f"not sent: not found (HTTP 404: {exc.message})"
+                else:
+                    why = f"not sent: not found: no {resource.name} with id {key!r}" if ctx.row is None else ""
+                if why:  # an unknown id (a typo, one deleted meanwhile) is not sent, as `rm a b c`; the others go
+                    failures += 1
+                    print(sanitize(f"testdeck: {action.label} {key}: {why}"), file=sys.stderr)
+                    refused.append({"id": key, "ok": False, "message": why})
+                    continue
             if action.form is not None:
                 initial = await action.form.initial(ctx) if action.form.initial else (ctx.row.raw if ctx.row else {})
                 ctx.values, ctx.changed = await form_values(action, sets, initial or {}, ctx)
@@ -308,8 +318,7 @@ async def run_do(args: argparse.Namespace, config: Config, resolve, open_session
             for done, ctx in enumerate(plans):
                 label = acted_on(resource, action, ctx)
                 try:
-                    with journal.acting(action.label):
-                        result = await action.call(ctx)
+                    result = await run(action, ctx)
                 except asyncio.CancelledError:
                     if not caught:
                         raise
@@ -367,7 +376,7 @@ def _say_done(resource: Resource, action: Action, ctx: Ctx, label: str, result: 
     shown = action.show(result) if action.show else _show(result)
     # a followed action (a kyaraben command, a job run) was only accepted: how it ends is in its log, as
     # on the screen ("accepted, following it"); so was one the server makes in the background (DELETING)
-    outcome = "accepted" if action.follow is not None or accepted is not None else "done"
+    outcome = "accepted" if action.followed or accepted is not None else "done"
     print(sanitize(f"{action.label}: {outcome}" + (f" ({label})" if label else "")
                    + (f": {accepted}" if accepted is not None else "")))
     if shown:

@@ -6,6 +6,8 @@ import json
 
 import pytest
 
+from conftest import replay
+
 from testdeck import cli
 from testdeck.services.alyvix import sim
 from testdeck.services.alyvix.client import stamp
@@ -73,3 +75,36 @@ def test_a_session_the_server_does_not_list_is_not_called_no_response(alyvix_pro
     assert cli.main(["do", "sessions", "edit", "x", "--set", "width=1366", "--yes"]) == 1
     err = capsys.readouterr().err
     assert "GET /v0/sessions: error: session x is not in the server's session list" in err and "no response" not in err
+
+
+def test_secret_fields_never_reach_the_journal_and_their_curl_replays_them(alyvix_profile, tmp_path, capsys):
+    """A session's password of any length (`p"\\` is 3 characters, under what the redactor takes), the
+    settings' private key and the license key are `***` in the journal and `${TESTDECK_REDACTED_<FIELD>}`
+    in its curl, which the shell JSON-escapes on replay: the value spliced raw sent broken JSON."""
+    from testdeck import journal
+
+    password, private, key = 'p"\\', "k'e\"y\\n $HOME-0123456789", "ALX-AB12-CD34-EF56-GH78"
+    assert cli.main(["do", "sessions", "new", "--set", "domain=DM", "--set", "username=u9", "--set",
+                     f"password={password}", "--set", "width=1920", "--set", "height=1080",
+                     "--set", "scaling_factor=100", "--yes"]) == 0
+    assert cli.main(["do", "settings", "edit", "-", "--set", f"private_key={private}", "--yes"]) == 0
+    assert cli.main(["do", "license", "set-key", "--set", f"license={key}", "--set", "confirm=true", "--yes"]) == 0
+    raw = (tmp_path / "journal.jsonl").read_text()
+    for value in (password, private, key):
+        assert value not in raw and json.dumps(value)[1:-1] not in raw
+    key_line, settings_line, session_line = journal.read(None)
+    assert json.loads(session_line["body"])["password"] == "***" and session_line["outcome"] == "done"
+    assert '"$(testdeck_json "${TESTDECK_REDACTED_PASSWORD}")"' in session_line["curl"]
+    assert "TESTDECK_REDACTED_LICENSE" in key_line["curl"]
+    sessions = alyvix_profile.state.sessions
+    refused = replay(session_line["curl"], TESTDECK_REDACTED_PASSWORD=password)  # u9 exists: 409
+    assert refused.returncode == 22 and "409" in refused.stderr  # --fail: a refused replay is no success
+    sessions.pop(next(k for k, v in sessions.items() if v["username"] == "u9"))  # (a second one is a 409)
+    replayed = replay(session_line["curl"], TESTDECK_REDACTED_PASSWORD=password)
+    assert replayed.returncode == 0, replayed.stderr
+    assert [v["_password"] for v in sessions.values() if v["username"] == "u9"] == [password]  # byte for byte
+    alyvix_profile.state.settings["private_key"] = None
+    assert replay(settings_line["curl"], TESTDECK_REDACTED_PRIVATE_KEY=private).returncode == 0
+    assert alyvix_profile.state.settings["private_key"] == private
+    assert replay(key_line["curl"], TESTDECK_REDACTED_LICENSE=key).returncode == 0
+    capsys.readouterr()

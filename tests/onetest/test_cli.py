@@ -6,6 +6,8 @@ import json
 
 import pytest
 
+from conftest import replay
+
 from testdeck import cli
 from testdeck.services.onetest import sim
 
@@ -171,3 +173,45 @@ def test_do_takes_a_pem_client_key_whole_and_refuses_one_cut_short(ot_profile, c
     assert new["hostName"] == "pem.lab" and new["clientKey"] == PEM
     assert cli.main(["do", "dockerhosts", "new", "--scope", "global", "--set", "hostName=h\nx", "--yes"]) == 2
     assert "hostName: holds a control character" in capsys.readouterr().err  # one-line fields still refuse
+
+
+def test_a_docker_hosts_client_key_never_reaches_the_journal_and_its_curl_replays_it(ot_profile, tmp_path, capsys):
+    """The client key (a secret field) was written in clear to the journal's body and curl: only Alyvix
+    registered its secrets. Any secret field's value is now `***`, and `${TESTDECK_REDACTED_CLIENTKEY}`."""
+    from testdeck import journal
+
+    key = '-----BEGIN PRIVATE KEY-----\nPRIVATE"KEY\\MATERIAL-123\n-----END PRIVATE KEY-----'  # whole: several lines
+    ca = "-----BEGIN CERTIFICATE-----\nMIIBca\n-----END CERTIFICATE-----"  # same armour, not secret
+    assert cli.main(["do", "dockerhosts", "new", "--set", "hostName=key.demo.lan", "--set", f"clientKey={key}",
+                     "--set", f"caCert={ca}", "--yes"]) == 0
+    raw = (tmp_path / "journal.jsonl").read_text()
+    assert key not in raw and json.dumps(key)[1:-1] not in raw and "MATERIAL" not in raw
+    assert "MATERIAL" not in capsys.readouterr().out
+    (line,) = journal.read(None)
+    assert json.loads(line["body"])["clientKey"] == "***" and line["outcome"] == "done"
+    assert json.loads(line["body"])["caCert"] == ca  # a PEM's first characters are not the key's
+    assert '"$(testdeck_json "${TESTDECK_REDACTED_CLIENTKEY}")"' in line["curl"] and "CACERT" not in line["curl"]
+    hosts = ot_profile.state.dockerhosts
+    hosts.pop(next(k for k, h in hosts.items() if h["hostName"] == "key.demo.lan"))
+    assert replay(line["curl"]).returncode != 0  # not until the key is given
+    assert not any(h["hostName"] == "key.demo.lan" for h in hosts.values())
+    replayed = replay(line["curl"], TESTDECK_REDACTED_CLIENTKEY=key)  # the token exchange, then the create
+    assert replayed.returncode == 0, replayed.stderr
+    assert [h["clientKey"] for h in hosts.values() if h["hostName"] == "key.demo.lan"] == [key]
+
+
+def test_a_stops_options_are_in_the_journal_and_its_curl(ot_profile, capsys):
+    """The query (stopTimeoutSecs, captureResults) was dropped: the journal said, and its curl replayed,
+    a stop with the server's defaults."""
+    from testdeck import journal
+
+    eid = next(i for i, ex in ot_profile.state.executions.items() if ex.get("tags") == ["ci", "smoke"])
+    assert cli.main(["do", "executions", "stop", eid, "--set", "stop_timeout=5", "--set", "capture_results=false",
+                     "--yes"]) == 0
+    (line,) = journal.read(None)
+    query = "stopTimeoutSecs=5&executeFinallyBlock=true&captureResults=false"  # (the form's default)
+    assert line["path"] == f"/rest/projects/3600/executions/{eid}?{query}"
+    assert f"/executions/{eid}?{query}'" in line["curl"]  # one quoted word: the shell leaves `&` alone
+    capsys.readouterr()
+    assert cli.main(["journal", "-n", "1"]) == 0
+    assert f"{eid}?{query}" in capsys.readouterr().out

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 from console_kit import loaded, refreshed
 
+from testdeck import journal
 from testdeck.config import load_config, save_config
 from testdeck.screens.pickers import ScopePicker
 from testdeck.screens.resource import ResourceScreen
@@ -99,9 +102,13 @@ async def test_docker_host_connection_test_from_the_form_before_saving(odeck):
         assert "24.0.7" in server_error(form)
         assert "· ·" not in server_error(form) and "False" not in server_error(form)  # no empty parts, no Python
         assert sim_app.state.dockerhosts == before  # a test saves nothing
+        form.query_one("#f-clientKey").value = "console-KEY-material"
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: app.screen is screen, what="saved")
         assert [d["hostName"] for d in sim_app.state.dockerhosts.values()][-1] == "docker9.demo.lan"
+        # the secret field's value never reaches the journal (only Alyvix's did not)
+        assert "KEY-material" not in journal.journal_path().read_text()
+        assert json.loads(journal.read(1)[0]["body"])["clientKey"] == "***"
         await refreshed(pilot, screen)
         assert table(app).row_count == 3
 

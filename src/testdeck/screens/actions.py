@@ -11,10 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 from textual import work
 
-from testdeck import journal
 from testdeck.errors import ApiError, not_done
 from testdeck.records import Record
-from testdeck.resources import Accepted, Action, Ctx, confirm_question, unwrap
+from testdeck.resources import Accepted, Action, Ctx, confirm_question, run, unwrap
 from testdeck.text import quoted, sanitize
 
 if TYPE_CHECKING:
@@ -90,8 +89,7 @@ class ActionsMixin:
                 return
             self.busy = f"{action.label} {self._named(ctx, action)}".strip()
             try:
-                with journal.acting(action.label):
-                    result = await action.call(ctx)
+                result = await run(action, ctx)
             except ApiError as exc:  # the status and whether it may have acted, as a form says it
                 self.notify(not_done(exc),
                             title=f"{action.label} {self._named(ctx, action)} failed".replace("  ", " "),
@@ -120,8 +118,7 @@ class ActionsMixin:
         async def submit(values: dict, changed: dict) -> Any:
             ctx.values, ctx.changed = values, changed
             ctx.progress = form.report_progress if form is not None else None
-            with journal.acting(action.label):  # the journal names what the user asked for
-                return await action.call(ctx)
+            return await run(action, ctx)  # journaled as what the user asked for
 
         screen_class = action.form.screen() if action.form.screen is not None else FormScreen
         spec = action.form
@@ -179,7 +176,7 @@ class ActionsMixin:
         if action.mutates:
             # a followed action was only accepted: how it ends shows in the log or the screen that
             # follows it (B27; XPRESSO's submit opens the request's own screen)
-            outcome = "accepted, following it" if action.follow is not None or action.screen is not None else "done"
+            outcome = "accepted, following it" if action.followed else "done"
             if accepted is not None:  # the server makes the change in the background (a VM left DELETING)
                 outcome = f"accepted: {accepted}"
             self.notify(sanitize(f"{action.label} {self._named(ctx, action)}: {outcome}"),

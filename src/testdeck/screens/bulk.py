@@ -16,10 +16,9 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
-from testdeck import journal
 from testdeck.errors import ApiError, failed_how
 from testdeck.records import Record
-from testdeck.resources import Accepted, Action
+from testdeck.resources import Accepted, Action, run
 from testdeck.text import quoted, sanitize
 from testdeck.widgets.dialogs import ConfirmScreen
 from testdeck.widgets.statusbar import spinner
@@ -97,8 +96,7 @@ class BulkScreen(ModalScreen[list[Outcome]]):
             try:
                 ctx = self.owner.ctx(record)
                 ctx.values, ctx.changed = dict(self.values), dict(self.values)
-                with journal.acting(self.action.label):
-                    result = await self.action.call(ctx)
+                result = await run(self.action, ctx)
                 if isinstance(result, Accepted):
                     outcome.accepted = sanitize(result.state)
             except ApiError as exc:

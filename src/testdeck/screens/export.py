@@ -19,7 +19,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
 from testdeck.widgets.dialogs import TextScreen
-from testdeck.files import readable, save_dir, write_new
+from testdeck.files import chosen, readable, save_dir, write_new
 
 if TYPE_CHECKING:
     from testdeck.screens.resource import ResourceScreen
@@ -69,7 +69,7 @@ class SavePrompt(ModalScreen[Path | None]):
     SavePrompt > Vertical { width: 76; max-width: 98%; height: auto; border: round $accent;
                             background: $surface; padding: 0 1; }
     SavePrompt .hint { color: $text-muted; }
-    SavePrompt #save-error { color: $error; }
+    SavePrompt #save-error { color: $error; width: 100%; }
     """
     BINDINGS = [Binding("escape", "cancel", "cancel", id="save.cancel")]
 
@@ -92,7 +92,7 @@ class SavePrompt(ModalScreen[Path | None]):
         if not value:
             return
         try:
-            written = self.write(Path(value).expanduser())
+            written = self.write(chosen(value, self.path))
         except OSError as exc:
             self.query_one("#save-error", Label).update(Text(readable(exc)))
             return

@@ -109,8 +109,8 @@ class HomeScreen(Screen):
             self.query_one("#titlebar", Label).update(self._title())
 
     def on_screen_resume(self) -> None:
-        table = self.query_one(VirtualTable)
-        table.scroll_to(x=0, animate=False)  # the profile column first again, whatever was scrolled
+        for table in self.query(VirtualTable):  # (none while composing, or being taken down at exit)
+            table.scroll_to(x=0, animate=False)  # the profile column first again, whatever was scrolled
         self.app.triage_wake()
 
     def triage_changed(self) -> None:
@@ -136,7 +136,8 @@ class HomeScreen(Screen):
             secret = session.secret_source.split(" ")[0] if session is not None else "…"
             rows.append((name, (name, profile.service, profile.badges(self.app.read_only), self.pulse(name),
                                 profile.url, secret, self.health.get(name, "…"))))
-        self.query_one(VirtualTable).set_data(TableData.build(HEADINGS, rows, priorities=PRIORITIES))
+        for table in self.query(VirtualTable):  # (none while composing, or being taken down at exit)
+            table.set_data(TableData.build(HEADINGS, rows, priorities=PRIORITIES))
 
     @work(exit_on_error=False, group="ping", exclusive=True)
     async def action_test(self) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -28,11 +27,14 @@ def _when(epoch) -> str:
 
 
 def outcome(entry: dict) -> str:
+    """`refused 500 That Alert ID already exists`: what it did first (done, accepted, refused: nothing
+    was done, failed: the server may have acted), then the status and the server's words. (Lines
+    written before the word was kept have the status only.)"""
     status, message = entry.get("status"), str(entry.get("message") or "")
     if not status and message.startswith("interrupted"):  # it says what happened: not "no response" too
         return message
     head = f"{status}" if status else "no response"
-    return f"{head} {message}".strip()
+    return " ".join(w for w in (str(entry.get("outcome") or ""), head, message) if w)
 
 
 class JournalScreen(Screen):
@@ -119,10 +121,14 @@ class JournalScreen(Screen):
     def action_detail(self) -> None:
         from testdeck.widgets.dialogs import TextScreen
 
+        from testdeck.screens.view import detail_text
+
         entry = self.selected()
-        if entry is not None:
-            self.app.push_screen(TextScreen("journal entry", sanitize(json.dumps(entry, indent=2, ensure_ascii=False),
-                                                                      multiline=True)))
+        if entry is not None:  # its time readable, as other details; the curl as it runs (not JSON-escaped)
+            text = detail_text({k: v for k, v in entry.items() if k != "curl"})
+            if entry.get("curl"):
+                text += f"\n\ncurl (y copies it):\n{entry['curl']}"
+            self.app.push_screen(TextScreen("journal entry", sanitize(text, multiline=True)))
 
     def action_back(self) -> None:
         if self.query_one(FilterBox).clear_filter():

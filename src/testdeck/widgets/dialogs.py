@@ -46,7 +46,8 @@ class ConfirmScreen(ModalScreen[bool]):
                 yield Label(Text(self.question), id="question")
             with Horizontal():
                 yield Button("No  n", id="no")
-                yield Button(f"{self.danger}  y", variant="error", id="yes")
+                # without colour the error variant is a light box that outshines the focused default (No)
+                yield Button(f"{self.danger}  y", variant="default" if self.app.no_color else "error", id="yes")
 
     def on_mount(self) -> None:
         self.query_one("#no", Button).focus()

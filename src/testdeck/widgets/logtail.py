@@ -27,7 +27,7 @@ from textual.widgets import Input, Static
 from testdeck import feeds
 from testdeck.errors import ApiError
 from testdeck.resources import LogFeed
-from testdeck.files import readable, save_dir, write_new
+from testdeck.files import chosen, readable, save_dir, write_new
 from testdeck.text import quoted, sanitize
 from testdeck.widgets.logview import LogView
 
@@ -344,7 +344,7 @@ class LogTail(Widget, can_focus=False):
                 self._update_status()
         elif prompt.id == "logtail-save":
             if event.value.strip():
-                self.save(Path(event.value.strip()).expanduser())
+                self.save(chosen(event.value, self.default_save_path()))
 
     @on(_PromptInput.Cancelled)
     def _prompt_cancelled(self, message: _PromptInput.Cancelled) -> None:

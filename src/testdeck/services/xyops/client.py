@@ -174,25 +174,21 @@ class XyOps(ApiClient):
     async def call(self, name: str, body: dict | None = None, *, get: bool = False, mutates: bool = True,
                    expect: str = "json") -> Any:
         where = url_path("/api/app/{}/v1", name)
-        try:
-            if get:
-                payload = await self.request("GET", where, params=body, expect=expect)
-            else:
-                payload = await self.request("POST", where, json_body=body or {}, mutates=mutates,
-                                             idempotent=not mutates, expect=expect)
-        except ApiError as exc:
-            raise self._explain(exc) from None
+        if get:
+            payload = await self.request("GET", where, params=body, expect=expect)
+        else:
+            payload = await self.request("POST", where, json_body=body or {}, mutates=mutates,
+                                         idempotent=not mutates, expect=expect)
         return payload if isinstance(payload, dict) or expect != "json" else {}
 
-    def _explain(self, exc: ApiError) -> ApiError:
+    def explain(self, exc: ApiError) -> None:
         code = error_code(exc)
         if code is None:
-            return exc
+            return
         exc.retryable = code == "rate"  # a coded 500 is a refusal: retrying will not change the answer
         if code == "session" and KEY_HINT not in exc.message:
             exc.message = f"{exc.message}: {KEY_HINT}"
         exc.args = (exc.one_line(),)
-        return exc
 
     async def ping(self) -> str:
         rows = await self.get_alerts()
@@ -271,11 +267,7 @@ class XyOps(ApiClient):
             def report(sent: int, _total: int, base: int = done) -> None:
                 if progress:
                     progress(min(base + sent, total), total)
-            try:
-                payload = await self.upload("POST", where, p, field="file1", data={"id": bucket_id},
-                                            progress=report)
-            except ApiError as exc:
-                raise self._explain(exc) from None
+            payload = await self.upload("POST", where, p, field="file1", data={"id": bucket_id}, progress=report)
             done += size
             files = payload.get("files") if isinstance(payload, dict) else files
         return BucketFile.many(files)
@@ -343,10 +335,7 @@ class XyOps(ApiClient):
     async def get_job_log(self, job_id: str) -> str | None:
         """A completed job's archived log; None when the server answers 204 (the log is inline in job.output)."""
         where = url_path("/api/app/{}/v1", "get_job_log")
-        try:
-            text = await self.request("GET", where, params={"id": job_id}, expect="text")
-        except ApiError as exc:
-            raise self._explain(exc) from None
+        text = await self.request("GET", where, params={"id": job_id}, expect="text")
         return text or None
 
     async def view_job_log(self, job_id: str, token: str) -> str:
