@@ -61,30 +61,35 @@ async def test_a_paste_of_several_lines_into_a_one_line_field_is_refused_and_sai
 CREATE = "/api/app/create_alert/v1"
 
 
-def slow(seconds: float):
-    """The simulator's own answer, `seconds` late (within the profile's 2 s deadline)."""
+def held(srv, gate):
+    """The simulator's own answer, once the test sets `gate` (a threading.Event: the server has its own loop)."""
     import asyncio
 
-    def wrap(srv, path):
-        async def rule(scope, receive, send):
-            await asyncio.sleep(seconds)
-            await srv.app(scope, receive, send)
-        return rule
-    return wrap
+    async def rule(scope, receive, send):
+        for _ in range(1000):  # (10 s at most: a test that failed leaves no server task behind)
+            if gate.is_set():
+                break
+            await asyncio.sleep(0.01)
+        await srv.app(scope, receive, send)
+    return rule
 
 
-async def sent_then_esc(pilot, srv, title: str, late: float) -> FormScreen:
-    """A new alert sent to a server that answers `late` seconds later, and esc while it waits."""
+async def sent_then_esc(pilot, srv, title: str):
+    """A new alert sent to a server that holds its answer until the test says, and esc while it waits:
+    (the form, the gate that lets the answer go; within the profile's 2 s deadline)."""
+    import threading
+
     form = await open_form(pilot, "n")
     form.query_one("#f-title").value = title
     form.query_one("#f-expression").value = "1 > 0"
     form.query_one("#f-message").value = "m"
-    srv.rules[CREATE] = slow(late)(srv, CREATE)
+    gate = threading.Event()
+    srv.rules[CREATE] = held(srv, gate)
     await pilot.press("ctrl+s")
     await wait_for(pilot, lambda: form.busy and "sending" in status(form), what="sending")
     await pilot.press("escape")
     await wait_for(pilot, lambda: status(form).startswith("cancelled"), what="stopped waiting")
-    return form
+    return form, gate
 
 
 async def test_an_answer_after_esc_is_said_in_the_form_and_a_done_create_is_not_sent_again(hostile):
@@ -95,16 +100,17 @@ async def test_an_answer_after_esc_is_said_in_the_form_and_a_done_create_is_not_
     app, srv = hostile("xyops")
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await ready(pilot)
-        form = await sent_then_esc(pilot, srv, "late one", 0.8)
+        form, gate = await sent_then_esc(pilot, srv, "late one")
         assert "its answer is said here when it comes" in status(form)
         await pilot.press("ctrl+s")  # while the answer may still come: not sent again
         assert status(form).startswith("no answer yet to the request esc stopped waiting for: not sent again")
-        await wait_for(pilot, lambda: "answer came after esc" in status(form), what="the late answer")
+        gate.set()
+        await wait_for(pilot, lambda: "answer came after esc" in status(form), timeout=15, what="the late answer")
         assert status(form).startswith("the answer came after esc: done after all")
         made = [a for a in srv.state.alerts.values() if a["title"] == "late one"]
         assert len(made) == 1
         await pilot.press("ctrl+s")
-        await pilot.pause(0.9)
+        await pilot.pause(0.2)
         assert status(form).startswith("already done") and \
             len([a for a in srv.state.alerts.values() if a["title"] == "late one"]) == 1
         await pilot.press("escape")  # done: nothing typed is lost by closing, so it does not ask
@@ -116,10 +122,12 @@ async def test_an_answer_after_the_form_closed_is_said_in_a_toast(hostile):
     app, srv = hostile("xyops")
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await ready(pilot)
-        form = await sent_then_esc(pilot, srv, "late two", 0.5)
+        form, gate = await sent_then_esc(pilot, srv, "late two")
         await pilot.press("escape", "y")  # typed: it asks; y discards
         await wait_for(pilot, lambda: app.screen is screen, what="closed")
-        await wait_for(pilot, lambda: any("after esc" in str(n.title) for n in app._notifications), what="toast")
+        gate.set()
+        await wait_for(pilot, lambda: any("after esc" in str(n.title) for n in app._notifications), timeout=15,
+                       what="toast")
         [note] = [n for n in app._notifications if "after esc" in str(n.title)]
         assert str(note.message).startswith("done after all")
 
