@@ -102,7 +102,9 @@ async def test_escape_cancels_a_send_in_flight_and_keeps_the_form(hostile):
         await wait_for(pilot, lambda: "cancelled" in status(form), what="cancelled")
         assert app.screen is form and not form.busy
         assert form.query_one("#f-title").value == "never arrives"
-        await pilot.press("escape")  # nothing in flight: esc closes
+        await pilot.press("escape")  # nothing in flight: esc closes, after asking (a field was changed)
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="asked")
+        await pilot.press("y")
         await wait_for(pilot, lambda: isinstance(app.screen, ResourceScreen), what="closed")
 
 

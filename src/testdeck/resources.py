@@ -155,6 +155,9 @@ class Field:
     widget: Callable[[Field, Any, Ctx], Any] | None = None
     # what an edit form sends when the user empties a field that had a value (AUTO: by type)
     cleared: Any = AUTO
+    # a secret that holds several lines (a PEM key): its masked input keeps a pasted block whole, and
+    # `do --set` takes line breaks in it
+    multiline: bool = False
 
     @property
     def title(self) -> str:
@@ -169,6 +172,9 @@ class Form:
     initial: Callable[[Ctx], Awaitable[dict[str, Any]]] | None = None
     # a FormScreen subclass with extra keys (a connection test), returned lazily: resources import no Textual
     screen: Callable[[], type] | None = None
+    # a rule across fields (testbeds or topologies, not both): the values as checked -> {field: why};
+    # shown under each field it names, and `do` exits 2 naming them, as a rule of one field
+    check: Callable[[dict[str, Any]], dict[str, str]] | None = None
 
 
 @dataclass
@@ -474,6 +480,17 @@ def timestamp(value: Any) -> str:
     if at is None:
         return ""
     return _dt.datetime.fromtimestamp(at, _dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ")
+
+
+def acted_on(resource: Resource, action: Action, ctx: Ctx) -> str:
+    """The names of what an action acted on, for `stop: done (A, B)`: its targets (OneTest's stop: the
+    ids of its form) where it declares them, else the row; `A, B, C and 2 more`."""
+    try:
+        rows = action.targets(ctx) if action.targets is not None else [ctx.row]
+    except Exception:  # a bad hook must not hide the outcome: the row still names it
+        rows = [ctx.row]
+    names = [resource.row_label(r) for r in rows if r is not None]
+    return ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
 
 
 def confirm_question(resource: Resource, action: Action, rows: list[Record | None], profile: Any,

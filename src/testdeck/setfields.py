@@ -108,7 +108,7 @@ async def _typed(f: Field, text: str, ctx: Ctx) -> Any:
 async def form_values(action: Action, sets: dict[str, str], initial: dict[str, Any],
                        ctx: Ctx) -> tuple[dict, dict]:
     """(values, changed) as the form would send them; VerbUsageError names each bad field."""
-    from testdeck.widgets.form import validate_values
+    from testdeck.widgets.formvalues import validate_form
 
     fields = action.form.fields if action.form else []
     names = {f.name for f in fields}
@@ -120,7 +120,8 @@ async def form_values(action: Action, sets: dict[str, str], initial: dict[str, A
     errors: dict[str, str] = {}
     for f in fields:
         if f.name in sets:
-            multiline = f.type in ("text", "json")  # the form's text areas take line breaks and tabs
+            # the form's text areas take line breaks and tabs; so does a multi-line secret (a PEM key)
+            multiline = f.type in ("text", "json") or f.multiline
             if re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]" if multiline else r"[\x00-\x1f\x7f-\x9f]",
                          sets[f.name]):
                 # an escape sequence or a line break a form's field could not take: not sent
@@ -132,7 +133,7 @@ async def form_values(action: Action, sets: dict[str, str], initial: dict[str, A
                 errors[f.name] = str(exc)
     defaults = {f.name: f.default for f in fields if f.default is not None}
     raw = {**defaults, **{k: v for k, v in initial.items() if k in names}, **typed}
-    values, invalid = validate_values(fields, raw)
+    values, invalid = validate_form(action.form, raw, initial) if action.form else ({}, {})
     for f in fields:  # a choice left out: what it could have been, as the form would show it
         if invalid.get(f.name) == "required" and f.type in ("choice", "multi"):
             try:
@@ -144,6 +145,7 @@ async def form_values(action: Action, sets: dict[str, str], initial: dict[str, A
     errors = {**invalid, **errors}
     if errors:
         raise VerbUsageError("; ".join(f"{name}: {why}" for name, why in errors.items()))
-    changed = {k: v for k, v in values.items() if k in sets}
-    changed.update({k: values.get(k) for k in sets if k not in values})  # a field cleared on purpose
+    # as the form: only what differs from the record as read (a value given again is no change: an edit
+    # sending it bumped an xyOps bucket's revision); a field emptied that had a value is sent emptied
+    changed = {k: v for k, v in values.items() if k in sets and initial.get(k) != v}
     return values, changed

@@ -20,7 +20,7 @@ from testdeck import feeds, journal
 from testdeck.config import Config
 from testdeck.errors import ApiError, Refused, failed_how
 from testdeck.records import Record
-from testdeck.resources import Accepted, Action, Ctx, Resource, confirm_question, did_you_mean, run, unwrap
+from testdeck.resources import Accepted, Action, Ctx, Resource, acted_on, confirm_question, did_you_mean, run, unwrap
 from testdeck.setfields import VerbUsageError, form_values, parse_sets  # noqa: F401 (VerbUsageError: cli's)
 from testdeck.text import sanitize
 
@@ -96,7 +96,7 @@ async def _find_row(resource: Resource, ctx: Ctx) -> Record | None:
             found = await resource.detail(ctx)
         except ApiError as exc:
             if not resource.label or isinstance(exc, Refused) or \
-                    (exc.status is not None and exc.status not in (400, 404)):
+                    (exc.status is not None and exc.status not in (200, 400, 404)):  # (200: answered, not in it)
                 raise
             missing = exc
         else:
@@ -234,7 +234,7 @@ def _show(result: Any) -> str:
         return ""
     if isinstance(result, str):
         return result
-    return json.dumps(result, indent=2, ensure_ascii=False, default=str)
+    return json.dumps(result, indent=2, ensure_ascii=False, default=_plain)
 
 
 def _follow_hint(resource: Resource, ctx: Ctx, action: Action, result: Any) -> str:
@@ -316,7 +316,7 @@ async def run_do(args: argparse.Namespace, config: Config, resolve, open_session
         results = list(refused)
         with _signals_cancel() as caught:
             for done, ctx in enumerate(plans):
-                label = resource.row_label(ctx.row) if ctx.row is not None else ""
+                label = acted_on(resource, action, ctx)
                 try:
                     result = await run(action, ctx)
                 except asyncio.CancelledError:
@@ -341,13 +341,31 @@ async def run_do(args: argparse.Namespace, config: Config, resolve, open_session
                 # only accepted: the server makes the change in the background (a VM left DELETING)
                 accepted = result.state if isinstance(result, Accepted) else None
                 result = unwrap(result)
-                results.append({"id": ctx.key, "ok": True, "result": result.raw if isinstance(result, Record) else result,
+                results.append({"id": ctx.key if ctx.key is not None else _made(resource, action, result), "ok": True,
+                                "result": result.raw if isinstance(result, Record) else result,
                                 **({"accepted": accepted} if accepted is not None else {})})
                 if args.output == "text":
                     _say_done(resource, action, ctx, label, result, accepted)
     if args.output == "json":  # always a list, one entry per row, whatever their number (one shape)
-        print(json.dumps(results, indent=2, ensure_ascii=False, default=str))
+        print(json.dumps(results, indent=2, ensure_ascii=False, default=_plain))
     return 1 if failures else 0
+
+
+def _plain(value: Any) -> Any:
+    """JSON for what an action returned: records as the API's fields (a list of uploaded files printed
+    `BucketFile(id=…)` reprs), anything else as text."""
+    return value.raw if isinstance(value, Record) else str(value)
+
+
+def _made(resource: Resource, action: Action, result: Any) -> Any:
+    """The id of what a create made (its result's key), for `do -o json`: `"id": null` said nothing."""
+    try:
+        if action.select is not None:
+            return action.select(result)
+        record = result.raw if isinstance(result, Record) else result
+        return record.get(resource.key) if isinstance(record, dict) else None
+    except Exception:  # a result of another shape: the id stays unknown, the result is printed whole
+        return None
 
 
 def _say_done(resource: Resource, action: Action, ctx: Ctx, label: str, result: Any, accepted: str | None) -> None:

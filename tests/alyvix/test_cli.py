@@ -70,6 +70,13 @@ def test_describe_session_and_test_case(alyvix_profile, capsys):
     assert json.loads(capsys.readouterr().out)["name"] == "outlook_send"
 
 
+def test_a_session_the_server_does_not_list_is_not_called_no_response(alyvix_profile, capsys):
+    """The server answered the list without it: `no response` is for a server that did not answer."""
+    assert cli.main(["do", "sessions", "edit", "x", "--set", "width=1366", "--yes"]) == 1
+    err = capsys.readouterr().err
+    assert "GET /v0/sessions: error: session x is not in the server's session list" in err and "no response" not in err
+
+
 def test_secret_fields_never_reach_the_journal_and_their_curl_replays_them(alyvix_profile, tmp_path, capsys):
     """A session's password of any length (`p"\\` is 3 characters, under what the redactor takes), the
     settings' private key and the license key are `***` in the journal and `${TESTDECK_REDACTED_<FIELD>}`

@@ -413,3 +413,12 @@ def test_do_follow_command_says_how_to_follow_it_not_that_anything_was_accepted(
     assert cli.main(["do", "avms", "follow-command", vm, "--set", "command_id=abc", "--yes"]) == 0
     assert capsys.readouterr().out == f"follow it: testdeck logs avms {vm} --command abc -f\n"
     assert journal.read() == []
+
+
+def test_a_refusal_before_sending_names_the_action_not_the_read_that_found_why(kyaraben_profile, capsys):
+    """`GET /android/ID: refused before sending: a test run needs a READY VM`: the GET was sent; the
+    test run (a POST) is what was refused."""
+    vm = _vm(kyaraben_profile, "nightly")
+    assert cli.main(["do", "avms", "testrun", vm, "--yes"]) == 1
+    err = capsys.readouterr().err
+    assert f"POST /android/{vm}/testrun: refused before sending: a test run needs a READY VM" in err

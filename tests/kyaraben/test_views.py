@@ -47,6 +47,12 @@ def test_dimension(name, value, error):
     assert common.dimension(name)(value) == error
 
 
+def test_the_hardware_fields_name_both_their_limits():
+    """The help said `at least 240`; the 10,000 bound showed only as an error."""
+    helps = {f.name: f.help for f in common.hwconfig_fields()}
+    assert helps["width"] == "pixels, 240 to 10,000" and helps["dpi"] == "dots per inch, 100 to 10,000"
+
+
 def test_small_validators(tmp_path):
     assert common.positive_int(5) is None and common.positive_int("7") is None
     assert common.positive_int(0) == "must be a positive integer"

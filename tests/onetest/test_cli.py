@@ -94,7 +94,9 @@ def test_do_stop_takes_ids_by_line_or_comma_and_names_a_malformed_one(ot_profile
     assert "'not-an-id', 'boom'" in capsys.readouterr().err
     assert all(ot_profile.state.executions[i]["stopped_at"] is None for i in (first, second))
     assert cli.main(["do", "executions", "stop", first, "--set", f"ids={first},{second}", "--yes"]) == 0
-    assert "Stopping 2 executions" in capsys.readouterr().out  # one PATCH with both
+    out = capsys.readouterr().out
+    assert "Stopping 2 executions" in out  # one PATCH with both
+    assert out.startswith(f"stop: done ({first}, {second})\n"), out  # both named, not the first only
     assert all(ot_profile.state.executions[i]["stopped_at"] is not None for i in (first, second))
 
 
@@ -154,12 +156,31 @@ def test_do_stop_asks_naming_every_id_it_will_send(ot_profile, capsys):
     assert all(ot_profile.state.executions[i]["stopped_at"] is None for i in (first, second))
 
 
+PEM = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\nSECRETKEYBODYLINE2\n-----END PRIVATE KEY-----"
+
+
+def test_do_takes_a_pem_client_key_whole_and_refuses_one_cut_short(ot_profile, capsys):
+    """A PEM key is several lines: a line break in `clientKey` was refused (so no docker host could be given
+    a key from the CLI), while the form kept its first line only; a key cut to that line is not sent."""
+    before = dict(ot_profile.state.dockerhosts)
+    assert cli.main(["do", "dockerhosts", "new", "--scope", "global", "--set", "hostName=pem.lab",
+                     "--set", "clientKey=-----BEGIN PRIVATE KEY-----", "--yes"]) == 2
+    assert "clientKey: a PEM block cut short" in capsys.readouterr().err
+    assert ot_profile.state.dockerhosts == before
+    assert cli.main(["do", "dockerhosts", "new", "--scope", "global", "--set", "hostName=pem.lab",
+                     "--set", f"clientKey={PEM}", "--yes"]) == 0
+    [new] = [h for k, h in ot_profile.state.dockerhosts.items() if k not in before]
+    assert new["hostName"] == "pem.lab" and new["clientKey"] == PEM
+    assert cli.main(["do", "dockerhosts", "new", "--scope", "global", "--set", "hostName=h\nx", "--yes"]) == 2
+    assert "hostName: holds a control character" in capsys.readouterr().err  # one-line fields still refuse
+
+
 def test_a_docker_hosts_client_key_never_reaches_the_journal_and_its_curl_replays_it(ot_profile, tmp_path, capsys):
     """The client key (a secret field) was written in clear to the journal's body and curl: only Alyvix
     registered its secrets. Any secret field's value is now `***`, and `${TESTDECK_REDACTED_CLIENTKEY}`."""
     from testdeck import journal
 
-    key = '-----BEGIN PRIVATE KEY----- PRIVATE"KEY\\MATERIAL-123'
+    key = '-----BEGIN PRIVATE KEY-----\nPRIVATE"KEY\\MATERIAL-123\n-----END PRIVATE KEY-----'  # whole: several lines
     ca = "-----BEGIN CERTIFICATE-----\nMIIBca\n-----END CERTIFICATE-----"  # same armour, not secret
     assert cli.main(["do", "dockerhosts", "new", "--set", "hostName=key.demo.lan", "--set", f"clientKey={key}",
                      "--set", f"caCert={ca}", "--yes"]) == 0

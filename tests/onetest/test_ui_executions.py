@@ -34,7 +34,9 @@ async def test_start_validates_the_schedule_then_starts_and_follows(odeck):
         form.query_one("#f-schedule_in").value = "PT15M"
         form.query_one("#f-variables", TextArea).text = "user=bob"
         await pilot.press("ctrl+s")
-        await wait_for(pilot, lambda: "not both" in server_error(form), what="both refused")
+        await wait_for(pilot, lambda: "need attention" in server_error(form), what="both refused")
+        assert error_of(form, "schedule_at") == "give 'schedule at' or 'schedule in', not both" == \
+            error_of(form, "schedule_in")  # under the fields, as a rule of one field
         assert set(sim_app.state.executions) == before  # refused before sending
         form.query_one("#f-schedule_at").value = ""
         form.query_one("#f-schedule_in").value = ""

@@ -182,3 +182,28 @@ async def test_an_edit_with_nothing_changed_sends_nothing(odeck):
         form.query_one("#f-architecture").value = "arm64"
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: sim_app.state.agents[101]["architecture"] == "arm64", what="a change is sent")
+
+
+async def test_a_pem_key_pasted_into_the_masked_client_key_is_kept_whole(odeck):
+    """The client key took one line: a pasted PEM kept `-----BEGIN PRIVATE KEY-----`, masked, and that was sent."""
+    from textual import events
+
+    from .test_cli import PEM
+
+    app, sim_app, _ = odeck(start="dockerhosts")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await loaded(pilot, rows=2)
+        form = await form_open(pilot, "n")
+        before = dict(sim_app.state.dockerhosts)
+        form.query_one("#f-hostName").value = "pem.demo.lan"
+        key = form.query_one("#f-clientKey")
+        key.focus()
+        await pilot.pause()
+        app.post_message(events.Paste(PEM.replace("\n", "\r\n") + "\r\n"))  # as a terminal may send it
+        await wait_for(pilot, lambda: error_of(form, "clientKey"), what="said under the field")
+        assert error_of(form, "clientKey") == "pasted 4 lines: kept whole"
+        assert key.value == PEM and key.password  # whole, still masked
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: app.screen is screen, what="saved")
+        [new] = [h for k, h in sim_app.state.dockerhosts.items() if k not in before]
+        assert new["clientKey"] == PEM

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import math
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
 from rich.text import Text
@@ -23,110 +21,16 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, ProgressBar, Select, SelectionList, Static, Switch, TextArea
 
 from testdeck.errors import ApiError, not_done
-from testdeck.resources import AUTO, Ctx, Field, Form, NoChoices
+from testdeck.resources import Ctx, Field, Form, NoChoices
 from testdeck.text import sanitize
 from testdeck.widgets.checklist import CheckList
+from testdeck.widgets.dialogs import ConfirmScreen
+# the checks, shared with `do --set` (re-exported: callers import them from here)
+from testdeck.widgets.formvalues import INT_MAX, INT_MIN, cleared_value, validate_form, validate_values  # noqa: F401
+from testdeck.widgets.lineinput import LineInput
 
 Submit = Callable[[dict[str, Any], dict[str, Any]], Awaitable[Any]]
 Confirm = Callable[[], Awaitable[bool]]
-
-# ints a field accepts unless it declares its own bounds: what a server's 32-bit integer holds
-INT_MIN, INT_MAX = -(2**31), 2**31 - 1
-
-
-def cleared_value(f: Field) -> Any:
-    """What an emptied field sends: its declaration, else "" for text types, [] for multi, None otherwise."""
-    if f.cleared is not AUTO:
-        return f.cleared
-    if f.type in ("str", "text", "secret", "file"):
-        return ""
-    return [] if f.type == "multi" else None
-
-
-def _number(x: float) -> str:
-    return f"{int(x):,}" if float(x).is_integer() else f"{x:g}"
-
-
-def validate_values(fields: list[Field], raw: dict[str, Any],
-                    initial: dict[str, Any] | None = None) -> tuple[dict[str, Any], dict[str, str]]:
-    """Typed values and per-field errors from what the widgets hold. Pure: no UI, no I/O.
-
-    An optional field left empty is omitted, unless it had a value in `initial` (an
-    edit form): then the user cleared it, and its cleared value is sent."""
-    values: dict[str, Any] = {}
-    errors: dict[str, str] = {}
-    initial = initial or {}
-    for f in fields:
-        value = raw.get(f.name)
-        if isinstance(value, str) and f.type not in ("text", "secret"):
-            value = value.strip()
-        # Select.BLANK is False in Textual 8: only a choice's blank is empty, a switch left off is a value
-        empty = value is None or value == "" or value == [] or (f.type == "choice" and value is Select.BLANK)
-        if empty:
-            if f.required:
-                errors[f.name] = "required"
-            elif f.type == "bool":
-                values[f.name] = False
-            elif initial.get(f.name) not in (None, "", []):
-                values[f.name] = cleared_value(f)
-            continue
-        try:
-            value = _convert(f, value)
-        except ValueError as exc:
-            errors[f.name] = str(exc)
-            continue
-        if f.type in ("int", "float"):
-            low = f.min if f.min is not None else (INT_MIN if f.type == "int" else None)
-            high = f.max if f.max is not None else (INT_MAX if f.type == "int" else None)
-            if low is not None and value < low:
-                errors[f.name] = f"must be at least {_number(low)}"
-                continue
-            if high is not None and value > high:
-                errors[f.name] = f"must be at most {_number(high)}"
-                continue
-        if f.validate is not None:
-            problem = f.validate(value)
-            if problem:
-                errors[f.name] = problem
-                continue
-        values[f.name] = value
-    return values, errors
-
-
-def _convert(f: Field, value: Any) -> Any:
-    if f.type in ("int", "float") and isinstance(value, str) and not value.isascii():
-        # int() and float() take other scripts' digits ("٣" is 3): a value the user did not see as a number
-        raise ValueError("digits 0-9 only")
-    if f.type == "int":
-        try:
-            return int(str(value))
-        except ValueError:
-            raise ValueError("must be a whole number") from None
-    if f.type == "float":
-        try:
-            number = float(str(value))
-        except ValueError:
-            raise ValueError("must be a number") from None
-        if not math.isfinite(number):  # "inf" and "nan" parse, but no server wants them
-            raise ValueError("must be a finite number")
-        return number
-    if f.type == "bool":
-        return bool(value)
-    if f.type == "json":
-        try:
-            return json.loads(value) if isinstance(value, str) else value
-        except ValueError as exc:
-            raise ValueError(f"not valid JSON: {exc.msg} (line {exc.lineno})") from None
-    if f.type == "file":
-        path = Path(str(value)).expanduser()
-        if path.is_dir():
-            raise ValueError(f"{path} is a folder: give a file's path")
-        if not path.is_file():
-            raise ValueError(f"no such file: {path}")
-        return str(path)
-    if f.type == "multi":
-        return list(value)
-    return value
 
 
 def _label(value: Any) -> tuple[Any, str]:
@@ -150,6 +54,7 @@ class FormScreen(ModalScreen[Any]):
     FormScreen .field-label { margin-top: 1; width: 1fr; }  /* a long help wraps, never cut */
     FormScreen .error { color: $error; display: none; }
     FormScreen .error.-shown { display: block; }
+    FormScreen .error.-note { color: $text-muted; }
     FormScreen #server-error { color: $error; text-style: bold; height: auto; }
     FormScreen Input, FormScreen Select { width: 1fr; }
     FormScreen Input.-textual-compact { background: $panel; }
@@ -184,6 +89,12 @@ class FormScreen(ModalScreen[Any]):
         self._said = ""  # the status line as shown
         self._checked: dict[str, Any] = {}  # the values as the last ctrl+s checked them
         self._abandon = asyncio.Event()
+        self._opened: dict[str, Any] | None = None  # the values once the form was ready: esc asks if they changed
+        self._asking = False
+        # a send esc stopped waiting for, until its answer comes; then, if it succeeded, the form is spent:
+        # sending it again would act twice (a second create)
+        self._late: asyncio.Future | None = None
+        self._spent = False
         # field -> the text shown for a value that holds control characters (stand-ins such as ␛):
         # while the field still shows exactly that, the original value is what it holds
         self._shown: dict[str, str] = {}
@@ -234,8 +145,8 @@ class FormScreen(ModalScreen[Any]):
         kind = {"int": "integer", "float": "number"}.get(f.type, "text")
         placeholder = "path to a local file" if f.type == "file" else ""
         text = "" if value is None else str(value)
-        return Input(text if f.type == "secret" else self._stand_ins(f, text), type=kind,
-                     password=f.type == "secret", id=wid, placeholder=placeholder)
+        return LineInput(text if f.type == "secret" else self._stand_ins(f, text), type=kind,
+                         password=f.type == "secret", id=wid, placeholder=placeholder, keeps_lines=f.multiline)
 
     def _stand_ins(self, f: Field, text: str, multiline: bool = False) -> str:
         """A value from the server with control characters: shown with stand-ins (an Input dropped them
@@ -262,6 +173,8 @@ class FormScreen(ModalScreen[Any]):
             self._ready()
 
     def _ready(self) -> None:
+        if self._opened is None:
+            self._opened = self.raw_values()
         if self.on_ready is not None:
             ready, self.on_ready = self.on_ready, None
             # after the first field's focus has landed (Widget.focus is itself a call_later): keys
@@ -321,10 +234,22 @@ class FormScreen(ModalScreen[Any]):
                 raw[f.name] = self.initial.get(f.name, f.default)  # not edited: the value as it was
         return raw
 
-    def _error(self, name: str, message: str) -> None:
+    def _error(self, name: str, message: str, note: bool = False) -> None:
         box = self.query_one(f"#err-{name}", Static)
         box.update(Text(sanitize(message, multiline=True)))
         box.set_class(bool(message), "-shown")
+        box.set_class(note, "-note")
+
+    def on_line_input_pasted(self, event: LineInput.Pasted) -> None:
+        """A paste of several lines: said under its field, kept whole or refused (never cut silently)."""
+        name = self._field_of(event.input)
+        if name is None:
+            return
+        if event.kept:
+            self._error(name, f"pasted {event.lines} lines: kept whole", note=True)
+        else:
+            self._error(name, f"the pasted text has {event.lines} lines and this field takes one: "
+                              "nothing pasted (paste one line)")
 
     def _status(self, message: str) -> None:
         self._said = message
@@ -349,13 +274,20 @@ class FormScreen(ModalScreen[Any]):
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
         self._edited(event.text_area)
 
-    def _edited(self, widget: Any) -> None:
+    def _field_of(self, widget: Any) -> str | None:
+        """The field a widget belongs to: a service's own editor (key/value rows) is the field, not its parts."""
         node = widget
         while node is not None and node is not self and not str(node.id or "").startswith("f-"):
-            node = node.parent  # a service's own editor (key/value rows) is the field, not its parts
-        if node is None or node is self or not (node.has_focus or node.has_focus_within):
+            node = node.parent
+        return None if node is None or node is self else str(node.id)[2:]
+
+    def _edited(self, widget: Any) -> None:
+        name = self._field_of(widget)
+        if name is None:
             return
-        name = str(node.id)[2:]
+        node = self.query_one(f"#f-{name}")
+        if not (node.has_focus or node.has_focus_within):
+            return
         if self.raw_values().get(name) == self._checked.get(name, self):  # (a change posted before the check)
             return
         self._error(name, "")
@@ -369,10 +301,28 @@ class FormScreen(ModalScreen[Any]):
             self.action_cancel()
 
     def action_cancel(self) -> None:
-        """esc: cancel the send in flight (the form stays, with everything typed); else close."""
+        """esc: cancel the send in flight (the form stays, with everything typed); else close, after
+        asking when something was typed (esc is a reflex: one stray press lost a long form)."""
         if self.busy:
             self._abandon.set()  # the send stops waiting at once; the form stays, input kept
             return
+        if self._asking:
+            return
+        if self._opened is not None and not self._spent and self.raw_values() != self._opened:
+            self._asking = True
+
+            def answered(discard: bool | None) -> None:
+                self._asking = False
+                if discard:
+                    self._close()
+
+            self.app.push_screen(ConfirmScreen("Close the form and discard what you typed? Nothing of it "
+                                               "is kept.\n(n or esc: back to the form)", danger="Discard"),
+                                 answered)
+            return
+        self._close()
+
+    def _close(self) -> None:
         self._dismissing = True
         self.dismiss(None)
 
@@ -382,8 +332,16 @@ class FormScreen(ModalScreen[Any]):
         if self.busy:
             self._status("still sending… (esc cancels)")
             return
+        if self._late is not None:
+            self._status("no answer yet to the request esc stopped waiting for: not sent again (it could act "
+                         "twice); its answer is said here when it comes")
+            return
+        if self._spent:
+            self._status("already done: the server acted on the request esc stopped waiting for; not sent "
+                         "again (it would act twice): esc closes")
+            return
         self._checked = self.raw_values()
-        values, errors = validate_values(self.form.fields, self._checked, self.initial)
+        values, errors = validate_form(self.form, self._checked, self.initial)
         for f in self.form.fields:
             self._error(f.name, errors.get(f.name, ""))
         self._status("")
@@ -439,8 +397,10 @@ class FormScreen(ModalScreen[Any]):
             await asyncio.wait({request, abandon}, return_when=asyncio.FIRST_COMPLETED)
             abandon.cancel()
             if not request.done():
-                request.add_done_callback(lambda t: t.cancelled() or t.exception())  # no "never retrieved"
-                self._status("cancelled: no longer waiting for the server (it may still act on the request)")
+                self._late = request
+                request.add_done_callback(self._late_answer)
+                self._status("cancelled: no longer waiting for the server (it may still act on the request; "
+                             "its answer is said here when it comes)")
                 return
             result = request.result()
         except ApiError as exc:
@@ -455,3 +415,24 @@ class FormScreen(ModalScreen[Any]):
             self.busy = False
         self.dismiss(result if result is not None else True)
 
+
+    def _late_answer(self, request: asyncio.Future) -> None:
+        """The answer to a send esc stopped waiting for: said in the form (or, once it is closed, in a
+        toast); a success leaves the form spent, so ctrl+s cannot make a second one."""
+        self._late = None
+        error = None if request.cancelled() else request.exception()
+        if request.cancelled():
+            said = "cancelled before an answer came: the server may have acted: check before sending again"
+        elif error is None:
+            self._spent = True
+            said = "done after all: the server acted on the request esc stopped waiting for; not sent again"
+        elif isinstance(error, ApiError):
+            said = not_done(error)
+        else:
+            said = f"failed: {type(error).__name__}: {error}"
+        if self in self.app.screen_stack:  # (a dismissed screen stays attached)
+            self._status(f"the answer came after esc: {said}")
+        else:
+            self.app.notify(said, title=f"{self.form.title}: the answer came after esc", markup=False,
+                            severity="information" if error is None and not request.cancelled() else "error",
+                            timeout=10)

@@ -19,6 +19,9 @@ the form. Two rules fix it, in the App:
    the keys typed after it until the screen now on top is mounted and painted once
    (its focus given): `]/web⏎` typed at once filtered the screen left behind, or
    nothing. Escape is not special there: it is one more key for the new screen.
+
+A bracketed paste takes its place among the keys: it waits for the keys typed before it, and the
+keys after it wait for it (`abcd` typed, then a paste, read `abcdPASTE…`, not `abPASTEcd`).
 """
 
 from __future__ import annotations
@@ -64,7 +67,7 @@ class KeyGate:
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._holds: list[Hold] = []
-        self._queued: list[events.Key] = []
+        self._queued: list[events.Key | events.Paste] = []
         self._inflight: events.Key | None = None
         self.last_key_at = 0.0  # time.monotonic() of the last key typed (idle work waits for a pause)
         self._lost_timer = None
@@ -90,7 +93,7 @@ class KeyGate:
         hold = Hold(self, on_escape, escape_abandons=escape_abandons, limit=limit)
         self._holds.append(hold)
         pacing.keys_settled()
-        if escape_abandons and any(key.key == "escape" for key in self._queued):  # typed ahead, in the same burst
+        if escape_abandons and any(getattr(key, "key", None) == "escape" for key in self._queued):  # typed ahead, in the same burst
             self.call_later(self._abandon)  # type: ignore[attr-defined]  # later: on_escape is set by then
         return hold
 
@@ -151,6 +154,10 @@ class KeyGate:
             self.call_later(self._next_key)  # type: ignore[attr-defined]
 
     async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Paste) and not event.is_forwarded and (
+                self._holds or self._queued or self._inflight is not None):
+            self._queued.append(event)  # after the keys typed before it (held keys too), before those after
+            return
         if not isinstance(event, events.Key):
             await super().on_event(event)  # type: ignore[misc]
             return
@@ -199,6 +206,9 @@ class KeyGate:
                 self._queued.clear()
                 return
             event = self._queued.pop(0)
+            if isinstance(event, events.Paste):  # to the widget focused now, in its queue before the next key
+                await super().on_event(event)  # type: ignore[misc]
+                continue
             if event.key == "enter" and type(self.screen).__name__ == "CommandPalette":  # type: ignore[attr-defined]
                 self._until_closed(self.screen)  # type: ignore[attr-defined]
             self._inflight = event

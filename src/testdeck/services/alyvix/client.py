@@ -315,7 +315,9 @@ class Alyvix(ApiClient):
         for session in await self.get_sessions():
             if str(session.id) == str(session_id):
                 return session
-        raise self.error("GET", "/sessions", None, f"session {session_id} is not in the server's session list")
+        # the server answered (200) without it: "error", never "no response"; a lookup says nothing of its health
+        raise self.error("GET", "/sessions", 200, f"session {session_id} is not in the server's session list",
+                         local=True)
 
     async def create_session(self, values: dict[str, Any]) -> Any:
         """POST /sessions: domain, username, password, width, height, scaling_factor, waiting periods."""
@@ -354,7 +356,7 @@ class Alyvix(ApiClient):
         for tc in await self.get_testcases():
             if str(tc.id) == str(testcase_id) or tc.name == str(testcase_id):
                 return tc
-        raise self.error("GET", "/testcases", None, f"test case {testcase_id} is not in the server's list")
+        raise self.error("GET", "/testcases", 200, f"test case {testcase_id} is not in the server's list", local=True)
 
     async def create_testcase(self, name: str, filename: str, arguments: str | None = None) -> Any:
         body = {"name": name, "filename": filename}

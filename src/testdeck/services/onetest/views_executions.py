@@ -43,7 +43,7 @@ from testdeck.services.onetest.views_executions_detail import (
     show_result,
 )
 from testdeck.services.onetest.views_executions_log import log
-from testdeck.services.onetest.views_executions_start import START_FIELDS, follow_started, start, utc_instant
+from testdeck.services.onetest.views_executions_start import START_FIELDS, follow_started, one_schedule, start, utc_instant
 from testdeck.services.onetest.views_executions_stop import STOP_FIELDS, _stop_initial, ended, stop, stop_targets
 from testdeck.services.onetest.views_scopes import by_name, project_options, remember
 
@@ -187,7 +187,7 @@ executions = Resource(
     queries=[Query("a", "active", None), Query("A", "all", "ALL"), Query("F", "failed", FAILED)],
     subtitle=filter_title,
     actions=[
-        Action("n", "start", start, form=Form("Start an execution", START_FIELDS), mutates=True, row=False,
+        Action("n", "start", start, form=Form("Start an execution", START_FIELDS, check=one_schedule), mutates=True, row=False,
                follow=follow_started, select=lambda ex: ex.id),
         # not `bulk`: the generic runner calls an action once per marked row; this one sends one PATCH
         # with every id, listed in its form (prefilled from the marks when the screen gives them)

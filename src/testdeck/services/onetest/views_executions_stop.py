@@ -107,7 +107,7 @@ async def stop(cx: Ctx) -> str:
     gone = "; ".join(f"{quoted(r.get('asset') or r.get('id'))} ({r.get('id')}): {r.get('status')}" for r in left)
     if not ids:
         why = f"not sent: already ended: {gone}" if left else "no execution ids given"
-        raise cx.client.refuse("PATCH", "/rest/projects/{projectId}/executions/", why)
+        raise cx.client.refuse("PATCH", cx.client._executions(cx.scope, "PATCH"), why)  # the path, not its template
     options = _stop_options(cx.values)
     if len(ids) == 1:
         await cx.client.stop_execution(ids[0], project_id=cx.scope, **options)

@@ -76,6 +76,14 @@ def _port(value: Any) -> str | None:
     return None if str(value).isdigit() and 0 < int(value) < 65536 else "a port number, 1-65535"
 
 
+def _pem(value: str) -> str | None:
+    """A PEM block cut short (its first line only: a one-line field kept nothing more) is not sent."""
+    lines = value.strip().splitlines()
+    if lines and lines[0].startswith("-----BEGIN ") and (len(lines) < 3 or not lines[-1].startswith("-----END ")):
+        return "a PEM block cut short: give it whole, -----BEGIN … to -----END … (every line)"
+    return None
+
+
 def project_of(cx: Ctx) -> str:
     """The project `a`/`u` act for: the one shown (a project scope, the CLI's --project), else the
     profile's (in a project's list, `u` dissociated the host from the profile's project, not that one)."""
@@ -172,7 +180,8 @@ DOCKER_FIELDS = [
     Field("username"),
     Field("caCert", "CA certificate", type="text", help="PEM"),
     Field("clientCert", "client certificate", type="text", help="PEM"),
-    Field("clientKey", "client key", type="secret", help="PEM; never shown again"),
+    Field("clientKey", "client key", type="secret", multiline=True, validate=_pem,
+          help="PEM, pasted whole; never shown again"),
 ]
 
 

@@ -21,6 +21,7 @@ from textual.widgets import Input, Label
 
 from testdeck.errors import ApiError
 from testdeck.resources import Ctx, Field
+from testdeck.widgets.lineinput import LineInput  # a paste of several lines is refused, and said
 
 Pair = tuple[str, str]
 
@@ -43,8 +44,8 @@ class KvEditor(Vertical):
 
     @staticmethod
     def _row(key: str, value: str) -> Horizontal:
-        return Horizontal(Input(key, placeholder="key", classes="kv-key", compact=True),
-                          Input(value, placeholder="value", classes="kv-value", compact=True))
+        return Horizontal(LineInput(key, placeholder="key", classes="kv-key", compact=True),
+                          LineInput(value, placeholder="value", classes="kv-value", compact=True))
 
     def rows(self) -> list[Pair]:
         """Every row as typed, blank ones included."""
@@ -119,7 +120,7 @@ class PickInput(Vertical):
         self._ctx = ctx
 
     def compose(self) -> ComposeResult:
-        yield Input(self._value, placeholder="a name (→ completes) or a uuid", compact=True)
+        yield LineInput(self._value, placeholder="a name (→ completes) or a uuid", compact=True)
         yield Label("", classes="pick-known")
 
     @property

@@ -14,7 +14,7 @@ from testdeck.records import Record
 from testdeck.resources import (DAY, Action, Col, Ctx, Failing, Field, Form, FromSim, Opt, Query,
                                 Resource, Service, age, duration)
 from testdeck.services.xpresso import token as jwt
-from testdeck.services.xpresso.client import ACTIVE_STATES, FAILED_STATES, STOPPED_STATES, XRequest, Xpresso
+from testdeck.services.xpresso.client import ACTIVE_STATES, FAILED_STATES, FINAL_STATES, STOPPED_STATES, XRequest, Xpresso
 from testdeck.services.xpresso.model import meaning as state_meaning
 
 UUID = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$")
@@ -223,8 +223,9 @@ async def submit(cx: Ctx) -> XRequest:
     if not profile:
         raise refused(cx, "a request needs a profile (for a bundle, use b: submit bundle)")
     options = submit_payload(values)
-    if options["testbeds"] and options["topologies"]:
-        raise refused(cx, "give testbeds or topologies, not both (the server answers 400)")
+    both = _testbeds_or_topologies(values)  # the form's rule, also for a call made without the form
+    if both:
+        raise refused(cx, both["testbeds"])
     options["testbeds"] = await _resolve(cx, "testbed", options["testbeds"])
     options["topologies"] = await _resolve(cx, "topology", options["topologies"])
     [uuid] = await _resolve(cx, "profile", [profile]) or [profile]
@@ -249,6 +250,14 @@ COMMON_FIELDS = [
     Field("clean", type="bool", help="clean the testbed first"),
     Field("max_request_runtime_seconds", "max runtime (s)", type="int", min=1, help="a positive whole number"),
 ]
+def _testbeds_or_topologies(values: dict[str, Any]) -> dict[str, str]:
+    """The submit form's rule across fields: the server answers 400 to both."""
+    if _split(values.get("testbeds")) and _split(values.get("topologies")):
+        why = "give testbeds or topologies, not both (the server answers 400)"
+        return {"testbeds": why, "topologies": why}
+    return {}
+
+
 SUBMIT_FORM = Form("Submit request", [
     _pick_field("profile", "profile", "name or uuid", required=True),
     _pick_field("testbeds", "testbed", "comma-separated; or topologies, not both"),
@@ -257,7 +266,7 @@ SUBMIT_FORM = Form("Submit request", [
     _kv_field("env_vars", "environment variables"),
     _kv_field("job_args", "job arguments (true/false become booleans)"),
     _kv_field("harness_args", "harness arguments"),
-])
+], check=_testbeds_or_topologies)
 BUNDLE_FORM = Form("Submit bundle request", [
     _pick_field("bundle", "bundle", "name or uuid; testbeds and arguments come from the bundle", required=True),
     *COMMON_FIELDS,
@@ -276,6 +285,13 @@ def open_request(ctx: Ctx):
     from testdeck.services.xpresso.screens import RequestScreen
 
     return RequestScreen(ctx.client, ctx.key, record=ctx.row, read_at=ctx.read_at)
+
+
+def has_ended(cx: Ctx) -> str | None:
+    """A request that has ended (PASSED, FAILED, STOPPED…) cannot be stopped (the server answers 400):
+    said at the key, and left out of a bulk stop (its question and what is sent)."""
+    state = str(cx.row.get("state") or "").upper() if cx.row is not None else ""
+    return f"already ended ({state})" if state in FINAL_STATES else None
 
 
 async def stop(cx: Ctx) -> XRequest:
@@ -323,7 +339,7 @@ requests = Resource(
                select=lambda r: r.request_id),
         Action("b", "bundle", submit_bundle, form=BUNDLE_FORM, mutates=True, row=False, screen=follow,
                select=lambda r: r.request_id),
-        Action("x", "stop", stop, form=STOP_FORM, mutates=True, confirm=True, bulk=True),
+        Action("x", "stop", stop, form=STOP_FORM, mutates=True, confirm=True, bulk=True, unavailable=has_ended),
     ],
     queries=[
         Query("A", "all", None),

@@ -205,7 +205,7 @@ def refuse(cx: Ctx, method: str, path: str, message: str) -> ApiError:
 def hwconfig_fields() -> list[Field]:
     d = HW_DEFAULTS
     fields = [Field(k, type="int", default=d[k], min=HW_MIN[k], max=HW_MAX, validate=dimension(k),
-                    help=f"{'pixels' if k != 'dpi' else 'dots per inch'}, at least {HW_MIN[k]}")
+                    help=f"{'pixels' if k != 'dpi' else 'dots per inch'}, {HW_MIN[k]} to {HW_MAX:,}")
               for k in ("width", "height", "dpi")]
     fields += [Field(k, k.removeprefix("enable_"), type="bool", default=bool(d[k]), help="sent as 0/1")
                for k in HWCONFIG_KEYS if k.startswith("enable_")]

@@ -103,33 +103,35 @@ def not_ready(vm: Avm, what: str) -> str:
     return f"not sent: {what} needs a READY VM, and VM {name} is not; {why}"
 
 
-async def ready_vm(cx: Ctx, what: str) -> Avm:
+async def ready_vm(cx: Ctx, what: str, method: str = "POST", sends: str = "/android/{}") -> Avm:
+    """The VM, READY; else refused naming what would have been sent (`POST /android/ID/testrun`), not
+    the read that found it was not READY."""
     vm = await cx.client.get_avm(cx.key)
     if vm.status != "READY":
-        raise refuse(cx, "GET", path("/android/{}", cx.key), not_ready(vm, what))
+        raise refuse(cx, method, path(sends, cx.key), not_ready(vm, what))
     return vm
 
 
 async def check_install(cx: Ctx) -> dict[str, Any]:
-    vm = await ready_vm(cx, "installing an APK")
+    vm = await ready_vm(cx, "installing an APK", sends="/android/{}/apk")
     if not await vm_apk_choices(cx, vm):
-        raise refuse(cx, "GET", path("/projects/{}/apk", vm.project_id),
+        raise refuse(cx, "POST", path("/android/{}/apk", cx.key),
                      "nothing to install: the VM's project has no READY APK (upload one in apks)")
     return {}
 
 
 async def check_monkey(cx: Ctx) -> dict[str, Any]:
-    await ready_vm(cx, "the monkey")
+    await ready_vm(cx, "the monkey", sends="/android/{}/monkey")
     if not await cx.client.get_avm_packages(cx.key):
-        raise refuse(cx, "GET", path("/android/{}/apk", cx.key),
+        raise refuse(cx, "POST", path("/android/{}/monkey", cx.key),
                      "no third-party package is installed on this VM: install an APK first (i)")
     return {}
 
 
 async def check_testrun(cx: Ctx) -> dict[str, Any]:
-    await ready_vm(cx, "a test run")
+    await ready_vm(cx, "a test run", sends="/android/{}/testrun")
     if not await cx.client.get_testrun_packages(cx.key):
-        raise refuse(cx, "GET", path("/android/{}/testrun", cx.key),
+        raise refuse(cx, "POST", path("/android/{}/testrun", cx.key),
                      "no instrumentation (test) package is installed on this VM: install a test APK first (i)")
     return {}
 
@@ -212,7 +214,7 @@ async def last_command(cx: Ctx) -> dict[str, Any]:
 
 
 async def packages(cx: Ctx) -> list[str]:
-    await ready_vm(cx, "the package list")
+    await ready_vm(cx, "the package list", "GET", "/android/{}/apk")
     return await cx.client.get_avm_packages(cx.key)
 
 
