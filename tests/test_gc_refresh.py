@@ -62,3 +62,31 @@ def test_filters_and_sorts_do_not_count_or_collect(monkeypatch):
     monkeypatch.setattr(resource, "_gc_big_refreshes", 0)
     calls = refreshes(monkeypatch, 3 * resource.FULL_GC_EVERY, resource.BIG_TABLE, idle=True, collect=False)
     assert not any(c.startswith("collect") or c == "unfreeze" for c in calls)
+
+
+async def test_every_read_of_a_screens_rows_runs_with_the_collector_off(deck, monkeypatch):
+    """The first read went out as the screen composed, outside the refresh's gc_paused: 100k records
+    decoded with the collector on took 0.3-0.4 s more (benchmarks/table_refresh.py)."""
+    import gc
+
+    from conftest import wait_for
+    from console_kit import rows_shown
+    from testdeck.services import get_service
+
+    alerts = get_service("xyops").resource("alerts")
+    seen: list[bool] = []
+    listed = alerts.list
+
+    async def spy(cx):
+        seen.append(gc.isenabled())
+        return await listed(cx)
+
+    monkeypatch.setattr(alerts, "list", spy)
+    app, _, _ = deck("xyops", start="test-xyops/alerts")
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen = await rows_shown(pilot)
+        await pilot.pause()
+        screen.loaded.clear()
+        await pilot.press("r")
+        await wait_for(pilot, screen.loaded.is_set, what="a second read")
+    assert seen == [False, False]  # the first read (sent while composing) and a refresh
