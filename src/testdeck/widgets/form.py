@@ -433,6 +433,7 @@ class FormScreen(ModalScreen[Any]):
         if self in self.app.screen_stack:  # (a dismissed screen stays attached)
             self._status(f"the answer came after esc: {said}")
         else:
-            self.app.notify(said, title=f"{self.form.title}: the answer came after esc", markup=False,
-                            severity="information" if error is None and not request.cancelled() else "error",
-                            timeout=10)
+            # (a form's title can name a server's record, the answer carry the server's words)
+            self.app.notify(sanitize(said, multiline=True), markup=False, timeout=10,
+                            title=sanitize(f"{self.form.title}: the answer came after esc"),
+                            severity="information" if error is None and not request.cancelled() else "error")
