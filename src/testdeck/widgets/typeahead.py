@@ -93,7 +93,8 @@ class KeyGate:
         hold = Hold(self, on_escape, escape_abandons=escape_abandons, limit=limit)
         self._holds.append(hold)
         pacing.keys_settled()
-        if escape_abandons and any(getattr(key, "key", None) == "escape" for key in self._queued):  # typed ahead, in the same burst
+        # an escape typed ahead, in the same burst (a paste has no key)
+        if escape_abandons and any(getattr(key, "key", None) == "escape" for key in self._queued):
             self.call_later(self._abandon)  # type: ignore[attr-defined]  # later: on_escape is set by then
         return hold
 
