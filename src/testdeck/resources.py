@@ -402,7 +402,7 @@ class Service:
     create_sim: Callable[..., Any] | None = None  # (SimConfig) -> ASGI app
     demo_fields: dict[str, Any] = field(default_factory=dict)  # profile fields for --demo
     demo_secret: str | None = None
-    status: Callable[[Any], Awaitable[str]] | None = None  # extra status-bar text, e.g. a quota
+    status: Callable[[Any], Awaitable[Any]] | None = None  # extra status-bar text (str() when painted), e.g. a quota
     failing: list[Failing] = field(default_factory=list)  # what the triage view shows for this service
 
     def resource(self, name: str) -> Resource | None:

@@ -26,7 +26,7 @@ class ProfileSession:
     interval: float
     read_only: bool
     secret_source: str
-    status_extra: str = ""
+    status_extra: Any = ""  # the service's status-bar text: str() of it when painted (a stale quota's age)
     status_at: float = 0.0
     views: dict[str, Any] = field(default_factory=dict)  # per-resource UI state (scope)
     broken: str = ""  # why this profile could not be opened (one line); "" when it works

@@ -436,5 +436,10 @@ async def test_a_failed_quota_read_keeps_the_last_good_quota_marked_stale(kdeck)
 
         waited = duration(screen.session.interval + 20)  # since the last good read
         assert f"VMs 3/3 live FULL, 1/1 async (stale {waited}: quota not read)" in bar()
+        # the table's reads fail too: the quota is not read again, and its age still moves on
+        sim_app.state.config.fail_paths.add("/android")
+        clk.advance(600)
+        later = duration(screen.session.interval + 20 + 600)
+        await wait_for(pilot, lambda: f"(stale {later}: quota not read)" in bar(), what="the quota's age moving on")
         assert "● ok" in bar() and "✖ error" not in bar() and "Internal Server Error" not in bar()
         assert screen.error is None

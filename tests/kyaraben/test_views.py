@@ -426,7 +426,7 @@ async def test_a_reason_or_quota_that_cannot_be_read_leaves_the_profile_healthy(
         rows = await vms.avms.list(Ctx(client))
         assert any(r.__dict__.get("_reason_unread") for r in rows)
         assert client.health.ok is True
-        assert "quota not read" in await quota.quota_status(client)
+        assert "quota not read" in str(await quota.quota_status(client))
         assert client.health.ok is True
     finally:
         await client.aclose()

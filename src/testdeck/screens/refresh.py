@@ -405,7 +405,7 @@ class RefreshMixin:
         self.query_one(StatusBar).show(
             profile=self.session.profile.name, ok=health, age=age, interval=self.session.interval,
             paused=self.paused, read_only=self.session.read_only,
-            rows=rows, extra=self.session.status_extra,
+            rows=rows, extra=str(self.session.status_extra),  # (str(): a stale quota works out its age now)
             next_in=self._countdown(), retrying=self.retry_in is not None, marks=len(self.marks), busy=self.busy,
             reading=self._reading_for(),
             environment=self.session.profile.fields.get("environment"), label=self.session.profile.fields.get("label"))

@@ -42,7 +42,18 @@ async def quota_rows(cx: Ctx) -> list[QuotaRow]:
 QUOTA_SEEN: WeakKeyDictionary[Any, tuple[str, float]] = WeakKeyDictionary()
 
 
-async def quota_status(client: Kyaraben) -> str:
+class StaleQuota:
+    """The last good quota, marked stale: its age is worked out by str(), each time the status bar
+    paints it (a text made at the read stood still while the table's reads failed too)."""
+
+    def __init__(self, text: str, at: float):
+        self.text, self.at = text, at
+
+    def __str__(self) -> str:
+        return f"{self.text} (stale {duration(clock.now() - self.at)}: quota not read)"
+
+
+async def quota_status(client: Kyaraben) -> str | StaleQuota:
     """The status bar's quota. A read that fails keeps the last good one, marked stale (`stale 40s`); it
     is an extra of the table, so it does not turn the profile's health to error when the table was read."""
     before = client.health.before()
@@ -53,8 +64,7 @@ async def quota_status(client: Kyaraben) -> str:
         seen = QUOTA_SEEN.get(client)
         if seen is None:
             return f"quota not read: {exc.message}"
-        text, at = seen
-        return f"{text} (stale {duration(clock.now() - at)}: quota not read)"
+        return StaleQuota(*seen)
     full = " FULL" if q.live_full else ""  # what counts: the quota view and the refusal say
     text = f"VMs {q.vm_live_current}/{q.vm_live_max} live{full}, {q.vm_async_current}/{q.vm_async_max} async"
     QUOTA_SEEN[client] = (text, clock.now())
