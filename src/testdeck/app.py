@@ -119,13 +119,14 @@ class TestdeckApp(SafeApp, KeyGate, App):
         self._load_keymap()
 
     def _load_keymap(self) -> None:
+        table = self.config.extra.get("keys")
+        if not table:  # (most configs: nothing to import or check at start)
+            return
         from testdeck import keymap as km
         from testdeck.widgets.table import VirtualTable
 
-        table = self.config.extra.get("keys")
-        if not table:
-            return
-        groups = dict(zip(km.GROUPS, (self.BINDINGS, ResourceScreen.BINDINGS, HomeScreen.BINDINGS, VirtualTable.BINDINGS)))
+        groups = dict(zip(km.GROUPS, (self.BINDINGS, ResourceScreen.BINDINGS, HomeScreen.BINDINGS,
+                                      VirtualTable.BINDINGS)))
         where = km.contexts(type(self), (p.service for p in self.config.profiles.values()))
         good, problems = km.check_keymap(table, groups, where)
         self.notices += problems
