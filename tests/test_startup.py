@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 
 import keyring
@@ -245,15 +246,12 @@ async def test_open_names_a_profiles_resource_and_does_not_guess_between_two_pro
         assert app.screen.session.profile.name == "b" and app.screen.resource.name == "jobs"
 
 
-async def test_the_first_read_is_sent_once_while_the_screen_composes(sim_server, tmp_path, monkeypatch):
-    """The first list call goes out as the screen composes; the first refresh takes its answer:
-    one request, not a second one after mounting."""
+def _xyops_alerts(sim_server, tmp_path, monkeypatch, seen: list[str], hold: threading.Event | None = None) -> Config:
+    """One xyOps profile on a simulator that notes each path asked (and holds get_alerts while `hold` is clear)."""
     from testdeck.credentials import env_var
-    from testdeck.screens.resource import ResourceScreen
     from testdeck.services import get_service
 
     svc = get_service("xyops")
-    seen: list[str] = []
 
     def counting(config):
         inner = svc.create_sim(config)
@@ -261,15 +259,25 @@ async def test_the_first_read_is_sent_once_while_the_screen_composes(sim_server,
         async def app(scope, receive, send):
             if scope["type"] == "http":
                 seen.append(scope["path"])
+                while hold is not None and "get_alerts" in scope["path"] and not hold.is_set():
+                    await asyncio.sleep(0.01)  # (the simulator's own loop, on its thread)
             await inner(scope, receive, send)
 
         return app
 
     url, _, _ = sim_server(counting)
     monkeypatch.setenv(env_var("x"), svc.demo_secret)
-    config = Config(path=tmp_path / "c.toml", settings={"refresh_interval": 60.0},
-                    profiles={"x": Profile("x", "xyops", url, fields=dict(svc.demo_fields))})
-    app = TestdeckApp(config, save_theme=False, start="x/alerts")
+    return Config(path=tmp_path / "c.toml", settings={"refresh_interval": 60.0},
+                  profiles={"x": Profile("x", "xyops", url, fields=dict(svc.demo_fields))})
+
+
+async def test_the_first_read_is_sent_once_as_the_screen_is_made(sim_server, tmp_path, monkeypatch):
+    """The first list call goes out as the screen is made; the first refresh takes its answer:
+    one request, not a second one after mounting."""
+    from testdeck.screens.resource import ResourceScreen
+
+    seen: list[str] = []
+    app = TestdeckApp(_xyops_alerts(sim_server, tmp_path, monkeypatch, seen), save_theme=False, start="x/alerts")
     async with app.run_test(size=(120, 30)) as pilot:
         await wait_for(pilot, lambda: isinstance(app.screen, ResourceScreen) and app.screen.table.row_count,
                        what="the alerts")
@@ -281,3 +289,44 @@ async def test_the_first_read_is_sent_once_while_the_screen_composes(sim_server,
         await pilot.press("r")
         await wait_for(pilot, screen.loaded.is_set, what="a second refresh")
         assert len([p for p in seen if "get_alerts" in p]) == 2  # later refreshes read anew
+
+
+async def test_a_start_target_goes_up_with_its_rows_in_its_first_frame(sim_server, tmp_path, monkeypatch):
+    """Pushed before its first read was in, the screen was painted empty, then again with its rows."""
+    from testdeck.screens.resource import ResourceScreen
+
+    app = TestdeckApp(_xyops_alerts(sim_server, tmp_path, monkeypatch, []), save_theme=False, start="x/alerts")
+    frames: list[int] = []  # rows in the table, at each frame of the resource screen handed to the terminal
+    display = app._display
+
+    def frame(screen, renderable):
+        if renderable is not None and isinstance(screen, ResourceScreen):
+            frames.append(screen.table.row_count if screen.query(VirtualTable) else -1)
+        return display(screen, renderable)
+
+    app._display = frame
+    async with app.run_test(size=(120, 30)) as pilot:
+        await wait_for(pilot, lambda: frames and frames[-1] > 0, what="a frame with the alerts")
+        assert frames[0] > 0, frames
+
+
+async def test_a_start_target_whose_server_does_not_answer_goes_up_saying_it_reads(sim_server, tmp_path,
+                                                                                    monkeypatch):
+    """It waits for its first read a quarter of a second at most: a hung server gets the screen
+    that says so, never a blank one."""
+    from testdeck.screens.resource import ResourceScreen
+
+    hold = threading.Event()
+    app = TestdeckApp(_xyops_alerts(sim_server, tmp_path, monkeypatch, [], hold), save_theme=False, start="x/alerts")
+    try:
+        async with app.run_test(size=(120, 30)) as pilot:
+            await wait_for(pilot, lambda: isinstance(app.screen, ResourceScreen) and app.screen.query(VirtualTable),
+                           timeout=3, what="the alerts screen")
+            screen = app.screen
+            assert not screen.loaded.is_set() and screen.table.row_count == 0
+            await wait_for(pilot, lambda: "reading" in str(screen.query_one("StatusBar").render()),
+                           what="the status bar saying it reads")
+            hold.set()
+            await wait_for(pilot, lambda: screen.table.row_count > 0, what="the alerts once answered")
+    finally:
+        hold.set()

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import gc
 
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 
 import httpx
 from textual import work
@@ -33,6 +33,7 @@ HISTORY = 50  # screens esc can go back through
 TRIAGE: tuple[str, Resource | None] = ("", None)  # on the history: the triage view, over the screen before it
 HOME_LATEST = 0.3  # seconds: a start target not open by then shows the profiles screen meanwhile
 HOME_AFTER_MAX = 2.0  # seconds: the profiles go beneath a start target by then, its rows or not
+FIRST_ROWS_WAIT = 0.25  # seconds: a start target waits this long at most for its first read to go up
 TRIAGE_COALESCE = 0.5  # seconds: triage polls ending within this repaint home/triage once
 
 
@@ -194,7 +195,9 @@ class TestdeckApp(SafeApp, KeyGate, App):
         async def opening() -> None:
             opened = False
             try:
-                then(await self.open_session(name))
+                then_done = then(await self.open_session(name))
+                if asyncio.iscoroutine(then_done):  # (a start target's screen, up once its rows are in)
+                    await then_done
                 opened = True
             finally:
                 if hold is not None:
@@ -428,16 +431,16 @@ class TestdeckApp(SafeApp, KeyGate, App):
 
     def open_resource(self, session: ProfileSession, resource: Resource, *, remember: bool = True,
                       scope: str | None = None, select: str | None = None, from_triage: bool = False,
-                      query: str | None = None, what: str = "") -> None:
+                      query: str | None = None, what: str = "") -> Coroutine[object, object, None] | None:
         """One live resource screen at a time above home; the one it replaces goes on the history.
 
         `scope` opens a scoped resource inside that scope; `select` opens it in the view `query` (a
         Query's key; None: the default view) with the cursor on that row key, or says plainly after
         the first good refresh that `what` is not there (the triage view's jump: `from_triage`, and
-        esc comes back to it)."""
-        screen = ResourceScreen(session, resource, scope)
+        esc comes back to it). A start target's screen is pushed by the coroutine returned, which
+        with_session awaits."""
+        screen = ResourceScreen(session, resource, scope, query=False if select is None else query)
         if select is not None:
-            screen.state.query = query
             screen._select = select
             screen._jump = (select, what or select)
         if not self.starting:  # (a start target goes up alone: _home_after_start)
@@ -452,8 +455,18 @@ class TestdeckApp(SafeApp, KeyGate, App):
                     self.history.append(TRIAGE)
                 del self.history[:-HISTORY]
             self.switch_screen(screen)
+        elif self.starting and screen._first_read is not None and not screen._first_read.done():
+            return self._push_when_read(screen)
         else:
             self.push_screen(screen)
+        return None
+
+    async def _push_when_read(self, screen: ResourceScreen) -> None:
+        """A start target goes up once its first read is in (FIRST_ROWS_WAIT at most), its rows in
+        its first frame: pushed at once, it was composed and painted empty while the read travelled,
+        then painted again with its rows (~60 ms of a cold start). Keys typed meanwhile wait for it."""
+        await asyncio.wait([screen._first_read], timeout=FIRST_ROWS_WAIT)
+        self.push_screen(screen)
 
     def go_back(self) -> None:
         """esc on a resource: the screen seen before it (its filter, sort and marks kept), else profiles."""

@@ -85,7 +85,8 @@ async def test_a_big_first_load_shows_every_row_while_it_formats_them(deck, monk
     everything = [a["id"] for a in sorted(sim_app.state.alerts.values(), key=lambda a: a["title"].lower())]
     try:
         async with app.run_test(size=(160, 40)) as pilot:
-            await wait_for(pilot, lambda: isinstance(app.screen, ResourceScreen), what="screen")
+            await wait_for(pilot, lambda: isinstance(app.screen, ResourceScreen) and app.screen.query(VirtualTable),
+                           what="screen")
             screen = app.screen
             table = screen.query_one(VirtualTable)
             await wait_for(pilot, lambda: table.row_count > 0, timeout=30, what="first rows")

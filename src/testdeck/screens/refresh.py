@@ -27,6 +27,9 @@ MAX_BACKOFF = 60.0
 BIG_TABLE = 5_000  # rows from which the GC is told to leave the data alone
 PREVIEW_FROM = 20_000  # a first load of this many rows shows them all (lazy_view) while it formats them
 PREVIEW = 300  # and its first rows before that
+# rows prepared and filtered on the event loop (a few ms): a thread hop let the screen paint
+# between the answer and its rows, and the screen was painted empty first, then with its rows
+INLINE_ROWS = 1_000
 
 _gc_depth = 0
 _gc_collect_owed = False
@@ -79,7 +82,7 @@ def gc_paused(rows: Callable[[], int], collect: bool = True, idle: Callable[[], 
 
 
 def _prepare(resource, records: list[Record]) -> tuple[list[Row], dict[str, Record]]:
-    """The rows and the records by key, in a thread: 100k of either on the event loop is a stall."""
+    """The rows and the records by key (in a thread from INLINE_ROWS: 100k of either on the event loop is a stall)."""
     rows = format_rows(resource, records, True)
     return rows, {r.key: r.record for r in rows}
 
@@ -124,10 +127,14 @@ class RefreshMixin:
                    marked=marked, read_at=self.last_ok if record is not None else None)
 
     def read_early(self) -> asyncio.Future | None:
-        """The first list call, sent as the screen composes: the request travels while the widgets
+        """The first list call, sent as the screen is made: the request travels while the widgets
         are built and styled (40-70 ms of a cold start) instead of after. The first refresh takes its
-        answer, or its error, as its own."""
+        answer, or its error, as its own; a start target goes up once it is in (TestdeckApp)."""
         if not self._scoped() or self.session.broken:
+            return None
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:  # (a screen made outside the app's loop: its first refresh reads)
             return None
         ctx = Ctx(self.session.client, scope=self.scope, query=self.query_value)
 
@@ -139,6 +146,11 @@ class RefreshMixin:
         # (a screen left before its first refresh never reads it: not an unhandled error then)
         task.add_done_callback(lambda t: t.cancelled() or t.exception())
         return task
+
+    async def _prepared(self, records: list[Record]) -> tuple[list[Row], dict[str, Record]]:
+        if len(records) < INLINE_ROWS:
+            return _prepare(self.resource, records)
+        return await asyncio.to_thread(_prepare, self.resource, records)
 
     def _scoped(self) -> bool:
         return self.resource.scope is None or bool(self.scope)
@@ -201,7 +213,7 @@ class RefreshMixin:
                 if self.last_ok is None and len(records) >= PREVIEW_FROM and not self.filter_text \
                         and self.sort_col is None:
                     await self._preview(records)
-                rows, by_key = await asyncio.to_thread(_prepare, self.resource, records)
+                rows, by_key = await self._prepared(records)
             except ApiError as exc:
                 self._mark_stale(exc)
                 return False
@@ -246,7 +258,7 @@ class RefreshMixin:
                 or not any(c.fmt is age for c in self.resource.columns)):
             return
         shown = self.rows
-        rows, _ = await asyncio.to_thread(_prepare, self.resource, [r.record for r in shown])
+        rows, _ = await self._prepared([r.record for r in shown])
         if self.rows is not shown or self.reading_since is not None:  # a read came meanwhile: it wins
             return
         self.rows = rows
@@ -272,7 +284,7 @@ class RefreshMixin:
         if kept is None or kept[:2] != (self.scope, self.query_value) or self.last_ok is not None:
             return
         records, at = kept[2], kept[3]
-        rows, by_key = await asyncio.to_thread(_prepare, self.resource, records)
+        rows, by_key = await self._prepared(records)
         if self.last_ok is not None:  # (nothing else refreshes first today; if it ever does, it wins)
             return
         self.rows, self.records, self.last_ok = rows, by_key, at
@@ -344,8 +356,11 @@ class RefreshMixin:
         self._view_gen += 1
         gen = self._view_gen
         try:
-            data = await asyncio.to_thread(build_view, self.resource, self.rows, match, self.sort_col,
-                                           self.sort_reverse, lambda: self._view_gen != gen)
+            if len(self.rows) < INLINE_ROWS:
+                data = build_view(self.resource, self.rows, match, self.sort_col, self.sort_reverse, lambda: False)
+            else:
+                data = await asyncio.to_thread(build_view, self.resource, self.rows, match, self.sort_col,
+                                               self.sort_reverse, lambda: self._view_gen != gen)
         except Cancelled:
             return False
         self.table.sort_column, self.table.sort_reverse = self.sort_col, self.sort_reverse

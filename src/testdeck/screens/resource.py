@@ -119,11 +119,15 @@ class ResourceScreen(RefreshMixin, ActionsMixin, ScopeMixin, Screen):
         Binding("question_mark", "help", "help", id="resource.help"),
     ]
 
-    def __init__(self, session: ProfileSession, resource: Resource, scope: str | None = None):
+    def __init__(self, session: ProfileSession, resource: Resource, scope: str | None = None, *,
+                 query: str | None | bool = False):
+        """`query`: the view to open in (a Query's key, None: the default view; False: the last one seen)."""
         super().__init__()
         self.session = session
         self.resource = resource
         self.state: ViewState = session.views.setdefault(f"view:{resource.name}", ViewState())
+        if query is not False:
+            self.state.query = query
         if scope:
             self.set_sticky_scope(scope)
         self.scope = self.sticky_scope()
@@ -140,8 +144,8 @@ class ResourceScreen(RefreshMixin, ActionsMixin, ScopeMixin, Screen):
         self._view_gen = 0  # bumped by each filter/sort: older threads see it and stop
         self._select: str | None = None  # a row key to put the cursor on once a refresh brings it
         self._jump: tuple[str, str] | None = None  # a jump's row (key, what): checked after the first good refresh
-        self._first_read: asyncio.Future | None = None  # the first list call, sent while the screen composes
         self.header = resource.header() if resource.header is not None else None
+        self._first_read = self.read_early()  # (the request travels while the screen is pushed and composed)
         for action in resource.actions:
             self._bindings.bind(action.key, f"act('{action.label}')", action.label)
         for query in resource.queries:
@@ -183,7 +187,6 @@ class ResourceScreen(RefreshMixin, ActionsMixin, ScopeMixin, Screen):
 
     # --- layout ---------------------------------------------------------------
     def compose(self) -> ComposeResult:
-        self._first_read = self.read_early()
         with Horizontal(id="titlebar"):
             yield Label(self._title(), id="title")
             yield Label(self._tabs(), id="tabs", shrink=True)
