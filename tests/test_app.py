@@ -81,9 +81,13 @@ async def test_palette_jumps_to_a_resource_of_a_profile(demo):
 
 
 def test_shipped_themes_load():
+    from testdeck.theming import check
+
     themes, problems = load_themes()
     names = {t.name for t in themes}
     assert {"testdeck-dark", "testdeck-light", "testdeck-high-contrast"} <= names and not problems
+    for theme in themes:  # (what load_themes checks in a user's file only, at start)
+        check(theme)
 
 
 async def test_theme_change_is_saved_to_the_config(tmp_path):

@@ -8,7 +8,6 @@ with every known secret redacted.
 from __future__ import annotations
 
 import asyncio
-import html
 import json
 import os
 import re
@@ -87,6 +86,8 @@ def message_from_body(response: httpx.Response, redact: Callable[[str], str] | N
     looks_html = full.lower().startswith(("<!doctype", "<html")) or (
         full.startswith("<") and not ctype.startswith(("text/plain", "application/json")))
     if "html" in ctype or looks_html:
+        import html  # (its entity table: 4 ms of every start, for error pages only)
+
         title = re.search(r"<title[^>]*>(.*?)</title>", full, re.S | re.I)
         heading = re.search(r"<h1[^>]*>(.*?)</h1>", full, re.S | re.I)
         text = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", full, flags=re.S | re.I)
@@ -320,10 +321,11 @@ class ApiClient:
             secret = self._secret if self._secret and len(self._secret) >= 4 else None
             typed = journal.form_secrets()  # a secret form field's value, whatever its length
 
-            def redact(text: str) -> str:
+            def marked(text: str) -> str:
                 if text in typed:
                     return marks[1]
                 return self._redactor.redact(text.replace(secret, marks[0]) if secret else text, marks[1])
+            redact = marked
         text = "" if body is None else json.dumps(redact_values(body, redact), default=str)
         try:
             self.on_mutation(method, path, text, status, message, outcome)  # type: ignore[misc]
