@@ -117,3 +117,14 @@ def test_an_app_key_is_checked_against_a_services_own_screens():
     applied, said = loaded({"app.quit": "x"}, services=("xpresso",))
     assert applied == {} and said == ["keys: 'x' for app.quit is taken by stop on xpresso/requests, "
                                       "xpresso's request screen; app.quit keeps q"]
+
+
+def test_a_key_onto_a_log_feeds_own_switch_is_refused():
+    """Alyvix's server log binds `o` (source) and `v` (level) when it opens; OneTest's container log `i`."""
+    applied, said = loaded({"app.help": "v"}, services=("alyvix",))
+    assert applied == {} and said == ["keys: 'v' for app.help is taken by level on alyvix's server log view; "
+                                      "app.help keeps question_mark"]
+    applied, said = loaded({"app.help": "i"}, services=("onetest",))
+    assert applied == {} and said == ["keys: 'i' for app.help is taken by init log on onetest's execution log "
+                                      "view; app.help keeps question_mark"]
+    assert loaded({"app.help": "i"})[0] == {"app.help": "i"}  # no such log on xyOps

@@ -37,6 +37,15 @@ class CaughtUp(Exception):
 # `testdeck logs` without -f: read what there is now and stop, at a feed's first wait for more
 ONE_READ: ContextVar[bool] = ContextVar("feed_one_read", default=False)
 
+# feed classes whose `keys` (key, label, method name) the log screen binds: the [keys] clash check reads them
+SWITCHING: list[type] = []
+
+
+def switching(cls: type[T]) -> type[T]:
+    """Class decorator for a feed with keys of its own (alyvix's server log: `o` source, `v` level)."""
+    SWITCHING.append(cls)
+    return cls
+
 
 async def pause(seconds: float) -> None:
     """A feed's wait between two polls; in a one-read, its end (CaughtUp): the lines so far are all

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import re
 from collections.abc import Iterable
 
 from textual.binding import Binding
@@ -80,6 +81,7 @@ def contexts(app_class: type, services: Iterable[str]) -> dict[str, list[Binding
     from testdeck.screens.log import LogScreen
     from testdeck.screens.resource import ResourceScreen
     from testdeck.screens.triage import TriageScreen
+    from testdeck import feeds
     from testdeck.services import ORDER, get_service
     from testdeck.widgets.logtail import LogTail
     from testdeck.widgets.logview import LogView
@@ -106,6 +108,12 @@ def contexts(app_class: type, services: Iterable[str]) -> dict[str, list[Binding
             out[f"{name}/{res.name}"] = screen + own
         for cls in _screens_of(name):  # the service's own screens (XPRESSO's request and results)
             out[f"{name}'s {cls.__name__.removesuffix('Screen').lower()} screen"] = app + merged(cls) + table
+    for feed in feeds.SWITCHING:  # a log whose feed has keys of its own (bound when it opens)
+        name = feed.__module__.split(".")[2]  # testdeck.services.<name>...
+        if name in services:
+            title = getattr(feed, "title", None) or re.sub(r"(?<!^)(?=[A-Z])", " ", feed.__name__).lower()
+            out[f"{name}'s {title} view"] = out["log views"] + [Binding(k, "feed_key", label)
+                                                                for k, label, _ in feed.keys]
     return out
 
 

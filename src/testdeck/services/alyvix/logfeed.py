@@ -46,6 +46,7 @@ def line_text(line: LogLine) -> str:
                                 f"{line.log_level:<8}" if line.log_level else "", line.message) if p)
 
 
+@feeds.switching
 class LogFollow:
     """An async iterator of batches of new log lines; `source`/`level` may change at any time."""
 

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 
 from testdeck.errors import ApiError
+from testdeck import feeds
 from testdeck.feeds import pause, steady
 from testdeck.resources import Ctx, LogFeed
 from testdeck.services.onetest.models import ACTIVE_STATUSES
@@ -54,6 +55,7 @@ async def follow_log(cx: Ctx, execution_id: str | None = None, *, init: bool = F
                 await asyncio.wait_for(switched.wait(), FOLLOW_INTERVAL)
 
 
+@feeds.switching
 class ExecutionLog:
     """An execution's container log in the log screen, with `i` switching to the init container's log
     and back (a header line, then that log from its start, followed while it can still grow).
