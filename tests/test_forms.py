@@ -224,13 +224,15 @@ async def test_an_error_below_the_fold_is_scrolled_into_view_and_named(hostile):
         form.query_one("#f-message").value = "m"
         form.query_one("#f-samples").value = "0"
         await pilot.press("ctrl+s")
-        await pilot.pause(0.2)
-        assert "1 field(s) need attention: samples" in status(form)
+        await wait_for(pilot, lambda: "1 field(s) need attention: samples" in status(form), what="the error named")
         scroll = form.query_one(VerticalScroll)
         err = form.query_one("#err-samples")
-        top, height = scroll.scroll_offset.y, scroll.scrollable_content_region.height
-        region = err.virtual_region
-        assert top <= region.y and region.bottom <= top + height, (top, height, region)
+
+        def seen() -> bool:
+            top, height = scroll.scroll_offset.y, scroll.scrollable_content_region.height
+            return top <= err.virtual_region.y and err.virtual_region.bottom <= top + height
+
+        await wait_for(pilot, seen, what="the error scrolled into view")
         assert form.query_one("#f-samples").has_focus
         assert len(srv.state.alerts) == 6
 
