@@ -233,8 +233,8 @@ async def test_the_key_bar_ends_in_more_rather_than_cutting_a_key(deck):
             rendered = bar.render().plain.rstrip()
             assert len(rendered) <= width and rendered.endswith("? more"), (width, rendered)
         await pilot.resize_terminal(200, 24)
-        await pilot.pause(0.1)
-        assert "more" not in screen_text(app).splitlines()[-1]  # wide enough: everything, no hint
+        # wide enough: everything, no hint
+        await wait_for(pilot, lambda: "more" not in screen_text(app).splitlines()[-1], what="the whole key bar")
 
 
 async def test_an_action_that_is_followed_says_accepted_not_done(deck):

@@ -182,7 +182,8 @@ async def test_a_burst_after_0_lands_in_the_triage_views_filter(deck):
     async with app.run_test(size=(120, 30)) as pilot:
         await wait_for(pilot, lambda: on(app, "alerts") and table(app).row_count, what="alerts")
         burst(app, "0", "slash", "d", "i", "s", "k", "enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, TriageScreen) and app.screen.is_mounted, what="triage")
+        await wait_for(pilot, lambda: isinstance(app.screen, TriageScreen) and app.screen.query(FilterBox),
+                       what="triage")
         await wait_for(pilot, lambda: app.screen.query_one(FilterBox).value == "disk"
                        and not app.screen.query_one(FilterBox).has_class("-active"),  # enter kept it, closed the box
                        what="the filter typed and kept")

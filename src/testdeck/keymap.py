@@ -76,12 +76,12 @@ def contexts(app_class: type, services: Iterable[str]) -> dict[str, list[Binding
     """Where bindings meet: for each screen, every binding a key can reach there (app, screen, its
     focused widget, a resource's actions and views), Textual's own included. Resources and screens
     of the services the config has profiles for only: a key another service uses is not refused."""
+    from testdeck import feeds
     from testdeck.screens.home import HomeScreen
     from testdeck.screens.journal import JournalScreen
     from testdeck.screens.log import LogScreen
     from testdeck.screens.resource import ResourceScreen
     from testdeck.screens.triage import TriageScreen
-    from testdeck import feeds
     from testdeck.services import ORDER, get_service
     from testdeck.widgets.logtail import LogTail
     from testdeck.widgets.logview import LogView
