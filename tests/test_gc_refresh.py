@@ -89,4 +89,5 @@ async def test_every_read_of_a_screens_rows_runs_with_the_collector_off(deck, mo
         screen.loaded.clear()
         await pilot.press("r")
         await wait_for(pilot, screen.loaded.is_set, what="a second read")
-    assert seen == [False, False]  # the first read (sent while composing) and a refresh
+    # the first read (sent as the screen was made) and a refresh; a slow machine may add a timed one
+    assert len(seen) >= 2 and not any(seen), seen
