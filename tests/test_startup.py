@@ -6,6 +6,7 @@ import asyncio
 import threading
 
 import keyring
+import pytest
 from keyring.backend import KeyringBackend
 
 from testdeck.app import TestdeckApp
@@ -312,11 +313,17 @@ async def test_a_start_target_goes_up_with_its_rows_in_its_first_frame(sim_serve
         assert frames[0] > 0, frames
 
 
+@pytest.mark.parametrize("wait", [None, 30.0])
 async def test_a_start_target_whose_server_does_not_answer_goes_up_saying_it_reads(sim_server, tmp_path,
-                                                                                    monkeypatch):
-    """It waits for its first read a quarter of a second at most: a hung server gets the screen
-    that says so, never a blank one."""
+                                                                                    monkeypatch, wait):
+    """It waits for its first read a quarter of a second at most, and no later than the profiles
+    would show (HOME_LATEST, 0.3 s: the `wait` of 30 s): a hung server gets the screen that says
+    so, never a blank one, and not the profiles first."""
+    from testdeck import app as app_module
     from testdeck.screens.resource import ResourceScreen
+
+    if wait is not None:
+        monkeypatch.setattr(app_module, "FIRST_ROWS_WAIT", wait)
 
     hold = threading.Event()
     app = TestdeckApp(_xyops_alerts(sim_server, tmp_path, monkeypatch, [], hold), save_theme=False, start="x/alerts")
@@ -326,6 +333,7 @@ async def test_a_start_target_whose_server_does_not_answer_goes_up_saying_it_rea
                            timeout=3, what="the alerts screen")
             screen = app.screen
             assert not screen.loaded.is_set() and screen.table.row_count == 0
+            assert [type(s) for s in app.screen_stack[1:]] == [ResourceScreen]  # not the profiles first
             await wait_for(pilot, lambda: "reading" in str(screen.query_one("StatusBar").render()),
                            what="the status bar saying it reads")
             hold.set()

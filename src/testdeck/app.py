@@ -108,6 +108,7 @@ class TestdeckApp(SafeApp, KeyGate, App):
         self.starting = False  # a start target's session is being opened
         self._news_pending = False  # a triage repaint is scheduled
         self._flush_deferred = 0  # times the scheduled repaint let a key go first
+        self._start_screen: ResourceScreen | None = None  # a start target waiting for its first read
         themes, problems = load_themes()
         for theme in themes:
             self.register_theme(theme)
@@ -235,6 +236,8 @@ class TestdeckApp(SafeApp, KeyGate, App):
         self.call_after_refresh(self._freeze_startup)
 
     def _home_if_blank(self) -> None:
+        if self._push_start():  # open, waiting for its first read: up now, saying it reads
+            return
         if len(self._screen_stack) == 1:  # the start target is not up yet: never a blank screen
             self._home_beneath()
 
@@ -465,8 +468,15 @@ class TestdeckApp(SafeApp, KeyGate, App):
         """A start target goes up once its first read is in (FIRST_ROWS_WAIT at most), its rows in
         its first frame: pushed at once, it was composed and painted empty while the read travelled,
         then painted again with its rows (~60 ms of a cold start). Keys typed meanwhile wait for it."""
+        self._start_screen = screen
         await asyncio.wait([screen._first_read], timeout=FIRST_ROWS_WAIT)
-        self.push_screen(screen)
+        self._push_start()
+
+    def _push_start(self) -> bool:
+        screen, self._start_screen = self._start_screen, None
+        if screen is not None:
+            self.push_screen(screen)
+        return screen is not None
 
     def go_back(self) -> None:
         """esc on a resource: the screen seen before it (its filter, sort and marks kept), else profiles."""
