@@ -80,6 +80,9 @@ class ProfileSession:
         """The health check: at most one per profile in flight; a second caller shares its answer."""
         if self._ping is None or self._ping.done():
             self._ping = asyncio.ensure_future(self.client.ping())
+            # (shielded: a caller gone, at exit, leaves it to fail on the closed client unread, which
+            # asyncio printed as "Task exception was never retrieved" after the console ended)
+            self._ping.add_done_callback(lambda t: t.cancelled() or t.exception())
         return await asyncio.shield(self._ping)
 
 
