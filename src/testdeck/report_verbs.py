@@ -22,7 +22,7 @@ EXIT_FAILING = 3  # `testdeck triage`: something is failing (a pipeline gate)
 # --- triage -----------------------------------------------------------------------------
 
 async def run_triage(args: argparse.Namespace, config: Config, open_session) -> int:
-    from testdeck.resources import age
+    from testdeck.columns import age
     from testdeck.triage import Board, Item, ProfileState, profile_item
 
     board = Board()
