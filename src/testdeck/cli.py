@@ -194,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"testdeck: cannot write the output: {exc.strerror or exc}", file=sys.stderr)
             _quiet_stdout()
             return 1
-        from testdeck.app import crash_report
+        from testdeck.crash import crash_report
         from rich.console import Console
 
         Console(file=sys.stderr, color_system=None).print(crash_report())
