@@ -8,7 +8,8 @@ import dataclasses
 
 from conftest import wait_for
 
-from testdeck.resources import ERROR, MUTED, OK, RUNNING, Col, Query
+from testdeck.columns import ERROR, MUTED, OK, RUNNING, Col
+from testdeck.resources import Query
 from testdeck.screens.resource import ResourceScreen
 from testdeck.services.kyaraben.views.vms import avms
 from testdeck.services.xyops.views import alerts

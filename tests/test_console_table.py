@@ -7,7 +7,8 @@ from conftest import wait_for
 
 from textual.widgets import Button
 
-from testdeck.resources import Col, Resource
+from testdeck.columns import Col
+from testdeck.resources import Resource
 from testdeck.screens.bulk import BulkScreen
 from testdeck.screens.pickers import SortPicker
 from testdeck.screens.resource import ResourceScreen

@@ -13,7 +13,8 @@ from textual import events
 from textual.containers import VerticalScroll
 from textual.widgets import Button, Input
 
-from testdeck.resources import Action, Field, Form, NoChoices
+from testdeck.forms import Field, Form, NoChoices
+from testdeck.resources import Action
 from testdeck.screens.resource import ResourceScreen
 from testdeck.services.xyops.views import alerts
 from testdeck.widgets.dialogs import ConfirmScreen

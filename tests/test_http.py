@@ -15,7 +15,8 @@ from starlette.routing import Route
 from testdeck import http as http_mod
 from testdeck.config import Profile
 from testdeck.errors import ApiError, ReadOnlyError
-from testdeck.http import ApiClient, Health, message_from_body
+from testdeck.errortext import message_from_body
+from testdeck.http import ApiClient, Health
 from testdeck.transport import TokenExchangeAuth
 
 SECRET = "tok+Ab/9xQ==zzSECRETzz"  # base64-ish: +, / and = change under URL and JSON escaping

@@ -46,7 +46,8 @@ def test_a_newer_filter_or_sort_stops_the_older_one(monkeypatch):
 from dataclasses import dataclass  # noqa: E402
 
 from testdeck import clock  # noqa: E402
-from testdeck.resources import ERROR, OK, WARNING, Col, Resource, age, duration, plain  # noqa: E402
+from testdeck.columns import ERROR, OK, WARNING, Col, age, duration, plain  # noqa: E402
+from testdeck.resources import Resource  # noqa: E402
 from testdeck.screens import view  # noqa: E402
 from testdeck.screens.view import GLYPHS, build_view, format_rows  # noqa: E402
 from testdeck.widgets.table import TableData, clean  # noqa: E402

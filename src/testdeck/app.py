@@ -1,4 +1,6 @@
-"""The Textual App: sessions per profile, screen history, command palette, keymap, themes."""
+"""The Textual App: sessions per profile, screen history, command palette, keymap, themes.
+
+The triage poll of every profile is its mixin in app_triage.py; the crash report is crash.py."""
 
 from __future__ import annotations
 
@@ -9,11 +11,11 @@ import gc
 from collections.abc import Callable, Coroutine
 
 import httpx
-from textual import work
 from textual.app import App
 from textual.binding import Binding
 
 from testdeck import credentials, launch, pacing
+from testdeck.app_triage import TriagePolling
 from testdeck.config import Config, load_config, update_config
 from testdeck.errors import ApiError, ConfigError
 from testdeck.resources import Resource
@@ -34,25 +36,6 @@ TRIAGE: tuple[str, Resource | None] = ("", None)  # on the history: the triage v
 HOME_LATEST = 0.3  # seconds: a start target not open by then shows the profiles screen meanwhile
 HOME_AFTER_MAX = 2.0  # seconds: the profiles go beneath a start target by then, its rows or not
 FIRST_ROWS_WAIT = 0.25  # seconds: a start target waits this long at most for its first read to go up
-TRIAGE_COALESCE = 0.5  # seconds: triage polls ending within this repaint home/triage once
-
-
-def crash_report(width: int | None = None):
-    """The current exception as a rich traceback: no locals, known secrets replaced by ***."""
-    import io
-
-    import rich
-    from rich.console import Console
-    from rich.text import Text
-    from rich.traceback import Traceback
-
-    from testdeck.redact import Redactor
-
-    out = io.StringIO()
-    # plain text: a secret split by colour codes could slip past the redaction
-    Console(file=out, width=width or 100, color_system=None).print(
-        Traceback(show_locals=False, width=width, suppress=[rich]))
-    return Text(sanitize(Redactor(sorted(credentials.known_secrets())).redact(out.getvalue()), multiline=True))
 
 
 def help_name(screen) -> str:
@@ -64,7 +47,7 @@ def help_name(screen) -> str:
     return type(screen).__name__.removesuffix("Screen").lower()
 
 
-class TestdeckApp(SafeApp, KeyGate, App):
+class TestdeckApp(TriagePolling, SafeApp, KeyGate, App):
     __test__ = False  # not a pytest test class, despite the name
     TITLE = "testdeck"
     COMMANDS = {TestdeckCommands}
@@ -288,67 +271,6 @@ class TestdeckApp(SafeApp, KeyGate, App):
         self.notify(sanitize("\n".join(notices), multiline=True), title="notices (also on the profiles screen)",
                     severity="warning", timeout=20, markup=False)
 
-    # --- triage: every profile polled on its own interval while a triage-aware screen shows ----------
-    def triage_visible(self) -> bool:
-        # a screen showing triage counts has triage_changed (home, the triage view), as _triage_flush
-        # knows them: asked by every profile's poll at start, importing the triage view cost ~20 ms
-        return bool(self.screen_stack) and hasattr(self.screen_stack[-1], "triage_changed") and not self.starting
-
-    def triage_wake(self) -> None:
-        """A screen that shows triage counts came to the front: poll now."""
-        self._triage_wake.set()
-
-    @work(exit_on_error=False, group="triage")
-    async def _triage_poll(self, name: str) -> None:
-        pacing.background()  # its requests take turns with the other profiles' (pacing.py)
-        session: ProfileSession | None = None
-        names = list(self.config.profiles)
-        phase = names.index(name) / len(names)
-        together = True
-        while True:
-            if not self.triage_visible():  # no one is looking: no traffic for it
-                self._triage_wake.clear()
-                await self._triage_wake.wait()
-                together = True
-                continue
-            if session is not None and session.broken:  # opened again each round: a fixed file takes effect
-                self.forget_broken(name)
-                session = None
-            if session is None:  # opened once someone looks, concurrently with the other profiles
-                session = await self.open_session(name)
-                if not session.service.failing:  # (a broken profile polls: its one item says why, as in the CLI)
-                    return
-            await self.triage_board.poll(name, session.service, session.client, session.profile.fields)
-            self._triage_news()
-            # After a round that started together (start, `r`, the view shown again), each profile
-            # waits a little longer by its place in the list: the next rounds are spread over one
-            # interval instead of fifty answers landing in the same instant and delaying keys.
-            wait = session.interval * (1 + (phase if together else 0.0))
-            try:
-                await asyncio.wait_for(self._triage_wake.wait(), timeout=wait)
-                self._triage_wake.clear()
-                together = True
-            except TimeoutError:
-                together = False
-
-    def _triage_news(self) -> None:
-        """Polls that end close together repaint once: fifty profiles each repainting the whole
-        triage table on its own poll kept the event loop busy enough to delay keys."""
-        if not self._news_pending:
-            self._news_pending = True
-            self.set_timer(TRIAGE_COALESCE, self._triage_flush)
-
-    def _triage_flush(self) -> None:
-        if pacing.keys_busy() and self._flush_deferred < 10:  # a key is on its way: it goes first
-            self._flush_deferred += 1
-            self.set_timer(0.03, self._triage_flush)
-            return
-        self._flush_deferred = 0
-        self._news_pending = False
-        top = self.screen_stack[-1] if self.screen_stack else None
-        if hasattr(top, "triage_changed") and top.is_mounted:
-            top.triage_changed()
-
     def action_open_triage(self) -> None:
         from testdeck.screens.triage import TriageScreen
 
@@ -508,6 +430,8 @@ class TestdeckApp(SafeApp, KeyGate, App):
     def _fatal_error(self) -> None:
         """Textual's crash report shows every frame's local variables (secrets, headers);
         ours shows none, and redacts every known secret from what is left."""
+        from testdeck.crash import crash_report
+
         self.bell()
         self._exit_renderables.append(crash_report(self.console.width))
         self._close_messages_no_wait()

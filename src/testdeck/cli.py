@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from testdeck import credentials, launch, verbs
+from testdeck import cli_options, credentials, launch, verbs
 from testdeck.config import SERVICES, Config, Profile, load_config
 from testdeck.errors import ApiError, ConfigError, CredentialError
 from testdeck.records import Record
@@ -162,9 +162,13 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "logs":
             code = asyncio.run(verbs.run_logs(args, config, resolve, _open_session))
         elif args.command == "triage":
-            code = asyncio.run(verbs.run_triage(args, config, _open_session))
+            from testdeck.report_verbs import run_triage
+
+            code = asyncio.run(run_triage(args, config, _open_session))
         elif args.command == "journal":
-            code = verbs.run_journal(args)
+            from testdeck.report_verbs import run_journal
+
+            code = run_journal(args)
         else:
             code = run_tui(args, config)
         sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
@@ -190,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"testdeck: cannot write the output: {exc.strerror or exc}", file=sys.stderr)
             _quiet_stdout()
             return 1
-        from testdeck.app import crash_report
+        from testdeck.crash import crash_report
         from rich.console import Console
 
         Console(file=sys.stderr, color_system=None).print(crash_report())
@@ -313,8 +317,8 @@ def resolve(config: Config, resource_name: str, profile_name: str | None) -> tup
 
 
 def options(extras: list[str]) -> dict[str, str]:
-    """`get`'s `--name value` options (verbs.split_options); a bare word is a usage error."""
-    out, words = verbs.split_options(extras)
+    """`get`'s `--name value` options (cli_options.split_options); a bare word is a usage error."""
+    out, words = cli_options.split_options(extras)
     if words:
         raise UsageError(f"unexpected argument {words[0]!r} (options are --NAME VALUE)")
     return out
@@ -342,10 +346,10 @@ async def run_get(args: argparse.Namespace, config: Config) -> int:
         named = values.pop(resource.scope.name, None)
         scope = scope or named or resource.scope.default_for(profile.fields)
         if not scope:
-            raise UsageError(f"{resource.name} lives inside {verbs.article(resource.scope.name)}: "
+            raise UsageError(f"{resource.name} lives inside {cli_options.article(resource.scope.name)}: "
                              f"pass --{resource.scope.name} ID")
     own = ("scope", "query", "profile", "output") + ((resource.scope.name,) if resource.scope is not None else ())
-    verbs.check_options(resource, values, own)
+    cli_options.check_options(resource, values, own)
     session = ProfileSession.open(config, profile, read_only=getattr(args, "read_only", False))
     async with session.client as client:
         if resource.scope is not None:

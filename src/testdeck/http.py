@@ -2,22 +2,20 @@
 
 Every service adapter subclasses ApiClient and adds one method per endpoint.
 Every failure leaves here as an ApiError carrying the server's own words,
-with every known secret redacted.
+with every known secret redacted. Those words are read out of an error body
+by errortext.py; uploads and downloads are in transfers.py (a mixin of ApiClient).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
-import tempfile
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, ClassVar
 
 import httpx
@@ -26,14 +24,14 @@ from testdeck import journal, jsonchunks, pacing
 from testdeck.jsonchunks import TooDeep, too_deep as _too_deep
 from testdeck.config import Profile, secret_env_var
 from testdeck.errors import ApiError, ConfigError, ReadOnlyError, Refused, failed_how
+from testdeck.errortext import first_line, message_from_body
 from testdeck.redact import Redactor, Scan, redact_values
 from testdeck import transport as conn
 from testdeck.transport import TokenExchangeError
+from testdeck.transfers import Transfers
 
 RETRY_STATUSES = {500, 502, 503, 504}  # retried for idempotent requests only (GET, a PUT said so)
 BIG_BODY = 256 * 1024  # decode JSON larger than this off the event loop
-# keys that carry a human message in the error bodies of the five back-ends
-MESSAGE_KEYS = ("description", "Error", "error", "message", "detail", "msg", "errorMessage", "reason")
 
 
 @dataclass
@@ -61,65 +59,6 @@ class Health:
         return (self.last_error_at or 0) <= (self.last_ok or 0)
 
 
-def message_from_body(response: httpx.Response, redact: Callable[[str], str] | None = None) -> tuple[str, str]:
-    """(first meaningful line, full text) of an error body, whatever its shape.
-
-    `redact` is applied to the whole body before anything is cut, so a secret
-    can never be half-shown at a truncation boundary."""
-    raw = response.text if response.content else ""
-    if redact:
-        raw = redact(raw)
-    full = raw.strip()
-    ctype = response.headers.get("content-type", "")
-    data: Any = None
-    if full[:1] in "{[" and full:
-        try:
-            data = json.loads(full)
-        except ValueError:
-            data = None
-    if data is not None:
-        msg = _message_from_json(data)
-        if msg:
-            return _first_line(msg), full
-        if data in ({}, []):  # an empty JSON body (XPRESSO's 404 `{}`) says nothing: the status does
-            return response.reason_phrase or f"HTTP {response.status_code}", full
-    looks_html = full.lower().startswith(("<!doctype", "<html")) or (
-        full.startswith("<") and not ctype.startswith(("text/plain", "application/json")))
-    if "html" in ctype or looks_html:
-        import html  # (its entity table: 4 ms of every start, for error pages only)
-
-        title = re.search(r"<title[^>]*>(.*?)</title>", full, re.S | re.I)
-        heading = re.search(r"<h1[^>]*>(.*?)</h1>", full, re.S | re.I)
-        text = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", full, flags=re.S | re.I)
-        text = html.unescape(re.sub(r"<[^>]+>", "\n", text))
-        pick = (heading or title)
-        first = html.unescape(re.sub(r"<[^>]+>", "", pick.group(1))).strip() if pick else _first_line(text)
-        return first or response.reason_phrase, re.sub(r"\n\s*\n+", "\n", text).strip()
-    if full:
-        return _first_line(full), full
-    return response.reason_phrase or f"HTTP {response.status_code}", ""
-
-
-def _message_from_json(data: Any) -> str | None:
-    if isinstance(data, dict):
-        code, text = data.get("error"), data.get("error_description")
-        if isinstance(code, str) and isinstance(text, str) and text:  # OAuth2 (RFC 6749 5.2): code + words
-            return f"{code}: {text}"
-        for key in MESSAGE_KEYS:
-            if key in data and data[key] not in (None, "", [], {}):
-                value = data[key]
-                if isinstance(value, (dict, list)):
-                    return _message_from_json(value) or json.dumps(value)
-                return str(value)
-        return None
-    if isinstance(data, list) and data:
-        parts = [m for m in (_message_from_json(x) if not isinstance(x, str) else x for x in data) if m]
-        return "; ".join(parts) or None
-    if isinstance(data, str):
-        return data
-    return None
-
-
 def seg(value: Any) -> str:
     """The one path escaper: a value from data (an id) as exactly one URL path segment.
 
@@ -134,14 +73,6 @@ def seg(value: Any) -> str:
 def path(template: str, *values: Any) -> str:
     """`path("/api/v1/requests/{}/stop", rid)`: every `{}` filled with seg(value)."""
     return template.format(*(seg(v) for v in values))
-
-
-def _first_line(text: str) -> str:
-    for line in text.splitlines():
-        line = line.strip()
-        if line:
-            return line[:300]
-    return ""
 
 
 # (method, path with its query, request body with secrets redacted, HTTP status or None, the server's message
@@ -171,7 +102,7 @@ def _parse(body: bytes | str, loads: Callable[[Any], Any]) -> Any:
     return payload
 
 
-class ApiClient:
+class ApiClient(Transfers):
     """Base adapter: one per profile, one httpx.AsyncClient underneath."""
 
     service: ClassVar[str] = ""
@@ -458,7 +389,7 @@ class ApiClient:
                         payload = _parse(body, json.loads)
                 except ValueError as exc:
                     text = self.redact(response.text)
-                    snippet = _first_line(text)[:120]
+                    snippet = first_line(text)[:120]
                     what = str(exc) if isinstance(exc, TooDeep) else f"malformed JSON from server: {snippet!r}"
                     raise self.error(method, path, status, what, detail=text[:4000], retryable=True) from None
                 if echoed:  # in JSON, the strings: redacting the text first could break the JSON
@@ -469,87 +400,6 @@ class ApiClient:
                 raise self.error(method, path, status, problem, detail=json.dumps(payload, indent=2)[:4000])
         self.health.last_ok = max(time.time(), (self.health.last_error_at or 0) + 1e-6)
         return payload
-
-    async def upload(self, method: str, path: str, file_path: str | Path, *, field: str = "file",
-                     data: dict | None = None, progress: Callable[[int, int], None] | None = None,
-                     expect: str = "json") -> Any:
-        """Multipart upload of a local file, streamed from disk, with a progress callback (sent, total)."""
-        file_path = Path(file_path)
-        try:
-            fh = open(file_path, "rb")
-        except OSError as exc:
-            raise self.error(method, path, None, f"cannot read {file_path}: {exc.strerror}") from None
-        with fh:
-            # httpx's multipart stream reads the file a chunk at a time and knows the total length
-            built = httpx.Request(method, "http://upload.invalid/", files={field: (file_path.name, fh)}, data=data)
-            total = int(built.headers["Content-Length"])
-
-            async def chunks() -> AsyncIterator[bytes]:
-                sent = 0
-                for chunk in built.stream:  # type: ignore[union-attr]
-                    sent += len(chunk)
-                    yield chunk
-                    if progress:
-                        progress(sent, total)
-
-            headers = {"Content-Type": built.headers["Content-Type"], "Content-Length": str(total)}
-            with journal.uploading(data, {field: str(file_path)}):  # the journal's curl: -F file=@PATH
-                return await self.request(method, path, content=chunks(), headers=headers, expect=expect,
-                                          journal_body={**(data or {}), field: f"<file {file_path.name}>"})
-
-    async def download(self, path: str, dest_path: str | Path, progress: Callable[[int, int], None] | None = None,
-                       *, auth: bool = True) -> int:
-        """Stream GET `path` into a new file `dest_path` (mode 0600); returns its size.
-
-        Written to a temp file beside it and linked into place at the end, so a file
-        is never half-written and an existing file is never replaced. Memory stays
-        bounded whatever the size; the profile's timeout applies to each read (a big
-        file may legitimately take long). `auth=False` sends no credentials at all
-        (pre-signed or public URLs)."""
-        dest = Path(dest_path)
-        if dest.exists():
-            raise self.error("GET", path, None, f"{dest} already exists; not overwritten")
-        request = self._http.build_request("GET", path)
-        if not auth:
-            for name in self.default_headers():
-                request.headers.pop(name, None)
-        elif request.url.host != self._http.base_url.host or request.url.port != self._http.base_url.port:
-            raise self.error("GET", path, None, "refused: credentials are only sent to the profile's own server")
-        fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
-        done = 0
-        try:
-            with os.fdopen(fd, "wb") as out:
-                try:
-                    response = await self._http.send(request, stream=True,
-                                                      auth=httpx.USE_CLIENT_DEFAULT if auth else None)
-                except httpx.TransportError as exc:
-                    raise self.error("GET", path, None, f"download failed: {exc or type(exc).__name__}",
-                                     retryable=True) from None
-                try:
-                    if response.status_code >= 300:
-                        body = await self._read_capped("GET", path, response)
-                        await self._decode("GET", path, response, body, "none")
-                    total = int(response.headers.get("content-length", "0") or 0)
-                    async for chunk in response.aiter_bytes():
-                        out.write(chunk)
-                        done += len(chunk)
-                        if progress:
-                            progress(done, total)
-                except httpx.TransportError as exc:
-                    raise self.error("GET", path, None, f"download cut after {done} bytes: "
-                                     f"{exc or type(exc).__name__}", retryable=True) from None
-                finally:
-                    await response.aclose()
-                out.flush()
-                os.fsync(out.fileno())
-            try:
-                os.link(tmp, dest)  # fails if dest appeared meanwhile: never replace a file
-            except FileExistsError:
-                raise self.error("GET", path, None, f"{dest} already exists; not overwritten") from None
-        finally:
-            Path(tmp).unlink(missing_ok=True)
-        self.health.last_ok = max(time.time(), (self.health.last_error_at or 0) + 1e-6)
-        return done
 
     async def aclose(self) -> None:
         await self._http.aclose()

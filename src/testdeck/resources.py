@@ -3,18 +3,23 @@
 A service's views.py declares Resources (columns, list/detail calls, actions
 with forms) and one Service. Every callable takes a Ctx, so the generic
 screen, the CLI and tests all drive a resource the same way.
+
+Here: Resource, Action (and how one runs: run, the confirmation's question),
+Ctx, Scope, Query, Opt, Failing, Service. A table's columns, the meanings of
+states and the cell formatters are in columns.py; a form's fields in forms.py.
 """
 
 from __future__ import annotations
 
-import datetime as _dt
 import inspect
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from testdeck import clock, journal
+from testdeck import journal
+from testdeck.columns import Col
+from testdeck.forms import Form
 from testdeck.records import Record
 from testdeck.text import quoted, sanitize
 
@@ -74,107 +79,6 @@ def nothing_changed(cx: Ctx, method: str, path: str) -> Exception:
 
 
 DAY = 86400.0  # Failing.within for runs that ended: failed in the last day is failing now
-
-# What a state means, declared per column by each service (Col.status); the screen
-# themes each meaning and pairs it with a glyph so NO_COLOR stays readable.
-OK, WARNING, ERROR, RUNNING, MUTED = "ok", "warning", "error", "running", "muted"
-# the glyph of each meaning, everywhere a state is shown (tables, detail screens): readable without colour
-GLYPHS = {OK: "✔", WARNING: "▲", ERROR: "✖", RUNNING: "●", MUTED: "○"}
-MEANINGS = (OK, WARNING, ERROR, RUNNING, MUTED)
-
-
-@dataclass
-class Col:
-    key: str
-    title: str | None = None
-    fmt: Callable[[Any], str] | None = None
-    width: int | None = None  # fixed width; None measures the data
-    # state -> meaning (OK, WARNING, ...): a dict of raw values, or a callable on the raw value
-    status: dict[str, str] | Callable[[Any], str | None] | None = None
-    # 0: always shown; 1, 2, ...: hidden first (highest first) when the terminal is narrow
-    priority: int = 0
-    # a field whose text follows the state in the table when the meaning is ERROR or WARNING
-    # (kyaraben status_reason), so the reason is seen without opening details
-    reason: str | None = None
-    # the API field CSV writes for this column when `key` is one the console derives for display
-    # (xyOps jobs' event title, marked "(event list unavailable)" when it cannot be named: never data)
-    csv: str | None = None
-
-    def meaning(self, record: Record) -> str | None:
-        return self.meaning_of(record.get(self.key))
-
-    def meaning_of(self, value: Any) -> str | None:
-        if self.status is None:
-            return None
-        if callable(self.status):
-            try:
-                return self.status(value)
-            except Exception:
-                return None
-        return self.status.get(str(value)) if value is not None else None
-
-    @property
-    def heading(self) -> str:
-        return self.title or self.key
-
-    def cell(self, record: Record) -> str:
-        return self.cell_of(record.get(self.key))
-
-    def cell_of(self, value: Any) -> str:
-        if self.fmt is not None:
-            try:
-                return self.fmt(value)
-            except Exception:  # a formatter must never take a refresh down
-                return str(value)
-        return value if type(value) is str else plain(value)  # most cells: 100k rows, 7 columns
-
-
-AUTO = object()  # Field.cleared: what the type implies ("" for text types, None otherwise, [] for multi)
-
-
-class NoChoices(Exception):
-    """Raised by a Field's choices callable to say why there is nothing to choose (shown in the form)."""
-
-
-@dataclass
-class Field:
-    """One form field. Types: str, text, int, float, bool, choice, multi, secret, file, json."""
-
-    name: str
-    label: str | None = None
-    type: str = "str"
-    required: bool = False
-    # values or (value, label); a callable may raise NoChoices("why") when there is nothing to offer
-    choices: list[Any] | Callable[[Ctx], Awaitable[list[Any]]] | None = None
-    default: Any = None
-    help: str = ""
-    min: float | None = None
-    max: float | None = None
-    validate: Callable[[Any], str | None] | None = None  # extra check: an error message or None
-    # a service's own input widget: (field, initial value, ctx) -> a widget with a `.value`
-    widget: Callable[[Field, Any, Ctx], Any] | None = None
-    # what an edit form sends when the user empties a field that had a value (AUTO: by type)
-    cleared: Any = AUTO
-    # a secret that holds several lines (a PEM key): its masked input keeps a pasted block whole, and
-    # `do --set` takes line breaks in it
-    multiline: bool = False
-
-    @property
-    def title(self) -> str:
-        return self.label or self.name.replace("_", " ")
-
-
-@dataclass
-class Form:
-    title: str
-    fields: list[Field]
-    # prefill for edit forms; default: the selected row's own fields
-    initial: Callable[[Ctx], Awaitable[dict[str, Any]]] | None = None
-    # a FormScreen subclass with extra keys (a connection test), returned lazily: resources import no Textual
-    screen: Callable[[], type] | None = None
-    # a rule across fields (testbeds or topologies, not both): the values as checked -> {field: why};
-    # shown under each field it names, and `do` exits 2 naming them, as a rule of one field
-    check: Callable[[dict[str, Any]], dict[str, str]] | None = None
 
 
 @dataclass
@@ -414,72 +318,6 @@ class Service:
             value = value.resolve()
             object.__setattr__(self, name, value)
         return value
-
-
-# --- formatters ----------------------------------------------------------------
-
-def plain(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        return f"{value:g}"
-    if isinstance(value, (list, dict)):
-        return json.dumps(value, separators=(",", ":"))
-    return str(value)
-
-
-def yes_no(value: Any) -> str:
-    return "yes" if value else "no"
-
-
-def _epoch(value: Any) -> float | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, (int, float)):
-        return float(value) / (1000 if value > 1e12 else 1)
-    try:
-        text = str(value).replace("Z", "+00:00")
-        return _dt.datetime.fromisoformat(text).timestamp()
-    except ValueError:
-        return None
-
-
-def duration(seconds: Any) -> str:
-    """Two most significant units: 45s, 3m12s, 2h5m, 4d3h."""
-    try:
-        s = max(0, int(float(seconds)))
-    except (TypeError, ValueError):
-        return ""
-    return _two_units(s)
-
-
-def _two_units(s: int) -> str:
-    if s < 1:
-        return "0s"
-    if s >= 86400:
-        return f"{s // 86400}d{s % 86400 // 3600}h"
-    if s >= 3600:
-        return f"{s // 3600}h{s % 3600 // 60}m"
-    if s >= 60:
-        return f"{s // 60}m{s % 60}s"
-    return f"{s}s"
-
-
-def age(value: Any) -> str:
-    """'3m12s' since an epoch or ISO-8601 timestamp, against the (freezable) clock."""
-    at = _epoch(value)
-    if at is None:
-        return ""
-    return duration(clock.now() - at)
-
-
-def timestamp(value: Any) -> str:
-    at = _epoch(value)
-    if at is None:
-        return ""
-    return _dt.datetime.fromtimestamp(at, _dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ")
 
 
 def acted_on(resource: Resource, action: Action, ctx: Ctx) -> str:

@@ -10,7 +10,8 @@ import re
 from typing import Any
 
 from testdeck.errors import ApiError
-from testdeck.resources import Action, Ctx, Field, NoChoices
+from testdeck.forms import Field, NoChoices
+from testdeck.resources import Action, Ctx
 
 
 class VerbUsageError(Exception):

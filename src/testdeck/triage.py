@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from testdeck import clock
+from testdeck.columns import _epoch
 from testdeck.errors import ApiError
 from testdeck.records import Record
-from testdeck.resources import Ctx, Failing, Resource, Service, _epoch
+from testdeck.resources import Ctx, Failing, Resource, Service
 
 SEVERITIES = ("critical", "error", "warning")
 RANK = {s: i for i, s in enumerate(SEVERITIES)}

@@ -1,4 +1,6 @@
-"""CLI verbs that act: `do`, `logs`, `triage`, `journal` (shell completion is completion.py).
+"""CLI verbs on one resource: `do` (run an action) and `logs` (print or follow a row's log); and the
+parsers of `do`, `logs`, `triage`, `journal` and `completion`. `triage` and `journal` run in
+report_verbs.py, shell completion in completion.py, the `--NAME VALUE` options are cli_options.py's.
 
 They run the same declarations as the screens (Resource, Action, Form), so a
 script gets the same validation, the same read-only refusal and the same
@@ -11,20 +13,18 @@ import argparse
 import asyncio
 import contextlib
 import json
-import re
 import signal
 import sys
 from typing import Any
 
-from testdeck import feeds, journal
+from testdeck import feeds
+from testdeck.cli_options import article, split_options
 from testdeck.config import Config
 from testdeck.errors import ApiError, Refused, failed_how
 from testdeck.records import Record
 from testdeck.resources import Accepted, Action, Ctx, Resource, acted_on, confirm_question, did_you_mean, run, unwrap
 from testdeck.setfields import VerbUsageError, form_values, parse_sets  # noqa: F401 (VerbUsageError: cli's)
 from testdeck.text import sanitize
-
-EXIT_FAILING = 3  # `testdeck triage`: something is failing (a pipeline gate)
 
 
 class Interrupted(Exception):
@@ -118,50 +118,6 @@ async def _find_row(resource: Resource, ctx: Ctx) -> Record | None:
         if isinstance(found, Record):
             return found
     return hits[0]
-
-
-def split_options(extras: list[str]) -> tuple[dict[str, str], list[str]]:
-    """`--name value` / `--name=value` pairs (names with `-` as `_`) and the bare words among what
-    argparse left over: the scope of `do`/`logs` (`--project ID`) and `get`'s options."""
-    opts: dict[str, str] = {}
-    words: list[str] = []
-    items = list(extras)
-    while items:
-        item = items.pop(0)
-        match = re.fullmatch(r"--([A-Za-z][\w-]*)(?:=(.*))?", item, re.S)
-        if not match:
-            words.append(item)
-            continue
-        name, value = match.group(1), match.group(2)
-        if value is None:
-            if not items or items[0].startswith("--"):  # (a value may start with one dash: -1)
-                raise VerbUsageError(f"--{name} needs a value")
-            value = items.pop(0)
-        opts[name.replace("-", "_")] = value
-    return opts, words
-
-
-def article(noun: str) -> str:
-    """`an event`, `a project`."""
-    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
-
-
-def check_options(resource: Resource, given: dict[str, str], also: tuple[str, ...] = ()) -> None:
-    """`get`/`describe`'s leftover `--name VALUE`s: each one the resource declares (Resource.options),
-    with a value among its choices, else a usage error (a typo once gave the wrong rows and exit 0).
-    `also`: the verb's own options, for the suggestion."""
-    declared = {o.name: o for o in resource.options}
-    for name, value in given.items():
-        opt = declared.get(name)
-        if opt is None:
-            flag = "--" + name.replace("_", "-")
-            known = ["--" + n.replace("_", "-") for n in (*declared, *also)]
-            takes = ", ".join(known[:len(declared)]) if declared else "none of its own"
-            raise VerbUsageError(f"{resource.name}: no option {flag}{did_you_mean(flag, known)}; "
-                                 f"its options: {takes}")
-        why = opt.problem(value)
-        if why:
-            raise VerbUsageError(f"{resource.name}: {why}")
 
 
 def _scope_of(args: argparse.Namespace, profile: Any, resource: Resource) -> str | None:
@@ -463,65 +419,4 @@ async def run_logs(args: argparse.Namespace, config: Config, resolve, open_sessi
             close = getattr(feed, "aclose", None)
             if close is not None:
                 await close()
-    return 0
-
-
-# --- triage -----------------------------------------------------------------------------
-
-async def run_triage(args: argparse.Namespace, config: Config, open_session) -> int:
-    from testdeck.resources import age
-    from testdeck.triage import Board, Item, ProfileState, profile_item
-
-    board = Board()
-    sessions = []
-
-    async def one(name: str) -> None:
-        profile = config.profiles[name]
-        try:
-            session = open_session(config, profile, read_only=True)
-        except Exception as exc:  # a profile that cannot be opened is itself failing
-            err = ApiError(profile.service, name, "-", "-", None, f"cannot open profile: {exc}")
-            board.states[name] = ProfileState(items=[profile_item(name, profile.service, err)], error=err)
-            return
-        sessions.append(session)
-        await board.poll(name, session.service, session.client, profile.fields)
-
-    try:
-        await asyncio.gather(*(one(n) for n in config.profiles))
-    finally:
-        for session in sessions:
-            await session.client.aclose()
-    # a profile read in part, or not at all, cannot be called clear: an item of its own, so the
-    # gate fails closed (unreachable and refused profiles are items already)
-    unread = [Item("error", name, config.profiles[name].service, state.not_read(), state.error.message)
-              for name, state in board.states.items() if state.unclear]
-    items = sorted(board.items() + unread, key=Item.sort_key)
-    if args.output == "json":
-        print(json.dumps([i.as_json() for i in items], indent=2, ensure_ascii=False))
-    else:
-        from testdeck.cli import print_table
-
-        heads = ["severity", "profile", "service", "what", "since", "message"]
-        rows = [(i.severity, i.profile, i.service, sanitize(i.what), age(i.since) if i.since else "",
-                 sanitize(i.message)) for i in items]
-        print_table(heads, rows, [8, None, 8, None, 7, None])  # the message, last, in full
-        if not items:
-            print("nothing failing", file=sys.stderr)
-    return EXIT_FAILING if items else 0
-
-
-# --- journal ----------------------------------------------------------------------------
-
-def run_journal(args: argparse.Namespace) -> int:
-    if args.n < 0:
-        raise VerbUsageError(f"-n takes how many entries: 0 or more, not {args.n}")
-    entries = journal.read(args.n) if args.n else []  # (read(0) gave one: it stops after a first line)
-    if args.output == "json":
-        print(json.dumps(entries, indent=2, ensure_ascii=False))
-        return 0
-    from testdeck.screens.journal import _when, outcome
-
-    for e in entries:
-        print(sanitize(f"{_when(e.get('time'))}  {e.get('profile', '')}  {e.get('action', '')}  "
-                       f"{e.get('method', '')} {e.get('path', '')}  {outcome(e)}"))
     return 0

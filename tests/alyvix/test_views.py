@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from testdeck.columns import ERROR, OK, RUNNING, WARNING
 from testdeck.config import Profile
 from testdeck.errors import ApiError
-from testdeck.resources import ERROR, OK, RUNNING, WARNING, Ctx
+from testdeck.resources import Ctx
 from testdeck.services.alyvix import sim
 from testdeck.services.alyvix.chart import render
 from testdeck.services.alyvix.client import Alyvix, stamp

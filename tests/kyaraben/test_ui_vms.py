@@ -432,7 +432,7 @@ async def test_a_failed_quota_read_keeps_the_last_good_quota_marked_stale(kdeck)
         clk.advance(screen.session.interval + 20)
         await refreshed(pilot, screen)
         await wait_for(pilot, lambda: "stale" in bar(), what="the quota marked stale")
-        from testdeck.resources import duration
+        from testdeck.columns import duration
 
         waited = duration(screen.session.interval + 20)  # since the last good read
         assert f"VMs 3/3 live FULL, 1/1 async (stale {waited}: quota not read)" in bar()

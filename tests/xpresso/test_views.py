@@ -7,8 +7,9 @@ import json
 import pytest
 
 from testdeck import cli
+from testdeck.columns import ERROR, OK, RUNNING, WARNING
 from testdeck.errors import ApiError
-from testdeck.resources import ERROR, OK, RUNNING, WARNING, Ctx
+from testdeck.resources import Ctx
 from testdeck.services.xpresso import model, sim
 from testdeck.services.xpresso import token as jwt
 from testdeck.services.xpresso.views import SERVICE, submit_payload

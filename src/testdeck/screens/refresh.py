@@ -16,9 +16,10 @@ from textual import work
 from textual.widgets import Static
 
 from testdeck import clock
+from testdeck.columns import age, duration
 from testdeck.errors import ApiError
 from testdeck.records import Record
-from testdeck.resources import Ctx, age, duration
+from testdeck.resources import Ctx
 from testdeck.screens.view import Cancelled, Row, build_view, compile_filter, format_rows, lazy_view
 from testdeck.text import sanitize
 from testdeck.widgets.statusbar import StatusBar

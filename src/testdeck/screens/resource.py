@@ -9,7 +9,7 @@ query) lives in session.views, so it is there again when they come back.
 
 This file is the screen: layout, title, keys, navigation. The refresh loop, stale line and
 status bar are in screens/refresh.py, the resource's actions in screens/actions.py, the scope
-(`P`) in screens/scope.py (mixins);
+(`P`) in screens/scope.py, the filter, sort and marks in screens/viewkeys.py (mixins);
 the names other modules import from here still are.
 """
 
@@ -26,15 +26,16 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Input, Label, Static
+from textual.widgets import Label, Static
 
 from testdeck.errors import ApiError
 from testdeck.records import Record
 from testdeck.resources import Ctx, Resource
 from testdeck.screens.actions import ActionsMixin
 from testdeck.screens.scope import ScopeMixin
-from testdeck.screens.refresh import AGE_EVERY, BIG_TABLE, MAX_BACKOFF, Loaded, RefreshMixin, gc_paused  # noqa: F401
+from testdeck.screens.refresh import AGE_EVERY, BIG_TABLE, MAX_BACKOFF, Loaded, RefreshMixin  # noqa: F401
 from testdeck.screens.view import Cancelled, Row, ViewState, build_view, compile_filter, format_rows  # noqa: F401
+from testdeck.screens.viewkeys import FilterInput, ViewKeysMixin
 from testdeck.session import ProfileSession
 from testdeck.text import quoted, sanitize
 from testdeck.widgets.keybar import KeyBar
@@ -50,35 +51,6 @@ def as_text(value: Any) -> str:
     return detail_text(value)
 
 
-class FilterInput(Input):
-    """The filter box, safe for fast typists.
-
-    A terminal delivers `/dis⏎ esc s` as one burst: the keys after enter are already queued to
-    this input before its Submitted message is handled, so they used to be typed into the
-    closed box or lost. Enter and esc are handled here, at once; keys that arrive once the box
-    is closed go back to the app, which sends them to the table."""
-
-    closed = True
-
-    async def _on_key(self, event: events.Key) -> None:
-        if self.closed:
-            event.stop()
-            event.prevent_default()
-            self.app.post_message(events.Key(event.key, event.character))
-            return
-        if event.key in ("enter", "escape"):
-            event.stop()
-            event.prevent_default()
-            self.closed = True
-            screen = self.screen
-            if event.key == "enter":
-                screen.close_filter()
-            else:
-                screen.action_back()
-            return
-        await super()._on_key(event)
-
-
 # keys the generic screen, the table and the app answer to; resource actions must not shadow them
 RESERVED_KEYS = {"slash", "enter", "d", "r", "p", "s", "S", "l", "P", "left_square_bracket", "right_square_bracket",
                  "escape", "question_mark", "up", "down", "k", "j", "g", "G", "home", "end", "pageup", "pagedown",
@@ -86,7 +58,7 @@ RESERVED_KEYS = {"slash", "enter", "d", "r", "p", "s", "S", "l", "P", "left_squa
                  "q", "colon", "ctrl+p", "ctrl+c", "ctrl+t", "1", "2", "3", "4", "5"}
 
 
-class ResourceScreen(RefreshMixin, ActionsMixin, ScopeMixin, Screen):
+class ResourceScreen(RefreshMixin, ActionsMixin, ScopeMixin, ViewKeysMixin, Screen):
     AUTO_FOCUS = "VirtualTable"  # not the (hidden) filter first: its focus and blur restyled the screen twice
     DEFAULT_CSS = """
     ResourceScreen #titlebar { height: 1; background: $primary; color: $text; padding: 0 1; }
@@ -151,35 +123,7 @@ class ResourceScreen(RefreshMixin, ActionsMixin, ScopeMixin, Screen):
         for query in resource.queries:
             self._bindings.bind(query.key, f"query('{query.key}')", query.label)
 
-    # --- the view state (kept per resource) ------------------------------------------
-    @property
-    def filter_text(self) -> str:
-        return self.state.filter
-
-    @filter_text.setter
-    def filter_text(self, value: str) -> None:
-        self.state.filter = value
-
-    @property
-    def sort_col(self) -> int | None:
-        return self.state.sort_col
-
-    @sort_col.setter
-    def sort_col(self, value: int | None) -> None:
-        self.state.sort_col = value
-
-    @property
-    def sort_reverse(self) -> bool:
-        return self.state.sort_reverse
-
-    @sort_reverse.setter
-    def sort_reverse(self, value: bool) -> None:
-        self.state.sort_reverse = value
-
-    @property
-    def marks(self) -> set[str]:
-        return self.state.marks
-
+    # --- the view state (kept per resource; its filter, sort and marks: screens/viewkeys.py) -----
     @property
     def query_value(self) -> str | None:
         query = next((q for q in self.resource.queries if q.key == self.state.query), None)
@@ -308,95 +252,6 @@ class ResourceScreen(RefreshMixin, ActionsMixin, ScopeMixin, Screen):
         self._update_status()
         if not self.paused:
             self._wake.set()
-
-    def action_filter(self) -> None:
-        box = self.query_one("#filter", FilterInput)
-        box.add_class("-active")
-        box.value = self.filter_text
-        box.closed = False
-        self.set_focus(box)
-
-    async def on_input_changed(self, event: Input.Changed) -> None:
-        if event.input.id == "filter":
-            self.filter_text = event.value
-            self.query_one("#title", Label).update(self._title())
-            self._refilter()
-
-    @work(exclusive=True, group="filter", exit_on_error=False)
-    async def _refilter(self) -> None:
-        with gc_paused(lambda: len(self.rows), collect=False):
-            shown = await self._apply_view()
-        if shown:
-            self._show_message()
-        self._update_status()
-
-    def close_filter(self) -> None:
-        """enter in the filter box: keep the filter, back to the table now (not after the next idle)."""
-        box = self.query_one("#filter", FilterInput)
-        box.closed = True
-        box.remove_class("-active")
-        self.set_focus(self.table)
-
-    def action_back(self) -> None:
-        """esc: close the filter, then clear it, then clear marks, then go back in the history."""
-        box = self.query_one("#filter", FilterInput)
-        if box.has_class("-active") or self.filter_text:
-            box.closed = True
-            box.remove_class("-active")
-            if box.value:
-                box.value = ""  # clearing the filter is the first escape
-            else:
-                self.filter_text = ""
-                self._refilter()
-            self.query_one("#title", Label).update(self._title())
-            self.set_focus(self.table)
-            return
-        if self.marks:
-            self.marks.clear()
-            self.table.refresh()
-            self._update_status()
-            return
-        self.app.go_back()
-
-    def action_sort(self) -> None:
-        # pushed here, not from a worker: a digit typed right after `s` must reach the picker
-        from testdeck.screens.pickers import SortPicker
-
-        self.app.push_screen(SortPicker(self.resource, self.sort_col, self.sort_reverse), self._sorted)
-
-    def _sorted(self, chosen: tuple[int | None, bool] | None) -> None:
-        if chosen is not None:
-            self.sort_col, self.sort_reverse = chosen
-            self._refilter()
-
-    def action_sort_reverse(self) -> None:
-        if self.sort_col is None:
-            self.sort_col = 0
-        self.sort_reverse = not self.sort_reverse
-        self._refilter()
-
-    def action_mark(self) -> None:
-        key = self.table.cursor_key
-        if key is None:
-            return
-        self.marks.symmetric_difference_update({key})
-        self.table.action_cursor(1)  # the next row is the likely next mark (k9s, mutt)
-        self.table.refresh()
-        self._update_status()
-
-    def action_mark_all(self) -> None:
-        """Mark every row the filter shows; if they all are, unmark them."""
-        shown = set(self.table.data.keys)
-        if shown and shown <= self.marks:
-            self.marks.difference_update(shown)
-        else:
-            self.marks.update(shown)
-        self.table.refresh()
-        self._update_status()
-
-    def on_virtual_table_highlighted(self, event: VirtualTable.Highlighted) -> None:
-        if event.key is not None:
-            self.state.cursor = event.key
 
     def action_switch(self, step: int) -> None:
         resources = self.session.service.resources

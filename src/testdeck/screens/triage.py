@@ -17,7 +17,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Label, Static
 
 from testdeck import clock, pacing
-from testdeck.resources import ERROR, WARNING, duration, timestamp
+from testdeck.columns import ERROR, WARNING, duration, timestamp
 from testdeck.screens.view import GLYPHS
 from testdeck.text import sanitize
 from testdeck.triage import Board, Item, ProfileState

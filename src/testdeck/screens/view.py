@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from testdeck import clock
+from testdeck.columns import ERROR, GLYPHS, WARNING, Col, _two_units, age, plain
 from testdeck.records import Record
-from testdeck.resources import ERROR, GLYPHS, WARNING, Col, Resource, _two_units, age, plain
+from testdeck.resources import Resource
 from testdeck.widgets.table import TableData, clean, gather, key_index
 
 # every meaning has a glyph as well as a colour: NO_COLOR and 16-colour terminals read the glyph
@@ -381,7 +382,7 @@ _JSON_LINE = re.compile(r'^(\s*)"(?P<k>[^"]+)": (?P<v>-?\d+(?:\.\d+)?|"[^"]*")(?
 
 
 def _human_time(key: str, raw: str) -> str | None:
-    from testdeck.resources import _epoch, age, timestamp
+    from testdeck.columns import _epoch, age, timestamp
 
     if not _TIME_KEY.search(key):
         return None
@@ -394,7 +395,7 @@ def _human_time(key: str, raw: str) -> str | None:
     if _epoch(value) is None:
         return None
     from testdeck import clock
-    from testdeck.resources import duration
+    from testdeck.columns import duration
 
     when = timestamp(value)
     at = _epoch(value)

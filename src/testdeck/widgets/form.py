@@ -21,7 +21,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, ProgressBar, Select, SelectionList, Static, Switch, TextArea
 
 from testdeck.errors import ApiError, not_done
-from testdeck.resources import Ctx, Field, Form, NoChoices
+from testdeck.forms import Field, Form, NoChoices
+from testdeck.resources import Ctx
 from testdeck.text import sanitize
 from testdeck.widgets.checklist import CheckList
 from testdeck.widgets.dialogs import ConfirmScreen

@@ -11,7 +11,7 @@ from typing import Any
 
 from textual.widgets import Select
 
-from testdeck.resources import AUTO, Field, Form
+from testdeck.forms import AUTO, Field, Form
 
 # ints a field accepts unless it declares its own bounds: what a server's 32-bit integer holds
 INT_MIN, INT_MAX = -(2**31), 2**31 - 1

@@ -31,7 +31,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from testdeck.resources import MEANINGS
+from testdeck.columns import MEANINGS
 from testdeck.text import sanitize
 
 MAX_COL = 48  # a measured column never grows past this; the rest is cut with …

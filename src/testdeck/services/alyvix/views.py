@@ -8,9 +8,10 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from testdeck.columns import ERROR, MUTED, OK, RUNNING, Col, age, plain
 from testdeck.errors import ApiError
-from testdeck.resources import (ERROR, MUTED, OK, RUNNING, Action, Col, Ctx, Failing, Field, Form, FromSim,
-                                Resource, Service, age, plain)
+from testdeck.forms import Field, Form
+from testdeck.resources import Action, Ctx, Failing, FromSim, Resource, Service
 from testdeck.services.alyvix.client import Alyvix, TestCase
 from testdeck.services.alyvix.views_more import (STATE_MEANING, STATE_NAME, license_, log, measures, ms,
                                                  nothing_changed, settings, status_text)

@@ -9,10 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from testdeck import clock
+from testdeck.columns import ERROR, MUTED, OK, WARNING, Col, plain
 from testdeck.errors import ApiError
 from testdeck.files import save_dir, write_new
-from testdeck.resources import (ERROR, MUTED, OK, WARNING, Action, Col, Ctx, Field, Form, Opt, Query, Resource, Scope,
-                                nothing_changed, plain)
+from testdeck.forms import Field, Form
+from testdeck.resources import Action, Ctx, Opt, Query, Resource, Scope, nothing_changed
 from testdeck.services.alyvix.client import (LOG_LEVELS, LOG_SOURCES, SETTINGS_LOG_LEVELS, License, LogLine, Run,
                                              Settings,
                                              decode_image, parse_stamp, stamp)

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from testdeck import clock
+from testdeck.columns import _epoch
 from testdeck.records import Record
-from testdeck.resources import _epoch
 
 STATUSES = ("COMPLETE", "COMPLETE_WITH_ERROR", "STOPPED_BY_USER", "STOPPED_AUTOMATICALLY", "INCOMPLETE", "RUNNING",
             "IN_TRANSITION", "SCHEDULED", "CANCELED", "LAUNCH_FAILED", "STOPPING")

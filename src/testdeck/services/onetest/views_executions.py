@@ -7,26 +7,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from testdeck.resources import (
+from testdeck.columns import (
     ERROR,
     MUTED,
     OK,
     RUNNING,
     WARNING,
-    Action,
     Col,
-    Ctx,
-    Field,
-    Form,
-    Opt,
-    Query,
-    Resource,
-    Scope,
     _epoch,
     age,
     duration,
     timestamp,
 )
+from testdeck.forms import Field, Form
+from testdeck.resources import Action, Ctx, Opt, Query, Resource, Scope
 from testdeck.services.onetest.models import ACTIVE_STATUSES, FAILED_STATUSES, STATUSES, UUID, Execution
 from testdeck.services.onetest.views_executions_detail import (
     _configurations_initial,

@@ -8,7 +8,8 @@ import re
 from typing import Any
 
 from testdeck import clock
-from testdeck.resources import Ctx, Field, LogFeed
+from testdeck.forms import Field
+from testdeck.resources import Ctx, LogFeed
 from testdeck.services.onetest.models import UUID, Execution, parse_duration
 from testdeck.services.onetest.views_executions_log import ExecutionLog
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from testdeck.resources import Ctx, Field
+from testdeck.forms import Field
+from testdeck.resources import Ctx
 from testdeck.services.onetest.models import ACTIVE_STATUSES, UUID, Execution
 from testdeck.text import quoted
 

@@ -4,24 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from testdeck.resources import (
-    ERROR,
-    OK,
-    RUNNING,
-    WARNING,
-    Action,
-    Col,
-    Ctx,
-    Field,
-    Form,
-    Opt,
-    Query,
-    Resource,
-    Scope,
-    age,
-    nothing_changed,
-    plain,
-)
+from testdeck.columns import ERROR, OK, RUNNING, WARNING, Col, age, plain
+from testdeck.forms import Field, Form
+from testdeck.resources import Action, Ctx, Opt, Query, Resource, Scope, nothing_changed
 from testdeck.services.onetest.api_hosts import NOUNS, Where, parse_where
 from testdeck.services.onetest.views_scopes import by_name, default_host_scope, host_scope_options, remember
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 
+from testdeck.columns import ERROR, MUTED, OK, RUNNING, Col, age, timestamp
 from testdeck.feeds import pause, steady
-from testdeck.resources import ERROR, MUTED, OK, RUNNING, Col, Ctx, LogFeed, Opt, Resource, Scope, age, timestamp
+from testdeck.resources import Ctx, LogFeed, Opt, Resource, Scope
 from testdeck.services.onetest.views_hosts import STATE_MEANING, WHERE_OPTIONS, where_of
 from testdeck.services.onetest.views_scopes import (
     by_name,

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from testdeck import clock
+from testdeck.columns import _epoch
 from testdeck.errors import ApiError
 from testdeck.http import ApiClient, path
 from testdeck.records import Record
-from testdeck.resources import _epoch
 from testdeck.services.xpresso import token as jwt
 
 GROUP_HEADER = "Group"

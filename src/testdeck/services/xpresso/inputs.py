@@ -20,7 +20,8 @@ from textual.suggester import Suggester
 from textual.widgets import Input, Label
 
 from testdeck.errors import ApiError
-from testdeck.resources import Ctx, Field
+from testdeck.forms import Field
+from testdeck.resources import Ctx
 from testdeck.widgets.lineinput import LineInput  # a paste of several lines is refused, and said
 
 Pair = tuple[str, str]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from testdeck.resources import ERROR, GLYPHS, MUTED, OK, RUNNING, WARNING, duration, timestamp
+from testdeck.columns import ERROR, GLYPHS, MUTED, OK, RUNNING, WARNING, duration, timestamp
 from testdeck.services.xpresso import token as jwt
 from testdeck.services.xpresso.client import ACTIVE_STATES, FAILED_STATES, STOPPED_STATES
 from testdeck.text import sanitize

@@ -22,7 +22,8 @@ from textual.widgets import Footer, Label, Static
 
 from testdeck import clock, journal
 from testdeck.errors import ApiError
-from testdeck.resources import Ctx, Field, Form
+from testdeck.forms import Field, Form
+from testdeck.resources import Ctx
 from testdeck.screens.refresh import stale_line
 from testdeck.services.xpresso import model
 from testdeck.widgets.dialogs import ConfirmScreen, TextScreen

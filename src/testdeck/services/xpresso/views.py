@@ -9,10 +9,11 @@ import time
 import weakref
 from typing import Any
 
+from testdeck.columns import Col, age, duration
 from testdeck.errors import ApiError
+from testdeck.forms import Field, Form
 from testdeck.records import Record
-from testdeck.resources import (DAY, Action, Col, Ctx, Failing, Field, Form, FromSim, Opt, Query,
-                                Resource, Service, age, duration)
+from testdeck.resources import DAY, Action, Ctx, Failing, FromSim, Opt, Query, Resource, Service
 from testdeck.services.xpresso import token as jwt
 from testdeck.services.xpresso.client import ACTIVE_STATES, FAILED_STATES, FINAL_STATES, STOPPED_STATES, XRequest, Xpresso
 from testdeck.services.xpresso.model import meaning as state_meaning

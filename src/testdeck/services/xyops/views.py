@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from testdeck.columns import MUTED, OK, Col, age
 from testdeck.errors import ApiError
-from testdeck.resources import MUTED, OK, Action, Col, Ctx, Failing, Field, Form, FromSim, Resource, Service, age, nothing_changed
+from testdeck.forms import Field, Form
+from testdeck.resources import Action, Ctx, Failing, FromSim, Resource, Service, nothing_changed
 from testdeck.services.xyops.client import XyOps
 from testdeck.services.xyops.views_buckets import buckets, files
 from testdeck.services.xyops.views_jobs import FAILING, event_jobs, events, jobs

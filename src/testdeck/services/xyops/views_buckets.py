@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from testdeck.columns import MUTED, OK, Col, age
 from testdeck.files import save_dir
-from testdeck.resources import MUTED, OK, Action, Col, Ctx, Field, Form, Resource, Scope, age, nothing_changed
+from testdeck.forms import Field, Form
+from testdeck.resources import Action, Ctx, Resource, Scope, nothing_changed
 
 
 def human_bytes(value: Any) -> str:

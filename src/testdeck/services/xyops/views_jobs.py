@@ -6,10 +6,11 @@ import dataclasses
 from typing import Any
 
 from testdeck import clock
+from testdeck.columns import ERROR, MUTED, OK, RUNNING, WARNING, Col, age, duration
 from testdeck.errors import ApiError
 from testdeck.feeds import pause, steady
-from testdeck.resources import (ERROR, MUTED, OK, RUNNING, WARNING, Action, Col, Ctx, Failing, Field, Form, LogFeed,
-                                Opt, Query, Resource, Scope, age, duration)
+from testdeck.forms import Field, Form
+from testdeck.resources import Action, Ctx, Failing, LogFeed, Opt, Query, Resource, Scope
 
 POLL = 1.0  # seconds between polls of a running job
 RECENT = 100  # completed jobs shown by default (search_jobs always gets a limit: the real default is 1)

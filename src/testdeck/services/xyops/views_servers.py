@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from testdeck.resources import ERROR, OK, Col, Resource
+from testdeck.columns import ERROR, OK, Col
+from testdeck.resources import Resource
 from testdeck.services.xyops.views_buckets import human_bytes
 
 

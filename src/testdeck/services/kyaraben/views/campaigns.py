@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from testdeck import feeds
+from testdeck.columns import Col
 from testdeck.feeds import pause, steady
+from testdeck.forms import Field, Form
 from testdeck.http import path
-from testdeck.resources import Action, Col, Ctx, Field, Form, LogFeed, Resource
+from testdeck.resources import Action, Ctx, LogFeed, Resource
 from testdeck.services.kyaraben.client import Campaign
 from testdeck.services.kyaraben.views import common
 from testdeck.services.kyaraben.views.common import (

@@ -7,8 +7,10 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from testdeck.columns import ERROR, MUTED, OK, RUNNING
 from testdeck.errors import ApiError, Refused
-from testdeck.resources import ERROR, MUTED, OK, RUNNING, Accepted, Ctx, Field, Scope, nothing_changed
+from testdeck.forms import Field
+from testdeck.resources import Accepted, Ctx, Scope, nothing_changed
 from testdeck.text import quoted
 from testdeck.services.kyaraben.client import CAMPAIGN_NAME_MAX, HW_DEFAULTS, HWCONFIG_KEYS, IMAGE_EXT, MOVIE_EXT
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from testdeck.columns import Col
 from testdeck.feeds import pause, steady
-from testdeck.resources import Action, Col, Ctx, Field, Form, LogFeed, Resource
+from testdeck.forms import Field, Form
+from testdeck.resources import Action, Ctx, LogFeed, Resource
 from testdeck.services.kyaraben.client import TestSource
 from testdeck.services.kyaraben.views import common
 from testdeck.services.kyaraben.views.common import (

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from testdeck.resources import Action, Col, Ctx, Field, Form, Resource
+from testdeck.columns import Col
+from testdeck.forms import Field, Form
+from testdeck.resources import Action, Ctx, Resource
 from testdeck.services.kyaraben.views import common
 from testdeck.services.kyaraben.views.common import STATUS, not_blank, settled
 

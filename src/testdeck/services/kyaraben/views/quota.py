@@ -13,9 +13,10 @@ from typing import Any
 from weakref import WeakKeyDictionary
 
 from testdeck import clock
+from testdeck.columns import Col, duration
 from testdeck.errors import ApiError
 from testdeck.records import Record
-from testdeck.resources import Col, Ctx, Resource, duration
+from testdeck.resources import Ctx, Resource
 from testdeck.services.kyaraben.client import Kyaraben
 
 

@@ -19,21 +19,13 @@ from typing import Any
 from weakref import WeakKeyDictionary
 
 from testdeck import clock, feeds
+from testdeck.columns import Col, age, duration
 from testdeck.errors import ApiError
 from testdeck.feeds import pause, steady
+from testdeck.forms import Field, Form
 from testdeck.http import path
 from testdeck.records import Record
-from testdeck.resources import (
-    Action,
-    Col,
-    Ctx,
-    Field,
-    Form,
-    LogFeed,
-    Resource,
-    age,
-    duration,
-)
+from testdeck.resources import Action, Ctx, LogFeed, Resource
 from testdeck.services.kyaraben.client import FINAL_COMMAND, Avm
 from testdeck.services.kyaraben.views import common
 from testdeck.services.kyaraben.views.common import (
