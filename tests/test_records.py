@@ -329,4 +329,4 @@ def test_records_as_the_dataclasses_were():
     a.__dict__["_api"] = {"shown": 1}
     assert a.note == "kept" and a.api() == {"shown": 1} and a == Job(id="a")
     assert Job.from_api(None).api() is None and Job().api() == {}
-    assert Record(raw={"v": 1}).get("v") == 1
+    assert Record(raw={"v": 1}).get("v") == 1 and Record(raw={"v": 1}) == Record(raw={"w": 2})
