@@ -3,23 +3,22 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from typing import Any, Optional
 
+import msgspec
 import pytest
 
 from testdeck.records import Record
 
 
-@dataclass
 class Job(Record):
     id: str = ""
     title: str = ""
     count: int = 0
     progress: float = 0.0
     enabled: bool = False
-    tags: list[str] = field(default_factory=list)
-    params: dict[str, Any] = field(default_factory=dict)
+    tags: list[str] = msgspec.field(default_factory=list)
+    params: dict[str, Any] = msgspec.field(default_factory=dict)
     parent: str | None = None
     retries: Optional[int] = None
     anything: Any = None
@@ -152,14 +151,14 @@ VALUES = [None, "", "x", "3", "3.5", "1e3", "true", "yes", 0, 1, 2, 3.0, 3.7, 1e
 
 
 def fields_of(job: Job) -> dict[str, Any]:
-    return {k: getattr(job, k) for k in Job.__dataclass_fields__}
+    return {k: getattr(job, k) for k in Job.__struct_fields__}
 
 
 def same(a: Any, b: Any) -> bool:
     return a == b or (a != a and b != b)  # nan
 
 
-@pytest.mark.parametrize("key", [k for k in Job.__dataclass_fields__ if k != "raw"])
+@pytest.mark.parametrize("key", [k for k in Job.__struct_fields__ if k != "raw"])
 def test_many_gives_what_from_api_gives_for_every_kind_of_value(key):
     for v in VALUES:  # each in a batch of its own: one lenient conversion must not slip through
         data = {"id": "r", key: v}
@@ -191,7 +190,6 @@ def test_many_in_batches_with_bad_rows_among_good_ones(monkeypatch):
     assert jobs[1].tags == [], "default factories are not shared"
 
 
-@dataclass
 class Hooked(Record):
     name: str = ""
     upper: str = ""
@@ -200,7 +198,6 @@ class Hooked(Record):
         self.upper = self.name.upper()
 
 
-@dataclass
 class Defaulted(Record):
     extra: Any = "dflt"  # an Any field with a non-None default: a null must still give it
 
@@ -209,3 +206,127 @@ def test_many_runs_post_init_and_keeps_non_none_defaults_of_any_fields():
     a, b = Hooked.many([{"name": "ab"}, {"name": "c"}])
     assert (a.upper, b.upper) == ("AB", "C")
     assert [d.extra for d in Defaulted.many([{"extra": None}, {}, {"extra": 1}])] == ["dflt", "dflt", 1]
+
+
+# --- msgspec Structs: what the dataclasses did, and what many() relies on ---------------------------------
+
+class Odd(Record):
+    """Declared types msgspec would convert otherwise than from_api: many() goes through a twin."""
+
+    n: int | None = 5  # a null gives 5 (convert would give None)
+    either: str | int = ""  # from_api makes an int a str
+    tags: list[str] = msgspec.field(default_factory=list)  # from_api takes any list
+
+
+def same_record(got: Record, want: Record) -> None:
+    assert type(got) is type(want)
+    for k in type(want).__struct_fields__:
+        a, b = getattr(got, k), getattr(want, k)
+        assert same(a, b) and type(a) is type(b), (k, a, b)
+    assert got.raw == want.raw and got.api() == want.api()
+
+
+def many_is_from_api(cls: type[Record], rows: list) -> list[Record]:
+    """many() of the rows, checked against from_api of each (a fresh copy each: __post_init__ may add to raw)."""
+    got = cls.many([dict(r) if isinstance(r, dict) else r for r in rows])
+    want = [cls.from_api(dict(r) if isinstance(r, dict) else r) for r in rows]
+    assert len(got) == len(want)
+    for g, w in zip(got, want):
+        same_record(g, w)
+    return got
+
+
+@pytest.mark.parametrize("key", [k for k in Odd.__struct_fields__ if k != "raw"])
+def test_many_through_a_twin_gives_what_from_api_gives(key):
+    for v in VALUES:
+        many_is_from_api(Odd, [{}, {key: v}])
+    assert Odd.many([{"n": None, "either": 3, "tags": ["a", 1]}]) == [Odd(n=5, either="3", tags=["a", 1])]
+
+
+def _service_records() -> list[type[Record]]:
+    import importlib
+
+    for module in ("xyops.client", "alyvix.client", "onetest.models", "xpresso.client", "kyaraben.client",
+                   "kyaraben.views.quota", "kyaraben.views.vms"):
+        importlib.import_module(f"testdeck.services.{module}")
+
+    def below(cls: type) -> list[type]:
+        return [c for s in cls.__subclasses__() for c in (s, *below(s))]
+    found = {c for c in below(Record) if c.__module__.startswith("testdeck.services.") and not c.__name__.startswith("_")}
+    return sorted(found, key=lambda c: (c.__module__, c.__name__))
+
+
+SERVICE_RECORDS = _service_records()
+
+
+def test_every_service_record_class_is_found():
+    assert len(SERVICE_RECORDS) >= 37  # (a module left out of the list above would go unchecked)
+
+
+@pytest.mark.parametrize("cls", SERVICE_RECORDS, ids=lambda c: f"{c.__module__.split('.')[2]}.{c.__name__}")
+def test_many_gives_what_from_api_gives_for_every_service_record(cls, frozen_clock):
+    for key in cls.__struct_fields__:
+        for v in VALUES:  # "raw" too: a server field of that name, of any type
+            many_is_from_api(cls, [{}, {key: v}])
+    many_is_from_api(cls, [None, "bare", 3, ["a"], {}])
+
+
+def test_many_leaves_a_server_field_named_raw_of_any_type_to_raw_and_stays_in_c(monkeypatch):
+    def no(*_):
+        raise AssertionError("a row went through from_api")
+
+    monkeypatch.setattr(Job, "from_api", classmethod(no))
+    rows = [{"id": "a", "raw": 5}, {"id": "b", "raw": "text"}, {"id": "c", "raw": [1]}, {"id": "d", "raw": None},
+            {"id": "e", "raw": {"x": 1}}]
+    jobs = Job.many(rows)
+    assert [j.id for j in jobs] == ["a", "b", "c", "d", "e"]
+    assert all(j.raw is row for j, row in zip(jobs, rows))
+    assert [j.get("raw") for j in jobs] == [5, "text", [1], None, {"x": 1}]
+
+
+def test_a_wrong_type_in_a_batch_of_2000_goes_alone_through_from_api(monkeypatch):
+    rows = [{"id": str(i), "count": i, "progress": i / 2, "tags": ["t"]} for i in range(2000)]
+    rows[1234] = {"id": "1234", "count": "12", "progress": "half"}  # "12" is taken as 12, "half" is not a float
+    calls = []
+    from_api = Job.from_api.__func__
+
+    def counted(cls, data):
+        calls.append(data)
+        return from_api(cls, data)
+
+    monkeypatch.setattr(Job, "from_api", classmethod(counted))
+    jobs = many_is_from_api(Job, rows)
+    assert (jobs[1234].count, jobs[1234].progress, jobs[1235].count) == (12, 0.0, 1235)
+    assert sum(1 for c in calls if c.get("id") == "1234") == 2  # many()'s and the check's
+    assert len(calls) == 2001  # the check's 2000, and that row
+
+
+class Derived(Record):
+    name: str = ""
+    seen: str = ""
+    calls: int = 0
+
+    def __post_init__(self) -> None:
+        self.calls += 1
+        self.seen = f"{self.name}/{self.raw.get('other', '-')}"  # raw is set when it runs
+
+
+def test_post_init_on_the_fast_path_runs_once_with_raw_set(monkeypatch):
+    rows = [{"name": f"n{i}", "other": i} for i in range(3000)] + [{"name": 7}]  # the last one: from_api's way
+    records = many_is_from_api(Derived, rows)
+    assert [r.seen for r in records[:2]] == ["n0/0", "n1/1"] and records[-1].seen == "7/-"
+    assert {r.calls for r in records} == {1} and all(type(r) is Derived for r in records)
+    assert Derived(name="x").seen == "x/-", "built directly: __post_init__ as well"
+
+
+def test_records_as_the_dataclasses_were():
+    a = Job.from_api({"id": "a", "extra": 1})
+    assert repr(a).startswith("Job(id='a', title='', count=0,") and "raw" not in repr(a)
+    assert a != Hooked() and a != Job(id="b") and a == Job(id="a")
+    with pytest.raises(TypeError):
+        hash(a)
+    a.note = "kept"  # extra attributes, as views set (kyaraben's _reason_unread, alyvix's _api)
+    a.__dict__["_api"] = {"shown": 1}
+    assert a.note == "kept" and a.api() == {"shown": 1} and a == Job(id="a")
+    assert Job.from_api(None).api() is None and Job().api() == {}
+    assert Record(raw={"v": 1}).get("v") == 1 and Record(raw={"v": 1}) == Record(raw={"w": 2})

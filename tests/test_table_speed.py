@@ -43,8 +43,6 @@ def test_a_newer_filter_or_sort_stops_the_older_one(monkeypatch):
 
 # --- format_rows works column by column (C where it can): the same rows as Col.cell / Col.meaning -------
 
-from dataclasses import dataclass  # noqa: E402
-
 from testdeck import clock  # noqa: E402
 from testdeck.columns import ERROR, OK, WARNING, Col, age, duration, plain  # noqa: E402
 from testdeck.resources import Resource  # noqa: E402
@@ -53,7 +51,6 @@ from testdeck.screens.view import GLYPHS, build_view, format_rows  # noqa: E402
 from testdeck.widgets.table import TableData, clean  # noqa: E402
 
 
-@dataclass
 class Vm(Record):
     id: str = ""
     state: str = ""
@@ -61,7 +58,6 @@ class Vm(Record):
     at: int = 0
 
 
-@dataclass
 class Odd(Record):
     id: str = ""
 

@@ -307,7 +307,7 @@ async def test_every_resource_lists_and_columns_resolve(kb, api):
         for row in rows:
             assert res.row_key(row) not in ("", "None"), res.name
             for col in res.columns:
-                assert col.key in row.raw or col.key in row.__dataclass_fields__, (res.name, col.key)
+                assert col.key in row.raw or col.key in row.__struct_fields__, (res.name, col.key)
                 col.cell(row)
         if res.detail:
             detail = await res.detail(Ctx(api, scope=cx.scope, key=res.row_key(rows[0]), row=rows[0]))

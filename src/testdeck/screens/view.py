@@ -100,7 +100,7 @@ def _values(records: list[Record], key: str) -> list[Any]:
     if len(kinds) == 1:
         kind = kinds.pop()
         if issubclass(kind, Record) and kind.get is Record.get:
-            if key != "raw" and key in kind.__dataclass_fields__:
+            if key != "raw" and key in kind.__struct_fields__:
                 return list(map(operator.attrgetter(key), records))
             return [r.raw.get(key) for r in records]
     return [r.get(key) for r in records]

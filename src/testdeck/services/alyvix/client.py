@@ -20,8 +20,9 @@ import binascii
 import datetime as dt
 import urllib.parse
 import zlib
-from dataclasses import dataclass, field
 from typing import Any
+
+import msgspec
 
 from testdeck import clock
 from testdeck.http import ApiClient, path
@@ -47,7 +48,6 @@ def parse_stamp(text: str) -> float:
     return dt.datetime.strptime(text, STAMP).replace(tzinfo=dt.timezone.utc).timestamp()
 
 
-@dataclass
 class Session(Record):
     id: int = 0
     domain: str = ""
@@ -58,7 +58,7 @@ class Session(Record):
     testcase_waiting_period: int = 0
     session_waiting_period: int = 0
     state: str = ""
-    test_case_list: list = field(default_factory=list)
+    test_case_list: list = msgspec.field(default_factory=list)
     # derived for the table (not sent by the server)
     user: str = ""
     resolution: str = ""
@@ -74,7 +74,6 @@ class Session(Record):
         return [tc.get("id") for tc in self.test_case_list if isinstance(tc, dict) and tc.get("enabled")]
 
 
-@dataclass
 class TestCase(Record):
     __test__ = False  # not a pytest class
 
@@ -89,7 +88,6 @@ class TestCase(Record):
     last_runcode: str = ""
 
 
-@dataclass
 class Transaction(Record):
     transaction_name: str = ""
     transaction_alias: str = ""
@@ -107,7 +105,6 @@ class Transaction(Record):
     transaction_annotation: str = ""
 
 
-@dataclass
 class Run(Record):
     """One execution of a test case (a runcode) and its transactions."""
 
@@ -121,7 +118,7 @@ class Run(Record):
     test_case_duration_ms: int | None = None
     test_case_exit: str = ""  # "true", "false", "fail", "not_executed"
     test_case_state: int | None = None  # 0 ok, 1 warning, 2 critical, 3 unknown
-    transactions: list = field(default_factory=list)  # of Transaction
+    transactions: list = msgspec.field(default_factory=list)  # of Transaction
     # derived for the table and the chart
     time: float | None = None  # epoch seconds
 
@@ -130,7 +127,6 @@ class Run(Record):
             self.time = self.timestamp_epoch / 1e9 if self.timestamp_epoch > 1e14 else float(self.timestamp_epoch)
 
 
-@dataclass
 class License(Record):
     status: str = ""  # ACTIVE when usable
     service_status: str = ""
@@ -168,7 +164,6 @@ class License(Record):
         return (when.timestamp() - clock.now()) / 86400
 
 
-@dataclass
 class Settings(Record):
     private_key: str | None = None
     successful_retention_period: int | None = None
@@ -177,7 +172,6 @@ class Settings(Record):
     log_level: str = ""
 
 
-@dataclass
 class LogLine(Record):
     timestamp: str = ""
     log_source: str = ""
@@ -223,7 +217,7 @@ def _one(payload: Any, *keys: str) -> Any:
     return payload
 
 
-RUN_FIELDS = {f for f in Run.__dataclass_fields__ if f not in ("raw", "transactions", "time")}
+RUN_FIELDS = {f for f in Run.__struct_fields__ if f not in ("raw", "transactions", "time")}
 
 
 def runs_from(rows: list) -> list[Run]:

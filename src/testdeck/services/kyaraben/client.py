@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import msgspec
 
 from testdeck.errors import ApiError, ReadOnlyError
 from testdeck.http import ApiClient, path
@@ -32,7 +33,6 @@ CAMPAIGN_NAME_MAX = 50  # longer: 400 `campaign_name too long (max 50)`
 FINAL_COMMAND = ("READY", "ERROR")
 
 
-@dataclass
 class Avm(Record):
     avm_id: str = ""
     avm_name: str = ""
@@ -45,10 +45,9 @@ class Avm(Record):
     status_ts: str = ""
     ts_created: str = ""
     uptime: float = 0.0
-    hwconfig: dict = field(default_factory=dict)
+    hwconfig: dict = msgspec.field(default_factory=dict)
 
 
-@dataclass
 class CommandResult(Record):
     returncode: str = ""
     status: str = ""
@@ -60,13 +59,11 @@ class CommandResult(Record):
         return self.status in FINAL_COMMAND
 
 
-@dataclass
 class Image(Record):
     image: str = ""
     android_version: int = 0
 
 
-@dataclass
 class Project(Record):
     project_id: str = ""
     project_name: str = ""
@@ -77,7 +74,6 @@ class Project(Record):
     sum_avms_uptime: float = 0.0
 
 
-@dataclass
 class Apk(Record):
     apk_id: str = ""
     filename: str = ""
@@ -88,7 +84,6 @@ class Apk(Record):
     testsource_id: str = ""
 
 
-@dataclass
 class CameraFile(Record):
     camera_id: str = ""
     filename: str = ""
@@ -96,7 +91,6 @@ class CameraFile(Record):
     status: str = ""
 
 
-@dataclass
 class TestSource(Record):
     __test__ = False  # not a pytest class
 
@@ -109,16 +103,14 @@ class TestSource(Record):
     apk_status_reason: str = ""
 
 
-@dataclass
 class CampaignTest(Record):
     image: str = ""
     package: str = ""
     status: str = ""
     stdout: str = ""
-    hwconfig: dict = field(default_factory=dict)
+    hwconfig: dict = msgspec.field(default_factory=dict)
 
 
-@dataclass
 class Campaign(Record):
     campaign_id: str = ""
     campaign_name: str = ""
@@ -126,7 +118,7 @@ class Campaign(Record):
     status: str = ""  # in lists
     campaign_status: str = ""  # in details
     progress: float = 0.0
-    tests: list = field(default_factory=list)
+    tests: list = msgspec.field(default_factory=list)
 
     @property
     def state(self) -> str:
@@ -137,7 +129,6 @@ class Campaign(Record):
         return CampaignTest.many(self.tests)
 
 
-@dataclass
 class Quota(Record):
     vm_async_current: int = 0
     vm_async_max: int = 0

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import Any
+
+import msgspec
 
 from testdeck import clock
 from testdeck.columns import _epoch
@@ -43,16 +44,15 @@ def rows(payload: Any) -> list:
     return []
 
 
-@dataclass
 class Execution(Record):
     id: str = ""
     status: str = ""
     message: str = ""
     startDate: str = ""
     completionDate: str = ""
-    result: dict = field(default_factory=dict)
-    testAsset: dict = field(default_factory=dict)
-    tags: list = field(default_factory=list)
+    result: dict = msgspec.field(default_factory=dict)
+    testAsset: dict = msgspec.field(default_factory=dict)
+    tags: list = msgspec.field(default_factory=list)
     environment: str = ""
     # derived for the table
     asset: str = ""
@@ -74,12 +74,11 @@ class Execution(Record):
         return self.status in ACTIVE_STATUSES
 
 
-@dataclass
 class Result(Record):
     id: str = ""
     verdict: str = ""
     message: str = ""
-    reports: list = field(default_factory=list)
+    reports: list = msgspec.field(default_factory=list)
 
 
 def capability_pairs(capabilities: list) -> list[str]:
@@ -95,7 +94,6 @@ def capability_pairs(capabilities: list) -> list[str]:
     return out
 
 
-@dataclass
 class Agent(Record):
     id: int = 0
     hostName: str = ""
@@ -110,7 +108,7 @@ class Agent(Record):
     pollInterval: int = 0
     engineListSize: int = 0
     contactTime: int = 0
-    capabilities: list = field(default_factory=list)
+    capabilities: list = msgspec.field(default_factory=list)
     state: str = ""
     rtbState: str = ""
     caps: str = ""
@@ -120,7 +118,6 @@ class Agent(Record):
             self.caps = " ".join(capability_pairs(self.capabilities))
 
 
-@dataclass
 class DockerHost(Record):
     id: int = 0
     name: str = ""
@@ -132,7 +129,7 @@ class DockerHost(Record):
     secure: bool = False
     projectList: str = ""
     teamSpaceList: str = ""
-    info: dict = field(default_factory=dict)
+    info: dict = msgspec.field(default_factory=dict)
     status: str = ""  # the last known execution status, filled by the adapter
     reason: str = ""
     version: str = ""
@@ -142,23 +139,21 @@ class DockerHost(Record):
             self.version = str(self.info.get("version") or "")
 
 
-@dataclass
 class ConnectionStatus(Record):
     status: str = ""
     reason: str = ""
-    info: dict = field(default_factory=dict)
+    info: dict = msgspec.field(default_factory=dict)
 
 
-@dataclass
 class Rule(Record):
     id: str = ""
     projectId: str = ""
     createdBy: str = ""
     createdAt: int = 0
-    condition: dict = field(default_factory=dict)
-    activity: dict = field(default_factory=dict)
+    condition: dict = msgspec.field(default_factory=dict)
+    activity: dict = msgspec.field(default_factory=dict)
     status: str = ""
-    intercepts: list = field(default_factory=list)
+    intercepts: list = msgspec.field(default_factory=list)
     target: str = ""
     mode: str = ""
     recipients: str = ""
@@ -169,13 +164,11 @@ class Rule(Record):
         self.recipients = self.recipients or ", ".join(str(r) for r in self.activity.get("recipients") or [])
 
 
-@dataclass
 class ActivityEntry(Record):
     date: int = 0
     message: str = ""
 
 
-@dataclass
 class Intercept(Record):
     id: str = ""
     hostName: str = ""
@@ -186,10 +179,9 @@ class Intercept(Record):
     owner: str = ""
     ports: str = ""
     version: str = ""
-    interceptCapabilities: list = field(default_factory=list)
+    interceptCapabilities: list = msgspec.field(default_factory=list)
 
 
-@dataclass
 class Named(Record):
     """A team space ({id, displayName}) or a project ({id, name})."""
 

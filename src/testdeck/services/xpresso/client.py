@@ -10,8 +10,9 @@ a 404 is a bare `{}`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
+
+import msgspec
 
 from testdeck import clock
 from testdeck.columns import _epoch
@@ -39,7 +40,6 @@ def _int(value: Any) -> int:
         return 0
 
 
-@dataclass
 class XRequest(Record):
     request_id: str = ""
     name: str = ""
@@ -55,9 +55,9 @@ class XRequest(Record):
     request_url: str = ""
     service_url: str = ""
     uuid: str = ""
-    tags: list = field(default_factory=list)
-    items: list = field(default_factory=list)
-    consolidated_summary: dict = field(default_factory=dict)
+    tags: list = msgspec.field(default_factory=list)
+    items: list = msgspec.field(default_factory=list)
+    consolidated_summary: dict = msgspec.field(default_factory=dict)
     max_request_runtime_seconds: int = 0
     # derived for the table
     testbed: str = ""

@@ -12,9 +12,10 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import msgspec
 
 from testdeck.errors import ApiError
 from testdeck.http import ApiClient, path as url_path, seg
@@ -25,7 +26,6 @@ KEY_HINT = ("check the profile's API key (xyOps keys are 43 characters: letters,
 LIVE_LOG_BYTES = 256 * 1024  # end-aligned chunk asked of tail_live_job_log per poll
 
 
-@dataclass
 class Alert(Record):
     id: str = ""
     title: str = ""
@@ -33,8 +33,8 @@ class Alert(Record):
     icon: str = ""
     expression: str = ""
     message: str = ""
-    groups: list = field(default_factory=list)
-    actions: list = field(default_factory=list)  # the notifications: [{enabled, condition, type, ...}]
+    groups: list = msgspec.field(default_factory=list)
+    actions: list = msgspec.field(default_factory=list)  # the notifications: [{enabled, condition, type, ...}]
     monitor_id: str = ""
     samples: int = 1
     limit_jobs: bool = False
@@ -47,13 +47,11 @@ class Alert(Record):
     revision: int = 0
 
 
-@dataclass
 class AlertTest(Record):
     result: bool = False
     message: str = ""
 
 
-@dataclass
 class AlertInvocation(Record):
     id: str = ""
     alert: str = ""  # the alert's id
@@ -65,7 +63,6 @@ class AlertInvocation(Record):
     message: str = ""
 
 
-@dataclass
 class BucketFile(Record):
     id: str = ""
     filename: str = ""  # the name as uploaded (case and spaces kept)
@@ -75,7 +72,6 @@ class BucketFile(Record):
     username: str = ""
 
 
-@dataclass
 class Bucket(Record):
     id: str = ""
     title: str = ""
@@ -86,26 +82,24 @@ class Bucket(Record):
     modified: int = 0
     created: int = 0
     revision: int = 0
-    data: dict = field(default_factory=dict)  # only from get_bucket
-    files: list = field(default_factory=list)  # BucketFile records, only from get_bucket
+    data: dict = msgspec.field(default_factory=dict)  # only from get_bucket
+    files: list = msgspec.field(default_factory=list)  # BucketFile records, only from get_bucket
 
 
-@dataclass
 class Event(Record):
     id: str = ""
     title: str = ""
     enabled: bool = False
     category: str = ""
     plugin: str = ""
-    targets: list = field(default_factory=list)
+    targets: list = msgspec.field(default_factory=list)
     algo: str = ""
-    params: dict = field(default_factory=dict)
+    params: dict = msgspec.field(default_factory=dict)
     modified: int = 0
-    jobs: list = field(default_factory=list)  # active jobs, only from get_event
+    jobs: list = msgspec.field(default_factory=list)  # active jobs, only from get_event
     queued: int = 0
 
 
-@dataclass
 class Job(Record):
     id: str = ""
     event: str = ""
@@ -118,7 +112,7 @@ class Job(Record):
     complete: bool = False
     code: Any = None  # 0, an exit code, or a string such as "abort", "warning", "critical"
     description: str = ""
-    tags: list = field(default_factory=list)
+    tags: list = msgspec.field(default_factory=list)
     output: str = ""  # the inline log of a completed job with a small log
     log_file_size: int = 0
     source: str = ""
@@ -130,14 +124,13 @@ class Job(Record):
         return self.complete or self.state == "complete"
 
 
-@dataclass
 class Server(Record):
     id: str = ""
     hostname: str = ""
     ip: str = ""
-    groups: list = field(default_factory=list)
+    groups: list = msgspec.field(default_factory=list)
     enabled: bool = False
-    info: dict = field(default_factory=dict)
+    info: dict = msgspec.field(default_factory=dict)
     offline: bool = False
     online: bool = True  # get_server says it; active rows say `offline` when gone
 

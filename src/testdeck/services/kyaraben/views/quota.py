@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from dataclasses import dataclass
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -20,7 +19,6 @@ from testdeck.resources import Ctx, Resource
 from testdeck.services.kyaraben.client import Kyaraben
 
 
-@dataclass
 class QuotaRow(Record):
     kind: str = ""
     current: int = 0

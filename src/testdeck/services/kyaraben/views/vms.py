@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import datetime as _dt
 from collections import Counter
-from dataclasses import dataclass
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -333,7 +332,6 @@ vm_log.command_option = True  # type: ignore[attr-defined]  # `testdeck logs avm
 
 # --- TOTP, properties, packages ------------------------------------------------------------------------
 
-@dataclass
 class Totp(Record):
     totp: str = ""
     avm_id: str = ""
