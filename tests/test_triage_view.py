@@ -327,7 +327,9 @@ async def test_every_stale_profile_is_in_view_prod_first_at_80x24(sim_server, mo
     app = TestdeckApp(cfg, start="triage", save_theme=False)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for(pilot, lambda: _polled(app, 7), timeout=20, what="every profile polled")
-        await wait_for(pilot, lambda: "+4 more" in screen_text(app), what="the STALE lines")
+        # (polled is not yet stale: a profile's failing read may end after its others)
+        await wait_for(pilot, lambda: "+4 more" in screen_text(app)
+                       and all(f"{n} [PROD]" in screen_text(app) for n in names[4:]), what="the STALE lines")
         shown = [line for line in screen_text(app).splitlines() if "·" in line and ("STALE" in line or "more" in line
                                                                                     or "(not read" in line)]
         assert [line.split("·")[1].split()[0] for line in shown[:3]] == ["x-prod", "y-prod", "z-prod"]
