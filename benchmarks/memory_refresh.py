@@ -2,7 +2,7 @@
 
 The simulator runs in its own process (as in table_refresh.py), so the figures are
 the console's own. A leak shows as RSS growing with every refresh; flat memory is
-the target (see the GC notes in screens/resource.py).
+the target (see the GC notes in screens/refresh.py).
 
     python benchmarks/memory_refresh.py [--rows 20000] [--refreshes 200]
 """
@@ -64,7 +64,7 @@ async def run(rows: int, refreshes: int) -> None:
                     samples.append((i + 1, rss_mib(), gc.get_freeze_count()))
                     print(f"after refresh {i + 1:4d}: RSS {samples[-1][1]:7.1f} MiB  ({time.perf_counter() - t0:.0f} s)", flush=True)
             wall = time.perf_counter() - t0
-            # what one periodic full pass (screens/resource.py gc_paused) costs at this size
+            # what one periodic full pass (screens/refresh.py gc_paused) costs at this size
             t1 = time.perf_counter()
             gc.unfreeze()
             gc.collect()

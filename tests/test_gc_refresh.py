@@ -1,4 +1,4 @@
-"""The GC policy of big refreshes (screens/resource.py gc_paused): young collection and freeze
+"""The GC policy of big refreshes (screens/refresh.py gc_paused): young collection and freeze
 after each, and now and then one full pass, when the keyboard is idle, so memory stays flat."""
 
 from __future__ import annotations

@@ -369,7 +369,7 @@ async def run_get(args: argparse.Namespace, config: Config) -> int:
         # LF, not the csv module's CRLF: `cut`/`awk` got `…\r` in the last field (csv readers take both)
         csv.writer(sys.stdout, lineterminator="\n").writerows(resource.csv_rows(records))
     else:
-        from testdeck.screens.resource import format_rows
+        from testdeck.screens.view import format_rows
 
         # as the screen: an ERROR cell with its reason (`ERROR: Heat stack creation failed…`), measured
         rows = [tuple(sanitize(c) for c in row.cells) for row in format_rows(resource, records, meanings=True)]

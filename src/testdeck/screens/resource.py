@@ -33,8 +33,8 @@ from testdeck.records import Record
 from testdeck.resources import Ctx, Resource
 from testdeck.screens.actions import ActionsMixin
 from testdeck.screens.scope import ScopeMixin
-from testdeck.screens.refresh import AGE_EVERY, BIG_TABLE, MAX_BACKOFF, Loaded, RefreshMixin  # noqa: F401
-from testdeck.screens.view import Cancelled, Row, ViewState, build_view, compile_filter, format_rows  # noqa: F401
+from testdeck.screens.refresh import AGE_EVERY, Loaded, RefreshMixin
+from testdeck.screens.view import Row, ViewState
 from testdeck.screens.viewkeys import FilterInput, ViewKeysMixin
 from testdeck.session import ProfileSession
 from testdeck.text import quoted, sanitize
