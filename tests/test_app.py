@@ -102,6 +102,20 @@ async def test_theme_change_is_saved_to_the_config(tmp_path):
     assert again.theme == "testdeck-high-contrast"
 
 
+@pytest.mark.parametrize("name, mode", [(None, "-dark-mode"), ("testdeck-high-contrast", "-dark-mode"),
+                                        ("testdeck-light", "-light-mode")])
+async def test_the_configured_theme_colours_the_first_screen(tmp_path, name, mode):
+    """A dark theme is set at start without Textual's watcher (its re-parse of the whole
+    stylesheet cost every start ~5 ms): its colours must still be the ones used."""
+    config = Config(path=tmp_path / "config.toml", settings={"theme": name} if name else {})
+    app = TestdeckApp(config, save_theme=False)
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        theme = app.get_theme(name or "testdeck-dark")
+        assert app.theme == theme.name and mode in app.classes and f"-theme-{theme.name}" in app.classes
+        assert app.screen.styles.background.hex.upper() == theme.background.upper()
+
+
 def test_user_theme_from_config_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("TESTDECK_CONFIG", str(tmp_path / "config.toml"))  # themes/ beside the config in use
     (tmp_path / "themes").mkdir()
