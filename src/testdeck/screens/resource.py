@@ -118,6 +118,7 @@ class ResourceScreen(RefreshMixin, ActionsMixin, ScopeMixin, ViewKeysMixin, Scre
         self._jump: tuple[str, str] | None = None  # a jump's row (key, what): checked after the first good refresh
         self.header = resource.header() if resource.header is not None else None
         self._first_read = self.read_early()  # (the request travels while the screen is pushed and composed)
+        self._resumed = False
         for action in resource.actions:
             self._bindings.bind(action.key, f"act('{action.label}')", action.label)
         for query in resource.queries:
@@ -238,6 +239,13 @@ class ResourceScreen(RefreshMixin, ActionsMixin, ScopeMixin, ViewKeysMixin, Scre
         from testdeck.screens.home import paint_profile
 
         paint_profile(self, self.session)
+
+    def _on_screen_resume(self, event: events.ScreenResume) -> None:
+        # Textual restyles every node at each resume; at the first, they were styled a moment ago as
+        # they mounted (~6 ms of a cold start's first frame). Screen's handler runs after this one.
+        if not self._resumed:
+            self._resumed = True
+            event.refresh_styles = False
 
     def on_screen_resume(self) -> None:
         self.table.marked = self.state.marks
