@@ -32,7 +32,7 @@ async def test_a_scope_chosen_once_is_sticky_for_the_profile_and_in_the_title_at
     async with app.run_test(size=(80, 24)) as pilot:
         await choose(pilot, "regression")
         await wait_for(pilot, lambda: on(app, "apks") and app.screen.last_ok is not None, what="apks")
-        assert "project regression" in app.screen.query_one("#title").render().plain
+        assert "project regression" in app.screen.query_one("#titlebar").heading.plain
         await pilot.press("right_square_bracket")  # camera: same scope name, no picker
         await wait_for(pilot, lambda: on(app, "camera"), what="camera")
         assert not isinstance(app.screen, ScopePicker)
@@ -73,7 +73,7 @@ async def test_enter_drills_into_a_project_and_esc_goes_back_through_history(dec
         await pilot.press("enter")
         await wait_for(pilot, lambda: on(app, "apks") and app.screen.last_ok is not None, what="apks of demo-app")
         assert app.screen.scope == target
-        assert "project demo-app" in app.screen.query_one("#title").render().plain
+        assert "project demo-app" in app.screen.query_one("#titlebar").heading.plain
         await pilot.press("escape")
         await wait_for(pilot, lambda: on(app, "projects-drill"), what="back to projects")
         assert table(app).cursor_key == target  # the cursor kept per resource
@@ -97,7 +97,7 @@ async def test_filter_sort_and_marks_are_kept_per_resource(deck):
         await wait_for(pilot, lambda: on(app, "alerts-test") and table(app).row_count == 5, what="back")
         again = app.screen
         assert again.filter_text == "!mem" and again.sort_col == 1 and again.marks == marks
-        assert "filter !mem" in again.query_one("#title").render().plain
+        assert "filter !mem" in again.query_one("#titlebar").heading.plain
 
 
 async def test_a_query_key_switches_the_server_side_view_and_shows_in_the_title(deck):
@@ -106,7 +106,7 @@ async def test_a_query_key_switches_the_server_side_view_and_shows_in_the_title(
         screen = await open_test(pilot, test_alerts, 6)
         burst(app, "F")
         await wait_for(pilot, lambda: table(app).row_count == 2, what="disabled only")
-        assert "disabled only" in screen.query_one("#title").render().plain
+        assert "disabled only" in screen.query_one("#titlebar").heading.plain
         assert screen.ctx().query == "off"
         await pilot.press("F")  # again: the default view
         await wait_for(pilot, lambda: table(app).row_count == 6, what="all again")

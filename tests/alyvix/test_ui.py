@@ -336,7 +336,7 @@ async def test_measures_of_one_session_chosen_with_f_then_every_session_again(de
         await wait_for(pilot, lambda: app.screen is screen and screen.last_ok is not None
                        and table(app).row_count == mine, what="that session's runs")
         assert {r.record.get("domain_username") for r in screen.rows} == {user}
-        assert f"session {user}" in str(screen.query_one("#title").render())
+        assert f"session {user}" in str(screen.query_one("#titlebar").heading)
         assert len(screen.query_one(RunChart).runs) == mine  # the chart follows
         chooser = await form(pilot, "f")
         select = chooser.query_one("#f-session", Select)
@@ -344,7 +344,7 @@ async def test_measures_of_one_session_chosen_with_f_then_every_session_again(de
         select.clear()
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: app.screen is screen and table(app).row_count == len(users), what="all again")
-        assert "session" not in str(screen.query_one("#title").render())
+        assert "session" not in str(screen.query_one("#titlebar").heading)
 
 
 async def test_checklist_reads_without_colour(deck):

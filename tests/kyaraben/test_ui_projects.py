@@ -26,7 +26,7 @@ async def test_scoped_resource_asks_for_the_project_and_P_switches_it(kdeck):
     async with app.run_test(size=(120, 40)) as pilot:
         await pick_project(pilot, "demo-app")
         screen = await loaded(pilot, rows=5)
-        assert screen.scope == seed["project_a"] and "project demo-app" in str(screen.query_one("#title").render())
+        assert screen.scope == seed["project_a"] and "project demo-app" in str(screen.query_one("#titlebar").heading)
         assert seed["apk_2048"] in table(app).data.keys
         await pilot.press("P")
         await pick_project(pilot, "regression")

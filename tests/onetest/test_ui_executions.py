@@ -240,7 +240,7 @@ async def test_quick_switches_failed_all_and_active_again(odeck):
         await pilot.press("F")
         await wait_for(pilot, lambda: screen.last_ok is not None and screen.rows
                        and statuses() <= set(FAILED_STATUSES), what="failed runs")
-        assert "· failed" in str(screen.query_one("#title").render())
+        assert "· failed" in str(screen.query_one("#titlebar").heading)
         assert {"COMPLETE_WITH_ERROR", "LAUNCH_FAILED"} <= statuses()
         await pilot.press("A")
         await wait_for(pilot, lambda: screen.last_ok is not None and active < set(table(app).data.keys),
@@ -269,7 +269,7 @@ async def test_detail_shows_the_verdict_and_the_server_filter_fetches_history(od
         assert "environment=qa" in app.screen.body
         await pilot.press("escape")
         await refreshed(pilot, screen)
-        assert "filter status=ALL, environment=qa" in str(screen.query_one("#title").render())
+        assert "filter status=ALL, environment=qa" in str(screen.query_one("#titlebar").heading)
         assert table(app).row_count == 3 and failed in table(app).data.keys
         await on_row(pilot, failed)
         await pilot.press("d")  # (enter drills into the declared log)

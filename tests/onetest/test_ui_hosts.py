@@ -32,7 +32,7 @@ async def test_picker_remembers_the_project_of_a_profile_without_one(odeck):
         picker.query_one("OptionList").highlighted = 1
         await pilot.press("enter")
         screen = await loaded(pilot, rows=1)
-        assert "project Mobile b" in str(screen.query_one("#title").render())
+        assert "project Mobile b" in str(screen.query_one("#titlebar").heading)
     assert load_config(app.config.path).profiles["test-onetest"].fields["project_id"] == sim.OTHER_PROJECT_ID
 
 
@@ -70,10 +70,10 @@ async def test_scope_switching_between_global_space_and_project(odeck):
     app, sim_app, _ = odeck(start="agents")
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await loaded(pilot, rows=2)
-        assert "scope global" in str(screen.query_one("#title").render())
+        assert "scope global" in str(screen.query_one("#titlebar").heading)
         for label, rows in (("space Demo team", 1), ("project Demo project", 3), ("global", 2)):
             await pick_scope(pilot, screen, label, rows)
-            assert label[:8] in str(screen.query_one("#title").render())  # long names are cut
+            assert label[:8] in str(screen.query_one("#titlebar").heading)  # long names are cut
         assert screen.session.views["scope:agents"] == "global"
 
 

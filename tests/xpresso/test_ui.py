@@ -230,7 +230,7 @@ async def test_quick_filter_keys_switch_the_list_and_back(deck, hand):
             await pilot.press(key)
             await wait_for(pilot, lambda: screen.last_ok is not None and set(screen.table.data.keys) == want,
                            what=f"{label} rows")
-            assert f"· {label}" in str(screen.query_one("#title").render())
+            assert f"· {label}" in str(screen.query_one("#titlebar").heading)
 
         await view("F", {r.request_id for r in every if r.state in FAILED_STATES}, "failed")
         await view("R", {r.request_id for r in every if r.state in ACTIVE_STATES}, "active")

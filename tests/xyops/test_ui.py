@@ -391,7 +391,7 @@ async def test_jobs_of_one_event_from_the_events_list_and_from_the_jobs_screen(x
                        and app.screen.last_ok is not None and table(app).row_count, timeout=15, what="event jobs")
         screen = app.screen
         assert screen.resource.name == "event_jobs" and screen.scope == eid
-        assert "event Integrat" in str(screen.query_one("#title").render())  # shortened by the screen
+        assert "event Integrat" in str(screen.query_one("#titlebar").heading)  # shortened by the screen
         assert set(table(app).data.keys) == mine
         app.open_resource(screen.session, screen.session.service.resource("jobs"))
         jobs_screen = await loaded(pilot)

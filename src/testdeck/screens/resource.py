@@ -24,9 +24,8 @@ from rich.text import Text
 from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Label, Static
+from textual.widgets import Static
 
 from testdeck.errors import ApiError
 from testdeck.records import Record
@@ -41,6 +40,7 @@ from testdeck.text import quoted, sanitize
 from testdeck.widgets.keybar import KeyBar
 from testdeck.widgets.statusbar import StatusBar
 from testdeck.widgets.table import TableData, VirtualTable
+from testdeck.widgets.titlebar import TitleBar
 
 NARROW = 100  # below this width the title drops the prev/next hint so the scope always shows
 
@@ -61,9 +61,7 @@ RESERVED_KEYS = {"slash", "enter", "d", "r", "p", "s", "S", "l", "P", "left_squa
 class ResourceScreen(RefreshMixin, ActionsMixin, ScopeMixin, ViewKeysMixin, Screen):
     AUTO_FOCUS = "VirtualTable"  # not the (hidden) filter first: its focus and blur restyled the screen twice
     DEFAULT_CSS = """
-    ResourceScreen #titlebar { height: 1; background: $primary; color: $text; padding: 0 1; }
-    ResourceScreen #title { width: 1fr; text-style: bold; }
-    ResourceScreen #tabs { width: auto; }
+    ResourceScreen #titlebar { background: $primary; color: $text; }
     ResourceScreen #filter { dock: top; display: none; height: 3; }
     ResourceScreen #filter.-active { display: block; }
     ResourceScreen #message { height: auto; max-height: 3; padding: 0 1; display: none; }
@@ -132,9 +130,7 @@ class ResourceScreen(RefreshMixin, ActionsMixin, ScopeMixin, ViewKeysMixin, Scre
 
     # --- layout ---------------------------------------------------------------
     def compose(self) -> ComposeResult:
-        with Horizontal(id="titlebar"):
-            yield Label(self._title(), id="title")
-            yield Label(self._tabs(), id="tabs", shrink=True)
+        yield TitleBar(self._title(), self._tabs(), hint_from=NARROW, id="titlebar")
         yield FilterInput(placeholder="filter: text, !text, /regex/, column:value  (enter keep, esc clear)",
                           id="filter")
         if self.header is not None:
@@ -182,11 +178,7 @@ class ResourceScreen(RefreshMixin, ActionsMixin, ScopeMixin, ViewKeysMixin, Scre
             return Text("")
         i = resources.index(self.resource)
         prev, nxt = resources[i - 1].name, resources[(i + 1) % len(resources)].name
-        return Text(f"[ {prev} · {nxt} ]", style="dim", no_wrap=True, overflow="ellipsis")
-
-    def on_resize(self, event: events.Resize) -> None:
-        for tabs in self.query("#tabs"):  # (not there yet on the first resize)
-            tabs.display = event.size.width >= NARROW
+        return Text(f"[ {prev} · {nxt} ]", style="dim")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # keys a resource cannot use are hidden from the footer, not just inert
@@ -289,7 +281,7 @@ class ResourceScreen(RefreshMixin, ActionsMixin, ScopeMixin, ViewKeysMixin, Scre
 
     def _reload(self) -> None:
         """Another view of the resource: new title, no rows of the old view, fetch now."""
-        self.query_one("#title", Label).update(self._title())
+        self.query_one(TitleBar).update(self._title())
         self.rows, self.records, self.last_ok = [], {}, None
         self.table.set_data(TableData([c.heading for c in self.resource.columns]))
         self.table.empty_text = "loading…"

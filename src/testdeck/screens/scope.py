@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from textual import work
-from textual.widgets import Label
 
 from testdeck.errors import ApiError
 from testdeck.widgets.table import TableData
+from testdeck.widgets.titlebar import TitleBar
 
 
 class ScopeMixin:
@@ -54,7 +54,7 @@ class ScopeMixin:
                     scope.remember(self.app.config, self.session.profile, chosen)
                 except Exception as exc:  # the choice still holds for this session
                     self.notify(f"could not save the choice: {exc}", severity="warning", markup=False)
-            self.query_one("#title", Label).update(self._title())
+            self.query_one(TitleBar).update(self._title())
             self.rows, self.records, self.last_ok = [], {}, None
             self.marks.clear()
             self.table.set_data(TableData([c.heading for c in self.resource.columns]))

@@ -8,10 +8,11 @@ A mixin: ResourceScreen (screens/resource.py) is the screen."""
 from __future__ import annotations
 
 from textual import events, work
-from textual.widgets import Input, Label
+from textual.widgets import Input
 
 from testdeck.screens.refresh import gc_paused
 from testdeck.widgets.table import VirtualTable
+from testdeck.widgets.titlebar import TitleBar
 
 
 class FilterInput(Input):
@@ -86,7 +87,7 @@ class ViewKeysMixin:
     async def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "filter":
             self.filter_text = event.value
-            self.query_one("#title", Label).update(self._title())
+            self.query_one(TitleBar).update(self._title())
             self._refilter()
 
     @work(exclusive=True, group="filter", exit_on_error=False)
@@ -115,7 +116,7 @@ class ViewKeysMixin:
             else:
                 self.filter_text = ""
                 self._refilter()
-            self.query_one("#title", Label).update(self._title())
+            self.query_one(TitleBar).update(self._title())
             self.set_focus(self.table)
             return
         if self.marks:
