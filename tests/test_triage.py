@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
-
+import msgspec
 import pytest
 
 from testdeck.config import Profile
@@ -18,7 +17,7 @@ from tests.kyaraben.conftest import Clock
 
 
 def _service(*failing):
-    return dataclasses.replace(get_service("kyaraben"), failing=list(failing))
+    return msgspec.structs.replace(get_service("kyaraben"), failing=list(failing))
 
 
 @pytest.fixture
