@@ -4,8 +4,7 @@ The services declare their own; these let the console's tests run on xyOps and k
 
 from __future__ import annotations
 
-import dataclasses
-
+import msgspec
 from conftest import wait_for
 
 from testdeck.columns import ERROR, MUTED, OK, RUNNING, Col
@@ -23,14 +22,14 @@ async def _alerts(cx):
     return rows
 
 
-test_alerts = dataclasses.replace(
+test_alerts = msgspec.structs.replace(
     alerts, name="alerts-test", title="Alerts", label="title",
     columns=[Col("id", priority=1), Col("title"),
              Col("enabled", "state", fmt=lambda v: "on" if v else "off",
                  status=lambda v: OK if v else MUTED),
              Col("monitor_id", "monitor", priority=2), Col("expression", priority=3)],
     list=_alerts,
-    actions=[dataclasses.replace(a, bulk=True) if a.label == "delete" else a for a in alerts.actions],
+    actions=[msgspec.structs.replace(a, bulk=True) if a.label == "delete" else a for a in alerts.actions],
     queries=[Query("F", "disabled only", "off")],
 )
 
@@ -39,14 +38,14 @@ async def _full_vms(cx):  # the list has no status_reason; the detail does
     return [await cx.client.get_avm(v.get("avm_id")) for v in await cx.client.get_avms()]
 
 
-test_vms = dataclasses.replace(
+test_vms = msgspec.structs.replace(
     avms, name="avms-test", label="avm_name",
     columns=[Col("avm_name", "name"),
              Col("status", width=8, status={"READY": OK, "ERROR": ERROR, "QUEUED": RUNNING, "CREATING": RUNNING},
                  reason="status_reason"),
              Col("image"), Col("avm_id", "id", width=32, priority=1)],
     list=_full_vms,
-    actions=[dataclasses.replace(a, bulk=True) if a.label == "delete" else a for a in avms.actions],
+    actions=[msgspec.structs.replace(a, bulk=True) if a.label == "delete" else a for a in avms.actions],
 )
 
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
-
+import msgspec
 from console_kit import burst, open_test, said, screen_text, table, test_alerts
 from conftest import wait_for
 
@@ -62,7 +61,7 @@ async def test_no_scope_says_so_and_refuses_actions_locally(deck):
 
 
 async def test_enter_drills_into_a_project_and_esc_goes_back_through_history(deck):
-    drilling = dataclasses.replace(projects, name="projects-drill", drill="apks", label="project_name")
+    drilling = msgspec.structs.replace(projects, name="projects-drill", drill="apks", label="project_name")
     app, _, _ = deck("kyaraben")
     async with app.run_test(size=(80, 24)) as pilot:
         await open_test(pilot, drilling, 2)
@@ -197,7 +196,7 @@ async def test_a_burst_after_the_palette_opens_another_profile_lands_on_its_scre
     app, _, _ = deck("xyops")
     async with app.run_test(size=(120, 30)) as pilot:
         await wait_for(pilot, lambda: on(app, "alerts") and table(app).row_count, what="alerts")
-        app.config.profiles["second"] = dataclasses.replace(app.config.profiles["test-xyops"], name="second")
+        app.config.profiles["second"] = msgspec.structs.replace(app.config.profiles["test-xyops"], name="second")
         await pilot.press("colon")
         await wait_for(pilot, lambda: type(app.screen).__name__ == "CommandPalette", what="palette")
         await pilot.press(*"alerts (second")

@@ -195,6 +195,9 @@ def test_repr_never_shows_the_value():
     assert "hunter2" not in f"{s!r} {[s]} {({'s': s})}"
     assert "keyring" in repr(s)
     assert "hunter2" not in repr(Secret("hunter2", "env TESTDECK_SECRET_X"))
+    from rich.pretty import pretty_repr  # how Textual's tracebacks show locals
+
+    assert "hunter2" not in pretty_repr(s) and "keyring" in pretty_repr(s)
 
 
 def test_secret_never_written_to_config(isolated):

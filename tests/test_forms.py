@@ -4,11 +4,10 @@ fields, bounds, error visibility, checklists, empty choices, and typeahead burst
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 from conftest import wait_for
 from hostile_tui import endless, hostile, nested, ready, table  # noqa: F401 (hostile: a fixture)
+from msgspec.structs import replace
 from textual import events
 from textual.containers import VerticalScroll
 from textual.widgets import Button, Input

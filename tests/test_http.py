@@ -617,7 +617,7 @@ async def test_health_follows_the_latest_outcome_even_on_a_coarse_clock(monkeypa
         assert client.health.ok is True
 
 
-def test_health_dataclass_directly():
+def test_health_directly():
     h = Health()
     assert h.ok is None
     h.last_ok = 10.0

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
-
+import msgspec
 import pytest
 
 from testdeck.config import Profile
@@ -18,7 +17,7 @@ from tests.kyaraben.conftest import Clock
 
 
 def _service(*failing):
-    return dataclasses.replace(get_service("kyaraben"), failing=list(failing))
+    return msgspec.structs.replace(get_service("kyaraben"), failing=list(failing))
 
 
 @pytest.fixture
@@ -143,6 +142,17 @@ def test_sorted_by_severity_then_oldest_first():
     board.states["a"] = ProfileState(items=items)
     assert [i.what for i in board.items()] == ["c", "e1", "e2", "w"]
     assert board.counts("a") == {"warning": 1, "critical": 1, "error": 2}
+
+
+def test_the_same_failure_read_by_two_polls_is_the_same_item():
+    """read_at says when a poll read it, not what it is: not in equality nor in the hash."""
+    first = Item("error", "a", "s", "vm-1", message="boom", key="1", read_at=1_000.0)
+    again = Item("error", "a", "s", "vm-1", message="boom", key="1", read_at=1_005.0)
+    assert first == again and not first != again
+    assert hash(first) == hash(again) and len({first, again}) == 1
+    assert first != Item("error", "a", "s", "vm-1", message="other words", key="1", read_at=1_000.0)
+    with pytest.raises(AttributeError):
+        first.message = "changed"  # type: ignore[misc]  # frozen
 
 
 async def test_a_resource_that_cannot_be_read_keeps_its_items_stale_and_the_rest_moves_on(kyaraben, sim_server):

@@ -7,8 +7,9 @@ from __future__ import annotations
 import datetime as _dt
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 from testdeck import clock
 from testdeck.records import Record
@@ -21,8 +22,7 @@ GLYPHS = {OK: "✔", WARNING: "▲", ERROR: "✖", RUNNING: "●", MUTED: "○"}
 MEANINGS = (OK, WARNING, ERROR, RUNNING, MUTED)
 
 
-@dataclass
-class Col:
+class Col(msgspec.Struct):
     key: str
     title: str | None = None
     fmt: Callable[[Any], str] | None = None

@@ -12,10 +12,10 @@ import tempfile
 import tomllib
 import urllib.parse
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import platformdirs
 import tomli_w
 
@@ -76,8 +76,7 @@ def default_path() -> Path:
     return Path(env).expanduser() if env else config_dir() / "config.toml"
 
 
-@dataclass
-class Profile:
+class Profile(msgspec.Struct):
     name: str
     service: str
     url: str
@@ -85,12 +84,27 @@ class Profile:
     ca_bundle: str | None = None
     timeout: float = DEFAULT_TIMEOUT
     refresh_interval: float | None = None
-    fields: dict[str, Any] = field(default_factory=dict)  # service fields: group, user_id, project_id...
+    fields: dict[str, Any] = msgspec.field(default_factory=dict)  # service fields: group, user_id, project_id...
     max_body_mb: float = DEFAULT_MAX_BODY_MB  # a response body over this is refused while it streams
     # why this profile cannot be used (a value of the wrong type, a misspelt key), "" when it can:
     # it is marked broken, the others work; saves write its table back exactly as read
     broken: str = ""
-    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)  # its table as read
+    raw: dict[str, Any] = msgspec.field(default_factory=dict)  # its table as read: not in ==, nor in repr
+
+    # equality and reprs without raw, as the dataclass's compare=False, repr=False had it (raw is the last field)
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return msgspec.structs.astuple(self)[:-1] == msgspec.structs.astuple(other)[:-1]
+
+    __hash__ = None  # type: ignore[assignment]  # (mutable)
+
+    def __repr__(self) -> str:
+        return f"{self.__class__.__qualname__}({', '.join(f'{name}={value!r}' for name, value in self.__rich_repr__())})"
+
+    def __rich_repr__(self) -> Iterator[tuple[str, Any]]:
+        for name in self.__struct_fields__[:-1]:
+            yield name, getattr(self, name)
 
     @property
     def read_only(self) -> bool:
@@ -250,14 +264,13 @@ def _number(data: dict[str, Any], key: str, default: Any, low: float, where: str
     return float(value)
 
 
-@dataclass
-class Config:
+class Config(msgspec.Struct):
     path: Path
-    profiles: dict[str, Profile] = field(default_factory=dict)
-    settings: dict[str, Any] = field(default_factory=dict)
+    profiles: dict[str, Profile] = msgspec.field(default_factory=dict)
+    settings: dict[str, Any] = msgspec.field(default_factory=dict)
     header: str = ""  # the user's leading comment block, kept across writes
-    extra: dict[str, Any] = field(default_factory=dict)  # top-level tables we do not know: kept as is
-    warnings: list[str] = field(default_factory=list)  # unknown tables and keys: kept, said once
+    extra: dict[str, Any] = msgspec.field(default_factory=dict)  # top-level tables we do not know: kept as is
+    warnings: list[str] = msgspec.field(default_factory=list)  # unknown tables and keys: kept, said once
 
     @property
     def refresh_interval(self) -> float:

@@ -11,9 +11,10 @@ import re
 import stat
 import threading
 import tomllib
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 
+import msgspec
 import tomli_w
 
 from testdeck.config import default_path, locked, secret_env_var, write_private
@@ -30,13 +31,16 @@ _stuck: threading.Thread | None = None  # a keyring call that timed out and stil
 _known: set[str] = set()  # every secret handed out: crash reports redact them all
 
 
-@dataclass(frozen=True)
-class Secret:
+class Secret(msgspec.Struct, frozen=True):
     value: str | None
     source: str  # "env TESTDECK_SECRET_X", "keyring", "file <path>", "none"
 
     def __repr__(self) -> str:  # never leak through a repr in a traceback or log
         return f"Secret(source={self.source!r}, value={'***' if self.value else None})"
+
+    def __rich_repr__(self) -> Iterator[tuple[str, str | None]]:  # rich (Textual's tracebacks' locals) too
+        yield "source", self.source
+        yield "value", "***" if self.value else None
 
 
 env_var = secret_env_var

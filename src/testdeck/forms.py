@@ -4,8 +4,9 @@ declared by a service's actions; widgets/form.py renders one, `do --set` fills o
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 if TYPE_CHECKING:
     from testdeck.resources import Ctx
@@ -17,8 +18,7 @@ class NoChoices(Exception):
     """Raised by a Field's choices callable to say why there is nothing to choose (shown in the form)."""
 
 
-@dataclass
-class Field:
+class Field(msgspec.Struct):
     """One form field. Types: str, text, int, float, bool, choice, multi, secret, file, json."""
 
     name: str
@@ -45,8 +45,7 @@ class Field:
         return self.label or self.name.replace("_", " ")
 
 
-@dataclass
-class Form:
+class Form(msgspec.Struct):
     title: str
     fields: list[Field]
     # prefill for edit forms; default: the selected row's own fields

@@ -15,10 +15,10 @@ import time
 import urllib.parse
 import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import httpx
+import msgspec
 
 from testdeck import journal, jsonchunks, pacing
 from testdeck.jsonchunks import TooDeep, too_deep as _too_deep
@@ -34,8 +34,7 @@ RETRY_STATUSES = {500, 502, 503, 504}  # retried for idempotent requests only (G
 BIG_BODY = 256 * 1024  # decode JSON larger than this off the event loop
 
 
-@dataclass
-class Health:
+class Health(msgspec.Struct):
     """What the status bar says about a profile's server."""
 
     last_ok: float | None = None

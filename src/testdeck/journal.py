@@ -17,10 +17,10 @@ import re
 import shlex
 import urllib.parse
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import platformdirs
 
 from testdeck import clock
@@ -33,8 +33,7 @@ KEEP = 3
 MAX_BODY = 16 * 1024  # a journal line keeps at most this much of a body
 
 
-@dataclass
-class Acting:
+class Acting(msgspec.Struct):
     """The action the user asked for, around its call (journal.acting): its label ("delete"), the values
     of its form's secret fields (redacted from its lines whatever the service), whether the console got
     the server only to accept it (resources.run sets it), and its lines, written when it ends."""
@@ -42,7 +41,7 @@ class Acting:
     label: str
     secrets: tuple[str, ...] = ()
     accepted: bool = False
-    lines: list[tuple[dict[str, Any], Any]] = field(default_factory=list)
+    lines: list[tuple[dict[str, Any], Any]] = msgspec.field(default_factory=list)
 
 
 current_action: contextvars.ContextVar[Acting | None] = contextvars.ContextVar("testdeck_action", default=None)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
+import msgspec
 
 from testdeck import credentials, journal
 from testdeck.config import Config, Profile
@@ -18,8 +19,7 @@ from testdeck.services import get_service
 from testdeck.text import sanitize
 
 
-@dataclass
-class ProfileSession:
+class ProfileSession(msgspec.Struct):
     profile: Profile
     service: Service
     client: ApiClient
@@ -28,11 +28,19 @@ class ProfileSession:
     secret_source: str
     status_extra: Any = ""  # the service's status-bar text: str() of it when painted (a stale quota's age)
     status_at: float = 0.0
-    views: dict[str, Any] = field(default_factory=dict)  # per-resource UI state (scope)
+    views: dict[str, Any] = msgspec.field(default_factory=dict)  # per-resource UI state (scope)
     broken: str = ""  # why this profile could not be opened (one line); "" when it works
     # where a journal write failure is said (the app sets a toast); the CLI prints it
-    warn: Any = field(default=None, repr=False)
-    _ping: asyncio.Task | None = field(default=None, repr=False)
+    warn: Any = None
+    _ping: asyncio.Task | None = None
+
+    # reprs without warn and _ping (the last two fields), as the dataclass's repr=False had it
+    def __repr__(self) -> str:
+        return f"{self.__class__.__qualname__}({', '.join(f'{name}={value!r}' for name, value in self.__rich_repr__())})"
+
+    def __rich_repr__(self) -> Iterator[tuple[str, Any]]:
+        for name in self.__struct_fields__[:-2]:
+            yield name, getattr(self, name)
 
     @classmethod
     def open(cls, config: Config, profile: Profile, *, read_only: bool = False,

@@ -11,8 +11,9 @@ and `testdeck triage` both call it.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
 from typing import Any
+
+import msgspec
 
 from testdeck import clock
 from testdeck.columns import _epoch
@@ -25,8 +26,7 @@ RANK = {s: i for i, s in enumerate(SEVERITIES)}
 MAX_SCOPES = 20  # a scoped resource is searched in at most this many scopes per poll
 
 
-@dataclass(frozen=True)
-class Item:
+class Item(msgspec.Struct, frozen=True):
     severity: str
     profile: str
     service: str
@@ -37,7 +37,16 @@ class Item:
     key: str | None = None
     scope: str | None = None
     query: str | None = None  # the Query value of the view that lists it (the Failing's query)
-    read_at: float | None = field(default=None, compare=False)  # when a poll last read it
+    read_at: float | None = None  # when a poll last read it: not in == nor in the hash
+
+    # equality and hash without read_at, as the dataclass's compare=False had it (read_at is the last field)
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return msgspec.structs.astuple(self)[:-1] == msgspec.structs.astuple(other)[:-1]
+
+    def __hash__(self) -> int:
+        return hash(msgspec.structs.astuple(self)[:-1])
 
     @property
     def down(self) -> bool:
@@ -122,12 +131,11 @@ async def _scopes(resource: Resource, client: Any, profile_fields: dict) -> list
     return [oid for oid, _label in options[:MAX_SCOPES]]
 
 
-@dataclass
-class Reading:
+class Reading(msgspec.Struct):
     """One poll of a profile: the items found, and the resources that could not be read (their error)."""
 
     items: list[Item]
-    unread: dict[str, ApiError] = field(default_factory=dict)
+    unread: dict[str, ApiError] = msgspec.field(default_factory=dict)
 
 
 async def _listed(resource: Resource, client: Any, scope: str | None, query: str | None) -> list[Record]:
@@ -170,15 +178,14 @@ async def collect(service: Service, client: Any, profile: str, profile_fields: d
     return Reading(found, unread)
 
 
-@dataclass
-class ProfileState:
+class ProfileState(msgspec.Struct):
     """What the board knows of one profile: its items, when they were read, the last error."""
 
-    items: list[Item] = field(default_factory=list)
+    items: list[Item] = msgspec.field(default_factory=list)
     last_ok: float | None = None
     error: ApiError | None = None
     unread: tuple[str, ...] = ()  # resources whose last read failed ("*": all of them)
-    fresh: set[tuple] = field(default_factory=set)  # idents of the items the last poll read
+    fresh: set[tuple] = msgspec.field(default_factory=set)  # idents of the items the last poll read
 
     @property
     def stale(self) -> bool:

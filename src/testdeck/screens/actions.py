@@ -6,9 +6,9 @@ A mixin: ResourceScreen (screens/resource.py) is the screen; bulk runs are in sc
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from msgspec.structs import replace
 from textual import work
 
 from testdeck.errors import ApiError, not_done

@@ -6,13 +6,13 @@ Pure functions (no Textual): they run in a thread for big tables and are tested 
 from __future__ import annotations
 
 import bisect
-import dataclasses
 import json
 import operator
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
+
+import msgspec
 
 from testdeck import clock
 from testdeck.columns import ERROR, GLYPHS, WARNING, Col, _two_units, age, plain
@@ -23,22 +23,20 @@ from testdeck.widgets.table import TableData, clean, gather, key_index
 # every meaning has a glyph as well as a colour: NO_COLOR and 16-colour terminals read the glyph
 
 
-@dataclass
-class Row:
+class Row(msgspec.Struct):
     key: str
     cells: tuple[str, ...]
     record: Record
     meanings: tuple[str | None, ...] | None = None
 
 
-@dataclass
-class ViewState:
+class ViewState(msgspec.Struct):
     """What the user set on a resource; kept in session.views while they look elsewhere."""
 
     filter: str = ""
     sort_col: int | None = None
     sort_reverse: bool = False
-    marks: set[str] = field(default_factory=set)
+    marks: set[str] = msgspec.field(default_factory=set)
     cursor: str | None = None
     query: str | None = None  # the chosen Query's key (None: the default view)
 
@@ -337,8 +335,8 @@ def lazy_view(resource: Resource, records: list[Record]) -> tuple[TableData, dic
     keys = list(map(str, _values(records, resource.key)))
     lazy = _Lazy(resource, records)
     meanings = LazyCells(lazy, "meanings") if sample.meanings else []
-    data = dataclasses.replace(sample, keys=keys, index=key_index(keys), rows=LazyCells(lazy, "cells"),
-                               meanings=meanings)
+    data = msgspec.structs.replace(sample, keys=keys, index=key_index(keys), rows=LazyCells(lazy, "cells"),
+                                   meanings=meanings)
     return data, dict(zip(keys, records))
 
 

@@ -15,10 +15,10 @@ left margin; columns of a declared priority hide when the terminal is narrow.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any
 
+import msgspec
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
@@ -65,18 +65,17 @@ def fit(text: str, width: int) -> str:
     return set_cell_size(text, width - 1) + "…"
 
 
-@dataclass
-class TableData:
+class TableData(msgspec.Struct):
     headings: list[str]
-    keys: list[str] = field(default_factory=list)
-    rows: Sequence[tuple[str, ...]] = field(default_factory=list)  # a list, or view.LazyCells
-    widths: list[int] = field(default_factory=list)
-    index: dict[str, int] = field(default_factory=dict)
+    keys: list[str] = msgspec.field(default_factory=list)
+    rows: Sequence[tuple[str, ...]] = msgspec.field(default_factory=list)  # a list, or view.LazyCells
+    widths: list[int] = msgspec.field(default_factory=list)
+    index: dict[str, int] = msgspec.field(default_factory=dict)
     # per row: the meaning of each cell (None: plain), or None for a row without any
-    meanings: Sequence[tuple[str | None, ...] | None] = field(default_factory=list)
-    priorities: list[int] = field(default_factory=list)  # 0 always shown; higher hides first
-    glyphs: dict[str, str] = field(default_factory=dict)  # meaning -> glyph painted before the cell
-    wants: list[int] = field(default_factory=list)  # each measured column's longest cell, before MAX_COL (0: fixed)
+    meanings: Sequence[tuple[str | None, ...] | None] = msgspec.field(default_factory=list)
+    priorities: list[int] = msgspec.field(default_factory=list)  # 0 always shown; higher hides first
+    glyphs: dict[str, str] = msgspec.field(default_factory=dict)  # meaning -> glyph painted before the cell
+    wants: list[int] = msgspec.field(default_factory=list)  # each measured column's longest cell, before MAX_COL (0: fixed)
 
     @classmethod
     def build(cls, headings: Sequence[str], rows: Sequence[tuple[str, tuple[str, ...]]],

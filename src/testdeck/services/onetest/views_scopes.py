@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import functools
 from typing import Any
+
+import msgspec
 
 from testdeck.config import update_config
 from testdeck.resources import Ctx
@@ -76,7 +77,7 @@ async def resolve_names(cx: Ctx) -> Ctx:
         if where.kind != "global":
             ident = await _id_for(cx, where.kind, where.id)
             scope = str(Where(where.kind, ident)) if ":" in scope else ident
-    return dataclasses.replace(cx, scope=scope, values=values)
+    return msgspec.structs.replace(cx, scope=scope, values=values)
 
 
 async def _id_for(cx: Ctx, kind: str, value: Any) -> str:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
+
+import msgspec
 
 from testdeck import clock
 from testdeck.columns import ERROR, MUTED, OK, RUNNING, WARNING, Col, age, duration
@@ -265,7 +266,7 @@ jobs = Resource(
 )
 
 # The same table for one event: a resource scoped to the event (`P` picks another; CLI: --scope EVENT_ID).
-event_jobs = dataclasses.replace(
+event_jobs = msgspec.structs.replace(
     jobs, name="event_jobs", title="Event jobs", aliases=("jobs_of_event",), queries=[],
     scope=Scope("event", event_options), list=lambda cx: list_jobs(cx, event=cx.scope),
     actions=[a for a in jobs.actions if a.label == "abort"])
