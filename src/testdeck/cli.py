@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import csv
 import errno
 import json
 import os
@@ -367,6 +366,8 @@ async def run_get(args: argparse.Namespace, config: Config) -> int:
         print(dumps([_raw(r) for r in records], indent=2))
     elif args.output == "csv":
         # LF, not the csv module's CRLF: `cut`/`awk` got `…\r` in the last field (csv readers take both)
+        import csv
+
         csv.writer(sys.stdout, lineterminator="\n").writerows(resource.csv_rows(records))
     else:
         from testdeck.screens.view import format_rows

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import difflib
 import fcntl
 import math
 import os
@@ -16,8 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
-import platformdirs
-import tomli_w
 
 from testdeck.errors import ConfigError
 
@@ -68,6 +65,8 @@ def check_name(name: str, others: list[str] | tuple[str, ...] = ()) -> str | Non
 
 
 def config_dir() -> Path:
+    import platformdirs  # (not imported when $TESTDECK_CONFIG names the file)
+
     return Path(platformdirs.user_config_dir("testdeck"))
 
 
@@ -244,6 +243,8 @@ def suggest(word: str, known: Any) -> str | None:
     squashed = re.sub(r"[^a-z0-9]", "", word.lower())
     if squashed in flat:
         return flat[squashed]
+    import difflib
+
     found = difflib.get_close_matches(word.lower(), list(known), n=1, cutoff=0.75)
     if found:
         return found[0]
@@ -362,6 +363,8 @@ def dump_config(config: Config) -> str:
         doc["settings"] = config.settings
     doc["profiles"] = {name: p.to_toml() for name, p in config.profiles.items()}
     doc.update({k: v for k, v in config.extra.items() if k not in doc})
+    import tomli_w
+
     body = tomli_w.dumps(doc)
     return (config.header + "\n" + body) if config.header else body
 

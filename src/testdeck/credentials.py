@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import msgspec
-import tomli_w
 
 from testdeck.config import default_path, locked, secret_env_var, write_private
 from testdeck.errors import CredentialError
@@ -187,6 +186,8 @@ def _update_file(change) -> None:
     with locked(secrets_file()):
         data = _read_file()
         change(data)
+        import tomli_w
+
         write_private(secrets_file(), tomli_w.dumps({"secrets": data}))
 
 

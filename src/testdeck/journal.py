@@ -14,14 +14,12 @@ import contextvars
 import json
 import os
 import re
-import shlex
 import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import msgspec
-import platformdirs
 
 from testdeck import clock
 from testdeck.credentials import env_var
@@ -54,6 +52,8 @@ def journal_path() -> Path:
     env = os.environ.get("TESTDECK_JOURNAL")
     if env:
         return Path(env).expanduser()
+    import platformdirs
+
     return Path(platformdirs.user_state_dir("testdeck")) / "journal.jsonl"
 
 
@@ -128,6 +128,12 @@ class _Refs:
         return (JSON_FN if self.json else "") + "".join(f': "${{{n}:?{_REFUSE}}}" && ' for n in self.names)
 
 
+def _quote(word: str) -> str:
+    import shlex  # (only a journal line's curl needs it: not imported at start)
+
+    return shlex.quote(word)
+
+
 def _curl_arg(value: str, profile: str, secrets: list[str], refs: _Refs | None = None, in_json: bool = False) -> str:
     """One shell word; the profile's secret in it becomes "${TESTDECK_SECRET_<PROFILE>}", another
     redacted value "${TESTDECK_REDACTED_<FIELD>}" (refs: checked set before the curl). `in_json`: the
@@ -147,7 +153,7 @@ def _curl_arg(value: str, profile: str, secrets: list[str], refs: _Refs | None =
             var = refs.new(piece[len(REDACTED) - 2:-2].lstrip(":"))
         else:
             if piece:
-                words.append(shlex.quote(piece))
+                words.append(_quote(piece))
             continue
         if in_json:
             refs.json = True
@@ -191,7 +197,7 @@ def token_exchange(url: str, token_path: str, form: dict[str, str], field: str, 
     parts = urllib.parse.urlsplit(url)
     target = urllib.parse.urlunsplit((parts.scheme, parts.netloc, token_path, "", ""))
     data = " ".join(f"--data-urlencode {_curl_arg(f'{k}={v}', profile, secrets)}" for k, v in form.items())
-    pick = shlex.quote(f's/.*"{field}" *: *"\\([^"]*\\)".*/\\1/p')
+    pick = _quote(f's/.*"{field}" *: *"\\([^"]*\\)".*/\\1/p')
     return (f'TESTDECK_TOKEN="$(curl -sS --fail -X POST {_curl_arg(target, profile, secrets)} {data} | sed -n {pick})" '
             f'&& : "${{TESTDECK_TOKEN:?the token exchange gave no access token}}" && ')
 

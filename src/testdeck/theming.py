@@ -6,7 +6,6 @@ dark). Users drop more into themes/ beside the config in use.
 
 from __future__ import annotations
 
-import difflib
 import tomllib
 from pathlib import Path
 
@@ -39,6 +38,8 @@ def load_themes() -> tuple[list[Theme], list[str]]:
             try:
                 data = tomllib.loads(path.read_text(encoding="utf-8"))
                 for unknown in sorted(set(data) - _FIELDS):
+                    import difflib
+
                     near = difflib.get_close_matches(unknown, sorted(_FIELDS), n=1)
                     problems.append(f"theme {path}: unknown field {unknown!r}" + (f" ({near[0]}?)" if near else "")
                                     + "; ignored")

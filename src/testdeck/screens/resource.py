@@ -34,7 +34,7 @@ from testdeck.screens.actions import ActionsMixin
 from testdeck.screens.scope import ScopeMixin
 from testdeck.screens.refresh import AGE_EVERY, Loaded, RefreshMixin
 from testdeck.screens.view import Row, ViewState
-from testdeck.screens.viewkeys import FilterInput, ViewKeysMixin
+from testdeck.screens.viewkeys import ViewKeysMixin
 from testdeck.session import ProfileSession
 from testdeck.text import quoted, sanitize
 from testdeck.widgets.keybar import KeyBar
@@ -131,8 +131,6 @@ class ResourceScreen(RefreshMixin, ActionsMixin, ScopeMixin, ViewKeysMixin, Scre
     # --- layout ---------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield TitleBar(self._title(), self._tabs(), hint_from=NARROW, id="titlebar")
-        yield FilterInput(placeholder="filter: text, !text, /regex/, column:value  (enter keep, esc clear)",
-                          id="filter")
         if self.header is not None:
             yield self.header
         table = VirtualTable([c.heading for c in self.resource.columns], empty_text=self._empty_text())

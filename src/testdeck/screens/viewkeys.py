@@ -77,8 +77,27 @@ class ViewKeysMixin:
         return self.state.marks
 
     # --- filter, sort, marks --------------------------------------------------------
-    def action_filter(self) -> None:
-        box = self.query_one("#filter", FilterInput)
+    def _filter_box(self) -> FilterInput | None:
+        return next(iter(self.query("#filter").results(FilterInput)), None)
+
+    async def action_filter(self) -> None:
+        box = self._filter_box()
+        if box is None:
+            # mounted at the first `/`: hidden, it cost every screen's first frame ~4 ms (an Input's
+            # CSS, styles and state); the keys typed after `/` wait for it (typeahead.py)
+            hold = self.app.hold_keys(escape_abandons=False) if hasattr(self.app, "hold_keys") else None
+            box = FilterInput(placeholder="filter: text, !text, /regex/, column:value  (enter keep, esc clear)",
+                              id="filter")
+            try:
+                await self.mount(box, after=self.query_one(TitleBar))
+                self._open_filter(box)
+            finally:
+                if hold is not None:
+                    hold.release()
+            return
+        self._open_filter(box)
+
+    def _open_filter(self, box: FilterInput) -> None:
         box.add_class("-active")
         box.value = self.filter_text
         box.closed = False
@@ -100,18 +119,20 @@ class ViewKeysMixin:
 
     def close_filter(self) -> None:
         """enter in the filter box: keep the filter, back to the table now (not after the next idle)."""
-        box = self.query_one("#filter", FilterInput)
-        box.closed = True
-        box.remove_class("-active")
+        box = self._filter_box()
+        if box is not None:
+            box.closed = True
+            box.remove_class("-active")
         self.set_focus(self.table)
 
     def action_back(self) -> None:
         """esc: close the filter, then clear it, then clear marks, then go back in the history."""
-        box = self.query_one("#filter", FilterInput)
-        if box.has_class("-active") or self.filter_text:
-            box.closed = True
-            box.remove_class("-active")
-            if box.value:
+        box = self._filter_box()
+        if (box is not None and box.has_class("-active")) or self.filter_text:
+            if box is not None:
+                box.closed = True
+                box.remove_class("-active")
+            if box is not None and box.value:
                 box.value = ""  # clearing the filter is the first escape
             else:
                 self.filter_text = ""
