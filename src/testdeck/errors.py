@@ -2,30 +2,34 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+_FIELDS = ("service", "profile", "method", "path", "status", "message", "retryable", "detail", "hint")
 
 
-@dataclass(eq=False)  # eq=True would make it unhashable, which an exception must never be
 class ApiError(Exception):
     """Any failure talking to a back-end.
 
     `message` is the server's own words where it gave any (first meaningful
     line); `detail` keeps the full body for the detail view. Neither may hold
-    a secret: the HTTP layer redacts before building one.
+    a secret: the HTTP layer redacts before building one. Equality and hash
+    are an exception's own (identity). A plain class: as a dataclass it cost
+    every start ~1 ms of generated code.
     """
 
-    service: str
-    profile: str
-    method: str
-    path: str
-    status: int | None
-    message: str
-    retryable: bool = False
-    detail: str = ""
-    hint: str = ""  # ours, after the server's words: what to do (a missing secret to give)
-
-    def __post_init__(self) -> None:
+    def __init__(self, service: str, profile: str, method: str, path: str, status: int | None, message: str,
+                 retryable: bool = False, detail: str = "", hint: str = "") -> None:
+        self.service = service
+        self.profile = profile
+        self.method = method
+        self.path = path
+        self.status = status
+        self.message = message
+        self.retryable = retryable
+        self.detail = detail
+        self.hint = hint  # ours, after the server's words: what to do (a missing secret to give)
         super().__init__(self.one_line())
+
+    def __repr__(self) -> str:
+        return f"{type(self).__qualname__}({', '.join(f'{name}={getattr(self, name)!r}' for name in _FIELDS)})"
 
     def one_line(self) -> str:
         if self.status and 200 <= self.status < 300:
@@ -38,7 +42,7 @@ class ApiError(Exception):
         hint = f" ({self.hint})" if self.hint else ""
         return f"{self.service}/{self.profile}: {self.method} {self.path}: {status}: {message}{hint}"
 
-    def __str__(self) -> str:  # dataclass would otherwise replace Exception.__str__
+    def __str__(self) -> str:  # (one_line as it reads now: a field changed after __init__ shows)
         return self.one_line()
 
 

@@ -179,14 +179,15 @@ async def test_the_scope_picker_moves_with_j_k_g_G_like_the_tables(xdeck):
                        what="bucket picker")
         options = app.screen.query_one("OptionList")
         assert options.highlighted == 0 and options.option_count > 2
+        # (keys typed as a screen goes up wait until it has painted: typeahead.py; under load, longer)
         await pilot.press("j", "j")
-        assert options.highlighted == 2
+        await wait_for(pilot, lambda: options.highlighted == 2, what="j j")
         await pilot.press("k")
-        assert options.highlighted == 1
+        await wait_for(pilot, lambda: options.highlighted == 1, what="k")
         await pilot.press("G")
-        assert options.highlighted == options.option_count - 1
+        await wait_for(pilot, lambda: options.highlighted == options.option_count - 1, what="G")
         await pilot.press("g")
-        assert options.highlighted == 0
+        await wait_for(pilot, lambda: options.highlighted == 0, what="g")
 
 
 async def test_upload_files_with_progress_then_delete_one_with_confirmation(xdeck, tmp_path):
