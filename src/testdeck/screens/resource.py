@@ -59,7 +59,7 @@ RESERVED_KEYS = {"slash", "enter", "d", "r", "p", "s", "S", "l", "P", "left_squa
 
 
 class ResourceScreen(RefreshMixin, ActionsMixin, ScopeMixin, ViewKeysMixin, Screen):
-    AUTO_FOCUS = "VirtualTable"  # not the (hidden) filter first: its focus and blur restyled the screen twice
+    AUTO_FOCUS = "VirtualTable"  # (the filter box, mounted at the first /, never first: its focus and blur restyled the screen twice)
     DEFAULT_CSS = """
     ResourceScreen #titlebar { background: $primary; color: $text; }
     ResourceScreen #filter { dock: top; display: none; height: 3; }
@@ -232,7 +232,7 @@ class ResourceScreen(RefreshMixin, ActionsMixin, ScopeMixin, ViewKeysMixin, Scre
 
     def _on_screen_resume(self, event: events.ScreenResume) -> None:
         # Textual restyles every node at each resume; at the first, they were styled a moment ago as
-        # they mounted (~6 ms of a cold start's first frame). Screen's handler runs after this one.
+        # they mounted (~5 ms of a cold start's first frame). Screen's handler runs after this one.
         if not self._resumed:
             self._resumed = True
             event.refresh_styles = False
