@@ -265,6 +265,9 @@ def _number(data: dict[str, Any], key: str, default: Any, low: float, where: str
     return float(value)
 
 
+assert Profile.__struct_fields__[-1] == "raw"  # (__eq__ and the reprs leave out the last field)
+
+
 class Config(msgspec.Struct):
     path: Path
     profiles: dict[str, Profile] = msgspec.field(default_factory=dict)

@@ -34,13 +34,14 @@ class ProfileSession(msgspec.Struct):
     warn: Any = None
     _ping: asyncio.Task | None = None
 
-    # reprs without warn and _ping (the last two fields), as the dataclass's repr=False had it
+    # reprs without warn and _ping, as the dataclass's repr=False had it
     def __repr__(self) -> str:
         return f"{self.__class__.__qualname__}({', '.join(f'{name}={value!r}' for name, value in self.__rich_repr__())})"
 
     def __rich_repr__(self) -> Iterator[tuple[str, Any]]:
-        for name in self.__struct_fields__[:-2]:
-            yield name, getattr(self, name)
+        for name in self.__struct_fields__:
+            if name not in ("warn", "_ping"):
+                yield name, getattr(self, name)
 
     @classmethod
     def open(cls, config: Config, profile: Profile, *, read_only: bool = False,

@@ -131,6 +131,9 @@ async def _scopes(resource: Resource, client: Any, profile_fields: dict) -> list
     return [oid for oid, _label in options[:MAX_SCOPES]]
 
 
+assert Item.__struct_fields__[-1] == "read_at"  # (__eq__ and __hash__ leave out the last field)
+
+
 class Reading(msgspec.Struct):
     """One poll of a profile: the items found, and the resources that could not be read (their error)."""
 
