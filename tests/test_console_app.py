@@ -75,6 +75,26 @@ async def test_keymap_from_config_remaps_and_reports(deck):
         assert before is not None
 
 
+async def test_the_status_ticks_on_without_laying_out_the_screen_again(deck, monkeypatch):
+    """Each second the status bar says how old the rows are. It asked for a relayout each time,
+    which re-laid and repainted the whole screen: every line sent again over SSH, every second."""
+    from textual.screen import Screen
+
+    app, _, _ = deck("xyops")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await ready(pilot)
+        await pilot.press("p")  # (paused: no refresh of the rows meanwhile, the status still ticks)
+        await pilot.pause(0.3)
+        layouts = []
+        refresh_layout = Screen._refresh_layout
+        monkeypatch.setattr(Screen, "_refresh_layout", lambda self, *a, **k: layouts.append(1)
+                            or refresh_layout(self, *a, **k))
+        before = str(screen.query_one(StatusBar).render())
+        await wait_for(pilot, lambda: str(screen.query_one(StatusBar).render()) != before, what="the age moves on")
+        await pilot.pause(1.2)
+        assert not layouts
+
+
 async def test_prod_profile_paints_bars_and_profile_read_only_is_enforced(deck):
     app, sim_app, _ = deck("xyops")
     profile = next(iter(app.config.profiles.values()))

@@ -61,4 +61,6 @@ class StatusBar(Static):
             text.append(f"  {rows}")
         if busy:
             text.append(f"  {spinner()} {busy}…", style="bold")
-        self.update(text)
+        # one line whatever it says: no relayout (with one, every tick re-laid and repainted the whole
+        # screen, ~4 ms a second and every line sent again over SSH; now only this line is)
+        self.update(text, layout=False)
