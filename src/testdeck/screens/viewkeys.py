@@ -117,21 +117,23 @@ class ViewKeysMixin:
             self._show_message()
         self._update_status()
 
-    def close_filter(self) -> None:
-        """enter in the filter box: keep the filter, back to the table now (not after the next idle)."""
+    def _close_box(self) -> FilterInput | None:
         box = self._filter_box()
         if box is not None:
             box.closed = True
             box.remove_class("-active")
+        return box
+
+    def close_filter(self) -> None:
+        """enter in the filter box: keep the filter, back to the table now (not after the next idle)."""
+        self._close_box()
         self.set_focus(self.table)
 
     def action_back(self) -> None:
         """esc: close the filter, then clear it, then clear marks, then go back in the history."""
         box = self._filter_box()
         if (box is not None and box.has_class("-active")) or self.filter_text:
-            if box is not None:
-                box.closed = True
-                box.remove_class("-active")
+            self._close_box()
             if box is not None and box.value:
                 box.value = ""  # clearing the filter is the first escape
             else:
