@@ -360,14 +360,26 @@ class VirtualTable(ScrollView, can_focus=True):
         style = self._style(*layers)
         cells = self.data.rows[row]
         meanings = self.data.meanings[row] if row < len(self.data.meanings) else None
-        segments = [Segment(MARK if marked else " ", style)]
-        gap = Segment(" " * GAP, style)
         plain = self.stale or (cursor and self.has_focus)  # the cursor stays readable
+        # Neighbours of one style go out as one segment: every later step (crop, the app's filters,
+        # the driver's escape codes) works per segment, and a row was ~13 of them for ~3 styles.
+        texts: list[str] = []
+        styles: list[Style] = []
+
+        def put(piece: str, piece_style: Style) -> None:
+            if styles and styles[-1] is piece_style:
+                texts[-1] += piece
+            else:
+                texts.append(piece)
+                styles.append(piece_style)
+
+        put(MARK if marked else " ", style)
+        gap = " " * GAP
         for n, i in enumerate(self.columns):
             if i >= len(cells):
                 break
             if n:
-                segments.append(gap)
+                put(gap, style)
             meaning = meanings[i] if meanings is not None and i < len(meanings) else None
             cell_style = style
             text = cells[i]
@@ -375,8 +387,9 @@ class VirtualTable(ScrollView, can_focus=True):
                 text = f"{self.data.glyphs.get(meaning, ' ')} {text}"
                 if not plain:
                     cell_style = self._style(*layers, f"vtable--{meaning}")
-            segments.append(Segment(fit(text, widths[i]), cell_style))
-        segments.append(Segment(" ", style))
+            put(fit(text, widths[i]), cell_style)
+        put(" ", style)
+        segments = list(map(Segment, texts, styles))
         return self._crop(Strip(segments), scroll_x, width, style)
 
     def _crop(self, strip: Strip, scroll_x: int, width: int, style: Style) -> Strip:
