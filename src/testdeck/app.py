@@ -19,9 +19,6 @@ from testdeck.app_triage import TriagePolling
 from testdeck.config import Config, load_config, update_config
 from testdeck.errors import ApiError, ConfigError
 from testdeck.resources import Resource
-from testdeck.screens.palette import TestdeckCommands
-from testdeck.screens.home import HomeScreen
-from testdeck.triage import Board
 from testdeck.screens.resource import ResourceScreen
 from testdeck.transport import prewarm_ssl
 from testdeck.services import NAMES, ORDER, get_service
@@ -47,10 +44,17 @@ def help_name(screen) -> str:
     return type(screen).__name__.removesuffix("Screen").lower()
 
 
+def _commands():
+    """The palette's commands, imported when it first opens (Textual takes a callable for that)."""
+    from testdeck.screens.palette import TestdeckCommands
+
+    return TestdeckCommands
+
+
 class TestdeckApp(TriagePolling, SafeApp, KeyGate, App):
     __test__ = False  # not a pytest test class, despite the name
     TITLE = "testdeck"
-    COMMANDS = {TestdeckCommands}
+    COMMANDS = {_commands}
     CSS = """
     Screen { background: $background; }
     .screen-title { height: 1; background: $primary; color: $text; padding: 0 1; text-style: bold; }
@@ -85,7 +89,6 @@ class TestdeckApp(TriagePolling, SafeApp, KeyGate, App):
         self.sessions: dict[str, ProfileSession] = {}
         self.notices: list[str] = []
         self.history: list[tuple[str, Resource | None]] = []  # (profile, resource) screens esc goes back to
-        self.triage_board = Board()  # what is failing, per profile: the triage view and the home pulse
         self._triage_wake = asyncio.Event()
         self._opening: dict[str, asyncio.Future[ProfileSession]] = {}
         self.starting = False  # a start target's session is being opened
@@ -123,6 +126,7 @@ class TestdeckApp(TriagePolling, SafeApp, KeyGate, App):
         if not table:  # (most configs: nothing to import or check at start)
             return
         from testdeck import keymap as km
+        from testdeck.screens.home import HomeScreen
         from testdeck.widgets.table import VirtualTable
 
         groups = dict(zip(km.GROUPS, (self.BINDINGS, ResourceScreen.BINDINGS, HomeScreen.BINDINGS,
@@ -218,6 +222,8 @@ class TestdeckApp(TriagePolling, SafeApp, KeyGate, App):
         if any(p.url.lower().startswith("https:") for p in self.config.profiles.values()):
             prewarm_ssl()
         if not self.start or self.start in ("triage", "journal"):
+            from testdeck.screens.home import HomeScreen
+
             self.push_screen(HomeScreen())
         else:  # profiles go beneath the start target once it shows its rows (_home_after_start); if
             # the target is slow to open (a locked keyring), they show meanwhile: never a blank screen
@@ -241,6 +247,8 @@ class TestdeckApp(TriagePolling, SafeApp, KeyGate, App):
 
     def _home_beneath(self) -> None:
         """The profiles screen, second on the stack (above Textual's default screen) where esc leads."""
+        from testdeck.screens.home import HomeScreen  # (not before: a start target's first frame does without)
+
         stack = self._screen_stack
         if len(stack) == 1:  # only Textual's default screen: profiles are not up yet
             self.push_screen(HomeScreen())
@@ -277,6 +285,8 @@ class TestdeckApp(TriagePolling, SafeApp, KeyGate, App):
             for screen in self.screen_stack:
                 if hasattr(screen, "show_notices") and screen.is_mounted:
                     screen.show_notices()
+            from testdeck.screens.home import HomeScreen
+
             top = self.screen_stack[-1] if self.screen_stack else None
             if self.start and not isinstance(top, HomeScreen):
                 self.toast_notices([warning])

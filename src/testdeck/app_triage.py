@@ -3,11 +3,12 @@ triage counts is in front (the profiles' pulse, the triage view), its answers ga
 TestdeckApp.triage_board (triage.py's Board) and repainted once for polls that end together.
 
 A mixin: TestdeckApp (app.py) is the app; it sets up the state used here in its __init__
-(triage_board, _triage_wake, _news_pending, _flush_deferred) and starts a poll per profile on mount."""
+(_triage_wake, _news_pending, _flush_deferred) and starts a poll per profile on mount."""
 
 from __future__ import annotations
 
 import asyncio
+from functools import cached_property
 
 from textual import work
 
@@ -19,6 +20,14 @@ TRIAGE_COALESCE = 0.5  # seconds: triage polls ending within this repaint home/t
 
 class TriagePolling:
     """TestdeckApp's triage poll."""
+
+    @cached_property
+    def triage_board(self):
+        """What is failing, per profile: the triage view and the home pulse (imported when first
+        polled or shown, not on a start target's way to its first frame)."""
+        from testdeck.triage import Board
+
+        return Board()
 
     def triage_visible(self) -> bool:
         # a screen showing triage counts has triage_changed (home, the triage view), as _triage_flush

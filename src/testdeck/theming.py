@@ -1,17 +1,23 @@
 """Themes from TOML: the ones shipped in the package and the user's own.
 
 A theme file holds the fields of textual.theme.Theme (name, primary, ...,
-dark). Users drop more into themes/ beside the config in use.
+dark). Users drop more into themes/ beside the config in use. A profile's own
+colours (prod in red, its `color`) are painted here too.
 """
 
 from __future__ import annotations
 
 import tomllib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from textual.color import Color, ColorParseError
 from textual.theme import BUILTIN_THEMES, Theme
 
 from testdeck.config import default_path
+
+if TYPE_CHECKING:
+    from textual.screen import Screen
 
 _FIELDS = {"name", "primary", "secondary", "warning", "error", "success", "accent", "foreground", "background",
            "surface", "panel", "boost", "dark", "luminosity_spread", "text_alpha", "variables"}
@@ -69,3 +75,20 @@ def check(theme: Theme) -> None:
     if not isinstance(theme.variables, dict) or not all(isinstance(v, str) for v in theme.variables.values()):
         raise ValueError("variables must be a table of strings")
     theme.to_color_system().generate()
+
+
+def paint_profile(screen: Screen, session) -> None:
+    """A prod profile paints its title and status bars in the theme's error colour (the safety signal:
+    its `color` is not used); `color` paints the bars of the others."""
+    profile = session.profile
+    if str(profile.fields.get("environment", "")).lower() in ("prod", "production"):
+        screen.add_class("-prod")
+        return
+    color = profile.fields.get("color")
+    if color:
+        try:
+            parsed = Color.parse(str(color))
+        except ColorParseError:
+            return
+        for widget in screen.query("#titlebar, StatusBar"):
+            widget.styles.background = parsed

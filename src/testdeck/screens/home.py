@@ -9,7 +9,6 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.color import Color, ColorParseError
 from textual.screen import Screen
 from textual.widgets import Label, Static
 
@@ -18,28 +17,12 @@ from testdeck.config import looks_secret
 from testdeck.errors import ApiError
 from testdeck.widgets.keybar import KeyBar
 from testdeck.widgets.statusbar import spinner
+from testdeck.theming import paint_profile
 from testdeck.widgets.table import TableData, VirtualTable
 
 HEADINGS = ["profile", "service", "mode", "failing", "url", "secret", "health"]
 PRIORITIES = [0, 0, 0, 0, 2, 1, 0]  # at 80 columns the URL goes before the health is cut
 PULSE = (("critical", "‼"), ("error", "✖"), ("warning", "▲"))
-
-
-def paint_profile(screen: Screen, session) -> None:
-    """A prod profile paints its title and status bars in the theme's error colour (the safety signal:
-    its `color` is not used); `color` paints the bars of the others."""
-    profile = session.profile
-    if str(profile.fields.get("environment", "")).lower() in ("prod", "production"):
-        screen.add_class("-prod")
-        return
-    color = profile.fields.get("color")
-    if color:
-        try:
-            parsed = Color.parse(str(color))
-        except ColorParseError:
-            return
-        for widget in screen.query("#titlebar, StatusBar"):
-            widget.styles.background = parsed
 
 
 def _shown_value(key: str, value: object) -> str:

@@ -37,6 +37,7 @@ from testdeck.screens.view import Row, ViewState
 from testdeck.screens.viewkeys import ViewKeysMixin
 from testdeck.session import ProfileSession
 from testdeck.text import quoted, sanitize
+from testdeck.theming import paint_profile
 from testdeck.widgets.keybar import KeyBar
 from testdeck.widgets.statusbar import StatusBar
 from testdeck.widgets.table import TableData, VirtualTable
@@ -215,7 +216,7 @@ class ResourceScreen(RefreshMixin, ActionsMixin, ScopeMixin, ViewKeysMixin, Scre
         gc.unfreeze()
 
     def on_mount(self) -> None:
-        self._paint_profile()
+        paint_profile(self, self.session)
         self.table.focus()
         self.set_interval(1.0, self._update_status)
         self.set_interval(0.2, self._spin)
@@ -224,11 +225,6 @@ class ResourceScreen(RefreshMixin, ActionsMixin, ScopeMixin, ViewKeysMixin, Scre
         if self.resource.scope is not None and not self.scope:
             self.action_pick_scope()
         self._poll()
-
-    def _paint_profile(self) -> None:
-        from testdeck.screens.home import paint_profile
-
-        paint_profile(self, self.session)
 
     def _on_screen_resume(self, event: events.ScreenResume) -> None:
         # Textual restyles every node at each resume; at the first, they were styled a moment ago as
