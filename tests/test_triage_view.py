@@ -400,3 +400,43 @@ async def test_a_broken_profile_fixed_in_the_file_is_polled_as_fixed(tmp_path, s
                        and "profile broken" not in {i.what for i in app.triage_board.items()},
                        what="the fixed profile polled")
         assert {i.service for i in app.triage_board.items()} == {"xyops"}  # its own failing items now
+
+
+async def test_r_while_a_profiles_poll_is_out_polls_it_again_once_it_is_back(sim_server, monkeypatch, tmp_path):
+    """`r` after a fix: a poll that was out when it was pressed may have read the server before the
+    fix. It polls again as soon as it is back, not a whole interval later (the wake was one event,
+    cleared by whichever profile woke first)."""
+    import asyncio
+
+    from testdeck.services import get_service
+    from testdeck.triage import Board
+
+    xyops = get_service("xyops")
+    url, _app, _ = sim_server(xyops.create_sim)
+    profiles = {name: Profile(name, "xyops", url, fields=dict(xyops.demo_fields)) for name in ("a", "b")}
+    for name in profiles:
+        monkeypatch.setenv(env_var(name), xyops.demo_secret)
+    cfg = Config(path=tmp_path / "config.toml", settings={"refresh_interval": 60.0}, profiles=profiles)
+    polls: list[str] = []
+    gate: asyncio.Event | None = None
+    poll = Board.poll
+
+    async def held_poll(self, name, *args):
+        polls.append(name)
+        if name == "a" and gate is not None:
+            await gate.wait()  # a's poll is out, as on a slow server
+        return await poll(self, name, *args)
+
+    monkeypatch.setattr(Board, "poll", held_poll)
+    app = TestdeckApp(cfg, start="triage", save_theme=False)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await wait_for(pilot, lambda: _done(app) == 2, what="the first round")
+        gate = asyncio.Event()
+        await pilot.press("r")  # a's poll goes out and stays out
+        await wait_for(pilot, lambda: polls.count("a") >= 2 and polls.count("b") >= 2, what="the second round")
+        b_polls = polls.count("b")
+        await pilot.press("r")  # the fix is in: b polls again at once, a's poll is still out
+        await wait_for(pilot, lambda: polls.count("b") > b_polls, what="b polled again")
+        a_polls = polls.count("a")
+        gate.set()
+        await wait_for(pilot, lambda: polls.count("a") > a_polls, timeout=10, what="a polled again once back")  # (not 60 s)

@@ -89,7 +89,8 @@ class TestdeckApp(TriagePolling, SafeApp, KeyGate, App):
         self.sessions: dict[str, ProfileSession] = {}
         self.notices: list[str] = []
         self.history: list[tuple[str, Resource | None]] = []  # (profile, resource) screens esc goes back to
-        self._triage_wake = asyncio.Event()
+        self._triage_wake = asyncio.Event()  # set (and replaced) by each triage_wake: app_triage.py
+        self._triage_round = 0
         self._opening: dict[str, asyncio.Future[ProfileSession]] = {}
         self.starting = False  # a start target's session is being opened
         self._news_pending = False  # a triage repaint is scheduled

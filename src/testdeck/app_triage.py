@@ -3,7 +3,7 @@ triage counts is in front (the profiles' pulse, the triage view), its answers ga
 TestdeckApp.triage_board (triage.py's Board) and repainted once for polls that end together.
 
 A mixin: TestdeckApp (app.py) is the app; it sets up the state used here in its __init__
-(_triage_wake, _news_pending, _flush_deferred) and starts a poll per profile on mount."""
+(_triage_wake, _triage_round, _news_pending, _flush_deferred) and starts a poll per profile on mount."""
 
 from __future__ import annotations
 
@@ -35,8 +35,14 @@ class TriagePolling:
         return bool(self.screen_stack) and hasattr(self.screen_stack[-1], "triage_changed") and not self.starting
 
     def triage_wake(self) -> None:
-        """A screen that shows triage counts came to the front: poll now."""
-        self._triage_wake.set()
+        """A screen that shows triage counts came to the front, or `r`: every profile polls now.
+
+        Each wake is a new round and a fresh event: a poll out at that moment (its answer may be from
+        before a fix) polls again once it is back. One event cleared by whichever poll woke first left
+        the profiles whose poll was out waiting a whole interval, their fixed items still listed."""
+        self._triage_round += 1
+        woken, self._triage_wake = self._triage_wake, asyncio.Event()
+        woken.set()
 
     @work(exit_on_error=False, group="triage")
     async def _triage_poll(self, name: str) -> None:
@@ -47,7 +53,6 @@ class TriagePolling:
         together = True
         while True:
             if not self.triage_visible():  # no one is looking: no traffic for it
-                self._triage_wake.clear()
                 await self._triage_wake.wait()
                 together = True
                 continue
@@ -58,15 +63,18 @@ class TriagePolling:
                 session = await self.open_session(name)
                 if not session.service.failing:  # (a broken profile polls: its one item says why, as in the CLI)
                     return
+            round_ = self._triage_round
             await self.triage_board.poll(name, session.service, session.client, session.profile.fields)
             self._triage_news()
+            if self._triage_round != round_:  # woken while this poll was out: again, now
+                together = True
+                continue
             # After a round that started together (start, `r`, the view shown again), each profile
             # waits a little longer by its place in the list: the next rounds are spread over one
             # interval instead of fifty answers landing in the same instant and delaying keys.
             wait = session.interval * (1 + (phase if together else 0.0))
             try:
                 await asyncio.wait_for(self._triage_wake.wait(), timeout=wait)
-                self._triage_wake.clear()
                 together = True
             except TimeoutError:
                 together = False
