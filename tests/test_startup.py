@@ -340,3 +340,28 @@ async def test_a_start_target_whose_server_does_not_answer_goes_up_saying_it_rea
             await wait_for(pilot, lambda: screen.table.row_count > 0, what="the alerts once answered")
     finally:
         hold.set()
+
+
+async def test_a_start_target_parses_textuals_base_css_once(sim_server, tmp_path, monkeypatch):
+    """Textual's parse cache keys on a class's depth: Widget's and Screen's default CSS were parsed
+    again for the resource screen and again for its table. The default screen gives them their
+    deepest tie-breakers at the first parse (StartScreen)."""
+    from textual.css.stylesheet import Stylesheet
+
+    from testdeck.screens.resource import ResourceScreen
+
+    parsed: list[str] = []
+    parse_rules = Stylesheet._parse_rules
+
+    def spy(self, css, read_from, is_default_rules=False, tie_breaker=0, scope=""):
+        if (css, read_from, is_default_rules, tie_breaker, scope) not in self._parse_cache:
+            parsed.append(read_from[1])
+        return parse_rules(self, css, read_from, is_default_rules, tie_breaker, scope)
+
+    monkeypatch.setattr(Stylesheet, "_parse_rules", spy)
+    app = TestdeckApp(_xyops_alerts(sim_server, tmp_path, monkeypatch, []), save_theme=False, start="x/alerts")
+    async with app.run_test(size=(120, 30)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, ResourceScreen) and app.screen.table.row_count,
+                       what="the alerts")
+        assert "VirtualTable.DEFAULT_CSS" in parsed  # (the spy saw the table's styles)
+        assert parsed.count("Widget.DEFAULT_CSS") == 1 and parsed.count("Screen.DEFAULT_CSS") == 1, parsed

@@ -11,8 +11,10 @@ import gc
 from collections.abc import Callable, Coroutine
 
 import httpx
+from textual import events
 from textual.app import App
 from textual.binding import Binding
+from textual.screen import Screen
 
 from testdeck import credentials, launch, pacing
 from testdeck.app_triage import TriagePolling
@@ -42,6 +44,24 @@ def help_name(screen) -> str:
         if isinstance(value, str) and value:
             return sanitize(value)
     return type(screen).__name__.removesuffix("Screen").lower()
+
+
+class _Blank(Screen):
+    pass
+
+
+class StartScreen(_Blank):
+    """Textual's default screen: blank, beneath the profiles (or a start target) from the first frame.
+
+    Two classes deep on purpose: Screen's and Widget's default CSS are parsed with the tie-breakers
+    (-2, -3) that the resource screen and its table would give them a moment later. Textual's parse
+    cache keys on the tie-breaker, so they were parsed again for each deeper class (~4 M instructions
+    of a cold start); a tie-breaker only ever goes down, so no rule ends up ranked otherwise."""
+
+    def _on_screen_resume(self, event: events.ScreenResume) -> None:
+        if not getattr(self, "_resumed", False):  # (styled a moment ago, as it mounted; see ResourceScreen)
+            self._resumed = True
+            event.refresh_styles = False
 
 
 def _commands():
@@ -116,6 +136,9 @@ class TestdeckApp(TriagePolling, SafeApp, KeyGate, App):
         self._load_keymap()
 
     _variables_wanted = False
+
+    def get_default_screen(self) -> Screen:
+        return StartScreen(id="_default")
 
     def get_css_variables(self) -> dict[str, str]:
         # App.__init__ builds the default theme's variables, replaced at once by the configured
