@@ -14,3 +14,17 @@ def test_c0_c1_and_bidi_never_reach_a_cell():
 
 def test_plain_text_is_untouched():
     assert clean("Disk [/var] ünïcødé 🚀") == "Disk [/var] ünïcødé 🚀"
+
+
+def test_every_character_the_sanitiser_replaces_is_unprintable():
+    """sanitize and the line filter skip their regex for text str.isprintable() clears: that is safe
+    only while every character they replace is one it calls unprintable."""
+    import sys
+
+    from testdeck.text import sanitize, unsafe
+
+    replaced = [chr(c) for c in range(sys.maxunicode + 1) if unsafe().match(chr(c))]
+    assert len(replaced) == 32 + 33 + 1 + 2 + 5 + 4  # C0, DEL and C1, ALM, LRM/RLM, embeddings, isolates
+    assert not any(ch.isprintable() for ch in replaced)
+    assert all(sanitize(f"a{ch}b") != f"a{ch}b" for ch in replaced)
+    assert sanitize("Disk [/var] ünïcødé 🚀\u00a0") == "Disk [/var] ünïcødé 🚀\u00a0"  # (NBSP: unprintable, safe)

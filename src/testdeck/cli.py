@@ -410,13 +410,13 @@ async def describe(profile: Profile, resource: Resource, ctx: Ctx, wanted: str) 
 
 # DEL, C1 controls, bidi controls and line/paragraph separators: valid JSON when raw, but a
 # terminal may act on them, so they are printed as \u escapes (still valid JSON)
-_JSON_UNSAFE = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+_JSON_UNSAFE = "[\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]"  # (compiled at first use)
 
 
 def dumps(value: Any, indent: int | None = None) -> str:
     """JSON safe for a terminal: controls escaped (json does C0), non-ASCII text kept readable."""
     text = json.dumps(value, indent=indent, default=str, ensure_ascii=False)
-    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return re.sub(_JSON_UNSAFE, lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def _raw(record: Any) -> Any:

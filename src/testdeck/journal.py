@@ -95,7 +95,7 @@ SECRET = "@@testdeck-secret@@"  # where the profile's secret was in a body, for 
 REDACTED = "@@testdeck-redacted@@"  # where another secret was (a password typed in a form): not replayable as is
 TOKEN = "@@testdeck-token@@"  # an exchanged bearer token: the curl's own exchange sets it
 # in a JSON body, REDACTED becomes `@@testdeck-redacted:FIELD@@` (_keyed): its variable is named after the field
-_MARKS = re.compile(r"(@@testdeck-secret@@|@@testdeck-redacted(?::[A-Za-z0-9_]*)?@@|@@testdeck-token@@)")
+_MARKS = r"(@@testdeck-secret@@|@@testdeck-redacted(?::[A-Za-z0-9_]*)?@@|@@testdeck-token@@)"  # (compiled at first use)
 # the shell stops at an unset one with this message: a replay never sends `***` as a password
 _REFUSE = "testdeck redacted this value: set it to send this again"
 # a value put back into a JSON body is JSON-escaped in the shell (quotes, backslashes, a PEM's line
@@ -144,7 +144,7 @@ def _curl_arg(value: str, profile: str, secrets: list[str], refs: _Refs | None =
     refs = refs if refs is not None else _Refs()
     words = []
     # quoted pieces around the references: the shell joins them and expands only the references
-    for piece in _MARKS.split(value):
+    for piece in re.split(_MARKS, value):
         if piece == SECRET:
             var = env_var(profile)
         elif piece == TOKEN:
@@ -250,7 +250,7 @@ def entry(*, profile: str, service: str, method: str, url: str, path: str, heade
             curl_body = keep_secret(raw)
         if len(body) > MAX_BODY:
             curl_body += f"… ({len(body)} bytes)"
-        text = _MARKS.sub("***", curl_body)
+        text = re.sub(_MARKS, "***", curl_body)
     curl = redact(curl_command(method, url, headers, None if curl_body is None else BODY, profile, secrets,
                                upload))
     # the line redacted without its body (redacted above, as JSON), which goes in after

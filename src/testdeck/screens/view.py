@@ -374,15 +374,16 @@ class LazyCells(Sequence):
 
 # --- details ----------------------------------------------------------------------------------------------
 
-_TIME_KEY = re.compile(r"(^|_)(ts|time|date|at|created|modified|updated|started|finished|ended|expires|since|"
-                       r"last|generated|scheduled)($|_)|time|date", re.I)
-_JSON_LINE = re.compile(r'^(\s*)"(?P<k>[^"]+)": (?P<v>-?\d+(?:\.\d+)?|"[^"]*")(?P<comma>,?)$')
+# (patterns compiled at first use, by re's own cache: only the details view needs them)
+_TIME_KEY = (r"(?i)(^|_)(ts|time|date|at|created|modified|updated|started|finished|ended|expires|since|"
+             r"last|generated|scheduled)($|_)|time|date")
+_JSON_LINE = r'^(\s*)"(?P<k>[^"]+)": (?P<v>-?\d+(?:\.\d+)?|"[^"]*")(?P<comma>,?)$'
 
 
 def _human_time(key: str, raw: str) -> str | None:
     from testdeck.columns import _epoch, age, timestamp
 
-    if not _TIME_KEY.search(key):
+    if not re.search(_TIME_KEY, key):
         return None
     value: Any = raw.strip('"')
     if not raw.startswith('"'):
@@ -413,7 +414,7 @@ def detail_text(value: Any) -> str:
     text = json.dumps(value, indent=2, ensure_ascii=False, default=str)
     out = []
     for line in text.splitlines():
-        m = _JSON_LINE.match(line)
+        m = re.match(_JSON_LINE, line)
         human = _human_time(m["k"], m["v"]) if m else None
         out.append(f"{line}   # {human}" if human else line)
     return "\n".join(out)

@@ -12,17 +12,13 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from rich.segment import Segment
 from textual.color import Color
 from textual.filter import LineFilter
 
-from testdeck.text import sanitize
-
-# the characters text.sanitize replaces (C0, DEL, C1, bidi embedding/override/isolate/marks)
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+from testdeck.text import sanitize, unsafe
 
 
 class ControlFilter(LineFilter):
@@ -30,11 +26,12 @@ class ControlFilter(LineFilter):
     those are Textual's own cursor moves, not text)."""
 
     def apply(self, segments: list[Segment], background: Color) -> list[Segment]:
-        search = _UNSAFE.search
-        if not any(search(seg.text) for seg in segments if seg.control is None):
+        # the characters text.sanitize replaces (C0, DEL, C1, bidi controls): all unprintable
+        if all(seg.text.isprintable() for seg in segments if seg.control is None):
             return segments
-        return [seg if seg.control is not None or search(seg.text) is None
-                else Segment(_UNSAFE.sub("", seg.text), seg.style, seg.control) for seg in segments]
+        pattern = unsafe()
+        return [seg if seg.control is not None or pattern.search(seg.text) is None
+                else Segment(pattern.sub("", seg.text), seg.style, seg.control) for seg in segments]
 
 
 class SafeApp:
