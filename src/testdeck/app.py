@@ -58,6 +58,8 @@ class StartScreen(_Blank):
     cache keys on the tie-breaker, so they were parsed again for each deeper class (~4 M instructions
     of a cold start); a tie-breaker only ever goes down, so no rule ends up ranked otherwise."""
 
+    BLANK = True  # (opaque: its own lines are blank strips; see ResourceScreen)
+
     def _on_screen_resume(self, event: events.ScreenResume) -> None:
         if not getattr(self, "_resumed", False):  # (styled a moment ago, as it mounted; see ResourceScreen)
             self._resumed = True

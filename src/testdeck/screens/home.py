@@ -33,6 +33,7 @@ def _shown_value(key: str, value: object) -> str:
 
 
 class HomeScreen(Screen):
+    BLANK = True  # (opaque: its own lines are blank strips; see ResourceScreen)
     DEFAULT_CSS = """
     HomeScreen #titlebar { height: 1; width: 100%; background: $primary; color: $text; padding: 0 1; text-style: bold; }
     HomeScreen #notice { height: auto; padding: 0 1; color: $warning; }

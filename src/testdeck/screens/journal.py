@@ -38,6 +38,7 @@ def outcome(entry: dict) -> str:
 
 
 class JournalScreen(Screen):
+    BLANK = True  # (opaque: its own lines are blank strips; see ResourceScreen)
     DEFAULT_CSS = """
     JournalScreen #titlebar { height: 1; background: $primary; color: $text; padding: 0 1; text-style: bold; }
     """

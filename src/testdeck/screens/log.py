@@ -14,6 +14,7 @@ from testdeck.widgets.logtail import LogTail
 
 
 class LogScreen(Screen):
+    BLANK = True  # (opaque: its own lines are blank strips; see ResourceScreen)
     BINDINGS = [
         Binding("escape", "back", "back", id="log.back"),
         Binding("q", "back", "back", show=False, id="log.quit"),

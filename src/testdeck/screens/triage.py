@@ -57,6 +57,7 @@ def item_key(item: Item) -> str:
 
 
 class TriageScreen(Screen):
+    BLANK = True  # (opaque: its own lines are blank strips; see ResourceScreen)
     DEFAULT_CSS = """
     TriageScreen #titlebar { height: 1; background: $primary; color: $text; padding: 0 1; text-style: bold; }
     TriageScreen #stale { height: auto; padding: 0 1; color: $warning; display: none; text-wrap: nowrap;
