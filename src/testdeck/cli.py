@@ -19,6 +19,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+# httpx first, and from here: imported at the end of cli -> verbs -> setfields -> resources -> journal ->
+# transport, its modules ran at a call depth on the edge of a 16 KiB frame-stack chunk, which CPython 3.11
+# mapped and unmapped ~400 times (~800 system calls and ~400 page faults of every start)
+import httpx  # noqa: F401
+
 from testdeck import cli_options, credentials, launch, verbs
 from testdeck.config import SERVICES, Config, Profile, load_config
 from testdeck.errors import ApiError, ConfigError, CredentialError
