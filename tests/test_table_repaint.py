@@ -67,3 +67,48 @@ async def test_a_row_goes_out_as_one_segment_per_run_of_one_style():
         assert failed.text.split() == ["b", "FAILED", "y"] and len(segments) <= 4  # was 7
         error = [segment for segment in segments if "FAILED" in segment.text]
         assert len(error) == 1 and error[0].text.strip() == "FAILED" and error[0].style != segments[0].style
+
+
+async def test_focus_paints_the_cursor_in_its_focused_style_without_restyling_the_table(monkeypatch):
+    """The focused cursor is a component class of its own, chosen as the row paints: a focus change
+    repaints the table. Textual restyled it and its dozen component classes for :focus rules."""
+    from textual.css.stylesheet import Stylesheet
+    from textual.widgets import Input
+
+    class Two(App):
+        def compose(self):
+            yield VirtualTable(HEADINGS)
+            yield Input()
+
+    app = Two()
+    async with app.run_test(size=(40, 12)) as pilot:
+        table = app.query_one(VirtualTable)
+        table.set_data(data([("a", "ok"), ("b", "ok")]))
+        table.focus()
+        await pilot.pause()
+        restyled: list[object] = []
+        update_nodes = Stylesheet.update_nodes
+
+        def spy(self, nodes, animate=False):
+            nodes = list(nodes)
+            restyled.extend(nodes)
+            return update_nodes(self, nodes, animate)
+
+        monkeypatch.setattr(Stylesheet, "update_nodes", spy)
+
+        def cursor_style():
+            table._styles = {}
+            try:
+                return table.render_line(1)._segments[0].style  # (row 0, the cursor's)
+            finally:
+                table._styles = None
+
+        focused = cursor_style()
+        app.query_one(Input).focus()
+        await pilot.pause()
+        blurred = cursor_style()
+        assert focused.bold and not blurred.bold and focused.bgcolor != blurred.bgcolor
+        table.focus()
+        await pilot.pause()
+        assert cursor_style() == focused
+        assert table not in restyled
