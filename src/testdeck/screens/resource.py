@@ -25,7 +25,6 @@ from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Static
 
 from testdeck.errors import ApiError
 from testdeck.records import Record
@@ -140,8 +139,7 @@ class ResourceScreen(RefreshMixin, ActionsMixin, ScopeMixin, ViewKeysMixin, Scre
         table = VirtualTable([c.heading for c in self.resource.columns], empty_text=self._empty_text())
         table.marked = self.state.marks
         yield table
-        yield Static("", id="message")
-        yield StatusBar()
+        yield StatusBar()  # (the message line goes above it when there is one: RefreshMixin._message_line)
         yield KeyBar()
 
     def _empty_text(self) -> str:
