@@ -11,7 +11,6 @@ import gc
 from collections.abc import Callable, Coroutine
 
 import httpx
-from textual import events
 from textual.app import App
 from textual.binding import Binding
 from textual.screen import Screen
@@ -21,7 +20,7 @@ from testdeck.app_triage import TriagePolling
 from testdeck.config import Config, load_config, update_config
 from testdeck.errors import ApiError, ConfigError
 from testdeck.resources import Resource
-from testdeck.screens.resource import ResourceScreen
+from testdeck.screens.resource import FirstResumeStyled, ResourceScreen
 from testdeck.transport import prewarm_ssl
 from testdeck.services import NAMES, ORDER, get_service
 from testdeck.session import ProfileSession
@@ -50,7 +49,7 @@ class _Blank(Screen):
     pass
 
 
-class StartScreen(_Blank):
+class StartScreen(FirstResumeStyled, _Blank):
     """Textual's default screen: blank, beneath the profiles (or a start target) from the first frame.
 
     Two classes deep on purpose: Screen's and Widget's default CSS are parsed with the tie-breakers
@@ -59,11 +58,6 @@ class StartScreen(_Blank):
     of a cold start); a tie-breaker only ever goes down, so no rule ends up ranked otherwise."""
 
     BLANK = True  # (opaque: its own lines are blank strips; see ResourceScreen)
-
-    def _on_screen_resume(self, event: events.ScreenResume) -> None:
-        if not getattr(self, "_resumed", False):  # (styled a moment ago, as it mounted; see ResourceScreen)
-            self._resumed = True
-            event.refresh_styles = False
 
 
 def _commands():
@@ -248,9 +242,7 @@ class TestdeckApp(TriagePolling, SafeApp, KeyGate, App):
         if any(p.url.lower().startswith("https:") for p in self.config.profiles.values()):
             prewarm_ssl()
         if not self.start or self.start in ("triage", "journal"):
-            from testdeck.screens.home import HomeScreen
-
-            self.push_screen(HomeScreen())
+            self._home_beneath()
         else:  # profiles go beneath the start target once it shows its rows (_home_after_start); if
             # the target is slow to open (a locked keyring), they show meanwhile: never a blank screen
             self.set_timer(HOME_LATEST, self._home_if_blank)

@@ -58,7 +58,19 @@ RESERVED_KEYS = {"slash", "enter", "d", "r", "p", "s", "S", "l", "P", "left_squa
                  "q", "colon", "ctrl+p", "ctrl+c", "ctrl+t", "1", "2", "3", "4", "5"}
 
 
-class ResourceScreen(RefreshMixin, ActionsMixin, ScopeMixin, ViewKeysMixin, Screen):
+class FirstResumeStyled:
+    """Screen mixin: Textual restyles every node at each resume; at the first, they were styled a
+    moment ago as they mounted (~5 ms of a cold start's first frame). Screen's handler runs after."""
+
+    _resumed = False
+
+    def _on_screen_resume(self, event: events.ScreenResume) -> None:
+        if not self._resumed:
+            self._resumed = True
+            event.refresh_styles = False
+
+
+class ResourceScreen(FirstResumeStyled, RefreshMixin, ActionsMixin, ScopeMixin, ViewKeysMixin, Screen):
     # Its widgets cover it and its background is opaque: its own lines are blank strips, not 24 lines
     # through Textual's styles pipeline (~4.6 M instructions of each full repaint). Textual's own switch.
     BLANK = True
@@ -119,7 +131,6 @@ class ResourceScreen(RefreshMixin, ActionsMixin, ScopeMixin, ViewKeysMixin, Scre
         self._jump: tuple[str, str] | None = None  # a jump's row (key, what): checked after the first good refresh
         self.header = resource.header() if resource.header is not None else None
         self._first_read = self.read_early()  # (the request travels while the screen is pushed and composed)
-        self._resumed = False
         for action in resource.actions:
             self._bindings.bind(action.key, f"act('{action.label}')", action.label)
         for query in resource.queries:
@@ -226,13 +237,6 @@ class ResourceScreen(RefreshMixin, ActionsMixin, ScopeMixin, ViewKeysMixin, Scre
         if self.resource.scope is not None and not self.scope:
             self.action_pick_scope()
         self._poll()
-
-    def _on_screen_resume(self, event: events.ScreenResume) -> None:
-        # Textual restyles every node at each resume; at the first, they were styled a moment ago as
-        # they mounted (~5 ms of a cold start's first frame). Screen's handler runs after this one.
-        if not self._resumed:
-            self._resumed = True
-            event.refresh_styles = False
 
     def on_screen_resume(self) -> None:
         self.table.marked = self.state.marks
