@@ -2,12 +2,14 @@
 
 The five simulators run in separate processes; a config file names one profile
 per service (secrets in env vars, the documented route). Each figure is the
-median of several fresh interpreter runs (imports included), through the same
-entry point the `testdeck` command uses (cli.main -> load_config -> TestdeckApp
-with `--open alerts`), headless at 80x24, until the first frame that paints a row of
-the alerts table (the frame handed to the driver). Earlier runs waited for the app to
-go idle after it (Pilot.pause()), which also counted timers; that figure is printed too.
-The baseline is a bare Textual app to its first frame, measured in the same run,
+median of several fresh interpreter runs (imports included) of the `testdeck`
+command itself: launch.main() with `testdeck --open alerts` as its command line
+(argument parsing, load_config, TestdeckApp and its app.run()), the run headless
+at 80x24, until the first frame that paints a row of the alerts table (the frame
+handed to the driver). Until 2026-11-26 the script imported cli and built the app
+itself under Pilot: that skipped the parsing of the command line (~19 M
+instructions then) and counted a little of Pilot's.
+The baseline is a bare Textual app's app.run() to its first frame, measured in the same run,
 interleaved with ours so a busy machine slows both alike. The floor, interleaved too, is
 that bare app plus the least any HTTP console does: import httpx, GET the same alerts
 and show their count. What it costs over bare is the chosen stack's share, before any of
@@ -38,83 +40,69 @@ TESTDECK = r"""
 import sys, time, os
 t0 = float(sys.argv[1])
 COUNTING = os.environ.get("COLD_COUNTING")
-import asyncio
-try:
-    from testdeck import launch
-    launch.hold_gc()  # as the `testdeck` command does (launch.main), before its imports
-except ImportError:  # a --tree from before launch.py
-    pass
-from testdeck import cli  # the entry point's imports
-from testdeck.config import load_config
+from testdeck import launch
+launch.hold_gc()  # as launch.main does first: the spies below import the app's modules before it runs
+from testdeck import cli
+from textual.app import App
 from testdeck.app import TestdeckApp
+from testdeck.screens.resource import ResourceScreen
+from testdeck.widgets.table import VirtualTable
 if COUNTING:  # ~40 x slower under valgrind: the read would miss these waits and take another path
     import testdeck.app as _app
     _app.FIRST_ROWS_WAIT = _app.HOME_LATEST = 100.0
-config = load_config(None)
 FRAME = []
-async def main():
-    app = TestdeckApp(config, start="alerts", save_theme=False)
-    from testdeck.screens.resource import ResourceScreen
-    from testdeck.widgets.table import VirtualTable
-    painted = []
-    render_line = VirtualTable.render_line
-    def spy(self, y):  # a data row of the resource's table is being painted
-        if y >= 1 and self.row_count and isinstance(self.screen, ResourceScreen):
-            painted.append(1)
-        return render_line(self, y)
-    VirtualTable.render_line = spy
+painted = []
+render_line = VirtualTable.render_line
+def spy(self, y):  # a data row of the resource's table is being painted
+    if y >= 1 and self.row_count and isinstance(self.screen, ResourceScreen):
+        painted.append(1)
+    return render_line(self, y)
+VirtualTable.render_line = spy
+def run(app):  # the command's app.run(), headless at 80x24 (there is no terminal here)
     display = app._display
     def frame(screen, renderable):  # the compositor hands a frame to the driver
         if painted and not FRAME and renderable is not None:
             FRAME.append(time.time() - t0)
             if COUNTING:  # (--instructions: nothing after the frame is counted)
                 os._exit(0)
+            app.call_later(app.exit)
         return display(screen, renderable)
     app._display = frame
-    async with app.run_test(size=(80, 24)) as pilot:
-        while not (isinstance(app.screen, ResourceScreen) and any(t.row_count for t in app.screen.query(VirtualTable))):
-            await asyncio.sleep(0.002)
-        await pilot.pause()
-        idle = time.time() - t0
-        while not FRAME:
-            await asyncio.sleep(0.002)
-        print(FRAME[0], idle)
-asyncio.run(main())
+    App.run(app, headless=True, size=(80, 24))
+TestdeckApp.run = run
+sys.argv = ["testdeck", "--open", "alerts"]  # the `testdeck` command, argument parsing and all
+launch.main()
+print(FRAME[0])
 """
 
 BARE = r"""
 import sys, time, os
 t0 = float(sys.argv[1])
 COUNTING = os.environ.get("COLD_COUNTING")
-import asyncio
 from textual.app import App
 from textual.widgets import Label
 class Bare(App):
     def compose(self):
         yield Label("hello")
 FRAME = []
-async def main():
-    app = Bare()
-    display = app._display
-    def frame(screen, renderable):
-        if not FRAME and renderable is not None:
-            FRAME.append(time.time() - t0)
-            if COUNTING:  # (--instructions: nothing after the frame is counted)
-                os._exit(0)
-        return display(screen, renderable)
-    app._display = frame
-    async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause()
-        idle = time.time() - t0
-        print(FRAME[0], idle)
-asyncio.run(main())
+app = Bare()
+display = app._display
+def frame(screen, renderable):
+    if not FRAME and renderable is not None:
+        FRAME.append(time.time() - t0)
+        if COUNTING:  # (--instructions: nothing after the frame is counted)
+            os._exit(0)
+        app.call_later(app.exit)
+    return display(screen, renderable)
+app._display = frame
+app.run(headless=True, size=(80, 24))
+print(FRAME[0])
 """
 
 FLOOR = r"""
 import sys, time, os
 t0 = float(sys.argv[1])
 COUNTING = os.environ.get("COLD_COUNTING")
-import asyncio
 from textual.app import App
 from textual.widgets import Label
 sys.modules.setdefault("httpx._main", None)  # as testdeck does: not httpx's command line
@@ -130,22 +118,18 @@ class Floor(App):
         self.query_one(Label).update(f"{len(response.json()['rows'])} alerts")
         self.got = True
 FRAME = []
-async def main():
-    app = Floor()
-    display = app._display
-    def frame(screen, renderable):
-        if app.got and not FRAME and renderable is not None:
-            FRAME.append(time.time() - t0)
-            if COUNTING:  # (--instructions: nothing after the frame is counted)
-                os._exit(0)
-        return display(screen, renderable)
-    app._display = frame
-    async with app.run_test(size=(80, 24)) as pilot:
-        while not FRAME:
-            await asyncio.sleep(0.002)
-        await pilot.pause()
-        print(FRAME[0], time.time() - t0)
-asyncio.run(main())
+app = Floor()
+display = app._display
+def frame(screen, renderable):
+    if app.got and not FRAME and renderable is not None:
+        FRAME.append(time.time() - t0)
+        if COUNTING:  # (--instructions: nothing after the frame is counted)
+            os._exit(0)
+        app.call_later(app.exit)
+    return display(screen, renderable)
+app._display = frame
+app.run(headless=True, size=(80, 24))
+print(FRAME[0])
 """
 
 
@@ -182,11 +166,8 @@ def write_config(folder: Path, urls: dict[str, str], secrets: dict[str, str]) ->
 CPU: dict[str, list[float]] = {}
 
 
-IDLE: dict[str, list[float]] = {}
-
-
 def once(code: str, env: dict[str, str], src: Path, label: str = "") -> float:
-    """Wall time to the first frame (IDLE[label]: to the app idle after it); the child's CPU time (user + sys, to its exit) goes to CPU[label]:
+    """Wall time to the first frame; the child's CPU time (user + sys, to its exit) goes to CPU[label]:
     on a shared machine it moves much less with the load than the wall time does."""
     full = dict(os.environ, **env, PYTHONPATH=str(src), PYTHONDONTWRITEBYTECODE="")
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -194,9 +175,7 @@ def once(code: str, env: dict[str, str], src: Path, label: str = "") -> float:
                          check=True)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     CPU.setdefault(label, []).append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
-    frame, idle = map(float, out.stdout.strip().splitlines()[-1].split())
-    IDLE.setdefault(label, []).append(idle)
-    return frame
+    return float(out.stdout.strip().splitlines()[-1])
 
 
 def instructions(code: str, env: dict[str, str], src: Path) -> int:
@@ -265,11 +244,6 @@ def main() -> None:
     floor = statistics.median(times["floor"])
     print(f"  floor: the bare app + httpx GETting the alerts:       {floor * 1000:6.0f} ms = {floor / bare:.2f} x bare"
           f"   (CPU {statistics.median(CPU['floor']) / bare_cpu:.2f} x bare)")
-    idle_bare = statistics.median(IDLE["bare"])
-    print("to the app idle after that frame (Pilot.pause(), the figure of earlier runs):")
-    for label in trees:
-        idle = statistics.median(IDLE[label])
-        print(f"  testdeck ({label}): {idle * 1000:6.0f} ms = {idle / idle_bare:.2f} x bare ({idle_bare * 1000:.0f} ms)")
     print("target: at most 1.5 x bare")
 
 
