@@ -433,3 +433,29 @@ def test_the_demo_console_uses_your_keys_and_theme(tmp_path, monkeypatch):
     assert config.extra["keys"] == {"app.quit": "Q"} and config.theme == "ansi-dark"
     assert "demo-xyops" in config.profiles
     assert TestdeckApp(config, save_theme=False)._keymap == {"app.quit": "Q"}
+
+
+CONSOLE_STARTS = [[], ["--open", "alerts"], ["--open", "triage"], ["--op", "get"], ["--demo", "--seed", "3", "--size", "9"],
+                  ["--config", "x.toml", "--read-only"], ["--open=xy/alerts", "--demo"]]
+
+
+@pytest.mark.parametrize("argv", CONSOLE_STARTS)
+def test_the_consoles_command_line_reads_as_the_full_parser_reads_it_without_building_the_verbs(argv, monkeypatch):
+    full, extras = cli.build_parser().parse_known_args(argv)
+    assert extras == [] and full.command is None
+    monkeypatch.setattr(cli, "build_parser", None)  # the usual start must not need it (~19 M instructions)
+    assert vars(cli.console_args(argv)) == vars(full)
+
+
+@pytest.mark.parametrize("argv", [["triage"], ["get", "alerts"], ["--open", "alerts", "journal"], ["-h"], ["--help"],
+                                  ["--seed", "x"], ["--s", "1"], ["--open"], ["--bogus"], ["--", "get"]])
+def test_a_verb_help_or_a_mistake_goes_to_the_full_parser(argv):
+    assert cli.console_args(argv) is None
+
+
+def test_a_mistake_on_the_consoles_command_line_says_what_the_full_parser_says(capsys):
+    with pytest.raises(SystemExit) as exit:
+        cli.main(["--seed", "x"])
+    assert exit.value.code == 2
+    err = capsys.readouterr().err
+    assert "invalid int value: 'x'" in err and "{get,describe,profile,sim,do,logs,triage,journal,completion" in err

@@ -39,7 +39,9 @@ class UsageError(Exception):
     pass
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _top_parser(cls: type[argparse.ArgumentParser] = argparse.ArgumentParser,
+                add_help: bool = True) -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
+    """The options of every command (`common`) and the console's own parser, without the verbs."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--config", type=Path, default=argparse.SUPPRESS,
                         help="config file (default: $TESTDECK_CONFIG or the user config dir)")
@@ -50,9 +52,37 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--read-only", action="store_true", default=argparse.SUPPRESS,
                         help="refuse every mutating call (enforced in the adapters)")
 
-    parser = argparse.ArgumentParser(prog="testdeck", parents=[common],
-                                     description="Keyboard-first console for test-automation back-ends.")
+    parser = cls(prog="testdeck", parents=[common], add_help=add_help,
+                 description="Keyboard-first console for test-automation back-ends.")
     parser.add_argument("--open", metavar="TARGET", help="open a profile, service or resource at start")
+    return common, parser
+
+
+class _NotTheConsole(Exception):
+    pass
+
+
+class _ConsoleParser(argparse.ArgumentParser):
+    def error(self, message: str) -> Any:  # the full parser says it, with the verbs in its usage
+        raise _NotTheConsole
+
+
+def console_args(argv: list[str]) -> argparse.Namespace | None:
+    """The usual start, `testdeck [--open TARGET] [--demo] ...`, read without building the verbs'
+    thirty-odd parsers (~19 M instructions, a fifteenth of a cold start). None for anything else (a
+    verb, -h, a mistake): build_parser() reads those and says what it always said."""
+    try:
+        args, extras = _top_parser(_ConsoleParser, add_help=False)[1].parse_known_args(argv)
+    except _NotTheConsole:
+        return None
+    if extras:  # a verb's name, -h, an option it does not know
+        return None
+    args.command = None
+    return args
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common, parser = _top_parser()
     sub = parser.add_subparsers(dest="command")
 
     # Any other `--name value` is the resource's: `--<scope name> ID` is the scope (--project,
@@ -121,10 +151,12 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     if argv[:1] == ["__complete"]:  # the words typed so far, options and all: not for argparse to judge
         return run_completion(argparse.Namespace(command="__complete", words=argv[1:]))
-    parser = build_parser()
-    args, extras = parser.parse_known_args(argv)
-    if extras and args.command not in ("get", "describe", "do", "logs"):  # do, logs: --project ID, as get
-        parser.error(f"unrecognized arguments: {' '.join(extras)}")
+    args, extras = console_args(argv), []
+    if args is None:
+        parser = build_parser()
+        args, extras = parser.parse_known_args(argv)
+        if extras and args.command not in ("get", "describe", "do", "logs"):  # do, logs: --project ID, as get
+            parser.error(f"unrecognized arguments: {' '.join(extras)}")
     args.extras = extras
     if args.command is not None:  # a headless verb: start-up is over (the console's is at its first frame)
         launch.release_gc()
