@@ -24,9 +24,9 @@ from typing import Any
 # mapped and unmapped ~400 times (~800 system calls and ~400 page faults of every start)
 import httpx  # noqa: F401
 
-from testdeck import cli_options, credentials, launch, verbs
+from testdeck import credentials, launch
 from testdeck.config import SERVICES, Config, Profile, load_config
-from testdeck.errors import ApiError, ConfigError, CredentialError
+from testdeck.errors import ApiError, ConfigError, CredentialError, Interrupted, VerbUsageError
 from testdeck.records import Record
 from testdeck.resources import Ctx, Resource, did_you_mean
 from testdeck.services import all_services, find_resource, get_service
@@ -139,6 +139,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="share of requests answered with a 5xx (0.3: about one in three)")
     sim.add_argument("--seed", type=int, default=1, help="seed of the generated data (the same seed, the same data)")
     sim.add_argument("--size", type=int, default=0, metavar="ROWS", help="extra generated rows (100000 for a big table)")
+    from testdeck import verbs  # (the headless verbs: not imported for the console's start)
+
     verbs.add_parsers(sub, common)
     return parser
 
@@ -194,8 +196,12 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command in ("get", "describe"):
             code = asyncio.run(run_get(args, config))
         elif args.command == "do":
+            from testdeck import verbs
+
             code = asyncio.run(verbs.run_do(args, config, resolve, _open_session))
         elif args.command == "logs":
+            from testdeck import verbs
+
             code = asyncio.run(verbs.run_logs(args, config, resolve, _open_session))
         elif args.command == "triage":
             from testdeck.report_verbs import run_triage
@@ -213,10 +219,10 @@ def main(argv: list[str] | None = None) -> int:
         # `testdeck get ... | head`: the reader has all it wanted; say nothing more
         _quiet_stdout()
         return BROKEN_PIPE
-    except (UsageError, verbs.VerbUsageError) as exc:  # (lines kept: a question naming several rows)
+    except (UsageError, VerbUsageError) as exc:  # (lines kept: a question naming several rows)
         print(f"testdeck: {sanitize(exc, multiline=True)}", file=sys.stderr)
         return 2
-    except verbs.Interrupted as exc:  # ctrl+c at a question, or with a request in flight: said
+    except Interrupted as exc:  # ctrl+c at a question, or with a request in flight: said
         print(f"testdeck: {sanitize(exc)}", file=sys.stderr)
         return 128 + exc.signum
     except KeyboardInterrupt:  # ctrl+c ends `logs -f` quietly
@@ -354,6 +360,8 @@ def resolve(config: Config, resource_name: str, profile_name: str | None) -> tup
 
 def options(extras: list[str]) -> dict[str, str]:
     """`get`'s `--name value` options (cli_options.split_options); a bare word is a usage error."""
+    from testdeck import cli_options
+
     out, words = cli_options.split_options(extras)
     if words:
         raise UsageError(f"unexpected argument {words[0]!r} (options are --NAME VALUE)")
@@ -373,6 +381,7 @@ async def pick_scope(client: Any, resource: Resource, given: str) -> str:
 
 
 async def run_get(args: argparse.Namespace, config: Config) -> int:
+    from testdeck import cli_options
     from testdeck.session import ProfileSession
 
     profile, resource = resolve(config, args.resource, args.profile)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from testdeck.resources import Resource, did_you_mean
-from testdeck.setfields import VerbUsageError
+from testdeck.errors import VerbUsageError
 
 
 def split_options(extras: list[str]) -> tuple[dict[str, str], list[str]]:

@@ -88,3 +88,15 @@ class ConfigError(Exception):
 
 class CredentialError(Exception):
     """A secret could not be read or stored."""
+
+
+class VerbUsageError(Exception):
+    """A headless verb's bad arguments or invalid values: exit 2."""
+
+
+class Interrupted(Exception):
+    """ctrl+c (SIGINT) or SIGTERM ended a verb: exit 128 + the signal's number (130, 143)."""
+
+    def __init__(self, signum: int, message: str):
+        super().__init__(message)
+        self.signum = signum

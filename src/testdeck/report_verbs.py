@@ -12,8 +12,7 @@ import sys
 
 from testdeck import journal
 from testdeck.config import Config
-from testdeck.errors import ApiError
-from testdeck.setfields import VerbUsageError
+from testdeck.errors import ApiError, VerbUsageError
 from testdeck.text import sanitize
 
 EXIT_FAILING = 3  # `testdeck triage`: something is failing (a pipeline gate)

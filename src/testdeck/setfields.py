@@ -9,13 +9,9 @@ import json
 import re
 from typing import Any
 
-from testdeck.errors import ApiError
+from testdeck.errors import ApiError, VerbUsageError
 from testdeck.forms import Field, NoChoices
 from testdeck.resources import Action, Ctx
-
-
-class VerbUsageError(Exception):
-    """Bad arguments or invalid values: exit 2."""
 
 
 def parse_sets(pairs: list[str]) -> dict[str, str]:

@@ -20,19 +20,11 @@ from typing import Any
 from testdeck import feeds
 from testdeck.cli_options import article, split_options
 from testdeck.config import Config
-from testdeck.errors import ApiError, Refused, failed_how
+from testdeck.errors import ApiError, Interrupted, Refused, VerbUsageError, failed_how
 from testdeck.records import Record
 from testdeck.resources import Accepted, Action, Ctx, Resource, acted_on, confirm_question, did_you_mean, run, unwrap
-from testdeck.setfields import VerbUsageError, form_values, parse_sets  # noqa: F401 (VerbUsageError: cli's)
+from testdeck.setfields import form_values, parse_sets
 from testdeck.text import sanitize
-
-
-class Interrupted(Exception):
-    """ctrl+c (SIGINT) or SIGTERM ended the verb: exit 128 + the signal's number (130, 143)."""
-
-    def __init__(self, signum: int, message: str):
-        super().__init__(message)
-        self.signum = signum
 
 
 def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
