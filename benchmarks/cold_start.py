@@ -4,12 +4,12 @@ The five simulators run in separate processes; a config file names one profile
 per service (secrets in env vars, the documented route). Each figure is the
 median of several fresh interpreter runs (imports included) of the `testdeck`
 command itself: launch.main() with `testdeck --open alerts` as its command line
-(argument parsing, load_config, TestdeckApp and its app.run()), the run headless
-at 80x24, until the first frame that paints a row of the alerts table (the frame
-handed to the driver). Until 2026-11-26 the script imported cli and built the app
-itself under Pilot: that skipped the parsing of the command line (~19 M
-instructions then) and counted a little of Pilot's.
-The baseline is a bare Textual app's app.run() to its first frame, measured in the same run,
+(argument parsing, load_config, TestdeckApp and its app.run()), on a
+pseudo-terminal of 80x24, until the first frame that paints a row of the alerts
+table (the frame handed to the driver). Until 2026-11-26 the script imported cli
+and built the app itself under Pilot, headless: that skipped the parsing of the
+command line (~19 M instructions then) and the terminal's driver.
+The baseline is a bare Textual app's app.run() to its first frame, on the same terminal, measured in the same run,
 interleaved with ours so a busy machine slows both alike. The floor, interleaved too, is
 that bare app plus the least any HTTP console does: import httpx, GET the same alerts
 and show their count. What it costs over bare is the chosen stack's share, before any of
@@ -25,12 +25,16 @@ whatever the machine's load, for telling a change of a few ms from noise.
 from __future__ import annotations
 
 import argparse
+import fcntl
 import os
+import pty
 import resource
 import statistics
+import struct
 import subprocess
 import sys
 import tempfile
+import termios
 import time
 from pathlib import Path
 
@@ -43,7 +47,6 @@ COUNTING = os.environ.get("COLD_COUNTING")
 from testdeck import launch
 launch.hold_gc()  # as launch.main does first: the spies below import the app's modules before it runs
 from testdeck import cli
-from textual.app import App
 from testdeck.app import TestdeckApp
 from testdeck.screens.resource import ResourceScreen
 from testdeck.widgets.table import VirtualTable
@@ -58,21 +61,19 @@ def spy(self, y):  # a data row of the resource's table is being painted
         painted.append(1)
     return render_line(self, y)
 VirtualTable.render_line = spy
-def run(app):  # the command's app.run(), headless at 80x24 (there is no terminal here)
-    display = app._display
-    def frame(screen, renderable):  # the compositor hands a frame to the driver
-        if painted and not FRAME and renderable is not None:
-            FRAME.append(time.time() - t0)
-            if COUNTING:  # (--instructions: nothing after the frame is counted)
-                os._exit(0)
-            app.call_later(app.exit)
-        return display(screen, renderable)
-    app._display = frame
-    App.run(app, headless=True, size=(80, 24))
-TestdeckApp.run = run
+display = TestdeckApp._display
+def frame(app, screen, renderable):  # the compositor hands a frame to the driver
+    if painted and not FRAME and renderable is not None:
+        FRAME.append(time.time() - t0)
+        if COUNTING:  # (--instructions: nothing after the frame is counted)
+            os._exit(0)
+        app.call_later(app.exit)
+    return display(app, screen, renderable)
+TestdeckApp._display = frame
 sys.argv = ["testdeck", "--open", "alerts"]  # the `testdeck` command, argument parsing and all
 launch.main()
-print(FRAME[0])
+with open(os.environ["COLD_REPORT"], "w") as report:
+    report.write(str(FRAME[0]))
 """
 
 BARE = r"""
@@ -95,8 +96,9 @@ def frame(screen, renderable):
         app.call_later(app.exit)
     return display(screen, renderable)
 app._display = frame
-app.run(headless=True, size=(80, 24))
-print(FRAME[0])
+app.run()
+with open(os.environ["COLD_REPORT"], "w") as report:
+    report.write(str(FRAME[0]))
 """
 
 FLOOR = r"""
@@ -128,8 +130,9 @@ def frame(screen, renderable):
         app.call_later(app.exit)
     return display(screen, renderable)
 app._display = frame
-app.run(headless=True, size=(80, 24))
-print(FRAME[0])
+app.run()
+with open(os.environ["COLD_REPORT"], "w") as report:
+    report.write(str(FRAME[0]))
 """
 
 
@@ -166,25 +169,50 @@ def write_config(folder: Path, urls: dict[str, str], secrets: dict[str, str]) ->
 CPU: dict[str, list[float]] = {}
 
 
+def in_terminal(argv: list[str], env: dict[str, str]) -> None:
+    """Run a child on a pseudo-terminal of 80x24, as the console runs in a terminal window: Textual's
+    own driver, its terminal modes, the frame written out, for the bare app as for ours. (Headless,
+    until 2026-11-26, ours paid for importing the terminal driver it patches and the bare app did not.)
+    What the child reports comes back through a file: the terminal is the app's."""
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, start_new_session=True,
+                            env=dict(env, TERM="xterm-256color", COLORTERM="truecolor"))
+    os.close(slave)
+    screen = bytearray()
+    while True:  # the terminal's side: take what the app writes, or its writes would block
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO: the child is gone, and its side of the terminal with it
+            break
+        if not chunk:
+            break
+        screen += chunk
+    os.close(master)
+    if proc.wait():
+        raise RuntimeError(f"{argv[:3]} exited {proc.returncode}: {screen[-3000:].decode(errors='replace')}")
+
+
 def once(code: str, env: dict[str, str], src: Path, label: str = "") -> float:
     """Wall time to the first frame; the child's CPU time (user + sys, to its exit) goes to CPU[label]:
     on a shared machine it moves much less with the load than the wall time does."""
-    full = dict(os.environ, **env, PYTHONPATH=str(src), PYTHONDONTWRITEBYTECODE="")
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    out = subprocess.run([sys.executable, "-c", code, str(time.time())], capture_output=True, text=True, env=full,
-                         check=True)
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    CPU.setdefault(label, []).append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
-    return float(out.stdout.strip().splitlines()[-1])
+    with tempfile.NamedTemporaryFile("r") as report:
+        full = dict(os.environ, **env, PYTHONPATH=str(src), PYTHONDONTWRITEBYTECODE="", COLD_REPORT=report.name)
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        in_terminal([sys.executable, "-c", code, str(time.time())], full)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        CPU.setdefault(label, []).append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+        return float(report.read())
 
 
 def instructions(code: str, env: dict[str, str], src: Path) -> int:
     """Instructions from process start to the first frame (the child exits there), by callgrind:
     the same count whatever else the machine is doing, where wall times move by +-0.1 x bare."""
-    full = dict(os.environ, **env, PYTHONPATH=str(src), PYTHONDONTWRITEBYTECODE="", COLD_COUNTING="1")
-    out = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, "-c",
-                          code, str(time.time())], capture_output=True, text=True, env=full, check=True)
-    return int(out.stderr.split("Collected :")[1].split()[0])
+    with tempfile.NamedTemporaryFile("r") as log:
+        full = dict(os.environ, **env, PYTHONPATH=str(src), PYTHONDONTWRITEBYTECODE="", COLD_COUNTING="1")
+        in_terminal(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", f"--log-file={log.name}",
+                     sys.executable, "-c", code, str(time.time())], full)
+        return int(log.read().split("Collected :")[1].split()[0])
 
 
 def counted(trees: dict[str, Path], env: dict[str, str], floor_env: dict[str, str], runs: int) -> None:
