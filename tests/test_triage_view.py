@@ -171,6 +171,26 @@ async def test_triage_filters_with_slash_and_shows_its_keys_with_question_mark(s
         assert all(word in text for word in ("jump", "details", "stale", "filter", "0", ":journal"))
 
 
+async def test_a_repaint_due_while_the_screens_are_taken_down_is_skipped(sim_server, monkeypatch, tmp_path):
+    """The coalesced repaint falling due as the app shuts down (Textual's run_test takes the screens
+    down with the app's timers still running): the triage view, its widgets gone, still read as
+    mounted, and the repaint raised NoMatches from the app (1-2 runs in 6 of a test under load)."""
+    app, _ = _five(sim_server, monkeypatch, tmp_path)
+    failed = []
+
+    def on_unmount(screen) -> None:  # its widgets are gone by now; it is still on top of the stack
+        app._news_pending = True
+        try:
+            app._triage_flush()
+        except Exception as exc:
+            failed.append(exc)
+
+    monkeypatch.setattr(TriageScreen, "on_unmount", on_unmount, raising=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, TriageScreen) and app.screen.is_mounted, what="triage")
+    assert failed == []
+
+
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])
 def test_triage_snapshot(snap_compare, sim_server, monkeypatch, tmp_path, frozen_clock, size):
     app, _ = _five(sim_server, monkeypatch, tmp_path, in_process=True)

@@ -87,6 +87,8 @@ class TriagePolling:
             self.set_timer(TRIAGE_COALESCE, self._triage_flush)
 
     def _triage_flush(self) -> None:
+        if not self.is_running:  # shutting down: a screen being taken down still reads as mounted, its widgets gone
+            return
         if pacing.keys_busy() and self._flush_deferred < 10:  # a key is on its way: it goes first
             self._flush_deferred += 1
             self.set_timer(0.03, self._triage_flush)
