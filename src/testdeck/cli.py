@@ -69,8 +69,8 @@ class _ConsoleParser(argparse.ArgumentParser):
 
 def console_args(argv: list[str]) -> argparse.Namespace | None:
     """The usual start, `testdeck [--open TARGET] [--demo] ...`, read without building the verbs'
-    thirty-odd parsers (~19 M instructions, a fifteenth of a cold start). None for anything else (a
-    verb, -h, a mistake): build_parser() reads those and says what it always said."""
+    thirty-odd parsers (~17 M instructions, ~4 ms, of every console start). None for anything else
+    (a verb, -h, a mistake): build_parser() reads those and says what it always said."""
     try:
         args, extras = _top_parser(_ConsoleParser, add_help=False)[1].parse_known_args(argv)
     except _NotTheConsole:
