@@ -435,25 +435,45 @@ def test_the_demo_console_uses_your_keys_and_theme(tmp_path, monkeypatch):
     assert TestdeckApp(config, save_theme=False)._keymap == {"app.quit": "Q"}
 
 
-CONSOLE_STARTS = [[], ["--open", "alerts"], ["--open", "triage"], ["--op", "get"], ["--demo", "--seed", "3", "--size", "9"],
-                  ["--config", "x.toml", "--read-only"], ["--open=xy/alerts", "--demo"]]
+CONSOLE_STARTS = [[], ["--open", "alerts"], ["--open", "triage"], ["--open=xy/alerts", "--demo"], ["--open="],
+                  ["--demo", "--seed", "3", "--size=9", "--seed", "4"], ["--config", "x.toml", "--read-only"],
+                  ["--config=a=b.toml"], ["--open", "get"], ["--open=-x"]]
 
 
 @pytest.mark.parametrize("argv", CONSOLE_STARTS)
-def test_the_consoles_command_line_reads_as_the_full_parser_reads_it_without_building_the_verbs(argv, monkeypatch):
+def test_the_consoles_command_line_reads_as_argparse_reads_it(argv):
     full, extras = cli.build_parser().parse_known_args(argv)
     assert extras == [] and full.command is None
-    monkeypatch.setattr(cli, "build_parser", None)  # the usual start must not need it (~17 M instructions)
     assert vars(cli.console_args(argv)) == vars(full)
 
 
 @pytest.mark.parametrize("argv", [["triage"], ["get", "alerts"], ["--open", "alerts", "journal"], ["-h"], ["--help"],
-                                  ["--seed", "x"], ["--s", "1"], ["--open"], ["--bogus"], ["--", "get"]])
-def test_a_verb_help_or_a_mistake_goes_to_the_full_parser(argv):
+                                  ["--seed", "x"], ["--seed", "-1"], ["--op", "alerts"], ["--s", "1"], ["--open"],
+                                  ["--demo=1"], ["--bogus"], ["--", "get"], ["--open", "--demo"]])
+def test_a_verb_help_an_abbreviation_or_a_mistake_goes_to_argparse(argv):
     assert cli.console_args(argv) is None
 
 
-def test_a_mistake_on_the_consoles_command_line_says_what_the_full_parser_says(capsys):
+def test_the_console_reads_every_option_argparse_knows_before_a_verb():
+    parser = cli.build_parser()
+    top = {flag for action in parser._actions for flag in action.option_strings if flag.startswith("--")}
+    assert top - {"--help"} == set(cli.CONSOLE_OPTIONS)
+
+
+def test_the_consoles_start_imports_no_argparse(tmp_path):
+    """Importing it (and gettext) and building the verbs' parsers cost every console start ~26 M
+    instructions; a fresh interpreter, this one has argparse already."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom testdeck import cli\n"
+            "args = cli.console_args(['--open', 'alerts', '--read-only'])\n"
+            "print(args.open, args.read_only, 'argparse' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["alerts", "True", "False"]
+
+
+def test_a_mistake_on_the_consoles_command_line_says_what_argparse_says(capsys):
     with pytest.raises(SystemExit) as exit:
         cli.main(["--seed", "x"])
     assert exit.value.code == 2

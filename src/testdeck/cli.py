@@ -9,7 +9,6 @@ pipe (`| head`).
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import errno
 import json
@@ -17,7 +16,8 @@ import os
 import re
 import sys
 from pathlib import Path
-from typing import Any
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
 
 # httpx first, and from here: imported at the end of cli -> verbs -> setfields -> resources -> journal ->
 # transport, its modules ran at a call depth on the edge of a 16 KiB frame-stack chunk, which CPython 3.11
@@ -32,6 +32,9 @@ from testdeck.resources import Ctx, Resource, did_you_mean
 from testdeck.services import all_services, find_resource, get_service
 from testdeck.text import sanitize
 
+if TYPE_CHECKING:
+    import argparse
+
 BROKEN_PIPE = 141  # 128 + SIGPIPE: what a shell reports for `cat big | head` under pipefail
 
 
@@ -39,9 +42,43 @@ class UsageError(Exception):
     pass
 
 
-def _top_parser(cls: type[argparse.ArgumentParser] = argparse.ArgumentParser,
-                add_help: bool = True) -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
-    """The options of every command (`common`) and the console's own parser, without the verbs."""
+# The console's own options, `--name VALUE` (the value's type) or a flag (None), as build_parser
+# declares them: console_args reads these without argparse (a test holds the two to each other).
+CONSOLE_OPTIONS: dict[str, type | None] = {"--config": Path, "--demo": None, "--seed": int, "--size": int,
+                                           "--read-only": None, "--open": str}
+
+
+def console_args(argv: list[str]) -> SimpleNamespace | None:
+    """The usual start, `testdeck [--open TARGET] [--demo] ...` with its options spelt out, read
+    without argparse: importing it and building the verbs' thirty-odd parsers cost every console
+    start ~26 M instructions (~6 ms). None for anything else (a verb, -h, an abbreviation, a value
+    that will not do): build_parser() reads those and says what it always said."""
+    args = SimpleNamespace(open=None, command=None)
+    words = iter(argv)
+    for word in words:
+        name, eq, value = word.partition("=")
+        if name not in CONSOLE_OPTIONS:
+            return None
+        kind, attr = CONSOLE_OPTIONS[name], name[2:].replace("-", "_")
+        if kind is None:  # a flag takes no value
+            if eq:
+                return None
+            setattr(args, attr, True)
+            continue
+        if not eq:
+            value = next(words, "-")
+            if value.startswith("-"):  # none given, or one argparse may read otherwise (-1)
+                return None
+        try:
+            setattr(args, attr, kind(value))
+        except ValueError:
+            return None
+    return args
+
+
+def build_parser() -> argparse.ArgumentParser:
+    import argparse
+
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--config", type=Path, default=argparse.SUPPRESS,
                         help="config file (default: $TESTDECK_CONFIG or the user config dir)")
@@ -52,37 +89,9 @@ def _top_parser(cls: type[argparse.ArgumentParser] = argparse.ArgumentParser,
     common.add_argument("--read-only", action="store_true", default=argparse.SUPPRESS,
                         help="refuse every mutating call (enforced in the adapters)")
 
-    parser = cls(prog="testdeck", parents=[common], add_help=add_help,
-                 description="Keyboard-first console for test-automation back-ends.")
+    parser = argparse.ArgumentParser(prog="testdeck", parents=[common],
+                                     description="Keyboard-first console for test-automation back-ends.")
     parser.add_argument("--open", metavar="TARGET", help="open a profile, service or resource at start")
-    return common, parser
-
-
-class _NotTheConsole(Exception):
-    pass
-
-
-class _ConsoleParser(argparse.ArgumentParser):
-    def error(self, message: str) -> Any:  # the full parser says it, with the verbs in its usage
-        raise _NotTheConsole
-
-
-def console_args(argv: list[str]) -> argparse.Namespace | None:
-    """The usual start, `testdeck [--open TARGET] [--demo] ...`, read without building the verbs'
-    thirty-odd parsers (~17 M instructions, ~4 ms, of every console start). None for anything else
-    (a verb, -h, a mistake): build_parser() reads those and says what it always said."""
-    try:
-        args, extras = _top_parser(_ConsoleParser, add_help=False)[1].parse_known_args(argv)
-    except _NotTheConsole:
-        return None
-    if extras:  # a verb's name, -h, an option it does not know
-        return None
-    args.command = None
-    return args
-
-
-def build_parser() -> argparse.ArgumentParser:
-    common, parser = _top_parser()
     sub = parser.add_subparsers(dest="command")
 
     # Any other `--name value` is the resource's: `--<scope name> ID` is the scope (--project,
@@ -152,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 1
     if argv[:1] == ["__complete"]:  # the words typed so far, options and all: not for argparse to judge
-        return run_completion(argparse.Namespace(command="__complete", words=argv[1:]))
+        return run_completion(SimpleNamespace(command="__complete", words=argv[1:]))
     args, extras = console_args(argv), []
     if args is None:
         parser = build_parser()
