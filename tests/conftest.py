@@ -48,6 +48,7 @@ def isolated(tmp_path, monkeypatch):
     # saved tables and logs go to the user's downloads (or data) folder: keep them in the test's folder
     monkeypatch.setenv("XDG_DOWNLOAD_DIR", str(tmp_path / "downloads"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # the parsed TOML (tomlcache.py)
     for name in list(__import__("os").environ):
         if name.startswith("TESTDECK_SECRET_"):
             monkeypatch.delenv(name)

@@ -1,4 +1,5 @@
-"""Profiles in TOML: read with tomllib, written with tomli-w, atomically, mode 0600."""
+"""Profiles in TOML: read with tomllib (each text parsed once: tomlcache.py), written with tomli-w, atomically,
+mode 0600."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ import math
 import os
 import re
 import tempfile
-import tomllib
 import urllib.parse
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,6 +16,7 @@ from typing import Any
 
 import msgspec
 
+from testdeck import tomlcache
 from testdeck.errors import ConfigError
 
 SERVICES = ("alyvix", "xyops", "xpresso", "onetest", "kyaraben")
@@ -305,9 +306,8 @@ def load_config(path: Path | None = None) -> Config:
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        # tomllib's message already says "(at line N, column M)"
+        data = tomlcache.loads(text)
+    except ValueError as exc:  # tomllib's TOMLDecodeError; its message already says "(at line N, column M)"
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
     profiles_raw = data.get("profiles", {})
     if not isinstance(profiles_raw, dict):

@@ -10,7 +10,6 @@ import os
 import re
 import stat
 import threading
-import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -117,6 +116,15 @@ def _keyring_call(fn, *args):
     return None, False
 
 
+def _toml(path: Path) -> dict[str, object]:
+    import tomllib  # (only with a secrets file: a console on env vars or a keyring reads none)
+
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise CredentialError(f"{path}: invalid TOML: {exc}") from None
+
+
 def _read_file() -> dict[str, object]:
     path = secrets_file()
     if not path.exists():
@@ -124,10 +132,7 @@ def _read_file() -> dict[str, object]:
     mode = stat.S_IMODE(path.stat().st_mode)
     if mode & 0o077:
         raise CredentialError(f"{path} is readable by others (mode {mode:o}); run: chmod 600 {path}")
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise CredentialError(f"{path}: invalid TOML: {exc}") from None
+    data = _toml(path)
     secrets = data.get("secrets", {})
     if not isinstance(secrets, dict):
         raise CredentialError(f"{path}: [secrets] must be a table")
@@ -138,7 +143,7 @@ def _from_file(profile: str) -> str | None:
     path = secrets_file()
     secrets = _read_file()
     value = secrets.get(profile)
-    if value is None and path.exists() and profile in tomllib.loads(path.read_text(encoding="utf-8")):
+    if value is None and path.exists() and profile in _toml(path):
         raise CredentialError(f"{path}: the secret for {profile!r} is outside the [secrets] table; "
                               f"put it under [secrets] (value not shown)")
     if value is not None and not isinstance(value, str):

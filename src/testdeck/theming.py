@@ -7,13 +7,13 @@ colours (prod in red, its `color`) are painted here too.
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual.color import Color, ColorParseError
 from textual.theme import BUILTIN_THEMES, Theme
 
+from testdeck import tomlcache
 from testdeck.config import default_path
 
 if TYPE_CHECKING:
@@ -42,7 +42,7 @@ def load_themes() -> tuple[list[Theme], list[str]]:
             continue
         for path in sorted(folder.glob("*.toml")):
             try:
-                data = tomllib.loads(path.read_text(encoding="utf-8"))
+                data = tomlcache.loads(path.read_text(encoding="utf-8"))
                 for unknown in sorted(set(data) - _FIELDS):
                     import difflib
 
