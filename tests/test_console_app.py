@@ -107,7 +107,7 @@ async def test_prod_profile_paints_bars_and_profile_read_only_is_enforced(deck):
             abs(bar.styles.background.r - int(app.current_theme.error[1:3], 16)) < 8
         status = str(bar.render())
         assert "[PROD]" in status and "READ-ONLY" in status
-        keys = str(screen.query_one(KeyBar).render())
+        keys = screen.query_one(KeyBar).render_line(0).text
         assert "delete" not in keys and "new" not in keys and "test" in keys  # B30: mutating keys hidden
         await pilot.press("ctrl+d")
         await pilot.pause(0.2)
@@ -250,7 +250,7 @@ async def test_the_key_bar_ends_in_more_rather_than_cutting_a_key(deck):
         for width in range(40, 90):  # at any width the hint is whole (at 60 it read `?`)
             await pilot.resize_terminal(width, 24)
             await pilot.pause()
-            rendered = bar.render().plain.rstrip()
+            rendered = bar.render_line(0).text.rstrip()
             assert len(rendered) <= width and rendered.endswith("? more"), (width, rendered)
         await pilot.resize_terminal(200, 24)
         # wide enough: everything, no hint
