@@ -76,20 +76,12 @@ with open(os.environ["COLD_REPORT"], "w") as report:
     report.write(str(FRAME[0]))
 """
 
-BARE = r"""
-import sys, time, os
-t0 = float(sys.argv[1])
-COUNTING = os.environ.get("COLD_COUNTING")
-from textual.app import App
-from textual.widgets import Label
-class Bare(App):
-    def compose(self):
-        yield Label("hello")
+# the end of the bare app's script and the floor's: run it until its first frame once `ready()`
+TO_THE_FIRST_FRAME = r"""
 FRAME = []
-app = Bare()
 display = app._display
-def frame(screen, renderable):
-    if not FRAME and renderable is not None:
+def frame(screen, renderable):  # the compositor hands a frame to the driver
+    if ready() and not FRAME and renderable is not None:
         FRAME.append(time.time() - t0)
         if COUNTING:  # (--instructions: nothing after the frame is counted)
             os._exit(0)
@@ -100,6 +92,19 @@ app.run()
 with open(os.environ["COLD_REPORT"], "w") as report:
     report.write(str(FRAME[0]))
 """
+
+BARE = r"""
+import sys, time, os
+t0 = float(sys.argv[1])
+COUNTING = os.environ.get("COLD_COUNTING")
+from textual.app import App
+from textual.widgets import Label
+class Bare(App):
+    def compose(self):
+        yield Label("hello")
+app = Bare()
+ready = lambda: True
+""" + TO_THE_FIRST_FRAME
 
 FLOOR = r"""
 import sys, time, os
@@ -119,21 +124,9 @@ class Floor(App):
                                         headers={"X-API-Key": os.environ["FLOOR_KEY"]})
         self.query_one(Label).update(f"{len(response.json()['rows'])} alerts")
         self.got = True
-FRAME = []
 app = Floor()
-display = app._display
-def frame(screen, renderable):
-    if app.got and not FRAME and renderable is not None:
-        FRAME.append(time.time() - t0)
-        if COUNTING:  # (--instructions: nothing after the frame is counted)
-            os._exit(0)
-        app.call_later(app.exit)
-    return display(screen, renderable)
-app._display = frame
-app.run()
-with open(os.environ["COLD_REPORT"], "w") as report:
-    report.write(str(FRAME[0]))
-"""
+ready = lambda: app.got
+""" + TO_THE_FIRST_FRAME
 
 
 def start_sims() -> tuple[dict[str, str], dict[str, str], list[subprocess.Popen]]:
