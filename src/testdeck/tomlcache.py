@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-KEEP = 16  # parses kept: the config as it was edited, and the themes
+KEEP = 32  # parses kept: the config as it was edited, the shipped themes and a user's own
 
 _cache: dict[str, str] | None = None  # hash of a text -> its parse, as JSON
 
