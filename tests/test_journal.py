@@ -252,7 +252,7 @@ def test_a_onetest_curl_exchanges_the_offline_token_and_replays(sim_server, monk
 
 def test_an_interrupted_send_reads_once_in_the_journal():
     """`testdeck journal` showed `no response interrupted before an answer was read: …`."""
-    from testdeck.screens.journal import outcome
+    from testdeck.journal import outcome
 
     said = "interrupted before an answer was read: the server may have acted"
     assert outcome({"status": None, "message": said}) == said
@@ -299,3 +299,17 @@ async def test_the_query_is_journaled_and_its_curl_sends_it_again(hostile):
     replayed = _bash(entry["curl"], TESTDECK_SECRET_LAB="lab-key-0123456789")
     assert replayed.returncode == 0, replayed.stderr
     assert len(hostile.requests) == 2 and hostile.requests[-1].path == sent
+
+
+def test_testdeck_journal_prints_without_importing_textual(tmp_path):
+    """A script's `testdeck journal` imported the journal screen (and Textual with it) to word its lines."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "journal.jsonl"
+    path.write_text(json.dumps({"time": 1795700000, "profile": "xy", "action": "delete", "method": "DELETE",
+                                "path": "/api/x", "status": 500, "outcome": "refused", "message": "no such alert"}) + "\n")
+    code = "import sys\nfrom testdeck import cli\ncli.main(['journal'])\nprint('textual' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env=dict(__import__("os").environ, TESTDECK_JOURNAL=str(path))).stdout.splitlines()
+    assert out[-1] == "False" and "xy  delete  DELETE /api/x  refused 500 no such alert" in out[0]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import datetime
 import json
 import os
 import re
@@ -359,3 +360,24 @@ def hook(profile: str, service: str, client: Any, secret: str | None, on_error=N
 
     record.marks = (SECRET, REDACTED)  # type: ignore[attr-defined]  (ApiClient._mutated marks them for us)
     return record
+
+
+# --- reading it back (the journal screen, `testdeck journal`) ---------------------------------
+
+def when(epoch: Any) -> str:
+    """An entry's time as the journal screen and `testdeck journal` show it (local time)."""
+    try:
+        return datetime.datetime.fromtimestamp(float(epoch)).strftime("%m-%d %H:%M:%S")
+    except (TypeError, ValueError, OverflowError):
+        return ""
+
+
+def outcome(entry: dict) -> str:
+    """`refused 500 That Alert ID already exists`: what it did first (done, accepted, refused: nothing
+    was done, failed: the server may have acted), then the status and the server's words. (Lines
+    written before the word was kept have the status only.)"""
+    status, message = entry.get("status"), str(entry.get("message") or "")
+    if not status and message.startswith("interrupted"):  # it says what happened: not "no response" too
+        return message
+    head = f"{status}" if status else "no response"
+    return " ".join(w for w in (str(entry.get("outcome") or ""), head, message) if w)

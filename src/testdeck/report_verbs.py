@@ -71,9 +71,7 @@ def run_journal(args: argparse.Namespace) -> int:
     if args.output == "json":
         print(json.dumps(entries, indent=2, ensure_ascii=False))
         return 0
-    from testdeck.screens.journal import _when, outcome
-
     for e in entries:
-        print(sanitize(f"{_when(e.get('time'))}  {e.get('profile', '')}  {e.get('action', '')}  "
-                       f"{e.get('method', '')} {e.get('path', '')}  {outcome(e)}"))
+        print(sanitize(f"{journal.when(e.get('time'))}  {e.get('profile', '')}  {e.get('action', '')}  "
+                       f"{e.get('method', '')} {e.get('path', '')}  {journal.outcome(e)}"))
     return 0

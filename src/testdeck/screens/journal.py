@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -17,24 +15,6 @@ from testdeck.widgets.table import TableData, VirtualTable
 
 HEADINGS = ["time", "profile", "action", "outcome", "method", "path"]  # the outcome within 80 columns
 SHOWN = 5000  # the newest entries; older ones stay in the file
-
-
-def _when(epoch) -> str:
-    try:
-        return dt.datetime.fromtimestamp(float(epoch)).strftime("%m-%d %H:%M:%S")
-    except (TypeError, ValueError, OverflowError):
-        return ""
-
-
-def outcome(entry: dict) -> str:
-    """`refused 500 That Alert ID already exists`: what it did first (done, accepted, refused: nothing
-    was done, failed: the server may have acted), then the status and the server's words. (Lines
-    written before the word was kept have the status only.)"""
-    status, message = entry.get("status"), str(entry.get("message") or "")
-    if not status and message.startswith("interrupted"):  # it says what happened: not "no response" too
-        return message
-    head = f"{status}" if status else "no response"
-    return " ".join(w for w in (str(entry.get("outcome") or ""), head, message) if w)
 
 
 class JournalScreen(Screen):
@@ -80,8 +60,8 @@ class JournalScreen(Screen):
         rows = []
         self.shown = {}
         for i, e in enumerate(self.entries):
-            cells = tuple(sanitize(c) for c in (_when(e.get("time")), str(e.get("profile", "")),
-                                                 str(e.get("action", "")), outcome(e), str(e.get("method", "")),
+            cells = tuple(sanitize(c) for c in (journal.when(e.get("time")), str(e.get("profile", "")),
+                                                 str(e.get("action", "")), journal.outcome(e), str(e.get("method", "")),
                                                  str(e.get("path", ""))))
             if not box.keeps(cells):
                 continue
