@@ -478,4 +478,12 @@ def test_a_mistake_on_the_consoles_command_line_says_what_argparse_says(capsys):
         cli.main(["--seed", "x"])
     assert exit.value.code == 2
     err = capsys.readouterr().err
-    assert "invalid int value: 'x'" in err and "{get,describe,profile,sim,do,logs,triage,journal,completion" in err
+    assert "invalid int value: 'x'" in err and "{get,describe,profile,sim,do,logs,triage,journal,completion}" in err
+
+
+def test_help_lists_the_verbs_a_user_types_not_the_shells_own(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    out = capsys.readouterr().out
+    assert "{get,describe,profile,sim,do,logs,triage,journal,completion}" in out and "__complete" not in out
+    assert cli.main(["__complete", "ge"]) == 0  # still there for the shell

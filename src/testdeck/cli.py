@@ -151,6 +151,8 @@ def build_parser() -> argparse.ArgumentParser:
     from testdeck import verbs  # (the headless verbs: not imported for the console's start)
 
     verbs.add_parsers(sub, common)
+    # the verbs a user types: not __complete, the shell completion's own (argparse listed it in usage and errors)
+    sub.metavar = "{" + ",".join(name for name in sub.choices if not name.startswith("_")) + "}"
     return parser
 
 
