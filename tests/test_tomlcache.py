@@ -101,3 +101,16 @@ def test_secrets_toml_never_reaches_the_cache(tmp_path, monkeypatch):
     load_config()
     assert credentials._from_file("lab") == secret
     assert secret not in tomlcache.cache_path().read_text()
+
+
+def test_a_text_in_use_outlives_many_newer_ones(tmp_path, monkeypatch):
+    """Each `--demo` start parses a new config: the user's own, read at every start, must stay cached."""
+    import tomllib
+
+    mine, parsed = 'theme = "mine"\n', []
+    real = tomllib.loads
+    monkeypatch.setattr(tomllib, "loads", lambda text: parsed.append(text) or real(text))
+    for port in range(tomlcache.KEEP * 2):
+        tomlcache.loads(mine)  # the user's start, between demo starts
+        tomlcache.loads(f'url = "http://h:{port}"\n')
+    assert parsed.count(mine) == 1

@@ -34,8 +34,9 @@ def loads(text: str) -> dict[str, Any]:
     key = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
     if _cache is None:
         _cache = _read()
-    hit = _cache.get(key)
+    hit = _cache.pop(key, None)
     if hit is not None:
+        _cache[key] = hit  # the most recently used last: a trim at the next write keeps it (a demo's configs go first)
         return json.loads(hit)
     import tomllib
 
