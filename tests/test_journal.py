@@ -313,3 +313,21 @@ def test_testdeck_journal_prints_without_importing_textual(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env=dict(__import__("os").environ, TESTDECK_JOURNAL=str(path))).stdout.splitlines()
     assert out[-1] == "False" and "xy  delete  DELETE /api/x  refused 500 no such alert" in out[0]
+
+
+async def test_a_servers_hostile_words_in_the_journal_print_inert(hostile, tmp_path, monkeypatch, capsys):
+    """The server's message is kept as it came; `testdeck journal` prints it through the sanitiser:
+    no escape sequence (OSC 52, clear screen) or bidi override reaches the terminal."""
+    words = "gone\x1b]52;c;ZXZpbA==\x07 \x1b[2J\u202eevil\x9b31m"
+    hostile.route("/api/app/create_alert/v1", {"code": "alert", "description": words}, status=500)
+    profile = Profile("lab", "xyops", hostile.url, timeout=3)
+    client = XyOps(profile, "k3y-never-shown")
+    client.on_mutation = journal.hook("lab", "xyops", client, "k3y-never-shown")
+    with pytest.raises(Exception):
+        await client.request("POST", "/api/app/create_alert/v1", json_body={"title": "t"})
+    await client.aclose()
+    assert words in journal.read(1)[0]["message"]  # kept as the server said it, in the file
+    assert cli.main(["journal"]) == 0
+    out = capsys.readouterr().out
+    assert "refused 500 gone" in out or "failed 500 gone" in out
+    assert not any(c in out for c in "\x1b\x07\u202e\x9b") and "evil" in out
